@@ -1,0 +1,361 @@
+/* vknn — command-line front end of libvknn.
+ *
+ *   vknn devices                              Vulkan devices and the one chosen
+ *   vknn info MODEL.onnx [--size WxH]         inputs, outputs, tensors, ops, FLOPs
+ *   vknn stylize MODEL.onnx IN OUT.png [--size WxH]
+ *   vknn bench MODEL.onnx --size WxH [--runs N]
+ *
+ * Every command takes --device SEL (index, name substring or UUID; default:
+ * $VKNN_DEVICE or the best device). Errors are one line on stderr and exit 1.
+ */
+#include "image.h"
+
+#include <vknn/vknn.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *opt_device;
+static char *opt_size;
+static int opt_runs = 10;
+static gboolean opt_validate;
+
+static const GOptionEntry common_entries[] = {
+    {"device", 'd', 0, G_OPTION_ARG_STRING, &opt_device,
+     "Vulkan device: index, name substring or UUID (default: $VKNN_DEVICE or the best)", "SEL"},
+    {"validate", 0, 0, G_OPTION_ARG_NONE, &opt_validate,
+     "Enable the Vulkan validation layer when installed", NULL},
+    {NULL},
+};
+
+static int fail(GError *err)
+{
+    fprintf(stderr, "vknn: error: %s\n", err ? err->message : "unknown failure");
+    g_clear_error(&err);
+    return 1;
+}
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "vknn: error: %s (see vknn --help)\n", msg);
+    return 1;
+}
+
+static gboolean parse_size(const char *s, int *w, int *h, GError **err)
+{
+    char *end = NULL;
+    long a = strtol(s, &end, 10);
+    long b = end && (*end == 'x' || *end == 'X') ? strtol(end + 1, &end, 10) : -1;
+    if (!end || *end || a < 1 || b < 1 || a > 16384 || b > 16384) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "invalid size '%s': expected WxH, e.g. 640x480", s);
+        return FALSE;
+    }
+    *w = (int)a;
+    *h = (int)b;
+    return TRUE;
+}
+
+static VknnContext *open_context(GError **err)
+{
+    VknnContextOptions o = {.device = opt_device, .validation = opt_validate};
+    return vknn_context_new(&o, err);
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+static int cmd_devices(int argc, char **argv)
+{
+    GError *err = NULL;
+    g_autoptr(GArray) devs = vknn_list_devices(opt_device, &err);
+    if (!devs)
+        return fail(err);
+    if (devs->len == 0)
+        return usage_error("no Vulkan device found (install mesa-vulkan-drivers for lavapipe)");
+    for (guint i = 0; i < devs->len; i++) {
+        const VknnDeviceInfo *d = &g_array_index(devs, VknnDeviceInfo, i);
+        char uuid[40];
+        printf("%s %d: %s\n", d->selected ? "*" : " ", d->index, d->name);
+        printf("      type %s, Vulkan %u.%u.%u, %.1f GiB device-local, uuid %s%s\n",
+               vknn_device_type_str(d->type), VK_API_VERSION_MAJOR(d->api_version),
+               VK_API_VERSION_MINOR(d->api_version), VK_API_VERSION_PATCH(d->api_version),
+               d->device_local_bytes / 1073741824.0, vknn_uuid_str(d->uuid, uuid),
+               d->has_compute ? "" : " (unusable: no compute queue or Vulkan < 1.1)");
+    }
+    printf("* = chosen%s\n", opt_device || g_getenv("VKNN_DEVICE") ? " by the selector" : " automatically");
+    return 0;
+}
+
+/* ---- info ------------------------------------------------------------------ */
+
+static void print_value_line(const VknnModel *m, const VknnValue *v)
+{
+    char s[64];
+    const char *op = v->producer >= 0 ? vknn_model_node(m, v->producer)->op_type
+                     : v->kind == VKNN_VALUE_INPUT ? "input"
+                                                   : "constant";
+    printf("  %-40s %-20s %s\n", v->name, vknn_shape_str(&v->shape, s, sizeof s), op);
+}
+
+static char *declared_str(const VknnValue *v)
+{
+    GString *s = g_string_new(NULL);
+    for (int i = 0; i < v->declared.rank; i++) {
+        if (i)
+            g_string_append_c(s, 'x');
+        if (v->declared.dims[i] >= 0)
+            g_string_append_printf(s, "%" G_GINT64_FORMAT, v->declared.dims[i]);
+        else
+            g_string_append(s, v->dim_names[i] ? v->dim_names[i] : "?");
+    }
+    return g_string_free(s, FALSE);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    if (argc != 2)
+        return usage_error("usage: vknn info MODEL.onnx [--size WxH]");
+    GError *err = NULL;
+    g_autoptr(VknnModel) m = vknn_model_load(argv[1], &err);
+    if (!m)
+        return fail(err);
+    int w = 224, h = 224;
+    if (opt_size && !parse_size(opt_size, &w, &h, &err))
+        return fail(err);
+    g_autofree VknnShape *shapes = g_new(VknnShape, m->inputs->len);
+    for (guint i = 0; i < m->inputs->len; i++)
+        shapes[i] = vknn_model_default_input_shape(m, (int)i, h, w);
+    if (!vknn_model_infer_shapes(m, shapes, &err))
+        return fail(err);
+
+    printf("model: %s (opset %d%s%s)\n", argv[1], m->opset, m->producer ? ", from " : "",
+           m->producer ? m->producer : "");
+    printf("inputs:\n");
+    for (guint i = 0; i < m->inputs->len; i++) {
+        const VknnValue *v = vknn_model_value(m, g_array_index(m->inputs, int, i));
+        g_autofree char *decl = declared_str(v);
+        char s[64];
+        printf("  %s  declared %s, at --size: %s\n", v->name, decl, vknn_shape_str(&v->shape, s, sizeof s));
+    }
+    printf("outputs:\n");
+    for (guint i = 0; i < m->outputs->len; i++)
+        print_value_line(m, vknn_model_value(m, g_array_index(m->outputs, int, i)));
+    printf("tensors (name, shape at %dx%d, produced by):\n", w, h);
+    for (guint i = 0; i < m->values->len; i++) {
+        const VknnValue *v = vknn_model_value(m, i);
+        if (v->kind == VKNN_VALUE_ACTIVATION)
+            print_value_line(m, v);
+    }
+    g_autoptr(GHashTable) ops = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < m->nodes->len; i++) {
+        const char *op = vknn_model_node(m, i)->op_type;
+        g_hash_table_insert(ops, (gpointer)op,
+                            GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(ops, op)) + 1));
+    }
+    printf("ops (%u nodes):", m->nodes->len);
+    g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(ops), (GCompareFunc)strcmp);
+    for (GList *k = keys; k; k = k->next)
+        printf(" %s x%d", (char *)k->data, GPOINTER_TO_INT(g_hash_table_lookup(ops, k->data)));
+    VknnModelStats st;
+    vknn_model_stats(m, &st);
+    printf("\nparameters: %" G_GINT64_FORMAT " (%.2f MB fp32)\n", st.params, st.params * 4 / 1e6);
+    printf("FLOPs at %dx%d: %.3f G (%.1f k multiply-adds per pixel)\n", w, h, st.flops / 1e9,
+           st.flops / 2 / ((double)w * h) / 1e3);
+    printf("largest activation: %.2f MB fp32\n", st.activation_bytes_max / 1e6);
+    return 0;
+}
+
+/* ---- stylize ----------------------------------------------------------------- */
+
+/* Loads the model, prepares it at the given input shape on a new context. */
+static gboolean open_net(const char *path, int w, int h, VknnContext **ctx, VknnModel **model,
+                         VknnNet **net, GError **err)
+{
+    *model = vknn_model_load(path, err);
+    if (!*model)
+        return FALSE;
+    if ((*model)->inputs->len != 1) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED, "%s: the model has %u inputs; expected 1",
+                    path, (*model)->inputs->len);
+        return FALSE;
+    }
+    *ctx = open_context(err);
+    if (!*ctx)
+        return FALSE;
+    *net = vknn_net_new(*ctx, *model, err);
+    if (!*net)
+        return FALSE;
+    VknnShape shape = vknn_model_default_input_shape(*model, 0, h, w);
+    return vknn_net_prepare(*net, &shape, err);
+}
+
+static void close_net(VknnContext *ctx, VknnModel *model, VknnNet *net)
+{
+    vknn_net_free(net);
+    vknn_context_free(ctx);
+    vknn_model_free(model);
+}
+
+static int cmd_stylize(int argc, char **argv)
+{
+    if (argc != 4)
+        return usage_error("usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.png [--size WxH]");
+    GError *err = NULL;
+    int w = 0, h = 0;
+    if (opt_size && !parse_size(opt_size, &w, &h, &err))
+        return fail(err);
+    VknnImage img = {0};
+    if (!vknn_image_load(argv[2], w, h, &img, &err))
+        return fail(err);
+    VknnContext *ctx = NULL;
+    VknnModel *model = NULL;
+    VknnNet *net = NULL;
+    g_autofree float *result = NULL;
+    int rc = 1;
+    if (!open_net(argv[1], img.width, img.height, &ctx, &model, &net, &err))
+        goto out;
+    const VknnValue *in = vknn_model_value(model, g_array_index(model->inputs, int, 0));
+    if (in->shape.rank != 4 || in->shape.dims[1] != 3) {
+        g_set_error(&err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "%s is not a style model: its input is not [1,3,H,W]", argv[1]);
+        goto out;
+    }
+    const float *inputs[] = {img.data};
+    if (!vknn_net_run(net, inputs, &err))
+        goto out;
+    const VknnValue *ov = vknn_model_value(model, g_array_index(model->outputs, int, 0));
+    const VknnShape *os = &ov->shape;
+    if (os->rank != 4 || os->dims[1] != 3) {
+        g_set_error(&err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "%s is not a style model: its output is not [1,3,H,W]", argv[1]);
+        goto out;
+    }
+    result = g_new(float, vknn_shape_numel(os));
+    if (!vknn_net_read(net, ov->name, result, &err) ||
+        !vknn_image_save_png(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
+        goto out;
+    printf("%s: %dx%d -> %s %dx%d on %s\n", argv[2], img.width, img.height, argv[3],
+           (int)os->dims[3], (int)os->dims[2], vknn_context_device_name(ctx));
+    rc = 0;
+out:
+    close_net(ctx, model, net);
+    vknn_image_clear(&img);
+    return rc ? fail(err) : 0;
+}
+
+/* ---- bench ------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    if (argc != 2 || !opt_size)
+        return usage_error("usage: vknn bench MODEL.onnx --size WxH [--runs N]");
+    GError *err = NULL;
+    int w, h;
+    if (!parse_size(opt_size, &w, &h, &err))
+        return fail(err);
+    if (opt_runs < 1 || opt_runs > 10000)
+        return usage_error("--runs must be 1..10000");
+    VknnContext *ctx = NULL;
+    VknnModel *model = NULL;
+    VknnNet *net = NULL;
+    g_autofree float *input = NULL;
+    g_autofree double *ms = NULL;
+    int rc = 1;
+    gint64 t0 = g_get_monotonic_time();
+    if (!open_net(argv[1], w, h, &ctx, &model, &net, &err))
+        goto out;
+    const double prepare_ms = (g_get_monotonic_time() - t0) / 1e3;
+    const VknnValue *in = vknn_model_value(model, g_array_index(model->inputs, int, 0));
+    const int64_t numel = vknn_shape_numel(&in->shape);
+    input = g_new(float, numel);
+    GRand *rand = g_rand_new_with_seed(1);
+    for (int64_t i = 0; i < numel; i++)
+        input[i] = (float)g_rand_double_range(rand, 0, 255);
+    g_rand_free(rand);
+    const float *inputs[] = {input};
+    if (!vknn_net_run(net, inputs, &err)) /* warm-up */
+        goto out;
+    ms = g_new(double, opt_runs);
+    for (int i = 0; i < opt_runs; i++) {
+        t0 = g_get_monotonic_time();
+        if (!vknn_net_run(net, inputs, &err))
+            goto out;
+        ms[i] = (g_get_monotonic_time() - t0) / 1e3;
+    }
+    qsort(ms, opt_runs, sizeof(double), cmp_double);
+    VknnNetMemory mem;
+    vknn_net_memory(net, &mem);
+    VknnModelStats st;
+    vknn_model_stats(model, &st);
+    printf("model %s at %dx%d on %s\n", argv[1], w, h, vknn_context_device_name(ctx));
+    printf("runs %d: min %.2f ms, median %.2f ms (%.1f GFLOP/s at the median); first prepare %.0f ms\n",
+           opt_runs, ms[0], ms[opt_runs / 2], st.flops / (ms[opt_runs / 2] * 1e6), prepare_ms);
+    printf("device memory: activations %.1f MiB peak (%.1f MiB without reuse), weights %.1f MiB; "
+           "%d dispatches per run\n",
+           mem.activation_bytes / 1048576.0, mem.naive_activation_bytes / 1048576.0,
+           mem.weight_bytes / 1048576.0, mem.dispatches);
+    rc = 0;
+out:
+    close_net(ctx, model, net);
+    return rc ? fail(err) : 0;
+}
+
+/* ---- main ------------------------------------------------------------------- */
+
+typedef struct {
+    const char *name, *args, *summary;
+    int (*run)(int argc, char **argv);
+} Command;
+
+static const Command commands[] = {
+    {"devices", "", "list Vulkan devices and the one vknn chooses", cmd_devices},
+    {"info", "MODEL.onnx", "inputs, outputs, tensors, op counts, parameters, FLOPs", cmd_info},
+    {"stylize", "MODEL.onnx IN OUT.png", "run a style model on an image", cmd_stylize},
+    {"bench", "MODEL.onnx --size WxH", "time inference: min and median ms, device memory", cmd_bench},
+};
+
+static void print_help(void)
+{
+    printf("Usage: vknn COMMAND [ARGS] [OPTIONS]\n\nCommands:\n");
+    for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+        printf("  %-8s %-24s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+    printf("\nOptions: --device SEL, --size WxH, --runs N, --validate. Run vknn COMMAND --help.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h")) {
+        print_help();
+        return argc < 2;
+    }
+    const Command *cmd = NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (g_str_equal(argv[1], commands[i].name))
+            cmd = &commands[i];
+    if (!cmd) {
+        fprintf(stderr, "vknn: error: unknown command '%s' (see vknn --help)\n", argv[1]);
+        return 1;
+    }
+    GOptionEntry entries[] = {
+        {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, "Input size (resize images first)", "WxH"},
+        {"runs", 'n', 0, G_OPTION_ARG_INT, &opt_runs, "Timed runs (bench, default 10)", "N"},
+        {NULL},
+    };
+    g_autofree char *param = g_strdup_printf("%s %s", cmd->name, cmd->args);
+    g_autoptr(GOptionContext) oc = g_option_context_new(param);
+    g_option_context_set_summary(oc, cmd->summary);
+    g_option_context_add_main_entries(oc, entries, NULL);
+    g_option_context_add_main_entries(oc, common_entries, NULL);
+    GError *err = NULL;
+    /* argv[1] is the command; GOption treats argv[0] as the program. */
+    if (!g_option_context_parse(oc, &argc, &argv, &err))
+        return fail(err);
+    return cmd->run(argc - 1, argv + 1);
+}

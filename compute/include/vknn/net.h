@@ -1,0 +1,59 @@
+/* vknn — graph executor: runs a VknnModel on a Vulkan device.
+ *
+ *   VknnNet *net = vknn_net_new(ctx, model, &err);   // uploads weights once
+ *   vknn_net_prepare(net, &shape, &err);             // plans buffers, records commands
+ *   vknn_net_run(net, input_nchw, &err);             // uploads input, computes
+ *   vknn_net_read(net, "output", out_nchw, &err);    // downloads any kept tensor
+ *
+ * Preparing at a new input shape replans (weights are kept). Intermediate
+ * tensors share device memory by liveness; a tensor that must be readable
+ * after a run (activation maps, Grad-CAM) is requested with
+ * vknn_net_keep() before prepare. Graph outputs are always kept.
+ *
+ * Not thread-safe: use one net from one thread at a time.
+ */
+#pragma once
+
+#include <vknn/context.h>
+#include <vknn/model.h>
+
+G_BEGIN_DECLS
+
+typedef struct VknnNet VknnNet;
+
+/* Loads the model's weights onto the device. The net references model and
+ * ctx; both must outlive it. */
+VknnNet *vknn_net_new(VknnContext *ctx, VknnModel *model, GError **err);
+void vknn_net_free(VknnNet *net);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnNet, vknn_net_free)
+
+/* Keeps tensor `name` readable after runs (disables fusions that would hide
+ * it). Takes effect at the next prepare. Unknown names are an error. */
+gboolean vknn_net_keep(VknnNet *net, const char *name, GError **err);
+
+/* Infers shapes for the given input shapes (one per graph input) and plans
+ * memory and commands. Cheap when the shapes did not change. */
+gboolean vknn_net_prepare(VknnNet *net, const VknnShape *input_shapes, GError **err);
+
+/* Uploads the inputs (NCHW float32, one pointer per graph input) and runs the
+ * network to completion. Device loss is VKNN_ERROR_DEVICE_LOST. */
+gboolean vknn_net_run(VknnNet *net, const float *const *inputs, GError **err);
+
+/* Shape of a value at the prepared input shape, or NULL when unknown. */
+const VknnShape *vknn_net_shape(VknnNet *net, const char *name);
+
+/* Downloads a kept tensor (a graph output or one passed to vknn_net_keep)
+ * into out (numel floats, NCHW). */
+gboolean vknn_net_read(VknnNet *net, const char *name, float *out, GError **err);
+
+typedef struct {
+    uint64_t weight_bytes;      /* device memory of constants */
+    uint64_t activation_bytes;  /* peak device memory of intermediate tensors */
+    uint64_t naive_activation_bytes; /* what it would be without reuse */
+    int dispatches;             /* compute dispatches per run */
+} VknnNetMemory;
+
+/* Memory of the prepared plan. */
+void vknn_net_memory(const VknnNet *net, VknnNetMemory *out);
+
+G_END_DECLS

@@ -1,0 +1,34 @@
+/* vknn — plain-C reference executor.
+ *
+ * Runs a VknnModel op by op on the CPU in float32 NCHW with straightforward
+ * loops that follow the ONNX specification. It is slow on purpose and shares
+ * no kernel code with the Vulkan path, so tests can compare the two.
+ */
+#pragma once
+
+#include <vknn/model.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+    VknnShape shape;
+    float *data;   /* numel(shape) floats, row-major; NULL for an omitted input */
+} VknnRefTensor;
+
+/* Reference kernel of one ONNX op: reads in[0..n->n_inputs-1], writes
+ * out[0..n->n_outputs-1] whose shapes and buffers the caller has prepared
+ * from the model's inferred shapes. Constant inputs (weights, pads, scales)
+ * are in `in` as floats too; int64 constants are also at
+ * vknn_node_input(m, n, i)->int_data. */
+typedef gboolean (*VknnRefFunc)(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,
+                                VknnRefTensor *out, GError **err);
+
+/* The reference kernel for an op type, or NULL. */
+VknnRefFunc vknn_ref_lookup(const char *op_type);
+
+/* Runs the whole model on inputs (one per graph input, shapes included).
+ * On success returns a table name -> VknnRefTensor* holding every value
+ * computed (activations and outputs); free with g_hash_table_unref. */
+GHashTable *vknn_ref_run(VknnModel *m, const VknnRefTensor *inputs, GError **err);
+
+G_END_DECLS

@@ -1,0 +1,154 @@
+/* Lowering: turns the model's nodes into the executor's steps, fusing
+ *   Pad (reflect, edge, zero) -> Conv       into the convolution's input reads,
+ *   Conv -> BatchNormalization              into the convolution's weights,
+ *   Conv / ConvTranspose / InstanceNormalization / BatchNormalization
+ *        -> Relu / LeakyRelu / Clip         into the producing kernel,
+ * whenever the intermediate tensor has a single consumer and nobody asked to
+ * read it. The CPU reference runs the unfused graph, so tests compare the
+ * fused kernels against plain ONNX semantics. */
+#include "lower.h"
+#include "ops/pad.h"
+#include "ops/unary.h"
+
+#include <string.h>
+
+typedef struct {
+    const VknnModel *m;
+    const gboolean *pinned; /* per value: must be materialised */
+    int *consumers;         /* per value: the single consumer node, -1 none, -2 several */
+    gboolean *skip;         /* per node: fused into another step */
+    int *pad_of;            /* per node: the Pad node fused into this Conv, or -1 */
+} Lowering;
+
+static gboolean is_op(const VknnNode *n, const char *op)
+{
+    return strcmp(n->op_type, op) == 0;
+}
+
+/* The node that alone consumes value v (and is not to be kept), or NULL. */
+static const VknnNode *sole_consumer(const Lowering *l, int v)
+{
+    if (v < 0 || l->pinned[v] || l->consumers[v] < 0)
+        return NULL;
+    return vknn_model_node(l->m, l->consumers[v]);
+}
+
+static gboolean conv_pads_zero(const VknnNode *conv)
+{
+    int64_t p[4] = {0, 0, 0, 0};
+    vknn_node_attr_ints(conv, "pads", p, 4);
+    return !p[0] && !p[1] && !p[2] && !p[3];
+}
+
+/* A Pad whose only consumer is a Conv reading it as input 0 can be folded
+ * into the convolution's coordinate mapping. */
+static void try_fuse_pad(Lowering *l, int pad_idx)
+{
+    const VknnNode *pad = vknn_model_node(l->m, pad_idx);
+    const VknnNode *conv = sole_consumer(l, pad->outputs[0]);
+    if (!conv || !is_op(conv, "Conv") || conv->inputs[0] != pad->outputs[0] ||
+        strcmp(vknn_node_attr_string(conv, "auto_pad", "NOTSET"), "NOTSET") != 0)
+        return;
+    int64_t pads[8];
+    VknnPadMode mode;
+    float value;
+    if (vknn_in_shape(l->m, pad, 0)->rank != 4 ||
+        !vknn_pad_params(l->m, pad, pads, &mode, &value, NULL))
+        return;
+    if (pads[0] || pads[1] || pads[4] || pads[5])
+        return;
+    if (mode == VKNN_PAD_ZERO ? value != 0.0f : !conv_pads_zero(conv))
+        return;
+    l->skip[pad_idx] = TRUE;
+    l->pad_of[l->consumers[pad->outputs[0]]] = pad_idx;
+}
+
+/* Folds a following BatchNormalization into a convolution's weights. */
+static void try_fuse_bn(Lowering *l, VknnStep *st)
+{
+    const VknnNode *bn = sole_consumer(l, st->out[0]);
+    if (!bn || !is_op(bn, "BatchNormalization") || bn->inputs[0] != st->out[0] ||
+        vknn_node_attr_int(bn, "training_mode", 0) || bn->n_outputs > 1)
+        return;
+    for (int i = 1; i < 5; i++) {
+        const VknnValue *v = vknn_node_input(l->m, bn, i);
+        if (!v || v->kind != VKNN_VALUE_CONSTANT)
+            return;
+    }
+    l->skip[l->consumers[st->out[0]]] = TRUE;
+    st->fused_bn = bn;
+    st->out[0] = bn->outputs[0];
+}
+
+static void try_fuse_activation(Lowering *l, VknnStep *st)
+{
+    const VknnNode *act = sole_consumer(l, st->out[0]);
+    if (!act || act->inputs[0] != st->out[0] || !vknn_node_activation(l->m, act, &st->act, NULL)) {
+        st->act.act = VKNN_ACT_NONE;
+        return;
+    }
+    l->skip[l->consumers[st->out[0]]] = TRUE;
+    st->out[0] = act->outputs[0];
+}
+
+static VknnStep node_step(const VknnNode *n)
+{
+    VknnStep st = {.klass = n->klass, .node = n, .n_in = n->n_inputs, .n_out = n->n_outputs};
+    memcpy(st.in, n->inputs, sizeof(int) * n->n_inputs);
+    memcpy(st.out, n->outputs, sizeof(int) * n->n_outputs);
+    return st;
+}
+
+GArray *vknn_lower(const VknnModel *m, const gboolean *pinned)
+{
+    const guint nv = m->values->len, nn = m->nodes->len;
+    Lowering l = {
+        .m = m,
+        .pinned = pinned,
+        .consumers = g_new(int, nv),
+        .skip = g_new0(gboolean, nn),
+        .pad_of = g_new(int, nn),
+    };
+    for (guint v = 0; v < nv; v++)
+        l.consumers[v] = -1;
+    for (guint i = 0; i < nn; i++) {
+        const VknnNode *n = vknn_model_node(m, i);
+        l.pad_of[i] = -1;
+        for (int k = 0; k < n->n_inputs; k++) {
+            const int v = n->inputs[k];
+            if (v >= 0)
+                l.consumers[v] = l.consumers[v] == -1 ? (int)i : -2;
+        }
+    }
+
+    GArray *steps = g_array_new(FALSE, TRUE, sizeof(VknnStep));
+    for (guint i = 0; i < nn; i++) {
+        const VknnNode *n = vknn_model_node(m, i);
+        if (is_op(n, "Pad"))
+            try_fuse_pad(&l, (int)i);
+        if (l.skip[i])
+            continue;
+        VknnStep st = node_step(n);
+        if (l.pad_of[i] >= 0) {
+            const VknnNode *pad = vknn_model_node(m, l.pad_of[i]);
+            int64_t pads[8];
+            float value;
+            vknn_pad_params(m, pad, pads, &st.pad_mode, &value, NULL);
+            st.in[0] = pad->inputs[0];
+            st.pad_extra[0] = (int)pads[2];
+            st.pad_extra[1] = (int)pads[3];
+            st.pad_extra[2] = (int)pads[6];
+            st.pad_extra[3] = (int)pads[7];
+        }
+        if (is_op(n, "Conv"))
+            try_fuse_bn(&l, &st);
+        if (is_op(n, "Conv") || is_op(n, "ConvTranspose") || is_op(n, "InstanceNormalization") ||
+            is_op(n, "BatchNormalization"))
+            try_fuse_activation(&l, &st);
+        g_array_append_val(steps, st);
+    }
+    g_free(l.consumers);
+    g_free(l.skip);
+    g_free(l.pad_of);
+    return steps;
+}

@@ -1,0 +1,463 @@
+/* Graph executor: plans device memory by liveness, records the whole network
+ * into one reusable command buffer, runs it on inputs. */
+#include "lower.h"
+
+#include <string.h>
+
+/* A device buffer owned by the net with one tensor in it (weights, scratch). */
+typedef struct {
+    VknnBuffer *buffer;
+    VknnTensor tensor;
+} OwnedTensor;
+
+/* Everything that depends on the input shapes. */
+typedef struct {
+    GArray *steps;         /* VknnStep */
+    VknnTensor *tensors;   /* per value */
+    gboolean *materialised;/* per value: has device storage (activations, inputs) */
+    int *root;             /* per value: the value whose storage it shares */
+    VknnBuffer *arena;
+    GPtrArray *scratch;    /* OwnedTensor* */
+    GPtrArray *staging;    /* VknnBuffer* per graph input */
+    VknnCmd *cmd;
+    uint64_t arena_bytes, naive_bytes;
+} Plan;
+
+struct VknnNet {
+    VknnContext *ctx;
+    VknnModel *model;
+    gboolean *kept;        /* per value: vknn_net_keep() */
+    GHashTable *packed;    /* key -> OwnedTensor*: weights and constants */
+    uint64_t weight_bytes;
+    VknnShape *shapes;     /* input shapes of the current plan, NULL when unplanned */
+    Plan *plan;
+};
+
+static void owned_free(VknnContext *ctx, OwnedTensor *o)
+{
+    vknn_tensor_release_view(ctx, &o->tensor);
+    vknn_buffer_free(ctx, &o->buffer);
+    g_free(o);
+}
+
+static void plan_free(VknnContext *ctx, Plan *p, guint n_values)
+{
+    if (!p)
+        return;
+    vknn_cmd_free(&p->cmd);
+    if (p->tensors)
+        for (guint v = 0; v < n_values; v++)
+            vknn_tensor_release_view(ctx, &p->tensors[v]);
+    for (guint i = 0; p->scratch && i < p->scratch->len; i++)
+        owned_free(ctx, g_ptr_array_index(p->scratch, i));
+    for (guint i = 0; p->staging && i < p->staging->len; i++) {
+        VknnBuffer *b = g_ptr_array_index(p->staging, i);
+        vknn_buffer_free(ctx, &b);
+    }
+    if (p->scratch)
+        g_ptr_array_unref(p->scratch);
+    if (p->staging)
+        g_ptr_array_unref(p->staging);
+    vknn_buffer_free(ctx, &p->arena);
+    if (p->steps)
+        g_array_unref(p->steps);
+    g_free(p->tensors);
+    g_free(p->materialised);
+    g_free(p->root);
+    g_free(p);
+}
+
+VknnNet *vknn_net_new(VknnContext *ctx, VknnModel *model, GError **err)
+{
+    g_return_val_if_fail(ctx && model, NULL);
+    VknnNet *net = g_new0(VknnNet, 1);
+    net->ctx = ctx;
+    net->model = model;
+    net->kept = g_new0(gboolean, model->values->len);
+    net->packed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    return net;
+}
+
+void vknn_net_free(VknnNet *net)
+{
+    if (!net)
+        return;
+    vkDeviceWaitIdle(net->ctx->device);
+    plan_free(net->ctx, net->plan, net->model->values->len);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, net->packed);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        owned_free(net->ctx, v);
+    g_hash_table_unref(net->packed);
+    g_free(net->kept);
+    g_free(net->shapes);
+    g_free(net);
+}
+
+static void invalidate_plan(VknnNet *net)
+{
+    plan_free(net->ctx, net->plan, net->model->values->len);
+    net->plan = NULL;
+    g_clear_pointer(&net->shapes, g_free);
+}
+
+gboolean vknn_net_keep(VknnNet *net, const char *name, GError **err)
+{
+    const int v = vknn_model_find_value(net->model, name);
+    if (v < 0 || vknn_model_value(net->model, v)->kind == VKNN_VALUE_CONSTANT) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "no tensor named '%s' in the model (vknn info lists them)", name);
+        return FALSE;
+    }
+    if (!net->kept[v]) {
+        net->kept[v] = TRUE;
+        invalidate_plan(net);
+    }
+    return TRUE;
+}
+
+/* ---- executor services for ops ---------------------------------------- */
+
+static OwnedTensor *upload_tensor(VknnContext *ctx, VknnTensor *shape_of, float *data, GError **err)
+{
+    OwnedTensor *o = g_new0(OwnedTensor, 1);
+    o->tensor = *shape_of;
+    o->buffer = vknn_buffer_new(ctx, o->tensor.bytes, VKNN_MEM_DEVICE, err);
+    if (!o->buffer)
+        goto fail;
+    o->tensor.buffer = o->buffer;
+    o->tensor.offset = 0;
+    if ((data && !vknn_upload(ctx, o->buffer, 0, data, o->tensor.bytes, err)) ||
+        !vknn_tensor_make_view(ctx, &o->tensor, err))
+        goto fail;
+    return o;
+fail:
+    owned_free(ctx, o);
+    return NULL;
+}
+
+VknnTensor *vknn_net_packed(VknnRecord *r, const char *key, VknnPackFunc pack, void *user,
+                            GError **err)
+{
+    VknnNet *net = r->net;
+    g_autofree char *full = g_strdup_printf("%p/%s", (void *)r->step->node, key);
+    OwnedTensor *o = g_hash_table_lookup(net->packed, full);
+    if (o)
+        return &o->tensor;
+    VknnTensor t = {0};
+    g_autofree float *data = pack(r, &t, user);
+    o = upload_tensor(r->ctx, &t, data, err);
+    if (!o)
+        return NULL;
+    net->weight_bytes += o->tensor.bytes;
+    g_hash_table_insert(net->packed, g_steal_pointer(&full), o);
+    return &o->tensor;
+}
+
+/* A constant laid out channel-packed, with the shape a kernel wants. */
+typedef struct {
+    const VknnValue *value;
+    VknnShape shape;
+} ConstantLayout;
+
+static float *pack_constant(const VknnRecord *r, VknnTensor *t, void *user)
+{
+    const ConstantLayout *c = user;
+    vknn_tensor_set_shape(t, &c->shape);
+    float *data = g_malloc0(t->bytes);
+    vknn_pack_c4(t, c->value->data, data);
+    return data;
+}
+
+VknnTensor *vknn_record_in(VknnRecord *r, int i, const VknnShape *as, GError **err)
+{
+    if (r->in[i])
+        return r->in[i];
+    const VknnValue *v = vknn_node_input(r->model, r->step->node, i);
+    if (!v || v->kind != VKNN_VALUE_CONSTANT) {
+        vknn_node_error(err, VKNN_ERROR_FAILED, r->step->node, "input %d is not available", i);
+        return NULL;
+    }
+    ConstantLayout c = {.value = v, .shape = as ? *as : v->shape};
+    char s[64];
+    g_autofree char *key = g_strdup_printf("input%d:%s", i, vknn_shape_str(&c.shape, s, sizeof s));
+    return vknn_net_packed(r, key, pack_constant, &c, err);
+}
+
+VknnTensor *vknn_net_scratch(VknnRecord *r, const VknnShape *shape, GError **err)
+{
+    VknnTensor t = {0};
+    vknn_tensor_set_shape(&t, shape);
+    OwnedTensor *o = upload_tensor(r->ctx, &t, NULL, err);
+    if (!o)
+        return NULL;
+    g_ptr_array_add(r->net->plan->scratch, o);
+    return &o->tensor;
+}
+
+/* ---- planning ------------------------------------------------------------ */
+
+typedef struct {
+    VkDeviceSize offset, size;
+} Block;
+
+/* Best-fit allocator over a growing arena, with coalescing frees. */
+typedef struct {
+    GArray *free; /* Block, sorted by offset */
+    VkDeviceSize end, align;
+} Arena;
+
+static VkDeviceSize arena_alloc(Arena *a, VkDeviceSize size)
+{
+    size = (size + a->align - 1) / a->align * a->align;
+    int best = -1;
+    for (guint i = 0; i < a->free->len; i++) {
+        const Block *b = &g_array_index(a->free, Block, i);
+        if (b->size >= size && (best < 0 || b->size < g_array_index(a->free, Block, best).size))
+            best = (int)i;
+    }
+    if (best < 0) {
+        /* Grow; a free block at the very end is extended rather than wasted. */
+        if (a->free->len) {
+            Block *last = &g_array_index(a->free, Block, a->free->len - 1);
+            if (last->offset + last->size == a->end) {
+                const VkDeviceSize off = last->offset;
+                a->end = off + size;
+                g_array_remove_index(a->free, a->free->len - 1);
+                return off;
+            }
+        }
+        const VkDeviceSize off = a->end;
+        a->end += size;
+        return off;
+    }
+    Block *b = &g_array_index(a->free, Block, best);
+    const VkDeviceSize off = b->offset;
+    b->offset += size;
+    b->size -= size;
+    if (b->size == 0)
+        g_array_remove_index(a->free, best);
+    return off;
+}
+
+static void arena_release(Arena *a, VkDeviceSize offset, VkDeviceSize size)
+{
+    size = (size + a->align - 1) / a->align * a->align;
+    guint i = 0;
+    while (i < a->free->len && g_array_index(a->free, Block, i).offset < offset)
+        i++;
+    Block nb = {offset, size};
+    g_array_insert_val(a->free, i, nb);
+    if (i + 1 < a->free->len) {
+        Block *cur = &g_array_index(a->free, Block, i), *next = cur + 1;
+        if (cur->offset + cur->size == next->offset) {
+            cur->size += next->size;
+            g_array_remove_index(a->free, i + 1);
+        }
+    }
+    if (i > 0) {
+        Block *prev = &g_array_index(a->free, Block, i - 1), *cur = prev + 1;
+        if (prev->offset + prev->size == cur->offset) {
+            prev->size += cur->size;
+            g_array_remove_index(a->free, i);
+        }
+    }
+}
+
+static gboolean same_layout(const VknnTensor *a, const VknnTensor *b)
+{
+    return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
+}
+
+/* Decides which values get storage, which alias another (views), and how
+ * long each storage lives; then places storage in one arena. */
+static void assign_memory(VknnNet *net, Plan *p)
+{
+    const VknnModel *m = net->model;
+    const guint nv = m->values->len, ns = p->steps->len;
+    int *last_use = g_new(int, nv);
+    for (guint v = 0; v < nv; v++) {
+        p->root[v] = (int)v;
+        last_use[v] = -1;
+        const VknnValue *val = vknn_model_value(m, v);
+        vknn_tensor_set_shape(&p->tensors[v], &val->shape);
+        p->materialised[v] = val->kind == VKNN_VALUE_INPUT;
+    }
+    for (guint s = 0; s < ns; s++) {
+        VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        for (int k = 0; k < st->n_out; k++)
+            if (st->out[k] >= 0)
+                p->materialised[st->out[k]] = TRUE;
+        const int in0 = st->in[0];
+        if (st->klass->is_view && in0 >= 0 && p->materialised[in0] &&
+            same_layout(&p->tensors[in0], &p->tensors[st->out[0]]))
+            p->root[st->out[0]] = p->root[in0];
+        for (int k = 0; k < st->n_in; k++)
+            if (st->in[k] >= 0)
+                last_use[p->root[st->in[k]]] = (int)s;
+    }
+    for (guint v = 0; v < nv; v++)
+        if (vknn_model_value(m, v)->is_output || net->kept[v])
+            last_use[p->root[v]] = G_MAXINT;
+
+    Arena a = {.free = g_array_new(FALSE, FALSE, sizeof(Block)), .align = net->ctx->align};
+    for (guint i = 0; i < m->inputs->len; i++) {
+        const int v = g_array_index(m->inputs, int, i);
+        p->tensors[v].offset = arena_alloc(&a, p->tensors[v].bytes);
+        p->naive_bytes += p->tensors[v].bytes;
+    }
+    for (guint s = 0; s < ns; s++) {
+        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        for (int k = 0; k < st->n_out; k++) {
+            const int v = st->out[k];
+            if (v >= 0 && p->root[v] == v) {
+                p->tensors[v].offset = arena_alloc(&a, p->tensors[v].bytes);
+                p->naive_bytes += p->tensors[v].bytes;
+                if (last_use[v] < 0)
+                    last_use[v] = (int)s; /* never read: free right away */
+            }
+        }
+        for (guint v = 0; v < nv; v++)
+            if (p->materialised[v] && p->root[v] == (int)v && last_use[v] == (int)s)
+                arena_release(&a, p->tensors[v].offset, p->tensors[v].bytes);
+    }
+    for (guint v = 0; v < nv; v++)
+        if (p->materialised[v])
+            p->tensors[v].offset = p->tensors[p->root[v]].offset;
+    p->arena_bytes = a.end;
+    g_array_unref(a.free);
+    g_free(last_use);
+}
+
+static gboolean record_steps(VknnNet *net, Plan *p, GError **err)
+{
+    const VknnModel *m = net->model;
+    for (guint i = 0; i < m->inputs->len; i++) {
+        const VknnTensor *t = &p->tensors[g_array_index(m->inputs, int, i)];
+        VknnBuffer *staging = vknn_buffer_new(net->ctx, t->bytes, VKNN_MEM_UPLOAD, err);
+        if (!staging)
+            return FALSE;
+        g_ptr_array_add(p->staging, staging);
+        vknn_cmd_copy(p->cmd, staging, 0, t->buffer, t->offset, t->bytes);
+    }
+    for (guint s = 0; s < p->steps->len; s++) {
+        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        if (st->klass->is_view && p->root[st->out[0]] != st->out[0])
+            continue; /* aliased: nothing to compute */
+        VknnRecord r = {.net = net, .ctx = net->ctx, .cmd = p->cmd, .model = m, .step = st};
+        for (int k = 0; k < st->n_in; k++) {
+            const int v = st->in[k];
+            const gboolean host = (st->klass->host_inputs >> k) & 1;
+            r.in[k] = v >= 0 && !host && p->materialised[v] ? &p->tensors[v] : NULL;
+        }
+        for (int k = 0; k < st->n_out; k++)
+            r.out[k] = st->out[k] >= 0 ? &p->tensors[st->out[k]] : NULL;
+        if (!st->klass->record(&r, err))
+            return FALSE;
+    }
+    return vknn_cmd_end(p->cmd, err);
+}
+
+static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
+{
+    const VknnModel *m = net->model;
+    const guint nv = m->values->len;
+    gboolean *pinned = g_new0(gboolean, nv);
+    for (guint v = 0; v < nv; v++)
+        pinned[v] = net->kept[v] || vknn_model_value(m, v)->is_output;
+    p->steps = vknn_lower(m, pinned);
+    g_free(pinned);
+    assign_memory(net, p);
+
+    p->arena = vknn_buffer_new(net->ctx, MAX(p->arena_bytes, 16), VKNN_MEM_DEVICE, err);
+    if (!p->arena)
+        return FALSE;
+    for (guint v = 0; v < nv; v++) {
+        if (!p->materialised[v])
+            continue;
+        p->tensors[v].buffer = p->arena;
+        if (!vknn_tensor_make_view(net->ctx, &p->tensors[v], err))
+            return FALSE;
+    }
+    p->cmd = vknn_cmd_new(net->ctx, err);
+    return p->cmd && record_steps(net, p, err);
+}
+
+gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
+{
+    const guint n_in = net->model->inputs->len;
+    if (net->shapes && memcmp(net->shapes, shapes, sizeof(VknnShape) * n_in) == 0)
+        return TRUE;
+    invalidate_plan(net);
+    if (!vknn_model_infer_shapes(net->model, shapes, err))
+        return FALSE;
+    const guint nv = net->model->values->len;
+    Plan *p = g_new0(Plan, 1);
+    p->tensors = g_new0(VknnTensor, nv);
+    p->materialised = g_new0(gboolean, nv);
+    p->root = g_new0(int, nv);
+    p->scratch = g_ptr_array_new();
+    p->staging = g_ptr_array_new();
+    net->plan = p;
+    if (!build_plan(net, p, err)) {
+        invalidate_plan(net);
+        return FALSE;
+    }
+    net->shapes = g_memdup2(shapes, sizeof(VknnShape) * n_in);
+    return TRUE;
+}
+
+gboolean vknn_net_run(VknnNet *net, const float *const *inputs, GError **err)
+{
+    Plan *p = net->plan;
+    if (!p) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "vknn_net_run: call vknn_net_prepare first");
+        return FALSE;
+    }
+    for (guint i = 0; i < net->model->inputs->len; i++) {
+        const VknnTensor *t = &p->tensors[g_array_index(net->model->inputs, int, i)];
+        vknn_pack_c4(t, inputs[i], ((VknnBuffer *)g_ptr_array_index(p->staging, i))->mapped);
+    }
+    return vknn_cmd_submit_wait(p->cmd, err);
+}
+
+const VknnShape *vknn_net_shape(VknnNet *net, const char *name)
+{
+    const int v = vknn_model_find_value(net->model, name);
+    return v >= 0 && net->plan ? &vknn_model_value(net->model, v)->shape : NULL;
+}
+
+gboolean vknn_net_read(VknnNet *net, const char *name, float *out, GError **err)
+{
+    const int v = vknn_model_find_value(net->model, name);
+    if (v < 0 || !net->plan) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "no tensor '%s' in the prepared net", name);
+        return FALSE;
+    }
+    if (!vknn_model_value(net->model, v)->is_output && !net->kept[v]) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "tensor '%s' was not kept: call vknn_net_keep() before vknn_net_prepare()", name);
+        return FALSE;
+    }
+    const VknnTensor *t = &net->plan->tensors[v];
+    g_autofree float *packed = g_malloc(t->bytes);
+    if (!vknn_download(net->ctx, t->buffer, t->offset, packed, t->bytes, err))
+        return FALSE;
+    vknn_unpack_c4(t, packed, out);
+    return TRUE;
+}
+
+void vknn_net_memory(const VknnNet *net, VknnNetMemory *out)
+{
+    memset(out, 0, sizeof *out);
+    out->weight_bytes = net->weight_bytes;
+    const Plan *p = net->plan;
+    if (!p)
+        return;
+    out->activation_bytes = p->arena_bytes;
+    out->naive_activation_bytes = p->naive_bytes;
+    for (guint i = 0; i < p->scratch->len; i++)
+        out->activation_bytes += ((OwnedTensor *)g_ptr_array_index(p->scratch, i))->tensor.bytes;
+    out->dispatches = vknn_cmd_dispatch_count(p->cmd);
+}

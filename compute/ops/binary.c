@@ -1,0 +1,126 @@
+/* Add, Sub, Mul, Div with numpy broadcasting. Common cases (same shapes, a
+ * scalar, a per-channel vector) get vectorised kernels; everything else runs
+ * the general per-element index path. */
+#include <stdint.h>
+#include "binary.comp.spv.h"
+#include "op.h"
+
+#include <string.h>
+
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
+enum { MODE_GENERAL, MODE_SAME, MODE_SCALAR, MODE_CHANNEL };
+
+typedef struct {
+    int32_t count;
+    int32_t pad_[3]; /* std430 ivec4 alignment */
+    int32_t out_dims[4], frame[4], a_stride[4], a_dims[4], b_stride[4], b_dims[4];
+} BinaryPush;
+_Static_assert(sizeof(BinaryPush) <= 128, "push constants exceed the guaranteed 128 bytes");
+
+static const VknnShader binary_shader = VKNN_SHADER(binary, 2, 1, BinaryPush);
+
+/* Right-aligns s into 4 dims padded with leading 1s. */
+static void right_align(const VknnShape *s, int64_t out[4])
+{
+    for (int i = 0; i < 4; i++)
+        out[i] = 1;
+    for (int i = 0; i < s->rank; i++)
+        out[4 - s->rank + i] = s->dims[i];
+}
+
+static gboolean binary_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    if (!vknn_check_inputs(n, 2, 2, err) || !vknn_check_rank(m, n, 0, 0, 4, err) ||
+        !vknn_check_rank(m, n, 1, 0, 4, err))
+        return FALSE;
+    const VknnShape *a = vknn_in_shape(m, n, 0), *b = vknn_in_shape(m, n, 1);
+    int64_t da[4], db[4];
+    right_align(a, da);
+    right_align(b, db);
+    const int rank = MAX(a->rank, b->rank);
+    VknnShape *y = vknn_out_shape(m, n, 0);
+    y->rank = rank;
+    for (int i = 4 - rank; i < 4; i++) {
+        if (da[i] != db[i] && da[i] != 1 && db[i] != 1) {
+            char sa[64], sb[64];
+            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "shapes %s and %s do not broadcast",
+                                   vknn_shape_str(a, sa, sizeof sa), vknn_shape_str(b, sb, sizeof sb));
+        }
+        y->dims[i - (4 - rank)] = MAX(da[i], db[i]);
+    }
+    return TRUE;
+}
+
+static void phys_dims(const VknnTensor *t, int32_t d[4])
+{
+    d[0] = t->c;
+    d[1] = t->h;
+    d[2] = t->w;
+    d[3] = t->c4;
+}
+
+/* Element strides of shape s inside the 4D broadcast frame (0 = repeated). */
+static void frame_strides(const VknnShape *s, const int64_t frame[4], int32_t st[4])
+{
+    int64_t d[4];
+    right_align(s, d);
+    int64_t acc = 1;
+    for (int i = 3; i >= 0; i--) {
+        st[i] = d[i] == frame[i] ? (int32_t)acc : 0;
+        acc *= d[i];
+    }
+}
+
+static gboolean binary_record(VknnRecord *r, GError **err)
+{
+    const VknnNode *n = r->step->node;
+    const int op = g_str_equal(n->op_type, "Add")   ? OP_ADD
+                   : g_str_equal(n->op_type, "Sub") ? OP_SUB
+                   : g_str_equal(n->op_type, "Mul") ? OP_MUL
+                                                    : OP_DIV;
+    const VknnShape *sa = vknn_in_shape(r->model, n, 0), *sb = vknn_in_shape(r->model, n, 1);
+    const VknnTensor *y = r->out[0];
+    int64_t frame[4], fb[4];
+    right_align(&y->shape, frame);
+    right_align(sb, fb);
+
+    int mode = MODE_GENERAL;
+    VknnShape b_as = *sb;
+    if (vknn_shape_equal(sa, &y->shape)) {
+        if (vknn_shape_equal(sb, &y->shape))
+            mode = MODE_SAME;
+        else if (vknn_shape_numel(sb) == 1)
+            mode = MODE_SCALAR;
+        else if (y->shape.rank == 4 && fb[0] == 1 && fb[1] == frame[1] && fb[2] == 1 && fb[3] == 1) {
+            mode = MODE_CHANNEL;
+            b_as = (VknnShape){4, {1, frame[1], 1, 1}}; /* lay [C,1,1] out as channels */
+        }
+    }
+    VknnTensor *a = vknn_record_in(r, 0, NULL, err);
+    VknnTensor *b = a ? vknn_record_in(r, 1, &b_as, err) : NULL;
+    if (!b)
+        return FALSE;
+    if (mode == MODE_CHANNEL && (b->n != 1 || b->c != y->c || b->h != 1 || b->w != 1))
+        mode = MODE_GENERAL; /* an activation [C,1,1] is not channel-packed */
+
+    const int32_t spec[] = {op, mode};
+    VknnPipeline *p = vknn_op_pipeline(r, &binary_shader, 64, spec, 2, err);
+    if (!p)
+        return FALSE;
+    BinaryPush pc = {.count = (int32_t)vknn_tensor_texels(y)};
+    phys_dims(y, pc.out_dims);
+    phys_dims(a, pc.a_dims);
+    phys_dims(b, pc.b_dims);
+    for (int i = 0; i < 4; i++)
+        pc.frame[i] = (int32_t)frame[i];
+    frame_strides(sa, frame, pc.a_stride);
+    frame_strides(sb, frame, pc.b_stride);
+    const VknnTensor *bind[] = {a, b, y};
+    vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_add = {"Add", binary_infer, NULL, binary_record, 0};
+const VknnOpClass vknn_op_sub = {"Sub", binary_infer, NULL, binary_record, 0};
+const VknnOpClass vknn_op_mul = {"Mul", binary_infer, NULL, binary_record, 0};
+const VknnOpClass vknn_op_div = {"Div", binary_infer, NULL, binary_record, 0};

@@ -1,0 +1,70 @@
+/* Concat: any axis on the host side; on the device, the channel axis of
+ * tensors of rank >= 2 (what CNNs use: Fire modules, Inception). */
+#include <stdint.h>
+#include "concat.comp.spv.h"
+#include "op.h"
+
+typedef struct {
+    int32_t count, hw, c_in, ic4, c_off, oc, oc4, span;
+} ConcatPush;
+
+static const VknnShader concat_shader = VKNN_SHADER(concat, 1, 1, ConcatPush);
+
+static int concat_axis(const VknnNode *n, int rank)
+{
+    const int64_t a = vknn_node_attr_int(n, "axis", G_MININT64);
+    return (int)(a < 0 ? a + rank : a);
+}
+
+static gboolean concat_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    if (!vknn_check_inputs(n, 1, VKNN_STEP_MAX_IO, err) || !vknn_check_rank(m, n, 0, 1, 4, err))
+        return FALSE;
+    const VknnShape *first = vknn_in_shape(m, n, 0);
+    const int axis = concat_axis(n, first->rank);
+    if (axis < 0 || axis >= first->rank)
+        return vknn_node_error(err, VKNN_ERROR_PARSE, n, "missing or invalid axis");
+    VknnShape y = *first;
+    for (int i = 1; i < n->n_inputs; i++) {
+        const VknnShape *s = vknn_in_shape(m, n, i);
+        gboolean ok = s && s->rank == y.rank;
+        for (int d = 0; ok && d < y.rank; d++)
+            ok = d == axis || s->dims[d] == y.dims[d];
+        if (!ok)
+            return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
+                                   "input %d does not match the others outside axis %d", i, axis);
+        y.dims[axis] += s->dims[axis];
+    }
+    *vknn_out_shape(m, n, 0) = y;
+    return TRUE;
+}
+
+static gboolean concat_record(VknnRecord *r, GError **err)
+{
+    const VknnNode *n = r->step->node;
+    const VknnTensor *y = r->out[0];
+    if (concat_axis(n, y->shape.rank) != 1)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                               "only concatenation along channels (axis 1) runs on the device");
+    VknnPipeline *p = vknn_op_pipeline(r, &concat_shader, 64, NULL, 0, err);
+    if (!p)
+        return FALSE;
+    int c_off = 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        const VknnTensor *x = vknn_record_in(r, i, NULL, err);
+        if (!x)
+            return FALSE;
+        const int first = c_off / 4, last = (c_off + x->c - 1) / 4;
+        ConcatPush pc = {
+            .hw = y->h * y->w, .c_in = x->c, .ic4 = x->c4, .c_off = c_off,
+            .oc = y->c, .oc4 = y->c4, .span = last - first + 1,
+        };
+        pc.count = y->n * pc.span * pc.hw;
+        const VknnTensor *bind[] = {x, y};
+        vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
+        c_off += x->c;
+    }
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_concat = {"Concat", concat_infer, NULL, concat_record, 0};

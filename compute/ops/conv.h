@@ -1,0 +1,30 @@
+/* Shared by the convolution ops (conv2d.c, conv_dw.c, conv_transpose.c). */
+#pragma once
+
+#include "op.h"
+#include "window.h"
+
+/* Push constants of conv2d.comp, conv_dw.comp and conv_transpose.comp. */
+typedef struct {
+    int32_t ic4, ih, iw;
+    int32_t oc, oc4, oh, ow;
+    int32_t pad_t, pad_l;
+    int32_t batch;
+    float alpha, beta;
+} VknnConvPush;
+_Static_assert(sizeof(VknnConvPush) <= 128, "push constants exceed the guaranteed 128 bytes");
+
+/* Validates a Conv node's inputs and reads its window and group. */
+gboolean vknn_conv_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, int64_t *group,
+                          GError **err);
+/* Node pads plus those of a fused Pad; checks reflection fits the input. */
+gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4], GError **err);
+/* Per-output-channel scale and shift of a BatchNormalization folded into a
+ * convolution (identity when bn is NULL). */
+void vknn_conv_bn_fold(const VknnModel *m, const VknnNode *bn, int64_t oc, float *scale,
+                       float *shift);
+/* Bias (with a folded BatchNormalization) as [oc4] vec4. user: TRUE for
+ * ConvTranspose weights [ic, oc/group, kh, kw]. */
+float *vknn_conv_pack_bias(const VknnRecord *r, VknnTensor *t, void *user);
+/* Records a depthwise convolution (group == channels == outputs). */
+gboolean vknn_conv_dw_record(VknnRecord *r, const VknnWindow *w, GError **err);

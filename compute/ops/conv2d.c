@@ -1,0 +1,178 @@
+/* Conv: 2D convolution, grouped and dilated, with fused padding, folded
+ * BatchNormalization and fused activation. Depthwise convolutions go to
+ * conv_dw.c; every other group count runs here with block-diagonal weights. */
+#include <stdint.h>
+#include "conv2d.comp.spv.h"
+#include "conv.h"
+
+#include <math.h>
+
+static const VknnShader conv2d_shader = VKNN_SHADER(conv2d, 3, 1, VknnConvPush);
+
+gboolean vknn_conv_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, int64_t *group,
+                          GError **err)
+{
+    if (!vknn_check_inputs(n, 2, 3, err) || !vknn_check_rank(m, n, 0, 4, 4, err) ||
+        !vknn_check_rank(m, n, 1, 4, 4, err) || !vknn_check_constant(m, n, 1, err))
+        return FALSE;
+    if (n->n_inputs == 3 && n->inputs[2] >= 0 && !vknn_check_constant(m, n, 2, err))
+        return FALSE;
+    const VknnShape *ws = vknn_in_shape(m, n, 1);
+    *group = vknn_node_attr_int(n, "group", 1);
+    if (*group < 1)
+        return vknn_node_error(err, VKNN_ERROR_PARSE, n, "invalid group");
+    return vknn_window_parse(n, &ws->dims[2], w, err);
+}
+
+static gboolean conv_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    VknnWindow w;
+    int64_t group, out[2];
+    if (!vknn_conv_params(m, n, &w, &group, err))
+        return FALSE;
+    const VknnShape *x = vknn_in_shape(m, n, 0), *ws = vknn_in_shape(m, n, 1);
+    const VknnShape *b = vknn_in_shape(m, n, 2);
+    if (x->dims[1] != ws->dims[1] * group || ws->dims[0] % group)
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
+                               "input has %" G_GINT64_FORMAT " channels but the weights expect %" G_GINT64_FORMAT
+                               " x group %" G_GINT64_FORMAT,
+                               x->dims[1], ws->dims[1], group);
+    if (b && (b->rank != 1 || b->dims[0] != ws->dims[0]))
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "bias must have one value per output channel");
+    if (!vknn_window_output(n, &w, &x->dims[2], out, err))
+        return FALSE;
+    *vknn_out_shape(m, n, 0) = (VknnShape){4, {x->dims[0], ws->dims[0], out[0], out[1]}};
+    return TRUE;
+}
+
+static double conv_flops(const VknnModel *m, const VknnNode *n)
+{
+    const VknnShape *ws = vknn_in_shape(m, n, 1);
+    const VknnShape *y = &vknn_node_output(m, n, 0)->shape;
+    return 2.0 * vknn_shape_numel(y) * ws->dims[1] * ws->dims[2] * ws->dims[3];
+}
+
+void vknn_conv_bn_fold(const VknnModel *m, const VknnNode *bn, int64_t oc, float *scale, float *shift)
+{
+    for (int64_t o = 0; o < oc; o++) {
+        scale[o] = 1.0f;
+        shift[o] = 0.0f;
+    }
+    if (!bn)
+        return;
+    const float eps = vknn_node_attr_float(bn, "epsilon", 1e-5f);
+    const float *g = vknn_node_input(m, bn, 1)->data, *b = vknn_node_input(m, bn, 2)->data;
+    const float *mean = vknn_node_input(m, bn, 3)->data, *var = vknn_node_input(m, bn, 4)->data;
+    for (int64_t o = 0; o < oc; o++) {
+        scale[o] = g[o] / sqrtf(var[o] + eps);
+        shift[o] = b[o] - mean[o] * scale[o];
+    }
+}
+
+float *vknn_conv_pack_bias(const VknnRecord *r, VknnTensor *t, void *user)
+{
+    const VknnStep *st = r->step;
+    const VknnValue *w = vknn_node_input(r->model, st->node, 1);
+    const VknnValue *b = vknn_node_input(r->model, st->node, 2);
+    const gboolean transposed = GPOINTER_TO_INT(user);
+    const int64_t group = vknn_node_attr_int(st->node, "group", 1);
+    const int64_t oc = transposed ? w->shape.dims[1] * group : w->shape.dims[0];
+    vknn_tensor_set_shape(t, &(VknnShape){2, {VKNN_DIV_UP(oc, 4), 4}});
+    float *data = g_malloc0(t->bytes);
+    g_autofree float *scale = g_new(float, oc);
+    g_autofree float *shift = g_new(float, oc);
+    vknn_conv_bn_fold(r->model, st->fused_bn, oc, scale, shift);
+    for (int64_t o = 0; o < oc; o++)
+        data[o] = (b ? b->data[o] : 0.0f) * scale[o] + shift[o];
+    return data;
+}
+
+/* Weights as [oc4][ic4][kh][kw][4 input lanes] vec4 over output lanes; a
+ * grouped convolution becomes block-diagonal (zeros across groups). */
+static float *pack_weights(const VknnRecord *r, VknnTensor *t, void *user)
+{
+    const VknnNode *n = r->step->node;
+    const VknnValue *wv = vknn_node_input(r->model, n, 1);
+    const int64_t oc = wv->shape.dims[0], icg = wv->shape.dims[1];
+    const int64_t kh = wv->shape.dims[2], kw = wv->shape.dims[3];
+    const int64_t group = vknn_node_attr_int(n, "group", 1);
+    const int64_t ic = icg * group, ocg = oc / group;
+    const int64_t oc4 = VKNN_DIV_UP(oc, 4), ic4 = VKNN_DIV_UP(ic, 4), taps = kh * kw;
+    vknn_tensor_set_shape(t, &(VknnShape){2, {oc4 * ic4 * taps * 4, 4}});
+    float *data = g_malloc0(t->bytes);
+    g_autofree float *scale = g_new(float, oc);
+    g_autofree float *shift = g_new(float, oc);
+    vknn_conv_bn_fold(r->model, r->step->fused_bn, oc, scale, shift);
+    for (int64_t o = 0; o < oc; o++) {
+        const int64_t g = o / ocg;
+        for (int64_t cg = 0; cg < icg; cg++) {
+            const int64_t c = g * icg + cg;
+            for (int64_t k = 0; k < taps; k++) {
+                const int64_t texel = ((o / 4 * ic4 + c / 4) * taps + k) * 4 + c % 4;
+                data[texel * 4 + o % 4] = wv->data[(o * icg + cg) * taps + k] * scale[o];
+            }
+        }
+    }
+    return data;
+}
+
+/* Effective padding: the node's own plus that of a fused Pad node. */
+gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4], GError **err)
+{
+    const VknnStep *st = r->step;
+    const VknnTensor *x = r->in[0];
+    for (int i = 0; i < 4; i++)
+        pads[i] = (int)(w->pads[i] + st->pad_extra[i]);
+    if (st->pad_mode == VKNN_PAD_REFLECT &&
+        (pads[0] >= x->h || pads[2] >= x->h || pads[1] >= x->w || pads[3] >= x->w))
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, st->node,
+                               "reflection padding of %d pixels needs an input larger than %dx%d",
+                               MAX(MAX(pads[0], pads[2]), MAX(pads[1], pads[3])), x->w, x->h);
+    return TRUE;
+}
+
+static gboolean conv_record(VknnRecord *r, GError **err)
+{
+    const VknnNode *n = r->step->node;
+    VknnWindow w;
+    int64_t group, out[2];
+    if (!vknn_conv_params(r->model, n, &w, &group, err) ||
+        !vknn_window_output(n, &w, &vknn_in_shape(r->model, n, 0)->dims[2], out, err))
+        return FALSE;
+    const VknnTensor *x = r->in[0];
+    if (group > 1 && group == x->c && vknn_in_shape(r->model, n, 1)->dims[0] == x->c)
+        return vknn_conv_dw_record(r, &w, err);
+
+    int pads[4];
+    if (!vknn_conv_effective_pads(r, &w, pads, err))
+        return FALSE;
+    VknnTensor *wt = vknn_net_packed(r, "conv2d.w", pack_weights, NULL, err);
+    VknnTensor *bt = wt ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
+    if (!bt)
+        return FALSE;
+    const VknnTensor *y = r->out[0];
+    const int tx = 4;
+    const int32_t spec[] = {(int32_t)w.k[0], (int32_t)w.k[1], (int32_t)w.s[0], (int32_t)w.s[1],
+                            (int32_t)w.d[0], (int32_t)w.d[1], r->step->pad_mode,
+                            r->step->act.act,  tx};
+    VknnPipeline *p = vknn_op_pipeline(r, &conv2d_shader, 8, spec, G_N_ELEMENTS(spec), err);
+    if (!p)
+        return FALSE;
+    VknnConvPush pc = {
+        .ic4 = x->c4, .ih = x->h, .iw = x->w,
+        .oc = y->c, .oc4 = y->c4, .oh = y->h, .ow = y->w,
+        .pad_t = pads[0], .pad_l = pads[1], .batch = y->n,
+        .alpha = r->step->act.alpha, .beta = r->step->act.beta,
+    };
+    const VknnTensor *bind[] = {x, wt, bt, y};
+    vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(VKNN_DIV_UP(y->w, tx), 8), y->h,
+                      y->n * y->c4);
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_conv = {
+    .op_type = "Conv",
+    .infer = conv_infer,
+    .flops = conv_flops,
+    .record = conv_record,
+};

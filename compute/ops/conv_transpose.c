@@ -1,0 +1,130 @@
+/* ConvTranspose: transposed 2D convolution ("deconvolution"), group 1. */
+#include <stdint.h>
+#include "conv_transpose.comp.spv.h"
+#include "conv.h"
+
+static const VknnShader conv_transpose_shader = VKNN_SHADER(conv_transpose, 3, 1, VknnConvPush);
+
+/* Window, group and output size of a ConvTranspose node per the ONNX spec,
+ * including output_padding and output_shape. */
+static gboolean ct_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, int64_t out[2],
+                          GError **err)
+{
+    if (!vknn_check_inputs(n, 2, 3, err) || !vknn_check_rank(m, n, 0, 4, 4, err) ||
+        !vknn_check_rank(m, n, 1, 4, 4, err) || !vknn_check_constant(m, n, 1, err))
+        return FALSE;
+    if (n->n_inputs == 3 && n->inputs[2] >= 0 && !vknn_check_constant(m, n, 2, err))
+        return FALSE;
+    const VknnShape *x = vknn_in_shape(m, n, 0), *ws = vknn_in_shape(m, n, 1);
+    if (!vknn_window_parse(n, &ws->dims[2], w, err))
+        return FALSE;
+    const int64_t group = vknn_node_attr_int(n, "group", 1);
+    if (group != 1)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "group %" G_GINT64_FORMAT
+                               " is not supported (only 1)", group);
+    if (x->dims[1] != ws->dims[0])
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
+                               "input has %" G_GINT64_FORMAT " channels, weights expect %" G_GINT64_FORMAT,
+                               x->dims[1], ws->dims[0]);
+    int64_t opad[2] = {0, 0}, oshape[2];
+    if (vknn_node_attr_ints(n, "output_padding", opad, 2) > 2)
+        return vknn_node_error(err, VKNN_ERROR_PARSE, n, "output_padding must have 2 values");
+    const int n_oshape = vknn_node_attr_ints(n, "output_shape", oshape, 2);
+    for (int a = 0; a < 2; a++) {
+        const int64_t in = x->dims[2 + a];
+        const int64_t full = w->s[a] * (in - 1) + opad[a] + (w->k[a] - 1) * w->d[a] + 1;
+        int64_t want = -1;
+        if (n_oshape == 2)
+            want = oshape[a];
+        else if (w->auto_pad == VKNN_AUTO_PAD_SAME_UPPER || w->auto_pad == VKNN_AUTO_PAD_SAME_LOWER)
+            want = in * w->s[a];
+        if (want > 0) {
+            const int64_t total = full - want;
+            if (total < 0)
+                return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "output_shape is too large");
+            const gboolean upper = w->auto_pad == VKNN_AUTO_PAD_SAME_UPPER;
+            w->pads[a] = upper ? total / 2 : total - total / 2;
+            w->pads[a + 2] = total - w->pads[a];
+        } else if (w->auto_pad == VKNN_AUTO_PAD_VALID) {
+            w->pads[a] = w->pads[a + 2] = 0;
+        }
+        out[a] = full - w->pads[a] - w->pads[a + 2];
+        if (opad[a] < 0 || opad[a] >= MAX(w->s[a], w->d[a]))
+            return vknn_node_error(err, VKNN_ERROR_PARSE, n, "invalid output_padding");
+    }
+    return TRUE;
+}
+
+static gboolean ct_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    VknnWindow w;
+    int64_t out[2];
+    if (!ct_params(m, n, &w, out, err))
+        return FALSE;
+    const VknnShape *x = vknn_in_shape(m, n, 0), *ws = vknn_in_shape(m, n, 1);
+    const VknnShape *b = vknn_in_shape(m, n, 2);
+    if (b && (b->rank != 1 || b->dims[0] != ws->dims[1]))
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "bias must have one value per output channel");
+    *vknn_out_shape(m, n, 0) = (VknnShape){4, {x->dims[0], ws->dims[1], out[0], out[1]}};
+    return TRUE;
+}
+
+static double ct_flops(const VknnModel *m, const VknnNode *n)
+{
+    const VknnShape *x = vknn_in_shape(m, n, 0), *ws = vknn_in_shape(m, n, 1);
+    return 2.0 * vknn_shape_numel(x) * ws->dims[1] * ws->dims[2] * ws->dims[3];
+}
+
+/* Weights [ic][oc][kh][kw] as [oc4][ic4][kh][kw][4 input lanes] vec4 over output lanes. */
+static float *pack_weights(const VknnRecord *r, VknnTensor *t, void *user)
+{
+    const VknnValue *wv = vknn_node_input(r->model, r->step->node, 1);
+    const int64_t ic = wv->shape.dims[0], oc = wv->shape.dims[1];
+    const int64_t taps = wv->shape.dims[2] * wv->shape.dims[3];
+    const int64_t oc4 = VKNN_DIV_UP(oc, 4), ic4 = VKNN_DIV_UP(ic, 4);
+    vknn_tensor_set_shape(t, &(VknnShape){2, {oc4 * ic4 * taps * 4, 4}});
+    float *data = g_malloc0(t->bytes);
+    for (int64_t c = 0; c < ic; c++)
+        for (int64_t o = 0; o < oc; o++)
+            for (int64_t k = 0; k < taps; k++) {
+                const int64_t texel = ((o / 4 * ic4 + c / 4) * taps + k) * 4 + c % 4;
+                data[texel * 4 + o % 4] = wv->data[(c * oc + o) * taps + k];
+            }
+    return data;
+}
+
+static gboolean ct_record(VknnRecord *r, GError **err)
+{
+    VknnWindow w;
+    int64_t out[2];
+    if (!ct_params(r->model, r->step->node, &w, out, err))
+        return FALSE;
+    VknnTensor *wt = vknn_net_packed(r, "conv_transpose.w", pack_weights, NULL, err);
+    VknnTensor *bt =
+        wt ? vknn_net_packed(r, "conv_transpose.b", vknn_conv_pack_bias, GINT_TO_POINTER(TRUE), err)
+           : NULL;
+    if (!bt)
+        return FALSE;
+    const VknnTensor *x = r->in[0], *y = r->out[0];
+    const int32_t spec[] = {(int32_t)w.k[0], (int32_t)w.k[1], (int32_t)w.s[0], (int32_t)w.s[1],
+                            (int32_t)w.d[0], (int32_t)w.d[1], r->step->act.act};
+    VknnPipeline *p = vknn_op_pipeline(r, &conv_transpose_shader, 8, spec, G_N_ELEMENTS(spec), err);
+    if (!p)
+        return FALSE;
+    VknnConvPush pc = {
+        .ic4 = x->c4, .ih = x->h, .iw = x->w,
+        .oc = y->c, .oc4 = y->c4, .oh = y->h, .ow = y->w,
+        .pad_t = (int32_t)w.pads[0], .pad_l = (int32_t)w.pads[1], .batch = y->n,
+        .alpha = r->step->act.alpha, .beta = r->step->act.beta,
+    };
+    const VknnTensor *bind[] = {x, wt, bt, y};
+    vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(y->w, 8), y->h, y->n * y->c4);
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_conv_transpose = {
+    .op_type = "ConvTranspose",
+    .infer = ct_infer,
+    .flops = ct_flops,
+    .record = ct_record,
+};

@@ -1,0 +1,139 @@
+/* Gemm and MatMul on 2D tensors: Y = alpha * A' B' + beta * C. */
+#include <stdint.h>
+#include "gemm.comp.spv.h"
+#include "op.h"
+
+typedef struct {
+    int32_t m, k, k4, n, n4;
+    float alpha, beta;
+} GemmPush;
+
+static const VknnShader gemm_shader = VKNN_SHADER(gemm, 3, 1, GemmPush);
+
+enum { C_NONE, C_COLUMN, C_SCALAR };
+
+static gboolean is_gemm(const VknnNode *n)
+{
+    return g_str_equal(n->op_type, "Gemm");
+}
+
+/* M, K, N of the product, honouring transA/transB. */
+static gboolean gemm_dims(const VknnModel *m, const VknnNode *n, int64_t *rows, int64_t *inner,
+                          int64_t *cols, GError **err)
+{
+    if (!vknn_check_inputs(n, 2, is_gemm(n) ? 3 : 2, err) || !vknn_check_rank(m, n, 0, 2, 2, err) ||
+        !vknn_check_rank(m, n, 1, 2, 2, err))
+        return FALSE;
+    const VknnShape *a = vknn_in_shape(m, n, 0), *b = vknn_in_shape(m, n, 1);
+    const gboolean ta = vknn_node_attr_int(n, "transA", 0), tb = vknn_node_attr_int(n, "transB", 0);
+    *rows = a->dims[ta ? 1 : 0];
+    *inner = a->dims[ta ? 0 : 1];
+    *cols = b->dims[tb ? 0 : 1];
+    if (b->dims[tb ? 1 : 0] != *inner)
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "inner dimensions differ (%" G_GINT64_FORMAT
+                               " vs %" G_GINT64_FORMAT ")",
+                               *inner, b->dims[tb ? 1 : 0]);
+    return TRUE;
+}
+
+static gboolean gemm_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    int64_t rows, inner, cols;
+    if (!gemm_dims(m, n, &rows, &inner, &cols, err))
+        return FALSE;
+    const VknnShape *c = vknn_in_shape(m, n, 2);
+    if (c) {
+        const int64_t last = c->rank ? c->dims[c->rank - 1] : 1;
+        const int64_t first = c->rank == 2 ? c->dims[0] : 1;
+        if ((last != 1 && last != cols) || (first != 1 && first != rows) || c->rank > 2)
+            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "C does not broadcast to the output");
+    }
+    *vknn_out_shape(m, n, 0) = (VknnShape){2, {rows, cols}};
+    return TRUE;
+}
+
+static double gemm_flops(const VknnModel *m, const VknnNode *n)
+{
+    int64_t rows, inner, cols;
+    if (!gemm_dims(m, n, &rows, &inner, &cols, NULL))
+        return 0;
+    return 2.0 * rows * inner * cols;
+}
+
+/* Constant B as [K][N4] vec4 (the channel-packed layout of [K, N]). */
+static float *pack_b(const VknnRecord *r, VknnTensor *t, void *user)
+{
+    const VknnNode *n = r->step->node;
+    const VknnValue *b = vknn_node_input(r->model, n, 1);
+    const gboolean tb = vknn_node_attr_int(n, "transB", 0);
+    const int64_t k = b->shape.dims[tb ? 1 : 0], cols = b->shape.dims[tb ? 0 : 1];
+    vknn_tensor_set_shape(t, &(VknnShape){2, {k, cols}});
+    float *data = g_malloc0(t->bytes);
+    for (int64_t i = 0; i < k; i++)
+        for (int64_t j = 0; j < cols; j++)
+            data[(i * t->c4 + j / 4) * 4 + j % 4] = b->data[tb ? j * k + i : i * cols + j];
+    return data;
+}
+
+/* C as [N4] vec4 when it varies along columns. */
+static float *pack_c(const VknnRecord *r, VknnTensor *t, void *user)
+{
+    const VknnValue *c = vknn_node_input(r->model, r->step->node, 2);
+    const int64_t cols = GPOINTER_TO_INT(user);
+    vknn_tensor_set_shape(t, &(VknnShape){2, {1, cols}});
+    float *data = g_malloc0(t->bytes);
+    for (int64_t j = 0; j < cols; j++)
+        data[j] = c->data[j];
+    return data;
+}
+
+static gboolean gemm_record(VknnRecord *r, GError **err)
+{
+    const VknnNode *n = r->step->node;
+    int64_t rows, inner, cols;
+    if (!gemm_dims(r->model, n, &rows, &inner, &cols, err))
+        return FALSE;
+    const VknnValue *bv = vknn_node_input(r->model, n, 1);
+    const VknnValue *cv = vknn_node_input(r->model, n, 2);
+    if (vknn_node_attr_int(n, "transA", 0))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "transA = 1 is not supported");
+    if (bv->kind != VKNN_VALUE_CONSTANT && vknn_node_attr_int(n, "transB", 0))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "transB = 1 needs a constant B");
+    if (cv && (cv->kind != VKNN_VALUE_CONSTANT ||
+               (cv->shape.rank == 2 && cv->shape.dims[0] != 1)))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "C must be a constant row or scalar");
+
+    VknnTensor *a = vknn_record_in(r, 0, NULL, err), *b = NULL, *c = NULL;
+    if (a)
+        b = bv->kind == VKNN_VALUE_CONSTANT ? vknn_net_packed(r, "gemm.b", pack_b, NULL, err)
+                                            : r->in[1];
+    int c_mode = C_NONE;
+    if (b) {
+        c = b; /* bound but unused without C */
+        if (cv && vknn_shape_numel(&cv->shape) == 1) {
+            c_mode = C_SCALAR;
+            c = vknn_record_in(r, 2, &(VknnShape){1, {1}}, err);
+        } else if (cv) {
+            c_mode = C_COLUMN;
+            c = vknn_net_packed(r, "gemm.c", pack_c, GINT_TO_POINTER((int)cols), err);
+        }
+    }
+    if (!c)
+        return FALSE;
+    const int32_t spec[] = {c_mode};
+    VknnPipeline *p = vknn_op_pipeline(r, &gemm_shader, 8, spec, 1, err);
+    if (!p)
+        return FALSE;
+    GemmPush pc = {
+        .m = (int32_t)rows, .k = (int32_t)inner, .k4 = (int32_t)VKNN_DIV_UP(inner, 4),
+        .n = (int32_t)cols, .n4 = (int32_t)VKNN_DIV_UP(cols, 4),
+        .alpha = is_gemm(n) ? vknn_node_attr_float(n, "alpha", 1.0f) : 1.0f,
+        .beta = is_gemm(n) ? vknn_node_attr_float(n, "beta", 1.0f) : 1.0f,
+    };
+    const VknnTensor *bind[] = {a, b, c, r->out[0]};
+    vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(pc.n4, 8), pc.m, 1);
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_gemm = {"Gemm", gemm_infer, gemm_flops, gemm_record, 0};
+const VknnOpClass vknn_op_matmul = {"MatMul", gemm_infer, gemm_flops, gemm_record, 0};

@@ -1,0 +1,45 @@
+/* GlobalAveragePool and GlobalMaxPool: one value per (n, c). */
+#include <stdint.h>
+#include "global_pool.comp.spv.h"
+#include "op.h"
+
+typedef struct {
+    int32_t hw;
+} GlobalPoolPush;
+
+static const VknnShader global_pool_shader = VKNN_SHADER(global_pool, 1, 1, GlobalPoolPush);
+
+static gboolean global_pool_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    if (!vknn_check_inputs(n, 1, 1, err) || !vknn_check_rank(m, n, 0, 3, 4, err))
+        return FALSE;
+    VknnShape *y = vknn_out_shape(m, n, 0);
+    *y = *vknn_in_shape(m, n, 0);
+    for (int i = 2; i < y->rank; i++)
+        y->dims[i] = 1;
+    return TRUE;
+}
+
+static gboolean global_pool_record(VknnRecord *r, GError **err)
+{
+    const VknnTensor *x = r->in[0], *y = r->out[0];
+    const int32_t spec[] = {g_str_equal(r->step->node->op_type, "GlobalMaxPool")};
+    const uint32_t local = vknn_context_device_type(r->ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 256;
+    VknnPipeline *p = vknn_op_pipeline(r, &global_pool_shader, local, spec, 1, err);
+    if (!p)
+        return FALSE;
+    GlobalPoolPush pc = {.hw = x->h * x->w};
+    const VknnTensor *bind[] = {x, y};
+    vknn_cmd_dispatch(r->cmd, p, bind, &pc, x->n * x->c4, 1, 1);
+    return TRUE;
+}
+
+static double global_pool_flops(const VknnModel *m, const VknnNode *n)
+{
+    return (double)vknn_shape_numel(vknn_in_shape(m, n, 0));
+}
+
+const VknnOpClass vknn_op_global_average_pool = {"GlobalAveragePool", global_pool_infer,
+                                                 global_pool_flops, global_pool_record, 0};
+const VknnOpClass vknn_op_global_max_pool = {"GlobalMaxPool", global_pool_infer,
+                                             global_pool_flops, global_pool_record, 0};

@@ -1,0 +1,72 @@
+/* InstanceNormalization: statistics per (n, c) over H x W, then the affine
+ * apply (channel_affine.c) with a fused activation. */
+#include <stdint.h>
+#include "instance_norm.comp.spv.h"
+#include "norm.h"
+
+typedef struct {
+    int32_t c4, hw;
+    float eps;
+} StatsPush;
+
+static const VknnShader instance_norm_shader = VKNN_SHADER(instance_norm, 2, 1, StatsPush);
+
+static gboolean in_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    if (!vknn_check_inputs(n, 3, 3, err) || !vknn_check_rank(m, n, 0, 3, 4, err))
+        return FALSE;
+    const VknnShape *x = vknn_in_shape(m, n, 0);
+    for (int i = 1; i < 3; i++) {
+        const VknnShape *s = vknn_in_shape(m, n, i);
+        if (!vknn_check_constant(m, n, i, err))
+            return FALSE;
+        if (s->rank != 1 || s->dims[0] != x->dims[1])
+            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "input %d must have one value per channel", i);
+    }
+    *vknn_out_shape(m, n, 0) = *x;
+    return TRUE;
+}
+
+/* gamma and beta as [c4][2] vec4. */
+static float *pack_gamma_beta(const VknnRecord *r, VknnTensor *t, void *user)
+{
+    const VknnValue *g = vknn_node_input(r->model, r->step->node, 1);
+    const VknnValue *b = vknn_node_input(r->model, r->step->node, 2);
+    const int64_t c = g->shape.dims[0];
+    vknn_tensor_set_shape(t, &(VknnShape){2, {VKNN_DIV_UP(c, 4) * 2, 4}});
+    float *data = g_malloc0(t->bytes);
+    for (int64_t ch = 0; ch < c; ch++) {
+        data[(ch / 4 * 2) * 4 + ch % 4] = g->data[ch];
+        data[(ch / 4 * 2 + 1) * 4 + ch % 4] = b->data[ch];
+    }
+    return data;
+}
+
+static gboolean in_record(VknnRecord *r, GError **err)
+{
+    const VknnTensor *x = r->in[0];
+    VknnTensor *gb = vknn_net_packed(r, "instance_norm", pack_gamma_beta, NULL, err);
+    VknnTensor *stats = gb ? vknn_net_scratch(r, &(VknnShape){2, {x->n * x->c4 * 2, 4}}, err) : NULL;
+    if (!stats)
+        return FALSE;
+    /* Wide workgroups suit GPUs; lavapipe runs 8 lanes per SIMD batch and
+     * pays for every barrier, so it gets narrower ones. */
+    const uint32_t local = vknn_context_device_type(r->ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 256;
+    VknnPipeline *p = vknn_op_pipeline(r, &instance_norm_shader, local, NULL, 0, err);
+    if (!p)
+        return FALSE;
+    StatsPush pc = {
+        .c4 = x->c4,
+        .hw = x->h * x->w,
+        .eps = vknn_node_attr_float(r->step->node, "epsilon", 1e-5f),
+    };
+    const VknnTensor *bind[] = {x, gb, stats};
+    vknn_cmd_dispatch(r->cmd, p, bind, &pc, x->n * x->c4, 1, 1);
+    return vknn_channel_affine_record(r, stats, TRUE, err);
+}
+
+const VknnOpClass vknn_op_instance_norm = {
+    .op_type = "InstanceNormalization",
+    .infer = in_infer,
+    .record = in_record,
+};

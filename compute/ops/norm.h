@@ -1,0 +1,9 @@
+/* Shared by instance_norm.c and channel_affine.c. */
+#pragma once
+
+#include "op.h"
+
+/* Records y = x * scale + shift (+ the step's activation) with params laid
+ * out [pn][c4][2] vec4 (scale, shift); per_batch: pn = n, else pn = 1. */
+gboolean vknn_channel_affine_record(VknnRecord *r, const VknnTensor *params, gboolean per_batch,
+                                    GError **err);

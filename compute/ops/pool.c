@@ -1,0 +1,74 @@
+/* MaxPool and AveragePool over H and W. */
+#include <stdint.h>
+#include "pool.comp.spv.h"
+#include "window.h"
+
+typedef struct {
+    int32_t count, ih, iw, oh, ow;
+    int32_t pad_t, pad_l, pad_b, pad_r;
+} PoolPush;
+
+static const VknnShader pool_shader = VKNN_SHADER(pool, 1, 1, PoolPush);
+
+static gboolean pool_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, int64_t out[2],
+                            GError **err)
+{
+    if (!vknn_check_inputs(n, 1, 1, err) || !vknn_check_rank(m, n, 0, 4, 4, err) ||
+        !vknn_window_parse(n, NULL, w, err))
+        return FALSE;
+    if (n->n_outputs > 1 && n->outputs[1] >= 0)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "the Indices output is not supported");
+    if (g_str_equal(n->op_type, "AveragePool") && (w->d[0] != 1 || w->d[1] != 1))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "dilated average pooling");
+    if (w->pads[0] >= w->k[0] || w->pads[2] >= w->k[0] || w->pads[1] >= w->k[1] ||
+        w->pads[3] >= w->k[1])
+        return vknn_node_error(err, VKNN_ERROR_PARSE, n, "pads must be smaller than the kernel");
+    return vknn_window_output(n, w, &vknn_in_shape(m, n, 0)->dims[2], out, err);
+}
+
+static gboolean pool_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    VknnWindow w;
+    int64_t out[2];
+    if (!pool_params(m, n, &w, out, err))
+        return FALSE;
+    const VknnShape *x = vknn_in_shape(m, n, 0);
+    *vknn_out_shape(m, n, 0) = (VknnShape){4, {x->dims[0], x->dims[1], out[0], out[1]}};
+    return TRUE;
+}
+
+static gboolean pool_record(VknnRecord *r, GError **err)
+{
+    const VknnNode *n = r->step->node;
+    VknnWindow w;
+    int64_t out[2];
+    if (!pool_params(r->model, n, &w, out, err))
+        return FALSE;
+    const gboolean is_max = g_str_equal(n->op_type, "MaxPool");
+    const int32_t spec[] = {is_max, (int32_t)w.k[0], (int32_t)w.k[1], (int32_t)w.s[0],
+                            (int32_t)w.s[1], (int32_t)w.d[0], (int32_t)w.d[1],
+                            (int32_t)vknn_node_attr_int(n, "count_include_pad", 0)};
+    VknnPipeline *p = vknn_op_pipeline(r, &pool_shader, 64, spec, G_N_ELEMENTS(spec), err);
+    if (!p)
+        return FALSE;
+    const VknnTensor *x = r->in[0], *y = r->out[0];
+    PoolPush pc = {
+        .count = (int32_t)vknn_tensor_texels(y), .ih = x->h, .iw = x->w, .oh = y->h, .ow = y->w,
+        .pad_t = (int32_t)w.pads[0], .pad_l = (int32_t)w.pads[1],
+        .pad_b = (int32_t)w.pads[2], .pad_r = (int32_t)w.pads[3],
+    };
+    const VknnTensor *bind[] = {x, y};
+    vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
+    return TRUE;
+}
+
+static double pool_flops(const VknnModel *m, const VknnNode *n)
+{
+    VknnWindow w;
+    if (!vknn_window_parse(n, NULL, &w, NULL))
+        return 0;
+    return (double)vknn_shape_numel(&vknn_node_output(m, n, 0)->shape) * w.k[0] * w.k[1];
+}
+
+const VknnOpClass vknn_op_max_pool = {"MaxPool", pool_infer, pool_flops, pool_record, 0};
+const VknnOpClass vknn_op_average_pool = {"AveragePool", pool_infer, pool_flops, pool_record, 0};

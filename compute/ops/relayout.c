@@ -1,0 +1,105 @@
+/* Ops that only reinterpret the shape: Flatten, Reshape, Identity, Dropout
+ * (inference). The executor aliases the output to the input when the
+ * channel-packed layouts agree; otherwise relayout.comp copies. */
+#include <stdint.h>
+#include "relayout.comp.spv.h"
+#include "op.h"
+
+typedef struct {
+    int32_t count;
+    int32_t pad_[3];
+    int32_t out_dims[4], in_dims[4];
+} RelayoutPush;
+
+static const VknnShader relayout_shader = VKNN_SHADER(relayout, 1, 1, RelayoutPush);
+
+static void dims_of(const VknnTensor *t, int32_t d[4])
+{
+    d[0] = t->c;
+    d[1] = t->h;
+    d[2] = t->w;
+    d[3] = t->c4;
+}
+
+static gboolean relayout_record(VknnRecord *r, GError **err)
+{
+    VknnTensor *x = vknn_record_in(r, 0, NULL, err);
+    if (!x)
+        return FALSE;
+    const VknnTensor *y = r->out[0];
+    VknnPipeline *p = vknn_op_pipeline(r, &relayout_shader, 64, NULL, 0, err);
+    if (!p)
+        return FALSE;
+    RelayoutPush pc = {.count = (int32_t)vknn_tensor_texels(y)};
+    dims_of(y, pc.out_dims);
+    dims_of(x, pc.in_dims);
+    const VknnTensor *bind[] = {x, y};
+    vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
+    return TRUE;
+}
+
+static gboolean identity_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    if (!vknn_check_inputs(n, 1, 3, err))
+        return FALSE;
+    if (n->n_outputs > 1 && n->outputs[1] >= 0 && vknn_node_output(m, n, 1)->n_consumers)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "the mask output is not supported");
+    *vknn_out_shape(m, n, 0) = *vknn_in_shape(m, n, 0);
+    if (n->n_outputs > 1 && n->outputs[1] >= 0)
+        *vknn_out_shape(m, n, 1) = *vknn_in_shape(m, n, 0);
+    return TRUE;
+}
+
+static gboolean flatten_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    if (!vknn_check_inputs(n, 1, 1, err) || !vknn_check_rank(m, n, 0, 1, 4, err))
+        return FALSE;
+    const VknnShape *x = vknn_in_shape(m, n, 0);
+    int64_t axis = vknn_node_attr_int(n, "axis", 1);
+    if (axis < 0)
+        axis += x->rank;
+    if (axis < 0 || axis > x->rank)
+        return vknn_node_error(err, VKNN_ERROR_PARSE, n, "invalid axis");
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < x->rank; i++)
+        *(i < axis ? &outer : &inner) *= x->dims[i];
+    *vknn_out_shape(m, n, 0) = (VknnShape){2, {outer, inner}};
+    return TRUE;
+}
+
+static gboolean reshape_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    if (!vknn_check_inputs(n, 2, 2, err) || !vknn_check_constant(m, n, 1, err))
+        return FALSE;
+    const VknnShape *x = vknn_in_shape(m, n, 0);
+    int64_t want[VKNN_MAX_RANK];
+    const int rank = vknn_const_ints(m, n, 1, want, VKNN_MAX_RANK);
+    if (rank < 0 || rank > VKNN_MAX_RANK)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "target rank must be 0..4");
+    const gboolean allowzero = vknn_node_attr_int(n, "allowzero", 0) != 0;
+    VknnShape y = {.rank = rank};
+    int infer = -1;
+    int64_t known = 1;
+    for (int i = 0; i < rank; i++) {
+        y.dims[i] = want[i] == 0 && !allowzero && i < x->rank ? x->dims[i] : want[i];
+        if (y.dims[i] == -1 && infer < 0)
+            infer = i;
+        else if (y.dims[i] <= 0)
+            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "invalid target dimension %d", i);
+        else
+            known *= y.dims[i];
+    }
+    const int64_t total = vknn_shape_numel(x);
+    if (infer >= 0 && known > 0 && total % known == 0)
+        y.dims[infer] = total / known;
+    if (vknn_shape_numel(&y) != total)
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "cannot reshape %" G_GINT64_FORMAT
+                               " elements to the requested shape", total);
+    *vknn_out_shape(m, n, 0) = y;
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_identity = {"Identity", identity_infer, NULL, relayout_record, 0, TRUE};
+const VknnOpClass vknn_op_dropout = {"Dropout", identity_infer, NULL, relayout_record, 0x6, TRUE};
+const VknnOpClass vknn_op_flatten = {"Flatten", flatten_infer, NULL, relayout_record, 0, TRUE};
+const VknnOpClass vknn_op_reshape = {"Reshape", reshape_infer, NULL, relayout_record, 0x2, TRUE};

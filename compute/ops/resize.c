@@ -1,0 +1,139 @@
+/* Resize (opset 10+) and Upsample: nearest and (bi)linear on H and W. */
+#include <stdint.h>
+#include "resize.comp.spv.h"
+#include "op.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    int32_t count, ih, iw, oh, ow;
+    float scale_h, scale_w;
+} ResizePush;
+
+static const VknnShader resize_shader = VKNN_SHADER(resize, 1, 1, ResizePush);
+
+enum { CTM_HALF_PIXEL, CTM_ASYMMETRIC, CTM_ALIGN_CORNERS, CTM_PYTORCH_HALF_PIXEL, CTM_TF_HALF_PIXEL };
+enum { NEAREST_ROUND_FLOOR, NEAREST_ROUND_CEIL, NEAREST_FLOOR, NEAREST_CEIL };
+
+typedef struct {
+    gboolean linear;
+    int ctm, nearest;
+    float scales[4];
+    int64_t out[4];
+} ResizeParams;
+
+static int lookup(const char *s, const char *const *names, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (g_str_equal(s, names[i]))
+            return i;
+    return -1;
+}
+
+static gboolean read_mode(const VknnModel *m, const VknnNode *n, ResizeParams *p, GError **err)
+{
+    const char *mode = vknn_node_attr_string(n, "mode", "nearest");
+    if (g_str_equal(mode, "linear") || g_str_equal(mode, "bilinear"))
+        p->linear = TRUE;
+    else if (!g_str_equal(mode, "nearest"))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "mode '%s' is not supported", mode);
+    /* Upsample and Resize-10 sample at x_out / scale and floor for nearest. */
+    const gboolean legacy = g_str_equal(n->op_type, "Upsample") || m->opset < 11;
+    p->ctm = legacy ? CTM_ASYMMETRIC : CTM_HALF_PIXEL;
+    p->nearest = legacy ? NEAREST_FLOOR : NEAREST_ROUND_FLOOR;
+    if (legacy)
+        return TRUE;
+    static const char *const ctms[] = {"half_pixel", "asymmetric", "align_corners",
+                                       "pytorch_half_pixel", "tf_half_pixel_for_nn"};
+    static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    const char *c = vknn_node_attr_string(n, "coordinate_transformation_mode", "half_pixel");
+    const char *nm = vknn_node_attr_string(n, "nearest_mode", "round_prefer_floor");
+    p->ctm = lookup(c, ctms, G_N_ELEMENTS(ctms));
+    p->nearest = lookup(nm, nearests, G_N_ELEMENTS(nearests));
+    if (p->ctm < 0)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                               "coordinate_transformation_mode '%s' is not supported", c);
+    if (p->nearest < 0)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "nearest_mode '%s' is not supported", nm);
+    return TRUE;
+}
+
+/* Scales (or sizes) from the attribute or the right input for the op/opset. */
+static gboolean resize_params(const VknnModel *m, const VknnNode *n, ResizeParams *p, GError **err)
+{
+    memset(p, 0, sizeof *p);
+    if (!vknn_check_inputs(n, 1, 4, err) || !read_mode(m, n, p, err))
+        return FALSE;
+    const VknnShape *x = vknn_in_shape(m, n, 0);
+    const int rank = x->rank;
+    int count = -1;
+    gboolean sizes = FALSE;
+    int64_t sz[4];
+    if (g_str_equal(n->op_type, "Upsample") && m->opset < 9) {
+        const VknnAttr *a = vknn_node_attr(n, "scales");
+        if (a && a->type == VKNN_ATTR_FLOATS && a->n == rank)
+            memcpy(p->scales, a->floats, sizeof(float) * rank), count = rank;
+    } else {
+        const int scales_input = g_str_equal(n->op_type, "Upsample") || m->opset < 11 ? 1 : 2;
+        for (int i = scales_input; i < n->n_inputs; i++)
+            if (n->inputs[i] >= 0 && !vknn_check_constant(m, n, i, err))
+                return FALSE;
+        count = vknn_const_floats(m, n, scales_input, p->scales, 4);
+        if (count <= 0 && n->n_inputs > 3 && (count = vknn_const_ints(m, n, 3, sz, 4)) > 0)
+            sizes = TRUE;
+    }
+    if (count != rank)
+        return vknn_node_error(err, VKNN_ERROR_PARSE, n, "needs %d scales or sizes", rank);
+    for (int i = 0; i < rank; i++) {
+        if (sizes) {
+            p->out[i] = sz[i];
+            p->scales[i] = (float)sz[i] / (float)x->dims[i];
+        } else {
+            p->out[i] = (int64_t)floorf(x->dims[i] * p->scales[i]);
+        }
+        if (!(p->scales[i] > 0.0f) || p->out[i] < 1 || p->out[i] > (1 << 20))
+            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "invalid scale or size on axis %d", i);
+    }
+    const char *ctm = vknn_node_attr_string(n, "coordinate_transformation_mode", "");
+    if (g_str_equal(ctm, "tf_crop_and_resize"))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "tf_crop_and_resize is not supported");
+    return TRUE;
+}
+
+static gboolean resize_infer(VknnModel *m, VknnNode *n, GError **err)
+{
+    ResizeParams p;
+    if (!resize_params(m, n, &p, err))
+        return FALSE;
+    VknnShape *y = vknn_out_shape(m, n, 0);
+    *y = *vknn_in_shape(m, n, 0);
+    for (int i = 0; i < y->rank; i++)
+        y->dims[i] = p.out[i];
+    return TRUE;
+}
+
+static gboolean resize_record(VknnRecord *r, GError **err)
+{
+    ResizeParams p;
+    if (!resize_params(r->model, r->step->node, &p, err))
+        return FALSE;
+    const VknnTensor *x = r->in[0], *y = r->out[0];
+    if (x->shape.rank != 4 || x->n != y->n || x->c != y->c)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, r->step->node,
+                               "only resizing H and W of 4D tensors runs on the device");
+    const int32_t spec[] = {p.linear, p.ctm, p.nearest};
+    VknnPipeline *pl = vknn_op_pipeline(r, &resize_shader, 64, spec, 3, err);
+    if (!pl)
+        return FALSE;
+    ResizePush pc = {
+        .count = (int32_t)vknn_tensor_texels(y), .ih = x->h, .iw = x->w, .oh = y->h, .ow = y->w,
+        .scale_h = p.scales[2], .scale_w = p.scales[3],
+    };
+    const VknnTensor *bind[] = {x, y};
+    vknn_cmd_dispatch_linear(r->cmd, pl, bind, &pc, pc.count);
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_resize = {"Resize", resize_infer, NULL, resize_record, 0xe};
+const VknnOpClass vknn_op_upsample = {"Upsample", resize_infer, NULL, resize_record, 0x2};

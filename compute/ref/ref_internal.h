@@ -1,0 +1,129 @@
+/* vknn — internals of the reference executor: the kernels of ref.c's table
+ * and the helpers they share. Not installed. */
+#pragma once
+
+#include <math.h>
+#include <vknn/error.h>
+#include <vknn/ref.h>
+
+G_BEGIN_DECLS
+
+/* Local so that kernels do not lean on the library code they cross-check. */
+static inline int64_t ref_numel(const VknnShape *s)
+{
+    int64_t k = 1;
+    for (int i = 0; i < s->rank; i++)
+        k *= s->dims[i];
+    return k;
+}
+
+static inline gboolean ref_shape_equal(const VknnShape *a, const VknnShape *b)
+{
+    if (a->rank != b->rank)
+        return FALSE;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i])
+            return FALSE;
+    return TRUE;
+}
+
+/* Sets err, prefixed with the node's name and op; returns FALSE so kernels
+ * can `return ref_fail(...)`. */
+gboolean ref_fail(GError **err, VknnErrorCode code, const VknnNode *n, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+
+/* Writes "1x3x8x8" (or "scalar") into buf. */
+const char *ref_shape_str(const VknnShape *s, char *buf, gsize len);
+
+/* Fails with VKNN_ERROR_SHAPE when the shape the model inferred for output i
+ * differs from the one the kernel computed. */
+gboolean ref_check_output(const VknnNode *n, const VknnRefTensor *out, int i,
+                          const VknnShape *want, GError **err);
+
+/* TRUE when optional input i is given and not empty. */
+gboolean ref_has_input(const VknnNode *n, const VknnRefTensor *in, int i);
+
+/* Fails unless input i is given with a rank in [min_rank, max_rank]. */
+gboolean ref_need_input(const VknnNode *n, const VknnRefTensor *in, int i, int min_rank,
+                        int max_rank, GError **err);
+
+/* Same shape in and out (element-wise ops); checks input 0 and output 0. */
+gboolean ref_check_same_shape(const VknnNode *n, const VknnRefTensor *in,
+                              const VknnRefTensor *out, GError **err);
+
+/* Reads input i as integers (pads, shapes, axes): exact int64 data of a
+ * constant when there is some, else the floats rounded. *count receives the
+ * element count, which must not exceed max. */
+gboolean ref_input_ints(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in, int i,
+                        int64_t *out, int max, int *count, GError **err);
+
+/* First element of optional input i, or def. */
+float ref_input_scalar(const VknnNode *n, const VknnRefTensor *in, int i, float def);
+
+/* Numpy broadcast of two shapes; FALSE if they do not broadcast. */
+gboolean ref_broadcast_shape(const VknnShape *a, const VknnShape *b, VknnShape *out);
+
+/* Strides of s for iterating a 4-D view of out (out's dims right-aligned to 4,
+ * s right-aligned to out), 0 along the axes that s broadcasts. */
+void ref_broadcast_strides(const VknnShape *s, const VknnShape *out, int64_t strides[4]);
+
+/* s's dims right-aligned to rank 4, with leading 1s. */
+void ref_dims4(const VknnShape *s, int64_t dims[4]);
+
+/* Sliding window over the two spatial axes of an NCHW tensor (Conv, pools). */
+typedef struct {
+    int64_t kernel[2];
+    int64_t stride[2];
+    int64_t dilation[2];
+    int64_t pad_begin[2];
+    int64_t pad_end[2];
+    int64_t out[2];
+} RefWindow;
+
+/* Fills w from the node's strides, dilations, pads and auto_pad attributes for
+ * an input of spatial size in[2] and the given kernel, and computes the output
+ * size (ceil_mode as in pooling). */
+gboolean ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
+                         gboolean ceil_mode, RefWindow *w, GError **err);
+
+/* Kernels, by op family. */
+#define REF_DECL(fn)                                                                          \
+    gboolean fn(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,              \
+                VknnRefTensor *out, GError **err)
+
+REF_DECL(vknn_ref_conv);
+REF_DECL(vknn_ref_conv_transpose);
+
+REF_DECL(vknn_ref_instance_norm);
+REF_DECL(vknn_ref_batch_norm);
+
+REF_DECL(vknn_ref_relu);
+REF_DECL(vknn_ref_leaky_relu);
+REF_DECL(vknn_ref_clip);
+REF_DECL(vknn_ref_sigmoid);
+REF_DECL(vknn_ref_tanh);
+REF_DECL(vknn_ref_identity);
+
+REF_DECL(vknn_ref_add);
+REF_DECL(vknn_ref_sub);
+REF_DECL(vknn_ref_mul);
+REF_DECL(vknn_ref_div);
+
+REF_DECL(vknn_ref_pad);
+
+REF_DECL(vknn_ref_resize);
+REF_DECL(vknn_ref_upsample);
+
+REF_DECL(vknn_ref_max_pool);
+REF_DECL(vknn_ref_average_pool);
+REF_DECL(vknn_ref_global_average_pool);
+REF_DECL(vknn_ref_global_max_pool);
+
+REF_DECL(vknn_ref_concat);
+REF_DECL(vknn_ref_flatten);
+REF_DECL(vknn_ref_reshape);
+REF_DECL(vknn_ref_softmax);
+REF_DECL(vknn_ref_gemm);
+REF_DECL(vknn_ref_matmul);
+
+G_END_DECLS
