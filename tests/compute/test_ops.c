@@ -1,0 +1,613 @@
+/* Every op on the Vulkan device against the plain-C reference executor
+ * (compute/ref/), on seeded random data and awkward shapes: 1x1, 13x7,
+ * 127x3, channel counts that are not multiples of 4, stride 2 on odd sizes.
+ * The reference runs the unfused ONNX graph, so the fused kernels (Pad into
+ * Conv, BatchNormalization into Conv, activations into producers) are checked
+ * against plain ONNX semantics too.
+ *
+ *   test_ops [FAMILY]    run the cases whose name starts with FAMILY
+ */
+#include "../testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static guint32 seed = 1;
+
+#define SHAPE(...) (&(VknnShape){.rank = G_N_ELEMENTS(((int64_t[]){__VA_ARGS__})), .dims = {__VA_ARGS__}})
+#define IN(...) ((const char *const[]){__VA_ARGS__}), G_N_ELEMENTS(((const char *[]){__VA_ARGS__}))
+#define OUT(name) ((const char *const[]){name}), 1
+
+static void input(VknnModel *m, const char *name, const VknnShape *s)
+{
+    vknn_model_add_input(m, name, s);
+}
+
+static void weight(VknnModel *m, const char *name, const VknnShape *s, float lo, float hi)
+{
+    g_autofree float *data = g_new(float, MAX(vknn_shape_numel(s), 1));
+    test_fill_random(data, vknn_shape_numel(s), seed++, lo, hi);
+    vknn_model_add_constant(m, name, s, data);
+}
+
+static void ints(VknnModel *m, const char *name, const int64_t *v, int n)
+{
+    vknn_model_add_constant_int(m, name, &(VknnShape){1, {n}}, v);
+}
+
+static void floats(VknnModel *m, const char *name, const float *v, int n)
+{
+    vknn_model_add_constant(m, name, &(VknnShape){1, {n}}, v);
+}
+
+static VknnNode *node(VknnModel *m, const char *op, const char *const *in, int n_in,
+                      const char *const *out, int n_out)
+{
+    GError *err = NULL;
+    VknnNode *n = vknn_model_add_node(m, op, out[0], in, n_in, out, n_out, &err);
+    g_assert_no_error(err);
+    return n;
+}
+
+static void set_ints(VknnNode *n, const char *name, int64_t a, int64_t b, int64_t c, int64_t d, int count)
+{
+    const int64_t v[] = {a, b, c, d};
+    vknn_node_set_ints(n, name, v, count);
+}
+
+/* Runs m on the reference and on the device with the same random inputs and
+ * compares every graph output. */
+static gboolean compare(VknnModel *m, VknnContext *ctx, double rel_tol)
+{
+    GError *err = NULL;
+    const guint n_in = m->inputs->len;
+    g_autofree VknnRefTensor *in = g_new0(VknnRefTensor, n_in);
+    g_autofree VknnShape *shapes = g_new(VknnShape, n_in);
+    g_autofree const float **ptrs = g_new(const float *, n_in);
+    for (guint i = 0; i < n_in; i++) {
+        const VknnValue *v = vknn_model_value(m, g_array_index(m->inputs, int, i));
+        shapes[i] = in[i].shape = v->declared;
+        in[i].data = g_new(float, vknn_shape_numel(&v->declared));
+        test_fill_random(in[i].data, vknn_shape_numel(&v->declared), seed++, -2.0f, 2.0f);
+        ptrs[i] = in[i].data;
+    }
+    gboolean ok = TRUE;
+    VknnNet *net = NULL;
+    GHashTable *ref = vknn_ref_run(m, in, &err);
+    if (!ref) {
+        printf("    reference failed: %s\n", err->message);
+        ok = FALSE;
+        goto out;
+    }
+    net = vknn_net_new(ctx, m, &err);
+    if (!net || !vknn_net_prepare(net, shapes, &err) || !vknn_net_run(net, ptrs, &err)) {
+        printf("    device failed: %s\n", err->message);
+        ok = FALSE;
+        g_hash_table_unref(ref);
+        goto out;
+    }
+    for (guint i = 0; i < m->outputs->len; i++) {
+        const VknnValue *v = vknn_model_value(m, g_array_index(m->outputs, int, i));
+        const VknnRefTensor *want = g_hash_table_lookup(ref, v->name);
+        const int64_t n = vknn_shape_numel(&v->shape);
+        g_autofree float *got = g_new(float, n);
+        if (!vknn_net_read(net, v->name, got, &err)) {
+            printf("    read failed: %s\n", err->message);
+            ok = FALSE;
+            break;
+        }
+        const double diff = test_max_abs_diff(got, want->data, n);
+        const double limit = rel_tol * MAX(1.0, test_max_abs(want->data, n));
+        char s[64];
+        printf("    %s %s: max abs diff %.3g (limit %.3g)%s\n", v->name,
+               vknn_shape_str(&v->shape, s, sizeof s), diff, limit, diff <= limit ? "" : " FAIL");
+        ok &= vknn_shape_equal(&v->shape, &want->shape) && diff <= limit;
+    }
+    g_hash_table_unref(ref);
+out:
+    vknn_net_free(net);
+    g_clear_error(&err);
+    for (guint i = 0; i < n_in; i++)
+        g_free(in[i].data);
+    return ok;
+}
+
+/* ---- cases ------------------------------------------------------------------ */
+
+static VknnModel *conv_model(int64_t c, int64_t oc, int64_t h, int64_t w, int64_t k, int64_t stride,
+                             const int64_t pads[4], int64_t dil, int64_t group, gboolean bias)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, c, h, w));
+    weight(m, "w", SHAPE(oc, c / group, k, k), -0.5f, 0.5f);
+    if (bias)
+        weight(m, "b", SHAPE(oc), -1, 1);
+    VknnNode *n = bias ? node(m, "Conv", IN("x", "w", "b"), OUT("y")) : node(m, "Conv", IN("x", "w"), OUT("y"));
+    set_ints(n, "strides", stride, stride, 0, 0, 2);
+    set_ints(n, "dilations", dil, dil, 0, 0, 2);
+    set_ints(n, "pads", pads[0], pads[1], pads[2], pads[3], 4);
+    vknn_node_set_int(n, "group", group);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_conv_3x3(void)
+{
+    return conv_model(5, 7, 13, 7, 3, 1, (int64_t[]){1, 1, 1, 1}, 1, 1, TRUE);
+}
+static VknnModel *case_conv_stride2_odd_asym(void)
+{
+    return conv_model(3, 6, 13, 7, 3, 2, (int64_t[]){0, 0, 1, 1}, 1, 1, TRUE);
+}
+static VknnModel *case_conv_1x1_pixel(void)
+{
+    return conv_model(1, 1, 1, 1, 1, 1, (int64_t[]){0, 0, 0, 0}, 1, 1, FALSE);
+}
+static VknnModel *case_conv_9x9_thin(void)
+{
+    return conv_model(3, 8, 127, 3, 9, 1, (int64_t[]){4, 4, 4, 4}, 1, 1, TRUE);
+}
+static VknnModel *case_conv_dilated_grouped(void)
+{
+    return conv_model(6, 4, 13, 7, 3, 1, (int64_t[]){2, 1, 2, 0}, 2, 2, TRUE);
+}
+static VknnModel *case_conv_depthwise_clip(void)
+{
+    VknnModel *m = conv_model(10, 10, 13, 7, 3, 2, (int64_t[]){1, 1, 1, 1}, 1, 10, TRUE);
+    /* rename y -> z through a fused Clip(0, 6): the opset-13 form with inputs */
+    floats(m, "lo", (float[]){0.0f}, 1);
+    floats(m, "hi", (float[]){0.5f}, 1);
+    node(m, "Clip", IN("y", "lo", "hi"), OUT("z"));
+    vknn_model_value(m, vknn_model_find_value(m, "y"))->is_output = FALSE;
+    g_array_set_size(m->outputs, 0);
+    vknn_model_mark_output(m, "z", NULL);
+    return m;
+}
+
+/* Pad -> Conv -> act: the fused padding paths. */
+static VknnModel *padded_conv(const char *mode, float value, const int64_t conv_pads[4], const char *act)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 5, 13, 7));
+    ints(m, "pads", (int64_t[]){0, 0, 2, 1, 0, 0, 1, 2}, 8);
+    floats(m, "value", &value, 1);
+    weight(m, "w", SHAPE(6, 5, 3, 3), -0.5f, 0.5f);
+    weight(m, "b", SHAPE(6), -1, 1);
+    VknnNode *p = node(m, "Pad", IN("x", "pads", "value"), OUT("p"));
+    vknn_node_set_string(p, "mode", mode);
+    VknnNode *c = node(m, "Conv", IN("p", "w", "b"), OUT("y"));
+    set_ints(c, "pads", conv_pads[0], conv_pads[1], conv_pads[2], conv_pads[3], 4);
+    node(m, act, IN("y"), OUT("z"));
+    vknn_model_mark_output(m, "z", NULL);
+    return m;
+}
+
+static VknnModel *case_conv_pad_reflect_relu(void)
+{
+    return padded_conv("reflect", 0, (int64_t[]){0, 0, 0, 0}, "Relu");
+}
+static VknnModel *case_conv_pad_edge_sigmoid(void)
+{
+    return padded_conv("edge", 0, (int64_t[]){0, 0, 0, 0}, "Sigmoid");
+}
+static VknnModel *case_conv_pad_zero_plus_own_pads(void)
+{
+    return padded_conv("constant", 0, (int64_t[]){1, 0, 0, 1}, "Relu");
+}
+static VknnModel *case_conv_pad_constant_nonzero(void)
+{
+    return padded_conv("constant", 1.5f, (int64_t[]){0, 0, 0, 0}, "Tanh");
+}
+
+static void bn(VknnModel *m, const char *x, const char *y, int64_t c)
+{
+    g_autofree char *s = g_strdup_printf("%s_s", y), *b = g_strdup_printf("%s_b", y);
+    g_autofree char *mu = g_strdup_printf("%s_m", y), *v = g_strdup_printf("%s_v", y);
+    weight(m, s, SHAPE(c), 0.5f, 1.5f);
+    weight(m, b, SHAPE(c), -1, 1);
+    weight(m, mu, SHAPE(c), -1, 1);
+    weight(m, v, SHAPE(c), 0.1f, 2.0f);
+    node(m, "BatchNormalization", IN(x, s, b, mu, v), OUT(y));
+}
+
+static VknnModel *case_conv_bn_leaky_then_bn(void)
+{
+    VknnModel *m = conv_model(5, 6, 13, 7, 3, 1, (int64_t[]){1, 1, 1, 1}, 1, 1, TRUE);
+    g_array_set_size(m->outputs, 0);
+    vknn_model_value(m, vknn_model_find_value(m, "y"))->is_output = FALSE;
+    bn(m, "y", "y_bn", 6); /* folded into the conv */
+    VknnNode *l = node(m, "LeakyRelu", IN("y_bn"), OUT("y_act"));
+    vknn_node_set_float(l, "alpha", 0.1f);
+    bn(m, "y_act", "z", 6); /* standalone: no conv right before it */
+    vknn_model_mark_output(m, "z", NULL);
+    return m;
+}
+
+static VknnModel *conv_transpose_model(int64_t c, int64_t oc, int64_t h, int64_t w,
+                                       const int64_t pads[4], int64_t out_pad)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, c, h, w));
+    weight(m, "w", SHAPE(c, oc, 3, 3), -0.5f, 0.5f);
+    weight(m, "b", SHAPE(oc), -1, 1);
+    VknnNode *n = node(m, "ConvTranspose", IN("x", "w", "b"), OUT("y"));
+    set_ints(n, "strides", 2, 2, 0, 0, 2);
+    set_ints(n, "pads", pads[0], pads[1], pads[2], pads[3], 4);
+    if (out_pad)
+        set_ints(n, "output_padding", out_pad, out_pad, 0, 0, 2);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_conv_transpose_tf_same(void)
+{
+    return conv_transpose_model(5, 3, 7, 5, (int64_t[]){0, 0, 1, 1}, 0);
+}
+static VknnModel *case_conv_transpose_output_padding(void)
+{
+    return conv_transpose_model(6, 9, 4, 3, (int64_t[]){1, 1, 1, 1}, 1);
+}
+
+static VknnModel *instance_norm_model(int64_t c, int64_t h, int64_t w, const char *act)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, c, h, w));
+    weight(m, "g", SHAPE(c), 0.5f, 1.5f);
+    weight(m, "b", SHAPE(c), -1, 1);
+    VknnNode *n = node(m, "InstanceNormalization", IN("x", "g", "b"), OUT("y"));
+    vknn_node_set_float(n, "epsilon", 1e-3f);
+    node(m, act, IN("y"), OUT("z"));
+    vknn_model_mark_output(m, "z", NULL);
+    return m;
+}
+
+static VknnModel *case_norm_instance_relu(void)
+{
+    return instance_norm_model(6, 13, 7, "Relu");
+}
+static VknnModel *case_norm_instance_tall(void)
+{
+    return instance_norm_model(3, 127, 3, "Sigmoid");
+}
+
+static VknnModel *unary_model(const char *op, int opset)
+{
+    VknnModel *m = vknn_model_new();
+    m->opset = opset;
+    input(m, "x", SHAPE(1, 7, 13, 7));
+    VknnNode *n = node(m, op, IN("x"), OUT("y"));
+    if (g_str_equal(op, "Clip")) {
+        vknn_node_set_float(n, "min", -0.5f);
+        vknn_node_set_float(n, "max", 0.75f);
+    }
+    if (g_str_equal(op, "LeakyRelu"))
+        vknn_node_set_float(n, "alpha", 0.2f);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_unary_relu(void)
+{
+    return unary_model("Relu", 13);
+}
+static VknnModel *case_unary_leaky(void)
+{
+    return unary_model("LeakyRelu", 13);
+}
+static VknnModel *case_unary_clip_opset6(void)
+{
+    return unary_model("Clip", 6);
+}
+static VknnModel *case_unary_sigmoid(void)
+{
+    return unary_model("Sigmoid", 13);
+}
+static VknnModel *case_unary_tanh(void)
+{
+    return unary_model("Tanh", 13);
+}
+
+static VknnModel *binary_model(const char *op, const VknnShape *a, const VknnShape *b, gboolean b_const)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "a", a);
+    if (b_const)
+        weight(m, "b", b, 0.5f, 2.0f); /* away from 0 for Div */
+    else
+        input(m, "b", b);
+    node(m, op, IN("a", "b"), OUT("y"));
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_binary_add_same(void)
+{
+    return binary_model("Add", SHAPE(1, 5, 13, 7), SHAPE(1, 5, 13, 7), FALSE);
+}
+static VknnModel *case_binary_mul_scalar(void)
+{
+    return binary_model("Mul", SHAPE(1, 3, 13, 7), SHAPE(1), TRUE);
+}
+static VknnModel *case_binary_sub_channel(void)
+{
+    return binary_model("Sub", SHAPE(1, 6, 13, 7), SHAPE(6, 1, 1), TRUE);
+}
+static VknnModel *case_binary_div_channel4d(void)
+{
+    return binary_model("Div", SHAPE(1, 5, 13, 7), SHAPE(1, 5, 1, 1), TRUE);
+}
+static VknnModel *case_binary_add_outer(void)
+{
+    return binary_model("Add", SHAPE(1, 5, 1, 7), SHAPE(1, 1, 13, 1), FALSE);
+}
+static VknnModel *case_binary_mul_rows(void)
+{
+    return binary_model("Mul", SHAPE(2, 10), SHAPE(10), TRUE);
+}
+
+static VknnModel *pad_model(const char *mode, float value)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 5, 13, 7));
+    ints(m, "pads", (int64_t[]){0, 0, 2, 3, 0, 0, 1, 2}, 8);
+    floats(m, "value", &value, 1);
+    VknnNode *p = node(m, "Pad", IN("x", "pads", "value"), OUT("y"));
+    vknn_node_set_string(p, "mode", mode);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_pad_reflect(void)
+{
+    return pad_model("reflect", 0);
+}
+static VknnModel *case_pad_edge(void)
+{
+    return pad_model("edge", 0);
+}
+static VknnModel *case_pad_constant(void)
+{
+    return pad_model("constant", 1.5f);
+}
+
+static VknnModel *resize_model(const char *mode, const char *ctm, const char *nearest, float sh, float sw,
+                               const int64_t *sizes)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 5, 13, 7));
+    VknnNode *n;
+    if (sizes) {
+        ints(m, "sizes", sizes, 4);
+        n = node(m, "Resize", IN("x", "", "", "sizes"), OUT("y"));
+    } else {
+        floats(m, "scales", (float[]){1, 1, sh, sw}, 4);
+        n = node(m, "Resize", IN("x", "", "scales"), OUT("y"));
+    }
+    vknn_node_set_string(n, "mode", mode);
+    vknn_node_set_string(n, "coordinate_transformation_mode", ctm);
+    if (nearest)
+        vknn_node_set_string(n, "nearest_mode", nearest);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_resize_nearest_x2(void)
+{
+    return resize_model("nearest", "asymmetric", "floor", 2, 2, NULL);
+}
+static VknnModel *case_resize_nearest_half_pixel(void)
+{
+    return resize_model("nearest", "half_pixel", NULL, 1.5f, 0.5f, NULL);
+}
+static VknnModel *case_resize_linear_half_pixel(void)
+{
+    return resize_model("linear", "half_pixel", NULL, 1.5f, 0.5f, NULL);
+}
+static VknnModel *case_resize_linear_align_corners_sizes(void)
+{
+    return resize_model("linear", "align_corners", NULL, 0, 0, (int64_t[]){1, 5, 20, 9});
+}
+static VknnModel *case_resize_upsample_opset9(void)
+{
+    VknnModel *m = vknn_model_new();
+    m->opset = 9;
+    input(m, "x", SHAPE(1, 3, 7, 5));
+    floats(m, "scales", (float[]){1, 1, 2, 3}, 4);
+    node(m, "Upsample", IN("x", "scales"), OUT("y"));
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *pool_model(const char *op, int64_t k, int64_t s, const int64_t pads[4], gboolean ceil,
+                             int64_t count_pad, int64_t dil)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 6, 13, 7));
+    VknnNode *n = node(m, op, IN("x"), OUT("y"));
+    set_ints(n, "kernel_shape", k, k, 0, 0, 2);
+    set_ints(n, "strides", s, s, 0, 0, 2);
+    set_ints(n, "pads", pads[0], pads[1], pads[2], pads[3], 4);
+    vknn_node_set_int(n, "ceil_mode", ceil);
+    if (g_str_equal(op, "AveragePool"))
+        vknn_node_set_int(n, "count_include_pad", count_pad);
+    else
+        set_ints(n, "dilations", dil, dil, 0, 0, 2);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_pool_max_ceil(void)
+{
+    return pool_model("MaxPool", 3, 2, (int64_t[]){0, 0, 0, 0}, TRUE, 0, 1);
+}
+static VknnModel *case_pool_max_dilated_padded(void)
+{
+    return pool_model("MaxPool", 2, 1, (int64_t[]){1, 0, 0, 1}, FALSE, 0, 2);
+}
+static VknnModel *case_pool_avg_exclude_pad(void)
+{
+    return pool_model("AveragePool", 3, 2, (int64_t[]){1, 1, 1, 1}, TRUE, 0, 1);
+}
+static VknnModel *case_pool_avg_include_pad(void)
+{
+    return pool_model("AveragePool", 3, 2, (int64_t[]){1, 1, 1, 1}, FALSE, 1, 1);
+}
+
+static VknnModel *global_pool_model(const char *op)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 10, 13, 7));
+    node(m, op, IN("x"), OUT("y"));
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_pool_global_average(void)
+{
+    return global_pool_model("GlobalAveragePool");
+}
+static VknnModel *case_pool_global_max(void)
+{
+    return global_pool_model("GlobalMaxPool");
+}
+
+static VknnModel *case_concat_odd_channels(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "a", SHAPE(1, 3, 13, 7));
+    input(m, "b", SHAPE(1, 5, 13, 7));
+    input(m, "c", SHAPE(1, 2, 13, 7));
+    VknnNode *n = node(m, "Concat", IN("a", "b", "c"), OUT("y"));
+    vknn_node_set_int(n, "axis", 1);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+/* GlobalAveragePool -> Flatten -> Gemm(transB) -> Softmax: a classifier head. */
+static VknnModel *case_gemm_classifier_head(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 10, 5, 3));
+    weight(m, "w", SHAPE(7, 10), -0.5f, 0.5f);
+    weight(m, "bias", SHAPE(7), -1, 1);
+    node(m, "GlobalAveragePool", IN("x"), OUT("g"));
+    node(m, "Flatten", IN("g"), OUT("f"));
+    VknnNode *n = node(m, "Gemm", IN("f", "w", "bias"), OUT("logits"));
+    vknn_node_set_int(n, "transB", 1);
+    vknn_node_set_float(n, "alpha", 0.5f);
+    vknn_node_set_float(n, "beta", 2.0f);
+    node(m, "Softmax", IN("logits"), OUT("p"));
+    vknn_model_mark_output(m, "logits", NULL);
+    vknn_model_mark_output(m, "p", NULL);
+    return m;
+}
+
+static VknnModel *case_gemm_matmul_activations(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "a", SHAPE(3, 10));
+    input(m, "b", SHAPE(10, 7));
+    weight(m, "w", SHAPE(7, 5), -1, 1);
+    node(m, "MatMul", IN("a", "b"), OUT("ab"));
+    node(m, "MatMul", IN("ab", "w"), OUT("y"));
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_softmax_channels(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 6, 5, 3));
+    VknnNode *n = node(m, "Softmax", IN("x"), OUT("y"));
+    vknn_node_set_int(n, "axis", 1);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_reshape_relayout(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 6, 5, 4));
+    ints(m, "s1", (int64_t[]){1, 4, 0, -1}, 4);
+    ints(m, "s2", (int64_t[]){2, 12, 5}, 3);
+    node(m, "Reshape", IN("x", "s1"), OUT("r1"));
+    node(m, "Identity", IN("r1"), OUT("i1"));
+    node(m, "Reshape", IN("i1", "s2"), OUT("r2"));
+    node(m, "Dropout", IN("r2"), OUT("y"));
+    vknn_model_mark_output(m, "y", NULL);
+    vknn_model_mark_output(m, "r1", NULL);
+    return m;
+}
+
+typedef struct {
+    const char *name;
+    VknnModel *(*build)(void);
+} OpCase;
+
+#define CASE(fn) {#fn + 5, fn}
+static const OpCase op_cases[] = {
+    CASE(case_conv_3x3),
+    CASE(case_conv_stride2_odd_asym),
+    CASE(case_conv_1x1_pixel),
+    CASE(case_conv_9x9_thin),
+    CASE(case_conv_dilated_grouped),
+    CASE(case_conv_depthwise_clip),
+    CASE(case_conv_pad_reflect_relu),
+    CASE(case_conv_pad_edge_sigmoid),
+    CASE(case_conv_pad_zero_plus_own_pads),
+    CASE(case_conv_pad_constant_nonzero),
+    CASE(case_conv_bn_leaky_then_bn),
+    CASE(case_conv_transpose_tf_same),
+    CASE(case_conv_transpose_output_padding),
+    CASE(case_norm_instance_relu),
+    CASE(case_norm_instance_tall),
+    CASE(case_unary_relu),
+    CASE(case_unary_leaky),
+    CASE(case_unary_clip_opset6),
+    CASE(case_unary_sigmoid),
+    CASE(case_unary_tanh),
+    CASE(case_binary_add_same),
+    CASE(case_binary_mul_scalar),
+    CASE(case_binary_sub_channel),
+    CASE(case_binary_div_channel4d),
+    CASE(case_binary_add_outer),
+    CASE(case_binary_mul_rows),
+    CASE(case_pad_reflect),
+    CASE(case_pad_edge),
+    CASE(case_pad_constant),
+    CASE(case_resize_nearest_x2),
+    CASE(case_resize_nearest_half_pixel),
+    CASE(case_resize_linear_half_pixel),
+    CASE(case_resize_linear_align_corners_sizes),
+    CASE(case_resize_upsample_opset9),
+    CASE(case_pool_max_ceil),
+    CASE(case_pool_max_dilated_padded),
+    CASE(case_pool_avg_exclude_pad),
+    CASE(case_pool_avg_include_pad),
+    CASE(case_pool_global_average),
+    CASE(case_pool_global_max),
+    CASE(case_concat_odd_channels),
+    CASE(case_gemm_classifier_head),
+    CASE(case_gemm_matmul_activations),
+    CASE(case_softmax_channels),
+    CASE(case_reshape_relayout),
+};
+
+int main(int argc, char **argv)
+{
+    const char *family = argc > 1 ? argv[1] : "";
+    g_autoptr(VknnContext) ctx = test_context();
+    int failed = 0, run = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(op_cases); i++) {
+        if (!g_str_has_prefix(op_cases[i].name, family))
+            continue;
+        printf("%s\n", op_cases[i].name);
+        g_autoptr(VknnModel) m = op_cases[i].build();
+        const gboolean ok = compare(m, ctx, 1e-4);
+        printf("  %s\n", ok ? "ok" : "FAILED");
+        failed += !ok;
+        run++;
+    }
+    printf("%d passed, %d failed\n", run - failed, failed);
+    return run == 0 || failed ? 1 : 0;
+}
