@@ -21,6 +21,8 @@ static char *opt_device;
 static char *opt_size;
 static int opt_runs = 10;
 static gboolean opt_validate;
+static char *opt_save_input;
+static char *opt_save_output;
 
 static const GOptionEntry common_entries[] = {
     {"device", 'd', 0, G_OPTION_ARG_STRING, &opt_device,
@@ -197,6 +199,12 @@ static void close_net(VknnContext *ctx, VknnModel *model, VknnNet *net)
     vknn_model_free(model);
 }
 
+/* Raw little-endian float32, the format of ../shared/golden and peers.py. */
+static gboolean save_f32(const char *path, const float *data, gsize count, GError **err)
+{
+    return g_file_set_contents(path, (const char *)data, (gssize)(count * sizeof(float)), err);
+}
+
 static int cmd_stylize(int argc, char **argv)
 {
     if (argc != 4)
@@ -213,6 +221,8 @@ static int cmd_stylize(int argc, char **argv)
     VknnNet *net = NULL;
     g_autofree float *result = NULL;
     int rc = 1;
+    if (opt_save_input && !save_f32(opt_save_input, img.data, (gsize)3 * img.width * img.height, &err))
+        goto out;
     if (!open_net(argv[1], img.width, img.height, &ctx, &model, &net, &err))
         goto out;
     const VknnValue *in = vknn_model_value(model, g_array_index(model->inputs, int, 0));
@@ -233,6 +243,7 @@ static int cmd_stylize(int argc, char **argv)
     }
     result = g_new(float, vknn_shape_numel(os));
     if (!vknn_net_read(net, ov->name, result, &err) ||
+        (opt_save_output && !save_f32(opt_save_output, result, vknn_shape_numel(os), &err)) ||
         !vknn_image_save_png(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
         goto out;
     printf("%s: %dx%d -> %s %dx%d on %s\n", argv[2], img.width, img.height, argv[3],
@@ -346,6 +357,10 @@ int main(int argc, char **argv)
     GOptionEntry entries[] = {
         {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, "Input size (resize images first)", "WxH"},
         {"runs", 'n', 0, G_OPTION_ARG_INT, &opt_runs, "Timed runs (bench, default 10)", "N"},
+        {"save-input", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_input,
+         "stylize: also write the network input as raw float32 NCHW", "FILE.f32"},
+        {"save-output", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_output,
+         "stylize: also write the unclamped network output as raw float32 NCHW", "FILE.f32"},
         {NULL},
     };
     g_autofree char *param = g_strdup_printf("%s %s", cmd->name, cmd->args);
