@@ -314,9 +314,9 @@ static VknnModel *convert(const Onnx__ModelProto *mp, GError **err)
     g_autoptr(VknnModel) m = vknn_model_new();
     m->opset = default_opset(mp);
     m->producer = g_strdup(mp->producer_name);
-    if (m->opset < 7 || m->opset > 18)
+    if (m->opset < 6 || m->opset > 18)
         return g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
-                           "opset %d is not supported (7..18)", m->opset),
+                           "opset %d is not supported (6..18)", m->opset),
                NULL;
     for (size_t i = 0; i < g->n_initializer; i++)
         if (!add_tensor(m, g->initializer[i], g->initializer[i]->name, err))
