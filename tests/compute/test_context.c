@@ -1,0 +1,138 @@
+/* Device selection (index, name, UUID, VKNN_DEVICE, no match) and adoption
+ * of a host application's Vulkan handles, as GStreamer elements will do. */
+#include "../testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("FAIL: " __VA_ARGS__);                                                          \
+            printf("\n");                                                                          \
+            failures++;                                                                            \
+        } else {                                                                                   \
+            printf("ok: " __VA_ARGS__);                                                            \
+            printf("\n");                                                                          \
+        }                                                                                          \
+    } while (0)
+
+static gboolean opens(const char *selector, char *name, gsize len)
+{
+    VknnContextOptions o = {.device = selector};
+    GError *err = NULL;
+    VknnContext *ctx = vknn_context_new(&o, &err);
+    if (ctx)
+        g_strlcpy(name, vknn_context_device_name(ctx), len);
+    else
+        g_strlcpy(name, err->message, len);
+    g_clear_error(&err);
+    vknn_context_free(ctx);
+    return ctx != NULL;
+}
+
+static void test_selection(void)
+{
+    GError *err = NULL;
+    g_autoptr(GArray) devs = vknn_list_devices(NULL, &err);
+    g_assert_no_error(err);
+    CHECK(devs->len > 0, "at least one Vulkan device");
+    if (!devs->len)
+        return;
+    const VknnDeviceInfo *d = &g_array_index(devs, VknnDeviceInfo, 0);
+    char name[256], uuid[40], index[16];
+    snprintf(index, sizeof index, "%d", d->index);
+    CHECK(opens(index, name, sizeof name) && g_str_equal(name, d->name), "select by index %s", index);
+    g_autofree char *sub = g_ascii_strup(d->name, 4); /* case-insensitive substring */
+    CHECK(opens(sub, name, sizeof name) && g_str_equal(name, d->name), "select by name '%s'", sub);
+    vknn_uuid_str(d->uuid, uuid);
+    CHECK(opens(uuid, name, sizeof name) && g_str_equal(name, d->name), "select by UUID %s", uuid);
+    CHECK(!opens("no-such-gpu", name, sizeof name) && strstr(name, d->name),
+          "no match is an error listing the devices (%s)", name);
+    CHECK(!opens("99", name, sizeof name), "index out of range is an error");
+
+    g_setenv("VKNN_DEVICE", "no-such-gpu", TRUE);
+    CHECK(!opens(NULL, name, sizeof name), "VKNN_DEVICE is honoured");
+    g_unsetenv("VKNN_DEVICE");
+
+    g_autoptr(GArray) marked = vknn_list_devices(NULL, &err);
+    int selected = 0;
+    for (guint i = 0; i < marked->len; i++)
+        selected += g_array_index(marked, VknnDeviceInfo, i).selected;
+    CHECK(selected == 1, "exactly one device is marked as chosen");
+}
+
+/* The host creates instance and device itself, as GstVulkanDevice does with
+ * no optional features, and lends them to vknn. */
+static void test_adoption(void)
+{
+    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_1};
+    VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
+    VkInstance inst;
+    g_assert(vkCreateInstance(&ici, NULL, &inst) == VK_SUCCESS);
+    uint32_t n = 1;
+    VkPhysicalDevice pd;
+    vkEnumeratePhysicalDevices(inst, &n, &pd);
+    uint32_t nq = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, NULL);
+    VkQueueFamilyProperties qp[16];
+    nq = MIN(nq, 16);
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, qp);
+    uint32_t family = 0;
+    while (family < nq && !(qp[family].queueFlags & VK_QUEUE_COMPUTE_BIT))
+        family++;
+    float prio = 1;
+    VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                   .queueFamilyIndex = family, .queueCount = 1, .pQueuePriorities = &prio};
+    VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
+                              .pQueueCreateInfos = &qci};
+    VkDevice dev;
+    g_assert(vkCreateDevice(pd, &dci, NULL, &dev) == VK_SUCCESS);
+    VkQueue queue;
+    vkGetDeviceQueue(dev, family, 0, &queue);
+
+    GError *err = NULL;
+    VknnContext *ctx = vknn_context_new_from_handles(inst, pd, dev, queue, family, &err);
+    g_assert_no_error(err);
+
+    /* A small model: conv 3x3 + relu, checked against the reference. */
+    g_autoptr(VknnModel) m = vknn_model_new();
+    vknn_model_add_input(m, "x", &(VknnShape){4, {1, 3, 9, 11}});
+    float w[6 * 3 * 9];
+    test_fill_random(w, G_N_ELEMENTS(w), 3, -1, 1);
+    vknn_model_add_constant(m, "w", &(VknnShape){4, {6, 3, 3, 3}}, w);
+    vknn_model_add_node(m, "Conv", "c", (const char *[]){"x", "w"}, 2, (const char *[]){"y"}, 1, &err);
+    vknn_model_add_node(m, "Relu", "r", (const char *[]){"y"}, 1, (const char *[]){"z"}, 1, &err);
+    vknn_model_mark_output(m, "z", &err);
+    g_assert_no_error(err);
+    float x[3 * 9 * 11], got[6 * 7 * 9];
+    test_fill_random(x, G_N_ELEMENTS(x), 4, -1, 1);
+    VknnRefTensor in = {{4, {1, 3, 9, 11}}, x};
+    GHashTable *ref = vknn_ref_run(m, &in, &err);
+    g_assert_no_error(err);
+    VknnNet *net = vknn_net_new(ctx, m, &err);
+    gboolean ok = vknn_net_prepare(net, &in.shape, &err) &&
+                  vknn_net_run(net, (const float *const[]){x}, &err) && vknn_net_read(net, "z", got, &err);
+    g_assert_no_error(err);
+    const VknnRefTensor *want = g_hash_table_lookup(ref, "z");
+    CHECK(ok && test_max_abs_diff(got, want->data, G_N_ELEMENTS(got)) < 1e-5,
+          "a net runs on an adopted device");
+    vknn_net_free(net);
+    g_hash_table_unref(ref);
+    vknn_context_free(ctx);
+
+    /* The handles still belong to the host and are still valid. */
+    CHECK(vkDeviceWaitIdle(dev) == VK_SUCCESS, "the adopted device outlives the context");
+    vkDestroyDevice(dev, NULL);
+    vkDestroyInstance(inst, NULL);
+}
+
+int main(void)
+{
+    test_selection();
+    test_adoption();
+    printf("%d checks failed\n", failures);
+    return failures ? 1 : 0;
+}
