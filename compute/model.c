@@ -265,7 +265,7 @@ void vknn_node_set_float(VknnNode *n, const char *name, float v)
 
 void vknn_node_set_string(VknnNode *n, const char *name, const char *v)
 {
-    new_attr(n, name, VKNN_ATTR_STRING)->s = g_strdup(v);
+    new_attr(n, name, VKNN_ATTR_STRING)->s = g_strdup(v ? v : "");
 }
 
 void vknn_node_set_ints(VknnNode *n, const char *name, const int64_t *v, int count)

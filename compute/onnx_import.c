@@ -94,10 +94,8 @@ static gboolean tensor_data(const Onnx__TensorProto *t, int64_t numel, float **f
         if (!check_count(t, raw ? t->raw_data.len / 4 : t->n_float_data, numel, err) ||
             (raw && t->raw_data.len % 4))
             goto bad;
-        if (raw)
-            memcpy(f, rd, numel * 4); /* ONNX raw data is little-endian, as is every target */
-        else
-            memcpy(f, t->float_data, numel * 4);
+        if (numel > 0) /* ONNX raw data is little-endian, as is every target */
+            memcpy(f, raw ? (const void *)rd : (const void *)t->float_data, numel * 4);
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
         if (!check_count(t, raw ? t->raw_data.len / 2 : t->n_int32_data, numel, err) ||
@@ -238,7 +236,7 @@ static void copy_attr(VknnNode *n, const Onnx__AttributeProto *a)
         vknn_node_set_float(n, a->name, a->f);
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: {
-        g_autofree char *s = g_strndup((const char *)a->s.data, a->s.len);
+        g_autofree char *s = a->s.data ? g_strndup((const char *)a->s.data, a->s.len) : g_strdup("");
         vknn_node_set_string(n, a->name, s);
         break;
     }

@@ -103,8 +103,11 @@ int vknn_const_ints(const VknnModel *m, const VknnNode *n, int i, int64_t *out, 
     if (!v || v->kind != VKNN_VALUE_CONSTANT)
         return -1;
     int64_t count = vknn_shape_numel(&v->shape);
-    for (int64_t k = 0; k < count && k < max; k++)
-        out[k] = v->int_data ? v->int_data[k] : (int64_t)v->data[k];
+    for (int64_t k = 0; k < count && k < max; k++) {
+        /* Float data from a hostile file may be NaN or huge: saturate. */
+        const double f = v->int_data ? 0.0 : v->data[k];
+        out[k] = v->int_data ? v->int_data[k] : f != f ? 0 : (int64_t)CLAMP(f, -1e15, 1e15);
+    }
     return (int)MIN(count, G_MAXINT);
 }
 

@@ -86,14 +86,12 @@ static gboolean resize_params(const VknnModel *m, const VknnNode *n, ResizeParam
     if (count != rank)
         return vknn_node_error(err, VKNN_ERROR_PARSE, n, "needs %d scales or sizes", rank);
     for (int i = 0; i < rank; i++) {
-        if (sizes) {
-            p->out[i] = sz[i];
+        double out = sizes ? (double)sz[i] : floor((double)x->dims[i] * p->scales[i]);
+        if (sizes)
             p->scales[i] = (float)sz[i] / (float)x->dims[i];
-        } else {
-            p->out[i] = (int64_t)floorf(x->dims[i] * p->scales[i]);
-        }
-        if (!(p->scales[i] > 0.0f) || p->out[i] < 1 || p->out[i] > (1 << 20))
+        if (!(p->scales[i] > 0.0f) || !(out >= 1 && out <= (1 << 20))) /* NaN fails too */
             return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "invalid scale or size on axis %d", i);
+        p->out[i] = (int64_t)out;
     }
     const char *ctm = vknn_node_attr_string(n, "coordinate_transformation_mode", "");
     if (g_str_equal(ctm, "tf_crop_and_resize"))
