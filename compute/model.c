@@ -343,16 +343,38 @@ VknnShape vknn_model_default_input_shape(const VknnModel *m, int input, int64_t 
     return s;
 }
 
+/* Largest tensor shape inference accepts: dims <= 2^30, at most 2^32 elements. */
+#define MAX_DIM ((int64_t)1 << 30)
+#define MAX_NUMEL ((int64_t)1 << 32)
+
+/* Whether a shape of positive dims exceeds those limits, without overflowing. */
+static gboolean shape_too_large(const VknnShape *s)
+{
+    int64_t numel = 1;
+    for (int i = 0; i < s->rank; i++) {
+        if (s->dims[i] > MAX_DIM || numel > MAX_NUMEL / s->dims[i])
+            return TRUE;
+        numel *= s->dims[i];
+    }
+    return FALSE;
+}
+
 static gboolean check_input_shape(const VknnValue *v, const VknnShape *s, GError **err)
 {
     char want[64], got[64];
     gboolean ok = s->rank == v->declared.rank;
     for (int i = 0; ok && i < s->rank; i++)
         ok = s->dims[i] > 0 && (v->declared.dims[i] < 0 || v->declared.dims[i] == s->dims[i]);
-    if (!ok)
+    if (!ok) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
                     "input '%s' has shape %s but the model expects %s (? = any size)", v->name,
                     vknn_shape_str(s, got, sizeof got), vknn_shape_str(&v->declared, want, sizeof want));
+    } else if (shape_too_large(s)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                    "input '%s' of shape %s is too large (at most 2^32 elements)", v->name,
+                    vknn_shape_str(s, got, sizeof got));
+        ok = FALSE;
+    }
     return ok;
 }
 
@@ -373,12 +395,12 @@ gboolean vknn_model_infer_shapes(VknnModel *m, const VknnShape *input_shapes, GE
             if (!s)
                 continue;
             for (int d = 0; d < s->rank; d++)
-                if (s->dims[d] <= 0 || s->dims[d] > (1 << 30))
+                if (s->dims[d] <= 0 || s->dims[d] > MAX_DIM)
                     return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
                                            "output %d would have dimension %" G_GINT64_FORMAT
                                            ": the input is too small or too large for this model",
                                            k, s->dims[d]);
-            if (vknn_shape_numel(s) > ((int64_t)1 << 32))
+            if (shape_too_large(s))
                 return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "output %d is too large", k);
         }
     }

@@ -274,7 +274,8 @@ static gboolean add_node(VknnModel *m, const Onnx__NodeProto *np, int index, GEr
     if (strcmp(np->op_type, "Constant") == 0) {
         /* Constant nodes are initializers in disguise. */
         for (size_t i = 0; i < np->n_attribute; i++)
-            if (np->attribute[i]->t && strcmp(np->attribute[i]->name, "value") == 0 && np->n_output == 1)
+            if (np->attribute[i]->t && np->attribute[i]->name &&
+                strcmp(np->attribute[i]->name, "value") == 0 && np->n_output == 1)
                 return add_tensor(m, np->attribute[i]->t, np->output[0], err);
         return g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
                            "node '%s': Constant without a tensor 'value' is not supported", label),
@@ -296,11 +297,11 @@ static gboolean add_node(VknnModel *m, const Onnx__NodeProto *np, int index, GEr
     return TRUE;
 }
 
-static int default_opset(const Onnx__ModelProto *mp)
+static int64_t default_opset(const Onnx__ModelProto *mp)
 {
     for (size_t i = 0; i < mp->n_opset_import; i++)
         if (is_default_domain(mp->opset_import[i]->domain))
-            return (int)mp->opset_import[i]->version;
+            return mp->opset_import[i]->version;
     return 1;
 }
 
@@ -310,12 +311,13 @@ static VknnModel *convert(const Onnx__ModelProto *mp, GError **err)
     if (!g)
         return parse_error(err, "the file holds no graph"), NULL;
     g_autoptr(VknnModel) m = vknn_model_new();
-    m->opset = default_opset(mp);
+    const int64_t opset = default_opset(mp); /* int64 in the file: range-check before narrowing */
     m->producer = g_strdup(mp->producer_name);
-    if (m->opset < 6 || m->opset > 18)
+    if (opset < 6 || opset > 18)
         return g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
-                           "opset %d is not supported (6..18)", m->opset),
+                           "opset %" G_GINT64_FORMAT " is not supported (6..18)", opset),
                NULL;
+    m->opset = (int)opset;
     for (size_t i = 0; i < g->n_initializer; i++)
         if (!add_tensor(m, g->initializer[i], g->initializer[i]->name, err))
             return NULL;
@@ -327,9 +329,12 @@ static VknnModel *convert(const Onnx__ModelProto *mp, GError **err)
             return NULL;
     if (g->n_output == 0)
         return parse_error(err, "the graph has no outputs"), NULL;
-    for (size_t i = 0; i < g->n_output; i++)
-        if (!g->output[i]->name || !vknn_model_mark_output(m, g->output[i]->name, err))
-            return parse_error(err, "graph output %zu is not produced by any node", i), NULL;
+    for (size_t i = 0; i < g->n_output; i++) {
+        if (!g->output[i]->name)
+            return parse_error(err, "graph output %zu has no name", i), NULL;
+        if (!vknn_model_mark_output(m, g->output[i]->name, err)) /* sets err */
+            return NULL;
+    }
     if (m->inputs->len == 0)
         return parse_error(err, "the graph has no (non-constant) input"), NULL;
     return g_steal_pointer(&m);

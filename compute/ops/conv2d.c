@@ -19,7 +19,7 @@ gboolean vknn_conv_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, 
         return FALSE;
     const VknnShape *ws = vknn_in_shape(m, n, 1);
     *group = vknn_node_attr_int(n, "group", 1);
-    if (*group < 1)
+    if (*group < 1 || *group > (1 << 30)) /* bounded: conv_infer multiplies by it */
         return vknn_node_error(err, VKNN_ERROR_PARSE, n, "invalid group");
     return vknn_window_parse(n, &ws->dims[2], w, err);
 }

@@ -30,6 +30,9 @@ static gboolean ct_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, 
     if (vknn_node_attr_ints(n, "output_padding", opad, 2) > 2)
         return vknn_node_error(err, VKNN_ERROR_PARSE, n, "output_padding must have 2 values");
     const int n_oshape = vknn_node_attr_ints(n, "output_shape", oshape, 2);
+    for (int a = 0; a < 2; a++) /* before the arithmetic below uses them */
+        if (opad[a] < 0 || opad[a] >= MAX(w->s[a], w->d[a]))
+            return vknn_node_error(err, VKNN_ERROR_PARSE, n, "invalid output_padding");
     for (int a = 0; a < 2; a++) {
         const int64_t in = x->dims[2 + a];
         const int64_t full = w->s[a] * (in - 1) + opad[a] + (w->k[a] - 1) * w->d[a] + 1;
@@ -49,8 +52,6 @@ static gboolean ct_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, 
             w->pads[a] = w->pads[a + 2] = 0;
         }
         out[a] = full - w->pads[a] - w->pads[a + 2];
-        if (opad[a] < 0 || opad[a] >= MAX(w->s[a], w->d[a]))
-            return vknn_node_error(err, VKNN_ERROR_PARSE, n, "invalid output_padding");
     }
     return TRUE;
 }

@@ -78,18 +78,18 @@ static gboolean reshape_infer(VknnModel *m, VknnNode *n, GError **err)
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "target rank must be 0..4");
     const gboolean allowzero = vknn_node_attr_int(n, "allowzero", 0) != 0;
     VknnShape y = {.rank = rank};
+    const int64_t total = vknn_shape_numel(x); /* <= 2^32: inference bounds every shape */
     int infer = -1;
     int64_t known = 1;
     for (int i = 0; i < rank; i++) {
         y.dims[i] = want[i] == 0 && !allowzero && i < x->rank ? x->dims[i] : want[i];
         if (y.dims[i] == -1 && infer < 0)
             infer = i;
-        else if (y.dims[i] <= 0)
+        else if (y.dims[i] <= 0 || y.dims[i] > total / known) /* too large: also no overflow */
             return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "invalid target dimension %d", i);
         else
             known *= y.dims[i];
     }
-    const int64_t total = vknn_shape_numel(x);
     if (infer >= 0 && known > 0 && total % known == 0)
         y.dims[infer] = total / known;
     if (vknn_shape_numel(&y) != total)

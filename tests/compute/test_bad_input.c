@@ -10,8 +10,8 @@
  * model given input shapes it cannot take, in shape inference and in
  * vknn_net_prepare on a device.
  * --quick runs fewer iterations of (b) and (c) (for valgrind).
- * --write-seeds DIR writes the (d) models as files (a fuzzing seed corpus)
- * and exits.
+ * --write-seeds DIR writes a fuzzing seed corpus and exits: one small valid
+ * model per supported op family, and the (d) models (docs/fuzzing.md).
  * Exit status: 0 pass, 1 fail, 77 when ../shared is absent (the cases that
  * need no real model still run first and a failure among them is reported).
  */
@@ -19,8 +19,38 @@
 #include "onnx.pb-c.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* LeakSanitizer's switches, present only in sanitizer builds. The Vulkan
+ * driver's one-time initialisation (inside vkEnumeratePhysicalDevices) keeps
+ * a block that LeakSanitizer reports once the loader has unloaded the driver
+ * (its stack, in the unloaded module, cannot be matched by a suppression):
+ * device creation runs with leak detection off. It is not what this test is
+ * about; everything else is checked. */
+void __lsan_disable(void) __attribute__((weak));
+void __lsan_enable(void) __attribute__((weak));
+
+/* In an UBSan build, undefined behaviour stops the process (by default it
+ * is only printed): a hostile case that triggers it then fails. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+    return "halt_on_error=1:print_stacktrace=1";
+}
+
+static VknnContext *context_without_driver_leaks(void)
+{
+    if (__lsan_disable)
+        __lsan_disable();
+    VknnContext *ctx = test_context();
+    if (__lsan_enable)
+        __lsan_enable();
+    return ctx;
+}
 
 static int failures;
 static int glib_warnings;
@@ -44,11 +74,12 @@ static void report(gboolean ok, const char *what, const char *detail)
 }
 
 /* Checks a load that must fail: NULL model, error set with a non-empty
- * message containing each of the NULL-terminated `needles`. Consumes m and e. */
-static gboolean expect_error_v(const char *what, VknnModel *m, GError *e, gboolean verbose,
+ * message containing each of the NULL-terminated `needles`. Frees m and
+ * clears *ep. */
+static gboolean expect_error_v(const char *what, VknnModel *m, GError **ep, gboolean verbose,
                                const char *const *needles)
 {
-    const int warnings_before = glib_warnings;
+    GError *e = *ep;
     gboolean ok = TRUE;
     g_autofree char *detail = NULL;
     if (m) {
@@ -71,18 +102,15 @@ static gboolean expect_error_v(const char *what, VknnModel *m, GError *e, gboole
         if (ok)
             detail = g_strdup(e->message);
     }
-    (void)warnings_before;
     if (verbose || !ok)
         report(ok, what, detail);
-    else if (!ok)
-        failures++;
     vknn_model_free(m);
-    g_clear_error(&e);
+    g_clear_error(ep);
     return ok;
 }
 
 #define EXPECT_ERROR(what, m, e, ...)                                                              \
-    expect_error_v(what, m, e, TRUE, (const char *const[]){__VA_ARGS__, NULL})
+    expect_error_v(what, m, &(e), TRUE, (const char *const[]){__VA_ARGS__, NULL})
 
 /* ---- (a) paths ------------------------------------------------------------ */
 
@@ -133,7 +161,7 @@ static void test_truncation(const guint8 *data, gsize len)
         VknnModel *m = vknn_model_load_from_memory(data, cut, &e);
         g_autofree char *what = g_strdup_printf("b: truncated at %zu of %zu", cut, len);
         tried++;
-        if (!expect_error_v(what, m, e, FALSE, NULL))
+        if (!expect_error_v(what, m, &e, FALSE, NULL))
             bad++;
     }
     g_autofree char *summary = g_strdup_printf("%d truncations, %d without a clean error", tried, bad);
@@ -162,7 +190,7 @@ static void test_random_buffers(void)
         GError *e = NULL;
         VknnModel *m = vknn_model_load_from_memory(buf, len, &e);
         g_autofree char *what = g_strdup_printf("c: random buffer %d (%zu bytes)", k, len);
-        if (!expect_error_v(what, m, e, FALSE, NULL))
+        if (!expect_error_v(what, m, &e, FALSE, NULL))
             bad++;
         g_free(buf);
     }
@@ -171,17 +199,23 @@ static void test_random_buffers(void)
     report(bad == 0, "c: random buffers", summary);
 }
 
-static void test_byte_flips(const guint8 *data, gsize len)
+/* One flipped byte at a time, at `n` seeded positions anywhere in the file
+ * or, when `structural`, in its first 16 KiB and last 1 KiB, where an
+ * exported model keeps its nodes, inputs and outputs (weights lie between). */
+static void test_byte_flips(const guint8 *data, gsize len, gboolean structural)
 {
     const int n = quick ? 40 : 200;
-    GRand *r = g_rand_new_with_seed(0xf11b);
+    GRand *r = g_rand_new_with_seed(structural ? 0x57c7 : 0xf11b);
     guint8 *buf = g_memdup2(data, len);
     int loaded = 0, rejected = 0, inferred = 0, bad = 0;
     for (int k = 0; k < n; k++) {
-        const gsize pos = (gsize)g_rand_int_range(r, 0, (gint32)MIN(len, G_MAXINT32));
+        gsize pos = (gsize)g_rand_int_range(r, 0, (gint32)MIN(len, G_MAXINT32));
+        if (structural)
+            pos = k % 2 ? pos % MIN(len, 16384) : len - 1 - pos % MIN(len, 1024);
         const guint8 mask = (guint8)g_rand_int_range(r, 1, 256);
         buf[pos] ^= mask;
         GError *e = NULL;
+        const int warnings = glib_warnings;
         VknnModel *m = vknn_model_load_from_memory(buf, len, &e);
         if (m) {
             /* A flipped weight byte still loads: it must then behave. */
@@ -211,8 +245,13 @@ static void test_byte_flips(const guint8 *data, gsize len)
         } else {
             rejected++;
             g_autofree char *what = g_strdup_printf("c: flip at %zu (xor 0x%02x)", pos, mask);
-            if (!expect_error_v(what, NULL, e, FALSE, NULL))
+            if (!expect_error_v(what, NULL, &e, FALSE, NULL))
                 bad++;
+        }
+        if (glib_warnings != warnings) {
+            g_autofree char *what = g_strdup_printf("c: flip at %zu (xor 0x%02x)", pos, mask);
+            report(FALSE, what, "GLib warning printed (see above)");
+            bad++;
         }
         buf[pos] ^= mask; /* one flip at a time */
     }
@@ -221,7 +260,7 @@ static void test_byte_flips(const guint8 *data, gsize len)
     g_autofree char *summary =
         g_strdup_printf("%d flips: %d rejected, %d loaded (%d of them inferred at 64x64), %d bad", n,
                         rejected, loaded, inferred, bad);
-    report(bad == 0, "c: byte flips", summary);
+    report(bad == 0, structural ? "c: byte flips in the graph structure" : "c: byte flips", summary);
 }
 
 /* ---- (d) hostile protobufs --------------------------------------------------
@@ -242,7 +281,8 @@ static void *arena_new0(gsize size)
 static int64_t *arena_dims(int n, const int64_t *v)
 {
     int64_t *d = arena_new0(sizeof(int64_t) * MAX(n, 1));
-    memcpy(d, v, sizeof(int64_t) * n);
+    if (n > 0)
+        memcpy(d, v, sizeof(int64_t) * n);
     return d;
 }
 
@@ -419,6 +459,142 @@ static GBytes *pack(const Onnx__ModelProto *mp)
     return g_bytes_new_take(buf, len);
 }
 
+/* -- helpers that add initializers, attributes and nodes -- */
+
+static Onnx__TensorProto *seed_tensor(const char *name, int rank, const int64_t *dims, int type)
+{
+    Onnx__TensorProto *t = arena_new0(sizeof *t);
+    *t = (Onnx__TensorProto)ONNX__TENSOR_PROTO__INIT;
+    t->name = (char *)name;
+    t->has_data_type = TRUE;
+    t->data_type = type;
+    t->n_dims = (size_t)rank;
+    t->dims = arena_dims(rank, dims);
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
+    if (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+        t->n_int64_data = (size_t)n;
+        t->int64_data = arena_new0(sizeof(int64_t) * MAX(n, 1));
+    } else {
+        t->n_float_data = (size_t)n;
+        t->float_data = arena_new0(sizeof(float) * MAX(n, 1));
+        for (int64_t i = 0; i < n; i++)
+            t->float_data[i] = 0.5f + 0.01f * (float)i;
+    }
+    return t;
+}
+
+static void seed_add_init(Base *B, Onnx__TensorProto *t)
+{
+    Onnx__TensorProto **inits = arena_new0(sizeof *inits * (B->graph.n_initializer + 1));
+    if (B->graph.n_initializer)
+        memcpy(inits, B->graph.initializer, sizeof *inits * B->graph.n_initializer);
+    inits[B->graph.n_initializer++] = t;
+    B->graph.initializer = inits;
+}
+
+static void seed_const_f(Base *B, const char *name, int rank, const int64_t *dims)
+{
+    seed_add_init(B, seed_tensor(name, rank, dims, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT));
+}
+
+static void seed_const_i(Base *B, const char *name, int n, const int64_t *v)
+{
+    Onnx__TensorProto *t = seed_tensor(name, 1, (int64_t[]){n}, ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
+    memcpy(t->int64_data, v, sizeof(int64_t) * n);
+    seed_add_init(B, t);
+}
+
+static Onnx__AttributeProto *seed_attr(const char *name, int type)
+{
+    Onnx__AttributeProto *a = arena_new0(sizeof *a);
+    *a = (Onnx__AttributeProto)ONNX__ATTRIBUTE_PROTO__INIT;
+    a->name = (char *)name;
+    a->has_type = TRUE;
+    a->type = type;
+    return a;
+}
+
+static void seed_node_attr(Onnx__NodeProto *n, Onnx__AttributeProto *a)
+{
+    Onnx__AttributeProto **attrs = arena_new0(sizeof *attrs * (n->n_attribute + 1));
+    if (n->n_attribute)
+        memcpy(attrs, n->attribute, sizeof *attrs * n->n_attribute);
+    attrs[n->n_attribute++] = a;
+    n->attribute = attrs;
+}
+
+static void seed_int(Onnx__NodeProto *n, const char *name, int64_t v)
+{
+    Onnx__AttributeProto *a = seed_attr(name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    a->has_i = TRUE;
+    a->i = v;
+    seed_node_attr(n, a);
+}
+
+static void seed_float(Onnx__NodeProto *n, const char *name, float v)
+{
+    Onnx__AttributeProto *a = seed_attr(name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    a->has_f = TRUE;
+    a->f = v;
+    seed_node_attr(n, a);
+}
+
+static void seed_string(Onnx__NodeProto *n, const char *name, const char *v)
+{
+    Onnx__AttributeProto *a = seed_attr(name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+    a->has_s = TRUE;
+    a->s = (ProtobufCBinaryData){strlen(v), (uint8_t *)v};
+    seed_node_attr(n, a);
+}
+
+static void seed_ints(Onnx__NodeProto *n, const char *name, int count, const int64_t *v)
+{
+    Onnx__AttributeProto *a = seed_attr(name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    a->n_ints = (size_t)count;
+    a->ints = arena_dims(count, v);
+    seed_node_attr(n, a);
+}
+
+/* Makes the second node `op` with the given inputs (NULL-terminated). */
+static void seed_op(Base *B, const char *op, const char *const *inputs)
+{
+    int n = 0;
+    while (inputs[n])
+        n++;
+    char **in = arena_new0(sizeof(char *) * MAX(n, 1));
+    for (int i = 0; i < n; i++)
+        in[i] = (char *)inputs[i];
+    B->relu.name = "op1";
+    B->relu.op_type = (char *)op;
+    B->relu.n_input = (size_t)n;
+    B->relu.input = in;
+}
+
+#define SEED_OP(B, op, ...) seed_op(B, op, (const char *const[]){__VA_ARGS__, NULL})
+
+/* Inserts a Flatten "flat" between conv1 and the second node (for Gemm, MatMul). */
+static void seed_flatten_first(Base *B)
+{
+    Onnx__NodeProto *f = arena_new0(sizeof *f);
+    *f = (Onnx__NodeProto)ONNX__NODE_PROTO__INIT;
+    f->name = "flatten1";
+    f->op_type = "Flatten";
+    f->n_input = 1;
+    f->input = arena_new0(sizeof(char *));
+    f->input[0] = "y";
+    f->n_output = 1;
+    f->output = arena_new0(sizeof(char *));
+    f->output[0] = "flat";
+    Onnx__NodeProto **nodes = arena_new0(sizeof *nodes * 3);
+    nodes[0] = &B->conv;
+    nodes[1] = f;
+    nodes[2] = &B->relu;
+    B->graph.n_node = 3;
+    B->graph.node = nodes;
+}
+
 /* -- the mutations -- */
 
 static void m_none(Base *B) { (void)B; }
@@ -555,11 +731,81 @@ static void m_conv_weight_rank1(Base *B) { B->conv_in[1] = "b"; }
 
 static void m_conv_no_pads_values(Base *B) { B->apads.n_ints = 0; }
 
+static void m_empty_tensor(Base *B)
+{
+    /* An empty tensor is valid ONNX; as Conv's bias it is the wrong size. */
+    B->b.dims = arena_dims(1, (int64_t[]){0});
+    B->b.has_raw_data = FALSE;
+    B->b.raw_data = (ProtobufCBinaryData){0, NULL};
+}
+
+static void m_string_attr_no_value(Base *B)
+{
+    /* A STRING attribute whose `s` field is absent. */
+    seed_node_attr(&B->conv, seed_attr("auto_pad", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING));
+}
+
+static void m_conv_group_huge(Base *B) { seed_int(&B->conv, "group", (int64_t)1 << 62); }
+
+static void resize_with_scale(Base *B, float scale)
+{
+    Onnx__TensorProto *sc = seed_tensor("scales", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    sc->float_data[0] = sc->float_data[1] = 1.0f;
+    sc->float_data[2] = sc->float_data[3] = scale;
+    seed_add_init(B, sc);
+    SEED_OP(B, "Resize", "y", "", "scales");
+}
+
+static void m_resize_scale_huge(Base *B) { resize_with_scale(B, 1e30f); }
+static void m_resize_scale_nan(Base *B) { resize_with_scale(B, NAN); }
+static void m_resize_scale_inf(Base *B) { resize_with_scale(B, -INFINITY); }
+
+static void m_pad_nan(Base *B)
+{
+    /* Float pads (read as integers) holding NaN. */
+    Onnx__TensorProto *p = seed_tensor("pads", 1, (int64_t[]){8}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    for (int i = 0; i < 8; i++)
+        p->float_data[i] = i == 2 ? NAN : 1e30f;
+    seed_add_init(B, p);
+    SEED_OP(B, "Pad", "y", "pads");
+}
+
+static void m_reshape_huge(Base *B)
+{
+    seed_const_i(B, "shape", 3, (int64_t[]){(int64_t)1 << 40, (int64_t)1 << 40, (int64_t)1 << 40});
+    SEED_OP(B, "Reshape", "y", "shape");
+}
+
+static void m_convtranspose_opad_huge(Base *B)
+{
+    seed_const_f(B, "wt", 4, (int64_t[]){4, 2, 3, 3});
+    SEED_OP(B, "ConvTranspose", "y", "wt");
+    seed_ints(&B->relu, "output_padding", 2, (int64_t[]){INT64_MAX, INT64_MAX});
+}
+
+static void m_input_huge_fixed(Base *B)
+{
+    /* Fixed input dims of 2^30 each: 2^120 elements. The Relu reads x. */
+    for (int i = 0; i < 4; i++) {
+        B->xdim[i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        B->xdim[i].dim_value = (int64_t)1 << 30;
+    }
+    B->nodes[0] = &B->relu;
+    B->graph.n_node = 1;
+    B->relu_in[0] = "x";
+}
+
+static void m_flatten_huge(Base *B)
+{
+    m_input_huge_fixed(B);
+    B->relu.op_type = "Flatten";
+}
+
 typedef struct {
     const char *name;
     void (*mutate)(Base *B);
     const char *needles[3]; /* the message must mention these */
-    gboolean load_ok;       /* loads; shape inference at 1x3x8x8 must then fail */
+    gboolean load_ok;       /* may load; shape inference at the default shape must then fail */
 } Hostile;
 
 static const Hostile hostile[] = {
@@ -599,6 +845,17 @@ static const Hostile hostile[] = {
     {"Conv with kernel_shape 2^40", m_conv_kernel_huge, {"conv1", "kernel_shape"}, TRUE},
     {"Conv with a rank-1 weight", m_conv_weight_rank1, {"conv1"}, TRUE},
     {"Conv with an empty pads list", m_conv_no_pads_values, {"conv1", "pads"}, TRUE},
+    {"empty initializer (dims [0], no data) as a bias", m_empty_tensor, {"conv1", "bias"}, TRUE},
+    {"STRING attribute without a value", m_string_attr_no_value, {"conv1", "auto_pad"}, TRUE},
+    {"Conv with group 2^62", m_conv_group_huge, {"conv1"}, TRUE},
+    {"Resize with scale 1e30", m_resize_scale_huge, {"op1", "scale"}, TRUE},
+    {"Resize with scale NaN", m_resize_scale_nan, {"op1", "scale"}, TRUE},
+    {"Resize with scale -inf", m_resize_scale_inf, {"op1", "scale"}, TRUE},
+    {"Pad with float pads NaN and 1e30", m_pad_nan, {"op1", "pads"}, TRUE},
+    {"Reshape to [2^40, 2^40, 2^40]", m_reshape_huge, {"op1"}, TRUE},
+    {"ConvTranspose with output_padding INT64_MAX", m_convtranspose_opad_huge, {"op1", "output_padding"}, TRUE},
+    {"graph input of fixed 2^30 x 2^30 x 2^30 x 2^30", m_input_huge_fixed, {"too large"}, TRUE},
+    {"Flatten of a 2^120-element input", m_flatten_huge, {"too large"}, TRUE},
 };
 
 static GBytes *build(const Hostile *h)
@@ -607,6 +864,33 @@ static GBytes *build(const Hostile *h)
     base_init(&B);
     h->mutate(&B);
     return pack(&B.model);
+}
+
+static void run_hostile(const Hostile *h)
+{
+    g_autoptr(GBytes) bytes = build(h);
+    g_ptr_array_set_size(arena, 0);
+    gsize len;
+    const guint8 *data = g_bytes_get_data(bytes, &len);
+    GError *e = NULL;
+    g_autofree char *what = g_strdup_printf("d: %s", h->name);
+    const int warnings = glib_warnings;
+    VknnModel *m = vknn_model_load_from_memory(data, len, &e);
+    if (h->load_ok && m) {
+        /* The base model's default shape is 1x3x8x8; fixed dims stay. */
+        const VknnShape in = vknn_model_default_input_shape(m, 0, 8, 8);
+        if (vknn_model_infer_shapes(m, &in, &e)) {
+            report(FALSE, what, "shape inference accepted it");
+            vknn_model_free(m);
+            return;
+        }
+        vknn_model_free(m);
+        m = NULL;
+    }
+    const int n_before = failures;
+    expect_error_v(what, m, &e, TRUE, h->needles[0] ? h->needles : NULL);
+    if (glib_warnings != warnings && failures == n_before)
+        report(FALSE, what, "GLib warning printed (see above)");
 }
 
 static void test_hostile(void)
@@ -634,56 +918,259 @@ static void test_hostile(void)
     }
 
     for (gsize k = 0; k < G_N_ELEMENTS(hostile); k++) {
-        const Hostile *h = &hostile[k];
-        g_autoptr(GBytes) bytes = build(h);
-        g_ptr_array_set_size(arena, 0);
-        gsize len;
-        const guint8 *data = g_bytes_get_data(bytes, &len);
-        GError *e = NULL;
-        g_autofree char *what = g_strdup_printf("d: %s", h->name);
-        const int warnings = glib_warnings;
-        VknnModel *m = vknn_model_load_from_memory(data, len, &e);
-        if (h->load_ok && m) {
-            const VknnShape in = {4, {1, 3, 8, 8}};
-            if (vknn_model_infer_shapes(m, &in, &e)) {
-                report(FALSE, what, "shape inference accepted it");
-                vknn_model_free(m);
-                continue;
-            }
-            vknn_model_free(m);
-            m = NULL;
+        /* Each case runs in a child process so that a crash is reported as
+         * a failure of that case and the others still run. */
+        fflush(stdout);
+        const pid_t pid = fork();
+        if (pid == 0) {
+            failures = 0;
+            run_hostile(&hostile[k]);
+            fflush(stdout);
+            g_ptr_array_unref(arena);
+            /* exit, not _exit: LeakSanitizer runs at exit. 3 = failure reported. */
+            exit(failures ? 3 : 0);
         }
-        const int n_before = failures;
-        expect_error_v(what, m, e, TRUE, h->needles[0] ? h->needles : NULL);
-        if (glib_warnings != warnings && failures == n_before)
-            report(FALSE, what, "GLib warning printed (see above)");
+        int status = 0;
+        g_autofree char *what = g_strdup_printf("d: %s", hostile[k].name);
+        if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+            report(FALSE, what, "fork/waitpid failed");
+        } else if (WIFSIGNALED(status)) {
+            g_autofree char *detail = g_strdup_printf("CRASHED with signal %d (%s)", WTERMSIG(status),
+                                                      g_strsignal(WTERMSIG(status)));
+            report(FALSE, what, detail);
+        } else if (WEXITSTATUS(status) == 3) {
+            failures++; /* the child printed why */
+        } else if (WEXITSTATUS(status) != 0) {
+            g_autofree char *detail = g_strdup_printf(
+                "exited with status %d (a sanitizer or valgrind report above?)", WEXITSTATUS(status));
+            report(FALSE, what, detail);
+        }
     }
     g_ptr_array_unref(arena);
     arena = NULL;
+}
+
+/* ---- seeds for the fuzzer ------------------------------------------------------
+ *
+ * Valid variants of the base model in which the second node is another
+ * supported op, so that a fuzzing corpus reaches every op's shape inference
+ * from small inputs. */
+
+static void s_leaky(Base *B) { SEED_OP(B, "LeakyRelu", "y"); seed_float(&B->relu, "alpha", 0.2f); }
+static void s_sigmoid(Base *B) { SEED_OP(B, "Sigmoid", "y"); }
+static void s_tanh(Base *B) { SEED_OP(B, "Tanh", "y"); }
+static void s_identity(Base *B) { SEED_OP(B, "Identity", "y"); }
+static void s_dropout(Base *B) { SEED_OP(B, "Dropout", "y"); }
+static void s_clip(Base *B)
+{
+    seed_const_f(B, "lo", 0, NULL);
+    seed_const_f(B, "hi", 0, NULL);
+    SEED_OP(B, "Clip", "y", "lo", "hi");
+}
+static void s_clip6(Base *B)
+{
+    B->opset.version = 9;
+    SEED_OP(B, "Clip", "y");
+    seed_float(&B->relu, "min", 0.0f);
+    seed_float(&B->relu, "max", 6.0f);
+}
+static void s_add(Base *B) { seed_const_f(B, "c", 3, (int64_t[]){4, 1, 1}); SEED_OP(B, "Add", "y", "c"); }
+static void s_sub(Base *B) { seed_const_f(B, "c", 0, NULL); SEED_OP(B, "Sub", "y", "c"); }
+static void s_mul(Base *B) { SEED_OP(B, "Mul", "y", "y"); }
+static void s_div(Base *B) { seed_const_f(B, "c", 1, (int64_t[]){1}); SEED_OP(B, "Div", "y", "c"); }
+static void s_pad(Base *B)
+{
+    seed_const_i(B, "pads", 8, (int64_t[]){0, 0, 1, 2, 0, 0, 2, 1});
+    SEED_OP(B, "Pad", "y", "pads");
+    seed_string(&B->relu, "mode", "reflect");
+}
+static void s_pad_old(Base *B)
+{
+    B->opset.version = 9;
+    SEED_OP(B, "Pad", "y");
+    seed_ints(&B->relu, "pads", 8, (int64_t[]){0, 0, 1, 1, 0, 0, 1, 1});
+    seed_string(&B->relu, "mode", "edge");
+}
+static void s_resize(Base *B)
+{
+    seed_const_f(B, "roi", 1, (int64_t[]){0});
+    Onnx__TensorProto *sc = seed_tensor("scales", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    sc->float_data[0] = sc->float_data[1] = 1.0f;
+    sc->float_data[2] = sc->float_data[3] = 2.0f;
+    seed_add_init(B, sc);
+    SEED_OP(B, "Resize", "y", "roi", "scales");
+    seed_string(&B->relu, "mode", "linear");
+    seed_string(&B->relu, "coordinate_transformation_mode", "align_corners");
+}
+static void s_resize_sizes(Base *B)
+{
+    seed_const_i(B, "sizes", 4, (int64_t[]){1, 4, 12, 16});
+    SEED_OP(B, "Resize", "y", "", "", "sizes");
+    seed_string(&B->relu, "nearest_mode", "floor");
+}
+static void s_upsample(Base *B)
+{
+    B->opset.version = 9;
+    Onnx__TensorProto *sc = seed_tensor("scales", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    sc->float_data[0] = sc->float_data[1] = 1.0f;
+    sc->float_data[2] = sc->float_data[3] = 2.0f;
+    seed_add_init(B, sc);
+    SEED_OP(B, "Upsample", "y", "scales");
+}
+static void s_maxpool(Base *B)
+{
+    SEED_OP(B, "MaxPool", "y");
+    seed_ints(&B->relu, "kernel_shape", 2, (int64_t[]){3, 3});
+    seed_ints(&B->relu, "strides", 2, (int64_t[]){2, 2});
+    seed_int(&B->relu, "ceil_mode", 1);
+}
+static void s_avgpool(Base *B)
+{
+    SEED_OP(B, "AveragePool", "y");
+    seed_ints(&B->relu, "kernel_shape", 2, (int64_t[]){2, 2});
+    seed_ints(&B->relu, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    seed_string(&B->relu, "auto_pad", "SAME_UPPER");
+    seed_int(&B->relu, "count_include_pad", 1);
+}
+static void s_gap(Base *B) { SEED_OP(B, "GlobalAveragePool", "y"); }
+static void s_gmp(Base *B) { SEED_OP(B, "GlobalMaxPool", "y"); }
+static void s_concat(Base *B) { SEED_OP(B, "Concat", "y", "x", "y"); seed_int(&B->relu, "axis", 1); }
+static void s_flatten(Base *B) { SEED_OP(B, "Flatten", "y"); seed_int(&B->relu, "axis", 2); }
+static void s_reshape(Base *B)
+{
+    seed_const_i(B, "shape", 3, (int64_t[]){0, -1, 4});
+    SEED_OP(B, "Reshape", "y", "shape");
+}
+static void s_softmax(Base *B) { SEED_OP(B, "Softmax", "y"); seed_int(&B->relu, "axis", 1); }
+static void s_instnorm(Base *B)
+{
+    seed_const_f(B, "scale", 1, (int64_t[]){4});
+    seed_const_f(B, "bias", 1, (int64_t[]){4});
+    SEED_OP(B, "InstanceNormalization", "y", "scale", "bias");
+    seed_float(&B->relu, "epsilon", 1e-3f);
+}
+static void s_batchnorm(Base *B)
+{
+    const char *names[] = {"s", "bb", "mean", "var"};
+    for (int i = 0; i < 4; i++)
+        seed_const_f(B, names[i], 1, (int64_t[]){4});
+    SEED_OP(B, "BatchNormalization", "y", "s", "bb", "mean", "var");
+}
+static void s_convtranspose(Base *B)
+{
+    seed_const_f(B, "wt", 4, (int64_t[]){4, 2, 3, 3});
+    SEED_OP(B, "ConvTranspose", "y", "wt");
+    seed_ints(&B->relu, "strides", 2, (int64_t[]){2, 2});
+    seed_ints(&B->relu, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    seed_ints(&B->relu, "output_padding", 2, (int64_t[]){1, 1});
+}
+static void s_conv_group(Base *B)
+{
+    seed_const_f(B, "wd", 4, (int64_t[]){8, 1, 3, 3});
+    SEED_OP(B, "Conv", "y", "wd");
+    seed_int(&B->relu, "group", 4);
+    seed_ints(&B->relu, "dilations", 2, (int64_t[]){2, 2});
+    seed_string(&B->relu, "auto_pad", "SAME_LOWER");
+}
+static void s_gemm(Base *B)
+{
+    seed_flatten_first(B);
+    seed_const_f(B, "gw", 2, (int64_t[]){10, 256});
+    seed_const_f(B, "gb", 1, (int64_t[]){10});
+    SEED_OP(B, "Gemm", "flat", "gw", "gb");
+    seed_int(&B->relu, "transB", 1);
+    seed_float(&B->relu, "alpha", 0.5f);
+}
+static void s_matmul(Base *B)
+{
+    seed_flatten_first(B);
+    seed_const_f(B, "mw", 2, (int64_t[]){256, 10});
+    SEED_OP(B, "MatMul", "flat", "mw");
+}
+static void s_constant(Base *B)
+{
+    /* A Constant node feeding an Add. */
+    Onnx__NodeProto *c = arena_new0(sizeof *c);
+    *c = (Onnx__NodeProto)ONNX__NODE_PROTO__INIT;
+    c->name = "const1";
+    c->op_type = "Constant";
+    c->n_output = 1;
+    c->output = arena_new0(sizeof(char *));
+    c->output[0] = "k";
+    Onnx__AttributeProto *a = seed_attr("value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    a->t = seed_tensor("", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    seed_node_attr(c, a);
+    Onnx__NodeProto **nodes = arena_new0(sizeof *nodes * 3);
+    nodes[0] = c;
+    nodes[1] = &B->conv;
+    nodes[2] = &B->relu;
+    B->graph.n_node = 3;
+    B->graph.node = nodes;
+    B->conv_in[2] = "k";
+    B->graph.n_initializer = 1; /* drop b */
+}
+
+static void (*const op_seeds[])(Base *B) = {
+    s_leaky,  s_sigmoid, s_tanh,    s_identity, s_dropout,    s_clip,       s_clip6,
+    s_add,    s_sub,     s_mul,     s_div,      s_pad,        s_pad_old,    s_resize,
+    s_resize_sizes,      s_upsample, s_maxpool, s_avgpool,    s_gap,        s_gmp,
+    s_concat, s_flatten, s_reshape, s_softmax,  s_instnorm,   s_batchnorm,  s_convtranspose,
+    s_conv_group,        s_gemm,    s_matmul,   s_constant,
+};
+
+static int write_one(const char *path, GBytes *bytes)
+{
+    gsize len;
+    const void *data = g_bytes_get_data(bytes, &len);
+    GError *e = NULL;
+    if (!g_file_set_contents(path, data, (gssize)len, &e)) {
+        fprintf(stderr, "%s\n", e->message);
+        g_error_free(e);
+        return 1;
+    }
+    return 0;
 }
 
 static int write_seeds(const char *dir)
 {
     arena = g_ptr_array_new_with_free_func(g_free);
     g_mkdir_with_parents(dir, 0755);
+    int bad = 0;
+    for (gsize k = 0; k < G_N_ELEMENTS(op_seeds); k++) {
+        Base B;
+        base_init(&B);
+        op_seeds[k](&B);
+        g_autoptr(GBytes) bytes = pack(&B.model);
+        g_ptr_array_set_size(arena, 0);
+        /* Seeds must be valid: check they load and infer. */
+        gsize len;
+        const guint8 *data = g_bytes_get_data(bytes, &len);
+        GError *e = NULL;
+        g_autoptr(VknnModel) m = vknn_model_load_from_memory(data, len, &e);
+        const VknnShape in = {4, {1, 3, 8, 8}};
+        if (!m || !vknn_model_infer_shapes(m, &in, &e)) {
+            fprintf(stderr, "op seed %zu does not load: %s\n", k, e->message);
+            g_clear_error(&e);
+            bad++;
+        }
+        g_autofree char *path = g_strdup_printf("%s/op_%02zu_%s.onnx", dir, k,
+                                                m ? vknn_model_node(m, m->nodes->len - 1)->op_type : "bad");
+        if (write_one(path, bytes))
+            return 1;
+    }
     const Hostile base = {"base", m_none, {NULL}};
     for (gsize k = 0; k <= G_N_ELEMENTS(hostile); k++) {
         const Hostile *h = k == 0 ? &base : &hostile[k - 1];
         g_autoptr(GBytes) bytes = build(h);
         g_ptr_array_set_size(arena, 0);
         g_autofree char *path = g_strdup_printf("%s/hostile_%02zu.onnx", dir, k);
-        gsize len;
-        const void *data = g_bytes_get_data(bytes, &len);
-        GError *e = NULL;
-        if (!g_file_set_contents(path, data, (gssize)len, &e)) {
-            fprintf(stderr, "%s\n", e->message);
-            g_error_free(e);
+        if (write_one(path, bytes))
             return 1;
-        }
     }
-    printf("wrote %zu models to %s\n", G_N_ELEMENTS(hostile) + 1, dir);
+    printf("wrote %zu op seeds and %zu hostile models to %s\n", G_N_ELEMENTS(op_seeds),
+           G_N_ELEMENTS(hostile) + 1, dir);
     g_ptr_array_unref(arena);
-    return 0;
+    return bad ? 1 : 0;
 }
 
 /* ---- (e) valid model, shapes it cannot take ------------------------------------ */
@@ -713,7 +1200,7 @@ static void test_bad_shapes(const char *path)
     report(!ok && e && *e->message, "e: infer_shapes at 1x3x0x64 fails", e ? e->message : "accepted");
     g_clear_error(&e);
 
-    g_autoptr(VknnContext) ctx = test_context();
+    g_autoptr(VknnContext) ctx = context_without_driver_leaks();
     g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &e);
     if (!net) {
         report(FALSE, "e: vknn_net_new", e->message);
@@ -787,7 +1274,8 @@ int main(int argc, char **argv)
         return 1;
     }
     test_truncation((const guint8 *)data, len);
-    test_byte_flips((const guint8 *)data, len);
+    test_byte_flips((const guint8 *)data, len, FALSE);
+    test_byte_flips((const guint8 *)data, len, TRUE);
     g_free(data);
     test_bad_shapes(path);
 

@@ -1,0 +1,27 @@
+#!/bin/sh
+# vknn next to PyTorch CPU and OpenCV DNN on the same ONNX model and size, in
+# one run on one machine, with the ratios (absolute times on shared machines
+# are noisy; ratios from one run are not).
+#   bench/run.sh [RUNS]
+# Needs ../shared and: apt-get install -y python3-torch python3-opencv python3-onnx
+set -eu
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+threads=$(nproc)
+shared=../shared
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+./build/cli/vknn devices | head -1
+printf '| model | size | vknn median ms | PyTorch CPU ms | OpenCV DNN ms | vknn / PyTorch | vknn / OpenCV |\n'
+printf '|---|---|---|---|---|---|---|\n'
+bench() { # MODEL SIZE
+    v=$(./build/cli/vknn bench "$1" --size "$2" --runs "$runs" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p')
+    p=$(/usr/bin/python3 $shared/bench/peers.py "$1" --size "$2" --threads "$threads" --runs "$runs")
+    t=$(echo "$p" | sed -nE 's/^torch.*median ([0-9.]+) ms.*/\1/p')
+    o=$(echo "$p" | sed -nE 's/^opencv.*median ([0-9.]+) ms.*/\1/p')
+    printf '| %s | %s | %s | %s | %s | %.2f | %.2f |\n' "$(basename "$1" .onnx)" "$2" "$v" "$t" "$o" \
+        "$(echo "$v / $t" | bc -l)" "$(echo "$v / $o" | bc -l)"
+}
+bench $shared/models/style/candy.onnx 256x256
+bench $shared/models/style/candy.onnx 640x480
+bench $shared/models/style/small/candy_nc16.onnx 640x480
+bench $shared/models/classify/squeezenet1_1.onnx 224x224
