@@ -35,7 +35,8 @@ gboolean vknn_image_load(const char *path, int width, int height, VknnImage *out
     return TRUE;
 }
 
-gboolean vknn_image_save_png(const char *path, const float *data, int width, int height, GError **err)
+gboolean vknn_image_save_png(const char *path, const float *data, int width, int height,
+                             GError **err)
 {
     g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, width, height);
     if (!pb) {
@@ -49,7 +50,8 @@ gboolean vknn_image_save_png(const char *path, const float *data, int width, int
         for (int x = 0; x < width; x++)
             for (int c = 0; c < 3; c++) {
                 const float v = data[((gsize)c * height + y) * width + x];
-                px[(gsize)y * stride + (gsize)x * 3 + c] = (guint8)lrintf(fminf(fmaxf(v, 0.0f), 255.0f));
+                px[(gsize)y * stride + (gsize)x * 3 + c] =
+                    (guint8)lrintf(fminf(fmaxf(v, 0.0f), 255.0f));
             }
     return gdk_pixbuf_save(pb, path, "png", err, NULL);
 }

@@ -12,5 +12,6 @@ typedef struct {
  * (bilinear, as PIL and torchvision resize). */
 gboolean vknn_image_load(const char *path, int width, int height, VknnImage *out, GError **err);
 /* Saves a 3-plane float image as PNG, clamping to 0..255 and rounding. */
-gboolean vknn_image_save_png(const char *path, const float *data, int width, int height, GError **err);
+gboolean vknn_image_save_png(const char *path, const float *data, int width, int height,
+                             GError **err);
 void vknn_image_clear(VknnImage *img);

@@ -51,7 +51,8 @@ static gboolean parse_size(const char *s, int *w, int *h, GError **err)
     long a = strtol(s, &end, 10);
     long b = end && (*end == 'x' || *end == 'X') ? strtol(end + 1, &end, 10) : -1;
     if (!end || *end || a < 1 || b < 1 || a > 16384 || b > 16384) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "invalid size '%s': expected WxH, e.g. 640x480", s);
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "invalid size '%s': expected WxH, e.g. 640x480", s);
         return FALSE;
     }
     *w = (int)a;
@@ -85,7 +86,8 @@ static int cmd_devices(int argc, char **argv)
                d->device_local_bytes / 1073741824.0, vknn_uuid_str(d->uuid, uuid),
                d->has_compute ? "" : " (unusable: no compute queue or Vulkan < 1.1)");
     }
-    printf("* = chosen%s\n", opt_device || g_getenv("VKNN_DEVICE") ? " by the selector" : " automatically");
+    printf("* = chosen%s\n",
+           opt_device || g_getenv("VKNN_DEVICE") ? " by the selector" : " automatically");
     return 0;
 }
 
@@ -94,7 +96,7 @@ static int cmd_devices(int argc, char **argv)
 static void print_value_line(const VknnModel *m, const VknnValue *v)
 {
     char s[64];
-    const char *op = v->producer >= 0 ? vknn_model_node(m, v->producer)->op_type
+    const char *op = v->producer >= 0              ? vknn_model_node(m, v->producer)->op_type
                      : v->kind == VKNN_VALUE_INPUT ? "input"
                                                    : "constant";
     printf("  %-40s %-20s %s\n", v->name, vknn_shape_str(&v->shape, s, sizeof s), op);
@@ -138,7 +140,8 @@ static int cmd_info(int argc, char **argv)
         const VknnValue *v = vknn_model_value(m, g_array_index(m->inputs, int, i));
         g_autofree char *decl = declared_str(v);
         char s[64];
-        printf("  %s  declared %s, at --size: %s\n", v->name, decl, vknn_shape_str(&v->shape, s, sizeof s));
+        printf("  %s  declared %s, at --size: %s\n", v->name, decl,
+               vknn_shape_str(&v->shape, s, sizeof s));
     }
     printf("outputs:\n");
     for (guint i = 0; i < m->outputs->len; i++)
@@ -178,8 +181,8 @@ static gboolean open_net(const char *path, int w, int h, VknnContext **ctx, Vknn
     if (!*model)
         return FALSE;
     if ((*model)->inputs->len != 1) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED, "%s: the model has %u inputs; expected 1",
-                    path, (*model)->inputs->len);
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "%s: the model has %u inputs; expected 1", path, (*model)->inputs->len);
         return FALSE;
     }
     *ctx = open_context(err);
@@ -221,7 +224,8 @@ static int cmd_stylize(int argc, char **argv)
     VknnNet *net = NULL;
     g_autofree float *result = NULL;
     int rc = 1;
-    if (opt_save_input && !save_f32(opt_save_input, img.data, (gsize)3 * img.width * img.height, &err))
+    if (opt_save_input &&
+        !save_f32(opt_save_input, img.data, (gsize)3 * img.width * img.height, &err))
         goto out;
     if (!open_net(argv[1], img.width, img.height, &ctx, &model, &net, &err))
         goto out;
@@ -306,7 +310,8 @@ static int cmd_bench(int argc, char **argv)
     VknnModelStats st;
     vknn_model_stats(model, &st);
     printf("model %s at %dx%d on %s\n", argv[1], w, h, vknn_context_device_name(ctx));
-    printf("runs %d: min %.2f ms, median %.2f ms (%.1f GFLOP/s at the median); first prepare %.0f ms\n",
+    printf("runs %d: min %.2f ms, median %.2f ms (%.1f GFLOP/s at the median); first prepare %.0f "
+           "ms\n",
            opt_runs, ms[0], ms[opt_runs / 2], st.flops / (ms[opt_runs / 2] * 1e6), prepare_ms);
     printf("device memory: activations %.1f MiB peak (%.1f MiB without reuse), weights %.1f MiB; "
            "%d dispatches per run\n",
@@ -329,7 +334,8 @@ static const Command commands[] = {
     {"devices", "", "list Vulkan devices and the one vknn chooses", cmd_devices},
     {"info", "MODEL.onnx", "inputs, outputs, tensors, op counts, parameters, FLOPs", cmd_info},
     {"stylize", "MODEL.onnx IN OUT.png", "run a style model on an image", cmd_stylize},
-    {"bench", "MODEL.onnx --size WxH", "time inference: min and median ms, device memory", cmd_bench},
+    {"bench", "MODEL.onnx --size WxH", "time inference: min and median ms, device memory",
+     cmd_bench},
 };
 
 static void print_help(void)

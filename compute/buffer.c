@@ -183,7 +183,8 @@ void vknn_unpack_c4(const VknnTensor *t, const float *src, float *dst)
 static gboolean transfer(VknnContext *ctx, VknnBuffer *dev, VkDeviceSize off, void *host,
                          VkDeviceSize size, gboolean upload, GError **err)
 {
-    VknnBuffer *staging = vknn_buffer_new(ctx, size, upload ? VKNN_MEM_UPLOAD : VKNN_MEM_READBACK, err);
+    VknnBuffer *staging =
+        vknn_buffer_new(ctx, size, upload ? VKNN_MEM_UPLOAD : VKNN_MEM_READBACK, err);
     if (!staging)
         return FALSE;
     gboolean ok = FALSE;

@@ -15,13 +15,13 @@ typedef struct {
 struct VknnCmd {
     VknnContext *ctx;
     VkCommandBuffer cb;
-    GPtrArray *pools;    /* VkDescriptorPool, owned */
-    uint32_t pool_left;  /* sets left in the last pool */
-    GArray *writes;      /* Range written since the last barrier */
-    GArray *reads;       /* Range read since the last barrier */
-    gboolean transfers;  /* a copy was recorded: make it visible to the host */
+    GPtrArray *pools;   /* VkDescriptorPool, owned */
+    uint32_t pool_left; /* sets left in the last pool */
+    GArray *writes;     /* Range written since the last barrier */
+    GArray *reads;      /* Range read since the last barrier */
+    gboolean transfers; /* a copy was recorded: make it visible to the host */
     int dispatches;
-    GError *error;       /* first recording failure, reported by vknn_cmd_end */
+    GError *error; /* first recording failure, reported by vknn_cmd_end */
 };
 
 #define SETS_PER_POOL 256
@@ -172,8 +172,8 @@ void vknn_cmd_dispatch(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *co
             .dstSet = set,
             .dstBinding = (uint32_t)i,
             .descriptorCount = 1,
-            .descriptorType = texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
-                                    : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType =
+                texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
         };
         if (texel) {
             g_assert(t->view);
@@ -191,7 +191,8 @@ void vknn_cmd_dispatch(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *co
     vkUpdateDescriptorSets(cmd->ctx->device, (uint32_t)n, w, 0, NULL);
     track(cmd, reads, n_reads, writes, n_writes);
     vkCmdBindPipeline(cmd->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-    vkCmdBindDescriptorSets(cmd->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
+    vkCmdBindDescriptorSets(cmd->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0,
+                            NULL);
     if (sh->push_size)
         vkCmdPushConstants(cmd->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sh->push_size, push);
     vkCmdDispatch(cmd->cb, gx, gy, gz);
@@ -204,7 +205,8 @@ void vknn_cmd_dispatch_linear(VknnCmd *cmd, const VknnPipeline *p, const VknnTen
     const uint64_t groups = VKNN_DIV_UP((uint64_t)count, p->local[0]);
     const uint64_t max_x = MIN(cmd->ctx->props.limits.maxComputeWorkGroupCount[0], 65535u);
     const uint64_t gx = MIN(groups, max_x);
-    vknn_cmd_dispatch(cmd, p, bind, push, (uint32_t)MAX(gx, 1), (uint32_t)VKNN_DIV_UP(groups, gx), 1);
+    vknn_cmd_dispatch(cmd, p, bind, push, (uint32_t)MAX(gx, 1), (uint32_t)VKNN_DIV_UP(groups, gx),
+                      1);
 }
 
 void vknn_cmd_copy(VknnCmd *cmd, VknnBuffer *src, VkDeviceSize src_off, VknnBuffer *dst,
@@ -230,8 +232,8 @@ gboolean vknn_cmd_end(VknnCmd *cmd, GError **err)
             .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,
             .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
         };
-        vkCmdPipelineBarrier(cmd->cb, ALL_STAGES, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL,
-                             0, NULL);
+        vkCmdPipelineBarrier(cmd->cb, ALL_STAGES, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0,
+                             NULL);
     }
     VKNN_CHECK(vkEndCommandBuffer(cmd->cb), "vkEndCommandBuffer");
     return TRUE;

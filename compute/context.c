@@ -174,21 +174,23 @@ static GArray *enumerate(VkInstance inst, GError **err)
     vkEnumeratePhysicalDevices(inst, &n, pds);
     GArray *infos = g_array_new(FALSE, TRUE, sizeof(VknnDeviceInfo));
     for (uint32_t i = 0; i < n; i++) {
-        VkPhysicalDeviceIDProperties id = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+        VkPhysicalDeviceIDProperties id = {.sType =
+                                               VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
         VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                           .pNext = &id};
         vkGetPhysicalDeviceProperties2(pds[i], &p2);
         VkPhysicalDeviceMemoryProperties mp;
         vkGetPhysicalDeviceMemoryProperties(pds[i], &mp);
-        VknnDeviceInfo d = {.index = (int)i, .type = p2.properties.deviceType,
+        VknnDeviceInfo d = {.index = (int)i,
+                            .type = p2.properties.deviceType,
                             .api_version = p2.properties.apiVersion};
         g_strlcpy(d.name, p2.properties.deviceName, sizeof d.name);
         memcpy(d.uuid, id.deviceUUID, VK_UUID_SIZE);
         for (uint32_t h = 0; h < mp.memoryHeapCount; h++)
             if (mp.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
                 d.device_local_bytes += mp.memoryHeaps[h].size;
-        d.has_compute = compute_queue_family(pds[i]) >= 0 &&
-                        p2.properties.apiVersion >= VK_API_VERSION_1_1;
+        d.has_compute =
+            compute_queue_family(pds[i]) >= 0 && p2.properties.apiVersion >= VK_API_VERSION_1_1;
         g_array_append_val(infos, d);
     }
     return infos;
@@ -280,9 +282,10 @@ VknnContext *vknn_context_new(const VknnContextOptions *opts, GError **err)
     int idx = select_device(infos, sel);
     if (idx < 0) {
         g_autofree char *list = describe_devices(infos);
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_NO_DEVICE, "no Vulkan device matches %s%s%s; seen: %s",
-                    sel ? "\"" : "", sel ? sel : "the requirements (Vulkan 1.1, compute queue)",
-                    sel ? "\"" : "", list);
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_NO_DEVICE,
+                    "no Vulkan device matches %s%s%s; seen: %s", sel ? "\"" : "",
+                    sel ? sel : "the requirements (Vulkan 1.1, compute queue)", sel ? "\"" : "",
+                    list);
         goto fail;
     }
     uint32_t n = 0;

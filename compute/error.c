@@ -4,13 +4,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-G_DEFINE_QUARK(vknn-error-quark, vknn_error)
+G_DEFINE_QUARK(vknn - error - quark, vknn_error)
 
 const char *vknn_result_str(VkResult res)
 {
     switch (res) {
-#define R(x) \
-    case x:  \
+#define R(x)                                                                                       \
+    case x:                                                                                        \
         return #x
         R(VK_SUCCESS);
         R(VK_NOT_READY);

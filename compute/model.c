@@ -140,7 +140,8 @@ static int add_constant(VknnModel *m, const char *name, const VknnShape *shape)
     return i;
 }
 
-int vknn_model_add_constant(VknnModel *m, const char *name, const VknnShape *shape, const float *data)
+int vknn_model_add_constant(VknnModel *m, const char *name, const VknnShape *shape,
+                            const float *data)
 {
     int i = add_constant(m, name, shape);
     if (i >= 0)
@@ -196,8 +197,8 @@ VknnNode *vknn_model_add_node(VknnModel *m, const char *op_type, const char *nam
         }
     }
     for (int i = 0; i < n_outputs; i++) {
-        n->outputs[i] = outputs[i] && *outputs[i] ? add_value(m, outputs[i], VKNN_VALUE_ACTIVATION)
-                                                  : -1;
+        n->outputs[i] =
+            outputs[i] && *outputs[i] ? add_value(m, outputs[i], VKNN_VALUE_ACTIVATION) : -1;
         if (n->outputs[i] < 0) {
             g_set_error(err, VKNN_ERROR, VKNN_ERROR_PARSE,
                         "node '%s' (%s): output '%s' is empty or defined twice", label, op_type,
@@ -368,7 +369,8 @@ static gboolean check_input_shape(const VknnValue *v, const VknnShape *s, GError
     if (!ok) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
                     "input '%s' has shape %s but the model expects %s (? = any size)", v->name,
-                    vknn_shape_str(s, got, sizeof got), vknn_shape_str(&v->declared, want, sizeof want));
+                    vknn_shape_str(s, got, sizeof got),
+                    vknn_shape_str(&v->declared, want, sizeof want));
     } else if (shape_too_large(s)) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
                     "input '%s' of shape %s is too large (at most 2^32 elements)", v->name,
@@ -416,7 +418,8 @@ void vknn_model_stats(const VknnModel *m, VknnModelStats *st)
     for (guint i = 0; i < m->values->len; i++) {
         const VknnValue *v = vknn_model_value(m, i);
         if (v->kind != VKNN_VALUE_CONSTANT)
-            st->activation_bytes_max = MAX(st->activation_bytes_max, 4 * vknn_shape_numel(&v->shape));
+            st->activation_bytes_max =
+                MAX(st->activation_bytes_max, 4 * vknn_shape_numel(&v->shape));
     }
     for (guint i = 0; i < m->nodes->len; i++) {
         const VknnNode *n = vknn_model_node(m, i);

@@ -12,13 +12,13 @@ typedef struct {
 
 /* Everything that depends on the input shapes. */
 typedef struct {
-    GArray *steps;         /* VknnStep */
-    VknnTensor *tensors;   /* per value */
-    gboolean *materialised;/* per value: has device storage (activations, inputs) */
-    int *root;             /* per value: the value whose storage it shares */
+    GArray *steps;          /* VknnStep */
+    VknnTensor *tensors;    /* per value */
+    gboolean *materialised; /* per value: has device storage (activations, inputs) */
+    int *root;              /* per value: the value whose storage it shares */
     VknnBuffer *arena;
-    GPtrArray *scratch;    /* OwnedTensor* */
-    GPtrArray *staging;    /* VknnBuffer* per graph input */
+    GPtrArray *scratch; /* OwnedTensor* */
+    GPtrArray *staging; /* VknnBuffer* per graph input */
     VknnCmd *cmd;
     uint64_t arena_bytes, naive_bytes;
 } Plan;
@@ -26,10 +26,10 @@ typedef struct {
 struct VknnNet {
     VknnContext *ctx;
     VknnModel *model;
-    gboolean *kept;        /* per value: vknn_net_keep() */
-    GHashTable *packed;    /* key -> OwnedTensor*: weights and constants */
+    gboolean *kept;     /* per value: vknn_net_keep() */
+    GHashTable *packed; /* key -> OwnedTensor*: weights and constants */
     uint64_t weight_bytes;
-    VknnShape *shapes;     /* input shapes of the current plan, NULL when unplanned */
+    VknnShape *shapes; /* input shapes of the current plan, NULL when unplanned */
     Plan *plan;
 };
 
@@ -412,7 +412,8 @@ gboolean vknn_net_run(VknnNet *net, const float *const *inputs, GError **err)
 {
     Plan *p = net->plan;
     if (!p) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "vknn_net_run: call vknn_net_prepare first");
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "vknn_net_run: call vknn_net_prepare first");
         return FALSE;
     }
     for (guint i = 0; i < net->model->inputs->len; i++) {
@@ -437,7 +438,8 @@ gboolean vknn_net_read(VknnNet *net, const char *name, float *out, GError **err)
     }
     if (!vknn_model_value(net->model, v)->is_output && !net->kept[v]) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                    "tensor '%s' was not kept: call vknn_net_keep() before vknn_net_prepare()", name);
+                    "tensor '%s' was not kept: call vknn_net_keep() before vknn_net_prepare()",
+                    name);
         return FALSE;
     }
     const VknnTensor *t = &net->plan->tensors[v];

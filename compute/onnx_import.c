@@ -40,9 +40,9 @@ static float half_to_float(uint16_t h)
 
 static const char *dtype_name(int t)
 {
-    static const char *names[] = {"undefined", "float", "uint8",  "int8",      "uint16",
-                                  "int16",     "int32", "int64",  "string",    "bool",
-                                  "float16",   "double", "uint32", "uint64",   "complex64",
+    static const char *names[] = {"undefined",  "float",   "uint8",  "int8",   "uint16",
+                                  "int16",      "int32",   "int64",  "string", "bool",
+                                  "float16",    "double",  "uint32", "uint64", "complex64",
                                   "complex128", "bfloat16"};
     return t >= 0 && t < (int)G_N_ELEMENTS(names) ? names[t] : "unknown";
 }
@@ -70,14 +70,15 @@ static gboolean tensor_shape(const Onnx__TensorProto *t, VknnShape *s, GError **
 static gboolean check_count(const Onnx__TensorProto *t, size_t have, int64_t numel, GError **err)
 {
     if ((int64_t)have != numel)
-        return parse_error(err, "tensor '%s' holds %zu values but its shape needs %" G_GINT64_FORMAT,
+        return parse_error(err,
+                           "tensor '%s' holds %zu values but its shape needs %" G_GINT64_FORMAT,
                            t->name, have, numel);
     return TRUE;
 }
 
 /* Decodes a tensor's data into floats (and exact int64s for integer types). */
-static gboolean tensor_data(const Onnx__TensorProto *t, int64_t numel, float **fout,
-                            int64_t **iout, GError **err)
+static gboolean tensor_data(const Onnx__TensorProto *t, int64_t numel, float **fout, int64_t **iout,
+                            GError **err)
 {
     if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
         return g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
@@ -127,7 +128,10 @@ static gboolean tensor_data(const Onnx__TensorProto *t, int64_t numel, float **f
     case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: {
         const gboolean is64 = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
         const size_t es = is64 ? 8 : 4;
-        if (!check_count(t, raw ? t->raw_data.len / es : is64 ? t->n_int64_data : t->n_int32_data,
+        if (!check_count(t,
+                         raw    ? t->raw_data.len / es
+                         : is64 ? t->n_int64_data
+                                : t->n_int32_data,
                          numel, err) ||
             (raw && t->raw_data.len % es))
             goto bad;
@@ -236,7 +240,8 @@ static void copy_attr(VknnNode *n, const Onnx__AttributeProto *a)
         vknn_node_set_float(n, a->name, a->f);
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: {
-        g_autofree char *s = a->s.data ? g_strndup((const char *)a->s.data, a->s.len) : g_strdup("");
+        g_autofree char *s =
+            a->s.data ? g_strndup((const char *)a->s.data, a->s.len) : g_strdup("");
         vknn_node_set_string(n, a->name, s);
         break;
     }
@@ -286,9 +291,9 @@ static gboolean add_node(VknnModel *m, const Onnx__NodeProto *np, int index, GEr
                            "node '%s' (%s) has %zu inputs and %zu outputs; vknn supports up to %d",
                            label, np->op_type, np->n_input, np->n_output, VKNN_STEP_MAX_IO),
                FALSE;
-    VknnNode *n = vknn_model_add_node(m, np->op_type, label, (const char *const *)np->input,
-                                      (int)np->n_input, (const char *const *)np->output,
-                                      (int)np->n_output, err);
+    VknnNode *n =
+        vknn_model_add_node(m, np->op_type, label, (const char *const *)np->input, (int)np->n_input,
+                            (const char *const *)np->output, (int)np->n_output, err);
     if (!n)
         return FALSE;
     for (size_t i = 0; i < np->n_attribute; i++)

@@ -112,8 +112,8 @@ VknnPipeline *vknn_pipeline_get(VknnContext *ctx, const VknnShader *sh, const ui
     VkSpecializationMapEntry entries[3 + VKNN_MAX_SPEC];
     uint32_t data[3 + VKNN_MAX_SPEC];
     for (int i = 0; i < 3 + n_spec; i++) {
-        entries[i] = (VkSpecializationMapEntry){.constantID = (uint32_t)i,
-                                                .offset = (uint32_t)(i * 4), .size = 4};
+        entries[i] = (VkSpecializationMapEntry){
+            .constantID = (uint32_t)i, .offset = (uint32_t)(i * 4), .size = 4};
         data[i] = i < 3 ? local[i] : (uint32_t)spec[i - 3];
     }
     VkSpecializationInfo si = {
@@ -124,13 +124,14 @@ VknnPipeline *vknn_pipeline_get(VknnContext *ctx, const VknnShader *sh, const ui
     };
     VkComputePipelineCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-        .stage = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-            .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-            .module = sl->module,
-            .pName = "main",
-            .pSpecializationInfo = &si,
-        },
+        .stage =
+            {
+                .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                .module = sl->module,
+                .pName = "main",
+                .pSpecializationInfo = &si,
+            },
         .layout = sl->layout,
     };
     p = g_new0(VknnPipeline, 1);

@@ -4,16 +4,16 @@
 
 #include <vknn/vknn.h>
 
-#define VKNN_CHECK(call, what)                                                                    \
-    do {                                                                                          \
-        VkResult vknn_res_ = (call);                                                              \
-        if (vknn_res_ != VK_SUCCESS) {                                                            \
-            vknn_set_vk_error(err, vknn_res_, what);                                              \
-            goto fail;                                                                            \
-        }                                                                                         \
+#define VKNN_CHECK(call, what)                                                                     \
+    do {                                                                                           \
+        VkResult vknn_res_ = (call);                                                               \
+        if (vknn_res_ != VK_SUCCESS) {                                                             \
+            vknn_set_vk_error(err, vknn_res_, what);                                               \
+            goto fail;                                                                             \
+        }                                                                                          \
     } while (0)
 
-#define VKNN_DIV_UP(a, b) (((a) + (b) - 1) / (b))
+#define VKNN_DIV_UP(a, b) (((a) + (b)-1) / (b))
 
 /* ---- context ------------------------------------------------------------ */
 
@@ -100,9 +100,9 @@ typedef struct {
     uint32_t push_size;
 } VknnShader;
 
-#define VKNN_SHADER(stem, texels, storages, push_struct)                                          \
-    {                                                                                             \
-        .name = #stem, .code = stem##_comp_spv, .code_size = sizeof(stem##_comp_spv),             \
+#define VKNN_SHADER(stem, texels, storages, push_struct)                                           \
+    {                                                                                              \
+        .name = #stem, .code = stem##_comp_spv, .code_size = sizeof(stem##_comp_spv),              \
         .n_texel = (texels), .n_storage = (storages), .push_size = sizeof(push_struct),            \
     }
 

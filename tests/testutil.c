@@ -26,7 +26,8 @@ float *test_read_f32(const char *path, int64_t count)
         exit(1);
     }
     if ((int64_t)len != count * 4) {
-        fprintf(stderr, "FAIL: %s has %zu bytes, expected %" G_GINT64_FORMAT "\n", path, len, count * 4);
+        fprintf(stderr, "FAIL: %s has %zu bytes, expected %" G_GINT64_FORMAT "\n", path, len,
+                count * 4);
         exit(1);
     }
     return (float *)data;

@@ -44,7 +44,8 @@ static gboolean binary_infer(VknnModel *m, VknnNode *n, GError **err)
         if (da[i] != db[i] && da[i] != 1 && db[i] != 1) {
             char sa[64], sb[64];
             return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "shapes %s and %s do not broadcast",
-                                   vknn_shape_str(a, sa, sizeof sa), vknn_shape_str(b, sb, sizeof sb));
+                                   vknn_shape_str(a, sa, sizeof sa),
+                                   vknn_shape_str(b, sb, sizeof sb));
         }
         y->dims[i - (4 - rank)] = MAX(da[i], db[i]);
     }
@@ -91,7 +92,8 @@ static gboolean binary_record(VknnRecord *r, GError **err)
             mode = MODE_SAME;
         else if (vknn_shape_numel(sb) == 1)
             mode = MODE_SCALAR;
-        else if (y->shape.rank == 4 && fb[0] == 1 && fb[1] == frame[1] && fb[2] == 1 && fb[3] == 1) {
+        else if (y->shape.rank == 4 && fb[0] == 1 && fb[1] == frame[1] && fb[2] == 1 &&
+                 fb[3] == 1) {
             mode = MODE_CHANNEL;
             b_as = (VknnShape){4, {1, frame[1], 1, 1}}; /* lay [C,1,1] out as channels */
         }

@@ -25,8 +25,13 @@ gboolean vknn_channel_affine_record(VknnRecord *r, const VknnTensor *params, gbo
     if (!p)
         return FALSE;
     AffinePush pc = {
-        .count = (int32_t)vknn_tensor_texels(y), .hw = y->h * y->w, .c = y->c, .c4 = y->c4,
-        .per_batch = per_batch, .alpha = r->step->act.alpha, .beta = r->step->act.beta,
+        .count = (int32_t)vknn_tensor_texels(y),
+        .hw = y->h * y->w,
+        .c = y->c,
+        .c4 = y->c4,
+        .per_batch = per_batch,
+        .alpha = r->step->act.alpha,
+        .beta = r->step->act.beta,
     };
     const VknnTensor *bind[] = {x, params, y};
     vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
@@ -45,7 +50,8 @@ static gboolean bn_infer(VknnModel *m, VknnNode *n, GError **err)
         if (!vknn_check_constant(m, n, i, err))
             return FALSE;
         if (s->rank != 1 || s->dims[0] != x->dims[1])
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "input %d must have one value per channel", i);
+            return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
+                                   "input %d must have one value per channel", i);
     }
     if (vknn_node_attr_int(n, "training_mode", 0) != 0 || n->n_outputs > 1)
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "training mode is not supported");

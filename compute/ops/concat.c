@@ -56,8 +56,13 @@ static gboolean concat_record(VknnRecord *r, GError **err)
             return FALSE;
         const int first = c_off / 4, last = (c_off + x->c - 1) / 4;
         ConcatPush pc = {
-            .hw = y->h * y->w, .c_in = x->c, .ic4 = x->c4, .c_off = c_off,
-            .oc = y->c, .oc4 = y->c4, .span = last - first + 1,
+            .hw = y->h * y->w,
+            .c_in = x->c,
+            .ic4 = x->c4,
+            .c_off = c_off,
+            .oc = y->c,
+            .oc4 = y->c4,
+            .span = last - first + 1,
         };
         pc.count = y->n * pc.span * pc.hw;
         const VknnTensor *bind[] = {x, y};

@@ -34,11 +34,13 @@ static gboolean conv_infer(VknnModel *m, VknnNode *n, GError **err)
     const VknnShape *b = vknn_in_shape(m, n, 2);
     if (x->dims[1] != ws->dims[1] * group || ws->dims[0] % group)
         return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                               "input has %" G_GINT64_FORMAT " channels but the weights expect %" G_GINT64_FORMAT
+                               "input has %" G_GINT64_FORMAT
+                               " channels but the weights expect %" G_GINT64_FORMAT
                                " x group %" G_GINT64_FORMAT,
                                x->dims[1], ws->dims[1], group);
     if (b && (b->rank != 1 || b->dims[0] != ws->dims[0]))
-        return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "bias must have one value per output channel");
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
+                               "bias must have one value per output channel");
     if (!vknn_window_output(n, &w, &x->dims[2], out, err))
         return FALSE;
     *vknn_out_shape(m, n, 0) = (VknnShape){4, {x->dims[0], ws->dims[0], out[0], out[1]}};
@@ -52,7 +54,8 @@ static double conv_flops(const VknnModel *m, const VknnNode *n)
     return 2.0 * vknn_shape_numel(y) * ws->dims[1] * ws->dims[2] * ws->dims[3];
 }
 
-void vknn_conv_bn_fold(const VknnModel *m, const VknnNode *bn, int64_t oc, float *scale, float *shift)
+void vknn_conv_bn_fold(const VknnModel *m, const VknnNode *bn, int64_t oc, float *scale,
+                       float *shift)
 {
     for (int64_t o = 0; o < oc; o++) {
         scale[o] = 1.0f;
@@ -152,17 +155,25 @@ static gboolean conv_record(VknnRecord *r, GError **err)
         return FALSE;
     const VknnTensor *y = r->out[0];
     const int tx = 4;
-    const int32_t spec[] = {(int32_t)w.k[0], (int32_t)w.k[1], (int32_t)w.s[0], (int32_t)w.s[1],
-                            (int32_t)w.d[0], (int32_t)w.d[1], r->step->pad_mode,
-                            r->step->act.act,  tx};
+    const int32_t spec[] = {(int32_t)w.k[0],   (int32_t)w.k[1],  (int32_t)w.s[0],
+                            (int32_t)w.s[1],   (int32_t)w.d[0],  (int32_t)w.d[1],
+                            r->step->pad_mode, r->step->act.act, tx};
     VknnPipeline *p = vknn_op_pipeline(r, &conv2d_shader, 8, spec, G_N_ELEMENTS(spec), err);
     if (!p)
         return FALSE;
     VknnConvPush pc = {
-        .ic4 = x->c4, .ih = x->h, .iw = x->w,
-        .oc = y->c, .oc4 = y->c4, .oh = y->h, .ow = y->w,
-        .pad_t = pads[0], .pad_l = pads[1], .batch = y->n,
-        .alpha = r->step->act.alpha, .beta = r->step->act.beta,
+        .ic4 = x->c4,
+        .ih = x->h,
+        .iw = x->w,
+        .oc = y->c,
+        .oc4 = y->c4,
+        .oh = y->h,
+        .ow = y->w,
+        .pad_t = pads[0],
+        .pad_l = pads[1],
+        .batch = y->n,
+        .alpha = r->step->act.alpha,
+        .beta = r->step->act.beta,
     };
     const VknnTensor *bind[] = {x, wt, bt, y};
     vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(VKNN_DIV_UP(y->w, tx), 8), y->h,

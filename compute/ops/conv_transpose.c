@@ -20,11 +20,12 @@ static gboolean ct_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, 
         return FALSE;
     const int64_t group = vknn_node_attr_int(n, "group", 1);
     if (group != 1)
-        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "group %" G_GINT64_FORMAT
-                               " is not supported (only 1)", group);
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                               "group %" G_GINT64_FORMAT " is not supported (only 1)", group);
     if (x->dims[1] != ws->dims[0])
         return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                               "input has %" G_GINT64_FORMAT " channels, weights expect %" G_GINT64_FORMAT,
+                               "input has %" G_GINT64_FORMAT
+                               " channels, weights expect %" G_GINT64_FORMAT,
                                x->dims[1], ws->dims[0]);
     int64_t opad[2] = {0, 0}, oshape[2];
     if (vknn_node_attr_ints(n, "output_padding", opad, 2) > 2)
@@ -65,7 +66,8 @@ static gboolean ct_infer(VknnModel *m, VknnNode *n, GError **err)
     const VknnShape *x = vknn_in_shape(m, n, 0), *ws = vknn_in_shape(m, n, 1);
     const VknnShape *b = vknn_in_shape(m, n, 2);
     if (b && (b->rank != 1 || b->dims[0] != ws->dims[1]))
-        return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "bias must have one value per output channel");
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
+                               "bias must have one value per output channel");
     *vknn_out_shape(m, n, 0) = (VknnShape){4, {x->dims[0], ws->dims[1], out[0], out[1]}};
     return TRUE;
 }
@@ -113,10 +115,18 @@ static gboolean ct_record(VknnRecord *r, GError **err)
     if (!p)
         return FALSE;
     VknnConvPush pc = {
-        .ic4 = x->c4, .ih = x->h, .iw = x->w,
-        .oc = y->c, .oc4 = y->c4, .oh = y->h, .ow = y->w,
-        .pad_t = (int32_t)w.pads[0], .pad_l = (int32_t)w.pads[1], .batch = y->n,
-        .alpha = r->step->act.alpha, .beta = r->step->act.beta,
+        .ic4 = x->c4,
+        .ih = x->h,
+        .iw = x->w,
+        .oc = y->c,
+        .oc4 = y->c4,
+        .oh = y->h,
+        .ow = y->w,
+        .pad_t = (int32_t)w.pads[0],
+        .pad_l = (int32_t)w.pads[1],
+        .batch = y->n,
+        .alpha = r->step->act.alpha,
+        .beta = r->step->act.beta,
     };
     const VknnTensor *bind[] = {x, wt, bt, y};
     vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(y->w, 8), y->h, y->n * y->c4);

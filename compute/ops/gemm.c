@@ -30,8 +30,9 @@ static gboolean gemm_dims(const VknnModel *m, const VknnNode *n, int64_t *rows, 
     *inner = a->dims[ta ? 0 : 1];
     *cols = b->dims[tb ? 0 : 1];
     if (b->dims[tb ? 1 : 0] != *inner)
-        return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "inner dimensions differ (%" G_GINT64_FORMAT
-                               " vs %" G_GINT64_FORMAT ")",
+        return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
+                               "inner dimensions differ (%" G_GINT64_FORMAT " vs %" G_GINT64_FORMAT
+                               ")",
                                *inner, b->dims[tb ? 1 : 0]);
     return TRUE;
 }
@@ -99,9 +100,9 @@ static gboolean gemm_record(VknnRecord *r, GError **err)
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "transA = 1 is not supported");
     if (bv->kind != VKNN_VALUE_CONSTANT && vknn_node_attr_int(n, "transB", 0))
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "transB = 1 needs a constant B");
-    if (cv && (cv->kind != VKNN_VALUE_CONSTANT ||
-               (cv->shape.rank == 2 && cv->shape.dims[0] != 1)))
-        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "C must be a constant row or scalar");
+    if (cv && (cv->kind != VKNN_VALUE_CONSTANT || (cv->shape.rank == 2 && cv->shape.dims[0] != 1)))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                               "C must be a constant row or scalar");
 
     VknnTensor *a = vknn_record_in(r, 0, NULL, err), *b = NULL, *c = NULL;
     if (a)
@@ -125,8 +126,11 @@ static gboolean gemm_record(VknnRecord *r, GError **err)
     if (!p)
         return FALSE;
     GemmPush pc = {
-        .m = (int32_t)rows, .k = (int32_t)inner, .k4 = (int32_t)VKNN_DIV_UP(inner, 4),
-        .n = (int32_t)cols, .n4 = (int32_t)VKNN_DIV_UP(cols, 4),
+        .m = (int32_t)rows,
+        .k = (int32_t)inner,
+        .k4 = (int32_t)VKNN_DIV_UP(inner, 4),
+        .n = (int32_t)cols,
+        .n4 = (int32_t)VKNN_DIV_UP(cols, 4),
         .alpha = is_gemm(n) ? vknn_node_attr_float(n, "alpha", 1.0f) : 1.0f,
         .beta = is_gemm(n) ? vknn_node_attr_float(n, "beta", 1.0f) : 1.0f,
     };

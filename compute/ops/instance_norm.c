@@ -21,7 +21,8 @@ static gboolean in_infer(VknnModel *m, VknnNode *n, GError **err)
         if (!vknn_check_constant(m, n, i, err))
             return FALSE;
         if (s->rank != 1 || s->dims[0] != x->dims[1])
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "input %d must have one value per channel", i);
+            return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
+                                   "input %d must have one value per channel", i);
     }
     *vknn_out_shape(m, n, 0) = *x;
     return TRUE;
@@ -46,12 +47,14 @@ static gboolean in_record(VknnRecord *r, GError **err)
 {
     const VknnTensor *x = r->in[0];
     VknnTensor *gb = vknn_net_packed(r, "instance_norm", pack_gamma_beta, NULL, err);
-    VknnTensor *stats = gb ? vknn_net_scratch(r, &(VknnShape){2, {x->n * x->c4 * 2, 4}}, err) : NULL;
+    VknnTensor *stats =
+        gb ? vknn_net_scratch(r, &(VknnShape){2, {x->n * x->c4 * 2, 4}}, err) : NULL;
     if (!stats)
         return FALSE;
     /* Wide workgroups suit GPUs; lavapipe runs 8 lanes per SIMD batch and
      * pays for every barrier, so it gets narrower ones. */
-    const uint32_t local = vknn_context_device_type(r->ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 256;
+    const uint32_t local =
+        vknn_context_device_type(r->ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 256;
     VknnPipeline *p = vknn_op_pipeline(r, &instance_norm_shader, local, NULL, 0, err);
     if (!p)
         return FALSE;

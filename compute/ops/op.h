@@ -39,14 +39,14 @@ typedef enum {
  * with its neighbours fused in, or one of several kernels of a node. */
 struct VknnStep {
     const VknnOpClass *klass;
-    const VknnNode *node;           /* the node whose attributes apply */
+    const VknnNode *node; /* the node whose attributes apply */
     int n_in, n_out;
-    int in[VKNN_STEP_MAX_IO];       /* executor value ids, -1 = omitted */
+    int in[VKNN_STEP_MAX_IO]; /* executor value ids, -1 = omitted */
     int out[VKNN_STEP_MAX_IO];
-    VknnActivation act;             /* fused activation */
-    VknnPadMode pad_mode;           /* fused Pad: mode and extra pads [t, l, b, r] */
+    VknnActivation act;   /* fused activation */
+    VknnPadMode pad_mode; /* fused Pad: mode and extra pads [t, l, b, r] */
     int pad_extra[4];
-    const VknnNode *fused_bn;       /* BatchNormalization folded into a Conv */
+    const VknnNode *fused_bn; /* BatchNormalization folded into a Conv */
 };
 
 /* What a class's record() gets: the step, its tensors and the executor. */
@@ -56,7 +56,7 @@ typedef struct {
     VknnCmd *cmd;
     const VknnModel *model;
     const VknnStep *step;
-    VknnTensor *in[VKNN_STEP_MAX_IO];  /* NULL for omitted or host-only constant inputs */
+    VknnTensor *in[VKNN_STEP_MAX_IO]; /* NULL for omitted or host-only constant inputs */
     VknnTensor *out[VKNN_STEP_MAX_IO];
 } VknnRecord;
 
@@ -92,7 +92,8 @@ VknnShape *vknn_out_shape(VknnModel *m, const VknnNode *n, int i);
 /* Checks the input count is within [min, max] and inputs [0, required) are given. */
 gboolean vknn_check_inputs(const VknnNode *n, int min, int max, GError **err);
 /* Requires input i to have the given rank (or rank in [lo, hi] with the range version). */
-gboolean vknn_check_rank(const VknnModel *m, const VknnNode *n, int i, int lo, int hi, GError **err);
+gboolean vknn_check_rank(const VknnModel *m, const VknnNode *n, int i, int lo, int hi,
+                         GError **err);
 /* Requires input i to be a constant (weights, pads, ...). */
 gboolean vknn_check_constant(const VknnModel *m, const VknnNode *n, int i, GError **err);
 /* Reads a constant input as int64 values (from int_data, or floats rounded). */

@@ -25,7 +25,8 @@ gboolean vknn_pad_params(const VknnModel *m, const VknnNode *n, int64_t pads[8],
     else if (g_str_equal(ms, "edge"))
         *mode = VKNN_PAD_EDGE;
     else
-        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "pad mode '%s' is not supported", ms);
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "pad mode '%s' is not supported",
+                               ms);
     *value = 0.0f;
     int count;
     if (m->opset < 11) {
@@ -63,8 +64,9 @@ static gboolean pad_infer(VknnModel *m, VknnNode *n, GError **err)
     *y = *x;
     for (int i = 0; i < x->rank; i++) {
         if (mode == VKNN_PAD_REFLECT && (pads[i] >= x->dims[i] || pads[i + x->rank] >= x->dims[i]))
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                                   "reflection padding needs each padded dimension larger than the pad");
+            return vknn_node_error(
+                err, VKNN_ERROR_SHAPE, n,
+                "reflection padding needs each padded dimension larger than the pad");
         y->dims[i] += pads[i] + pads[i + x->rank];
     }
     return TRUE;
@@ -87,9 +89,16 @@ static gboolean pad_record(VknnRecord *r, GError **err)
     if (!p)
         return FALSE;
     PadPush pc = {
-        .count = (int32_t)vknn_tensor_texels(y), .c = y->c, .c4 = y->c4,
-        .ih = x->h, .iw = x->w, .oh = y->h, .ow = y->w,
-        .pad_t = (int32_t)pads[2], .pad_l = (int32_t)pads[3], .value = value,
+        .count = (int32_t)vknn_tensor_texels(y),
+        .c = y->c,
+        .c4 = y->c4,
+        .ih = x->h,
+        .iw = x->w,
+        .oh = y->h,
+        .ow = y->w,
+        .pad_t = (int32_t)pads[2],
+        .pad_l = (int32_t)pads[3],
+        .value = value,
     };
     const VknnTensor *bind[] = {x, y};
     vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);

@@ -17,7 +17,8 @@ static gboolean pool_params(const VknnModel *m, const VknnNode *n, VknnWindow *w
         !vknn_window_parse(n, NULL, w, err))
         return FALSE;
     if (n->n_outputs > 1 && n->outputs[1] >= 0)
-        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "the Indices output is not supported");
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                               "the Indices output is not supported");
     if (g_str_equal(n->op_type, "AveragePool") && (w->d[0] != 1 || w->d[1] != 1))
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "dilated average pooling");
     if (w->pads[0] >= w->k[0] || w->pads[2] >= w->k[0] || w->pads[1] >= w->k[1] ||
@@ -45,17 +46,25 @@ static gboolean pool_record(VknnRecord *r, GError **err)
     if (!pool_params(r->model, n, &w, out, err))
         return FALSE;
     const gboolean is_max = g_str_equal(n->op_type, "MaxPool");
-    const int32_t spec[] = {is_max, (int32_t)w.k[0], (int32_t)w.k[1], (int32_t)w.s[0],
-                            (int32_t)w.s[1], (int32_t)w.d[0], (int32_t)w.d[1],
-                            (int32_t)vknn_node_attr_int(n, "count_include_pad", 0)};
+    const int32_t spec[] = {
+        is_max,          (int32_t)w.k[0],
+        (int32_t)w.k[1], (int32_t)w.s[0],
+        (int32_t)w.s[1], (int32_t)w.d[0],
+        (int32_t)w.d[1], (int32_t)vknn_node_attr_int(n, "count_include_pad", 0)};
     VknnPipeline *p = vknn_op_pipeline(r, &pool_shader, 64, spec, G_N_ELEMENTS(spec), err);
     if (!p)
         return FALSE;
     const VknnTensor *x = r->in[0], *y = r->out[0];
     PoolPush pc = {
-        .count = (int32_t)vknn_tensor_texels(y), .ih = x->h, .iw = x->w, .oh = y->h, .ow = y->w,
-        .pad_t = (int32_t)w.pads[0], .pad_l = (int32_t)w.pads[1],
-        .pad_b = (int32_t)w.pads[2], .pad_r = (int32_t)w.pads[3],
+        .count = (int32_t)vknn_tensor_texels(y),
+        .ih = x->h,
+        .iw = x->w,
+        .oh = y->h,
+        .ow = y->w,
+        .pad_t = (int32_t)w.pads[0],
+        .pad_l = (int32_t)w.pads[1],
+        .pad_b = (int32_t)w.pads[2],
+        .pad_r = (int32_t)w.pads[3],
     };
     const VknnTensor *bind[] = {x, y};
     vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);

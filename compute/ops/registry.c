@@ -7,27 +7,40 @@
 
 extern const VknnOpClass vknn_op_conv, vknn_op_conv_transpose, vknn_op_instance_norm,
     vknn_op_batch_norm, vknn_op_relu, vknn_op_leaky_relu, vknn_op_clip, vknn_op_sigmoid,
-    vknn_op_tanh, vknn_op_add, vknn_op_sub, vknn_op_mul, vknn_op_div, vknn_op_pad,
-    vknn_op_resize, vknn_op_upsample, vknn_op_max_pool, vknn_op_average_pool,
-    vknn_op_global_average_pool, vknn_op_global_max_pool, vknn_op_concat, vknn_op_flatten,
-    vknn_op_reshape, vknn_op_identity, vknn_op_dropout, vknn_op_gemm, vknn_op_matmul,
-    vknn_op_softmax;
+    vknn_op_tanh, vknn_op_add, vknn_op_sub, vknn_op_mul, vknn_op_div, vknn_op_pad, vknn_op_resize,
+    vknn_op_upsample, vknn_op_max_pool, vknn_op_average_pool, vknn_op_global_average_pool,
+    vknn_op_global_max_pool, vknn_op_concat, vknn_op_flatten, vknn_op_reshape, vknn_op_identity,
+    vknn_op_dropout, vknn_op_gemm, vknn_op_matmul, vknn_op_softmax;
 
 static const VknnOpClass *const op_classes[] = {
-    &vknn_op_conv,          &vknn_op_conv_transpose,
-    &vknn_op_instance_norm, &vknn_op_batch_norm,
-    &vknn_op_relu,          &vknn_op_leaky_relu,
-    &vknn_op_clip,          &vknn_op_sigmoid,
-    &vknn_op_tanh,          &vknn_op_add,
-    &vknn_op_sub,           &vknn_op_mul,
-    &vknn_op_div,           &vknn_op_pad,
-    &vknn_op_resize,        &vknn_op_upsample,
-    &vknn_op_max_pool,      &vknn_op_average_pool,
-    &vknn_op_global_average_pool, &vknn_op_global_max_pool,
-    &vknn_op_concat,        &vknn_op_flatten,
-    &vknn_op_reshape,       &vknn_op_identity,
-    &vknn_op_dropout,       &vknn_op_gemm,
-    &vknn_op_matmul,        &vknn_op_softmax,
+    &vknn_op_conv,
+    &vknn_op_conv_transpose,
+    &vknn_op_instance_norm,
+    &vknn_op_batch_norm,
+    &vknn_op_relu,
+    &vknn_op_leaky_relu,
+    &vknn_op_clip,
+    &vknn_op_sigmoid,
+    &vknn_op_tanh,
+    &vknn_op_add,
+    &vknn_op_sub,
+    &vknn_op_mul,
+    &vknn_op_div,
+    &vknn_op_pad,
+    &vknn_op_resize,
+    &vknn_op_upsample,
+    &vknn_op_max_pool,
+    &vknn_op_average_pool,
+    &vknn_op_global_average_pool,
+    &vknn_op_global_max_pool,
+    &vknn_op_concat,
+    &vknn_op_flatten,
+    &vknn_op_reshape,
+    &vknn_op_identity,
+    &vknn_op_dropout,
+    &vknn_op_gemm,
+    &vknn_op_matmul,
+    &vknn_op_softmax,
 };
 
 const VknnOpClass *vknn_op_lookup(const char *op_type)
@@ -198,8 +211,8 @@ gboolean vknn_window_output(const VknnNode *n, VknnWindow *w, const int64_t in[2
         const int64_t room = in[a] + w->pads[a] + w->pads[a + 2] - span;
         if (room < 0)
             return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                                   "input size %" G_GINT64_FORMAT " is smaller than the %" G_GINT64_FORMAT
-                                   "-pixel window",
+                                   "input size %" G_GINT64_FORMAT
+                                   " is smaller than the %" G_GINT64_FORMAT "-pixel window",
                                    in[a], span);
         out[a] = (w->ceil_mode ? room + w->s[a] - 1 : room) / w->s[a] + 1;
         /* As PyTorch and ONNX Runtime: the last window must start inside the

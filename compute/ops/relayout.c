@@ -93,8 +93,9 @@ static gboolean reshape_infer(VknnModel *m, VknnNode *n, GError **err)
     if (infer >= 0 && known > 0 && total % known == 0)
         y.dims[infer] = total / known;
     if (vknn_shape_numel(&y) != total)
-        return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "cannot reshape %" G_GINT64_FORMAT
-                               " elements to the requested shape", total);
+        return vknn_node_error(
+            err, VKNN_ERROR_SHAPE, n,
+            "cannot reshape %" G_GINT64_FORMAT " elements to the requested shape", total);
     *vknn_out_shape(m, n, 0) = y;
     return TRUE;
 }

@@ -13,7 +13,13 @@ typedef struct {
 
 static const VknnShader resize_shader = VKNN_SHADER(resize, 1, 1, ResizePush);
 
-enum { CTM_HALF_PIXEL, CTM_ASYMMETRIC, CTM_ALIGN_CORNERS, CTM_PYTORCH_HALF_PIXEL, CTM_TF_HALF_PIXEL };
+enum {
+    CTM_HALF_PIXEL,
+    CTM_ASYMMETRIC,
+    CTM_ALIGN_CORNERS,
+    CTM_PYTORCH_HALF_PIXEL,
+    CTM_TF_HALF_PIXEL
+};
 enum { NEAREST_ROUND_FLOOR, NEAREST_ROUND_CEIL, NEAREST_FLOOR, NEAREST_CEIL };
 
 typedef struct {
@@ -46,7 +52,8 @@ static gboolean read_mode(const VknnModel *m, const VknnNode *n, ResizeParams *p
         return TRUE;
     static const char *const ctms[] = {"half_pixel", "asymmetric", "align_corners",
                                        "pytorch_half_pixel", "tf_half_pixel_for_nn"};
-    static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
+                                           "ceil"};
     const char *c = vknn_node_attr_string(n, "coordinate_transformation_mode", "half_pixel");
     const char *nm = vknn_node_attr_string(n, "nearest_mode", "round_prefer_floor");
     p->ctm = lookup(c, ctms, G_N_ELEMENTS(ctms));
@@ -55,7 +62,8 @@ static gboolean read_mode(const VknnModel *m, const VknnNode *n, ResizeParams *p
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
                                "coordinate_transformation_mode '%s' is not supported", c);
     if (p->nearest < 0)
-        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "nearest_mode '%s' is not supported", nm);
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "nearest_mode '%s' is not supported",
+                               nm);
     return TRUE;
 }
 
@@ -95,7 +103,8 @@ static gboolean resize_params(const VknnModel *m, const VknnNode *n, ResizeParam
     }
     const char *ctm = vknn_node_attr_string(n, "coordinate_transformation_mode", "");
     if (g_str_equal(ctm, "tf_crop_and_resize"))
-        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "tf_crop_and_resize is not supported");
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                               "tf_crop_and_resize is not supported");
     return TRUE;
 }
 
@@ -125,8 +134,13 @@ static gboolean resize_record(VknnRecord *r, GError **err)
     if (!pl)
         return FALSE;
     ResizePush pc = {
-        .count = (int32_t)vknn_tensor_texels(y), .ih = x->h, .iw = x->w, .oh = y->h, .ow = y->w,
-        .scale_h = p.scales[2], .scale_w = p.scales[3],
+        .count = (int32_t)vknn_tensor_texels(y),
+        .ih = x->h,
+        .iw = x->w,
+        .oh = y->h,
+        .ow = y->w,
+        .scale_h = p.scales[2],
+        .scale_w = p.scales[3],
     };
     const VknnTensor *bind[] = {x, y};
     vknn_cmd_dispatch_linear(r->cmd, pl, bind, &pc, pc.count);

@@ -55,7 +55,9 @@ static gboolean softmax_record(VknnRecord *r, GError **err)
         return FALSE;
     const VknnTensor *x = r->in[0], *y = r->out[0];
     SoftmaxPush pc = {
-        .count = (int32_t)(outer * inner), .len = (int32_t)len, .inner = (int32_t)inner,
+        .count = (int32_t)(outer * inner),
+        .len = (int32_t)len,
+        .inner = (int32_t)inner,
         .dims = {y->c, y->h, y->w, y->c4},
     };
     const VknnTensor *bind[] = {x, y};

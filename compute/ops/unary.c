@@ -72,8 +72,12 @@ static gboolean record(VknnRecord *r, int op, float alpha, float beta, GError **
     if (!p)
         return FALSE;
     UnaryPush pc = {
-        .count = (int32_t)vknn_tensor_texels(y), .hw = y->h * y->w, .c = y->c, .c4 = y->c4,
-        .alpha = alpha, .beta = beta,
+        .count = (int32_t)vknn_tensor_texels(y),
+        .hw = y->h * y->w,
+        .c = y->c,
+        .c4 = y->c4,
+        .alpha = alpha,
+        .beta = beta,
     };
     const VknnTensor *bind[] = {x, y};
     vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
@@ -85,8 +89,8 @@ static gboolean activation_record(VknnRecord *r, GError **err)
     VknnActivation a;
     if (!vknn_node_activation(r->model, r->step->node, &a, err))
         return FALSE;
-    static const int ops[] = {[VKNN_ACT_RELU] = OP_RELU, [VKNN_ACT_CLIP] = OP_CLIP,
-                              [VKNN_ACT_LEAKY] = OP_LEAKY};
+    static const int ops[] = {
+        [VKNN_ACT_RELU] = OP_RELU, [VKNN_ACT_CLIP] = OP_CLIP, [VKNN_ACT_LEAKY] = OP_LEAKY};
     return record(r, ops[a.act], a.alpha, a.beta, err);
 }
 

@@ -104,8 +104,7 @@ static gboolean bind_inputs(RefRun *r, const VknnRefTensor *inputs, GError **err
 }
 
 /* Allocates output i of node n in the results table and binds it. */
-static gboolean alloc_output(RefRun *r, const VknnNode *n, int i, VknnRefTensor *out,
-                             GError **err)
+static gboolean alloc_output(RefRun *r, const VknnNode *n, int i, VknnRefTensor *out, GError **err)
 {
     int idx = n->outputs[i];
     if (idx < 0)

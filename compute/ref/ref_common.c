@@ -10,8 +10,8 @@ gboolean ref_fail(GError **err, VknnErrorCode code, const VknnNode *n, const cha
     va_start(ap, fmt);
     char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_set_error(err, VKNN_ERROR, code, "node '%s' (%s): %s", n->name ? n->name : "",
-                n->op_type, msg);
+    g_set_error(err, VKNN_ERROR, code, "node '%s' (%s): %s", n->name ? n->name : "", n->op_type,
+                msg);
     g_free(msg);
     return FALSE;
 }
@@ -31,8 +31,8 @@ const char *ref_shape_str(const VknnShape *s, char *buf, gsize len)
     return buf;
 }
 
-gboolean ref_check_output(const VknnNode *n, const VknnRefTensor *out, int i,
-                          const VknnShape *want, GError **err)
+gboolean ref_check_output(const VknnNode *n, const VknnRefTensor *out, int i, const VknnShape *want,
+                          GError **err)
 {
     if (ref_shape_equal(&out[i].shape, want))
         return TRUE;
@@ -62,8 +62,8 @@ gboolean ref_need_input(const VknnNode *n, const VknnRefTensor *in, int i, int m
     return TRUE;
 }
 
-gboolean ref_check_same_shape(const VknnNode *n, const VknnRefTensor *in,
-                              const VknnRefTensor *out, GError **err)
+gboolean ref_check_same_shape(const VknnNode *n, const VknnRefTensor *in, const VknnRefTensor *out,
+                              GError **err)
 {
     return ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err) &&
            ref_check_output(n, out, 0, &in[0].shape, err);
@@ -77,8 +77,9 @@ gboolean ref_input_ints(const VknnModel *m, const VknnNode *n, const VknnRefTens
         return ref_fail(err, VKNN_ERROR_SHAPE, n, "required input %d is missing", i);
     int64_t k = ref_numel(&in[i].shape);
     if (k > max)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "input %d has %" G_GINT64_FORMAT
-                        " elements, at most %d expected", i, k, max);
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "input %d has %" G_GINT64_FORMAT " elements, at most %d expected", i, k,
+                        max);
     /* Floats lose precision past 2^24; the int64 copy of a constant does not. */
     const VknnValue *v = vknn_node_input(m, n, i);
     const int64_t *exact = v && v->kind == VKNN_VALUE_CONSTANT ? v->int_data : NULL;
@@ -128,8 +129,7 @@ void ref_broadcast_strides(const VknnShape *s, const VknnShape *out, int64_t str
 }
 
 /* Reads an INTS attribute of exactly `want` elements into v; absent keeps v. */
-static gboolean window_ints(const VknnNode *n, const char *name, int64_t *v, int want,
-                            GError **err)
+static gboolean window_ints(const VknnNode *n, const char *name, int64_t *v, int want, GError **err)
 {
     int64_t tmp[8];
     int k = vknn_node_attr_ints(n, name, tmp, 8);
@@ -204,7 +204,8 @@ gboolean ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t k
         if (w->out[a] < 1)
             return ref_fail(err, VKNN_ERROR_SHAPE, n,
                             "input size %" G_GINT64_FORMAT " on spatial axis %d is smaller "
-                            "than the window", in[a], a);
+                            "than the window",
+                            in[a], a);
     }
     return TRUE;
 }

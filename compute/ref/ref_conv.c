@@ -26,9 +26,9 @@ static gboolean conv_bias(const VknnNode *n, const VknnRefTensor *in, int64_t ch
                           GError **err)
 {
     if (ref_has_input(n, in, 2) && ref_numel(&in[2].shape) != channels)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "bias has %" G_GINT64_FORMAT
-                        " elements, %" G_GINT64_FORMAT " expected", ref_numel(&in[2].shape),
-                        channels);
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "bias has %" G_GINT64_FORMAT " elements, %" G_GINT64_FORMAT " expected",
+                        ref_numel(&in[2].shape), channels);
     return TRUE;
 }
 
@@ -44,8 +44,8 @@ gboolean vknn_ref_conv(const VknnModel *m, const VknnNode *n, const VknnRefTenso
     int64_t group = vknn_node_attr_int(n, "group", 1);
     if (group < 1 || cpg * group != chans || feats % group)
         return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT "x%"
-                        G_GINT64_FORMAT " and group %" G_GINT64_FORMAT " do not agree",
+                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
+                        "x%" G_GINT64_FORMAT " and group %" G_GINT64_FORMAT " do not agree",
                         chans, feats, cpg, group);
     RefWindow win;
     if (!conv_kernel_attr(n, wd + 2, err) || !conv_bias(n, in, feats, err) ||
@@ -67,13 +67,13 @@ gboolean vknn_ref_conv(const VknnModel *m, const VknnNode *n, const VknnRefTenso
                     int64_t c0 = (f / fpg) * cpg;
                     for (int64_t c = 0; c < cpg; c++)
                         for (int64_t ky = 0; ky < kh; ky++) {
-                            int64_t iy = oy * win.stride[0] - win.pad_begin[0] +
-                                         ky * win.dilation[0];
+                            int64_t iy =
+                                oy * win.stride[0] - win.pad_begin[0] + ky * win.dilation[0];
                             if (iy < 0 || iy >= h)
                                 continue;
                             for (int64_t kx = 0; kx < kw; kx++) {
-                                int64_t ix = ox * win.stride[1] - win.pad_begin[1] +
-                                             kx * win.dilation[1];
+                                int64_t ix =
+                                    ox * win.stride[1] - win.pad_begin[1] + kx * win.dilation[1];
                                 if (ix < 0 || ix >= w)
                                     continue;
                                 acc += (double)x[((b * chans + c0 + c) * h + iy) * w + ix] *
@@ -90,8 +90,7 @@ typedef struct {
     int64_t stride[2], dilation[2], pad_begin[2], out[2];
 } TransWindow;
 
-static gboolean trans_ints(const VknnNode *n, const char *name, int64_t *v, int want,
-                           GError **err)
+static gboolean trans_ints(const VknnNode *n, const char *name, int64_t *v, int want, GError **err)
 {
     int64_t tmp[8];
     int k = vknn_node_attr_ints(n, name, tmp, 8);
@@ -132,8 +131,8 @@ static gboolean trans_window(const VknnNode *n, const int64_t in[2], const int64
     for (int a = 0; a < 2; a++) {
         if (t->stride[a] < 1 || t->dilation[a] < 1 || out_pad[a] < 0)
             return ref_fail(err, VKNN_ERROR_SHAPE, n, "bad strides, dilations or output_padding");
-        int64_t full = t->stride[a] * (in[a] - 1) + out_pad[a] +
-                       (kernel[a] - 1) * t->dilation[a] + 1;
+        int64_t full =
+            t->stride[a] * (in[a] - 1) + out_pad[a] + (kernel[a] - 1) * t->dilation[a] + 1;
         int64_t pad_end;
         if (n_os >= 0 || same) {
             /* ONNX: pads follow from the requested size; the odd unit of
@@ -150,8 +149,8 @@ static gboolean trans_window(const VknnNode *n, const int64_t in[2], const int64
         }
         t->out[a] = full - t->pad_begin[a] - pad_end;
         if (t->out[a] < 1)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "output size along spatial axis %d is %"
-                            G_GINT64_FORMAT, a, t->out[a]);
+            return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                            "output size along spatial axis %d is %" G_GINT64_FORMAT, a, t->out[a]);
     }
     return TRUE;
 }
@@ -191,7 +190,8 @@ gboolean vknn_ref_conv_transpose(const VknnModel *m, const VknnNode *n, const Vk
     if (group < 1 || wd[0] != chans || chans % group)
         return ref_fail(err, VKNN_ERROR_SHAPE, n,
                         "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
-                        " and group %" G_GINT64_FORMAT " do not agree", chans, wd[0], group);
+                        " and group %" G_GINT64_FORMAT " do not agree",
+                        chans, wd[0], group);
     int64_t opg = wd[1], feats = opg * group, cpg = chans / group, kh = wd[2], kw = wd[3];
     TransWindow t;
     if (!conv_kernel_attr(n, wd + 2, err) || !conv_bias(n, in, feats, err) ||
@@ -211,8 +211,8 @@ gboolean vknn_ref_conv_transpose(const VknnModel *m, const VknnNode *n, const Vk
             const float *wt = in[1].data + ((g * cpg) * opg + f % opg) * kh * kw;
             for (int64_t oy = 0; oy < t.out[0]; oy++)
                 for (int64_t ox = 0; ox < t.out[1]; ox++) {
-                    double acc = trans_point(&t, x, wt, h, w, cpg, h * w, opg * kh * kw, kh,
-                                             kw, oy, ox);
+                    double acc =
+                        trans_point(&t, x, wt, h, w, cpg, h * w, opg * kh * kw, kh, kw, oy, ox);
                     *y++ = (float)(acc + (bias ? bias[f] : 0.0));
                 }
         }

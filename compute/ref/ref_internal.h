@@ -37,8 +37,8 @@ const char *ref_shape_str(const VknnShape *s, char *buf, gsize len);
 
 /* Fails with VKNN_ERROR_SHAPE when the shape the model inferred for output i
  * differs from the one the kernel computed. */
-gboolean ref_check_output(const VknnNode *n, const VknnRefTensor *out, int i,
-                          const VknnShape *want, GError **err);
+gboolean ref_check_output(const VknnNode *n, const VknnRefTensor *out, int i, const VknnShape *want,
+                          GError **err);
 
 /* TRUE when optional input i is given and not empty. */
 gboolean ref_has_input(const VknnNode *n, const VknnRefTensor *in, int i);
@@ -48,8 +48,8 @@ gboolean ref_need_input(const VknnNode *n, const VknnRefTensor *in, int i, int m
                         int max_rank, GError **err);
 
 /* Same shape in and out (element-wise ops); checks input 0 and output 0. */
-gboolean ref_check_same_shape(const VknnNode *n, const VknnRefTensor *in,
-                              const VknnRefTensor *out, GError **err);
+gboolean ref_check_same_shape(const VknnNode *n, const VknnRefTensor *in, const VknnRefTensor *out,
+                              GError **err);
 
 /* Reads input i as integers (pads, shapes, axes): exact int64 data of a
  * constant when there is some, else the floats rounded. *count receives the
@@ -87,8 +87,8 @@ gboolean ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t k
                          gboolean ceil_mode, RefWindow *w, GError **err);
 
 /* Kernels, by op family. */
-#define REF_DECL(fn)                                                                          \
-    gboolean fn(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,              \
+#define REF_DECL(fn)                                                                               \
+    gboolean fn(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,                    \
                 VknnRefTensor *out, GError **err)
 
 REF_DECL(vknn_ref_conv);

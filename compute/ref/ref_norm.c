@@ -8,9 +8,10 @@ static gboolean norm_param(const VknnNode *n, const VknnRefTensor *in, int i, in
     if (!ref_need_input(n, in, i, 1, VKNN_MAX_RANK, err))
         return FALSE;
     if (ref_numel(&in[i].shape) != chans)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "input %d has %" G_GINT64_FORMAT
-                        " elements, %" G_GINT64_FORMAT " channels expected", i,
-                        ref_numel(&in[i].shape), chans);
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "input %d has %" G_GINT64_FORMAT " elements, %" G_GINT64_FORMAT
+                        " channels expected",
+                        i, ref_numel(&in[i].shape), chans);
     return TRUE;
 }
 

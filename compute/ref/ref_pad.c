@@ -35,8 +35,7 @@ static int64_t pad_source(PadMode mode, int64_t i, int64_t len)
 /* begin/end per axis of a rank-`rank` tensor, from the pads input (opset 11,
  * with opset 18's optional axes) or attribute (older opsets). */
 static gboolean pad_amounts(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,
-                            int rank, int64_t begin[4], int64_t end[4], float *value,
-                            GError **err)
+                            int rank, int64_t begin[4], int64_t end[4], float *value, GError **err)
 {
     int64_t raw[8], axes[4];
     int count, n_axes = rank;
@@ -96,9 +95,10 @@ gboolean vknn_ref_pad(const VknnModel *m, const VknnNode *n, const VknnRefTensor
         want.dims[a] = xs->dims[a] + begin[a] + end[a];
         int64_t kept = xs->dims[a] + MIN(begin[a], 0) + MIN(end[a], 0);
         if (kept < 0 || (want.dims[a] > kept && kept == 0 && mode != PAD_CONSTANT))
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "cannot pad axis %d of size %"
-                            G_GINT64_FORMAT " by %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT, a,
-                            xs->dims[a], begin[a], end[a]);
+            return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                            "cannot pad axis %d of size %" G_GINT64_FORMAT " by %" G_GINT64_FORMAT
+                            ", %" G_GINT64_FORMAT,
+                            a, xs->dims[a], begin[a], end[a]);
     }
     if (!ref_check_output(n, out, 0, &want, err))
         return FALSE;

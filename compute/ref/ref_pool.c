@@ -118,8 +118,7 @@ gboolean vknn_ref_average_pool(const VknnModel *m, const VknnNode *n, const Vknn
     for (int64_t p = 0; p < planes; p++)
         for (int64_t oy = 0; oy < win.out[0]; oy++)
             for (int64_t ox = 0; ox < win.out[1]; ox++)
-                *y++ = (float)avg_window(&win, in[0].data + p * h * w, h, w, oy, ox,
-                                         include_pad);
+                *y++ = (float)avg_window(&win, in[0].data + p * h * w, h, w, oy, ox, include_pad);
     return TRUE;
 }
 

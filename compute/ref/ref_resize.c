@@ -56,8 +56,7 @@ static gboolean resize_attrs(const VknnNode *n, ResizePlan *p, GError **err)
     int ci = lookup(c, coords, G_N_ELEMENTS(coords));
     int ni = lookup(nm, nearests, G_N_ELEMENTS(nearests));
     if (ci < 0)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "coordinate_transformation_mode '%s'",
-                        c);
+        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "coordinate_transformation_mode '%s'", c);
     if (ni < 0)
         return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "nearest_mode '%s'", nm);
     if (vknn_node_attr_int(n, "antialias", 0) || vknn_node_attr(n, "axes") ||
@@ -167,9 +166,9 @@ static void resize_nearest(const ResizePlan *p, const VknnRefTensor *x, float *y
         for (int64_t i1 = 0; i1 < od[1]; i1++)
             for (int64_t i2 = 0; i2 < od[2]; i2++)
                 for (int64_t i3 = 0; i3 < od[3]; i3++)
-                    *y++ = x->data[((map[0][i0] * id[1] + map[1][i1]) * id[2] + map[2][i2]) *
-                                       id[3] +
-                                   map[3][i3]];
+                    *y++ =
+                        x->data[((map[0][i0] * id[1] + map[1][i1]) * id[2] + map[2][i2]) * id[3] +
+                                map[3][i3]];
     for (int a = 0; a < 4; a++)
         g_free(map[a]);
 }
@@ -254,8 +253,7 @@ static gboolean upsample_plan(const VknnModel *m, const VknnNode *n, const VknnR
     if (m->opset >= 9 || !strcmp(n->op_type, "Resize")) {
         if (!ref_has_input(n, in, 1))
             return ref_fail(err, VKNN_ERROR_SHAPE, n, "scales input missing");
-        return plan_from_scales(n, &in[0].shape, in[1].data, (int)ref_numel(&in[1].shape), p,
-                                err);
+        return plan_from_scales(n, &in[0].shape, in[1].data, (int)ref_numel(&in[1].shape), p, err);
     }
     const VknnAttr *a = vknn_node_attr(n, "scales");
     if (!a || a->type != VKNN_ATTR_FLOATS)

@@ -9,8 +9,8 @@ static gboolean axis_norm(const VknnNode *n, int64_t axis, int rank, int extra, 
 {
     int64_t a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= rank + extra)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "axis %" G_GINT64_FORMAT
-                        " out of range for rank %d", axis, rank);
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "axis %" G_GINT64_FORMAT " out of range for rank %d", axis, rank);
     *out = (int)a;
     return TRUE;
 }
@@ -127,8 +127,9 @@ gboolean vknn_ref_reshape(const VknnModel *m, const VknnNode *n, const VknnRefTe
             return ref_fail(err, VKNN_ERROR_SHAPE, n, "cannot infer the -1 dim");
         want.dims[infer] = numel / known;
     } else if (known != numel) {
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "target has %" G_GINT64_FORMAT
-                        " elements, input %" G_GINT64_FORMAT, known, numel);
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "target has %" G_GINT64_FORMAT " elements, input %" G_GINT64_FORMAT, known,
+                        numel);
     }
     if (!ref_check_output(n, out, 0, &want, err))
         return FALSE;
@@ -144,8 +145,7 @@ gboolean vknn_ref_softmax(const VknnModel *m, const VknnNode *n, const VknnRefTe
     const VknnShape *xs = &in[0].shape;
     gboolean coerce_2d = m->opset < 13;
     int axis;
-    if (!axis_norm(n, vknn_node_attr_int(n, "axis", coerce_2d ? 1 : -1), xs->rank, 0, &axis,
-                   err))
+    if (!axis_norm(n, vknn_node_attr_int(n, "axis", coerce_2d ? 1 : -1), xs->rank, 0, &axis, err))
         return FALSE;
     /* Before opset 13 the input is viewed as 2-D [outer, rest] around axis;
      * since, the softmax runs along that single axis. */
@@ -168,14 +168,15 @@ gboolean vknn_ref_softmax(const VknnModel *m, const VknnNode *n, const VknnRefTe
 }
 
 /* Strides of C viewed as [M, N] under unidirectional broadcasting. */
-static gboolean gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows,
-                               int64_t cols, int64_t *sr, int64_t *sc, GError **err)
+static gboolean gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows, int64_t cols,
+                               int64_t *sr, int64_t *sc, GError **err)
 {
     int64_t cr = cs->rank >= 2 ? cs->dims[cs->rank - 2] : 1;
     int64_t cc = cs->rank >= 1 ? cs->dims[cs->rank - 1] : 1;
     if (cs->rank > 2 || (cr != 1 && cr != rows) || (cc != 1 && cc != cols))
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "C does not broadcast to [%" G_GINT64_FORMAT
-                        ", %" G_GINT64_FORMAT "]", rows, cols);
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "C does not broadcast to [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
+                        rows, cols);
     *sc = cc == 1 ? 0 : 1;
     *sr = cr == 1 ? 0 : cc;
     return TRUE;
@@ -195,8 +196,9 @@ gboolean vknn_ref_gemm(const VknnModel *m, const VknnNode *n, const VknnRefTenso
     int64_t rows = ta ? ad[1] : ad[0], depth = ta ? ad[0] : ad[1];
     int64_t cols = tb ? bd[0] : bd[1], depth_b = tb ? bd[1] : bd[0];
     if (depth != depth_b)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "inner dims %" G_GINT64_FORMAT " and %"
-                        G_GINT64_FORMAT " differ", depth, depth_b);
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "inner dims %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " differ", depth,
+                        depth_b);
     gboolean has_c = ref_has_input(n, in, 2);
     int64_t csr = 0, csc = 0;
     if (has_c && !gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))

@@ -96,7 +96,8 @@ static gboolean expect_error_v(const char *what, VknnModel *m, GError **ep, gboo
         for (int i = 0; needles && needles[i]; i++)
             if (!strstr(e->message, needles[i])) {
                 ok = FALSE;
-                detail = g_strdup_printf("message does not mention '%s': %s", needles[i], e->message);
+                detail =
+                    g_strdup_printf("message does not mention '%s': %s", needles[i], e->message);
                 break;
             }
         if (ok)
@@ -156,7 +157,7 @@ static void test_truncation(const guint8 *data, gsize len)
     for (int k = 0; k < n_head + n_spread; k++) {
         const gsize cut = k < n_head ? (gsize)k
                                      : (gsize)n_head + (len - 1 - n_head) * (gsize)(k - n_head) /
-                                                            (gsize)(n_spread - 1);
+                                                           (gsize)(n_spread - 1);
         GError *e = NULL;
         VknnModel *m = vknn_model_load_from_memory(data, cut, &e);
         g_autofree char *what = g_strdup_printf("b: truncated at %zu of %zu", cut, len);
@@ -164,7 +165,8 @@ static void test_truncation(const guint8 *data, gsize len)
         if (!expect_error_v(what, m, &e, FALSE, NULL))
             bad++;
     }
-    g_autofree char *summary = g_strdup_printf("%d truncations, %d without a clean error", tried, bad);
+    g_autofree char *summary =
+        g_strdup_printf("%d truncations, %d without a clean error", tried, bad);
     report(bad == 0, "b: truncated model", summary);
 }
 
@@ -221,7 +223,8 @@ static void test_byte_flips(const guint8 *data, gsize len, gboolean structural)
             /* A flipped weight byte still loads: it must then behave. */
             loaded++;
             if (e) {
-                g_autofree char *what = g_strdup_printf("c: flip at %zu set an error on success", pos);
+                g_autofree char *what =
+                    g_strdup_printf("c: flip at %zu set an error on success", pos);
                 report(FALSE, what, e->message);
                 g_clear_error(&e);
                 bad++;
@@ -233,8 +236,8 @@ static void test_byte_flips(const guint8 *data, gsize len, gboolean structural)
                 if (vknn_model_infer_shapes(m, shapes, &e)) {
                     inferred++;
                 } else if (!e || !e->message || !*e->message) {
-                    g_autofree char *what =
-                        g_strdup_printf("c: flip at %zu: shape inference failed without a message", pos);
+                    g_autofree char *what = g_strdup_printf(
+                        "c: flip at %zu: shape inference failed without a message", pos);
                     report(FALSE, what, NULL);
                     bad++;
                 }
@@ -258,9 +261,10 @@ static void test_byte_flips(const guint8 *data, gsize len, gboolean structural)
     g_free(buf);
     g_rand_free(r);
     g_autofree char *summary =
-        g_strdup_printf("%d flips: %d rejected, %d loaded (%d of them inferred at 64x64), %d bad", n,
-                        rejected, loaded, inferred, bad);
-    report(bad == 0, structural ? "c: byte flips in the graph structure" : "c: byte flips", summary);
+        g_strdup_printf("%d flips: %d rejected, %d loaded (%d of them inferred at 64x64), %d bad",
+                        n, rejected, loaded, inferred, bad);
+    report(bad == 0, structural ? "c: byte flips in the graph structure" : "c: byte flips",
+           summary);
 }
 
 /* ---- (d) hostile protobufs --------------------------------------------------
@@ -501,7 +505,8 @@ static void seed_const_f(Base *B, const char *name, int rank, const int64_t *dim
 
 static void seed_const_i(Base *B, const char *name, int n, const int64_t *v)
 {
-    Onnx__TensorProto *t = seed_tensor(name, 1, (int64_t[]){n}, ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
+    Onnx__TensorProto *t =
+        seed_tensor(name, 1, (int64_t[]){n}, ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
     memcpy(t->int64_data, v, sizeof(int64_t) * n);
     seed_add_init(B, t);
 }
@@ -597,7 +602,10 @@ static void seed_flatten_first(Base *B)
 
 /* -- the mutations -- */
 
-static void m_none(Base *B) { (void)B; }
+static void m_none(Base *B)
+{
+    (void)B;
+}
 
 static void m_huge_dim(Base *B)
 {
@@ -606,7 +614,10 @@ static void m_huge_dim(Base *B)
     B->b.raw_data = (ProtobufCBinaryData){0, NULL};
 }
 
-static void m_negative_dim(Base *B) { B->b.dims = arena_dims(1, (int64_t[]){-1}); }
+static void m_negative_dim(Base *B)
+{
+    B->b.dims = arena_dims(1, (int64_t[]){-1});
+}
 
 static void m_overflow_dims(Base *B)
 {
@@ -621,7 +632,10 @@ static void m_overflow_dims_small(Base *B)
     B->b.dims = arena_dims(4, (int64_t[]){1 << 16, 1 << 16, 1 << 16, 1 << 16});
 }
 
-static void m_raw_short(Base *B) { B->b.raw_data.len = 12; /* 3 floats for dims [4] */ }
+static void m_raw_short(Base *B)
+{
+    B->b.raw_data.len = 12; /* 3 floats for dims [4] */
+}
 
 static void m_raw_long(Base *B)
 {
@@ -629,11 +643,20 @@ static void m_raw_long(Base *B)
     B->b.raw_data.len = 64;
 }
 
-static void m_raw_odd(Base *B) { B->b.raw_data.len = 15; }
+static void m_raw_odd(Base *B)
+{
+    B->b.raw_data.len = 15;
+}
 
-static void m_float_data_short(Base *B) { B->w.n_float_data = 100; }
+static void m_float_data_short(Base *B)
+{
+    B->w.n_float_data = 100;
+}
 
-static void m_string_type(Base *B) { B->b.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__STRING; }
+static void m_string_type(Base *B)
+{
+    B->b.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__STRING;
+}
 
 static void m_rank5(Base *B)
 {
@@ -649,15 +672,30 @@ static void m_external(Base *B)
     B->w.float_data = NULL;
 }
 
-static void m_init_no_name(Base *B) { B->b.name = NULL; }
+static void m_init_no_name(Base *B)
+{
+    B->b.name = NULL;
+}
 
-static void m_init_twice(Base *B) { B->b.name = "w"; }
+static void m_init_twice(Base *B)
+{
+    B->b.name = "w";
+}
 
-static void m_input_int64(Base *B) { B->xtensor.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64; }
+static void m_input_int64(Base *B)
+{
+    B->xtensor.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+}
 
-static void m_input_no_type(Base *B) { B->x.type = NULL; }
+static void m_input_no_type(Base *B)
+{
+    B->x.type = NULL;
+}
 
-static void m_input_no_shape(Base *B) { B->xtensor.shape = NULL; }
+static void m_input_no_shape(Base *B)
+{
+    B->xtensor.shape = NULL;
+}
 
 static void m_input_rank5(Base *B)
 {
@@ -668,9 +706,15 @@ static void m_input_rank5(Base *B)
     B->xshape.dim = d;
 }
 
-static void m_input_zero_dim(Base *B) { B->xdim[1].dim_value = 0; }
+static void m_input_zero_dim(Base *B)
+{
+    B->xdim[1].dim_value = 0;
+}
 
-static void m_input_negative_dim(Base *B) { B->xdim[0].dim_value = -5; }
+static void m_input_negative_dim(Base *B)
+{
+    B->xdim[0].dim_value = -5;
+}
 
 static void m_nms(Base *B)
 {
@@ -678,13 +722,25 @@ static void m_nms(Base *B)
     B->relu.op_type = "NonMaxSuppression";
 }
 
-static void m_custom_domain(Base *B) { B->relu.domain = "com.example.custom"; }
+static void m_custom_domain(Base *B)
+{
+    B->relu.domain = "com.example.custom";
+}
 
-static void m_no_op_type(Base *B) { B->relu.op_type = NULL; }
+static void m_no_op_type(Base *B)
+{
+    B->relu.op_type = NULL;
+}
 
-static void m_undefined_input(Base *B) { B->relu_in[0] = "not_defined_anywhere"; }
+static void m_undefined_input(Base *B)
+{
+    B->relu_in[0] = "not_defined_anywhere";
+}
 
-static void m_output_twice(Base *B) { B->relu_out[0] = "y"; }
+static void m_output_twice(Base *B)
+{
+    B->relu_out[0] = "y";
+}
 
 static void m_too_many_inputs(Base *B)
 {
@@ -695,19 +751,40 @@ static void m_too_many_inputs(Base *B)
     B->relu.input = in;
 }
 
-static void m_no_output(Base *B) { B->graph.n_output = 0; }
+static void m_no_output(Base *B)
+{
+    B->graph.n_output = 0;
+}
 
-static void m_output_unproduced(Base *B) { B->out.name = "no_such_value"; }
+static void m_output_unproduced(Base *B)
+{
+    B->out.name = "no_such_value";
+}
 
-static void m_output_no_name(Base *B) { B->out.name = NULL; }
+static void m_output_no_name(Base *B)
+{
+    B->out.name = NULL;
+}
 
-static void m_no_graph(Base *B) { B->model.graph = NULL; }
+static void m_no_graph(Base *B)
+{
+    B->model.graph = NULL;
+}
 
-static void m_opset3(Base *B) { B->opset.version = 3; }
+static void m_opset3(Base *B)
+{
+    B->opset.version = 3;
+}
 
-static void m_opset_huge(Base *B) { B->opset.version = ((int64_t)1 << 32) + 13; }
+static void m_opset_huge(Base *B)
+{
+    B->opset.version = ((int64_t)1 << 32) + 13;
+}
 
-static void m_no_input(Base *B) { B->graph.n_input = 0; }
+static void m_no_input(Base *B)
+{
+    B->graph.n_input = 0;
+}
 
 static void m_constant_unnamed_attr(Base *B)
 {
@@ -725,11 +802,20 @@ static void m_constant_unnamed_attr(Base *B)
     B->relu.attribute = attrs;
 }
 
-static void m_conv_kernel_huge(Base *B) { B->kshape[0] = B->kshape[1] = (int64_t)1 << 40; }
+static void m_conv_kernel_huge(Base *B)
+{
+    B->kshape[0] = B->kshape[1] = (int64_t)1 << 40;
+}
 
-static void m_conv_weight_rank1(Base *B) { B->conv_in[1] = "b"; }
+static void m_conv_weight_rank1(Base *B)
+{
+    B->conv_in[1] = "b";
+}
 
-static void m_conv_no_pads_values(Base *B) { B->apads.n_ints = 0; }
+static void m_conv_no_pads_values(Base *B)
+{
+    B->apads.n_ints = 0;
+}
 
 static void m_empty_tensor(Base *B)
 {
@@ -745,25 +831,39 @@ static void m_string_attr_no_value(Base *B)
     seed_node_attr(&B->conv, seed_attr("auto_pad", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING));
 }
 
-static void m_conv_group_huge(Base *B) { seed_int(&B->conv, "group", (int64_t)1 << 62); }
+static void m_conv_group_huge(Base *B)
+{
+    seed_int(&B->conv, "group", (int64_t)1 << 62);
+}
 
 static void resize_with_scale(Base *B, float scale)
 {
-    Onnx__TensorProto *sc = seed_tensor("scales", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    Onnx__TensorProto *sc =
+        seed_tensor("scales", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
     sc->float_data[0] = sc->float_data[1] = 1.0f;
     sc->float_data[2] = sc->float_data[3] = scale;
     seed_add_init(B, sc);
     SEED_OP(B, "Resize", "y", "", "scales");
 }
 
-static void m_resize_scale_huge(Base *B) { resize_with_scale(B, 1e30f); }
-static void m_resize_scale_nan(Base *B) { resize_with_scale(B, NAN); }
-static void m_resize_scale_inf(Base *B) { resize_with_scale(B, -INFINITY); }
+static void m_resize_scale_huge(Base *B)
+{
+    resize_with_scale(B, 1e30f);
+}
+static void m_resize_scale_nan(Base *B)
+{
+    resize_with_scale(B, NAN);
+}
+static void m_resize_scale_inf(Base *B)
+{
+    resize_with_scale(B, -INFINITY);
+}
 
 static void m_pad_nan(Base *B)
 {
     /* Float pads (read as integers) holding NaN. */
-    Onnx__TensorProto *p = seed_tensor("pads", 1, (int64_t[]){8}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    Onnx__TensorProto *p =
+        seed_tensor("pads", 1, (int64_t[]){8}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
     for (int i = 0; i < 8; i++)
         p->float_data[i] = i == 2 ? NAN : 1e30f;
     seed_add_init(B, p);
@@ -853,7 +953,10 @@ static const Hostile hostile[] = {
     {"Resize with scale -inf", m_resize_scale_inf, {"op1", "scale"}, TRUE},
     {"Pad with float pads NaN and 1e30", m_pad_nan, {"op1", "pads"}, TRUE},
     {"Reshape to [2^40, 2^40, 2^40]", m_reshape_huge, {"op1"}, TRUE},
-    {"ConvTranspose with output_padding INT64_MAX", m_convtranspose_opad_huge, {"op1", "output_padding"}, TRUE},
+    {"ConvTranspose with output_padding INT64_MAX",
+     m_convtranspose_opad_huge,
+     {"op1", "output_padding"},
+     TRUE},
     {"graph input of fixed 2^30 x 2^30 x 2^30 x 2^30", m_input_huge_fixed, {"too large"}, TRUE},
     {"Flatten of a 2^120-element input", m_flatten_huge, {"too large"}, TRUE},
 };
@@ -935,14 +1038,15 @@ static void test_hostile(void)
         if (pid < 0 || waitpid(pid, &status, 0) != pid) {
             report(FALSE, what, "fork/waitpid failed");
         } else if (WIFSIGNALED(status)) {
-            g_autofree char *detail = g_strdup_printf("CRASHED with signal %d (%s)", WTERMSIG(status),
-                                                      g_strsignal(WTERMSIG(status)));
+            g_autofree char *detail = g_strdup_printf(
+                "CRASHED with signal %d (%s)", WTERMSIG(status), g_strsignal(WTERMSIG(status)));
             report(FALSE, what, detail);
         } else if (WEXITSTATUS(status) == 3) {
             failures++; /* the child printed why */
         } else if (WEXITSTATUS(status) != 0) {
-            g_autofree char *detail = g_strdup_printf(
-                "exited with status %d (a sanitizer or valgrind report above?)", WEXITSTATUS(status));
+            g_autofree char *detail =
+                g_strdup_printf("exited with status %d (a sanitizer or valgrind report above?)",
+                                WEXITSTATUS(status));
             report(FALSE, what, detail);
         }
     }
@@ -956,11 +1060,27 @@ static void test_hostile(void)
  * supported op, so that a fuzzing corpus reaches every op's shape inference
  * from small inputs. */
 
-static void s_leaky(Base *B) { SEED_OP(B, "LeakyRelu", "y"); seed_float(&B->relu, "alpha", 0.2f); }
-static void s_sigmoid(Base *B) { SEED_OP(B, "Sigmoid", "y"); }
-static void s_tanh(Base *B) { SEED_OP(B, "Tanh", "y"); }
-static void s_identity(Base *B) { SEED_OP(B, "Identity", "y"); }
-static void s_dropout(Base *B) { SEED_OP(B, "Dropout", "y"); }
+static void s_leaky(Base *B)
+{
+    SEED_OP(B, "LeakyRelu", "y");
+    seed_float(&B->relu, "alpha", 0.2f);
+}
+static void s_sigmoid(Base *B)
+{
+    SEED_OP(B, "Sigmoid", "y");
+}
+static void s_tanh(Base *B)
+{
+    SEED_OP(B, "Tanh", "y");
+}
+static void s_identity(Base *B)
+{
+    SEED_OP(B, "Identity", "y");
+}
+static void s_dropout(Base *B)
+{
+    SEED_OP(B, "Dropout", "y");
+}
 static void s_clip(Base *B)
 {
     seed_const_f(B, "lo", 0, NULL);
@@ -974,10 +1094,25 @@ static void s_clip6(Base *B)
     seed_float(&B->relu, "min", 0.0f);
     seed_float(&B->relu, "max", 6.0f);
 }
-static void s_add(Base *B) { seed_const_f(B, "c", 3, (int64_t[]){4, 1, 1}); SEED_OP(B, "Add", "y", "c"); }
-static void s_sub(Base *B) { seed_const_f(B, "c", 0, NULL); SEED_OP(B, "Sub", "y", "c"); }
-static void s_mul(Base *B) { SEED_OP(B, "Mul", "y", "y"); }
-static void s_div(Base *B) { seed_const_f(B, "c", 1, (int64_t[]){1}); SEED_OP(B, "Div", "y", "c"); }
+static void s_add(Base *B)
+{
+    seed_const_f(B, "c", 3, (int64_t[]){4, 1, 1});
+    SEED_OP(B, "Add", "y", "c");
+}
+static void s_sub(Base *B)
+{
+    seed_const_f(B, "c", 0, NULL);
+    SEED_OP(B, "Sub", "y", "c");
+}
+static void s_mul(Base *B)
+{
+    SEED_OP(B, "Mul", "y", "y");
+}
+static void s_div(Base *B)
+{
+    seed_const_f(B, "c", 1, (int64_t[]){1});
+    SEED_OP(B, "Div", "y", "c");
+}
 static void s_pad(Base *B)
 {
     seed_const_i(B, "pads", 8, (int64_t[]){0, 0, 1, 2, 0, 0, 2, 1});
@@ -994,7 +1129,8 @@ static void s_pad_old(Base *B)
 static void s_resize(Base *B)
 {
     seed_const_f(B, "roi", 1, (int64_t[]){0});
-    Onnx__TensorProto *sc = seed_tensor("scales", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    Onnx__TensorProto *sc =
+        seed_tensor("scales", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
     sc->float_data[0] = sc->float_data[1] = 1.0f;
     sc->float_data[2] = sc->float_data[3] = 2.0f;
     seed_add_init(B, sc);
@@ -1011,7 +1147,8 @@ static void s_resize_sizes(Base *B)
 static void s_upsample(Base *B)
 {
     B->opset.version = 9;
-    Onnx__TensorProto *sc = seed_tensor("scales", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    Onnx__TensorProto *sc =
+        seed_tensor("scales", 1, (int64_t[]){4}, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
     sc->float_data[0] = sc->float_data[1] = 1.0f;
     sc->float_data[2] = sc->float_data[3] = 2.0f;
     seed_add_init(B, sc);
@@ -1032,16 +1169,34 @@ static void s_avgpool(Base *B)
     seed_string(&B->relu, "auto_pad", "SAME_UPPER");
     seed_int(&B->relu, "count_include_pad", 1);
 }
-static void s_gap(Base *B) { SEED_OP(B, "GlobalAveragePool", "y"); }
-static void s_gmp(Base *B) { SEED_OP(B, "GlobalMaxPool", "y"); }
-static void s_concat(Base *B) { SEED_OP(B, "Concat", "y", "x", "y"); seed_int(&B->relu, "axis", 1); }
-static void s_flatten(Base *B) { SEED_OP(B, "Flatten", "y"); seed_int(&B->relu, "axis", 2); }
+static void s_gap(Base *B)
+{
+    SEED_OP(B, "GlobalAveragePool", "y");
+}
+static void s_gmp(Base *B)
+{
+    SEED_OP(B, "GlobalMaxPool", "y");
+}
+static void s_concat(Base *B)
+{
+    SEED_OP(B, "Concat", "y", "x", "y");
+    seed_int(&B->relu, "axis", 1);
+}
+static void s_flatten(Base *B)
+{
+    SEED_OP(B, "Flatten", "y");
+    seed_int(&B->relu, "axis", 2);
+}
 static void s_reshape(Base *B)
 {
     seed_const_i(B, "shape", 3, (int64_t[]){0, -1, 4});
     SEED_OP(B, "Reshape", "y", "shape");
 }
-static void s_softmax(Base *B) { SEED_OP(B, "Softmax", "y"); seed_int(&B->relu, "axis", 1); }
+static void s_softmax(Base *B)
+{
+    SEED_OP(B, "Softmax", "y");
+    seed_int(&B->relu, "axis", 1);
+}
 static void s_instnorm(Base *B)
 {
     seed_const_f(B, "scale", 1, (int64_t[]){4});
@@ -1111,11 +1266,11 @@ static void s_constant(Base *B)
 }
 
 static void (*const op_seeds[])(Base *B) = {
-    s_leaky,  s_sigmoid, s_tanh,    s_identity, s_dropout,    s_clip,       s_clip6,
-    s_add,    s_sub,     s_mul,     s_div,      s_pad,        s_pad_old,    s_resize,
-    s_resize_sizes,      s_upsample, s_maxpool, s_avgpool,    s_gap,        s_gmp,
-    s_concat, s_flatten, s_reshape, s_softmax,  s_instnorm,   s_batchnorm,  s_convtranspose,
-    s_conv_group,        s_gemm,    s_matmul,   s_constant,
+    s_leaky,        s_sigmoid,  s_tanh,     s_identity, s_dropout,   s_clip,          s_clip6,
+    s_add,          s_sub,      s_mul,      s_div,      s_pad,       s_pad_old,       s_resize,
+    s_resize_sizes, s_upsample, s_maxpool,  s_avgpool,  s_gap,       s_gmp,           s_concat,
+    s_flatten,      s_reshape,  s_softmax,  s_instnorm, s_batchnorm, s_convtranspose, s_conv_group,
+    s_gemm,         s_matmul,   s_constant,
 };
 
 static int write_one(const char *path, GBytes *bytes)
@@ -1153,8 +1308,9 @@ static int write_seeds(const char *dir)
             g_clear_error(&e);
             bad++;
         }
-        g_autofree char *path = g_strdup_printf("%s/op_%02zu_%s.onnx", dir, k,
-                                                m ? vknn_model_node(m, m->nodes->len - 1)->op_type : "bad");
+        g_autofree char *path =
+            g_strdup_printf("%s/op_%02zu_%s.onnx", dir, k,
+                            m ? vknn_model_node(m, m->nodes->len - 1)->op_type : "bad");
         if (write_one(path, bytes))
             return 1;
     }
@@ -1192,12 +1348,14 @@ static void test_bad_shapes(const char *path)
 
     const VknnShape c4 = {4, {1, 4, 64, 64}};
     ok = vknn_model_infer_shapes(m, &c4, &e);
-    report(!ok && e && *e->message, "e: infer_shapes at 1x4x64x64 fails", e ? e->message : "accepted");
+    report(!ok && e && *e->message, "e: infer_shapes at 1x4x64x64 fails",
+           e ? e->message : "accepted");
     g_clear_error(&e);
 
     const VknnShape zero = {4, {1, 3, 0, 64}};
     ok = vknn_model_infer_shapes(m, &zero, &e);
-    report(!ok && e && *e->message, "e: infer_shapes at 1x3x0x64 fails", e ? e->message : "accepted");
+    report(!ok && e && *e->message, "e: infer_shapes at 1x3x0x64 fails",
+           e ? e->message : "accepted");
     g_clear_error(&e);
 
     g_autoptr(VknnContext) ctx = context_without_driver_leaks();

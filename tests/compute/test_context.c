@@ -44,7 +44,8 @@ static void test_selection(void)
     const VknnDeviceInfo *d = &g_array_index(devs, VknnDeviceInfo, 0);
     char name[256], uuid[40], index[16];
     snprintf(index, sizeof index, "%d", d->index);
-    CHECK(opens(index, name, sizeof name) && g_str_equal(name, d->name), "select by index %s", index);
+    CHECK(opens(index, name, sizeof name) && g_str_equal(name, d->name), "select by index %s",
+          index);
     g_autofree char *sub = g_ascii_strup(d->name, 4); /* case-insensitive substring */
     CHECK(opens(sub, name, sizeof name) && g_str_equal(name, d->name), "select by name '%s'", sub);
     vknn_uuid_str(d->uuid, uuid);
@@ -68,8 +69,10 @@ static void test_selection(void)
  * no optional features, and lends them to vknn. */
 static void test_adoption(void)
 {
-    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_1};
-    VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
+    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                             .apiVersion = VK_API_VERSION_1_1};
+    VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+                                .pApplicationInfo = &app};
     VkInstance inst;
     g_assert(vkCreateInstance(&ici, NULL, &inst) == VK_SUCCESS);
     uint32_t n = 1;
@@ -85,8 +88,11 @@ static void test_adoption(void)
         family++;
     float prio = 1;
     VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                   .queueFamilyIndex = family, .queueCount = 1, .pQueuePriorities = &prio};
-    VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
+                                   .queueFamilyIndex = family,
+                                   .queueCount = 1,
+                                   .pQueuePriorities = &prio};
+    VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                              .queueCreateInfoCount = 1,
                               .pQueueCreateInfos = &qci};
     VkDevice dev;
     g_assert(vkCreateDevice(pd, &dci, NULL, &dev) == VK_SUCCESS);
@@ -103,7 +109,8 @@ static void test_adoption(void)
     float w[6 * 3 * 9];
     test_fill_random(w, G_N_ELEMENTS(w), 3, -1, 1);
     vknn_model_add_constant(m, "w", &(VknnShape){4, {6, 3, 3, 3}}, w);
-    vknn_model_add_node(m, "Conv", "c", (const char *[]){"x", "w"}, 2, (const char *[]){"y"}, 1, &err);
+    vknn_model_add_node(m, "Conv", "c", (const char *[]){"x", "w"}, 2, (const char *[]){"y"}, 1,
+                        &err);
     vknn_model_add_node(m, "Relu", "r", (const char *[]){"y"}, 1, (const char *[]){"z"}, 1, &err);
     vknn_model_mark_output(m, "z", &err);
     g_assert_no_error(err);
@@ -114,7 +121,8 @@ static void test_adoption(void)
     g_assert_no_error(err);
     VknnNet *net = vknn_net_new(ctx, m, &err);
     gboolean ok = vknn_net_prepare(net, &in.shape, &err) &&
-                  vknn_net_run(net, (const float *const[]){x}, &err) && vknn_net_read(net, "z", got, &err);
+                  vknn_net_run(net, (const float *const[]){x}, &err) &&
+                  vknn_net_read(net, "z", got, &err);
     g_assert_no_error(err);
     const VknnRefTensor *want = g_hash_table_lookup(ref, "z");
     CHECK(ok && test_max_abs_diff(got, want->data, G_N_ELEMENTS(got)) < 1e-5,

@@ -21,24 +21,49 @@ typedef struct {
     const char *input;
     int64_t in_dims[4];
     Expect expect[4];
-    int top5[5];        /* expected top-5 of the first tensor, or all -1 */
+    int top5[5]; /* expected top-5 of the first tensor, or all -1 */
 } Case;
 
-#define NO_TOP5 {-1, -1, -1, -1, -1}
+#define NO_TOP5                                                                                    \
+    {                                                                                              \
+        -1, -1, -1, -1, -1                                                                         \
+    }
 
 static const Case cases[] = {
-    {"candy", "models/style/candy.onnx", "style_in_1x3x96x128.f32", {1, 3, 96, 128},
-     {{"output", "candy_out_1x3x96x128.f32", 0.1}}, NO_TOP5},
-    {"candy_nc8", "models/style/small/candy_nc8.onnx", "style_in_1x3x96x128.f32", {1, 3, 96, 128},
-     {{"output", "candy_nc8_out_1x3x96x128.f32", 0.1}}, NO_TOP5},
-    {"candy_nc8_100x76", "models/style/small/candy_nc8.onnx", "style_in_1x3x100x76.f32",
-     {1, 3, 100, 76}, {{"output", "candy_nc8_out_1x3x100x76.f32", 0.1}}, NO_TOP5},
+    {"candy",
+     "models/style/candy.onnx",
+     "style_in_1x3x96x128.f32",
+     {1, 3, 96, 128},
+     {{"output", "candy_out_1x3x96x128.f32", 0.1}},
+     NO_TOP5},
+    {"candy_nc8",
+     "models/style/small/candy_nc8.onnx",
+     "style_in_1x3x96x128.f32",
+     {1, 3, 96, 128},
+     {{"output", "candy_nc8_out_1x3x96x128.f32", 0.1}},
+     NO_TOP5},
+    {"candy_nc8_100x76",
+     "models/style/small/candy_nc8.onnx",
+     "style_in_1x3x100x76.f32",
+     {1, 3, 100, 76},
+     {{"output", "candy_nc8_out_1x3x100x76.f32", 0.1}},
+     NO_TOP5},
     /* 99x75 is not a multiple of 4: PyTorch returns 100x76, and so must we. */
-    {"candy_nc8_99x75", "models/style/small/candy_nc8.onnx", "style_in_1x3x99x75.f32",
-     {1, 3, 99, 75}, {{"output", "candy_nc8_out_1x3x100x76_from_99x75.f32", 0.1}}, NO_TOP5},
-    {"matta_engstrom", "models/style/matta_engstrom.onnx", "style_in_1x3x96x128.f32",
-     {1, 3, 96, 128}, {{"output", "matta_engstrom_out_1x3x96x128.f32", 0.1}}, NO_TOP5},
-    {"squeezenet_chelsea", "models/classify/squeezenet1_1.onnx", "sq_chelsea_input_1x3x224x224.f32",
+    {"candy_nc8_99x75",
+     "models/style/small/candy_nc8.onnx",
+     "style_in_1x3x99x75.f32",
+     {1, 3, 99, 75},
+     {{"output", "candy_nc8_out_1x3x100x76_from_99x75.f32", 0.1}},
+     NO_TOP5},
+    {"matta_engstrom",
+     "models/style/matta_engstrom.onnx",
+     "style_in_1x3x96x128.f32",
+     {1, 3, 96, 128},
+     {{"output", "matta_engstrom_out_1x3x96x128.f32", 0.1}},
+     NO_TOP5},
+    {"squeezenet_chelsea",
+     "models/classify/squeezenet1_1.onnx",
+     "sq_chelsea_input_1x3x224x224.f32",
      {1, 3, 224, 224},
      {{"logits", "sq_chelsea_logits_1x1000.f32", 1e-3},
       {"/features/features.12/squeeze_activation/Relu_output_0",
@@ -48,18 +73,31 @@ static const Case cases[] = {
       {"/features/features.12/expand3x3_activation/Relu_output_0",
        "sq_chelsea_fire9_expand3x3_relu_1x256x13x13.f32", 1e-3, TRUE}},
      {285, 281, 282, 287, 293}},
-    {"squeezenet_parrot", "models/classify/squeezenet1_1.onnx", "sq_parrot_input_1x3x224x224.f32",
-     {1, 3, 224, 224}, {{"logits", "sq_parrot_logits_1x1000.f32", 1e-3}}, {88, 90, 7, 92, 8}},
-    {"mobilenetv2_parrot", "models/classify/mobilenet_v2_1.0_224.onnx",
-     "mnv2_parrot_input_1x3x224x224.f32", {1, 3, 224, 224},
-     {{"logits", "mnv2_parrot_logits_1x1001.f32", 1e-3}}, {89, 91, 130, 93, 129}},
-    {"vgg_encoder", "models/vgg/vgg19_normalised_relu3_1.onnx", "vgg_in_1x3x96x128.f32",
+    {"squeezenet_parrot",
+     "models/classify/squeezenet1_1.onnx",
+     "sq_parrot_input_1x3x224x224.f32",
+     {1, 3, 224, 224},
+     {{"logits", "sq_parrot_logits_1x1000.f32", 1e-3}},
+     {88, 90, 7, 92, 8}},
+    {"mobilenetv2_parrot",
+     "models/classify/mobilenet_v2_1.0_224.onnx",
+     "mnv2_parrot_input_1x3x224x224.f32",
+     {1, 3, 224, 224},
+     {{"logits", "mnv2_parrot_logits_1x1001.f32", 1e-3}},
+     {89, 91, 130, 93, 129}},
+    {"vgg_encoder",
+     "models/vgg/vgg19_normalised_relu3_1.onnx",
+     "vgg_in_1x3x96x128.f32",
      {1, 3, 96, 128},
      {{"relu3_1", "vgg_relu3_1_1x256x24x32.f32", 1e-4, TRUE},
       {"relu2_1", "vgg_relu2_1_1x128x48x64.f32", 1e-4, TRUE}},
      NO_TOP5},
-    {"vgg_decoder", "models/vgg/decoder_relu3_1.onnx", "vgg_relu3_1_1x256x24x32.f32",
-     {1, 256, 24, 32}, {{"output", "vgg_decoded_1x3x96x128.f32", 1e-4}}, NO_TOP5},
+    {"vgg_decoder",
+     "models/vgg/decoder_relu3_1.onnx",
+     "vgg_relu3_1_1x256x24x32.f32",
+     {1, 256, 24, 32},
+     {{"output", "vgg_decoded_1x3x96x128.f32", 1e-4}},
+     NO_TOP5},
 };
 
 static gboolean check_top5(const Case *c, const float *logits, int64_t n)
@@ -72,7 +110,8 @@ static gboolean check_top5(const Case *c, const float *logits, int64_t n)
     for (int i = 0; i < 5; i++)
         ok &= top[i] == c->top5[i];
     printf("  top-5: %d %d %d %d %d (expected %d %d %d %d %d) %s\n", top[0], top[1], top[2], top[3],
-           top[4], c->top5[0], c->top5[1], c->top5[2], c->top5[3], c->top5[4], ok ? "ok" : "MISMATCH");
+           top[4], c->top5[0], c->top5[1], c->top5[2], c->top5[3], c->top5[4],
+           ok ? "ok" : "MISMATCH");
     return ok;
 }
 
@@ -95,7 +134,8 @@ static int run_case(const Case *c)
     }
     const VknnShape shape = {4, {c->in_dims[0], c->in_dims[1], c->in_dims[2], c->in_dims[3]}};
     g_autofree float *input = test_read_f32(input_path, vknn_shape_numel(&shape));
-    if (!vknn_net_prepare(net, &shape, &err) || !vknn_net_run(net, (const float *const[]){input}, &err)) {
+    if (!vknn_net_prepare(net, &shape, &err) ||
+        !vknn_net_run(net, (const float *const[]){input}, &err)) {
         printf("FAIL: %s\n", err->message);
         return 1;
     }
@@ -124,7 +164,8 @@ static int run_case(const Case *c)
     VknnNetMemory mem;
     vknn_net_memory(net, &mem);
     printf("  peak activation memory %.2f MiB (%.2f MiB without reuse), %d dispatches\n",
-           mem.activation_bytes / 1048576.0, mem.naive_activation_bytes / 1048576.0, mem.dispatches);
+           mem.activation_bytes / 1048576.0, mem.naive_activation_bytes / 1048576.0,
+           mem.dispatches);
     return ok ? 0 : 1;
 }
 

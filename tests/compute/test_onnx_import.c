@@ -195,7 +195,8 @@ static void check_values(VknnModel *m)
     for (int i = 0; i < 6; i++)
         CHECK(w->data[i] == w_want[i], "w[%d] = %g, expected %g", i, w->data[i], w_want[i]);
     const VknnValue *s = vknn_model_value(m, vknn_model_find_value(m, "s"));
-    CHECK(s->kind == VKNN_VALUE_CONSTANT && s->data[0] == 3.0f, "Constant node value %g", s->data[0]);
+    CHECK(s->kind == VKNN_VALUE_CONSTANT && s->data[0] == 3.0f, "Constant node value %g",
+          s->data[0]);
     const VknnValue *o = vknn_model_value(m, vknn_model_find_value(m, "o"));
     CHECK(o->data[0] == -1.5f, "double initializer %g", o->data[0]);
     const VknnValue *x = vknn_model_value(m, g_array_index(m->inputs, int, 0));
@@ -237,12 +238,14 @@ int main(void)
     GHashTable *ref = vknn_ref_run(m, &in, &err);
     g_assert_no_error(err);
     const VknnRefTensor *ry = g_hash_table_lookup(ref, "y");
-    CHECK(test_max_abs_diff(ry->data, want, 3 * hw) < 1e-5, "reference differs from the hand result");
+    CHECK(test_max_abs_diff(ry->data, want, 3 * hw) < 1e-5,
+          "reference differs from the hand result");
     g_hash_table_unref(ref);
 
     g_autoptr(VknnContext) ctx = test_context();
     g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &err);
-    if (!vknn_net_prepare(net, &shape, &err) || !vknn_net_run(net, (const float *const[]){x}, &err) ||
+    if (!vknn_net_prepare(net, &shape, &err) ||
+        !vknn_net_run(net, (const float *const[]){x}, &err) ||
         !vknn_net_read(net, "y", got, &err)) {
         printf("FAIL: device: %s\n", err->message);
         return 1;

@@ -14,7 +14,8 @@
 
 static guint32 seed = 1;
 
-#define SHAPE(...) (&(VknnShape){.rank = G_N_ELEMENTS(((int64_t[]){__VA_ARGS__})), .dims = {__VA_ARGS__}})
+#define SHAPE(...)                                                                                 \
+    (&(VknnShape){.rank = G_N_ELEMENTS(((int64_t[]){__VA_ARGS__})), .dims = {__VA_ARGS__}})
 #define IN(...) ((const char *const[]){__VA_ARGS__}), G_N_ELEMENTS(((const char *[]){__VA_ARGS__}))
 #define OUT(name) ((const char *const[]){name}), 1
 
@@ -49,7 +50,8 @@ static VknnNode *node(VknnModel *m, const char *op, const char *const *in, int n
     return n;
 }
 
-static void set_ints(VknnNode *n, const char *name, int64_t a, int64_t b, int64_t c, int64_t d, int count)
+static void set_ints(VknnNode *n, const char *name, int64_t a, int64_t b, int64_t c, int64_t d,
+                     int count)
 {
     const int64_t v[] = {a, b, c, d};
     vknn_node_set_ints(n, name, v, count);
@@ -122,7 +124,8 @@ static VknnModel *conv_model(int64_t c, int64_t oc, int64_t h, int64_t w, int64_
     weight(m, "w", SHAPE(oc, c / group, k, k), -0.5f, 0.5f);
     if (bias)
         weight(m, "b", SHAPE(oc), -1, 1);
-    VknnNode *n = bias ? node(m, "Conv", IN("x", "w", "b"), OUT("y")) : node(m, "Conv", IN("x", "w"), OUT("y"));
+    VknnNode *n = bias ? node(m, "Conv", IN("x", "w", "b"), OUT("y"))
+                       : node(m, "Conv", IN("x", "w"), OUT("y"));
     set_ints(n, "strides", stride, stride, 0, 0, 2);
     set_ints(n, "dilations", dil, dil, 0, 0, 2);
     set_ints(n, "pads", pads[0], pads[1], pads[2], pads[3], 4);
@@ -165,7 +168,8 @@ static VknnModel *case_conv_depthwise_clip(void)
 }
 
 /* Pad -> Conv -> act: the fused padding paths. */
-static VknnModel *padded_conv(const char *mode, float value, const int64_t conv_pads[4], const char *act)
+static VknnModel *padded_conv(const char *mode, float value, const int64_t conv_pads[4],
+                              const char *act)
 {
     VknnModel *m = vknn_model_new();
     input(m, "x", SHAPE(1, 5, 13, 7));
@@ -307,7 +311,8 @@ static VknnModel *case_unary_tanh(void)
     return unary_model("Tanh", 13);
 }
 
-static VknnModel *binary_model(const char *op, const VknnShape *a, const VknnShape *b, gboolean b_const)
+static VknnModel *binary_model(const char *op, const VknnShape *a, const VknnShape *b,
+                               gboolean b_const)
 {
     VknnModel *m = vknn_model_new();
     input(m, "a", a);
@@ -370,8 +375,8 @@ static VknnModel *case_pad_constant(void)
     return pad_model("constant", 1.5f);
 }
 
-static VknnModel *resize_model(const char *mode, const char *ctm, const char *nearest, float sh, float sw,
-                               const int64_t *sizes)
+static VknnModel *resize_model(const char *mode, const char *ctm, const char *nearest, float sh,
+                               float sw, const int64_t *sizes)
 {
     VknnModel *m = vknn_model_new();
     input(m, "x", SHAPE(1, 5, 13, 7));
@@ -418,8 +423,8 @@ static VknnModel *case_resize_upsample_opset9(void)
     return m;
 }
 
-static VknnModel *pool_model(const char *op, int64_t k, int64_t s, const int64_t pads[4], gboolean ceil,
-                             int64_t count_pad, int64_t dil)
+static VknnModel *pool_model(const char *op, int64_t k, int64_t s, const int64_t pads[4],
+                             gboolean ceil, int64_t count_pad, int64_t dil)
 {
     VknnModel *m = vknn_model_new();
     input(m, "x", SHAPE(1, 6, 13, 7));
@@ -544,7 +549,10 @@ typedef struct {
     VknnModel *(*build)(void);
 } OpCase;
 
-#define CASE(fn) {#fn + 5, fn}
+#define CASE(fn)                                                                                   \
+    {                                                                                              \
+#fn + 5, fn                                                                                \
+    }
 static const OpCase op_cases[] = {
     CASE(case_conv_3x3),
     CASE(case_conv_stride2_odd_asym),

@@ -200,8 +200,7 @@ static void check(Case *c, const VknnRefTensor *inputs, const char *out, VknnSha
 /* Calls the kernel of the case's node directly with output shape `want`,
  * bypassing the library's shape inference: for cases the reference covers
  * but the Vulkan path rejects. `inputs` are the graph inputs in order. */
-static void check_kernel(Case *c, const VknnRefTensor *inputs, VknnShape want,
-                         const float *expect)
+static void check_kernel(Case *c, const VknnRefTensor *inputs, VknnShape want, const float *expect)
 {
     n_checks++;
     if (c->error || !c->node) {
@@ -311,8 +310,7 @@ static void test_conv(void)
     constant(&c, "w", SHAPE(1, 1, 2, 2), F(1, 1, 1, 1));
     node(&c, "Conv", NAMES("x", "w"), "y");
     attr_ints(&c, "dilations", INTS(2, 2));
-    check(&c, IN1(SHAPE(1, 1, 3, 3), F(1, 2, 3, 4, 5, 6, 7, 8, 9)), "y", SHAPE(1, 1, 1, 1),
-          F(20));
+    check(&c, IN1(SHAPE(1, 1, 3, 3), F(1, 2, 3, 4, 5, 6, 7, 8, 9)), "y", SHAPE(1, 1, 1, 1), F(20));
 
     /* 2x2 ones on 3x3 ones, SAME: one unit of padding per axis, at the end
      * (UPPER) or the beginning (LOWER); outputs count the covered inputs. */
@@ -322,16 +320,14 @@ static void test_conv(void)
     constant(&c, "w", SHAPE(1, 1, 2, 2), F(1, 1, 1, 1));
     node(&c, "Conv", NAMES("x", "w"), "y");
     attr_str(&c, "auto_pad", "SAME_UPPER");
-    check(&c, IN1(SHAPE(1, 1, 3, 3), ones9), "y", SHAPE(1, 1, 3, 3),
-          F(4, 4, 2, 4, 4, 2, 2, 2, 1));
+    check(&c, IN1(SHAPE(1, 1, 3, 3), ones9), "y", SHAPE(1, 1, 3, 3), F(4, 4, 2, 4, 4, 2, 2, 2, 1));
 
     c = case_new("Conv auto_pad SAME_LOWER", 13);
     input(&c, "x", SHAPE(1, 1, 3, 3));
     constant(&c, "w", SHAPE(1, 1, 2, 2), F(1, 1, 1, 1));
     node(&c, "Conv", NAMES("x", "w"), "y");
     attr_str(&c, "auto_pad", "SAME_LOWER");
-    check(&c, IN1(SHAPE(1, 1, 3, 3), ones9), "y", SHAPE(1, 1, 3, 3),
-          F(1, 2, 2, 2, 4, 4, 2, 4, 4));
+    check(&c, IN1(SHAPE(1, 1, 3, 3), ones9), "y", SHAPE(1, 1, 3, 3), F(1, 2, 2, 2, 4, 4, 2, 4, 4));
 
     c = case_new("Conv 1-D is rejected", 13);
     input(&c, "x", SHAPE(1, 1, 4));
@@ -448,8 +444,7 @@ static void test_activation(void)
     unary_case("LeakyRelu default alpha", 13, "LeakyRelu", F(-0.02f, -0.005f, 0, 1.5f), NULL, 0);
     unary_case("LeakyRelu alpha 0.5", 13, "LeakyRelu", F(-1, -0.25f, 0, 1.5f), "alpha", 0.5f);
     /* 1 / (1 + e^-x) and tanh at -2, -0.5, 0, 1.5. */
-    unary_case("Sigmoid", 13, "Sigmoid", F(0.11920292f, 0.37754067f, 0.5f, 0.81757448f), NULL,
-               0);
+    unary_case("Sigmoid", 13, "Sigmoid", F(0.11920292f, 0.37754067f, 0.5f, 0.81757448f), NULL, 0);
     unary_case("Tanh", 13, "Tanh", F(-0.96402758f, -0.46211716f, 0, 0.90514825f), NULL, 0);
     unary_case("Identity", 13, "Identity", F(-2, -0.5f, 0, 1.5f), NULL, 0);
     unary_case("Dropout", 13, "Dropout", F(-2, -0.5f, 0, 1.5f), NULL, 0);
@@ -571,8 +566,8 @@ static void test_pad(void)
 
 /* ---- resize ------------------------------------------------------------------------ */
 
-static void resize_case(const char *name, const char *mode, const char *coord,
-                        const char *nearest, const float *expect)
+static void resize_case(const char *name, const char *mode, const char *coord, const char *nearest,
+                        const float *expect)
 {
     Case c = case_new(name, 13);
     input(&c, "x", SHAPE(1, 1, 2, 2));
@@ -605,8 +600,8 @@ static void test_resize(void)
     resize_case("Resize linear asymmetric", "linear", "asymmetric", NULL,
                 F(1, 1.5f, 2, 2, 2, 2.5f, 3, 3, 3, 3.5f, 4, 4, 3, 3.5f, 4, 4));
     resize_case("Resize linear half_pixel", "linear", "half_pixel", NULL,
-                F(1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3,
-                  3.25f, 3.75f, 4));
+                F(1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f,
+                  3.75f, 4));
     /* align_corners: value = 1 + 2 (row / 3) + (column / 3). */
     float ac[16];
     for (int r = 0; r < 4; r++)
@@ -620,8 +615,7 @@ static void test_resize(void)
     input(&c, "x", SHAPE(1, 1, 2, 4));
     constant_int(&c, "sizes", SHAPE(4), I64(1, 1, 1, 2));
     node(&c, "Resize", NAMES("x", "", "", "sizes"), "y");
-    check(&c, IN1(SHAPE(1, 1, 2, 4), F(1, 2, 3, 4, 5, 6, 7, 8)), "y", SHAPE(1, 1, 1, 2),
-          F(1, 3));
+    check(&c, IN1(SHAPE(1, 1, 2, 4), F(1, 2, 3, 4, 5, 6, 7, 8)), "y", SHAPE(1, 1, 1, 2), F(1, 3));
 
     /* Opset 11: roi is an input even when unused. */
     c = case_new("Resize opset 11 with roi", 11);
@@ -708,8 +702,7 @@ static void test_pool(void)
     c = case_new("GlobalMaxPool", 13);
     input(&c, "x", SHAPE(1, 2, 2, 2));
     node(&c, "GlobalMaxPool", NAMES("x"), "y");
-    check(&c, IN1(SHAPE(1, 2, 2, 2), F(0, 1, 3, 2, 7, 5, 6, 4)), "y", SHAPE(1, 2, 1, 1),
-          F(3, 7));
+    check(&c, IN1(SHAPE(1, 2, 2, 2), F(0, 1, 3, 2, 7, 5, 6, 4)), "y", SHAPE(1, 2, 1, 1), F(3, 7));
 }
 
 /* ---- tensor ops ---------------------------------------------------------------- */
@@ -815,8 +808,7 @@ static void test_tensor(void)
     input(&c, "a", SHAPE(2, 1, 1, 2));
     constant(&c, "b", SHAPE(1, 3, 2, 1), F(1, 0, 0, 1, 1, 1));
     node(&c, "MatMul", NAMES("a", "b"), "y");
-    check_kernel(&c, IN1(SHAPE(2, 1, 1, 2), F(1, 2, 3, 4)), SHAPE(2, 3, 1, 1),
-                 F(1, 2, 3, 3, 4, 7));
+    check_kernel(&c, IN1(SHAPE(2, 1, 1, 2), F(1, 2, 3, 4)), SHAPE(2, 3, 1, 1), F(1, 2, 3, 3, 4, 7));
 }
 
 /* ---- executor ---------------------------------------------------------------- */
@@ -824,11 +816,34 @@ static void test_tensor(void)
 static void test_executor(void)
 {
     n_checks++;
-    const char *ops[] = {"Conv", "ConvTranspose", "InstanceNormalization", "BatchNormalization",
-                         "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Dropout", "Identity",
-                         "Add", "Sub", "Mul", "Div", "Pad", "Resize", "Upsample", "MaxPool",
-                         "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat",
-                         "Flatten", "Reshape", "Softmax", "Gemm", "MatMul"};
+    const char *ops[] = {"Conv",
+                         "ConvTranspose",
+                         "InstanceNormalization",
+                         "BatchNormalization",
+                         "Relu",
+                         "LeakyRelu",
+                         "Clip",
+                         "Sigmoid",
+                         "Tanh",
+                         "Dropout",
+                         "Identity",
+                         "Add",
+                         "Sub",
+                         "Mul",
+                         "Div",
+                         "Pad",
+                         "Resize",
+                         "Upsample",
+                         "MaxPool",
+                         "AveragePool",
+                         "GlobalAveragePool",
+                         "GlobalMaxPool",
+                         "Concat",
+                         "Flatten",
+                         "Reshape",
+                         "Softmax",
+                         "Gemm",
+                         "MatMul"};
     for (gsize i = 0; i < G_N_ELEMENTS(ops); i++)
         if (!vknn_ref_lookup(ops[i]))
             fail("vknn_ref_lookup", "no kernel for %s", ops[i]);

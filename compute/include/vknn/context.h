@@ -37,8 +37,8 @@ VknnContext *vknn_context_new(const VknnContextOptions *opts, GError **err);
 /* Adopts existing handles; the context does not destroy them, and the caller
  * keeps them alive until vknn_context_free(). queue must support compute. */
 VknnContext *vknn_context_new_from_handles(VkInstance instance, VkPhysicalDevice physical,
-                                           VkDevice device, VkQueue queue,
-                                           uint32_t queue_family, GError **err);
+                                           VkDevice device, VkQueue queue, uint32_t queue_family,
+                                           GError **err);
 
 void vknn_context_free(VknnContext *ctx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnContext, vknn_context_free)
@@ -56,7 +56,7 @@ typedef struct {
     uint32_t api_version;
     uint64_t device_local_bytes;
     gboolean has_compute;
-    gboolean selected;   /* the device vknn_context_new() would choose */
+    gboolean selected; /* the device vknn_context_new() would choose */
 } VknnDeviceInfo;
 
 /* Lists the Vulkan devices and marks the one `selector` (same rules as

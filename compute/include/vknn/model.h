@@ -45,9 +45,9 @@ typedef struct {
     int64_t i;
     float f;
     char *s;
-    int n;          /* element count for INTS / FLOATS */
-    int64_t *ints;  /* INTS */
-    float *floats;  /* FLOATS */
+    int n;         /* element count for INTS / FLOATS */
+    int64_t *ints; /* INTS */
+    float *floats; /* FLOATS */
 } VknnAttr;
 
 typedef enum {
@@ -59,23 +59,23 @@ typedef enum {
 typedef struct {
     char *name;
     VknnValueKind kind;
-    VknnShape shape;         /* resolved shape (after inference) */
-    VknnShape declared;      /* shape as declared in the file (-1 = symbolic) */
+    VknnShape shape;                /* resolved shape (after inference) */
+    VknnShape declared;             /* shape as declared in the file (-1 = symbolic) */
     char *dim_names[VKNN_MAX_RANK]; /* symbolic dim names of graph inputs, or NULL */
-    float *data;             /* CONSTANT: numel floats, owned */
-    int64_t *int_data;       /* CONSTANT of int64 type (pads, shapes): exact copy, owned */
-    int producer;            /* node index, -1 for inputs and constants */
+    float *data;                    /* CONSTANT: numel floats, owned */
+    int64_t *int_data;              /* CONSTANT of int64 type (pads, shapes): exact copy, owned */
+    int producer;                   /* node index, -1 for inputs and constants */
     int n_consumers;
-    gboolean is_output;      /* graph output */
+    gboolean is_output; /* graph output */
 } VknnValue;
 
 typedef struct VknnOpClass VknnOpClass;
 
 typedef struct {
     char *name;
-    char *op_type;           /* ONNX op type, e.g. "Conv" */
+    char *op_type; /* ONNX op type, e.g. "Conv" */
     int n_inputs;
-    int *inputs;             /* value indices; -1 for an omitted optional input */
+    int *inputs; /* value indices; -1 for an omitted optional input */
     int n_outputs;
     int *outputs;
     int n_attrs;
@@ -84,13 +84,13 @@ typedef struct {
 } VknnNode;
 
 typedef struct {
-    int opset;               /* default-domain opset version */
-    char *producer;          /* producer_name from the file, may be NULL */
-    GPtrArray *values;       /* VknnValue*, owned */
-    GPtrArray *nodes;        /* VknnNode*, owned, topological order */
-    GArray *inputs;          /* int value indices of graph inputs (non-constant) */
-    GArray *outputs;         /* int value indices of graph outputs */
-    GHashTable *by_name;     /* name -> value index + 1 (GINT_TO_POINTER) */
+    int opset;           /* default-domain opset version */
+    char *producer;      /* producer_name from the file, may be NULL */
+    GPtrArray *values;   /* VknnValue*, owned */
+    GPtrArray *nodes;    /* VknnNode*, owned, topological order */
+    GArray *inputs;      /* int value indices of graph inputs (non-constant) */
+    GArray *outputs;     /* int value indices of graph outputs */
+    GHashTable *by_name; /* name -> value index + 1 (GINT_TO_POINTER) */
 } VknnModel;
 
 /* ---- loading ---------------------------------------------------------- */
@@ -141,8 +141,8 @@ VknnValue *vknn_node_output(const VknnModel *m, const VknnNode *n, int i);
 /* ---- statistics (for `vknn info`) ------------------------------------- */
 
 typedef struct {
-    int64_t params;          /* number of constant elements */
-    double flops;            /* multiply-adds x2, at the inferred shapes */
+    int64_t params;               /* number of constant elements */
+    double flops;                 /* multiply-adds x2, at the inferred shapes */
     int64_t activation_bytes_max; /* largest single activation, fp32 */
 } VknnModelStats;
 
@@ -155,7 +155,8 @@ VknnModel *vknn_model_new(void);
 /* Adds a graph input; dims < 0 are symbolic. Returns the value index. */
 int vknn_model_add_input(VknnModel *m, const char *name, const VknnShape *declared);
 /* Adds a float constant; copies data. */
-int vknn_model_add_constant(VknnModel *m, const char *name, const VknnShape *shape, const float *data);
+int vknn_model_add_constant(VknnModel *m, const char *name, const VknnShape *shape,
+                            const float *data);
 /* Adds an int64 constant (pads, shapes, axes); copies data. */
 int vknn_model_add_constant_int(VknnModel *m, const char *name, const VknnShape *shape,
                                 const int64_t *data);
@@ -163,8 +164,8 @@ int vknn_model_add_constant_int(VknnModel *m, const char *name, const VknnShape 
  * outputs: new value names. Attributes are added with vknn_node_set_*.
  * Returns the node or NULL (with err set) for an unknown op or name. */
 VknnNode *vknn_model_add_node(VknnModel *m, const char *op_type, const char *name,
-                              const char *const *inputs, int n_inputs,
-                              const char *const *outputs, int n_outputs, GError **err);
+                              const char *const *inputs, int n_inputs, const char *const *outputs,
+                              int n_outputs, GError **err);
 void vknn_node_set_int(VknnNode *n, const char *name, int64_t v);
 void vknn_node_set_float(VknnNode *n, const char *name, float v);
 void vknn_node_set_string(VknnNode *n, const char *name, const char *v);

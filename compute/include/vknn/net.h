@@ -47,10 +47,10 @@ const VknnShape *vknn_net_shape(VknnNet *net, const char *name);
 gboolean vknn_net_read(VknnNet *net, const char *name, float *out, GError **err);
 
 typedef struct {
-    uint64_t weight_bytes;      /* device memory of constants */
-    uint64_t activation_bytes;  /* peak device memory of intermediate tensors */
+    uint64_t weight_bytes;           /* device memory of constants */
+    uint64_t activation_bytes;       /* peak device memory of intermediate tensors */
     uint64_t naive_activation_bytes; /* what it would be without reuse */
-    int dispatches;             /* compute dispatches per run */
+    int dispatches;                  /* compute dispatches per run */
 } VknnNetMemory;
 
 /* Memory of the prepared plan. */

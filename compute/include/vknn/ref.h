@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 
 typedef struct {
     VknnShape shape;
-    float *data;   /* numel(shape) floats, row-major; NULL for an omitted input */
+    float *data; /* numel(shape) floats, row-major; NULL for an omitted input */
 } VknnRefTensor;
 
 /* Reference kernel of one ONNX op: reads in[0..n->n_inputs-1], writes
