@@ -250,7 +250,12 @@ gboolean vknn_cmd_submit_wait(VknnCmd *cmd, GError **err)
         .pCommandBuffers = &cmd->cb,
     };
     VKNN_CHECK(vkResetFences(ctx->device, 1, &ctx->fence), "vkResetFences");
-    VKNN_CHECK(vkQueueSubmit(ctx->queue, 1, &si, ctx->fence), "vkQueueSubmit");
+    if (ctx->queue_lock)
+        ctx->queue_lock(TRUE, ctx->queue_lock_data);
+    const VkResult res = vkQueueSubmit(ctx->queue, 1, &si, ctx->fence);
+    if (ctx->queue_lock)
+        ctx->queue_lock(FALSE, ctx->queue_lock_data);
+    VKNN_CHECK(res, "vkQueueSubmit");
     VKNN_CHECK(vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX),
                "waiting for the device");
     return TRUE;

@@ -360,6 +360,12 @@ void vknn_context_free(VknnContext *ctx)
     g_free(ctx);
 }
 
+void vknn_context_set_queue_lock(VknnContext *ctx, VknnQueueLockFunc fn, void *user_data)
+{
+    ctx->queue_lock = fn;
+    ctx->queue_lock_data = user_data;
+}
+
 const char *vknn_context_device_name(const VknnContext *ctx)
 {
     return ctx->props.deviceName;

@@ -24,6 +24,8 @@ struct VknnContext {
     VkQueue queue;
     uint32_t queue_family;
     gboolean owns_handles;
+    VknnQueueLockFunc queue_lock;
+    void *queue_lock_data;
 
     VkPhysicalDeviceProperties props;
     VkPhysicalDeviceMemoryProperties mem_props;

@@ -41,6 +41,12 @@ VknnContext *vknn_context_new_from_handles(VkInstance instance, VkPhysicalDevice
                                            GError **err);
 
 void vknn_context_free(VknnContext *ctx);
+
+/* Called with lock = TRUE before and FALSE after every vkQueueSubmit. Set it
+ * when the queue is shared with other code that submits from other threads
+ * (GStreamer: gst_vulkan_queue_submit_lock/unlock on the GstVulkanQueue). */
+typedef void (*VknnQueueLockFunc)(gboolean lock, void *user_data);
+void vknn_context_set_queue_lock(VknnContext *ctx, VknnQueueLockFunc fn, void *user_data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnContext, vknn_context_free)
 
 /* Name of the chosen device, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */

@@ -1,0 +1,88 @@
+/* vknn — style transfer on video frames.
+ *
+ * A VknnStyler runs a feed-forward style network (see docs/model-contract.md)
+ * on 8-bit RGBA-family frames of any size: it converts the frame to the
+ * network input on the device (optionally at a lower inference size), runs
+ * the network, and writes the stylised frame back at the frame's own size,
+ * clamped to 0..255, blended with the input by `strength`, optionally keeping
+ * the input's colours (luminance-only transfer, Gatys et al. 2016).
+ *
+ * Frames come either from host memory (vknn_styler_process_bytes) or as
+ * Vulkan images on the context's device (vknn_styler_process_images), in
+ * which case they never visit the CPU: a compute shader reads the input
+ * image (sampled) and writes the output image (storage).
+ *
+ * Not thread-safe: one styler is used from one thread at a time. Creating a
+ * styler (which loads weights and compiles pipelines) can happen on another
+ * thread with its own context on the same device, and the styler handed over.
+ */
+#pragma once
+
+#include <vknn/context.h>
+#include <vknn/model.h>
+
+G_BEGIN_DECLS
+
+typedef struct VknnStyler VknnStyler;
+
+/* Byte order of a 4-byte pixel; the X formats carry no alpha (written 255). */
+typedef enum {
+    VKNN_PIXEL_RGBA,
+    VKNN_PIXEL_BGRA,
+    VKNN_PIXEL_RGBX,
+    VKNN_PIXEL_BGRX,
+} VknnPixelFormat;
+
+typedef struct {
+    float strength;          /* 0 = input, 1 = stylised (default 1) */
+    gboolean preserve_colors;/* keep the input's chroma, transfer luminance only */
+    float scale;             /* inference size = frame size x scale, in (0, 1] (default 1) */
+} VknnStyleParams;
+
+#define VKNN_STYLE_PARAMS_DEFAULT {.strength = 1.0f, .preserve_colors = FALSE, .scale = 1.0f}
+
+/* Checks that model is a style network ([1,3,H,W] in and out) and loads it on
+ * ctx. Both must outlive the styler. */
+VknnStyler *vknn_styler_new(VknnContext *ctx, VknnModel *model, GError **err);
+void vknn_styler_free(VknnStyler *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnStyler, vknn_styler_free)
+
+/* Prepares for frames of width x height (any size >= 1x1) with params.
+ * Cheap when nothing changed; a new size or scale replans the network. */
+gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnStyleParams *params,
+                             GError **err);
+
+/* The network input size chosen for the prepared frame size and scale: the
+ * scaled size rounded up to a multiple of 4 (so the output matches it). */
+void vknn_styler_inference_size(const VknnStyler *s, int *width, int *height);
+
+/* Stylises one frame in host memory. strides in bytes. in and out may not
+ * overlap. */
+gboolean vknn_styler_process_bytes(VknnStyler *s, VknnPixelFormat fmt, const guint8 *in,
+                                   int in_stride, guint8 *out, int out_stride, GError **err);
+
+/* A Vulkan image on the styler's device, with its current layout and the
+ * pipeline stages / accesses that last used it (for the barrier). */
+typedef struct {
+    VkImage image;
+    VkImageView view;          /* a 2D color view of the whole image */
+    VkFormat format;           /* R8G8B8A8_* or B8G8R8A8_* */
+    VkImageLayout layout;      /* in: current layout; out: the layout left in */
+    VkPipelineStageFlags stages;
+    VkAccessFlags access;
+} VknnImage;
+
+/* Stylises one frame from image `in` (needs SAMPLED usage) into `out` (needs
+ * STORAGE usage, format R8G8B8A8 or B8G8R8A8 with storage support), both of
+ * the prepared size, and waits for completion. Updates the layout, stages and
+ * access of both so the caller can publish them to the next user. */
+gboolean vknn_styler_process_images(VknnStyler *s, VknnImage *in, VknnImage *out, GError **err);
+
+/* Whether `format` can be written by vknn_styler_process_images on this device. */
+gboolean vknn_styler_supports_output_format(const VknnStyler *s, VkFormat format);
+
+/* Device time of the last processed frame, in milliseconds (host wall time
+ * around the submission; includes waiting for the queue). */
+double vknn_styler_last_frame_ms(const VknnStyler *s);
+
+G_END_DECLS
