@@ -4,7 +4,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <math.h>
 
-gboolean vknn_image_load(const char *path, int width, int height, VknnImage *out, GError **err)
+gboolean cli_image_load(const char *path, int width, int height, CliImage *out, GError **err)
 {
     g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file(path, err);
     if (!pb)
@@ -35,8 +35,8 @@ gboolean vknn_image_load(const char *path, int width, int height, VknnImage *out
     return TRUE;
 }
 
-gboolean vknn_image_save_png(const char *path, const float *data, int width, int height,
-                             GError **err)
+gboolean cli_image_save_png(const char *path, const float *data, int width, int height,
+                            GError **err)
 {
     g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, width, height);
     if (!pb) {
@@ -56,7 +56,7 @@ gboolean vknn_image_save_png(const char *path, const float *data, int width, int
     return gdk_pixbuf_save(pb, path, "png", err, NULL);
 }
 
-void vknn_image_clear(VknnImage *img)
+void cli_image_clear(CliImage *img)
 {
     g_clear_pointer(&img->data, g_free);
 }

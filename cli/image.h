@@ -6,12 +6,12 @@
 typedef struct {
     int width, height;
     float *data; /* 3 x height x width, RGB planes, 0..255 */
-} VknnImage;
+} CliImage;
 
 /* Loads an image; when width/height > 0 it is resized to that size first
  * (bilinear, as PIL and torchvision resize). */
-gboolean vknn_image_load(const char *path, int width, int height, VknnImage *out, GError **err);
+gboolean cli_image_load(const char *path, int width, int height, CliImage *out, GError **err);
 /* Saves a 3-plane float image as PNG, clamping to 0..255 and rounding. */
-gboolean vknn_image_save_png(const char *path, const float *data, int width, int height,
-                             GError **err);
-void vknn_image_clear(VknnImage *img);
+gboolean cli_image_save_png(const char *path, const float *data, int width, int height,
+                            GError **err);
+void cli_image_clear(CliImage *img);

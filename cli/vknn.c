@@ -216,8 +216,8 @@ static int cmd_stylize(int argc, char **argv)
     int w = 0, h = 0;
     if (opt_size && !parse_size(opt_size, &w, &h, &err))
         return fail(err);
-    VknnImage img = {0};
-    if (!vknn_image_load(argv[2], w, h, &img, &err))
+    CliImage img = {0};
+    if (!cli_image_load(argv[2], w, h, &img, &err))
         return fail(err);
     VknnContext *ctx = NULL;
     VknnModel *model = NULL;
@@ -248,14 +248,14 @@ static int cmd_stylize(int argc, char **argv)
     result = g_new(float, vknn_shape_numel(os));
     if (!vknn_net_read(net, ov->name, result, &err) ||
         (opt_save_output && !save_f32(opt_save_output, result, vknn_shape_numel(os), &err)) ||
-        !vknn_image_save_png(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
+        !cli_image_save_png(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
         goto out;
     printf("%s: %dx%d -> %s %dx%d on %s\n", argv[2], img.width, img.height, argv[3],
            (int)os->dims[3], (int)os->dims[2], vknn_context_device_name(ctx));
     rc = 0;
 out:
     close_net(ctx, model, net);
-    vknn_image_clear(&img);
+    cli_image_clear(&img);
     return rc ? fail(err) : 0;
 }
 

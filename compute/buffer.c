@@ -44,9 +44,11 @@ VknnBuffer *vknn_buffer_new(VknnContext *ctx, VkDeviceSize size, VknnMemKind kin
 {
     VknnBuffer *b = g_new0(VknnBuffer, 1);
     b->size = size;
-    VkBufferUsageFlags usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-    if (kind == VKNN_MEM_DEVICE)
-        usage |= VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
+    /* Host-visible buffers may be bound to shaders too: video frames are read
+     * and written there directly. */
+    const VkBufferUsageFlags usage =
+        VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+        VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
     VkBufferCreateInfo bci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = MAX(size, 16),
@@ -123,7 +125,8 @@ VkDeviceSize vknn_tensor_set_shape(VknnTensor *t, const VknnShape *shape)
 
 gboolean vknn_tensor_make_view(VknnContext *ctx, VknnTensor *t, GError **err)
 {
-    int64_t texels = vknn_tensor_texels(t);
+    const gboolean packed_pixels = t->view_format == VK_FORMAT_R32_UINT;
+    const int64_t texels = packed_pixels ? (int64_t)(t->bytes / 4) : vknn_tensor_texels(t);
     if (texels > ctx->props.limits.maxTexelBufferElements ||
         t->bytes > ctx->props.limits.maxStorageBufferRange) {
         char s[64];
@@ -138,7 +141,7 @@ gboolean vknn_tensor_make_view(VknnContext *ctx, VknnTensor *t, GError **err)
     VkBufferViewCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
         .buffer = t->buffer->buffer,
-        .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+        .format = packed_pixels ? VK_FORMAT_R32_UINT : VK_FORMAT_R32G32B32A32_SFLOAT,
         .offset = t->offset,
         .range = t->bytes,
     };

@@ -7,8 +7,9 @@
  * module, say) may overlap on the device. */
 #include "vknn-private.h"
 
+/* A byte range of a buffer, or a whole image ([0, 1) of its handle). */
 typedef struct {
-    VkBuffer buffer;
+    uint64_t handle;
     VkDeviceSize begin, end;
 } Range;
 
@@ -70,7 +71,7 @@ static gboolean overlaps(GArray *ranges, const Range *r)
 {
     for (guint i = 0; i < ranges->len; i++) {
         const Range *o = &g_array_index(ranges, Range, i);
-        if (o->buffer == r->buffer && o->begin < r->end && r->begin < o->end)
+        if (o->handle == r->handle && o->begin < r->end && r->begin < o->end)
             return TRUE;
     }
     return FALSE;
@@ -114,11 +115,13 @@ static VkDescriptorSet alloc_set(VknnCmd *cmd, VkDescriptorSetLayout layout)
         VkDescriptorPoolSize sizes[] = {
             {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, SETS_PER_POOL * 6},
             {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * 2},
+            {VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE, 8},
+            {VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 8},
         };
         VkDescriptorPoolCreateInfo pci = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
             .maxSets = SETS_PER_POOL,
-            .poolSizeCount = 2,
+            .poolSizeCount = G_N_ELEMENTS(sizes),
             .pPoolSizes = sizes,
         };
         VkDescriptorPool pool;
@@ -150,40 +153,55 @@ fail:
     return VK_NULL_HANDLE;
 }
 
-void vknn_cmd_dispatch(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *const *bind,
-                       const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+static uint64_t handle_of(const void *h)
+{
+    return (uint64_t)(uintptr_t)h;
+}
+
+void vknn_cmd_dispatch_images(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *const *bind,
+                              const VknnImage *const *images, const void *push, uint32_t gx,
+                              uint32_t gy, uint32_t gz)
 {
     if (cmd->error || gx == 0 || gy == 0 || gz == 0)
         return;
     const VknnShader *sh = p->shader;
-    const int n = sh->n_texel + sh->n_storage;
+    const int n_buffers = sh->n_texel + sh->n_storage, n = n_buffers + sh->n_sampled + sh->n_image;
     VkDescriptorSet set = alloc_set(cmd, p->set_layout);
     if (!set)
         return;
     VkWriteDescriptorSet w[16];
     VkDescriptorBufferInfo bi[16];
+    VkDescriptorImageInfo ii[16];
     Range reads[16], writes[16];
     int n_reads = 0, n_writes = 0;
     for (int i = 0; i < n; i++) {
-        const VknnTensor *t = bind[i];
-        const gboolean texel = i < sh->n_texel;
+        const VkDescriptorType type = vknn_binding_type(sh, i);
         w[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
             .dstSet = set,
             .dstBinding = (uint32_t)i,
             .descriptorCount = 1,
-            .descriptorType =
-                texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = type,
         };
-        if (texel) {
-            g_assert(t->view);
-            w[i].pTexelBufferView = &t->view;
+        Range r;
+        if (i < n_buffers) {
+            const VknnTensor *t = bind[i];
+            r = (Range){handle_of(t->buffer->buffer), t->offset, t->offset + t->bytes};
+            if (type == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER) {
+                g_assert(t->view);
+                w[i].pTexelBufferView = &t->view;
+            } else {
+                bi[i] = (VkDescriptorBufferInfo){t->buffer->buffer, t->offset, t->bytes};
+                w[i].pBufferInfo = &bi[i];
+            }
         } else {
-            bi[i] = (VkDescriptorBufferInfo){t->buffer->buffer, t->offset, t->bytes};
-            w[i].pBufferInfo = &bi[i];
+            const VknnImage *img = images[i - n_buffers];
+            r = (Range){handle_of(img->image), 0, 1};
+            ii[i] = (VkDescriptorImageInfo){.imageView = img->view, .imageLayout = img->layout};
+            w[i].pImageInfo = &ii[i];
         }
-        Range r = {t->buffer->buffer, t->offset, t->offset + t->bytes};
-        if (texel)
+        if (type == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER ||
+            type == VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE)
             reads[n_reads++] = r;
         else
             writes[n_writes++] = r;
@@ -199,6 +217,53 @@ void vknn_cmd_dispatch(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *co
     cmd->dispatches++;
 }
 
+void vknn_cmd_dispatch(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *const *bind,
+                       const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+{
+    vknn_cmd_dispatch_images(cmd, p, bind, NULL, push, gx, gy, gz);
+}
+
+void vknn_cmd_image_barrier(VknnCmd *cmd, VknnImage *img, VkImageLayout layout,
+                            VkPipelineStageFlags stage, VkAccessFlags access)
+{
+    VkImageMemoryBarrier b = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+        .srcAccessMask = img->access,
+        .dstAccessMask = access,
+        .oldLayout = img->layout,
+        .newLayout = layout,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .image = img->image,
+        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
+    };
+    const VkPipelineStageFlags src = img->stages ? img->stages : VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT;
+    vkCmdPipelineBarrier(cmd->cb, src, stage, 0, 0, NULL, 0, NULL, 1, &b);
+    img->layout = layout;
+    img->stages = stage;
+    img->access = access;
+}
+
+void vknn_cmd_copy_to_image(VknnCmd *cmd, VknnBuffer *src, VkDeviceSize src_off, VknnImage *dst,
+                            uint32_t width, uint32_t height)
+{
+    Range r = {handle_of(src->buffer), src_off, src_off + (VkDeviceSize)width * height * 4};
+    Range w = {handle_of(dst->image), 0, 1};
+    track(cmd, &r, 1, &w, 1);
+    VkBufferImageCopy region = {
+        .bufferOffset = src_off,
+        .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+        .imageExtent = {width, height, 1},
+    };
+    vkCmdCopyBufferToImage(cmd->cb, src->buffer, dst->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           1, &region);
+}
+
+void vknn_cmd_barrier_all(VknnCmd *cmd)
+{
+    barrier(cmd, ALL_STAGES, ALL_STAGES);
+}
+
 void vknn_cmd_dispatch_linear(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *const *bind,
                               const void *push, int64_t count)
 {
@@ -212,8 +277,8 @@ void vknn_cmd_dispatch_linear(VknnCmd *cmd, const VknnPipeline *p, const VknnTen
 void vknn_cmd_copy(VknnCmd *cmd, VknnBuffer *src, VkDeviceSize src_off, VknnBuffer *dst,
                    VkDeviceSize dst_off, VkDeviceSize size)
 {
-    Range r = {src->buffer, src_off, src_off + size};
-    Range w = {dst->buffer, dst_off, dst_off + size};
+    Range r = {handle_of(src->buffer), src_off, src_off + size};
+    Range w = {handle_of(dst->buffer), dst_off, dst_off + size};
     track(cmd, &r, 1, &w, 1);
     VkBufferCopy region = {src_off, dst_off, size};
     vkCmdCopyBuffer(cmd->cb, src->buffer, dst->buffer, 1, &region);
@@ -241,13 +306,17 @@ fail:
     return FALSE;
 }
 
-gboolean vknn_cmd_submit_wait(VknnCmd *cmd, GError **err)
+gboolean vknn_cmd_submit_wait_many(VknnCmd *const *cmds, int n, GError **err)
 {
-    VknnContext *ctx = cmd->ctx;
+    VknnContext *ctx = cmds[0]->ctx;
+    VkCommandBuffer cbs[8];
+    g_assert(n <= (int)G_N_ELEMENTS(cbs));
+    for (int i = 0; i < n; i++)
+        cbs[i] = cmds[i]->cb;
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-        .commandBufferCount = 1,
-        .pCommandBuffers = &cmd->cb,
+        .commandBufferCount = (uint32_t)n,
+        .pCommandBuffers = cbs,
     };
     VKNN_CHECK(vkResetFences(ctx->device, 1, &ctx->fence), "vkResetFences");
     if (ctx->queue_lock)
@@ -261,6 +330,11 @@ gboolean vknn_cmd_submit_wait(VknnCmd *cmd, GError **err)
     return TRUE;
 fail:
     return FALSE;
+}
+
+gboolean vknn_cmd_submit_wait(VknnCmd *cmd, GError **err)
+{
+    return vknn_cmd_submit_wait_many(&cmd, 1, err);
 }
 
 int vknn_cmd_dispatch_count(const VknnCmd *cmd)

@@ -19,7 +19,8 @@ typedef struct {
     VknnBuffer *arena;
     GPtrArray *scratch; /* OwnedTensor* */
     GPtrArray *staging; /* VknnBuffer* per graph input */
-    VknnCmd *cmd;
+    VknnCmd *cmd;       /* upload + network, recorded at the first vknn_net_run */
+    int dispatches;     /* per run of the network */
     uint64_t arena_bytes, naive_bytes;
 } Plan;
 
@@ -330,22 +331,16 @@ static void assign_memory(VknnNet *net, Plan *p)
     g_free(last_use);
 }
 
-static gboolean record_steps(VknnNet *net, Plan *p, GError **err)
+gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err)
 {
+    Plan *p = net->plan;
     const VknnModel *m = net->model;
-    for (guint i = 0; i < m->inputs->len; i++) {
-        const VknnTensor *t = &p->tensors[g_array_index(m->inputs, int, i)];
-        VknnBuffer *staging = vknn_buffer_new(net->ctx, t->bytes, VKNN_MEM_UPLOAD, err);
-        if (!staging)
-            return FALSE;
-        g_ptr_array_add(p->staging, staging);
-        vknn_cmd_copy(p->cmd, staging, 0, t->buffer, t->offset, t->bytes);
-    }
+    const int before = vknn_cmd_dispatch_count(cmd);
     for (guint s = 0; s < p->steps->len; s++) {
         const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
         if (st->klass->is_view && p->root[st->out[0]] != st->out[0])
             continue; /* aliased: nothing to compute */
-        VknnRecord r = {.net = net, .ctx = net->ctx, .cmd = p->cmd, .model = m, .step = st};
+        VknnRecord r = {.net = net, .ctx = net->ctx, .cmd = cmd, .model = m, .step = st};
         for (int k = 0; k < st->n_in; k++) {
             const int v = st->in[k];
             const gboolean host = (st->klass->host_inputs >> k) & 1;
@@ -356,7 +351,34 @@ static gboolean record_steps(VknnNet *net, Plan *p, GError **err)
         if (!st->klass->record(&r, err))
             return FALSE;
     }
-    return vknn_cmd_end(p->cmd, err);
+    p->dispatches = vknn_cmd_dispatch_count(cmd) - before;
+    return TRUE;
+}
+
+/* The command buffer of vknn_net_run: input uploads, then the network. */
+static gboolean record_run(VknnNet *net, Plan *p, GError **err)
+{
+    const VknnModel *m = net->model;
+    p->cmd = vknn_cmd_new(net->ctx, err);
+    if (!p->cmd)
+        return FALSE;
+    for (guint i = 0; i < m->inputs->len; i++) {
+        const VknnTensor *t = &p->tensors[g_array_index(m->inputs, int, i)];
+        VknnBuffer *staging = vknn_buffer_new(net->ctx, t->bytes, VKNN_MEM_UPLOAD, err);
+        if (!staging)
+            return FALSE;
+        g_ptr_array_add(p->staging, staging);
+        vknn_cmd_copy(p->cmd, staging, 0, t->buffer, t->offset, t->bytes);
+    }
+    return vknn_net_record(net, p->cmd, err) && vknn_cmd_end(p->cmd, err);
+}
+
+VknnTensor *vknn_net_tensor(VknnNet *net, const char *name)
+{
+    const int v = vknn_model_find_value(net->model, name);
+    if (v < 0 || !net->plan || !net->plan->materialised[v])
+        return NULL;
+    return &net->plan->tensors[v];
 }
 
 static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
@@ -380,8 +402,7 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
         if (!vknn_tensor_make_view(net->ctx, &p->tensors[v], err))
             return FALSE;
     }
-    p->cmd = vknn_cmd_new(net->ctx, err);
-    return p->cmd && record_steps(net, p, err);
+    return TRUE;
 }
 
 gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
@@ -414,6 +435,10 @@ gboolean vknn_net_run(VknnNet *net, const float *const *inputs, GError **err)
     if (!p) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
                     "vknn_net_run: call vknn_net_prepare first");
+        return FALSE;
+    }
+    if (!p->cmd && !record_run(net, p, err)) {
+        vknn_cmd_free(&p->cmd);
         return FALSE;
     }
     for (guint i = 0; i < net->model->inputs->len; i++) {
@@ -461,5 +486,5 @@ void vknn_net_memory(const VknnNet *net, VknnNetMemory *out)
     out->naive_activation_bytes = p->naive_bytes;
     for (guint i = 0; i < p->scratch->len; i++)
         out->activation_bytes += ((OwnedTensor *)g_ptr_array_index(p->scratch, i))->tensor.bytes;
-    out->dispatches = vknn_cmd_dispatch_count(p->cmd);
+    out->dispatches = p->dispatches;
 }

@@ -36,6 +36,17 @@ static gboolean key_equal(gconstpointer a, gconstpointer b)
            memcmp(x->spec, y->spec, sizeof(int32_t) * x->n_spec) == 0;
 }
 
+VkDescriptorType vknn_binding_type(const VknnShader *sh, int i)
+{
+    if (i < sh->n_texel)
+        return VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+    i -= sh->n_texel;
+    if (i < sh->n_storage)
+        return VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    i -= sh->n_storage;
+    return i < sh->n_sampled ? VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE : VK_DESCRIPTOR_TYPE_STORAGE_IMAGE;
+}
+
 static ShaderLayout *shader_layout(VknnContext *ctx, const VknnShader *sh, GError **err)
 {
     if (!ctx->layouts)
@@ -44,14 +55,13 @@ static ShaderLayout *shader_layout(VknnContext *ctx, const VknnShader *sh, GErro
     if (sl)
         return sl;
     sl = g_new0(ShaderLayout, 1);
-    int n = sh->n_texel + sh->n_storage;
+    const int n = sh->n_texel + sh->n_storage + sh->n_sampled + sh->n_image;
     VkDescriptorSetLayoutBinding b[16];
     g_assert(n <= 16);
     for (int i = 0; i < n; i++)
         b[i] = (VkDescriptorSetLayoutBinding){
             .binding = (uint32_t)i,
-            .descriptorType = i < sh->n_texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
-                                              : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = vknn_binding_type(sh, i),
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };

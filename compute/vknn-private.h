@@ -3,6 +3,7 @@
 #pragma once
 
 #include <vknn/vknn.h>
+#include <vknn/style.h>
 
 #define VKNN_CHECK(call, what)                                                                     \
     do {                                                                                           \
@@ -72,6 +73,7 @@ typedef struct {
     VkDeviceSize offset;
     VkDeviceSize bytes;
     VkBufferView view;
+    VkFormat view_format; /* 0: RGBA32F; R32_UINT for packed 8-bit pixels */
 } VknnTensor;
 
 /* Fills the physical dims of t from shape; returns the byte size. */
@@ -90,9 +92,11 @@ void vknn_unpack_c4(const VknnTensor *t, const float *packed, float *nchw);
 
 /* ---- pipelines ---------------------------------------------------------- */
 
-/* A compute shader and its interface. Bindings 0..n_texel-1 are read-only
- * RGBA32F uniform texel buffers; the next n_storage are storage buffers
- * (written). Spec constants 0-2 are the workgroup size, 3.. op parameters. */
+/* A compute shader and its interface, bindings in this order: n_texel
+ * read-only uniform texel buffers (tensors), n_storage storage buffers
+ * (written), n_sampled sampled images (read with texelFetch), n_image
+ * storage images (written). Spec constants 0-2 are the workgroup size,
+ * 3.. op parameters. */
 typedef struct {
     const char *name;
     const uint32_t *code;
@@ -100,13 +104,21 @@ typedef struct {
     int n_texel;
     int n_storage;
     uint32_t push_size;
+    int n_sampled;
+    int n_image;
 } VknnShader;
 
 #define VKNN_SHADER(stem, texels, storages, push_struct)                                           \
+    VKNN_IMAGE_SHADER(stem, texels, storages, 0, 0, push_struct)
+#define VKNN_IMAGE_SHADER(stem, texels, storages, sampled, images, push_struct)                    \
     {                                                                                              \
         .name = #stem, .code = stem##_comp_spv, .code_size = sizeof(stem##_comp_spv),              \
         .n_texel = (texels), .n_storage = (storages), .push_size = sizeof(push_struct),            \
+        .n_sampled = (sampled), .n_image = (images),                                               \
     }
+
+/* Descriptor type of binding i of shader sh. */
+VkDescriptorType vknn_binding_type(const VknnShader *sh, int i);
 
 #define VKNN_MAX_SPEC 16
 
@@ -136,6 +148,23 @@ VknnCmd *vknn_cmd_new(VknnContext *ctx, GError **err);
  * this command buffer. Failures are sticky and reported by vknn_cmd_end(). */
 void vknn_cmd_dispatch(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *const *bindings,
                        const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
+/* Same, with the shader's sampled and storage images after the buffers. The
+ * images must already be in SHADER_READ_ONLY_OPTIMAL (sampled) and GENERAL
+ * (storage) layouts (vknn_cmd_image_barrier). */
+void vknn_cmd_dispatch_images(VknnCmd *cmd, const VknnPipeline *p,
+                              const VknnTensor *const *bindings, const VknnImage *const *images,
+                              const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
+/* Transitions img to layout for the given consumer stage/access, waiting for
+ * its previous users (img->stages/access), and updates img. */
+void vknn_cmd_image_barrier(VknnCmd *cmd, VknnImage *img, VkImageLayout layout,
+                            VkPipelineStageFlags stage, VkAccessFlags access);
+/* Copies tightly packed pixels from a buffer into an image in
+ * TRANSFER_DST_OPTIMAL layout. */
+void vknn_cmd_copy_to_image(VknnCmd *cmd, VknnBuffer *src, VkDeviceSize src_off, VknnImage *dst,
+                            uint32_t width, uint32_t height);
+/* Makes everything earlier in submission order (other command buffers too)
+ * visible to what follows. */
+void vknn_cmd_barrier_all(VknnCmd *cmd);
 /* Dispatch over `count` invocations of a 1D kernel, split in x/y so each
  * dimension stays within device limits (shaders use vknn_linear_id()). */
 void vknn_cmd_dispatch_linear(VknnCmd *cmd, const VknnPipeline *p,
@@ -145,6 +174,8 @@ void vknn_cmd_copy(VknnCmd *cmd, VknnBuffer *src, VkDeviceSize src_off, VknnBuff
 gboolean vknn_cmd_end(VknnCmd *cmd, GError **err);
 /* Submits and waits for completion. May be called again for reuse. */
 gboolean vknn_cmd_submit_wait(VknnCmd *cmd, GError **err);
+/* Submits several ended command buffers in one submission, in order. */
+gboolean vknn_cmd_submit_wait_many(VknnCmd *const *cmds, int n, GError **err);
 int vknn_cmd_dispatch_count(const VknnCmd *cmd);
 void vknn_cmd_free(VknnCmd **cmd);
 
@@ -153,3 +184,13 @@ gboolean vknn_upload(VknnContext *ctx, VknnBuffer *dst, VkDeviceSize off, const 
                      VkDeviceSize size, GError **err);
 gboolean vknn_download(VknnContext *ctx, VknnBuffer *src, VkDeviceSize off, void *data,
                        VkDeviceSize size, GError **err);
+
+/* ---- executor internals (used by the styler) --------------------------- */
+
+/* The device tensor of a graph input, output or kept value of the prepared
+ * net, or NULL. */
+VknnTensor *vknn_net_tensor(VknnNet *net, const char *name);
+/* Records the prepared network's dispatches into cmd: it reads the input
+ * tensors and writes the outputs, so the caller can fill and consume them
+ * with its own dispatches in the same command buffer. */
+gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err);

@@ -34,12 +34,15 @@ typedef enum {
 } VknnPixelFormat;
 
 typedef struct {
-    float strength;          /* 0 = input, 1 = stylised (default 1) */
-    gboolean preserve_colors;/* keep the input's chroma, transfer luminance only */
-    float scale;             /* inference size = frame size x scale, in (0, 1] (default 1) */
+    float strength;           /* 0 = input, 1 = stylised (default 1) */
+    gboolean preserve_colors; /* keep the input's chroma, transfer luminance only */
+    float scale;              /* inference size = frame size x scale, in (0, 1] (default 1) */
 } VknnStyleParams;
 
-#define VKNN_STYLE_PARAMS_DEFAULT {.strength = 1.0f, .preserve_colors = FALSE, .scale = 1.0f}
+#define VKNN_STYLE_PARAMS_DEFAULT                                                                  \
+    {                                                                                              \
+        .strength = 1.0f, .preserve_colors = FALSE, .scale = 1.0f                                  \
+    }
 
 /* Checks that model is a style network ([1,3,H,W] in and out) and loads it on
  * ctx. Both must outlive the styler. */
@@ -65,9 +68,9 @@ gboolean vknn_styler_process_bytes(VknnStyler *s, VknnPixelFormat fmt, const gui
  * pipeline stages / accesses that last used it (for the barrier). */
 typedef struct {
     VkImage image;
-    VkImageView view;          /* a 2D color view of the whole image */
-    VkFormat format;           /* R8G8B8A8_* or B8G8R8A8_* */
-    VkImageLayout layout;      /* in: current layout; out: the layout left in */
+    VkImageView view;     /* a 2D color view of the whole image */
+    VkFormat format;      /* R8G8B8A8_* or B8G8R8A8_* */
+    VkImageLayout layout; /* in: current layout; out: the layout left in */
     VkPipelineStageFlags stages;
     VkAccessFlags access;
 } VknnImage;

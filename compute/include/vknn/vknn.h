@@ -14,3 +14,4 @@
 #include <vknn/context.h>
 #include <vknn/net.h>
 #include <vknn/ref.h>
+#include <vknn/style.h>

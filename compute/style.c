@@ -1,0 +1,420 @@
+/* Style transfer on video frames: frame -> network input, network,
+ * network output -> frame, in one submission per frame. */
+#include <stdint.h>
+#include "style_post_bytes.comp.spv.h"
+#include "style_post_image.comp.spv.h"
+#include "style_post_image_bytes.comp.spv.h"
+#include "style_pre_bytes.comp.spv.h"
+#include "style_pre_image.comp.spv.h"
+#include "vknn-private.h"
+
+#include <string.h>
+
+typedef struct {
+    int32_t frame[2], net[2], content[2];
+    int32_t stride;
+} PrePush;
+
+typedef struct {
+    int32_t frame[2], out_size[2];
+    float content_in_out[2];
+    int32_t in_stride, out_stride;
+    float strength;
+    int32_t preserve_colors;
+} PostPush;
+
+static const VknnShader pre_bytes_shader = VKNN_SHADER(style_pre_bytes, 1, 1, PrePush);
+static const VknnShader pre_image_shader = VKNN_IMAGE_SHADER(style_pre_image, 0, 1, 1, 0, PrePush);
+static const VknnShader post_bytes_shader = VKNN_SHADER(style_post_bytes, 2, 1, PostPush);
+static const VknnShader post_image_shader =
+    VKNN_IMAGE_SHADER(style_post_image, 1, 0, 1, 1, PostPush);
+static const VknnShader post_image_bytes_shader =
+    VKNN_IMAGE_SHADER(style_post_image_bytes, 1, 1, 1, 0, PostPush);
+
+/* The smallest network input: TransformerNet's 9x9 reflection padding and
+ * two stride-2 stages need more than a few pixels. Smaller frames are
+ * edge-extended. */
+#define MIN_NET_SIZE 16
+
+/* An 8-bit frame of the prepared size in a buffer the shaders can bind. */
+typedef struct {
+    VknnBuffer *buffer;
+    VknnTensor texels; /* R32UI view: one uint per pixel */
+} FrameBuffer;
+
+struct VknnStyler {
+    VknnContext *ctx;
+    VknnModel *model;
+    VknnNet *net;
+    const char *input_name, *output_name;
+
+    int width, height;        /* frame */
+    int net_w, net_h;         /* network input */
+    int content_w, content_h; /* frame content inside the network input */
+    VknnStyleParams params;
+    gboolean prepared;
+
+    /* Memory path: one command buffer for pre + network + post. */
+    FrameBuffer in_frame, out_frame, image_out; /* image_out: BGRA image path */
+    VknnCmd *bytes_cmd;
+    VknnPixelFormat bytes_format;
+    /* Image path: the network alone; pre and post are recorded per frame. */
+    VknnCmd *net_cmd;
+
+    double last_ms;
+};
+
+static void frame_buffer_clear(VknnContext *ctx, FrameBuffer *f)
+{
+    vknn_tensor_release_view(ctx, &f->texels);
+    vknn_buffer_free(ctx, &f->buffer);
+}
+
+static gboolean frame_buffer_init(VknnContext *ctx, FrameBuffer *f, int w, int h, VknnMemKind kind,
+                                  GError **err)
+{
+    frame_buffer_clear(ctx, f);
+    const VkDeviceSize bytes = (VkDeviceSize)w * h * 4;
+    f->buffer = vknn_buffer_new(ctx, bytes, kind, err);
+    if (!f->buffer)
+        return FALSE;
+    f->texels =
+        (VknnTensor){.buffer = f->buffer, .bytes = bytes, .view_format = VK_FORMAT_R32_UINT};
+    return vknn_tensor_make_view(ctx, &f->texels, err);
+}
+
+/* Drops recorded commands (after a change of size, parameters or format). */
+static void invalidate_commands(VknnStyler *s)
+{
+    vknn_cmd_free(&s->bytes_cmd);
+    vknn_cmd_free(&s->net_cmd);
+}
+
+static gboolean is_image_shape(const VknnShape *sh)
+{
+    return sh->rank == 4 && sh->dims[0] == 1 && sh->dims[1] == 3;
+}
+
+VknnStyler *vknn_styler_new(VknnContext *ctx, VknnModel *model, GError **err)
+{
+    if (model->inputs->len != 1 || model->outputs->len < 1) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "not a style model: it has %u inputs and %u outputs (expected 1 and 1)",
+                    model->inputs->len, model->outputs->len);
+        return NULL;
+    }
+    const VknnValue *in = vknn_model_value(model, g_array_index(model->inputs, int, 0));
+    const VknnValue *out = vknn_model_value(model, g_array_index(model->outputs, int, 0));
+    if (!is_image_shape(&in->declared) && !(in->declared.rank == 4 && in->declared.dims[1] == 3)) {
+        char s[64];
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "not a style model: input '%s' is %s, expected [1,3,H,W] RGB", in->name,
+                    vknn_shape_str(&in->declared, s, sizeof s));
+        return NULL;
+    }
+    VknnStyler *s = g_new0(VknnStyler, 1);
+    s->ctx = ctx;
+    s->model = model;
+    s->input_name = in->name;
+    s->output_name = out->name;
+    s->params = (VknnStyleParams)VKNN_STYLE_PARAMS_DEFAULT;
+    s->net = vknn_net_new(ctx, model, err);
+    if (!s->net) {
+        vknn_styler_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void vknn_styler_free(VknnStyler *s)
+{
+    if (!s)
+        return;
+    vkDeviceWaitIdle(s->ctx->device);
+    invalidate_commands(s);
+    frame_buffer_clear(s->ctx, &s->in_frame);
+    frame_buffer_clear(s->ctx, &s->out_frame);
+    frame_buffer_clear(s->ctx, &s->image_out);
+    vknn_net_free(s->net);
+    g_free(s);
+}
+
+static int round_up4(int v)
+{
+    return (v + 3) / 4 * 4;
+}
+
+static gboolean check_params(const VknnStyleParams *p, int width, int height, GError **err)
+{
+    if (width < 1 || height < 1 || width > 16384 || height > 16384) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE, "invalid frame size %dx%d", width, height);
+        return FALSE;
+    }
+    if (!(p->scale > 0.0f && p->scale <= 1.0f) || !(p->strength >= 0.0f && p->strength <= 1.0f)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "invalid style parameters: scale %g (0..1], strength %g [0..1]", p->scale,
+                    p->strength);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnStyleParams *params,
+                             GError **err)
+{
+    const VknnStyleParams def = VKNN_STYLE_PARAMS_DEFAULT;
+    if (!params)
+        params = &def;
+    if (!check_params(params, width, height, err))
+        return FALSE;
+    const int content_w = MAX(1, (int)(width * params->scale + 0.5f));
+    const int content_h = MAX(1, (int)(height * params->scale + 0.5f));
+    const int net_w = MAX(MIN_NET_SIZE, round_up4(content_w));
+    const int net_h = MAX(MIN_NET_SIZE, round_up4(content_h));
+    const gboolean resized = !s->prepared || width != s->width || height != s->height;
+    const gboolean replan = !s->prepared || net_w != s->net_w || net_h != s->net_h;
+    if (!resized && !replan && memcmp(params, &s->params, sizeof *params) == 0)
+        return TRUE;
+
+    invalidate_commands(s);
+    s->prepared = FALSE;
+    if (replan) {
+        const VknnShape shape = {4, {1, 3, net_h, net_w}};
+        if (!vknn_net_prepare(s->net, &shape, err))
+            return FALSE;
+        const VknnShape *out = vknn_net_shape(s->net, s->output_name);
+        if (!is_image_shape(out)) {
+            char str[64];
+            g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                        "not a style model: output '%s' is %s, expected [1,3,H,W] RGB",
+                        s->output_name, vknn_shape_str(out, str, sizeof str));
+            return FALSE;
+        }
+    }
+    if (resized) {
+        frame_buffer_clear(s->ctx, &s->in_frame);
+        frame_buffer_clear(s->ctx, &s->out_frame);
+        frame_buffer_clear(s->ctx, &s->image_out);
+    }
+    s->width = width;
+    s->height = height;
+    s->net_w = net_w;
+    s->net_h = net_h;
+    s->content_w = content_w;
+    s->content_h = content_h;
+    s->params = *params;
+    s->prepared = TRUE;
+    return TRUE;
+}
+
+void vknn_styler_inference_size(const VknnStyler *s, int *width, int *height)
+{
+    *width = s->net_w;
+    *height = s->net_h;
+}
+
+double vknn_styler_last_frame_ms(const VknnStyler *s)
+{
+    return s->last_ms;
+}
+
+gboolean vknn_styler_supports_output_format(const VknnStyler *s, VkFormat format)
+{
+    /* RGBA8 is a mandatory storage-image format; BGRA8 goes through a copy. */
+    return format == VK_FORMAT_R8G8B8A8_UNORM || format == VK_FORMAT_B8G8R8A8_UNORM;
+}
+
+/* ---- shared recording ---------------------------------------------------- */
+
+static PrePush pre_push(const VknnStyler *s, int stride)
+{
+    return (PrePush){
+        .frame = {s->width, s->height},
+        .net = {s->net_w, s->net_h},
+        .content = {s->content_w, s->content_h},
+        .stride = stride,
+    };
+}
+
+static PostPush post_push(const VknnStyler *s, const VknnTensor *out, int stride)
+{
+    /* The frame content occupies content/net of the input; a network that
+     * resizes scales that region by out/net. */
+    return (PostPush){
+        .frame = {s->width, s->height},
+        .out_size = {out->w, out->h},
+        .content_in_out = {(float)s->content_w * out->w / s->net_w,
+                           (float)s->content_h * out->h / s->net_h},
+        .in_stride = stride,
+        .out_stride = stride,
+        .strength = s->params.strength,
+        .preserve_colors = s->params.preserve_colors,
+    };
+}
+
+static VknnPipeline *pipeline(VknnStyler *s, const VknnShader *sh, const int32_t *spec, int n_spec,
+                              GError **err)
+{
+    const uint32_t local[3] = {8, 8, 1};
+    return vknn_pipeline_get(s->ctx, sh, local, spec, n_spec, err);
+}
+
+static void dispatch_2d(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *const *bind,
+                        const VknnImage *const *images, const void *push, int w, int h)
+{
+    vknn_cmd_dispatch_images(cmd, p, bind, images, push, VKNN_DIV_UP(w, 8), VKNN_DIV_UP(h, 8), 1);
+}
+
+/* ---- frames in memory ------------------------------------------------------ */
+
+static gboolean record_bytes(VknnStyler *s, VknnPixelFormat fmt, GError **err)
+{
+    const gboolean swap = fmt == VKNN_PIXEL_BGRA || fmt == VKNN_PIXEL_BGRX;
+    const gboolean no_alpha = fmt == VKNN_PIXEL_RGBX || fmt == VKNN_PIXEL_BGRX;
+    const int32_t pre_spec[] = {swap}, post_spec[] = {swap, no_alpha};
+    VknnPipeline *pre = pipeline(s, &pre_bytes_shader, pre_spec, 1, err);
+    VknnPipeline *post = pre ? pipeline(s, &post_bytes_shader, post_spec, 2, err) : NULL;
+    VknnTensor *in = vknn_net_tensor(s->net, s->input_name);
+    VknnTensor *out = vknn_net_tensor(s->net, s->output_name);
+    if (!post || !(s->bytes_cmd = vknn_cmd_new(s->ctx, err)))
+        return FALSE;
+    const PrePush pp = pre_push(s, s->width);
+    const VknnTensor *pre_bind[] = {&s->in_frame.texels, in};
+    dispatch_2d(s->bytes_cmd, pre, pre_bind, NULL, &pp, s->net_w, s->net_h);
+    if (!vknn_net_record(s->net, s->bytes_cmd, err))
+        return FALSE;
+    const PostPush qp = post_push(s, out, s->width);
+    const VknnTensor *post_bind[] = {out, &s->in_frame.texels, &s->out_frame.texels};
+    dispatch_2d(s->bytes_cmd, post, post_bind, NULL, &qp, s->width, s->height);
+    s->bytes_format = fmt;
+    return vknn_cmd_end(s->bytes_cmd, err);
+}
+
+static void copy_rows(guint8 *dst, int dst_stride, const guint8 *src, int src_stride, int row_bytes,
+                      int rows)
+{
+    for (int y = 0; y < rows; y++)
+        memcpy(dst + (gsize)y * dst_stride, src + (gsize)y * src_stride, row_bytes);
+}
+
+gboolean vknn_styler_process_bytes(VknnStyler *s, VknnPixelFormat fmt, const guint8 *in,
+                                   int in_stride, guint8 *out, int out_stride, GError **err)
+{
+    g_return_val_if_fail(s->prepared, FALSE);
+    const gint64 t0 = g_get_monotonic_time();
+    if (!s->in_frame.buffer &&
+        (!frame_buffer_init(s->ctx, &s->in_frame, s->width, s->height, VKNN_MEM_UPLOAD, err) ||
+         !frame_buffer_init(s->ctx, &s->out_frame, s->width, s->height, VKNN_MEM_READBACK, err)))
+        return FALSE;
+    if (s->bytes_cmd && s->bytes_format != fmt)
+        vknn_cmd_free(&s->bytes_cmd);
+    if (!s->bytes_cmd && !record_bytes(s, fmt, err)) {
+        vknn_cmd_free(&s->bytes_cmd);
+        return FALSE;
+    }
+    const int row = s->width * 4;
+    copy_rows(s->in_frame.buffer->mapped, row, in, in_stride, row, s->height);
+    if (!vknn_cmd_submit_wait(s->bytes_cmd, err))
+        return FALSE;
+    vknn_buffer_invalidate(s->ctx, s->out_frame.buffer);
+    copy_rows(out, out_stride, s->out_frame.buffer->mapped, row, row, s->height);
+    s->last_ms = (g_get_monotonic_time() - t0) / 1e3;
+    return TRUE;
+}
+
+/* ---- frames in Vulkan images ------------------------------------------------ */
+
+static gboolean check_image_format(VkFormat f, const char *which, GError **err)
+{
+    if (f == VK_FORMAT_R8G8B8A8_UNORM || f == VK_FORMAT_B8G8R8A8_UNORM)
+        return TRUE;
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                "%s image has Vulkan format %d; vknn takes R8G8B8A8_UNORM or B8G8R8A8_UNORM", which,
+                f);
+    return FALSE;
+}
+
+/* Pre: the input image to the network input tensor. */
+static gboolean record_pre_image(VknnStyler *s, VknnCmd *cmd, VknnImage *in, GError **err)
+{
+    VknnPipeline *p = pipeline(s, &pre_image_shader, NULL, 0, err);
+    if (!p)
+        return FALSE;
+    vknn_cmd_image_barrier(cmd, in, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+                           VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
+    const PrePush pp = pre_push(s, 0);
+    const VknnTensor *bind[] = {vknn_net_tensor(s->net, s->input_name)};
+    const VknnImage *images[] = {in};
+    dispatch_2d(cmd, p, bind, images, &pp, s->net_w, s->net_h);
+    return vknn_cmd_end(cmd, err);
+}
+
+/* Post: network output (+ input image) to the output image, directly as a
+ * storage image for RGBA8, through a buffer copy for BGRA8. */
+static gboolean record_post_image(VknnStyler *s, VknnCmd *cmd, VknnImage *in, VknnImage *out,
+                                  GError **err)
+{
+    const VknnTensor *net_out = vknn_net_tensor(s->net, s->output_name);
+    const PostPush qp = post_push(s, net_out, s->width);
+    const VknnImage *in_only[] = {in};
+    vknn_cmd_barrier_all(cmd);               /* the network ran in another command buffer */
+    out->layout = VK_IMAGE_LAYOUT_UNDEFINED; /* every pixel is overwritten */
+    if (out->format == VK_FORMAT_R8G8B8A8_UNORM) {
+        VknnPipeline *p = pipeline(s, &post_image_shader, NULL, 0, err);
+        if (!p)
+            return FALSE;
+        vknn_cmd_image_barrier(cmd, out, VK_IMAGE_LAYOUT_GENERAL,
+                               VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT);
+        const VknnImage *images[] = {in, out};
+        dispatch_2d(cmd, p, &net_out, images, &qp, s->width, s->height);
+        return vknn_cmd_end(cmd, err);
+    }
+    if (!s->image_out.buffer &&
+        !frame_buffer_init(s->ctx, &s->image_out, s->width, s->height, VKNN_MEM_DEVICE, err))
+        return FALSE;
+    const int32_t spec[] = {TRUE}; /* the buffer holds the image's B, G, R, A bytes */
+    VknnPipeline *p = pipeline(s, &post_image_bytes_shader, spec, 1, err);
+    if (!p)
+        return FALSE;
+    const VknnTensor *bind[] = {net_out, &s->image_out.texels};
+    dispatch_2d(cmd, p, bind, in_only, &qp, s->width, s->height);
+    vknn_cmd_image_barrier(cmd, out, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
+    vknn_cmd_copy_to_image(cmd, s->image_out.buffer, 0, out, s->width, s->height);
+    return vknn_cmd_end(cmd, err);
+}
+
+/* The network alone, reused by every frame of the image path. */
+static gboolean record_net(VknnStyler *s, GError **err)
+{
+    s->net_cmd = vknn_cmd_new(s->ctx, err);
+    if (!s->net_cmd)
+        return FALSE;
+    vknn_cmd_barrier_all(s->net_cmd); /* its input was written by the pre command buffer */
+    return vknn_net_record(s->net, s->net_cmd, err) && vknn_cmd_end(s->net_cmd, err);
+}
+
+gboolean vknn_styler_process_images(VknnStyler *s, VknnImage *in, VknnImage *out, GError **err)
+{
+    g_return_val_if_fail(s->prepared, FALSE);
+    if (!check_image_format(in->format, "input", err) ||
+        !check_image_format(out->format, "output", err))
+        return FALSE;
+    const gint64 t0 = g_get_monotonic_time();
+    if (!s->net_cmd && !record_net(s, err)) {
+        vknn_cmd_free(&s->net_cmd);
+        return FALSE;
+    }
+    VknnCmd *pre = vknn_cmd_new(s->ctx, err);
+    VknnCmd *post = pre ? vknn_cmd_new(s->ctx, err) : NULL;
+    gboolean ok =
+        post && record_pre_image(s, pre, in, err) && record_post_image(s, post, in, out, err);
+    if (ok) {
+        VknnCmd *cmds[] = {pre, s->net_cmd, post};
+        ok = vknn_cmd_submit_wait_many(cmds, 3, err);
+    }
+    vknn_cmd_free(&pre);
+    vknn_cmd_free(&post);
+    s->last_ms = (g_get_monotonic_time() - t0) / 1e3;
+    return ok;
+}
