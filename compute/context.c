@@ -342,7 +342,10 @@ void vknn_context_free(VknnContext *ctx)
     if (!ctx)
         return;
     if (ctx->device) {
-        vkDeviceWaitIdle(ctx->device);
+        /* Only an owned device may be idled: an adopted one is shared with
+         * other threads, and our own submissions are always waited for. */
+        if (ctx->owns_handles)
+            vkDeviceWaitIdle(ctx->device);
         vknn_pipeline_cache_clear(ctx);
         if (ctx->vk_cache)
             vkDestroyPipelineCache(ctx->device, ctx->vk_cache, NULL);

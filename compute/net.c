@@ -83,7 +83,8 @@ void vknn_net_free(VknnNet *net)
 {
     if (!net)
         return;
-    vkDeviceWaitIdle(net->ctx->device);
+    /* Every submission waits for its fence before returning: nothing of ours
+     * is in flight, and the device may be shared, so no vkDeviceWaitIdle. */
     plan_free(net->ctx, net->plan, net->model->values->len);
     GHashTableIter it;
     gpointer k, v;
@@ -408,7 +409,10 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
 gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
 {
     const guint n_in = net->model->inputs->len;
-    if (net->shapes && memcmp(net->shapes, shapes, sizeof(VknnShape) * n_in) == 0)
+    gboolean same = net->shapes != NULL;
+    for (guint i = 0; same && i < n_in; i++)
+        same = vknn_shape_equal(&net->shapes[i], &shapes[i]);
+    if (same)
         return TRUE;
     invalidate_plan(net);
     if (!vknn_model_infer_shapes(net->model, shapes, err))

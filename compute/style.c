@@ -130,7 +130,7 @@ void vknn_styler_free(VknnStyler *s)
 {
     if (!s)
         return;
-    vkDeviceWaitIdle(s->ctx->device);
+    /* Frames are processed synchronously: nothing is in flight here. */
     invalidate_commands(s);
     frame_buffer_clear(s->ctx, &s->in_frame);
     frame_buffer_clear(s->ctx, &s->out_frame);

@@ -1,0 +1,274 @@
+/* vknn-render: stylise a video file into an MP4, with a progress line.
+ *
+ *   vknn-render IN OUT.mp4 --model STYLE.onnx [--strength S] [--scale X]
+ *               [--seconds N] [--preserve-colors]
+ *
+ * Decodes through decodebin (libav decoders via gst-libav), runs
+ * vkstyletransfer on every frame, encodes H.264 with x264enc (or MPEG-4 Part 2
+ * with libav's avenc_mpeg4 where x264 is not installed) into MP4; an audio
+ * track is re-encoded to AAC and kept. Prints frames done, fps and ETA.
+ */
+#include <gst/gst.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct {
+    GstElement *pipeline, *mux, *video_in;
+    GMainLoop *loop;
+    guint64 frames;
+    gint64 start_us;
+    gdouble fps_in;  /* source frame rate, for the frame total */
+    gint64 limit_ns; /* --seconds, or -1 */
+    gboolean eos_sent;
+    gboolean failed;
+} Render;
+
+static gchar *opt_model;
+static gdouble opt_strength = 1.0, opt_scale = 1.0;
+static gint opt_seconds = 0;
+static gboolean opt_preserve;
+
+static GstElement *make(const char *factory, GError **err)
+{
+    GstElement *e = gst_element_factory_make(factory, NULL);
+    if (!e)
+        g_set_error(err, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                    "GStreamer element '%s' is missing (see scripts/deps.sh)", factory);
+    return e;
+}
+
+static const char *video_encoder(void)
+{
+    GstElementFactory *f = gst_element_factory_find("x264enc");
+    if (f) {
+        gst_object_unref(f);
+        return "x264enc";
+    }
+    return "avenc_mpeg4";
+}
+
+static gboolean send_eos(gpointer data)
+{
+    gst_element_send_event(((Render *)data)->pipeline, gst_event_new_eos());
+    return G_SOURCE_REMOVE;
+}
+
+/* --seconds: drops decoded frames beyond the limit before they are
+ * stylised, and ends the stream. */
+static GstPadProbeReturn limit_frames(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    Render *r = data;
+    const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+    if (r->limit_ns <= 0 || !GST_CLOCK_TIME_IS_VALID(pts) || pts < (GstClockTime)r->limit_ns)
+        return GST_PAD_PROBE_OK;
+    if (!r->eos_sent) {
+        r->eos_sent = TRUE;
+        g_idle_add(send_eos, r);
+    }
+    return GST_PAD_PROBE_DROP;
+}
+
+/* Counts stylised frames as they leave the filter. */
+static GstPadProbeReturn count_frame(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    Render *r = data;
+    if (r->frames++ == 0)
+        r->start_us = g_get_monotonic_time();
+    return GST_PAD_PROBE_OK;
+}
+
+static gboolean print_progress(gpointer data)
+{
+    Render *r = data;
+    gint64 dur = -1;
+    if (!gst_element_query_duration(r->pipeline, GST_FORMAT_TIME, &dur))
+        dur = -1;
+    if (r->limit_ns > 0 && (dur < 0 || dur > r->limit_ns))
+        dur = r->limit_ns;
+    const double elapsed = (g_get_monotonic_time() - r->start_us) / 1e6;
+    const double fps = r->frames > 1 && elapsed > 0 ? (r->frames - 1) / elapsed : 0;
+    const double total = dur > 0 && r->fps_in > 0 ? dur / 1e9 * r->fps_in : 0;
+    if (total > 0 && fps > 0) {
+        const int eta = (int)MAX(0, (total - r->frames) / fps);
+        fprintf(stderr,
+                "\rrender: frame %" G_GUINT64_FORMAT "/%.0f (%3.0f%%), %.2f fps, ETA %d:%02d   ",
+                r->frames, total, 100.0 * MIN(r->frames / total, 1.0), fps, eta / 60, eta % 60);
+    } else {
+        fprintf(stderr, "\rrender: frame %" G_GUINT64_FORMAT ", %.2f fps   ", r->frames, fps);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean link_audio(Render *r, GstPad *pad, GError **err)
+{
+    const char *chain[] = {"queue", "audioconvert", "audioresample", "avenc_aac"};
+    GstElement *prev = NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(chain); i++) {
+        GstElement *e = make(chain[i], err);
+        if (!e)
+            return FALSE;
+        gst_bin_add(GST_BIN(r->pipeline), e);
+        gst_element_sync_state_with_parent(e);
+        if (prev)
+            gst_element_link(prev, e);
+        else
+            gst_pad_link(pad, gst_element_get_static_pad(e, "sink"));
+        prev = e;
+    }
+    return gst_element_link(prev, r->mux);
+}
+
+static void on_pad_added(GstElement *decodebin, GstPad *pad, gpointer data)
+{
+    Render *r = data;
+    GstCaps *caps = gst_pad_get_current_caps(pad);
+    const GstStructure *s = gst_caps_get_structure(caps, 0);
+    const char *name = gst_structure_get_name(s);
+    GError *err = NULL;
+    if (g_str_has_prefix(name, "video/")) {
+        gint n = 0, d = 1;
+        if (gst_structure_get_fraction(s, "framerate", &n, &d) && d)
+            r->fps_in = (double)n / d;
+        GstPad *sink = gst_element_get_static_pad(r->video_in, "sink");
+        if (!gst_pad_is_linked(sink))
+            gst_pad_link(pad, sink);
+        gst_object_unref(sink);
+    } else if (g_str_has_prefix(name, "audio/") && !link_audio(r, pad, &err)) {
+        fprintf(stderr, "\nvknn-render: warning: dropping the audio track: %s\n",
+                err ? err->message : "cannot link");
+        g_clear_error(&err);
+    }
+    gst_caps_unref(caps);
+}
+
+static gboolean on_message(GstBus *bus, GstMessage *msg, gpointer data)
+{
+    Render *r = data;
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+        GError *err = NULL;
+        gchar *dbg = NULL;
+        gst_message_parse_error(msg, &err, &dbg);
+        fprintf(stderr, "\nvknn-render: error: %s (%s)\n", err->message, dbg ? dbg : "");
+        g_error_free(err);
+        g_free(dbg);
+        r->failed = TRUE;
+        g_main_loop_quit(r->loop);
+    } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
+        g_main_loop_quit(r->loop);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* filesrc ! decodebin ; video: queue ! videoconvert ! vkstyletransfer !
+ * videoconvert ! ENCODER ! mp4mux ! filesink */
+static gboolean build(Render *r, const char *in, const char *out, GError **err)
+{
+    const char *video[] = {"queue", "videoconvert", "vkstyletransfer", "videoconvert",
+                           video_encoder()};
+    r->pipeline = gst_pipeline_new("render");
+    GstElement *src = make("filesrc", err), *dec = src ? make("decodebin", err) : NULL;
+    r->mux = dec ? make("mp4mux", err) : NULL;
+    GstElement *sink = r->mux ? make("filesink", err) : NULL;
+    if (!sink)
+        return FALSE;
+    g_object_set(src, "location", in, NULL);
+    g_object_set(sink, "location", out, NULL);
+    gst_bin_add_many(GST_BIN(r->pipeline), src, dec, r->mux, sink, NULL);
+    gst_element_link(src, dec);
+    gst_element_link(r->mux, sink);
+    GstElement *prev = NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(video); i++) {
+        GstElement *e = make(video[i], err);
+        if (!e)
+            return FALSE;
+        gst_bin_add(GST_BIN(r->pipeline), e);
+        if (prev && !gst_element_link(prev, e)) {
+            g_set_error(err, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, "cannot link %s",
+                        video[i]);
+            return FALSE;
+        }
+        if (!prev) {
+            r->video_in = e;
+            GstPad *pad = gst_element_get_static_pad(e, "sink");
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, limit_frames, r, NULL);
+            gst_object_unref(pad);
+        }
+        if (g_str_equal(video[i], "vkstyletransfer")) {
+            g_object_set(e, "model", opt_model, "strength", opt_strength, "scale", opt_scale,
+                         "preserve-colors", opt_preserve, NULL);
+            GstPad *pad = gst_element_get_static_pad(e, "src");
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, r, NULL);
+            gst_object_unref(pad);
+        }
+        prev = e;
+    }
+    if (!gst_element_link(prev, r->mux)) {
+        g_set_error(err, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+                    "cannot link the encoder to mp4mux");
+        return FALSE;
+    }
+    g_signal_connect(dec, "pad-added", G_CALLBACK(on_pad_added), r);
+    return TRUE;
+}
+
+int main(int argc, char **argv)
+{
+    const GOptionEntry entries[] = {
+        {"model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model, "Style model (ONNX)", "FILE"},
+        {"strength", 's', 0, G_OPTION_ARG_DOUBLE, &opt_strength, "Blend 0..1 (default 1)", "S"},
+        {"scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Inference scale 0.1..1 (default 1)", "X"},
+        {"seconds", 't', 0, G_OPTION_ARG_INT, &opt_seconds, "Render only the first N seconds", "N"},
+        {"preserve-colors", 0, 0, G_OPTION_ARG_NONE, &opt_preserve, "Keep the input's colours",
+         NULL},
+        {NULL},
+    };
+    GError *err = NULL;
+    GOptionContext *oc = g_option_context_new("IN OUT.mp4 - stylise a video file");
+    g_option_context_add_main_entries(oc, entries, NULL);
+    g_option_context_add_group(oc, gst_init_get_option_group());
+    if (!g_option_context_parse(oc, &argc, &argv, &err) || argc != 3 || !opt_model) {
+        fprintf(stderr,
+                "vknn-render: error: %s\nusage: vknn-render IN OUT.mp4 --model STYLE.onnx\n",
+                err ? err->message : "need IN, OUT and --model");
+        return 2;
+    }
+    g_option_context_free(oc);
+    if (!g_file_test(argv[1], G_FILE_TEST_IS_REGULAR) ||
+        !g_file_test(opt_model, G_FILE_TEST_IS_REGULAR)) {
+        fprintf(stderr, "vknn-render: error: cannot read %s\n",
+                g_file_test(argv[1], G_FILE_TEST_IS_REGULAR) ? opt_model : argv[1]);
+        return 1;
+    }
+    Render r = {.limit_ns = opt_seconds > 0 ? opt_seconds * GST_SECOND : -1};
+    r.loop = g_main_loop_new(NULL, FALSE);
+    if (!build(&r, argv[1], argv[2], &err)) {
+        fprintf(stderr, "vknn-render: error: %s\n", err->message);
+        return 1;
+    }
+    GstBus *bus = gst_element_get_bus(r.pipeline);
+    gst_bus_add_watch(bus, on_message, &r);
+    r.start_us = g_get_monotonic_time();
+    if (gst_element_set_state(r.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        /* The error message on the bus says why. */
+        GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+        if (m)
+            on_message(bus, m, &r), gst_message_unref(m);
+        else
+            fprintf(stderr, "vknn-render: error: the pipeline does not start\n");
+        return 1;
+    }
+    const guint timer = g_timeout_add(500, print_progress, &r);
+    g_main_loop_run(r.loop);
+    g_source_remove(timer);
+    print_progress(&r);
+    gst_element_set_state(r.pipeline, GST_STATE_NULL);
+    const double secs = (g_get_monotonic_time() - r.start_us) / 1e6;
+    if (!r.failed)
+        fprintf(stderr, "\nrender: %" G_GUINT64_FORMAT " frames in %.1f s (%.2f fps) -> %s (%s)\n",
+                r.frames, secs, r.frames / MAX(secs, 1e-3), argv[2], video_encoder());
+    gst_object_unref(bus);
+    gst_object_unref(r.pipeline);
+    g_main_loop_unref(r.loop);
+    return r.failed ? 1 : 0;
+}
