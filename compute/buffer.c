@@ -40,9 +40,17 @@ static int choose_memory_type(const VknnContext *ctx, uint32_t bits, VknnMemKind
     return t < 0 ? find_memory_type(ctx, bits, 0, 0) : t;
 }
 
+static gint live_buffers;
+
+int vknn_live_buffers(void)
+{
+    return g_atomic_int_get(&live_buffers);
+}
+
 VknnBuffer *vknn_buffer_new(VknnContext *ctx, VkDeviceSize size, VknnMemKind kind, GError **err)
 {
     VknnBuffer *b = g_new0(VknnBuffer, 1);
+    g_atomic_int_inc(&live_buffers);
     b->size = size;
     /* Host-visible buffers may be bound to shaders too: video frames are read
      * and written there directly. */
@@ -95,6 +103,7 @@ void vknn_buffer_free(VknnContext *ctx, VknnBuffer **pb)
     if (b->memory)
         vkFreeMemory(ctx->device, b->memory, NULL);
     g_free(b);
+    g_atomic_int_add(&live_buffers, -1);
     *pb = NULL;
 }
 

@@ -68,6 +68,7 @@ enum {
     PROP_STRENGTH,
     PROP_PRESERVE_COLORS,
     PROP_SCALE,
+    PROP_STATS,
 };
 
 #define CAPS_STR                                                                                   \
@@ -117,6 +118,7 @@ struct _GstVkStyleTransfer {
     VknnPixelFormat pixel_format; /* system memory layout */
     gboolean engine_checked;      /* output format checked against the running engine */
     gint latency_countdown;       /* frames until a latency message is due (0: none) */
+    guint64 frames;               /* processed, for the stats property (object lock) */
     gint last_width, last_height;
     gfloat last_scale;
 
@@ -291,6 +293,14 @@ static void gst_vk_style_transfer_get_property(GObject *object, guint prop_id, G
     case PROP_SCALE:
         GST_OBJECT_LOCK(self);
         g_value_set_double(value, self->scale);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_STATS:
+        GST_OBJECT_LOCK(self);
+        g_value_take_boxed(
+            value, gst_structure_new("vkstyletransfer-stats", "frames", G_TYPE_UINT64, self->frames,
+                                     "frame-time", G_TYPE_UINT64, self->frame_time,
+                                     "device-buffers", G_TYPE_INT, vknn_live_buffers(), NULL));
         GST_OBJECT_UNLOCK(self);
         return;
     default:
@@ -791,6 +801,7 @@ static void gst_vk_style_transfer_frame_done(GstVkStyleTransfer *self)
 
     GST_OBJECT_LOCK(self);
     self->frame_time = (GstClockTime)ceil(ms) * GST_MSECOND;
+    self->frames++;
     GST_OBJECT_UNLOCK(self);
     GST_LOG_OBJECT(self, "frame in %.2f ms", ms);
     if (self->latency_countdown > 0 && --self->latency_countdown == 0) {
@@ -995,6 +1006,12 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
                             "result back: the speed knob for weak devices, at the cost of "
                             "coarser strokes (0.1 to 1.0, default 1.0)",
                             MIN_SCALE, 1.0, DEFAULT_PROP_SCALE, flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_STATS,
+        g_param_spec_boxed("stats", "Statistics",
+                           "frames (processed), frame-time (ns, the last frame's processing "
+                           "time), device-buffers (Vulkan buffers libvknn holds in this process)",
+                           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
 static void gst_vk_style_transfer_class_init(GstVkStyleTransferClass *klass)

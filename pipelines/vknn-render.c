@@ -21,6 +21,7 @@ typedef struct {
     gdouble fps_in;  /* source frame rate, for the frame total */
     gint64 limit_ns; /* --seconds, or -1 */
     gboolean eos_sent;
+    GstClockTime first_pts;
     gboolean failed;
 } Render;
 
@@ -60,7 +61,12 @@ static GstPadProbeReturn limit_frames(GstPad *pad, GstPadProbeInfo *info, gpoint
 {
     Render *r = data;
     const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
-    if (r->limit_ns <= 0 || !GST_CLOCK_TIME_IS_VALID(pts) || pts < (GstClockTime)r->limit_ns)
+    if (r->limit_ns <= 0 || !GST_CLOCK_TIME_IS_VALID(pts))
+        return GST_PAD_PROBE_OK;
+    /* Clips need not start at 0 (edit lists, B-frame delay): count from the first frame. */
+    if (!GST_CLOCK_TIME_IS_VALID(r->first_pts))
+        r->first_pts = pts;
+    if (pts < r->first_pts + (GstClockTime)r->limit_ns)
         return GST_PAD_PROBE_OK;
     if (!r->eos_sent) {
         r->eos_sent = TRUE;
@@ -240,7 +246,8 @@ int main(int argc, char **argv)
                 g_file_test(argv[1], G_FILE_TEST_IS_REGULAR) ? opt_model : argv[1]);
         return 1;
     }
-    Render r = {.limit_ns = opt_seconds > 0 ? opt_seconds * GST_SECOND : -1};
+    Render r = {.limit_ns = opt_seconds > 0 ? opt_seconds * GST_SECOND : -1,
+                .first_pts = GST_CLOCK_TIME_NONE};
     r.loop = g_main_loop_new(NULL, FALSE);
     if (!build(&r, argv[1], argv[2], &err)) {
         fprintf(stderr, "vknn-render: error: %s\n", err->message);

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <gst/check/gstharness.h>
@@ -632,6 +633,63 @@ static int case_errors(const char *model)
     return ok ? 0 : 1;
 }
 
+/* Resident memory of this process, in MiB (Linux). */
+static double rss_mib(void)
+{
+    g_autofree char *statm = NULL;
+    long pages = 0, resident = 0;
+    if (g_file_get_contents("/proc/self/statm", &statm, NULL, NULL))
+        sscanf(statm, "%ld %ld", &pages, &resident);
+    return resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
+}
+
+/* libvknn's live device buffers in the element's process, from its stats. */
+static int element_device_buffers(GstElement *element)
+{
+    GstStructure *stats = NULL;
+    int n = -1;
+    g_object_get(element, "stats", &stats, NULL);
+    if (stats)
+        gst_structure_get_int(stats, "device-buffers", &n);
+    gst_clear_structure(&stats);
+    return n;
+}
+
+/* 300 frames, switching size every 50: after the warm-up, resident memory and
+ * libvknn's device buffers must not grow. */
+static int case_soak(const char *model)
+{
+    GstHarness *h = harness_new("vkstyletransfer model=\"%s\"", model);
+    const int sizes[][2] = {{64, 48}, {48, 64}};
+    Frame in[2] = {frame_synthetic(64, 48, 3), frame_synthetic(48, 64, 4)};
+    double rss_warm = 0;
+    int buffers_warm = 0;
+    for (int n = 0; n < 300; n++) {
+        const int k = (n / 50) % 2;
+        if (n % 50 == 0)
+            harness_set_size(h, "RGBA", sizes[k][0], sizes[k][1]);
+        Frame out = harness_frame(h, &in[k]);
+        frame_clear(&out);
+        if (n == 99) { /* both sizes seen twice: steady state */
+            rss_warm = rss_mib();
+            buffers_warm = element_device_buffers(harness_styler(h));
+        }
+    }
+    const double rss_end = rss_mib();
+    const int buffers_end = element_device_buffers(harness_styler(h));
+    char what[160];
+    g_snprintf(what, sizeof what, "300 frames: resident %.1f -> %.1f MiB after warm-up (<= +4)",
+               rss_warm, rss_end);
+    gboolean ok = check(rss_end - rss_warm <= 4.0, what);
+    g_snprintf(what, sizeof what, "device buffers %d -> %d after warm-up (flat)", buffers_warm,
+               buffers_end);
+    ok &= check(buffers_warm > 0 && buffers_end == buffers_warm, what);
+    frame_clear(&in[0]);
+    frame_clear(&in[1]);
+    harness_free(h);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -645,6 +703,7 @@ int main(int argc, char **argv)
         {"params", case_params, TRUE},
         {"swap", case_swap, TRUE},
         {"errors", case_errors, FALSE},
+        {"soak", case_soak, TRUE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
     gst_init(&argc, &argv);

@@ -70,6 +70,10 @@ typedef struct {
 GArray *vknn_list_devices(const char *selector, GError **err);
 
 const char *vknn_device_type_str(VkPhysicalDeviceType t);
+
+/* Device buffers libvknn holds right now, over all contexts: lets long-run
+ * tests check that device allocations stay flat. Thread-safe. */
+int vknn_live_buffers(void);
 /* Formats a UUID as 8-4-4-4-12 hex into buf (>= 37 bytes). */
 const char *vknn_uuid_str(const uint8_t *uuid, char *buf);
 

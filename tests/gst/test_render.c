@@ -1,0 +1,151 @@
+/* pipelines/render.sh end to end: a real clip from ../shared/media/video is
+ * rendered for 2 s to an MP4 through libav decoding, vkstyletransfer and the
+ * encoder; the result is decoded back: frame count and size are checked, and
+ * its first frame must match `vknn stylize` of the first decoded input frame
+ * (within what H.264/MPEG-4 and 4:2:0 chroma lose), and be far from the
+ * unstylised input. */
+#include "../testutil.h"
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CLIP "media/video/intel_bottle-detection.mp4"
+#define MODEL "models/style/small/candy_nc8.onnx"
+
+typedef struct {
+    int width, height, frames;
+    double fps;
+    guint8 *first; /* RGBA of the first frame */
+} Decoded;
+
+/* Decodes a file (video or image) with decodebin into RGBA frames. */
+static gboolean decode(const char *path, Decoded *d)
+{
+    g_autofree char *desc = g_strdup_printf(
+        "filesrc location=\"%s\" ! decodebin ! videoconvert ! video/x-raw,format=RGBA ! "
+        "appsink name=sink sync=false",
+        path);
+    GError *err = NULL;
+    GstElement *p = gst_parse_launch(desc, &err);
+    if (!p) {
+        printf("FAIL: %s\n", err->message);
+        return FALSE;
+    }
+    GstElement *sink = gst_bin_get_by_name(GST_BIN(p), "sink");
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    memset(d, 0, sizeof *d);
+    for (;;) {
+        GstSample *s = NULL;
+        g_signal_emit_by_name(sink, "pull-sample", &s);
+        if (!s)
+            break;
+        if (d->frames++ == 0) {
+            GstVideoInfo info;
+            gst_video_info_from_caps(&info, gst_sample_get_caps(s));
+            d->width = GST_VIDEO_INFO_WIDTH(&info);
+            d->height = GST_VIDEO_INFO_HEIGHT(&info);
+            d->fps = (double)GST_VIDEO_INFO_FPS_N(&info) / MAX(GST_VIDEO_INFO_FPS_D(&info), 1);
+            GstVideoFrame vf;
+            gst_video_frame_map(&vf, &info, gst_sample_get_buffer(s), GST_MAP_READ);
+            d->first = g_malloc((gsize)d->width * d->height * 4);
+            for (int y = 0; y < d->height; y++)
+                memcpy(d->first + (gsize)y * d->width * 4,
+                       (guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&vf, 0) +
+                           y * GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0),
+                       (gsize)d->width * 4);
+            gst_video_frame_unmap(&vf);
+        }
+        gst_sample_unref(s);
+    }
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(sink);
+    gst_object_unref(p);
+    return d->frames > 0;
+}
+
+/* PSNR of the RGB channels. */
+static double psnr(const guint8 *a, const guint8 *b, int n_pixels)
+{
+    double se = 0;
+    for (int i = 0; i < n_pixels; i++)
+        for (int c = 0; c < 3; c++) {
+            const double d = (double)a[i * 4 + c] - b[i * 4 + c];
+            se += d * d;
+        }
+    const double mse = se / (3.0 * n_pixels);
+    return mse > 0 ? 10 * log10(255.0 * 255.0 / mse) : 99;
+}
+
+static gboolean run(const char *const *argv)
+{
+    g_autofree char *out = NULL, *errs = NULL;
+    int status = 0;
+    GError *err = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &errs, &status,
+                      &err)) {
+        printf("FAIL: cannot run %s: %s\n", argv[0], err->message);
+        return FALSE;
+    }
+    const char *last = strrchr(errs, '\r');
+    printf("  %s: %s", argv[0], last ? last + 1 : errs);
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        printf("FAIL: %s failed:\n%s%s\n", argv[0], out, errs);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+int main(int argc, char **argv)
+{
+    gst_init(&argc, &argv);
+    g_autofree char *clip = test_shared_path(CLIP), *model = test_shared_path(MODEL);
+    if (!clip || !model)
+        return TEST_SKIP;
+    const char *src = g_getenv("VKNN_SOURCE_DIR"), *build = g_getenv("VKNN_BUILD_DIR");
+    g_autofree char *tmp = g_dir_make_tmp("vknn-render-XXXXXX", NULL);
+    g_autofree char *mp4 = g_build_filename(tmp, "out.mp4", NULL);
+    g_autofree char *first = g_build_filename(tmp, "first.png", NULL);
+    g_autofree char *styled = g_build_filename(tmp, "styled.png", NULL);
+    g_autofree char *render = g_build_filename(src, "pipelines", "render.sh", NULL);
+    g_autofree char *vknn = g_build_filename(build, "cli", "vknn", NULL);
+
+    const char *render_argv[] = {render, clip, mp4, model, "--seconds", "2", NULL};
+    if (!run(render_argv))
+        return 1;
+    Decoded out, in;
+    if (!decode(mp4, &out) || !decode(clip, &in))
+        return 1;
+    int failures = 0;
+    printf("%s: %d frames of %dx%d (input %dx%d)\n", mp4, out.frames, out.width, out.height,
+           in.width, in.height);
+    failures += !(out.width == in.width && out.height == in.height);
+    /* 2 s of the clip: 2 x its frame rate, give or take the last frame. */
+    printf("  expected %.1f frames (2 s at %.2f fps)\n", 2 * in.fps, in.fps);
+    failures += !(fabs(out.frames - 2 * in.fps) <= 1.0);
+
+    /* The reference: vknn stylize on the first input frame, saved losslessly. */
+    g_autofree char *save =
+        g_strdup_printf("gst-launch-1.0 -q filesrc location=\"%s\" ! decodebin ! videoconvert ! "
+                        "video/x-raw,format=RGB ! pngenc snapshot=true ! filesink location=\"%s\"",
+                        clip, first);
+    const char *sh_argv[] = {"/bin/sh", "-c", save, NULL};
+    const char *stylize_argv[] = {vknn, "stylize", model, first, styled, NULL};
+    Decoded ref;
+    if (!run(sh_argv) || !run(stylize_argv) || !decode(styled, &ref))
+        return 1;
+    const int n = out.width * out.height;
+    const double p_styled = psnr(out.first, ref.first, n), p_input = psnr(out.first, in.first, n);
+    printf("first frame: PSNR %.1f dB against vknn stylize (>= 27), %.1f dB against the input "
+           "(at least 8 dB lower)\n",
+           p_styled, p_input);
+    failures += !(p_styled >= 27 && p_input <= p_styled - 8);
+    printf("%d checks failed\n", failures);
+    for (const char *const *f = (const char *const[]){mp4, first, styled, NULL}; *f; f++)
+        g_remove(*f);
+    g_rmdir(tmp);
+    return failures ? 1 : 0;
+}
