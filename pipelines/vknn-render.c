@@ -170,8 +170,10 @@ static gboolean on_message(GstBus *bus, GstMessage *msg, gpointer data)
  * videoconvert ! ENCODER ! mp4mux ! filesink */
 static gboolean build(Render *r, const char *in, const char *out, GError **err)
 {
-    const char *video[] = {"queue", "videoconvert", "vkstyletransfer", "videoconvert",
-                           video_encoder()};
+    /* 4:2:0: videoconvert would pick 4:4:4 for RGBA input, which x264 encodes
+     * as High 4:4:4, a profile most players cannot decode. */
+    const char *video[] = {"queue",        "videoconvert", "vkstyletransfer",
+                           "videoconvert", "capsfilter",   video_encoder()};
     r->pipeline = gst_pipeline_new("render");
     GstElement *src = make("filesrc", err), *dec = src ? make("decodebin", err) : NULL;
     r->mux = dec ? make("mp4mux", err) : NULL;
@@ -199,6 +201,11 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
             GstPad *pad = gst_element_get_static_pad(e, "sink");
             gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, limit_frames, r, NULL);
             gst_object_unref(pad);
+        }
+        if (g_str_equal(video[i], "capsfilter")) {
+            GstCaps *caps = gst_caps_from_string("video/x-raw,format=I420");
+            g_object_set(e, "caps", caps, NULL);
+            gst_caps_unref(caps);
         }
         if (g_str_equal(video[i], "vkstyletransfer")) {
             g_object_set(e, "model", opt_model, "strength", opt_strength, "scale", opt_scale,

@@ -2,7 +2,7 @@
  * rendered for 2 s to an MP4 through libav decoding, vkstyletransfer and the
  * encoder; the result is decoded back: frame count and size are checked, and
  * its first frame must match `vknn stylize` of the first decoded input frame
- * (within what H.264/MPEG-4 and 4:2:0 chroma lose), and be far from the
+ * (within what H.264 at 4:2:0 loses), and be far from the
  * unstylised input. */
 #include "../testutil.h"
 
