@@ -133,7 +133,7 @@ static const char *effective_selector(const char *sel)
     return env && *env ? env : NULL;
 }
 
-static VkResult create_instance(gboolean validation, VkInstance *out)
+static gboolean create_instance(gboolean validation, VkInstance *out, GError **err)
 {
     VkApplicationInfo app = {
         .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
@@ -159,7 +159,13 @@ static VkResult create_instance(gboolean validation, VkInstance *out)
         .enabledLayerCount = have_layer ? 1 : 0,
         .ppEnabledLayerNames = have_layer ? &layer : NULL,
     };
-    return vkCreateInstance(&ci, NULL, out);
+    const VkResult res = vkCreateInstance(&ci, NULL, out);
+    if (res != VK_SUCCESS)
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_NO_DEVICE,
+                    "cannot create a Vulkan instance (%s): is a Vulkan driver installed "
+                    "(mesa-vulkan-drivers)?",
+                    vknn_result_str(res));
+    return res == VK_SUCCESS;
 }
 
 static GArray *enumerate(VkInstance inst, GError **err)
@@ -212,14 +218,8 @@ static char *describe_devices(GArray *infos)
 GArray *vknn_list_devices(const char *selector, GError **err)
 {
     VkInstance inst;
-    VkResult res = create_instance(FALSE, &inst);
-    if (res != VK_SUCCESS) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_NO_DEVICE,
-                    "cannot create a Vulkan instance (%s): is a Vulkan driver installed "
-                    "(mesa-vulkan-drivers)?",
-                    vknn_result_str(res));
+    if (!create_instance(FALSE, &inst, err))
         return NULL;
-    }
     GArray *infos = enumerate(inst, err);
     if (infos) {
         int sel = select_device(infos, effective_selector(selector));
@@ -268,14 +268,8 @@ VknnContext *vknn_context_new(const VknnContextOptions *opts, GError **err)
     g_autoptr(GArray) infos = NULL;
     g_autofree VkPhysicalDevice *pds = NULL;
 
-    VkResult res = create_instance(validate, &ctx->instance);
-    if (res != VK_SUCCESS) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_NO_DEVICE,
-                    "cannot create a Vulkan instance (%s): is a Vulkan driver installed "
-                    "(mesa-vulkan-drivers)?",
-                    vknn_result_str(res));
+    if (!create_instance(validate, &ctx->instance, err))
         goto fail;
-    }
     infos = enumerate(ctx->instance, err);
     if (!infos)
         goto fail;

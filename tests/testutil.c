@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+int test_failures;
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,6 +3,8 @@
 
 #include <vknn/vknn.h>
 
+#include <stdio.h>
+
 #define TEST_SKIP 77
 
 /* Path of a file under ../shared (VKNN_SHARED overrides), or NULL after
@@ -19,3 +21,15 @@ double test_max_abs(const float *a, int64_t n);
 void test_fill_random(float *x, int64_t n, guint32 seed, float lo, float hi);
 /* Indices of the k largest values, descending. */
 void test_top_k(const float *x, int n, int k, int *out);
+
+/* Prints "ok: ..." or "FAIL: ..." for a check and counts failures in
+ * test_failures. */
+extern int test_failures;
+#define TEST_CHECK(cond, ...)                                                                      \
+    do {                                                                                           \
+        const gboolean test_ok_ = (cond);                                                          \
+        printf("%s: ", test_ok_ ? "ok" : "FAIL");                                                  \
+        printf(__VA_ARGS__);                                                                       \
+        printf("\n");                                                                              \
+        test_failures += !test_ok_;                                                                \
+    } while (0)

@@ -38,24 +38,31 @@ gboolean vknn_channel_affine_record(VknnRecord *r, const VknnTensor *params, gbo
     return TRUE;
 }
 
+gboolean vknn_check_channel_params(const VknnModel *m, const VknnNode *n, GError **err)
+{
+    const int64_t channels = vknn_in_shape(m, n, 0)->dims[1];
+    for (int i = 1; i < n->n_inputs; i++) {
+        const VknnShape *s = vknn_in_shape(m, n, i);
+        if (!vknn_check_constant(m, n, i, err))
+            return FALSE;
+        if (s->rank != 1 || s->dims[0] != channels)
+            return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
+                                   "input %d must have one value per channel", i);
+    }
+    return TRUE;
+}
+
 /* ---- BatchNormalization (inference) ------------------------------------ */
 
 static gboolean bn_infer(VknnModel *m, VknnNode *n, GError **err)
 {
     if (!vknn_check_inputs(n, 5, 5, err) || !vknn_check_rank(m, n, 0, 2, 4, err))
         return FALSE;
-    const VknnShape *x = vknn_in_shape(m, n, 0);
-    for (int i = 1; i < 5; i++) {
-        const VknnShape *s = vknn_in_shape(m, n, i);
-        if (!vknn_check_constant(m, n, i, err))
-            return FALSE;
-        if (s->rank != 1 || s->dims[0] != x->dims[1])
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                                   "input %d must have one value per channel", i);
-    }
+    if (!vknn_check_channel_params(m, n, err))
+        return FALSE;
     if (vknn_node_attr_int(n, "training_mode", 0) != 0 || n->n_outputs > 1)
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "training mode is not supported");
-    *vknn_out_shape(m, n, 0) = *x;
+    *vknn_out_shape(m, n, 0) = *vknn_in_shape(m, n, 0);
     return TRUE;
 }
 

@@ -6,6 +6,7 @@
 #include "conv.h"
 
 #include <math.h>
+#include <string.h>
 
 static const VknnShader conv2d_shader = VKNN_SHADER(conv2d, 3, 1, VknnConvPush);
 
@@ -153,14 +154,23 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     VknnTensor *bt = wt ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
     if (!bt)
         return FALSE;
-    const VknnTensor *y = r->out[0];
-    const int tx = 4;
-    const int32_t spec[] = {(int32_t)w.k[0],   (int32_t)w.k[1],  (int32_t)w.s[0],
-                            (int32_t)w.s[1],   (int32_t)w.d[0],  (int32_t)w.d[1],
-                            r->step->pad_mode, r->step->act.act, tx};
-    VknnPipeline *p = vknn_op_pipeline(r, &conv2d_shader, 8, spec, G_N_ELEMENTS(spec), err);
+    const int32_t extra[] = {r->step->pad_mode, r->step->act.act, VKNN_CONV_TX};
+    return vknn_conv_dispatch(r, &conv2d_shader, &w, extra, G_N_ELEMENTS(extra), pads[0], pads[1],
+                              VKNN_CONV_TX, wt, bt, err);
+}
+
+gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindow *w,
+                            const int32_t *extra, int n_extra, int pad_t, int pad_l, int tx,
+                            const VknnTensor *weights, const VknnTensor *bias, GError **err)
+{
+    int32_t spec[VKNN_MAX_SPEC] = {(int32_t)w->k[0], (int32_t)w->k[1], (int32_t)w->s[0],
+                                   (int32_t)w->s[1], (int32_t)w->d[0], (int32_t)w->d[1]};
+    g_assert(6 + n_extra <= VKNN_MAX_SPEC);
+    memcpy(spec + 6, extra, sizeof(int32_t) * n_extra);
+    VknnPipeline *p = vknn_op_pipeline(r, sh, 8, spec, 6 + n_extra, err);
     if (!p)
         return FALSE;
+    const VknnTensor *x = r->in[0], *y = r->out[0];
     VknnConvPush pc = {
         .ic4 = x->c4,
         .ih = x->h,
@@ -169,13 +179,13 @@ static gboolean conv_record(VknnRecord *r, GError **err)
         .oc4 = y->c4,
         .oh = y->h,
         .ow = y->w,
-        .pad_t = pads[0],
-        .pad_l = pads[1],
+        .pad_t = pad_t,
+        .pad_l = pad_l,
         .batch = y->n,
         .alpha = r->step->act.alpha,
         .beta = r->step->act.beta,
     };
-    const VknnTensor *bind[] = {x, wt, bt, y};
+    const VknnTensor *bind[] = {x, weights, bias, y};
     vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(VKNN_DIV_UP(y->w, tx), 8), y->h,
                       y->n * y->c4);
     return TRUE;

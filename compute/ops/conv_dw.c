@@ -31,30 +31,7 @@ gboolean vknn_conv_dw_record(VknnRecord *r, const VknnWindow *w, GError **err)
     VknnTensor *bt = wt ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
     if (!bt)
         return FALSE;
-    const VknnTensor *x = r->in[0], *y = r->out[0];
-    const int tx = 4;
-    const int32_t spec[] = {(int32_t)w->k[0],  (int32_t)w->k[1], (int32_t)w->s[0],
-                            (int32_t)w->s[1],  (int32_t)w->d[0], (int32_t)w->d[1],
-                            r->step->pad_mode, r->step->act.act, tx};
-    VknnPipeline *p = vknn_op_pipeline(r, &conv_dw_shader, 8, spec, G_N_ELEMENTS(spec), err);
-    if (!p)
-        return FALSE;
-    VknnConvPush pc = {
-        .ic4 = x->c4,
-        .ih = x->h,
-        .iw = x->w,
-        .oc = y->c,
-        .oc4 = y->c4,
-        .oh = y->h,
-        .ow = y->w,
-        .pad_t = pads[0],
-        .pad_l = pads[1],
-        .batch = y->n,
-        .alpha = r->step->act.alpha,
-        .beta = r->step->act.beta,
-    };
-    const VknnTensor *bind[] = {x, wt, bt, y};
-    vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(VKNN_DIV_UP(y->w, tx), 8), y->h,
-                      y->n * y->c4);
-    return TRUE;
+    const int32_t extra[] = {r->step->pad_mode, r->step->act.act, VKNN_CONV_TX};
+    return vknn_conv_dispatch(r, &conv_dw_shader, w, extra, G_N_ELEMENTS(extra), pads[0], pads[1],
+                              VKNN_CONV_TX, wt, bt, err);
 }

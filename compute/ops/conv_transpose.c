@@ -108,29 +108,9 @@ static gboolean ct_record(VknnRecord *r, GError **err)
            : NULL;
     if (!bt)
         return FALSE;
-    const VknnTensor *x = r->in[0], *y = r->out[0];
-    const int32_t spec[] = {(int32_t)w.k[0], (int32_t)w.k[1], (int32_t)w.s[0], (int32_t)w.s[1],
-                            (int32_t)w.d[0], (int32_t)w.d[1], r->step->act.act};
-    VknnPipeline *p = vknn_op_pipeline(r, &conv_transpose_shader, 8, spec, G_N_ELEMENTS(spec), err);
-    if (!p)
-        return FALSE;
-    VknnConvPush pc = {
-        .ic4 = x->c4,
-        .ih = x->h,
-        .iw = x->w,
-        .oc = y->c,
-        .oc4 = y->c4,
-        .oh = y->h,
-        .ow = y->w,
-        .pad_t = (int32_t)w.pads[0],
-        .pad_l = (int32_t)w.pads[1],
-        .batch = y->n,
-        .alpha = r->step->act.alpha,
-        .beta = r->step->act.beta,
-    };
-    const VknnTensor *bind[] = {x, wt, bt, y};
-    vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(y->w, 8), y->h, y->n * y->c4);
-    return TRUE;
+    const int32_t extra[] = {r->step->act.act};
+    return vknn_conv_dispatch(r, &conv_transpose_shader, &w, extra, G_N_ELEMENTS(extra),
+                              (int)w.pads[0], (int)w.pads[1], 1, wt, bt, err);
 }
 
 const VknnOpClass vknn_op_conv_transpose = {

@@ -15,16 +15,9 @@ static gboolean in_infer(VknnModel *m, VknnNode *n, GError **err)
 {
     if (!vknn_check_inputs(n, 3, 3, err) || !vknn_check_rank(m, n, 0, 3, 4, err))
         return FALSE;
-    const VknnShape *x = vknn_in_shape(m, n, 0);
-    for (int i = 1; i < 3; i++) {
-        const VknnShape *s = vknn_in_shape(m, n, i);
-        if (!vknn_check_constant(m, n, i, err))
-            return FALSE;
-        if (s->rank != 1 || s->dims[0] != x->dims[1])
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                                   "input %d must have one value per channel", i);
-    }
-    *vknn_out_shape(m, n, 0) = *x;
+    if (!vknn_check_channel_params(m, n, err))
+        return FALSE;
+    *vknn_out_shape(m, n, 0) = *vknn_in_shape(m, n, 0);
     return TRUE;
 }
 

@@ -7,3 +7,7 @@
  * out [pn][c4][2] vec4 (scale, shift); per_batch: pn = n, else pn = 1. */
 gboolean vknn_channel_affine_record(VknnRecord *r, const VknnTensor *params, gboolean per_batch,
                                     GError **err);
+
+/* Checks inputs 1..n_inputs-1 of a normalisation node are constant vectors
+ * with one value per channel of input 0. */
+gboolean vknn_check_channel_params(const VknnModel *m, const VknnNode *n, GError **err);

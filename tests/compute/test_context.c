@@ -5,20 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL: " __VA_ARGS__);                                                          \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        } else {                                                                                   \
-            printf("ok: " __VA_ARGS__);                                                            \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
 static gboolean opens(const char *selector, char *name, gsize len)
 {
     VknnContextOptions o = {.device = selector};
@@ -38,31 +24,33 @@ static void test_selection(void)
     GError *err = NULL;
     g_autoptr(GArray) devs = vknn_list_devices(NULL, &err);
     g_assert_no_error(err);
-    CHECK(devs->len > 0, "at least one Vulkan device");
+    TEST_CHECK(devs->len > 0, "at least one Vulkan device");
     if (!devs->len)
         return;
     const VknnDeviceInfo *d = &g_array_index(devs, VknnDeviceInfo, 0);
     char name[256], uuid[40], index[16];
     snprintf(index, sizeof index, "%d", d->index);
-    CHECK(opens(index, name, sizeof name) && g_str_equal(name, d->name), "select by index %s",
-          index);
+    TEST_CHECK(opens(index, name, sizeof name) && g_str_equal(name, d->name), "select by index %s",
+               index);
     g_autofree char *sub = g_ascii_strup(d->name, 4); /* case-insensitive substring */
-    CHECK(opens(sub, name, sizeof name) && g_str_equal(name, d->name), "select by name '%s'", sub);
+    TEST_CHECK(opens(sub, name, sizeof name) && g_str_equal(name, d->name), "select by name '%s'",
+               sub);
     vknn_uuid_str(d->uuid, uuid);
-    CHECK(opens(uuid, name, sizeof name) && g_str_equal(name, d->name), "select by UUID %s", uuid);
-    CHECK(!opens("no-such-gpu", name, sizeof name) && strstr(name, d->name),
-          "no match is an error listing the devices (%s)", name);
-    CHECK(!opens("99", name, sizeof name), "index out of range is an error");
+    TEST_CHECK(opens(uuid, name, sizeof name) && g_str_equal(name, d->name), "select by UUID %s",
+               uuid);
+    TEST_CHECK(!opens("no-such-gpu", name, sizeof name) && strstr(name, d->name),
+               "no match is an error listing the devices (%s)", name);
+    TEST_CHECK(!opens("99", name, sizeof name), "index out of range is an error");
 
     g_setenv("VKNN_DEVICE", "no-such-gpu", TRUE);
-    CHECK(!opens(NULL, name, sizeof name), "VKNN_DEVICE is honoured");
+    TEST_CHECK(!opens(NULL, name, sizeof name), "VKNN_DEVICE is honoured");
     g_unsetenv("VKNN_DEVICE");
 
     g_autoptr(GArray) marked = vknn_list_devices(NULL, &err);
     int selected = 0;
     for (guint i = 0; i < marked->len; i++)
         selected += g_array_index(marked, VknnDeviceInfo, i).selected;
-    CHECK(selected == 1, "exactly one device is marked as chosen");
+    TEST_CHECK(selected == 1, "exactly one device is marked as chosen");
 }
 
 /* The host creates instance and device itself, as GstVulkanDevice does with
@@ -125,14 +113,14 @@ static void test_adoption(void)
                   vknn_net_read(net, "z", got, &err);
     g_assert_no_error(err);
     const VknnRefTensor *want = g_hash_table_lookup(ref, "z");
-    CHECK(ok && test_max_abs_diff(got, want->data, G_N_ELEMENTS(got)) < 1e-5,
-          "a net runs on an adopted device");
+    TEST_CHECK(ok && test_max_abs_diff(got, want->data, G_N_ELEMENTS(got)) < 1e-5,
+               "a net runs on an adopted device");
     vknn_net_free(net);
     g_hash_table_unref(ref);
     vknn_context_free(ctx);
 
     /* The handles still belong to the host and are still valid. */
-    CHECK(vkDeviceWaitIdle(dev) == VK_SUCCESS, "the adopted device outlives the context");
+    TEST_CHECK(vkDeviceWaitIdle(dev) == VK_SUCCESS, "the adopted device outlives the context");
     vkDestroyDevice(dev, NULL);
     vkDestroyInstance(inst, NULL);
 }
@@ -141,6 +129,6 @@ int main(void)
 {
     test_selection();
     test_adoption();
-    printf("%d checks failed\n", failures);
-    return failures ? 1 : 0;
+    printf("%d checks failed\n", test_failures);
+    return test_failures ? 1 : 0;
 }

@@ -10,17 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL: " __VA_ARGS__);                                                          \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
 static Onnx__TensorProto *tensor(const char *name, int type, int64_t *dims, size_t rank)
 {
     Onnx__TensorProto *t = g_new0(Onnx__TensorProto, 1);
@@ -193,15 +182,15 @@ static void check_values(VknnModel *m)
     static const float w_want[] = {0.5f, -1.25f, 2.0f, 0.0999755859375f, -0.0f, 1.0f};
     const VknnValue *w = vknn_model_value(m, vknn_model_find_value(m, "w"));
     for (int i = 0; i < 6; i++)
-        CHECK(w->data[i] == w_want[i], "w[%d] = %g, expected %g", i, w->data[i], w_want[i]);
+        TEST_CHECK(w->data[i] == w_want[i], "w[%d] = %g, expected %g", i, w->data[i], w_want[i]);
     const VknnValue *s = vknn_model_value(m, vknn_model_find_value(m, "s"));
-    CHECK(s->kind == VKNN_VALUE_CONSTANT && s->data[0] == 3.0f, "Constant node value %g",
-          s->data[0]);
+    TEST_CHECK(s->kind == VKNN_VALUE_CONSTANT && s->data[0] == 3.0f, "Constant node value %g",
+               s->data[0]);
     const VknnValue *o = vknn_model_value(m, vknn_model_find_value(m, "o"));
-    CHECK(o->data[0] == -1.5f, "double initializer %g", o->data[0]);
+    TEST_CHECK(o->data[0] == -1.5f, "double initializer %g", o->data[0]);
     const VknnValue *x = vknn_model_value(m, g_array_index(m->inputs, int, 0));
-    CHECK(x->declared.dims[2] == -1 && g_strcmp0(x->dim_names[2], "H") == 0, "symbolic dim H");
-    CHECK(m->opset == 6, "opset %d", m->opset);
+    TEST_CHECK(x->declared.dims[2] == -1 && g_strcmp0(x->dim_names[2], "H") == 0, "symbolic dim H");
+    TEST_CHECK(m->opset == 6, "opset %d", m->opset);
 }
 
 /* y[o] = clip(3 * (b[o] + sum_c w[o][c] x[c]) - 1.5, -2, 4), by hand. */
@@ -238,8 +227,8 @@ int main(void)
     GHashTable *ref = vknn_ref_run(m, &in, &err);
     g_assert_no_error(err);
     const VknnRefTensor *ry = g_hash_table_lookup(ref, "y");
-    CHECK(test_max_abs_diff(ry->data, want, 3 * hw) < 1e-5,
-          "reference differs from the hand result");
+    TEST_CHECK(test_max_abs_diff(ry->data, want, 3 * hw) < 1e-5,
+               "reference differs from the hand result");
     g_hash_table_unref(ref);
 
     g_autoptr(VknnContext) ctx = test_context();
@@ -251,7 +240,7 @@ int main(void)
         return 1;
     }
     const double d = test_max_abs_diff(got, want, 3 * hw);
-    CHECK(d < 1e-5, "device differs from the hand result by %g", d);
-    printf("%d checks failed\n", failures);
-    return failures ? 1 : 0;
+    TEST_CHECK(d < 1e-5, "device differs from the hand result by %g", d);
+    printf("%d checks failed\n", test_failures);
+    return test_failures ? 1 : 0;
 }

@@ -13,16 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        printf("%s: ", (cond) ? "ok" : "FAIL");                                                    \
-        printf(__VA_ARGS__);                                                                       \
-        printf("\n");                                                                              \
-        failures += !(cond);                                                                       \
-    } while (0)
-
 /* NCHW float 0..255 -> RGBA bytes (alpha a). */
 static guint8 *to_rgba(const float *planes, int w, int h, guint8 a)
 {
@@ -80,22 +70,23 @@ static void test_golden(VknnStyler *s)
     const VknnStyleParams p = VKNN_STYLE_PARAMS_DEFAULT;
 
     g_autofree guint8 *got = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
-    CHECK(max_byte_diff(got, want, (gsize)w * h * 4, 4, -1) <= 1,
-          "RGBA 128x96 equals PyTorch (clamped, rounded) within 1 LSB, alpha kept (max diff %d)",
-          max_byte_diff(got, want, (gsize)w * h * 4, 4, -1));
+    TEST_CHECK(
+        max_byte_diff(got, want, (gsize)w * h * 4, 4, -1) <= 1,
+        "RGBA 128x96 equals PyTorch (clamped, rounded) within 1 LSB, alpha kept (max diff %d)",
+        max_byte_diff(got, want, (gsize)w * h * 4, 4, -1));
 
     g_autofree guint8 *bgra = g_memdup2(in, (gsize)w * h * 4);
     swap_rb(bgra, w * h);
     g_autofree guint8 *got_bgra = stylize(s, bgra, w, h, VKNN_PIXEL_BGRA, &p);
     swap_rb(got_bgra, w * h);
-    CHECK(memcmp(got_bgra, got, (gsize)w * h * 4) == 0, "BGRA gives the same picture");
+    TEST_CHECK(memcmp(got_bgra, got, (gsize)w * h * 4) == 0, "BGRA gives the same picture");
 
     g_autofree guint8 *got_x = stylize(s, in, w, h, VKNN_PIXEL_RGBX, &p);
     gboolean alpha_255 = TRUE;
     for (int i = 0; i < w * h; i++)
         alpha_255 &= got_x[i * 4 + 3] == 255;
-    CHECK(alpha_255 && max_byte_diff(got_x, got, (gsize)w * h * 4, 4, 3) == 0,
-          "RGBx: same colours, padding byte 255");
+    TEST_CHECK(alpha_255 && max_byte_diff(got_x, got, (gsize)w * h * 4, 4, 3) == 0,
+               "RGBx: same colours, padding byte 255");
 }
 
 /* CPU reference on the frame edge-extended to multiples of 4, cropped back. */
@@ -135,9 +126,10 @@ static void test_odd_size(VknnStyler *s, VknnModel *m)
     vknn_styler_inference_size(s, &nw, &nh);
     g_autofree guint8 *want = reference_odd(m, in, w, h, nw, nh);
     const int d = max_byte_diff(got, want, (gsize)w * h * 4, 4, -1);
-    CHECK(nw == 76 && nh == 100 && d <= 1,
-          "75x99 frame runs at %dx%d, comes back 75x99, equals the CPU reference (max diff %d)", nw,
-          nh, d);
+    TEST_CHECK(
+        nw == 76 && nh == 100 && d <= 1,
+        "75x99 frame runs at %dx%d, comes back 75x99, equals the CPU reference (max diff %d)", nw,
+        nh, d);
 }
 
 static void rgb_to_cbcr(const guint8 *px, float *cb, float *cr)
@@ -156,13 +148,15 @@ static void test_params(VknnStyler *s)
     g_autofree guint8 *full = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
     p.strength = 0.0f;
     g_autofree guint8 *none = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
-    CHECK(max_byte_diff(none, in, (gsize)w * h * 4, 4, -1) == 0, "strength 0 returns the input");
+    TEST_CHECK(max_byte_diff(none, in, (gsize)w * h * 4, 4, -1) == 0,
+               "strength 0 returns the input");
     p.strength = 0.5f;
     g_autofree guint8 *half = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
     int worst = 0;
     for (int i = 0; i < w * h * 4; i++)
         worst = MAX(worst, abs(2 * half[i] - in[i] - full[i]));
-    CHECK(worst <= 2, "strength 0.5 is the midpoint of input and stylised (max error %d/2)", worst);
+    TEST_CHECK(worst <= 2, "strength 0.5 is the midpoint of input and stylised (max error %d/2)",
+               worst);
 
     p.strength = 1.0f;
     p.preserve_colors = TRUE;
@@ -178,17 +172,18 @@ static void test_params(VknnStyler *s)
     }
     chroma_keep /= w * h;
     chroma_full /= w * h;
-    CHECK(chroma_keep < 0.25 * chroma_full,
-          "preserve-colors keeps the input's chroma (mean |dCbCr| %.1f vs %.1f without)",
-          chroma_keep, chroma_full);
+    TEST_CHECK(chroma_keep < 0.25 * chroma_full,
+               "preserve-colors keeps the input's chroma (mean |dCbCr| %.1f vs %.1f without)",
+               chroma_keep, chroma_full);
 
     p.preserve_colors = FALSE;
     p.scale = 0.5f;
     g_autofree guint8 *small = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
     int nw, nh;
     vknn_styler_inference_size(s, &nw, &nh);
-    CHECK(nw == 32 && nh == 24 && max_byte_diff(small, in, (gsize)w * h * 4, 4, 3) > 40,
-          "scale 0.5 runs the network at %dx%d and returns a stylised %dx%d frame", nw, nh, w, h);
+    TEST_CHECK(nw == 32 && nh == 24 && max_byte_diff(small, in, (gsize)w * h * 4, 4, 3) > 40,
+               "scale 0.5 runs the network at %dx%d and returns a stylised %dx%d frame", nw, nh, w,
+               h);
 }
 
 int main(void)
@@ -206,6 +201,6 @@ int main(void)
     test_odd_size(s, m);
     test_params(s);
     vknn_styler_free(s);
-    printf("%d checks failed\n", failures);
-    return failures ? 1 : 0;
+    printf("%d checks failed\n", test_failures);
+    return test_failures ? 1 : 0;
 }
