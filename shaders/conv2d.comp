@@ -1,14 +1,15 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // Direct 2D convolution, channel-packed, with fused padding and activation.
-// Each invocation computes one block of 4 output channels for TX adjacent
-// output pixels of one row, so every weight fetch serves TX pixels.
+// Each invocation computes OCB blocks of 4 output channels for TX adjacent
+// output pixels of one row (a register tile): every weight fetch serves TX
+// pixels and every input fetch 4 x OCB channels.
 //
 // Bindings: 0 input [n][ic4][ih][iw] (texel), 1 weights [oc4][ic4][kh][kw][4]
 // vec4 over the 4 output lanes, one per input lane (texel), 2 bias [oc4]
 // (texel), 3 output [n][oc4][oh][ow] (storage).
-// Spec: 3 KH, 4 KW, 5 SH, 6 SW, 7 DH, 8 DW, 9 PAD_MODE, 10 ACT, 11 TX.
-// Grid: x = ceil(ow / TX), y = oh, z = n * oc4.
+// Spec: 3 KH, 4 KW, 5 SH, 6 SW, 7 DH, 8 DW, 9 PAD_MODE, 10 ACT, 11 TX,
+// 12 OCB. Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB).
 #include "vknn.glsl"
 
 layout(constant_id = 3) const int KH = 3;
@@ -20,7 +21,9 @@ layout(constant_id = 8) const int DW = 1;
 layout(constant_id = 9) const int PAD_MODE = PAD_ZERO;
 layout(constant_id = 10) const int ACT = ACT_NONE;
 layout(constant_id = 11) const int TX = 4;
+layout(constant_id = 12) const int OCB = 1;
 #define TX_MAX 8
+#define OCB_MAX 4
 
 layout(binding = 0) uniform samplerBuffer in_t;
 layout(binding = 1) uniform samplerBuffer w_t;
@@ -40,43 +43,55 @@ void main()
     const int ox0 = int(gl_GlobalInvocationID.x) * TX;
     const int oy = int(gl_GlobalInvocationID.y);
     const int z = int(gl_GlobalInvocationID.z);
-    if (ox0 >= p.ow || oy >= p.oh || z >= p.batch * p.oc4)
+    const int blocks = (p.oc4 + OCB - 1) / OCB;
+    if (ox0 >= p.ow || oy >= p.oh || z >= p.batch * blocks)
         return;
-    const int n = z / p.oc4;
-    const int o4 = z % p.oc4;
+    const int n = z / blocks;
+    const int o40 = (z % blocks) * OCB;
 
-    vec4 acc[TX_MAX];
-    const vec4 bias = texelFetch(b_t, o4);
-    for (int t = 0; t < TX; t++)
-        acc[t] = bias;
+    vec4 acc[OCB_MAX][TX_MAX];
+    for (int b = 0; b < OCB; b++) {
+        const vec4 bias = texelFetch(b_t, min(o40 + b, p.oc4 - 1));
+        for (int t = 0; t < TX; t++)
+            acc[b][t] = bias;
+    }
 
     for (int c4 = 0; c4 < p.ic4; c4++) {
         const int in_plane = (n * p.ic4 + c4) * p.ih;
-        const int w_base = (o4 * p.ic4 + c4) * KH * KW * 4;
         for (int ky = 0; ky < KH; ky++) {
             int iy = oy * SH - p.pad_t + ky * DH;
             if (!pad_coord(iy, p.ih, PAD_MODE))
                 continue;
             const int row = (in_plane + iy) * p.iw;
             for (int kx = 0; kx < KW; kx++) {
-                const int wi = w_base + (ky * KW + kx) * 4;
-                const vec4 w0 = texelFetch(w_t, wi);
-                const vec4 w1 = texelFetch(w_t, wi + 1);
-                const vec4 w2 = texelFetch(w_t, wi + 2);
-                const vec4 w3 = texelFetch(w_t, wi + 3);
+                vec4 v[TX_MAX];
                 for (int t = 0; t < TX; t++) {
                     int ix = (ox0 + t) * SW - p.pad_l + kx * DW;
-                    if (!pad_coord(ix, p.iw, PAD_MODE))
-                        continue;
-                    const vec4 v = texelFetch(in_t, row + ix);
-                    acc[t] += w0 * v.x + w1 * v.y + w2 * v.z + w3 * v.w;
+                    v[t] = pad_coord(ix, p.iw, PAD_MODE) ? texelFetch(in_t, row + ix) : vec4(0.0);
+                }
+                for (int b = 0; b < OCB; b++) {
+                    // A block past the last one reads valid weights and is not stored.
+                    const int o4 = min(o40 + b, p.oc4 - 1);
+                    const int wi = ((o4 * p.ic4 + c4) * KH * KW + ky * KW + kx) * 4;
+                    const vec4 w0 = texelFetch(w_t, wi);
+                    const vec4 w1 = texelFetch(w_t, wi + 1);
+                    const vec4 w2 = texelFetch(w_t, wi + 2);
+                    const vec4 w3 = texelFetch(w_t, wi + 3);
+                    for (int t = 0; t < TX; t++)
+                        acc[b][t] += w0 * v[t].x + w1 * v[t].y + w2 * v[t].z + w3 * v[t].w;
                 }
             }
         }
     }
 
-    const int out_row = ((n * p.oc4 + o4) * p.oh + oy) * p.ow;
-    for (int t = 0; t < TX; t++)
-        if (ox0 + t < p.ow)
-            out_t[out_row + ox0 + t] = mask_lanes(activate(acc[t], ACT, p.alpha, p.beta), o4, p.oc);
+    for (int b = 0; b < OCB; b++) {
+        const int o4 = o40 + b;
+        if (o4 >= p.oc4)
+            break;
+        const int out_row = ((n * p.oc4 + o4) * p.oh + oy) * p.ow;
+        for (int t = 0; t < TX; t++)
+            if (ox0 + t < p.ow)
+                out_t[out_row + ox0 + t] =
+                    mask_lanes(activate(acc[b][t], ACT, p.alpha, p.beta), o4, p.oc);
+    }
 }

@@ -4,7 +4,7 @@
 #include "op.h"
 #include "window.h"
 
-/* Output pixels along x computed by one invocation of conv2d/conv_dw. */
+/* Output pixels along x computed by one invocation of conv_dw. */
 #define VKNN_CONV_TX 4
 
 /* Push constants of conv2d.comp, conv_dw.comp and conv_transpose.comp. */
@@ -32,9 +32,10 @@ float *vknn_conv_pack_bias(const VknnRecord *r, VknnTensor *t, void *user);
 /* Records a convolution kernel (conv2d, conv_dw, conv_transpose): spec
  * constants kernel, stride, dilation followed by `extra` (padding mode,
  * activation, tile width...), the shared push constants, and a grid of
- * ceil(ow / tx / 8) x oh x n * oc4. */
+ * ceil(ow / tx / 8) x oh x n * ceil(oc4 / ocb). */
 gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindow *w,
                             const int32_t *extra, int n_extra, int pad_t, int pad_l, int tx,
-                            const VknnTensor *weights, const VknnTensor *bias, GError **err);
+                            int ocb, const VknnTensor *weights, const VknnTensor *bias,
+                            GError **err);
 /* Records a depthwise convolution (group == channels == outputs). */
 gboolean vknn_conv_dw_record(VknnRecord *r, const VknnWindow *w, GError **err);
