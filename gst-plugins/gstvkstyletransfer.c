@@ -153,14 +153,10 @@ static void gst_vk_style_engine_free(GstVkStyleEngine *e)
 {
     if (!e)
         return;
-    /* Every frame waited for its own work, but libvknn's free functions wait
-     * for the whole device (vkDeviceWaitIdle), which Vulkan forbids while
-     * another thread submits to its queues: hold GStreamer's submit lock
-     * (they submit nothing themselves, so the lock callback is not reentered). */
-    gst_vulkan_queue_submit_lock(e->queue);
+    /* Every frame waited for its own work, and libvknn never idles an
+     * adopted device, so nothing here blocks other users of the queue. */
     vknn_styler_free(e->styler);
     vknn_context_free(e->ctx);
-    gst_vulkan_queue_submit_unlock(e->queue);
     vknn_model_free(e->model);
     gst_object_unref(e->queue);
     g_free(e->path);
