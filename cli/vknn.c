@@ -23,6 +23,7 @@ static int opt_runs = 10;
 static gboolean opt_validate;
 static char *opt_save_input;
 static char *opt_save_output;
+static gboolean opt_profile;
 
 static const GOptionEntry common_entries[] = {
     {"device", 'd', 0, G_OPTION_ARG_STRING, &opt_device,
@@ -191,6 +192,7 @@ static gboolean open_net(const char *path, int w, int h, VknnContext **ctx, Vknn
     *net = vknn_net_new(*ctx, *model, err);
     if (!*net)
         return FALSE;
+    vknn_net_set_profiling(*net, opt_profile);
     VknnShape shape = vknn_model_default_input_shape(*model, 0, h, w);
     return vknn_net_prepare(*net, &shape, err);
 }
@@ -267,6 +269,58 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+typedef struct {
+    const char *op;
+    double ms;
+    int count;
+} OpTotal;
+
+static int cmp_op_total(gconstpointer a, gconstpointer b)
+{
+    const double x = ((const OpTotal *)a)->ms, y = ((const OpTotal *)b)->ms;
+    return (x < y) - (x > y);
+}
+
+static int cmp_step_time(gconstpointer a, gconstpointer b)
+{
+    const double x = ((const VknnStepTime *)a)->ms, y = ((const VknnStepTime *)b)->ms;
+    return (x < y) - (x > y);
+}
+
+/* Device time of the last run by op type, then the slowest steps. */
+static gboolean print_profile(VknnNet *net, GError **err)
+{
+    g_autoptr(GArray) steps = vknn_net_profile(net, err);
+    if (!steps)
+        return FALSE;
+    g_autoptr(GArray) ops = g_array_new(FALSE, TRUE, sizeof(OpTotal));
+    double total = 0;
+    for (guint i = 0; i < steps->len; i++) {
+        const VknnStepTime *t = &g_array_index(steps, VknnStepTime, i);
+        guint k = 0;
+        while (k < ops->len && !g_str_equal(g_array_index(ops, OpTotal, k).op, t->op))
+            k++;
+        if (k == ops->len)
+            g_array_append_val(ops, ((OpTotal){t->op, 0, 0}));
+        g_array_index(ops, OpTotal, k).ms += t->ms;
+        g_array_index(ops, OpTotal, k).count++;
+        total += t->ms;
+    }
+    g_array_sort(ops, cmp_op_total);
+    printf("profile (device time of the last run, steps separated by barriers: %.2f ms)\n", total);
+    for (guint k = 0; k < ops->len; k++) {
+        const OpTotal *o = &g_array_index(ops, OpTotal, k);
+        printf("  %-24s %3d steps %9.2f ms %5.1f%%\n", o->op, o->count, o->ms, 100 * o->ms / total);
+    }
+    g_array_sort(steps, cmp_step_time);
+    printf("slowest steps:\n");
+    for (guint i = 0; i < MIN(steps->len, 8); i++) {
+        const VknnStepTime *t = &g_array_index(steps, VknnStepTime, i);
+        printf("  %-40s %-22s %8.2f ms\n", t->node, t->op, t->ms);
+    }
+    return TRUE;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
     if (argc != 2 || !opt_size)
@@ -317,6 +371,8 @@ static int cmd_bench(int argc, char **argv)
            "%d dispatches per run\n",
            mem.activation_bytes / 1048576.0, mem.naive_activation_bytes / 1048576.0,
            mem.weight_bytes / 1048576.0, mem.dispatches);
+    if (opt_profile && !print_profile(net, &err))
+        goto out;
     rc = 0;
 out:
     close_net(ctx, model, net);
@@ -363,6 +419,8 @@ int main(int argc, char **argv)
     GOptionEntry entries[] = {
         {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, "Input size (resize images first)", "WxH"},
         {"runs", 'n', 0, G_OPTION_ARG_INT, &opt_runs, "Timed runs (bench, default 10)", "N"},
+        {"profile", 0, 0, G_OPTION_ARG_NONE, &opt_profile,
+         "bench: device time per op type and the slowest steps (timestamps)", NULL},
         {"save-input", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_input,
          "stylize: also write the network input as raw float32 NCHW", "FILE.f32"},
         {"save-output", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_output,

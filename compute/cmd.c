@@ -264,6 +264,17 @@ void vknn_cmd_barrier_all(VknnCmd *cmd)
     barrier(cmd, ALL_STAGES, ALL_STAGES);
 }
 
+void vknn_cmd_reset_queries(VknnCmd *cmd, VkQueryPool pool, uint32_t count)
+{
+    vkCmdResetQueryPool(cmd->cb, pool, 0, count);
+}
+
+void vknn_cmd_timestamp(VknnCmd *cmd, VkQueryPool pool, uint32_t query)
+{
+    barrier(cmd, ALL_STAGES, ALL_STAGES);
+    vkCmdWriteTimestamp(cmd->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, query);
+}
+
 void vknn_cmd_dispatch_linear(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *const *bind,
                               const void *push, int64_t count)
 {

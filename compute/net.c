@@ -17,10 +17,12 @@ typedef struct {
     gboolean *materialised; /* per value: has device storage (activations, inputs) */
     int *root;              /* per value: the value whose storage it shares */
     VknnBuffer *arena;
-    GPtrArray *scratch; /* OwnedTensor* */
-    GPtrArray *staging; /* VknnBuffer* per graph input */
-    VknnCmd *cmd;       /* upload + network, recorded at the first vknn_net_run */
-    int dispatches;     /* per run of the network */
+    GPtrArray *scratch;     /* OwnedTensor* */
+    GPtrArray *staging;     /* VknnBuffer* per graph input */
+    VknnCmd *cmd;           /* upload + network, recorded at the first vknn_net_run */
+    int dispatches;         /* per run of the network */
+    VkQueryPool timestamps; /* profiling: one before each step and one at the end */
+    GArray *timed_steps;    /* profiling: step index of each timestamp interval */
     uint64_t arena_bytes, naive_bytes;
 } Plan;
 
@@ -32,6 +34,7 @@ struct VknnNet {
     uint64_t weight_bytes;
     VknnShape *shapes; /* input shapes of the current plan, NULL when unplanned */
     Plan *plan;
+    gboolean profiling;
 };
 
 static void owned_free(VknnContext *ctx, OwnedTensor *o)
@@ -46,6 +49,10 @@ static void plan_free(VknnContext *ctx, Plan *p, guint n_values)
     if (!p)
         return;
     vknn_cmd_free(&p->cmd);
+    if (p->timestamps)
+        vkDestroyQueryPool(ctx->device, p->timestamps, NULL);
+    if (p->timed_steps)
+        g_array_unref(p->timed_steps);
     if (p->tensors)
         for (guint v = 0; v < n_values; v++)
             vknn_tensor_release_view(ctx, &p->tensors[v]);
@@ -349,11 +356,72 @@ gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err)
         }
         for (int k = 0; k < st->n_out; k++)
             r.out[k] = st->out[k] >= 0 ? &p->tensors[st->out[k]] : NULL;
+        if (p->timestamps && cmd == p->cmd) {
+            vknn_cmd_timestamp(cmd, p->timestamps, p->timed_steps->len);
+            g_array_append_val(p->timed_steps, s);
+        }
         if (!st->klass->record(&r, err))
             return FALSE;
     }
+    if (p->timestamps && cmd == p->cmd)
+        vknn_cmd_timestamp(cmd, p->timestamps, p->timed_steps->len);
     p->dispatches = vknn_cmd_dispatch_count(cmd) - before;
     return TRUE;
+}
+
+void vknn_net_set_profiling(VknnNet *net, gboolean enable)
+{
+    if (net->profiling != enable)
+        invalidate_plan(net);
+    net->profiling = enable;
+}
+
+/* A timestamp query pool for profiled runs, when the device has them. */
+static gboolean create_timestamps(VknnNet *net, Plan *p, GError **err)
+{
+    if (!net->ctx->props.limits.timestampComputeAndGraphics)
+        return TRUE; /* vknn_net_profile() reports it */
+    VkQueryPoolCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+        .queryType = VK_QUERY_TYPE_TIMESTAMP,
+        .queryCount = p->steps->len + 1,
+    };
+    VKNN_CHECK(vkCreateQueryPool(net->ctx->device, &ci, NULL, &p->timestamps), "vkCreateQueryPool");
+    p->timed_steps = g_array_new(FALSE, FALSE, sizeof(guint));
+    vknn_cmd_reset_queries(p->cmd, p->timestamps, ci.queryCount);
+    return TRUE;
+fail:
+    return FALSE;
+}
+
+GArray *vknn_net_profile(VknnNet *net, GError **err)
+{
+    Plan *p = net->plan;
+    if (!net->profiling || !p || !p->timestamps || !p->cmd) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    !net->profiling ? "profiling is off (vknn_net_set_profiling before prepare)"
+                    : !p || !p->cmd ? "no run to profile yet"
+                                    : "the device has no compute timestamps");
+        return NULL;
+    }
+    const guint n = p->timed_steps->len;
+    g_autofree uint64_t *ticks = g_new(uint64_t, n + 1);
+    VKNN_CHECK(vkGetQueryPoolResults(net->ctx->device, p->timestamps, 0, n + 1,
+                                     sizeof(uint64_t) * (n + 1), ticks, sizeof(uint64_t),
+                                     VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+               "vkGetQueryPoolResults");
+    GArray *times = g_array_sized_new(FALSE, FALSE, sizeof(VknnStepTime), n);
+    const double ns_per_tick = net->ctx->props.limits.timestampPeriod;
+    for (guint i = 0; i < n; i++) {
+        const VknnStep *st =
+            &g_array_index(p->steps, VknnStep, g_array_index(p->timed_steps, guint, i));
+        VknnStepTime t = {st->node->name, st->node->op_type,
+                          (double)(ticks[i + 1] - ticks[i]) * ns_per_tick / 1e6};
+        g_array_append_val(times, t);
+    }
+    return times;
+fail:
+    return NULL;
 }
 
 /* The command buffer of vknn_net_run: input uploads, then the network. */
@@ -371,6 +439,8 @@ static gboolean record_run(VknnNet *net, Plan *p, GError **err)
         g_ptr_array_add(p->staging, staging);
         vknn_cmd_copy(p->cmd, staging, 0, t->buffer, t->offset, t->bytes);
     }
+    if (net->profiling && !create_timestamps(net, p, err))
+        return FALSE;
     return vknn_net_record(net, p->cmd, err) && vknn_cmd_end(p->cmd, err);
 }
 

@@ -162,6 +162,10 @@ void vknn_cmd_image_barrier(VknnCmd *cmd, VknnImage *img, VkImageLayout layout,
  * TRANSFER_DST_OPTIMAL layout. */
 void vknn_cmd_copy_to_image(VknnCmd *cmd, VknnBuffer *src, VkDeviceSize src_off, VknnImage *dst,
                             uint32_t width, uint32_t height);
+/* Profiling: resets queries [0, count) of pool; writes timestamp `query`
+ * after everything recorded before it has finished (full barrier). */
+void vknn_cmd_reset_queries(VknnCmd *cmd, VkQueryPool pool, uint32_t count);
+void vknn_cmd_timestamp(VknnCmd *cmd, VkQueryPool pool, uint32_t query);
 /* Makes everything earlier in submission order (other command buffers too)
  * visible to what follows. */
 void vknn_cmd_barrier_all(VknnCmd *cmd);

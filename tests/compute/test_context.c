@@ -108,6 +108,7 @@ static void test_adoption(void)
     GHashTable *ref = vknn_ref_run(m, &in, &err);
     g_assert_no_error(err);
     VknnNet *net = vknn_net_new(ctx, m, &err);
+    vknn_net_set_profiling(net, TRUE);
     gboolean ok = vknn_net_prepare(net, &in.shape, &err) &&
                   vknn_net_run(net, (const float *const[]){x}, &err) &&
                   vknn_net_read(net, "z", got, &err);
@@ -115,6 +116,12 @@ static void test_adoption(void)
     const VknnRefTensor *want = g_hash_table_lookup(ref, "z");
     TEST_CHECK(ok && test_max_abs_diff(got, want->data, G_N_ELEMENTS(got)) < 1e-5,
                "a net runs on an adopted device");
+    g_autoptr(GArray) times = vknn_net_profile(net, &err);
+    g_assert_no_error(err);
+    TEST_CHECK(times->len == 1 && g_str_equal(g_array_index(times, VknnStepTime, 0).op, "Conv") &&
+                   g_array_index(times, VknnStepTime, 0).ms > 0,
+               "profiling times the one step (Conv with fused Relu): %.3f ms",
+               times->len ? g_array_index(times, VknnStepTime, 0).ms : -1.0);
     vknn_net_free(net);
     g_hash_table_unref(ref);
     vknn_context_free(ctx);

@@ -56,4 +56,20 @@ typedef struct {
 /* Memory of the prepared plan. */
 void vknn_net_memory(const VknnNet *net, VknnNetMemory *out);
 
+/* Profiling: when enabled (before prepare), vknn_net_run records a device
+ * timestamp between steps, with a full barrier so steps no longer overlap:
+ * times add up to slightly more than an unprofiled run. */
+void vknn_net_set_profiling(VknnNet *net, gboolean enable);
+
+typedef struct {
+    const char *node; /* the node's name (owned by the model) */
+    const char *op;   /* its op type; fused steps carry the first node's */
+    double ms;        /* device time of the step in the last run */
+} VknnStepTime;
+
+/* Step times of the last vknn_net_run (GArray of VknnStepTime; free with
+ * g_array_unref), or NULL with err set when profiling is off or the device
+ * has no compute timestamps. */
+GArray *vknn_net_profile(VknnNet *net, GError **err);
+
 G_END_DECLS
