@@ -9,7 +9,9 @@
 // vec4 over the 4 output lanes, one per input lane (texel), 2 bias [oc4]
 // (texel), 3 output [n][oc4][oh][ow] (storage).
 // Spec: 3 KH, 4 KW, 5 SH, 6 SW, 7 DH, 8 DW, 9 PAD_MODE, 10 ACT, 11 TX,
-// 12 OCB. Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB).
+// 12 OCB (TX <= 8, OCB <= 8: the accumulator array is sized for that
+// maximum, and larger arrays spill badly on lavapipe).
+// Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB).
 #include "vknn.glsl"
 
 layout(constant_id = 3) const int KH = 3;
@@ -23,7 +25,7 @@ layout(constant_id = 10) const int ACT = ACT_NONE;
 layout(constant_id = 11) const int TX = 4;
 layout(constant_id = 12) const int OCB = 1;
 #define TX_MAX 8
-#define OCB_MAX 4
+#define OCB_MAX 8
 
 layout(binding = 0) uniform samplerBuffer in_t;
 layout(binding = 1) uniform samplerBuffer w_t;

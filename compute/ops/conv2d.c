@@ -136,14 +136,16 @@ gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4
 }
 
 /* Register tile of an invocation: TX pixels x OCB blocks of 4 channels.
- * Larger tiles fetch less per multiply-add (candy at 256x256 on lavapipe:
- * 4x1 1020 ms, 8x2 675 ms, 8x4 610 ms), but narrow layers then leave lanes
- * of the 8-wide x dimension idle (SqueezeNet's 13x13..55x55 layers: 8x4
- * 89 ms, 2x4 49 ms), so the pixel tile follows the output width. */
+ * Larger tiles fetch less per multiply-add (lavapipe, candy 256x256: 4x1
+ * 1020 ms, 8x2 675 ms, 8x4 610 ms; candy 640x480: 8x4 2750 ms, 8x8 2520 ms;
+ * 4x8 3160 ms), but narrow layers then leave lanes of the 8-wide x dimension
+ * idle (SqueezeNet's 13x13..55x55 layers: 8x4 89 ms, 2x4 49 ms), so the
+ * pixel tile follows the output width. The shader's arrays are sized for the
+ * largest tile: larger arrays (16 x 8) made every tile 3x slower. */
 static void conv_tile(const VknnTensor *y, int *tx, int *ocb)
 {
     *tx = y->w >= 64 ? 8 : y->w >= 24 ? 4 : 2;
-    *ocb = y->c4 >= 4 ? 4 : y->c4 >= 2 ? 2 : 1;
+    *ocb = y->c4 >= 8 ? 8 : y->c4 >= 4 ? 4 : y->c4 >= 2 ? 2 : 1;
 }
 
 static gboolean conv_record(VknnRecord *r, GError **err)
