@@ -1,4 +1,5 @@
 /* Lowering: turns the model's nodes into the executor's steps, fusing
+ *   Resize (nearest, integer factor) -> [Pad ->] Conv, and
  *   Pad (reflect, edge, zero) -> Conv       into the convolution's input reads,
  *   Conv -> BatchNormalization              into the convolution's weights,
  *   Conv / ConvTranspose / InstanceNormalization / BatchNormalization
@@ -8,6 +9,7 @@
  * fused kernels against plain ONNX semantics. */
 #include "lower.h"
 #include "ops/pad.h"
+#include "ops/resize.h"
 #include "ops/unary.h"
 
 #include <string.h>
@@ -18,6 +20,7 @@ typedef struct {
     int *consumers;         /* per value: the single consumer node, -1 none, -2 several */
     gboolean *skip;         /* per node: fused into another step */
     int *pad_of;            /* per node: the Pad node fused into this Conv, or -1 */
+    int *resize_of;         /* per node: the nearest Resize fused into this Conv, or -1 */
 } Lowering;
 
 static gboolean is_op(const VknnNode *n, const char *op)
@@ -40,27 +43,59 @@ static gboolean conv_pads_zero(const VknnNode *conv)
     return !p[0] && !p[1] && !p[2] && !p[3];
 }
 
-/* A Pad whose only consumer is a Conv reading it as input 0 can be folded
- * into the convolution's coordinate mapping. */
-static void try_fuse_pad(Lowering *l, int pad_idx)
+/* The Conv that alone reads value v as its input 0 (explicit padding, so no
+ * auto_pad to resolve against a fused input), or NULL. */
+static const VknnNode *conv_reading(const Lowering *l, int v)
 {
-    const VknnNode *pad = vknn_model_node(l->m, pad_idx);
-    const VknnNode *conv = sole_consumer(l, pad->outputs[0]);
-    if (!conv || !is_op(conv, "Conv") || conv->inputs[0] != pad->outputs[0] ||
+    const VknnNode *conv = sole_consumer(l, v);
+    if (!conv || !is_op(conv, "Conv") || conv->inputs[0] != v ||
         strcmp(vknn_node_attr_string(conv, "auto_pad", "NOTSET"), "NOTSET") != 0)
-        return;
+        return NULL;
+    return conv;
+}
+
+/* Whether a Pad can be folded into the coordinate mapping of the Conv that
+ * alone reads it. */
+static gboolean pad_fusable(const Lowering *l, const VknnNode *pad)
+{
+    const VknnNode *conv = conv_reading(l, pad->outputs[0]);
     int64_t pads[8];
     VknnPadMode mode;
     float value;
-    if (vknn_in_shape(l->m, pad, 0)->rank != 4 ||
+    if (!conv || vknn_in_shape(l->m, pad, 0)->rank != 4 ||
         !vknn_pad_params(l->m, pad, pads, &mode, &value, NULL))
-        return;
+        return FALSE;
     if (pads[0] || pads[1] || pads[4] || pads[5])
-        return;
-    if (mode == VKNN_PAD_ZERO ? value != 0.0f : !conv_pads_zero(conv))
+        return FALSE;
+    return mode == VKNN_PAD_ZERO ? value == 0.0f : conv_pads_zero(conv);
+}
+
+static void try_fuse_pad(Lowering *l, int pad_idx)
+{
+    const VknnNode *pad = vknn_model_node(l->m, pad_idx);
+    if (!pad_fusable(l, pad))
         return;
     l->skip[pad_idx] = TRUE;
     l->pad_of[l->consumers[pad->outputs[0]]] = pad_idx;
+}
+
+/* A nearest Resize by an integer factor feeding a (padded) Conv of group 1
+ * becomes index arithmetic in the convolution's input reads: no upsampled
+ * tensor is written or read. */
+static void try_fuse_resize(Lowering *l, int resize_idx)
+{
+    const VknnNode *rs = vknn_model_node(l->m, resize_idx);
+    const VknnNode *next = sole_consumer(l, rs->outputs[0]);
+    if (!next || vknn_resize_nearest_factor(l->m, rs) == 0)
+        return;
+    const VknnNode *conv =
+        is_op(next, "Pad") && next->inputs[0] == rs->outputs[0] && pad_fusable(l, next)
+            ? conv_reading(l, next->outputs[0])
+            : conv_reading(l, rs->outputs[0]);
+    if (!conv || vknn_node_attr_int(conv, "group", 1) != 1)
+        return;
+    l->skip[resize_idx] = TRUE;
+    l->resize_of[l->consumers[conv->inputs[0]]] = resize_idx;
 }
 
 /* Folds a following BatchNormalization into a convolution's weights. */
@@ -108,12 +143,13 @@ GArray *vknn_lower(const VknnModel *m, const gboolean *pinned)
         .consumers = g_new(int, nv),
         .skip = g_new0(gboolean, nn),
         .pad_of = g_new(int, nn),
+        .resize_of = g_new(int, nn),
     };
     for (guint v = 0; v < nv; v++)
         l.consumers[v] = -1;
     for (guint i = 0; i < nn; i++) {
         const VknnNode *n = vknn_model_node(m, i);
-        l.pad_of[i] = -1;
+        l.pad_of[i] = l.resize_of[i] = -1;
         for (int k = 0; k < n->n_inputs; k++) {
             const int v = n->inputs[k];
             if (v >= 0)
@@ -126,6 +162,8 @@ GArray *vknn_lower(const VknnModel *m, const gboolean *pinned)
         const VknnNode *n = vknn_model_node(m, i);
         if (is_op(n, "Pad"))
             try_fuse_pad(&l, (int)i);
+        if (is_op(n, "Resize") || is_op(n, "Upsample"))
+            try_fuse_resize(&l, (int)i);
         if (l.skip[i])
             continue;
         VknnStep st = node_step(n);
@@ -140,6 +178,11 @@ GArray *vknn_lower(const VknnModel *m, const gboolean *pinned)
             st.pad_extra[2] = (int)pads[6];
             st.pad_extra[3] = (int)pads[7];
         }
+        if (l.resize_of[i] >= 0) {
+            const VknnNode *rs = vknn_model_node(m, l.resize_of[i]);
+            st.in[0] = rs->inputs[0];
+            st.upsample = vknn_resize_nearest_factor(m, rs);
+        }
         if (is_op(n, "Conv"))
             try_fuse_bn(&l, &st);
         if (is_op(n, "Conv") || is_op(n, "ConvTranspose") || is_op(n, "InstanceNormalization") ||
@@ -150,5 +193,6 @@ GArray *vknn_lower(const VknnModel *m, const gboolean *pinned)
     g_free(l.consumers);
     g_free(l.skip);
     g_free(l.pad_of);
+    g_free(l.resize_of);
     return steps;
 }

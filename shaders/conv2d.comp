@@ -10,7 +10,9 @@
 // (texel), 3 output [n][oc4][oh][ow] (storage).
 // Spec: 3 KH, 4 KW, 5 SH, 6 SW, 7 DH, 8 DW, 9 PAD_MODE, 10 ACT, 11 TX,
 // 12 OCB (TX <= 8, OCB <= 8: the accumulator array is sized for that
-// maximum, and larger arrays spill badly on lavapipe).
+// maximum, and larger arrays spill badly on lavapipe), 13 UPS: the input is
+// read as if upsampled UPS times by nearest neighbour (a fused Resize), so
+// padding applies to the (ih * UPS) x (iw * UPS) image.
 // Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB).
 #include "vknn.glsl"
 
@@ -24,6 +26,7 @@ layout(constant_id = 9) const int PAD_MODE = PAD_ZERO;
 layout(constant_id = 10) const int ACT = ACT_NONE;
 layout(constant_id = 11) const int TX = 4;
 layout(constant_id = 12) const int OCB = 1;
+layout(constant_id = 13) const int UPS = 1;
 #define TX_MAX 8
 #define OCB_MAX 8
 
@@ -62,14 +65,16 @@ void main()
         const int in_plane = (n * p.ic4 + c4) * p.ih;
         for (int ky = 0; ky < KH; ky++) {
             int iy = oy * SH - p.pad_t + ky * DH;
-            if (!pad_coord(iy, p.ih, PAD_MODE))
+            if (!pad_coord(iy, p.ih * UPS, PAD_MODE))
                 continue;
+            iy /= UPS;
             const int row = (in_plane + iy) * p.iw;
             for (int kx = 0; kx < KW; kx++) {
                 vec4 v[TX_MAX];
                 for (int t = 0; t < TX; t++) {
                     int ix = (ox0 + t) * SW - p.pad_l + kx * DW;
-                    v[t] = pad_coord(ix, p.iw, PAD_MODE) ? texelFetch(in_t, row + ix) : vec4(0.0);
+                    v[t] = pad_coord(ix, p.iw * UPS, PAD_MODE) ? texelFetch(in_t, row + ix / UPS)
+                                                               : vec4(0.0);
                 }
                 for (int b = 0; b < OCB; b++) {
                     // A block past the last one reads valid weights and is not stored.

@@ -124,14 +124,14 @@ static float *pack_weights(const VknnRecord *r, VknnTensor *t, void *user)
 gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4], GError **err)
 {
     const VknnStep *st = r->step;
-    const VknnTensor *x = r->in[0];
+    const int ups = MAX(st->upsample, 1), h = r->in[0]->h * ups, w_ = r->in[0]->w * ups;
     for (int i = 0; i < 4; i++)
         pads[i] = (int)(w->pads[i] + st->pad_extra[i]);
     if (st->pad_mode == VKNN_PAD_REFLECT &&
-        (pads[0] >= x->h || pads[2] >= x->h || pads[1] >= x->w || pads[3] >= x->w))
+        (pads[0] >= h || pads[2] >= h || pads[1] >= w_ || pads[3] >= w_))
         return vknn_node_error(err, VKNN_ERROR_SHAPE, st->node,
                                "reflection padding of %d pixels needs an input larger than %dx%d",
-                               MAX(MAX(pads[0], pads[2]), MAX(pads[1], pads[3])), x->w, x->h);
+                               MAX(MAX(pads[0], pads[2]), MAX(pads[1], pads[3])), w_, h);
     return TRUE;
 }
 
@@ -169,7 +169,8 @@ static gboolean conv_record(VknnRecord *r, GError **err)
         return FALSE;
     int tx, ocb;
     conv_tile(r->out[0], &tx, &ocb);
-    const int32_t extra[] = {r->step->pad_mode, r->step->act.act, tx, ocb};
+    const int32_t extra[] = {r->step->pad_mode, r->step->act.act, tx, ocb,
+                             MAX(r->step->upsample, 1)};
     return vknn_conv_dispatch(r, &conv2d_shader, &w, extra, G_N_ELEMENTS(extra), pads[0], pads[1],
                               tx, ocb, wt, bt, err);
 }

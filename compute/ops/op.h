@@ -47,6 +47,7 @@ struct VknnStep {
     VknnPadMode pad_mode; /* fused Pad: mode and extra pads [t, l, b, r] */
     int pad_extra[4];
     const VknnNode *fused_bn; /* BatchNormalization folded into a Conv */
+    int upsample; /* Conv input: nearest upsampling by this factor fused in (0 = none) */
 };
 
 /* What a class's record() gets: the step, its tensors and the executor. */

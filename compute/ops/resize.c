@@ -1,7 +1,7 @@
 /* Resize (opset 10+) and Upsample: nearest and (bi)linear on H and W. */
 #include <stdint.h>
 #include "resize.comp.spv.h"
-#include "op.h"
+#include "resize.h"
 
 #include <math.h>
 #include <string.h>
@@ -106,6 +106,24 @@ static gboolean resize_params(const VknnModel *m, const VknnNode *n, ResizeParam
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
                                "tf_crop_and_resize is not supported");
     return TRUE;
+}
+
+int vknn_resize_nearest_factor(const VknnModel *m, const VknnNode *n)
+{
+    ResizeParams p;
+    const VknnShape *x = vknn_in_shape(m, n, 0);
+    if (!x || x->rank != 4 || !resize_params(m, n, &p, NULL) || p.linear)
+        return 0;
+    /* With an integer factor s, asymmetric + floor and half_pixel + round
+     * both pick source pixel floor(x / s). */
+    const gboolean floor_pick = (p.ctm == CTM_ASYMMETRIC && p.nearest == NEAREST_FLOOR) ||
+                                (p.ctm == CTM_HALF_PIXEL && p.nearest == NEAREST_ROUND_FLOOR);
+    const int64_t s = p.out[2] / x->dims[2];
+    if (!floor_pick || p.out[0] != x->dims[0] || p.out[1] != x->dims[1] || s < 2 || s > 4 ||
+        p.out[2] != s * x->dims[2] || p.out[3] != s * x->dims[3] || p.scales[2] != (float)s ||
+        p.scales[3] != (float)s)
+        return 0;
+    return (int)s;
 }
 
 static gboolean resize_infer(VknnModel *m, VknnNode *n, GError **err)

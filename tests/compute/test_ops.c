@@ -544,6 +544,40 @@ static VknnModel *case_reshape_relayout(void)
     return m;
 }
 
+/* Resize (nearest x2 or x3) -> [Pad reflect] -> Conv: the upsampling fused
+ * into the convolution's reads. */
+static VknnModel *upsampled_conv(const char *ctm, const char *nearest, float s, gboolean pad)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 5, 7, 5));
+    floats(m, "scales", (float[]){1, 1, s, s}, 4);
+    ints(m, "pads", (int64_t[]){0, 0, 1, 1, 0, 0, 1, 1}, 8);
+    weight(m, "w", SHAPE(6, 5, 3, 3), -0.5f, 0.5f);
+    weight(m, "b", SHAPE(6), -1, 1);
+    VknnNode *r = node(m, "Resize", IN("x", "", "scales"), OUT("u"));
+    vknn_node_set_string(r, "mode", "nearest");
+    vknn_node_set_string(r, "coordinate_transformation_mode", ctm);
+    vknn_node_set_string(r, "nearest_mode", nearest);
+    if (pad) {
+        VknnNode *p = node(m, "Pad", IN("u", "pads"), OUT("p"));
+        vknn_node_set_string(p, "mode", "reflect");
+    }
+    VknnNode *c = node(m, "Conv", IN(pad ? "p" : "u", "w", "b"), OUT("y"));
+    set_ints(c, "pads", 0, 1, 1, 0, 4);
+    node(m, "Relu", IN("y"), OUT("z"));
+    vknn_model_mark_output(m, "z", NULL);
+    return m;
+}
+
+static VknnModel *case_conv_upsampled_reflect(void)
+{
+    return upsampled_conv("asymmetric", "floor", 2, TRUE);
+}
+static VknnModel *case_conv_upsampled_x3_half_pixel(void)
+{
+    return upsampled_conv("half_pixel", "round_prefer_floor", 3, FALSE);
+}
+
 typedef struct {
     const char *name;
     VknnModel *(*build)(void);
@@ -565,6 +599,8 @@ static const OpCase op_cases[] = {
     CASE(case_conv_pad_zero_plus_own_pads),
     CASE(case_conv_pad_constant_nonzero),
     CASE(case_conv_bn_leaky_then_bn),
+    CASE(case_conv_upsampled_reflect),
+    CASE(case_conv_upsampled_x3_half_pixel),
     CASE(case_conv_transpose_tf_same),
     CASE(case_conv_transpose_output_padding),
     CASE(case_norm_instance_relu),
