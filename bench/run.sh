@@ -25,3 +25,30 @@ bench $shared/models/style/candy.onnx 256x256
 bench $shared/models/style/candy.onnx 640x480
 bench $shared/models/style/small/candy_nc16.onnx 640x480
 bench $shared/models/classify/squeezenet1_1.onnx 224x224
+
+# The element in a pipeline against the bare network at the same size: frames
+# per second from the wall time of N+5 and 5 frames (start-up cancels out).
+pipeline_ms() { # MODEL SIZE FRAMES MEMORY(sys|vulkan)
+    w=${2%x*} h=${2#*x}
+    if [ "$4" = vulkan ]; then
+        caps="video/x-raw,width=$w,height=$h,format=RGBA" up="vulkanupload !" down="! vulkandownload"
+    else
+        caps="video/x-raw,width=$w,height=$h" up="videoconvert !" down=""
+    fi
+    t() {
+        s=$(date +%s.%N)
+        # shellcheck disable=SC2086
+        gst-launch-1.0 -q videotestsrc num-buffers="$1" ! "$caps" ! $up \
+            vkstyletransfer model="$2" $down ! fakesink
+        echo "$(date +%s.%N) - $s" | bc
+    }
+    echo "($(t $(($3 + 5)) "$1") - $(t 5 "$1")) * 1000 / $3" | bc -l
+}
+export GST_PLUGIN_PATH="$PWD/build/gst-plugins"
+m=$shared/models/style/small/candy_nc8.onnx
+b=$(./build/cli/vknn bench "$m" --size 320x240 --runs "$runs" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p')
+s=$(pipeline_ms "$m" 320x240 60 sys)
+v=$(pipeline_ms "$m" 320x240 60 vulkan)
+printf '\n| model | size | vknn bench ms | pipeline, system memory ms | pipeline, Vulkan images ms |\n'
+printf '|---|---|---|---|---|\n'
+printf '| candy_nc8 | 320x240 | %s | %.1f | %.1f |\n' "$b" "$s" "$v"
