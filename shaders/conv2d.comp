@@ -12,7 +12,10 @@
 // 12 OCB (TX <= 8, OCB <= 8: the accumulator array is sized for that
 // maximum, and larger arrays spill badly on lavapipe), 13 UPS: the input is
 // read as if upsampled UPS times by nearest neighbour (a fused Resize), so
-// padding applies to the (ih * UPS) x (iw * UPS) image.
+// padding applies to the (ih * UPS) x (iw * UPS) image, 14 FLAT: the TX
+// pixels of a tile run along the flattened oh x ow image instead of one row,
+// so narrow layers (SqueezeNet's 13x13) still get long tiles; grid x =
+// ceil(oh * ow / TX), y = 1.
 // Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB).
 #include "vknn.glsl"
 
@@ -27,6 +30,7 @@ layout(constant_id = 10) const int ACT = ACT_NONE;
 layout(constant_id = 11) const int TX = 4;
 layout(constant_id = 12) const int OCB = 1;
 layout(constant_id = 13) const int UPS = 1;
+layout(constant_id = 14) const bool FLAT = false;
 #define TX_MAX 8
 #define OCB_MAX 8
 
@@ -43,8 +47,75 @@ layout(push_constant) uniform Params {
     float alpha, beta;
 } p;
 
+// FLAT tiles: pixel p = tile * TX + t of the oh x ow image, wrapping rows.
+void main_flat()
+{
+    const int pix = p.oh * p.ow;
+    const int p0 = int(gl_GlobalInvocationID.x) * TX;
+    const int z = int(gl_GlobalInvocationID.z);
+    const int blocks = (p.oc4 + OCB - 1) / OCB;
+    if (p0 >= pix || z >= p.batch * blocks)
+        return;
+    const int n = z / blocks;
+    const int o40 = (z % blocks) * OCB;
+
+    int oy[TX_MAX], ox[TX_MAX];
+    for (int t = 0; t < TX; t++) {
+        const int q = min(p0 + t, pix - 1); // tail pixels repeat the last one, unstored
+        oy[t] = q / p.ow;
+        ox[t] = q % p.ow;
+    }
+    vec4 acc[OCB_MAX][TX_MAX];
+    for (int b = 0; b < OCB; b++) {
+        const vec4 bias = texelFetch(b_t, min(o40 + b, p.oc4 - 1));
+        for (int t = 0; t < TX; t++)
+            acc[b][t] = bias;
+    }
+    for (int c4 = 0; c4 < p.ic4; c4++) {
+        const int in_plane = (n * p.ic4 + c4) * p.ih;
+        for (int ky = 0; ky < KH; ky++) {
+            for (int kx = 0; kx < KW; kx++) {
+                vec4 v[TX_MAX];
+                for (int t = 0; t < TX; t++) {
+                    int iy = oy[t] * SH - p.pad_t + ky * DH;
+                    int ix = ox[t] * SW - p.pad_l + kx * DW;
+                    const bool in_y = pad_coord(iy, p.ih * UPS, PAD_MODE);
+                    const bool in_x = pad_coord(ix, p.iw * UPS, PAD_MODE);
+                    v[t] = in_y && in_x
+                               ? texelFetch(in_t, (in_plane + iy / UPS) * p.iw + ix / UPS)
+                               : vec4(0.0);
+                }
+                for (int b = 0; b < OCB; b++) {
+                    const int o4 = min(o40 + b, p.oc4 - 1);
+                    const int wi = ((o4 * p.ic4 + c4) * KH * KW + ky * KW + kx) * 4;
+                    const vec4 w0 = texelFetch(w_t, wi);
+                    const vec4 w1 = texelFetch(w_t, wi + 1);
+                    const vec4 w2 = texelFetch(w_t, wi + 2);
+                    const vec4 w3 = texelFetch(w_t, wi + 3);
+                    for (int t = 0; t < TX; t++)
+                        acc[b][t] += w0 * v[t].x + w1 * v[t].y + w2 * v[t].z + w3 * v[t].w;
+                }
+            }
+        }
+    }
+    for (int b = 0; b < OCB; b++) {
+        const int o4 = o40 + b;
+        if (o4 >= p.oc4)
+            break;
+        const int plane = (n * p.oc4 + o4) * pix;
+        for (int t = 0; t < TX; t++)
+            if (p0 + t < pix)
+                out_t[plane + p0 + t] =
+                    mask_lanes(activate(acc[b][t], ACT, p.alpha, p.beta), o4, p.oc);
+    }
+}
+
 void main()
 {
+    if (FLAT) {
+        main_flat();
+        return;
+    }
     const int ox0 = int(gl_GlobalInvocationID.x) * TX;
     const int oy = int(gl_GlobalInvocationID.y);
     const int z = int(gl_GlobalInvocationID.z);

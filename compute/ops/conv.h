@@ -32,10 +32,11 @@ float *vknn_conv_pack_bias(const VknnRecord *r, VknnTensor *t, void *user);
 /* Records a convolution kernel (conv2d, conv_dw, conv_transpose): spec
  * constants kernel, stride, dilation followed by `extra` (padding mode,
  * activation, tile width...), the shared push constants, and a grid of
- * ceil(ow / tx / 8) x oh x n * ceil(oc4 / ocb). */
+ * ceil(ow / tx / 8) x oh x n * ceil(oc4 / ocb), or with flat tiles
+ * ceil(oh * ow / tx / 8) x 1 x n * ceil(oc4 / ocb). */
 gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindow *w,
                             const int32_t *extra, int n_extra, int pad_t, int pad_l, int tx,
-                            int ocb, const VknnTensor *weights, const VknnTensor *bias,
-                            GError **err);
+                            int ocb, gboolean flat, const VknnTensor *weights,
+                            const VknnTensor *bias, GError **err);
 /* Records a depthwise convolution (group == channels == outputs). */
 gboolean vknn_conv_dw_record(VknnRecord *r, const VknnWindow *w, GError **err);

@@ -138,13 +138,17 @@ gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4
 /* Register tile of an invocation: TX pixels x OCB blocks of 4 channels.
  * Larger tiles fetch less per multiply-add (lavapipe, candy 256x256: 4x1
  * 1020 ms, 8x2 675 ms, 8x4 610 ms; candy 640x480: 8x4 2750 ms, 8x8 2520 ms;
- * 4x8 3160 ms), but narrow layers then leave lanes of the 8-wide x dimension
- * idle (SqueezeNet's 13x13..55x55 layers: 8x4 89 ms, 2x4 49 ms), so the
- * pixel tile follows the output width. The shader's arrays are sized for the
- * largest tile: larger arrays (16 x 8) made every tile 3x slower. */
-static void conv_tile(const VknnTensor *y, int *tx, int *ocb)
+ * 4x8 3160 ms). Rows narrower than the tile would leave lanes idle, so
+ * narrow layers (below 24 pixels: SqueezeNet's and MobileNet's 7x7..13x13)
+ * take their 8 pixels along the flattened image instead (SqueezeNet's
+ * 13x13 expand3x3: 4.8 -> 1.2 ms; whole net, best of 20: 55 -> 35-44 ms;
+ * MobileNetV2 63 -> 53-55 ms; flattening the 28..56-pixel layers as well
+ * made MobileNetV2 slower). The shader's arrays are sized for the largest
+ * tile (8 x 8): larger arrays made every tile 3x slower. */
+static void conv_tile(const VknnTensor *y, int *tx, int *ocb, gboolean *flat)
 {
-    *tx = y->w >= 64 ? 8 : y->w >= 24 ? 4 : 2;
+    *flat = y->w < 24;
+    *tx = y->w >= 64 || *flat ? 8 : 4;
     *ocb = y->c4 >= 8 ? 8 : y->c4 >= 4 ? 4 : y->c4 >= 2 ? 2 : 1;
 }
 
@@ -168,17 +172,18 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     if (!bt)
         return FALSE;
     int tx, ocb;
-    conv_tile(r->out[0], &tx, &ocb);
-    const int32_t extra[] = {r->step->pad_mode, r->step->act.act, tx, ocb,
-                             MAX(r->step->upsample, 1)};
+    gboolean flat;
+    conv_tile(r->out[0], &tx, &ocb, &flat);
+    const int32_t extra[] = {
+        r->step->pad_mode, r->step->act.act, tx, ocb, MAX(r->step->upsample, 1), flat};
     return vknn_conv_dispatch(r, &conv2d_shader, &w, extra, G_N_ELEMENTS(extra), pads[0], pads[1],
-                              tx, ocb, wt, bt, err);
+                              tx, ocb, flat, wt, bt, err);
 }
 
 gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindow *w,
                             const int32_t *extra, int n_extra, int pad_t, int pad_l, int tx,
-                            int ocb, const VknnTensor *weights, const VknnTensor *bias,
-                            GError **err)
+                            int ocb, gboolean flat, const VknnTensor *weights,
+                            const VknnTensor *bias, GError **err)
 {
     int32_t spec[VKNN_MAX_SPEC] = {(int32_t)w->k[0], (int32_t)w->k[1], (int32_t)w->s[0],
                                    (int32_t)w->s[1], (int32_t)w->d[0], (int32_t)w->d[1]};
@@ -203,7 +208,8 @@ gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindo
         .beta = r->step->act.beta,
     };
     const VknnTensor *bind[] = {x, weights, bias, y};
-    vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(VKNN_DIV_UP(y->w, tx), 8), y->h,
+    const int64_t tiles = flat ? VKNN_DIV_UP((int64_t)y->h * y->w, tx) : VKNN_DIV_UP(y->w, tx);
+    vknn_cmd_dispatch(r->cmd, p, bind, &pc, (uint32_t)VKNN_DIV_UP(tiles, 8), flat ? 1 : y->h,
                       y->n * VKNN_DIV_UP(y->c4, ocb));
     return TRUE;
 }
