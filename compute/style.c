@@ -105,7 +105,7 @@ VknnStyler *vknn_styler_new(VknnContext *ctx, VknnModel *model, GError **err)
     }
     const VknnValue *in = vknn_model_value(model, g_array_index(model->inputs, int, 0));
     const VknnValue *out = vknn_model_value(model, g_array_index(model->outputs, int, 0));
-    if (!is_image_shape(&in->declared) && !(in->declared.rank == 4 && in->declared.dims[1] == 3)) {
+    if (in->declared.rank != 4 || in->declared.dims[1] != 3) { /* batch may be symbolic */
         char s[64];
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
                     "not a style model: input '%s' is %s, expected [1,3,H,W] RGB", in->name,
