@@ -143,13 +143,25 @@ gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4
  * take their 8 pixels along the flattened image instead (SqueezeNet's
  * 13x13 expand3x3: 4.8 -> 1.2 ms; whole net, best of 20: 55 -> 35-44 ms;
  * MobileNetV2 63 -> 53-55 ms; flattening the 28..56-pixel layers as well
- * made MobileNetV2 slower). The shader's arrays are sized for the largest
+ * made MobileNetV2 slower). Layers with fewer pixel tiles than a SIMD batch
+ * trade channel blocks for invocations (MobileNetV2's 1280 -> 1001 classifier
+ * on one pixel: 6.9 -> 1.9 ms). The shader's arrays are sized for the largest
  * tile (8 x 8): larger arrays made every tile 3x slower. */
+/* Invocations a layer should keep busy (lavapipe: 2 threads x 8 lanes, times
+ * enough work items to balance). */
+#define MIN_INVOCATIONS 256
+
 static void conv_tile(const VknnTensor *y, int *tx, int *ocb, gboolean *flat)
 {
+    const int64_t pix = (int64_t)y->h * y->w;
     *flat = y->w < 24;
-    *tx = y->w >= 64 || *flat ? 8 : 4;
+    *tx = *flat ? (int)MIN(pix, 8) : y->w >= 64 ? 8 : 4;
+    const int64_t tiles = *flat ? VKNN_DIV_UP(pix, *tx) : VKNN_DIV_UP(y->w, *tx) * y->h;
     *ocb = y->c4 >= 8 ? 8 : y->c4 >= 4 ? 4 : y->c4 >= 2 ? 2 : 1;
+    /* Fewer pixel tiles than one SIMD batch (MobileNet's 7x7 and 1x1 tail):
+     * spread the channels over more invocations instead. */
+    while (*ocb > 1 && tiles < 8 && tiles * VKNN_DIV_UP(y->c4, *ocb) * y->n < MIN_INVOCATIONS)
+        *ocb /= 2;
 }
 
 static gboolean conv_record(VknnRecord *r, GError **err)
