@@ -140,10 +140,12 @@ gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4
  * 1020 ms, 8x2 675 ms, 8x4 610 ms; candy 640x480: 8x4 2750 ms, 8x8 2520 ms;
  * 4x8 3160 ms). Rows narrower than the tile would leave lanes idle, so
  * narrow layers (below 24 pixels: SqueezeNet's and MobileNet's 7x7..13x13)
- * take their 8 pixels along the flattened image instead (SqueezeNet's
- * 13x13 expand3x3: 4.8 -> 1.2 ms; whole net, best of 20: 55 -> 35-44 ms;
- * MobileNetV2 63 -> 53-55 ms; flattening the 28..56-pixel layers as well
- * made MobileNetV2 slower). Layers with fewer pixel tiles than a SIMD batch
+ * take their pixels along the flattened image instead (SqueezeNet's 13x13
+ * expand3x3: 4.8 -> 1.2 ms; whole net, best of 20: 55 -> 35-44 ms;
+ * flattening the 28..56-pixel layers as well made MobileNetV2 slower).
+ * There, 2-pixel tiles beat 8 (more invocations in flight: SqueezeNet's
+ * 13x13 classifier 12.9 -> 5.8 ms, MobileNetV2's convolutions 54 -> 46 ms;
+ * 1 and 4 pixels were slower). Layers with fewer pixel tiles than a SIMD batch
  * trade channel blocks for invocations (MobileNetV2's 1280 -> 1001 classifier
  * on one pixel: 6.9 -> 1.9 ms). The shader's arrays are sized for the largest
  * tile (8 x 8): larger arrays made every tile 3x slower. */
@@ -155,7 +157,7 @@ static void conv_tile(const VknnTensor *y, int *tx, int *ocb, gboolean *flat)
 {
     const int64_t pix = (int64_t)y->h * y->w;
     *flat = y->w < 24;
-    *tx = *flat ? (int)MIN(pix, 8) : y->w >= 64 ? 8 : 4;
+    *tx = *flat ? (int)MIN(pix, 2) : y->w >= 64 ? 8 : 4;
     const int64_t tiles = *flat ? VKNN_DIV_UP(pix, *tx) : VKNN_DIV_UP(y->w, *tx) * y->h;
     *ocb = y->c4 >= 8 ? 8 : y->c4 >= 4 ? 4 : y->c4 >= 2 ? 2 : 1;
     /* Fewer pixel tiles than one SIMD batch (MobileNet's 7x7 and 1x1 tail):
