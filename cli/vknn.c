@@ -87,8 +87,15 @@ static int cmd_devices(int argc, char **argv)
                d->device_local_bytes / 1073741824.0, vknn_uuid_str(d->uuid, uuid),
                d->has_compute ? "" : " (unusable: no compute queue or Vulkan < 1.1)");
     }
-    printf("* = chosen%s\n",
-           opt_device || g_getenv("VKNN_DEVICE") ? " by the selector" : " automatically");
+    gboolean any = FALSE;
+    for (guint i = 0; i < devs->len; i++)
+        any |= g_array_index(devs, VknnDeviceInfo, i).selected;
+    const char *sel = opt_device ? opt_device : g_getenv("VKNN_DEVICE");
+    if (!any) {
+        fprintf(stderr, "vknn: error: no usable device matches \"%s\"\n", sel ? sel : "");
+        return 1;
+    }
+    printf("* = chosen%s\n", sel ? " by the selector" : " automatically");
     return 0;
 }
 

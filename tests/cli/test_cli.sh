@@ -1,0 +1,48 @@
+#!/bin/sh
+# The vknn CLI: errors are one line on stderr ("vknn: error: ...") and a
+# non-zero exit; info and devices print what the documentation promises.
+#   test_cli.sh VKNN SHARED_DIR
+set -u
+vknn=$1 shared=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 checks=0
+
+check() { # DESCRIPTION CONDITION...
+    desc=$1
+    shift
+    checks=$((checks + 1))
+    if "$@"; then echo "ok: $desc"; else echo "FAIL: $desc"; fails=$((fails + 1)); fi
+}
+
+one_line_error() { # ARGS...: exit 1 and exactly one "vknn: error:" line on stderr
+    "$vknn" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q '^vknn: error: ' "$tmp/err" &&
+        sed 's/^/    /' "$tmp/err"
+}
+
+printf 'junk' >"$tmp/junk.onnx"
+check "unknown command" one_line_error frobnicate
+check "missing model file" one_line_error info "$tmp/nothing.onnx"
+check "a model that is not ONNX" one_line_error info "$tmp/junk.onnx"
+check "bad --size" one_line_error bench "$tmp/junk.onnx" --size 640by480
+check "missing image" one_line_error stylize "$tmp/junk.onnx" "$tmp/none.png" "$tmp/o.png"
+check "no device matches the selector" one_line_error devices --device no-such-gpu-anywhere
+check "devices marks the chosen device" sh -c "'$vknn' devices | grep -q '^\* 0:'"
+
+model=$shared/models/style/small/candy_nc8.onnx
+if [ -f "$model" ]; then
+    # ASSETS.md: TransformerNet c=8 has 108,771 parameters.
+    check "info counts candy_nc8's parameters (108771, per ASSETS.md)" \
+        sh -c "'$vknn' info '$model' --size 128x96 | grep -q '^parameters: 108771 '"
+    check "info shows the output shape at --size" \
+        sh -c "'$vknn' info '$model' --size 76x100 | grep -qE '^  output +1x3x100x76'"
+    check "stylize on a model that is not a style model fails in one line" \
+        one_line_error stylize "$shared/models/classify/squeezenet1_1.onnx" \
+        "$shared/media/photos/skimage_chelsea.png" "$tmp/o.png"
+else
+    echo "SKIP: $model is absent"
+fi
+echo "$((checks - fails)) passed, $fails failed"
+[ $fails -eq 0 ]
