@@ -82,6 +82,15 @@ static inline int64_t vknn_tensor_texels(const VknnTensor *t)
 {
     return (int64_t)t->n * t->c4 * t->h * t->w;
 }
+/* The padded dims (c, h, w, ceil(c/4)) that shaders use to locate elements
+ * (vknn.glsl's locate()). */
+static inline void vknn_tensor_dims(const VknnTensor *t, int32_t d[4])
+{
+    d[0] = t->c;
+    d[1] = t->h;
+    d[2] = t->w;
+    d[3] = t->c4;
+}
 /* Creates the texel view of t (buffer and offset set). */
 gboolean vknn_tensor_make_view(VknnContext *ctx, VknnTensor *t, GError **err);
 void vknn_tensor_release_view(VknnContext *ctx, VknnTensor *t);

@@ -52,14 +52,6 @@ static gboolean binary_infer(VknnModel *m, VknnNode *n, GError **err)
     return TRUE;
 }
 
-static void phys_dims(const VknnTensor *t, int32_t d[4])
-{
-    d[0] = t->c;
-    d[1] = t->h;
-    d[2] = t->w;
-    d[3] = t->c4;
-}
-
 /* Element strides of shape s inside the 4D broadcast frame (0 = repeated). */
 static void frame_strides(const VknnShape *s, const int64_t frame[4], int32_t st[4])
 {
@@ -110,9 +102,9 @@ static gboolean binary_record(VknnRecord *r, GError **err)
     if (!p)
         return FALSE;
     BinaryPush pc = {.count = (int32_t)vknn_tensor_texels(y)};
-    phys_dims(y, pc.out_dims);
-    phys_dims(a, pc.a_dims);
-    phys_dims(b, pc.b_dims);
+    vknn_tensor_dims(y, pc.out_dims);
+    vknn_tensor_dims(a, pc.a_dims);
+    vknn_tensor_dims(b, pc.b_dims);
     for (int i = 0; i < 4; i++)
         pc.frame[i] = (int32_t)frame[i];
     frame_strides(sa, frame, pc.a_stride);

@@ -13,14 +13,6 @@ typedef struct {
 
 static const VknnShader relayout_shader = VKNN_SHADER(relayout, 1, 1, RelayoutPush);
 
-static void dims_of(const VknnTensor *t, int32_t d[4])
-{
-    d[0] = t->c;
-    d[1] = t->h;
-    d[2] = t->w;
-    d[3] = t->c4;
-}
-
 static gboolean relayout_record(VknnRecord *r, GError **err)
 {
     VknnTensor *x = vknn_record_in(r, 0, NULL, err);
@@ -31,8 +23,8 @@ static gboolean relayout_record(VknnRecord *r, GError **err)
     if (!p)
         return FALSE;
     RelayoutPush pc = {.count = (int32_t)vknn_tensor_texels(y)};
-    dims_of(y, pc.out_dims);
-    dims_of(x, pc.in_dims);
+    vknn_tensor_dims(y, pc.out_dims);
+    vknn_tensor_dims(x, pc.in_dims);
     const VknnTensor *bind[] = {x, y};
     vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
     return TRUE;

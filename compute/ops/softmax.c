@@ -58,8 +58,8 @@ static gboolean softmax_record(VknnRecord *r, GError **err)
         .count = (int32_t)(outer * inner),
         .len = (int32_t)len,
         .inner = (int32_t)inner,
-        .dims = {y->c, y->h, y->w, y->c4},
     };
+    vknn_tensor_dims(y, pc.dims);
     const VknnTensor *bind[] = {x, y};
     vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
     return TRUE;
