@@ -24,8 +24,7 @@ static gboolean global_pool_record(VknnRecord *r, GError **err)
 {
     const VknnTensor *x = r->in[0], *y = r->out[0];
     const int32_t spec[] = {g_str_equal(r->step->node->op_type, "GlobalMaxPool")};
-    const uint32_t local =
-        vknn_context_device_type(r->ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 256;
+    const uint32_t local = vknn_reduce_local_size(r->ctx);
     VknnPipeline *p = vknn_op_pipeline(r, &global_pool_shader, local, spec, 1, err);
     if (!p)
         return FALSE;

@@ -44,10 +44,7 @@ static gboolean in_record(VknnRecord *r, GError **err)
         gb ? vknn_net_scratch(r, &(VknnShape){2, {x->n * x->c4 * 2, 4}}, err) : NULL;
     if (!stats)
         return FALSE;
-    /* Wide workgroups suit GPUs; lavapipe runs 8 lanes per SIMD batch and
-     * pays for every barrier, so it gets narrower ones. */
-    const uint32_t local =
-        vknn_context_device_type(r->ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 256;
+    const uint32_t local = vknn_reduce_local_size(r->ctx);
     VknnPipeline *p = vknn_op_pipeline(r, &instance_norm_shader, local, NULL, 0, err);
     if (!p)
         return FALSE;

@@ -118,6 +118,14 @@ VknnTensor *vknn_net_scratch(VknnRecord *r, const VknnShape *shape, GError **err
  * element count; e.g. a [C,1,1] constant as [1,C,1,1]). */
 VknnTensor *vknn_record_in(VknnRecord *r, int i, const VknnShape *as, GError **err);
 
+/* Workgroup width of the one-workgroup-per-plane reductions (instance-norm
+ * statistics, global pooling): wide on GPUs; lavapipe runs 8 lanes per SIMD
+ * batch and pays for every barrier, so it gets narrower ones. */
+static inline uint32_t vknn_reduce_local_size(const VknnContext *ctx)
+{
+    return vknn_context_device_type(ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 256;
+}
+
 /* Convenience: pipeline with local size (x, 1, 1). */
 VknnPipeline *vknn_op_pipeline(VknnRecord *r, const VknnShader *sh, uint32_t local_x,
                                const int32_t *spec, int n_spec, GError **err);
