@@ -296,6 +296,14 @@ void vknn_cmd_copy(VknnCmd *cmd, VknnBuffer *src, VkDeviceSize src_off, VknnBuff
     cmd->transfers = TRUE;
 }
 
+void vknn_cmd_fill_zero(VknnCmd *cmd, VknnBuffer *dst, VkDeviceSize off, VkDeviceSize size)
+{
+    Range w = {handle_of(dst->buffer), off, off + size};
+    track(cmd, NULL, 0, &w, 1);
+    vkCmdFillBuffer(cmd->cb, dst->buffer, off, size, 0);
+    cmd->transfers = TRUE;
+}
+
 gboolean vknn_cmd_end(VknnCmd *cmd, GError **err)
 {
     if (cmd->error) {

@@ -360,12 +360,25 @@ static gboolean shape_too_large(const VknnShape *s)
     return FALSE;
 }
 
-static gboolean check_input_shape(const VknnValue *v, const VknnShape *s, GError **err)
+/* Whether a batch larger than the declared 1 can run: images are independent
+ * along dim 0 in every op we run, except where a Reshape's constant shape
+ * bakes the batch in. */
+static gboolean batch_is_free(const VknnModel *m)
+{
+    for (guint i = 0; i < m->nodes->len; i++)
+        if (g_str_equal(vknn_model_node(m, i)->op_type, "Reshape"))
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean check_input_shape(const VknnValue *v, const VknnShape *s, gboolean batch_free,
+                                  GError **err)
 {
     char want[64], got[64];
     gboolean ok = s->rank == v->declared.rank;
     for (int i = 0; ok && i < s->rank; i++)
-        ok = s->dims[i] > 0 && (v->declared.dims[i] < 0 || v->declared.dims[i] == s->dims[i]);
+        ok = s->dims[i] > 0 && (v->declared.dims[i] < 0 || v->declared.dims[i] == s->dims[i] ||
+                                (i == 0 && s->rank == 4 && v->declared.dims[0] == 1 && batch_free));
     if (!ok) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
                     "input '%s' has shape %s but the model expects %s (? = any size)", v->name,
@@ -382,9 +395,10 @@ static gboolean check_input_shape(const VknnValue *v, const VknnShape *s, GError
 
 gboolean vknn_model_infer_shapes(VknnModel *m, const VknnShape *input_shapes, GError **err)
 {
+    const gboolean batch_free = batch_is_free(m);
     for (guint i = 0; i < m->inputs->len; i++) {
         VknnValue *v = vknn_model_value(m, g_array_index(m->inputs, int, i));
-        if (!check_input_shape(v, &input_shapes[i], err))
+        if (!check_input_shape(v, &input_shapes[i], batch_free, err))
             return FALSE;
         v->shape = input_shapes[i];
     }

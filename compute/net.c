@@ -1,41 +1,8 @@
 /* Graph executor: plans device memory by liveness, records the whole network
  * into one reusable command buffer, runs it on inputs. */
-#include "lower.h"
+#include "net-private.h"
 
 #include <string.h>
-
-/* A device buffer owned by the net with one tensor in it (weights, scratch). */
-typedef struct {
-    VknnBuffer *buffer;
-    VknnTensor tensor;
-} OwnedTensor;
-
-/* Everything that depends on the input shapes. */
-typedef struct {
-    GArray *steps;          /* VknnStep */
-    VknnTensor *tensors;    /* per value */
-    gboolean *materialised; /* per value: has device storage (activations, inputs) */
-    int *root;              /* per value: the value whose storage it shares */
-    VknnBuffer *arena;
-    GPtrArray *scratch;     /* OwnedTensor* */
-    GPtrArray *staging;     /* VknnBuffer* per graph input */
-    VknnCmd *cmd;           /* upload + network, recorded at the first vknn_net_run */
-    int dispatches;         /* per run of the network */
-    VkQueryPool timestamps; /* profiling: one before each step and one at the end */
-    GArray *timed_steps;    /* profiling: step index of each timestamp interval */
-    uint64_t arena_bytes, naive_bytes;
-} Plan;
-
-struct VknnNet {
-    VknnContext *ctx;
-    VknnModel *model;
-    gboolean *kept;     /* per value: vknn_net_keep() */
-    GHashTable *packed; /* key -> OwnedTensor*: weights and constants */
-    uint64_t weight_bytes;
-    VknnShape *shapes; /* input shapes of the current plan, NULL when unplanned */
-    Plan *plan;
-    gboolean profiling;
-};
 
 static void owned_free(VknnContext *ctx, OwnedTensor *o)
 {
@@ -48,6 +15,7 @@ static void plan_free(VknnContext *ctx, Plan *p, guint n_values)
 {
     if (!p)
         return;
+    vknn_backward_free(ctx, p->backward);
     vknn_cmd_free(&p->cmd);
     if (p->timestamps)
         vkDestroyQueryPool(ctx->device, p->timestamps, NULL);
@@ -82,6 +50,8 @@ VknnNet *vknn_net_new(VknnContext *ctx, VknnModel *model, GError **err)
     net->ctx = ctx;
     net->model = model;
     net->kept = g_new0(gboolean, model->values->len);
+    net->grad_wanted = g_new0(gboolean, model->values->len);
+    net->grad_output = -1;
     net->packed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return net;
 }
@@ -100,11 +70,12 @@ void vknn_net_free(VknnNet *net)
         owned_free(net->ctx, v);
     g_hash_table_unref(net->packed);
     g_free(net->kept);
+    g_free(net->grad_wanted);
     g_free(net->shapes);
     g_free(net);
 }
 
-static void invalidate_plan(VknnNet *net)
+void vknn_net_invalidate_plan(VknnNet *net)
 {
     plan_free(net->ctx, net->plan, net->model->values->len);
     net->plan = NULL;
@@ -121,7 +92,7 @@ gboolean vknn_net_keep(VknnNet *net, const char *name, GError **err)
     }
     if (!net->kept[v]) {
         net->kept[v] = TRUE;
-        invalidate_plan(net);
+        vknn_net_invalidate_plan(net);
     }
     return TRUE;
 }
@@ -306,8 +277,10 @@ static void assign_memory(VknnNet *net, Plan *p)
             if (st->in[k] >= 0)
                 last_use[p->root[st->in[k]]] = (int)s;
     }
+    /* The backward pass reads the forward activations after the run. */
+    const gboolean retain_all = vknn_net_wants_grads(net);
     for (guint v = 0; v < nv; v++)
-        if (vknn_model_value(m, v)->is_output || net->kept[v])
+        if (vknn_model_value(m, v)->is_output || net->kept[v] || retain_all)
             last_use[p->root[v]] = G_MAXINT;
 
     Arena a = {.free = g_array_new(FALSE, FALSE, sizeof(Block)), .align = net->ctx->align};
@@ -372,7 +345,7 @@ gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err)
 void vknn_net_set_profiling(VknnNet *net, gboolean enable)
 {
     if (net->profiling != enable)
-        invalidate_plan(net);
+        vknn_net_invalidate_plan(net);
     net->profiling = enable;
 }
 
@@ -458,7 +431,7 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
     const guint nv = m->values->len;
     gboolean *pinned = g_new0(gboolean, nv);
     for (guint v = 0; v < nv; v++)
-        pinned[v] = net->kept[v] || vknn_model_value(m, v)->is_output;
+        pinned[v] = net->kept[v] || net->grad_wanted[v] || vknn_model_value(m, v)->is_output;
     p->steps = vknn_lower(m, pinned);
     g_free(pinned);
     assign_memory(net, p);
@@ -473,7 +446,7 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
         if (!vknn_tensor_make_view(net->ctx, &p->tensors[v], err))
             return FALSE;
     }
-    return TRUE;
+    return !vknn_net_wants_grads(net) || vknn_backward_plan(net, p, err);
 }
 
 gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
@@ -484,7 +457,7 @@ gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
         same = vknn_shape_equal(&net->shapes[i], &shapes[i]);
     if (same)
         return TRUE;
-    invalidate_plan(net);
+    vknn_net_invalidate_plan(net);
     if (!vknn_model_infer_shapes(net->model, shapes, err))
         return FALSE;
     const guint nv = net->model->values->len;
@@ -496,7 +469,7 @@ gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
     p->staging = g_ptr_array_new();
     net->plan = p;
     if (!build_plan(net, p, err)) {
-        invalidate_plan(net);
+        vknn_net_invalidate_plan(net);
         return FALSE;
     }
     net->shapes = g_memdup2(shapes, sizeof(VknnShape) * n_in);

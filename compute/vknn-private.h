@@ -184,6 +184,8 @@ void vknn_cmd_dispatch_linear(VknnCmd *cmd, const VknnPipeline *p,
                               const VknnTensor *const *bindings, const void *push, int64_t count);
 void vknn_cmd_copy(VknnCmd *cmd, VknnBuffer *src, VkDeviceSize src_off, VknnBuffer *dst,
                    VkDeviceSize dst_off, VkDeviceSize size);
+/* Zeroes a range (offset and size multiples of 4). */
+void vknn_cmd_fill_zero(VknnCmd *cmd, VknnBuffer *dst, VkDeviceSize off, VkDeviceSize size);
 gboolean vknn_cmd_end(VknnCmd *cmd, GError **err);
 /* Submits and waits for completion. May be called again for reuse. */
 gboolean vknn_cmd_submit_wait(VknnCmd *cmd, GError **err);
@@ -207,3 +209,9 @@ VknnTensor *vknn_net_tensor(VknnNet *net, const char *name);
  * tensors and writes the outputs, so the caller can fill and consume them
  * with its own dispatches in the same command buffer. */
 gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err);
+/* The gradient tensor of a requested value, or of the grad output (whose
+ * tensor the caller may fill instead of passing a seed), or NULL. */
+VknnTensor *vknn_net_grad_tensor(VknnNet *net, const char *name);
+/* Records the backward pass (without the seed upload) into cmd: it reads
+ * the grad output's gradient tensor and the forward activations. */
+gboolean vknn_net_record_backward(VknnNet *net, VknnCmd *cmd, GError **err);

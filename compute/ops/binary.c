@@ -114,7 +114,35 @@ static gboolean binary_record(VknnRecord *r, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_add = {"Add", binary_infer, NULL, binary_record, 0};
-const VknnOpClass vknn_op_sub = {"Sub", binary_infer, NULL, binary_record, 0};
+/* Add and Sub of same-shaped tensors (residual connections): the gradient
+ * passes through, negated for Sub's second operand. */
+static gboolean add_sub_backward(VknnGradRecord *g, GError **err)
+{
+    const VknnNode *n = g->fwd.step->node;
+    const gboolean sub = g_str_equal(n->op_type, "Sub");
+    for (int i = 0; i < 2; i++) {
+        if (!g->gx[i])
+            continue;
+        if (!vknn_shape_equal(vknn_in_shape(g->fwd.model, n, i), &g->gy[0]->shape))
+            return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                                   "no backward pass through broadcasting yet");
+        if (!vknn_grad_scale(&g->fwd, sub && i == 1 ? -1.0f : 1.0f, g->gy[0], g->gx[i], err))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_add = {
+    .op_type = "Add",
+    .infer = binary_infer,
+    .record = binary_record,
+    .backward = add_sub_backward,
+};
+const VknnOpClass vknn_op_sub = {
+    .op_type = "Sub",
+    .infer = binary_infer,
+    .record = binary_record,
+    .backward = add_sub_backward,
+};
 const VknnOpClass vknn_op_mul = {"Mul", binary_infer, NULL, binary_record, 0};
 const VknnOpClass vknn_op_div = {"Div", binary_infer, NULL, binary_record, 0};

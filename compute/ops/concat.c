@@ -2,6 +2,7 @@
  * tensors of rank >= 2 (what CNNs use: Fire modules, Inception). */
 #include <stdint.h>
 #include "concat.comp.spv.h"
+#include "concat_grad.comp.spv.h"
 #include "op.h"
 
 typedef struct {
@@ -72,4 +73,38 @@ static gboolean concat_record(VknnRecord *r, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_concat = {"Concat", concat_infer, NULL, concat_record, 0};
+typedef struct {
+    int32_t count, hw, c, c4, oc4, offset;
+} ConcatGradPush;
+
+static const VknnShader concat_grad_shader = VKNN_SHADER(concat_grad, 1, 1, ConcatGradPush);
+
+/* Each input's gradient is its channel slice of the output's. */
+static gboolean concat_backward(VknnGradRecord *g, GError **err)
+{
+    const VknnNode *n = g->fwd.step->node;
+    const VknnTensor *gy = g->gy[0];
+    VknnPipeline *p = vknn_op_pipeline(&g->fwd, &concat_grad_shader, 64, NULL, 0, err);
+    if (!p)
+        return FALSE;
+    int c_off = 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        const int c = (int)vknn_in_shape(g->fwd.model, n, i)->dims[1];
+        if (g->gx[i]) {
+            const VknnTensor *gx = g->gx[i];
+            ConcatGradPush pc = {
+                (int32_t)vknn_tensor_texels(gx), gx->h * gx->w, gx->c, gx->c4, gy->c4, c_off};
+            const VknnTensor *bind[] = {gy, gx};
+            vknn_cmd_dispatch_linear(g->fwd.cmd, p, bind, &pc, pc.count);
+        }
+        c_off += c;
+    }
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_concat = {
+    .op_type = "Concat",
+    .infer = concat_infer,
+    .record = concat_record,
+    .backward = concat_backward,
+};

@@ -3,6 +3,9 @@
  * conv_dw.c; every other group count runs here with block-diagonal weights. */
 #include <stdint.h>
 #include "conv2d.comp.spv.h"
+#include "conv2d_grad_bias.comp.spv.h"
+#include "conv2d_grad_input.comp.spv.h"
+#include "conv2d_grad_weight.comp.spv.h"
 #include "conv.h"
 
 #include <math.h>
@@ -228,9 +231,145 @@ gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindo
     return TRUE;
 }
 
+/* ---- backward ----------------------------------------------------------- */
+
+/* Push constants of the three gradient kernels (each reads a prefix). */
+typedef struct {
+    int32_t count, ic, ic4, ih, iw;
+    int32_t oc4, oh, ow;
+    int32_t pad_t, pad_l;
+    int32_t icg, ocg;
+} GradInputPush;
+
+typedef struct {
+    int32_t count, ic4, ih, iw;
+    int32_t oc, oc4, oh, ow;
+    int32_t pad_t, pad_l;
+    int32_t icg, ocg, batch;
+} GradWeightPush;
+
+typedef struct {
+    int32_t oc4, hw, batch;
+} GradBiasPush;
+
+static const VknnShader grad_input_shader = VKNN_SHADER(conv2d_grad_input, 2, 1, GradInputPush);
+static const VknnShader grad_weight_shader = VKNN_SHADER(conv2d_grad_weight, 2, 1, GradWeightPush);
+static const VknnShader grad_bias_shader = VKNN_SHADER(conv2d_grad_bias, 1, 1, GradBiasPush);
+
+/* Weights for the input gradient: [ic4][oc4][kh][kw][4 output lanes] vec4
+ * over input lanes (the forward packing transposed), folded BN included. */
+static float *pack_weights_t(const VknnRecord *r, VknnTensor *t, void *user)
+{
+    const VknnNode *n = r->step->node;
+    const VknnValue *wv = vknn_node_input(r->model, n, 1);
+    const int64_t oc = wv->shape.dims[0], icg = wv->shape.dims[1];
+    const int64_t taps = wv->shape.dims[2] * wv->shape.dims[3];
+    const int64_t group = vknn_node_attr_int(n, "group", 1);
+    const int64_t ic = icg * group, ocg = oc / group;
+    const int64_t oc4 = VKNN_DIV_UP(oc, 4), ic4 = VKNN_DIV_UP(ic, 4);
+    vknn_tensor_set_shape(t, &(VknnShape){2, {ic4 * oc4 * taps * 4, 4}});
+    float *data = g_malloc0(t->bytes);
+    g_autofree float *scale = g_new(float, oc);
+    g_autofree float *shift = g_new(float, oc);
+    vknn_conv_bn_fold(r->model, r->step->fused_bn, oc, scale, shift);
+    for (int64_t o = 0; o < oc; o++)
+        for (int64_t cg = 0; cg < icg; cg++) {
+            const int64_t c = o / ocg * icg + cg;
+            for (int64_t k = 0; k < taps; k++) {
+                const int64_t texel = ((c / 4 * oc4 + o / 4) * taps + k) * 4 + o % 4;
+                data[texel * 4 + c % 4] = wv->data[(o * icg + cg) * taps + k] * scale[o];
+            }
+        }
+    return data;
+}
+
+static gboolean conv_backward_check(const VknnGradRecord *g, GError **err)
+{
+    const VknnStep *st = g->fwd.step;
+    if (st->upsample > 1)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, st->node,
+                               "no backward pass through a fused nearest upsampling yet");
+    if (st->pad_mode != VKNN_PAD_ZERO &&
+        (st->pad_extra[0] || st->pad_extra[1] || st->pad_extra[2] || st->pad_extra[3]))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, st->node,
+                               "no backward pass through reflection or edge padding yet");
+    if (st->fused_bn && (g->gx[1] || g->gx[2]))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, st->node,
+                               "weight gradients of a convolution with a folded "
+                               "BatchNormalization are not supported");
+    return TRUE;
+}
+
+static gboolean conv_backward(VknnGradRecord *g, GError **err)
+{
+    VknnRecord *r = &g->fwd;
+    const VknnNode *n = r->step->node;
+    VknnWindow w;
+    int64_t group, out[2];
+    int pads[4];
+    if (!vknn_conv_params(r->model, n, &w, &group, err) ||
+        !vknn_window_output(n, &w, &vknn_in_shape(r->model, n, 0)->dims[2], out, err) ||
+        !vknn_conv_effective_pads(r, &w, pads, err) || !conv_backward_check(g, err))
+        return FALSE;
+    const int32_t spec[] = {(int32_t)w.k[0], (int32_t)w.k[1], (int32_t)w.s[0],
+                            (int32_t)w.s[1], (int32_t)w.d[0], (int32_t)w.d[1]};
+    const VknnTensor *x = r->in[0], *gy = g->gy[0];
+    const int64_t oc = r->out[0]->c, icg = x->c / group;
+    if (g->gx[0]) {
+        VknnTensor *wt = vknn_net_packed(r, "conv2d.wt", pack_weights_t, NULL, err);
+        VknnPipeline *p = wt ? vknn_op_pipeline(r, &grad_input_shader, 64, spec, 6, err) : NULL;
+        if (!p)
+            return FALSE;
+        GradInputPush pc = {(int32_t)vknn_tensor_texels(g->gx[0]),
+                            x->c,
+                            x->c4,
+                            x->h,
+                            x->w,
+                            gy->c4,
+                            gy->h,
+                            gy->w,
+                            pads[0],
+                            pads[1],
+                            (int32_t)icg,
+                            (int32_t)(oc / group)};
+        const VknnTensor *bind[] = {gy, wt, g->gx[0]};
+        vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
+    }
+    if (g->gx[1]) {
+        VknnPipeline *p = vknn_op_pipeline(r, &grad_weight_shader, 8, spec, 6, err);
+        if (!p)
+            return FALSE;
+        GradWeightPush pc = {(int32_t)vknn_tensor_texels(g->gx[1]),
+                             x->c4,
+                             x->h,
+                             x->w,
+                             gy->c,
+                             gy->c4,
+                             gy->h,
+                             gy->w,
+                             pads[0],
+                             pads[1],
+                             (int32_t)icg,
+                             (int32_t)(oc / group),
+                             gy->n};
+        const VknnTensor *bind[] = {x, gy, g->gx[1]};
+        vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
+    }
+    if (g->gx[2]) {
+        VknnPipeline *p = vknn_op_pipeline(r, &grad_bias_shader, 8, NULL, 0, err);
+        if (!p)
+            return FALSE;
+        GradBiasPush pc = {gy->c4, gy->h * gy->w, gy->n};
+        const VknnTensor *bind[] = {gy, g->gx[2]};
+        vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.oc4);
+    }
+    return TRUE;
+}
+
 const VknnOpClass vknn_op_conv = {
     .op_type = "Conv",
     .infer = conv_infer,
     .flops = conv_flops,
     .record = conv_record,
+    .backward = conv_backward,
 };

@@ -1,6 +1,7 @@
 /* Gemm and MatMul on 2D tensors: Y = alpha * A' B' + beta * C. */
 #include <stdint.h>
 #include "gemm.comp.spv.h"
+#include "gemm_grad.comp.spv.h"
 #include "op.h"
 
 typedef struct {
@@ -139,5 +140,72 @@ static gboolean gemm_record(VknnRecord *r, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_gemm = {"Gemm", gemm_infer, gemm_flops, gemm_record, 0};
-const VknnOpClass vknn_op_matmul = {"MatMul", gemm_infer, gemm_flops, gemm_record, 0};
+/* ---- backward ----------------------------------------------------------- */
+
+typedef struct {
+    int32_t count, k4, n, n4;
+    float alpha;
+} GemmGradPush;
+
+static const VknnShader gemm_grad_shader = VKNN_SHADER(gemm_grad, 2, 1, GemmGradPush);
+
+/* Constant B as the forward uses it, one row per output column: [N][K4]
+ * vec4 over k (the channel-packed layout of [N, K]). */
+static float *pack_b_rows(const VknnRecord *r, VknnTensor *t, void *user)
+{
+    const VknnNode *n = r->step->node;
+    const VknnValue *b = vknn_node_input(r->model, n, 1);
+    const gboolean tb = is_gemm(n) && vknn_node_attr_int(n, "transB", 0);
+    const int64_t k = b->shape.dims[tb ? 1 : 0], cols = b->shape.dims[tb ? 0 : 1];
+    vknn_tensor_set_shape(t, &(VknnShape){2, {cols, k}});
+    float *data = g_malloc0(t->bytes);
+    for (int64_t j = 0; j < cols; j++)
+        for (int64_t i = 0; i < k; i++)
+            data[(j * t->c4 + i / 4) * 4 + i % 4] = b->data[tb ? j * k + i : i * cols + j];
+    return data;
+}
+
+/* Gradient of A only: classifiers end in Gemm with constant weights, and
+ * the explanation methods need the gradient flowing to the features. */
+static gboolean gemm_backward(VknnGradRecord *g, GError **err)
+{
+    VknnRecord *r = &g->fwd;
+    const VknnNode *n = r->step->node;
+    if (g->gx[1] || (n->n_inputs > 2 && g->gx[2]))
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                               "gradients of B and C are not supported on the device");
+    if (vknn_node_input(r->model, n, 1)->kind != VKNN_VALUE_CONSTANT)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "backward pass needs a constant B");
+    if (!g->gx[0])
+        return TRUE;
+    VknnTensor *b = vknn_net_packed(r, "gemm.b_rows", pack_b_rows, NULL, err);
+    VknnPipeline *p = b ? vknn_op_pipeline(r, &gemm_grad_shader, 64, NULL, 0, err) : NULL;
+    if (!p)
+        return FALSE;
+    const VknnTensor *gy = g->gy[0], *ga = g->gx[0];
+    GemmGradPush pc = {
+        .count = (int32_t)vknn_tensor_texels(ga),
+        .k4 = ga->c4,
+        .n = gy->c,
+        .n4 = gy->c4,
+        .alpha = is_gemm(n) ? vknn_node_attr_float(n, "alpha", 1.0f) : 1.0f,
+    };
+    const VknnTensor *bind[] = {gy, b, ga};
+    vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_gemm = {
+    .op_type = "Gemm",
+    .infer = gemm_infer,
+    .flops = gemm_flops,
+    .record = gemm_record,
+    .backward = gemm_backward,
+};
+const VknnOpClass vknn_op_matmul = {
+    .op_type = "MatMul",
+    .infer = gemm_infer,
+    .flops = gemm_flops,
+    .record = gemm_record,
+    .backward = gemm_backward,
+};

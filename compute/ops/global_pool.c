@@ -1,6 +1,7 @@
 /* GlobalAveragePool and GlobalMaxPool: one value per (n, c). */
 #include <stdint.h>
 #include "global_pool.comp.spv.h"
+#include "global_pool_grad.comp.spv.h"
 #include "op.h"
 
 typedef struct {
@@ -8,6 +9,13 @@ typedef struct {
 } GlobalPoolPush;
 
 static const VknnShader global_pool_shader = VKNN_SHADER(global_pool, 1, 1, GlobalPoolPush);
+
+typedef struct {
+    int32_t count, hw;
+} GlobalPoolGradPush;
+
+static const VknnShader global_pool_grad_shader =
+    VKNN_SHADER(global_pool_grad, 1, 1, GlobalPoolGradPush);
 
 static gboolean global_pool_infer(VknnModel *m, VknnNode *n, GError **err)
 {
@@ -39,7 +47,24 @@ static double global_pool_flops(const VknnModel *m, const VknnNode *n)
     return (double)vknn_shape_numel(vknn_in_shape(m, n, 0));
 }
 
-const VknnOpClass vknn_op_global_average_pool = {"GlobalAveragePool", global_pool_infer,
-                                                 global_pool_flops, global_pool_record, 0};
+static gboolean global_average_pool_backward(VknnGradRecord *g, GError **err)
+{
+    VknnPipeline *p = vknn_op_pipeline(&g->fwd, &global_pool_grad_shader, 64, NULL, 0, err);
+    if (!p)
+        return FALSE;
+    const VknnTensor *gx = g->gx[0];
+    GlobalPoolGradPush pc = {(int32_t)vknn_tensor_texels(gx), gx->h * gx->w};
+    const VknnTensor *bind[] = {g->gy[0], gx};
+    vknn_cmd_dispatch_linear(g->fwd.cmd, p, bind, &pc, pc.count);
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_global_average_pool = {
+    .op_type = "GlobalAveragePool",
+    .infer = global_pool_infer,
+    .flops = global_pool_flops,
+    .record = global_pool_record,
+    .backward = global_average_pool_backward,
+};
 const VknnOpClass vknn_op_global_max_pool = {"GlobalMaxPool", global_pool_infer, global_pool_flops,
                                              global_pool_record, 0};

@@ -61,6 +61,22 @@ typedef struct {
     VknnTensor *out[VKNN_STEP_MAX_IO];
 } VknnRecord;
 
+/* What a class's backward() gets: the forward step as record() saw it, the
+ * gradients of its outputs and where its inputs' gradients go. */
+typedef struct {
+    VknnRecord fwd; /* forward tensors: activations of the last run */
+    /* Gradient of each output (NULL: no gradient reaches it). A fused
+     * activation is already applied: gy[0] is the gradient of the kernel's
+     * pre-activation result. */
+    const VknnTensor *gy[VKNN_STEP_MAX_IO];
+    /* Where input k's gradient is written (overwritten, not accumulated:
+     * the executor sums contributions); NULL: not needed. Constant inputs
+     * (weights) get tensors of shape [1, dims[0], numel / dims[0], 1],
+     * whose row-major order is the constant's ONNX order. */
+    VknnTensor *gx[VKNN_STEP_MAX_IO];
+    VknnGradMode mode;
+} VknnGradRecord;
+
 struct VknnOpClass {
     const char *op_type;
     /* Checks attributes and input shapes, sets the output shapes. */
@@ -76,6 +92,9 @@ struct VknnOpClass {
      * the executor aliases them when their channel-packed layouts agree and
      * calls record() to copy otherwise. */
     gboolean is_view;
+    /* Records the step's backward pass (NULL: none on the device; views
+     * are handled by the executor). */
+    gboolean (*backward)(VknnGradRecord *g, GError **err);
 };
 
 /* The class of an ONNX op type, or NULL when unsupported. */
@@ -125,6 +144,19 @@ static inline uint32_t vknn_reduce_local_size(const VknnContext *ctx)
 {
     return vknn_context_device_type(ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 256;
 }
+
+/* Backward helpers shared by ops and the executor (ops/unary.c). */
+/* gx = gy * f'(y) for an activation, from its output y; guided Relu also
+ * drops negative gradients. */
+gboolean vknn_activation_backward(VknnRecord *r, const VknnActivation *act, VknnGradMode mode,
+                                  const VknnTensor *y, const VknnTensor *gy, VknnTensor *gx,
+                                  GError **err);
+/* gx = alpha * gy (same layout). */
+gboolean vknn_grad_scale(VknnRecord *r, float alpha, const VknnTensor *gy, VknnTensor *gx,
+                         GError **err);
+/* out = a + b (same layout). */
+gboolean vknn_grad_add(VknnRecord *r, const VknnTensor *a, const VknnTensor *b, VknnTensor *out,
+                       GError **err);
 
 /* Convenience: pipeline with local size (x, 1, 1). */
 VknnPipeline *vknn_op_pipeline(VknnRecord *r, const VknnShader *sh, uint32_t local_x,

@@ -1,6 +1,7 @@
 /* MaxPool and AveragePool over H and W. */
 #include <stdint.h>
 #include "pool.comp.spv.h"
+#include "pool_grad.comp.spv.h"
 #include "window.h"
 
 typedef struct {
@@ -9,6 +10,7 @@ typedef struct {
 } PoolPush;
 
 static const VknnShader pool_shader = VKNN_SHADER(pool, 1, 1, PoolPush);
+static const VknnShader pool_grad_shader = VKNN_SHADER(pool_grad, 2, 1, PoolPush);
 
 static gboolean pool_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, int64_t out[2],
                             GError **err)
@@ -38,7 +40,10 @@ static gboolean pool_infer(VknnModel *m, VknnNode *n, GError **err)
     return TRUE;
 }
 
-static gboolean pool_record(VknnRecord *r, GError **err)
+/* Records pool.comp (forward: x -> y) or pool_grad.comp (x, gy -> gx):
+ * same window, spec constants and push constants. */
+static gboolean pool_dispatch(VknnRecord *r, const VknnShader *sh, const VknnTensor *const *bind,
+                              int n_bind, GError **err)
 {
     const VknnNode *n = r->step->node;
     VknnWindow w;
@@ -51,12 +56,12 @@ static gboolean pool_record(VknnRecord *r, GError **err)
         (int32_t)w.k[1], (int32_t)w.s[0],
         (int32_t)w.s[1], (int32_t)w.d[0],
         (int32_t)w.d[1], (int32_t)vknn_node_attr_int(n, "count_include_pad", 0)};
-    VknnPipeline *p = vknn_op_pipeline(r, &pool_shader, 64, spec, G_N_ELEMENTS(spec), err);
+    VknnPipeline *p = vknn_op_pipeline(r, sh, 64, spec, G_N_ELEMENTS(spec), err);
     if (!p)
         return FALSE;
     const VknnTensor *x = r->in[0], *y = r->out[0];
     PoolPush pc = {
-        .count = (int32_t)vknn_tensor_texels(y),
+        .count = (int32_t)vknn_tensor_texels(bind[n_bind - 1]),
         .ih = x->h,
         .iw = x->w,
         .oh = y->h,
@@ -66,9 +71,20 @@ static gboolean pool_record(VknnRecord *r, GError **err)
         .pad_b = (int32_t)w.pads[2],
         .pad_r = (int32_t)w.pads[3],
     };
-    const VknnTensor *bind[] = {x, y};
     vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
     return TRUE;
+}
+
+static gboolean pool_record(VknnRecord *r, GError **err)
+{
+    const VknnTensor *bind[] = {r->in[0], r->out[0]};
+    return pool_dispatch(r, &pool_shader, bind, 2, err);
+}
+
+static gboolean pool_backward(VknnGradRecord *g, GError **err)
+{
+    const VknnTensor *bind[] = {g->fwd.in[0], g->gy[0], g->gx[0]};
+    return pool_dispatch(&g->fwd, &pool_grad_shader, bind, 3, err);
 }
 
 static double pool_flops(const VknnModel *m, const VknnNode *n)
@@ -79,5 +95,17 @@ static double pool_flops(const VknnModel *m, const VknnNode *n)
     return (double)vknn_shape_numel(&vknn_node_output(m, n, 0)->shape) * w.k[0] * w.k[1];
 }
 
-const VknnOpClass vknn_op_max_pool = {"MaxPool", pool_infer, pool_flops, pool_record, 0};
-const VknnOpClass vknn_op_average_pool = {"AveragePool", pool_infer, pool_flops, pool_record, 0};
+const VknnOpClass vknn_op_max_pool = {
+    .op_type = "MaxPool",
+    .infer = pool_infer,
+    .flops = pool_flops,
+    .record = pool_record,
+    .backward = pool_backward,
+};
+const VknnOpClass vknn_op_average_pool = {
+    .op_type = "AveragePool",
+    .infer = pool_infer,
+    .flops = pool_flops,
+    .record = pool_record,
+    .backward = pool_backward,
+};

@@ -3,6 +3,7 @@
  * InstanceNormalization where it can; these kernels run the rest. */
 #include <stdint.h>
 #include "unary.comp.spv.h"
+#include "unary_grad.comp.spv.h"
 #include "unary.h"
 
 #include <math.h>
@@ -104,8 +105,79 @@ static gboolean tanh_record(VknnRecord *r, GError **err)
     return record(r, OP_TANH, 0, 0, err);
 }
 
-const VknnOpClass vknn_op_relu = {"Relu", unary_infer, NULL, activation_record, 0};
-const VknnOpClass vknn_op_leaky_relu = {"LeakyRelu", unary_infer, NULL, activation_record, 0};
-const VknnOpClass vknn_op_clip = {"Clip", unary_infer, NULL, activation_record, 0x6};
-const VknnOpClass vknn_op_sigmoid = {"Sigmoid", unary_infer, NULL, sigmoid_record, 0};
-const VknnOpClass vknn_op_tanh = {"Tanh", unary_infer, NULL, tanh_record, 0};
+/* ---- backward ----------------------------------------------------------- */
+
+enum { GRAD_RELU, GRAD_CLIP, GRAD_LEAKY, GRAD_SIGMOID, GRAD_TANH, GRAD_SCALE, GRAD_ADD };
+
+typedef struct {
+    int32_t count;
+    float alpha, beta;
+} UnaryGradPush;
+
+static const VknnShader unary_grad_shader = VKNN_SHADER(unary_grad, 2, 1, UnaryGradPush);
+
+static gboolean record_grad(VknnRecord *r, int op, gboolean guided, float alpha, float beta,
+                            const VknnTensor *y, const VknnTensor *gy, VknnTensor *gx, GError **err)
+{
+    const int32_t spec[] = {op, guided};
+    VknnPipeline *p = vknn_op_pipeline(r, &unary_grad_shader, 64, spec, 2, err);
+    if (!p)
+        return FALSE;
+    UnaryGradPush pc = {(int32_t)vknn_tensor_texels(gx), alpha, beta};
+    const VknnTensor *bind[] = {y ? y : gy, gy, gx};
+    vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
+    return TRUE;
+}
+
+gboolean vknn_activation_backward(VknnRecord *r, const VknnActivation *act, VknnGradMode mode,
+                                  const VknnTensor *y, const VknnTensor *gy, VknnTensor *gx,
+                                  GError **err)
+{
+    static const int ops[] = {
+        [VKNN_ACT_RELU] = GRAD_RELU, [VKNN_ACT_CLIP] = GRAD_CLIP, [VKNN_ACT_LEAKY] = GRAD_LEAKY};
+    g_return_val_if_fail(act->act != VKNN_ACT_NONE, FALSE);
+    return record_grad(r, ops[act->act], mode == VKNN_GRAD_GUIDED && act->act == VKNN_ACT_RELU,
+                       act->alpha, act->beta, y, gy, gx, err);
+}
+
+gboolean vknn_grad_scale(VknnRecord *r, float alpha, const VknnTensor *gy, VknnTensor *gx,
+                         GError **err)
+{
+    return record_grad(r, GRAD_SCALE, FALSE, alpha, 0, NULL, gy, gx, err);
+}
+
+gboolean vknn_grad_add(VknnRecord *r, const VknnTensor *a, const VknnTensor *b, VknnTensor *out,
+                       GError **err)
+{
+    return record_grad(r, GRAD_ADD, FALSE, 0, 0, a, b, out, err);
+}
+
+static gboolean activation_backward(VknnGradRecord *g, GError **err)
+{
+    VknnActivation a;
+    if (!vknn_node_activation(g->fwd.model, g->fwd.step->node, &a, err))
+        return FALSE;
+    return vknn_activation_backward(&g->fwd, &a, g->mode, g->fwd.out[0], g->gy[0], g->gx[0], err);
+}
+
+static gboolean sigmoid_backward(VknnGradRecord *g, GError **err)
+{
+    return record_grad(&g->fwd, GRAD_SIGMOID, FALSE, 0, 0, g->fwd.out[0], g->gy[0], g->gx[0], err);
+}
+
+static gboolean tanh_backward(VknnGradRecord *g, GError **err)
+{
+    return record_grad(&g->fwd, GRAD_TANH, FALSE, 0, 0, g->fwd.out[0], g->gy[0], g->gx[0], err);
+}
+
+#define UNARY(op, record_fn, hosts, backward_fn)                                                   \
+    {                                                                                              \
+        .op_type = op, .infer = unary_infer, .record = record_fn, .host_inputs = hosts,            \
+        .backward = backward_fn                                                                    \
+    }
+const VknnOpClass vknn_op_relu = UNARY("Relu", activation_record, 0, activation_backward);
+const VknnOpClass vknn_op_leaky_relu =
+    UNARY("LeakyRelu", activation_record, 0, activation_backward);
+const VknnOpClass vknn_op_clip = UNARY("Clip", activation_record, 0x6, activation_backward);
+const VknnOpClass vknn_op_sigmoid = UNARY("Sigmoid", sigmoid_record, 0, sigmoid_backward);
+const VknnOpClass vknn_op_tanh = UNARY("Tanh", tanh_record, 0, tanh_backward);

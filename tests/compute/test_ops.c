@@ -5,10 +5,16 @@
  * Conv, BatchNormalization into Conv, activations into producers) are checked
  * against plain ONNX semantics too.
  *
+ * The grad_ cases check the backward pass the same way: the device's
+ * gradients (inputs, convolution weights and biases) against the reference
+ * backward (compute/ref/ref_grad.c), and against central finite differences
+ * of the device's own forward pass at a few random elements.
+ *
  *   test_ops [FAMILY]    run the cases whose name starts with FAMILY
  */
 #include "../testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +113,158 @@ static gboolean compare(VknnModel *m, VknnContext *ctx, double rel_tol)
     }
     g_hash_table_unref(ref);
 out:
+    vknn_net_free(net);
+    g_clear_error(&err);
+    for (guint i = 0; i < n_in; i++)
+        g_free(in[i].data);
+    return ok;
+}
+
+/* ---- backward ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    float *data; /* device gradient */
+    int64_t n;
+} Wrt;
+
+/* Names to differentiate with respect to: graph inputs and, with weights,
+ * the weights and biases of every Conv. */
+static GPtrArray *wrt_names(const VknnModel *m, gboolean weights)
+{
+    GPtrArray *names = g_ptr_array_new();
+    for (guint i = 0; i < m->inputs->len; i++)
+        g_ptr_array_add(names, vknn_model_value(m, g_array_index(m->inputs, int, i))->name);
+    for (guint i = 0; weights && i < m->nodes->len; i++) {
+        const VknnNode *n = vknn_model_node(m, i);
+        for (int k = 1; g_str_equal(n->op_type, "Conv") && k < n->n_inputs; k++)
+            g_ptr_array_add(names, vknn_model_value(m, n->inputs[k])->name);
+    }
+    return names;
+}
+
+/* sum(seed * output) of a device forward run on inputs. */
+static double device_loss(VknnNet *net, const char *output, const float *const *inputs,
+                          const float *seed, int64_t n_out)
+{
+    g_autofree float *y = g_new(float, n_out);
+    GError *err = NULL;
+    if (!vknn_net_run(net, inputs, &err) || !vknn_net_read(net, output, y, &err))
+        g_error("forward failed: %s", err->message);
+    double l = 0;
+    for (int64_t i = 0; i < n_out; i++)
+        l += (double)seed[i] * y[i];
+    return l;
+}
+
+/* Central differences of the device loss at random elements of input 0.
+ * Elements where the two one-sided slopes disagree sit on a kink (a Relu
+ * edge, a MaxPool argmax switch within eps) and are skipped. */
+static gboolean check_finite_differences(VknnNet *net, VknnModel *m, float **inputs,
+                                         const float *seed_grad, const float *grad)
+{
+    const VknnValue *out = vknn_model_value(m, g_array_index(m->outputs, int, 0));
+    const VknnValue *x = vknn_model_value(m, g_array_index(m->inputs, int, 0));
+    const int64_t n_out = vknn_shape_numel(&out->shape), n_x = vknn_shape_numel(&x->shape);
+    const double tol = 2e-2 * MAX(test_max_abs(grad, n_x), 1e-3);
+    const float eps = 1e-2f;
+    const float *const *in = (const float *const *)inputs;
+    GRand *r = g_rand_new_with_seed(seed++);
+    const double l0 = device_loss(net, out->name, in, seed_grad, n_out);
+    int checked = 0, failed = 0;
+    for (int t = 0; t < 24 && checked < 6; t++) {
+        const int64_t i = g_rand_int_range(r, 0, (gint32)n_x);
+        const float keep = inputs[0][i];
+        inputs[0][i] = keep + eps;
+        const double lp = device_loss(net, out->name, in, seed_grad, n_out);
+        inputs[0][i] = keep - eps;
+        const double lm = device_loss(net, out->name, in, seed_grad, n_out);
+        inputs[0][i] = keep;
+        if (fabs((lp - l0) - (l0 - lm)) / eps > tol)
+            continue; /* kink */
+        const double fd = (lp - lm) / (2 * eps);
+        checked++;
+        if (fabs(fd - grad[i]) > tol) {
+            printf("    finite difference at %" G_GINT64_FORMAT ": %.5g, gradient %.5g FAIL\n", i,
+                   fd, grad[i]);
+            failed++;
+        }
+    }
+    g_rand_free(r);
+    printf("    finite differences at %d elements of %s: %d failed\n", checked, x->name, failed);
+    return checked >= 3 && failed == 0;
+}
+
+/* Forward and backward on the device and on the reference with the same
+ * random inputs and seed gradient; compares every requested gradient. */
+static gboolean compare_grad(VknnModel *m, VknnContext *ctx, VknnGradMode mode, gboolean weights,
+                             double rel_tol)
+{
+    GError *err = NULL;
+    const guint n_in = m->inputs->len;
+    g_autofree VknnRefTensor *in = g_new0(VknnRefTensor, n_in);
+    g_autofree VknnShape *shapes = g_new(VknnShape, n_in);
+    g_autofree float **ptrs = g_new(float *, n_in);
+    for (guint i = 0; i < n_in; i++) {
+        const VknnValue *v = vknn_model_value(m, g_array_index(m->inputs, int, i));
+        shapes[i] = in[i].shape = v->declared;
+        ptrs[i] = in[i].data = g_new(float, vknn_shape_numel(&v->declared));
+        test_fill_random(in[i].data, vknn_shape_numel(&v->declared), seed++, -2.0f, 2.0f);
+    }
+    const VknnValue *out = vknn_model_value(m, g_array_index(m->outputs, int, 0));
+    g_autofree float *seed_grad = NULL;
+    g_autoptr(GPtrArray) names = wrt_names(m, weights);
+    gboolean ok = TRUE;
+    GHashTable *ref = NULL, *ref_grads = NULL;
+    VknnNet *net = vknn_net_new(ctx, m, &err);
+    for (guint i = 0; net && i < names->len; i++)
+        if (!vknn_net_request_grad(net, g_ptr_array_index(names, i), &err))
+            g_clear_pointer(&net, vknn_net_free);
+    if (net)
+        vknn_net_set_grad_mode(net, mode);
+    if (!net || !vknn_net_prepare(net, shapes, &err) ||
+        !vknn_net_run(net, (const float *const *)ptrs, &err)) {
+        printf("    device failed: %s\n", err->message);
+        ok = FALSE;
+        goto out;
+    }
+    const int64_t n_out = vknn_shape_numel(&out->shape); /* inferred by prepare */
+    seed_grad = g_new(float, n_out);
+    test_fill_random(seed_grad, n_out, seed++, -1.0f, 1.0f);
+    VknnRefTensor seed_t = {out->shape, seed_grad};
+    if (!(ref = vknn_ref_run(m, in, &err)) ||
+        !(ref_grads =
+              vknn_ref_backward(m, ref, in, out->name, &seed_t, mode == VKNN_GRAD_GUIDED, &err)) ||
+        !vknn_net_backward(net, seed_grad, &err)) {
+        printf("    backward failed: %s\n", err->message);
+        ok = FALSE;
+        goto out;
+    }
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        const VknnRefTensor *want = g_hash_table_lookup(ref_grads, name);
+        const int64_t n =
+            vknn_shape_numel(&vknn_model_value(m, vknn_model_find_value(m, name))->shape);
+        g_autofree float *got = g_new(float, n);
+        if (!want || !vknn_net_read_grad(net, name, got, &err)) {
+            printf("    %s: %s\n", name, want ? err->message : "no reference gradient");
+            g_clear_error(&err);
+            ok = FALSE;
+            continue;
+        }
+        const double diff = test_max_abs_diff(got, want->data, n);
+        const double limit = rel_tol * MAX(1.0, test_max_abs(want->data, n));
+        printf("    d/d %s: max abs diff %.3g (limit %.3g)%s\n", name, diff, limit,
+               diff <= limit ? "" : " FAIL");
+        ok &= diff <= limit;
+        if (i == 0 && mode == VKNN_GRAD_STANDARD)
+            ok &= check_finite_differences(net, m, ptrs, seed_grad, got);
+    }
+out:
+    if (ref_grads)
+        g_hash_table_unref(ref_grads);
+    if (ref)
+        g_hash_table_unref(ref);
     vknn_net_free(net);
     g_clear_error(&err);
     for (guint i = 0; i < n_in; i++)
@@ -583,6 +741,89 @@ typedef struct {
     VknnModel *(*build)(void);
 } OpCase;
 
+/* SqueezeNet's Fire module and pooling: fused activations, a value read by
+ * two convolutions (gradients summed), Concat at a channel offset that is
+ * not a multiple of 4, MaxPool with ceil_mode. */
+static VknnModel *case_fire_module(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 6, 9, 7));
+    weight(m, "ws", SHAPE(5, 6, 1, 1), -0.5f, 0.5f);
+    weight(m, "bs", SHAPE(5), -0.2f, 0.5f);
+    weight(m, "w1", SHAPE(3, 5, 1, 1), -0.5f, 0.5f);
+    weight(m, "b1", SHAPE(3), -0.2f, 0.5f);
+    weight(m, "w3", SHAPE(6, 5, 3, 3), -0.5f, 0.5f);
+    weight(m, "b3", SHAPE(6), -0.2f, 0.5f);
+    node(m, "Conv", IN("x", "ws", "bs"), OUT("sq"));
+    node(m, "Relu", IN("sq"), OUT("s"));
+    node(m, "Conv", IN("s", "w1", "b1"), OUT("e1"));
+    node(m, "Relu", IN("e1"), OUT("r1"));
+    set_ints(node(m, "Conv", IN("s", "w3", "b3"), OUT("e3")), "pads", 1, 1, 1, 1, 4);
+    node(m, "Relu", IN("e3"), OUT("r3"));
+    vknn_node_set_int(node(m, "Concat", IN("r1", "r3"), OUT("cat")), "axis", 1);
+    VknnNode *pool = node(m, "MaxPool", IN("cat"), OUT("y"));
+    set_ints(pool, "kernel_shape", 3, 3, 0, 0, 2);
+    set_ints(pool, "strides", 2, 2, 0, 0, 2);
+    vknn_node_set_int(pool, "ceil_mode", 1);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+/* MobileNetV2's residual: x + Clip(Conv(x)). */
+static VknnModel *case_residual_clip(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 5, 8, 6));
+    weight(m, "w", SHAPE(5, 5, 3, 3), -0.5f, 0.5f);
+    weight(m, "b", SHAPE(5), -0.5f, 0.5f);
+    floats(m, "lo", (float[]){0.0f}, 1);
+    floats(m, "hi", (float[]){1.0f}, 1);
+    set_ints(node(m, "Conv", IN("x", "w", "b"), OUT("c")), "pads", 1, 1, 1, 1, 4);
+    node(m, "Clip", IN("c", "lo", "hi"), OUT("r"));
+    node(m, "Add", IN("x", "r"), OUT("y"));
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+typedef struct {
+    const char *name;
+    VknnModel *(*build)(void);
+    VknnGradMode mode;
+    gboolean weights; /* also differentiate with respect to Conv weights and biases */
+} GradCase;
+
+#define GRAD(fn, mode, weights)                                                                    \
+    {                                                                                              \
+#fn + 5, fn, mode, weights                                                                 \
+    }
+static const GradCase grad_cases[] = {
+    GRAD(case_conv_3x3, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_stride2_odd_asym, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_1x1_pixel, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_9x9_thin, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_dilated_grouped, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_depthwise_clip, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_pad_zero_plus_own_pads, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_unary_relu, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_unary_leaky, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_unary_clip_opset6, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_unary_sigmoid, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_unary_tanh, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_binary_add_same, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_pool_max_ceil, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_pool_max_dilated_padded, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_pool_avg_exclude_pad, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_pool_avg_include_pad, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_pool_global_average, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_concat_odd_channels, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_gemm_classifier_head, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_reshape_relayout, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_fire_module, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_residual_clip, VKNN_GRAD_STANDARD, TRUE),
+    {"guided_fire_module", case_fire_module, VKNN_GRAD_GUIDED, FALSE},
+    {"guided_relu", case_unary_relu, VKNN_GRAD_GUIDED, FALSE},
+};
+
 #define CASE(fn)                                                                                   \
     {                                                                                              \
 #fn + 5, fn                                                                                \
@@ -648,6 +889,18 @@ int main(int argc, char **argv)
         printf("%s\n", op_cases[i].name);
         g_autoptr(VknnModel) m = op_cases[i].build();
         const gboolean ok = compare(m, ctx, 1e-4);
+        printf("  %s\n", ok ? "ok" : "FAILED");
+        failed += !ok;
+        run++;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(grad_cases); i++) {
+        const GradCase *c = &grad_cases[i];
+        g_autofree char *name = g_strconcat("grad_", c->name, NULL);
+        if (!g_str_has_prefix(name, family))
+            continue;
+        printf("%s\n", name);
+        g_autoptr(VknnModel) m = c->build();
+        const gboolean ok = compare_grad(m, ctx, c->mode, c->weights, 1e-4);
         printf("  %s\n", ok ? "ok" : "FAILED");
         failed += !ok;
         run++;

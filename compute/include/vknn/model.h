@@ -107,7 +107,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnModel, vknn_model_free)
 
 /* Resolves every value's shape from the shapes of the graph inputs, given in
  * the order of m->inputs. A shape that contradicts the declared one (rank or
- * a fixed dim) is an error, as is any size the model cannot take. */
+ * a fixed dim) is an error, as is any size the model cannot take. One
+ * exception: a 4D input declared with batch 1 takes any batch when the
+ * model has no Reshape (which could bake the batch in), so images can run
+ * in batches (occlusion maps). */
 gboolean vknn_model_infer_shapes(VknnModel *m, const VknnShape *input_shapes, GError **err);
 
 /* Default input shape: declared dims, symbolic ones replaced by `h`, `w`

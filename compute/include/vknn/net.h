@@ -72,4 +72,42 @@ typedef struct {
  * has no compute timestamps. */
 GArray *vknn_net_profile(VknnNet *net, GError **err);
 
+/* ---- gradients (backward pass) -------------------------------------------
+ *
+ *   vknn_net_request_grad(net, "input", &err);     // before prepare
+ *   vknn_net_prepare(net, &shape, &err);
+ *   vknn_net_run(net, inputs, &err);               // forward, keeps what backward needs
+ *   vknn_net_backward(net, seed, &err);            // seed = d loss / d output
+ *   vknn_net_read_grad(net, "input", grad, &err);  // d loss / d input
+ *
+ * The backward pass reuses the activations of the last run (nothing is
+ * recomputed) and runs in Vulkan like the forward pass. A requested value
+ * may be a graph input, any intermediate tensor, or a constant input of a
+ * Conv or Gemm node (weights, bias: what training needs). Activations that
+ * backward reads stay allocated, so a net with gradients uses more memory. */
+
+typedef enum {
+    VKNN_GRAD_STANDARD, /* the true vector-Jacobian product */
+    VKNN_GRAD_GUIDED,   /* guided backprop: every Relu passes g * [x > 0] * [g > 0] */
+} VknnGradMode;
+
+/* Requests d(grad output)/d(name) at the next prepare. Unknown names and
+ * constants that are not Conv/Gemm weights or biases are errors. */
+gboolean vknn_net_request_grad(VknnNet *net, const char *name, GError **err);
+
+/* The value whose gradient vknn_net_backward seeds (default: the first graph
+ * output); any non-constant tensor, e.g. a logits layer or a feature map. */
+gboolean vknn_net_set_grad_output(VknnNet *net, const char *name, GError **err);
+
+/* Standard or guided gradients (takes effect at the next prepare). */
+void vknn_net_set_grad_mode(VknnNet *net, VknnGradMode mode);
+
+/* Runs the backward pass of the last vknn_net_run, seeded with seed = d
+ * loss / d output (NCHW floats of the grad output's shape). */
+gboolean vknn_net_backward(VknnNet *net, const float *seed, GError **err);
+
+/* Downloads the gradient of a requested value (numel floats, NCHW; weights
+ * in their ONNX layout). */
+gboolean vknn_net_read_grad(VknnNet *net, const char *name, float *out, GError **err);
+
 G_END_DECLS

@@ -31,4 +31,18 @@ VknnRefFunc vknn_ref_lookup(const char *op_type);
  * computed (activations and outputs); free with g_hash_table_unref. */
 GHashTable *vknn_ref_run(VknnModel *m, const VknnRefTensor *inputs, GError **err);
 
+/* Reference backward pass over the model's ONNX nodes (no lowering, no
+ * fusion), for testing the Vulkan one. `values` is the table returned by
+ * vknn_ref_run for `inputs`; seed = d loss / d output, output's shape.
+ * guided: every Relu back-propagates g * [x > 0] * [g > 0].
+ * Returns a table name -> VknnRefTensor* with the gradient of every graph
+ * input and intermediate value that output depends on (output itself: the
+ * seed), and of every constant input of the Conv, ConvTranspose, Gemm and
+ * InstanceNormalization nodes on the way (weights, biases, scales, in their
+ * ONNX layout); free with g_hash_table_unref. Ops without a
+ * reference backward fail with an error naming the node. */
+GHashTable *vknn_ref_backward(VknnModel *m, GHashTable *values, const VknnRefTensor *inputs,
+                              const char *output, const VknnRefTensor *seed, gboolean guided,
+                              GError **err);
+
 G_END_DECLS

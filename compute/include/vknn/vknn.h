@@ -4,7 +4,9 @@
  *   context.h  the Vulkan runtime: instance/device selection or adoption;
  *   model.h    host graph: ONNX import, shape inference, statistics;
  *   net.h      the graph executor: a model planned on a device, run on inputs;
- *   ref.h      the plain-C reference executor, used by the tests.
+ *   ref.h      the plain-C reference executor, used by the tests;
+ *   style.h, overlay.h  video frames: style transfer, heatmap overlays,
+ *              frames as classifier input.
  * No GStreamer header is included anywhere in libvknn.
  */
 #pragma once
@@ -15,3 +17,4 @@
 #include <vknn/net.h>
 #include <vknn/ref.h>
 #include <vknn/style.h>
+#include <vknn/explain.h>

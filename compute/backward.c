@@ -1,0 +1,412 @@
+/* Backward pass of the graph executor: vector-Jacobian products of the
+ * planned steps, in reverse order, reading the activations of the last
+ * forward run (the plan keeps them all while gradients are requested).
+ *
+ * Gradients flow only along paths from a requested value to the grad
+ * output. A value read by several steps receives one contribution per read,
+ * each written to its own tensor and summed once the last one is recorded,
+ * so no kernel has to accumulate in place. */
+#include "net-private.h"
+
+#include <string.h>
+
+struct VknnBackward {
+    guint n_values;
+    int output;           /* the value seeded by vknn_net_backward */
+    gboolean *needs;      /* per value: its gradient is computed */
+    gboolean *has_tensor; /* per value: grads[v] is allocated */
+    VknnTensor *grads;    /* per value */
+    int *contributions;   /* per value: gradient contributions from its readers */
+    VknnBuffer *arena;
+    VknnBuffer *seed; /* staging of the seed */
+    VknnCmd *cmd;     /* seed upload + backward, recorded at the first vknn_net_backward */
+};
+
+gboolean vknn_net_wants_grads(const VknnNet *net)
+{
+    for (guint v = 0; v < net->model->values->len; v++)
+        if (net->grad_wanted[v])
+            return TRUE;
+    return FALSE;
+}
+
+void vknn_backward_free(VknnContext *ctx, VknnBackward *b)
+{
+    if (!b)
+        return;
+    vknn_cmd_free(&b->cmd);
+    for (guint v = 0; v < b->n_values; v++)
+        vknn_tensor_release_view(ctx, &b->grads[v]);
+    g_free(b->needs);
+    g_free(b->contributions);
+    g_free(b->has_tensor);
+    g_free(b->grads);
+    vknn_buffer_free(ctx, &b->seed);
+    vknn_buffer_free(ctx, &b->arena);
+    g_free(b);
+}
+
+/* ---- public API ------------------------------------------------------------ */
+
+/* Whether constant v is the weight or bias of a Conv (what the device can
+ * differentiate with respect to). */
+static gboolean is_conv_parameter(const VknnModel *m, int v)
+{
+    for (guint i = 0; i < m->nodes->len; i++) {
+        const VknnNode *n = vknn_model_node(m, i);
+        if (g_str_equal(n->op_type, "Conv") &&
+            ((n->n_inputs > 1 && n->inputs[1] == v) || (n->n_inputs > 2 && n->inputs[2] == v)))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean vknn_net_request_grad(VknnNet *net, const char *name, GError **err)
+{
+    const int v = vknn_model_find_value(net->model, name);
+    if (v < 0) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "no tensor named '%s' in the model (vknn info lists them)", name);
+        return FALSE;
+    }
+    if (vknn_model_value(net->model, v)->kind == VKNN_VALUE_CONSTANT &&
+        !is_conv_parameter(net->model, v)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "'%s' is a constant that is not a Conv weight or bias: no gradient", name);
+        return FALSE;
+    }
+    if (!net->grad_wanted[v]) {
+        net->grad_wanted[v] = TRUE;
+        vknn_net_invalidate_plan(net);
+    }
+    return TRUE;
+}
+
+gboolean vknn_net_set_grad_output(VknnNet *net, const char *name, GError **err)
+{
+    const int v = vknn_model_find_value(net->model, name);
+    if (v < 0 || vknn_model_value(net->model, v)->kind == VKNN_VALUE_CONSTANT) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "no tensor named '%s' in the model (vknn info lists them)", name);
+        return FALSE;
+    }
+    if (net->grad_output != v) {
+        net->grad_output = v;
+        vknn_net_invalidate_plan(net);
+    }
+    return TRUE;
+}
+
+void vknn_net_set_grad_mode(VknnNet *net, VknnGradMode mode)
+{
+    if (net->grad_mode != mode)
+        vknn_net_invalidate_plan(net);
+    net->grad_mode = mode;
+}
+
+/* ---- planning ---------------------------------------------------------------- */
+
+static gboolean input_is_host(const VknnStep *st, int k)
+{
+    return (st->klass->host_inputs >> k) & 1;
+}
+
+/* Marks needs[v]: v depends on a requested value and the grad output
+ * depends on v. */
+static void find_paths(const VknnNet *net, const Plan *p, VknnBackward *b)
+{
+    const guint nv = net->model->values->len, ns = p->steps->len;
+    g_autofree gboolean *dep = g_memdup2(net->grad_wanted, sizeof(gboolean) * nv);
+    g_autofree gboolean *feeds = g_new0(gboolean, nv);
+    for (guint s = 0; s < ns; s++) {
+        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        gboolean any = FALSE;
+        for (int k = 0; k < st->n_in; k++)
+            any |= st->in[k] >= 0 && !input_is_host(st, k) && dep[st->in[k]];
+        for (int k = 0; any && k < st->n_out; k++)
+            if (st->out[k] >= 0)
+                dep[st->out[k]] = TRUE;
+    }
+    feeds[b->output] = TRUE;
+    for (guint s = ns; s-- > 0;) {
+        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        gboolean any = FALSE;
+        for (int k = 0; k < st->n_out; k++)
+            any |= st->out[k] >= 0 && feeds[st->out[k]];
+        for (int k = 0; any && k < st->n_in; k++)
+            if (st->in[k] >= 0 && !input_is_host(st, k))
+                feeds[st->in[k]] = TRUE;
+    }
+    for (guint v = 0; v < nv; v++)
+        b->needs[v] = dep[v] && feeds[v];
+}
+
+/* Whether step st takes part: a gradient reaches an output and is needed
+ * for an input. */
+static gboolean step_active(const VknnBackward *b, const VknnStep *st)
+{
+    gboolean out = FALSE, in = FALSE;
+    for (int k = 0; k < st->n_out; k++)
+        out |= st->out[k] >= 0 && b->needs[st->out[k]];
+    for (int k = 0; k < st->n_in; k++)
+        in |= st->in[k] >= 0 && !input_is_host(st, k) && b->needs[st->in[k]];
+    return out && in;
+}
+
+/* Gradient tensors: activations in their own shape, constants as
+ * [1, dims[0], rest, 1] (see VknnGradRecord). */
+static void grad_shape(const VknnValue *val, VknnShape *s)
+{
+    *s = val->shape;
+    if (val->kind != VKNN_VALUE_CONSTANT || s->rank == 0)
+        return;
+    const int64_t numel = vknn_shape_numel(s);
+    *s = (VknnShape){4, {1, s->dims[0], s->dims[0] ? numel / s->dims[0] : 0, 1}};
+}
+
+static gboolean allocate_grads(VknnNet *net, VknnBackward *b, GError **err)
+{
+    const VknnModel *m = net->model;
+    const guint nv = m->values->len;
+    VkDeviceSize end = 0;
+    for (guint v = 0; v < nv; v++) {
+        b->has_tensor[v] = b->needs[v] || net->grad_wanted[v] || (int)v == b->output;
+        if (!b->has_tensor[v])
+            continue;
+        VknnShape s;
+        grad_shape(vknn_model_value(m, v), &s);
+        vknn_tensor_set_shape(&b->grads[v], &s);
+        b->grads[v].offset = end;
+        end += (b->grads[v].bytes + net->ctx->align - 1) / net->ctx->align * net->ctx->align;
+    }
+    b->arena = vknn_buffer_new(net->ctx, MAX(end, 16), VKNN_MEM_DEVICE, err);
+    if (!b->arena)
+        return FALSE;
+    for (guint v = 0; v < nv; v++) {
+        if (!b->has_tensor[v])
+            continue;
+        b->grads[v].buffer = b->arena;
+        if (!vknn_tensor_make_view(net->ctx, &b->grads[v], err))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean vknn_backward_plan(VknnNet *net, Plan *p, GError **err)
+{
+    const VknnModel *m = net->model;
+    const guint nv = m->values->len;
+    VknnBackward *b = g_new0(VknnBackward, 1);
+    p->backward = b;
+    b->n_values = nv;
+    b->output = net->grad_output >= 0 ? net->grad_output : g_array_index(m->outputs, int, 0);
+    b->needs = g_new0(gboolean, nv);
+    b->has_tensor = g_new0(gboolean, nv);
+    b->grads = g_new0(VknnTensor, nv);
+    b->contributions = g_new0(int, nv);
+    if (!p->materialised[b->output]) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "grad output '%s' is not computed",
+                    vknn_model_value(m, b->output)->name);
+        return FALSE;
+    }
+    find_paths(net, p, b);
+    for (guint s = 0; s < p->steps->len; s++) {
+        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        if (!step_active(b, st))
+            continue;
+        if (!st->klass->backward && !st->klass->is_view)
+            return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, st->node,
+                                   "no backward pass on the device");
+        for (int k = 0; k < st->n_in; k++)
+            if (st->in[k] >= 0 && !input_is_host(st, k) && b->needs[st->in[k]])
+                b->contributions[st->in[k]]++;
+    }
+    return allocate_grads(net, b, err);
+}
+
+/* ---- recording ---------------------------------------------------------------- */
+
+typedef struct {
+    VknnNet *net;
+    VknnBackward *b;
+    VknnCmd *cmd;
+    GPtrArray **pending; /* per value: contributions recorded so far (VknnTensor*) */
+} Recording;
+
+static VknnRecord step_record(const Recording *rec, const VknnStep *st)
+{
+    const Plan *p = rec->net->plan;
+    VknnRecord r = {.net = rec->net,
+                    .ctx = rec->net->ctx,
+                    .cmd = rec->cmd,
+                    .model = rec->net->model,
+                    .step = st};
+    for (int k = 0; k < st->n_in; k++) {
+        const int v = st->in[k];
+        r.in[k] = v >= 0 && !input_is_host(st, k) && p->materialised[v] ? &p->tensors[v] : NULL;
+    }
+    for (int k = 0; k < st->n_out; k++)
+        r.out[k] = st->out[k] >= 0 ? &p->tensors[st->out[k]] : NULL;
+    return r;
+}
+
+/* Where the next contribution to v's gradient goes. */
+static VknnTensor *contribution_target(Recording *rec, VknnRecord *r, int v, GError **err)
+{
+    if (rec->b->contributions[v] == 1)
+        return &rec->b->grads[v];
+    VknnTensor *t = vknn_net_scratch(r, &rec->b->grads[v].shape, err);
+    if (t)
+        g_ptr_array_add(rec->pending[v], t);
+    return t;
+}
+
+/* Sums v's contributions into its gradient once all are recorded. */
+static gboolean finish_contributions(Recording *rec, VknnRecord *r, int v, GError **err)
+{
+    GPtrArray *parts = rec->pending[v];
+    const int n = rec->b->contributions[v];
+    if (n == 1 || (int)parts->len != n)
+        return TRUE;
+    const VknnTensor *acc = g_ptr_array_index(parts, 0);
+    for (int i = 1; i < n; i++) {
+        VknnTensor *out =
+            i == n - 1 ? &rec->b->grads[v] : vknn_net_scratch(r, &rec->b->grads[v].shape, err);
+        if (!out || !vknn_grad_add(r, acc, g_ptr_array_index(parts, i), out, err))
+            return FALSE;
+        acc = out;
+    }
+    return TRUE;
+}
+
+static gboolean same_layout(const VknnTensor *a, const VknnTensor *b)
+{
+    return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
+}
+
+/* A view's input gradient is its output gradient in the input's shape. */
+static gboolean view_backward(VknnGradRecord *g, GError **err)
+{
+    VknnTensor *gx = g->gx[0];
+    const VknnTensor *gy = g->gy[0];
+    if (same_layout(gx, gy)) {
+        vknn_cmd_copy(g->fwd.cmd, gy->buffer, gy->offset, gx->buffer, gx->offset, gx->bytes);
+        return TRUE;
+    }
+    VknnRecord r = g->fwd;
+    r.in[0] = (VknnTensor *)gy;
+    r.out[0] = gx;
+    return r.step->klass->record(&r, err);
+}
+
+static gboolean record_step(Recording *rec, const VknnStep *st, GError **err)
+{
+    VknnGradRecord g = {.fwd = step_record(rec, st), .mode = rec->net->grad_mode};
+    for (int k = 0; k < st->n_out; k++)
+        if (st->out[k] >= 0 && rec->b->needs[st->out[k]])
+            g.gy[k] = &rec->b->grads[st->out[k]];
+    if (st->act.act != VKNN_ACT_NONE) {
+        VknnTensor *pre = vknn_net_scratch(&g.fwd, &g.gy[0]->shape, err);
+        if (!pre ||
+            !vknn_activation_backward(&g.fwd, &st->act, g.mode, g.fwd.out[0], g.gy[0], pre, err))
+            return FALSE;
+        g.gy[0] = pre;
+    }
+    for (int k = 0; k < st->n_in; k++) {
+        const int v = st->in[k];
+        if (v < 0 || input_is_host(st, k) || !rec->b->needs[v])
+            continue;
+        if (!(g.gx[k] = contribution_target(rec, &g.fwd, v, err)))
+            return FALSE;
+    }
+    if (!(st->klass->is_view ? view_backward(&g, err) : st->klass->backward(&g, err)))
+        return FALSE;
+    for (int k = 0; k < st->n_in; k++)
+        if (g.gx[k] && !finish_contributions(rec, &g.fwd, st->in[k], err))
+            return FALSE;
+    return TRUE;
+}
+
+gboolean vknn_net_record_backward(VknnNet *net, VknnCmd *cmd, GError **err)
+{
+    const Plan *p = net->plan;
+    VknnBackward *b = p ? p->backward : NULL;
+    if (!b) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "no gradient requested (vknn_net_request_grad before prepare)");
+        return FALSE;
+    }
+    const guint nv = net->model->values->len;
+    /* Requested gradients that no path reaches are zero. */
+    for (guint v = 0; v < nv; v++)
+        if (b->has_tensor[v] && !b->needs[v] && (int)v != b->output)
+            vknn_cmd_fill_zero(cmd, b->arena, b->grads[v].offset, b->grads[v].bytes);
+    Recording rec = {net, b, cmd, g_new0(GPtrArray *, nv)};
+    for (guint v = 0; v < nv; v++)
+        rec.pending[v] = g_ptr_array_new();
+    gboolean ok = TRUE;
+    for (guint s = p->steps->len; ok && s-- > 0;) {
+        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        if (step_active(b, st))
+            ok = record_step(&rec, st, err);
+    }
+    for (guint v = 0; v < nv; v++)
+        g_ptr_array_unref(rec.pending[v]);
+    g_free(rec.pending);
+    return ok;
+}
+
+VknnTensor *vknn_net_grad_tensor(VknnNet *net, const char *name)
+{
+    const int v = vknn_model_find_value(net->model, name);
+    if (v < 0 || !net->plan || !net->plan->backward || !net->plan->backward->has_tensor[v])
+        return NULL;
+    return &net->plan->backward->grads[v];
+}
+
+static gboolean record_backward_run(VknnNet *net, VknnBackward *b, GError **err)
+{
+    const VknnTensor *seed = &b->grads[b->output];
+    b->seed = vknn_buffer_new(net->ctx, seed->bytes, VKNN_MEM_UPLOAD, err);
+    b->cmd = b->seed ? vknn_cmd_new(net->ctx, err) : NULL;
+    if (!b->cmd)
+        return FALSE;
+    vknn_cmd_copy(b->cmd, b->seed, 0, seed->buffer, seed->offset, seed->bytes);
+    return vknn_net_record_backward(net, b->cmd, err) && vknn_cmd_end(b->cmd, err);
+}
+
+gboolean vknn_net_backward(VknnNet *net, const float *seed, GError **err)
+{
+    Plan *p = net->plan;
+    VknnBackward *b = p ? p->backward : NULL;
+    if (!b || !p->cmd) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    !b ? "no gradient requested (vknn_net_request_grad before prepare)"
+                       : "vknn_net_backward: call vknn_net_run first");
+        return FALSE;
+    }
+    if (!b->cmd && !record_backward_run(net, b, err)) {
+        vknn_cmd_free(&b->cmd);
+        return FALSE;
+    }
+    vknn_pack_c4(&b->grads[b->output], seed, b->seed->mapped);
+    return vknn_cmd_submit_wait(b->cmd, err);
+}
+
+gboolean vknn_net_read_grad(VknnNet *net, const char *name, float *out, GError **err)
+{
+    const int v = vknn_model_find_value(net->model, name);
+    const VknnBackward *b = net->plan ? net->plan->backward : NULL;
+    if (v < 0 || !b || !net->grad_wanted[v]) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "no gradient of '%s': call vknn_net_request_grad() before vknn_net_prepare()",
+                    name);
+        return FALSE;
+    }
+    const VknnTensor *t = &b->grads[v];
+    g_autofree float *packed = g_malloc(t->bytes);
+    if (!vknn_download(net->ctx, t->buffer, t->offset, packed, t->bytes, err))
+        return FALSE;
+    vknn_unpack_c4(t, packed, out);
+    return TRUE;
+}

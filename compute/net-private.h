@@ -1,0 +1,54 @@
+/* Executor internals shared by net.c (forward) and backward.c. */
+#pragma once
+
+#include "lower.h"
+
+typedef struct VknnBackward VknnBackward;
+
+/* A device buffer owned by the net with one tensor in it (weights, scratch). */
+typedef struct {
+    VknnBuffer *buffer;
+    VknnTensor tensor;
+} OwnedTensor;
+
+/* Everything that depends on the input shapes. */
+typedef struct {
+    GArray *steps;          /* VknnStep */
+    VknnTensor *tensors;    /* per value */
+    gboolean *materialised; /* per value: has device storage (activations, inputs) */
+    int *root;              /* per value: the value whose storage it shares */
+    VknnBuffer *arena;
+    GPtrArray *scratch;     /* OwnedTensor* */
+    GPtrArray *staging;     /* VknnBuffer* per graph input */
+    VknnCmd *cmd;           /* upload + network, recorded at the first vknn_net_run */
+    int dispatches;         /* per run of the network */
+    VkQueryPool timestamps; /* profiling: one before each step and one at the end */
+    GArray *timed_steps;    /* profiling: step index of each timestamp interval */
+    uint64_t arena_bytes, naive_bytes;
+    VknnBackward *backward; /* when gradients are requested */
+} Plan;
+
+struct VknnNet {
+    VknnContext *ctx;
+    VknnModel *model;
+    gboolean *kept;     /* per value: vknn_net_keep() */
+    GHashTable *packed; /* key -> OwnedTensor*: weights and constants */
+    uint64_t weight_bytes;
+    VknnShape *shapes; /* input shapes of the current plan, NULL when unplanned */
+    Plan *plan;
+    gboolean profiling;
+    gboolean *grad_wanted; /* per value: vknn_net_request_grad() */
+    int grad_output;       /* value seeded by vknn_net_backward, -1: first graph output */
+    VknnGradMode grad_mode;
+};
+
+/* Drops the plan (next prepare replans). */
+void vknn_net_invalidate_plan(VknnNet *net);
+
+/* ---- backward.c ---------------------------------------------------------- */
+
+/* Whether any gradient was requested: then the plan keeps every activation. */
+gboolean vknn_net_wants_grads(const VknnNet *net);
+/* Plans the backward pass of the prepared forward plan p. */
+gboolean vknn_backward_plan(VknnNet *net, Plan *p, GError **err);
+void vknn_backward_free(VknnContext *ctx, VknnBackward *b);

@@ -1,0 +1,268 @@
+/* Saliency methods on the Vulkan device against PyTorch golden tensors in
+ * ../shared/golden (definitions in golden/README.md): SqueezeNet 1.1's
+ * Grad-CAM weights and map at fire9, vanilla gradient saliency and guided
+ * backprop; MobileNetV2's Grad-CAM must peak on the parrot; SmoothGrad and
+ * occlusion against what they reduce to in limiting cases.
+ *
+ *   test_explain CASE     (skips with 77 without ../shared)
+ */
+#include "../testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SQUEEZENET "models/classify/squeezenet1_1.onnx"
+#define FIRE9 "/features/features.12/Concat_output_0"
+#define SIDE 224
+/* The parrot in cells of MobileNetV2's 7x7 Grad-CAM map (inclusive). */
+#define PARROT_X0 0
+#define PARROT_X1 6
+#define PARROT_Y0 0
+#define PARROT_Y1 6
+
+typedef struct {
+    VknnContext *ctx;
+    VknnModel *model;
+    float *input;
+} Fixture;
+
+static gboolean fixture_open(Fixture *f, const char *model, const char *input)
+{
+    g_autofree char *mpath = test_shared_path(model);
+    g_autofree char *ipath = NULL;
+    g_autofree char *irel = g_build_filename("golden", input, NULL);
+    if (!mpath || !(ipath = test_shared_path(irel)))
+        return FALSE;
+    GError *err = NULL;
+    f->ctx = test_context();
+    f->model = vknn_model_load(mpath, &err);
+    g_assert_no_error(err);
+    f->input = test_read_f32(ipath, 3 * SIDE * SIDE);
+    return TRUE;
+}
+
+static void fixture_close(Fixture *f)
+{
+    vknn_model_free(f->model);
+    vknn_context_free(f->ctx);
+    g_free(f->input);
+}
+
+static float *golden(const char *prefix, const char *suffix, int64_t count)
+{
+    g_autofree char *rel = g_strdup_printf("golden/%s_%s", prefix, suffix);
+    g_autofree char *path = test_shared_path(rel);
+    return path ? test_read_f32(path, count) : NULL;
+}
+
+/* max |got - want| <= 1e-3 * max |want| (the README's tolerance for gradients). */
+static void check_relative(const char *what, const float *got, const float *want, int64_t n)
+{
+    const double diff = test_max_abs_diff(got, want, n), scale = test_max_abs(want, n);
+    TEST_CHECK(diff <= 1e-3 * scale, "%s: max abs diff %.3g, %.2g of the max %.3g", what, diff,
+               diff / scale, scale);
+}
+
+static gboolean explain(Fixture *f, VknnExplainParams *p, VknnExplanation *e)
+{
+    GError *err = NULL;
+    g_autoptr(VknnExplainer) ex = vknn_explainer_new(f->ctx, f->model, p, &err);
+    if (!ex || !vknn_explainer_run(ex, f->input, SIDE, SIDE, e, &err)) {
+        TEST_CHECK(FALSE, "%s: %s", vknn_explain_method_to_string(p->method), err->message);
+        g_error_free(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* alpha_k = spatial mean of d logits[c] / d fire9, through the executor API. */
+static void check_gradcam_alpha(Fixture *f, const char *prefix, int cls)
+{
+    GError *err = NULL;
+    g_autoptr(VknnNet) net = vknn_net_new(f->ctx, f->model, &err);
+    g_assert_no_error(err);
+    const VknnShape shape = {4, {1, 3, SIDE, SIDE}};
+    const float *inputs[] = {f->input};
+    g_autofree float *seed = g_new0(float, 1000);
+    g_autofree float *grad = g_new(float, 512 * 169);
+    g_autofree float *want = golden(prefix, "gradcam_alpha_512.f32", 512);
+    seed[cls] = 1.0f;
+    if (!vknn_net_request_grad(net, FIRE9, &err) || !vknn_net_prepare(net, &shape, &err) ||
+        !vknn_net_run(net, inputs, &err) || !vknn_net_backward(net, seed, &err) ||
+        !vknn_net_read_grad(net, FIRE9, grad, &err))
+        g_error("%s", err->message);
+    float alpha[512];
+    for (int k = 0; k < 512; k++) {
+        double s = 0;
+        for (int i = 0; i < 169; i++)
+            s += grad[k * 169 + i];
+        alpha[k] = (float)(s / 169);
+    }
+    check_relative("Grad-CAM alpha (512)", alpha, want, 512);
+}
+
+static int squeezenet(const char *photo, int cls)
+{
+    g_autofree char *prefix = g_strdup_printf("sq_%s", photo);
+    g_autofree char *input = g_strdup_printf("%s_input_1x3x224x224.f32", prefix);
+    Fixture f = {0};
+    if (!fixture_open(&f, SQUEEZENET, input))
+        return TEST_SKIP;
+    g_autofree float *want_map = golden(prefix, "gradcam_fire9_13x13.f32", 169);
+    g_autofree float *want_sal = golden(prefix, "saliency_vanilla_224x224.f32", SIDE * SIDE);
+    g_autofree float *want_gb = golden(prefix, "guided_backprop_3x224x224.f32", 3 * SIDE * SIDE);
+
+    VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    VknnExplanation e = {0};
+    if (explain(&f, &p, &e)) {
+        TEST_CHECK(e.class_id == cls, "top-1 class %d (want %d), p = %.3f", e.class_id, cls,
+                   e.score);
+        TEST_CHECK(e.map_w == 13 && e.map_h == 13, "Grad-CAM map %dx%d at the default layer",
+                   e.map_w, e.map_h);
+        if (e.map_w == 13 && e.map_h == 13)
+            check_relative("Grad-CAM map 13x13", e.map, want_map, 169);
+    }
+    check_gradcam_alpha(&f, prefix, cls);
+
+    p.method = VKNN_EXPLAIN_GRADIENT;
+    if (explain(&f, &p, &e))
+        check_relative("vanilla saliency 224x224", e.map, want_sal, SIDE * SIDE);
+    p.method = VKNN_EXPLAIN_GUIDED;
+    if (explain(&f, &p, &e))
+        check_relative("guided backprop 3x224x224", e.input_grad, want_gb, 3 * SIDE * SIDE);
+    vknn_explanation_clear(&e);
+    fixture_close(&f);
+    return 0;
+}
+
+/* With no noise, SmoothGrad is the vanilla saliency map. */
+static void check_smoothgrad_limit(Fixture *f)
+{
+    VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    VknnExplanation vanilla = {0}, smooth = {0};
+    p.method = VKNN_EXPLAIN_GRADIENT;
+    gboolean ok = explain(f, &p, &vanilla);
+    p.method = VKNN_EXPLAIN_SMOOTHGRAD;
+    p.smooth_samples = 2;
+    p.smooth_sigma = 0.0f;
+    if (ok && explain(f, &p, &smooth))
+        check_relative("SmoothGrad, sigma 0 = vanilla", smooth.map, vanilla.map, SIDE * SIDE);
+    vknn_explanation_clear(&vanilla);
+    vknn_explanation_clear(&smooth);
+}
+
+/* Occlusion with a patch as large as the image: one value, the class
+ * probability minus its probability on a blank input (run separately). */
+static void check_occlusion_limit(Fixture *f)
+{
+    VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    p.method = VKNN_EXPLAIN_OCCLUSION;
+    p.occlusion_patch = SIDE;
+    p.occlusion_batch = 3;
+    VknnExplanation occ = {0}, blank = {0};
+    if (!explain(f, &p, &occ))
+        return;
+    g_autofree float *saved = f->input;
+    f->input = g_new0(float, 3 * SIDE * SIDE);
+    p.method = VKNN_EXPLAIN_GRADIENT;
+    p.target_class = occ.class_id;
+    if (explain(f, &p, &blank)) {
+        const float want = occ.score - blank.score;
+        TEST_CHECK(occ.map_w == 1 && occ.map_h == 1 && fabsf(occ.map[0] - want) < 1e-4f,
+                   "occlusion of everything: %.5f (want p %.5f - blank p %.5f)", occ.map[0],
+                   occ.score, blank.score);
+    }
+    g_free(f->input);
+    f->input = g_steal_pointer(&saved);
+    vknn_explanation_clear(&occ);
+    vknn_explanation_clear(&blank);
+}
+
+/* A coarse grid of occlusions must find the cat: the drop where the patch
+ * covers the Grad-CAM peak is among the largest. */
+static void check_occlusion_grid(Fixture *f)
+{
+    VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    VknnExplanation occ = {0}, cam = {0};
+    if (!explain(f, &p, &cam))
+        return;
+    p.method = VKNN_EXPLAIN_OCCLUSION;
+    p.occlusion_patch = 64;
+    p.occlusion_stride = 32;
+    if (!explain(f, &p, &occ))
+        return;
+    int peak = 0, best = 0;
+    for (int i = 1; i < 169; i++)
+        peak = cam.map[i] > cam.map[peak] ? i : peak;
+    for (int i = 1; i < occ.map_w * occ.map_h; i++)
+        best = occ.map[i] > occ.map[best] ? i : best;
+    printf("occlusion %dx%d: largest drop %.3f at cell (%d, %d); Grad-CAM peak at (%d, %d)\n",
+           occ.map_w, occ.map_h, occ.map[best], best % occ.map_w, best / occ.map_w, peak % 13,
+           peak / 13);
+    TEST_CHECK(occ.map_w == 6 && occ.map_h == 6 && occ.map[best] > 0.0f,
+               "occlusion grid 6x6 with a positive largest drop");
+    vknn_explanation_clear(&occ);
+    vknn_explanation_clear(&cam);
+}
+
+static int methods(void)
+{
+    Fixture f = {0};
+    if (!fixture_open(&f, SQUEEZENET, "sq_chelsea_input_1x3x224x224.f32"))
+        return TEST_SKIP;
+    check_smoothgrad_limit(&f);
+    check_occlusion_limit(&f);
+    check_occlusion_grid(&f);
+    fixture_close(&f);
+    return 0;
+}
+
+/* MobileNetV2 (TF-style Clip activations, depthwise convolutions, residual
+ * Adds): Grad-CAM at its default layer must peak on the parrot. */
+static int mobilenet(void)
+{
+    Fixture f = {0};
+    if (!fixture_open(&f, "models/classify/mobilenet_v2_1.0_224.onnx",
+                      "mnv2_parrot_input_1x3x224x224.f32"))
+        return TEST_SKIP;
+    VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    VknnExplanation e = {0};
+    if (explain(&f, &p, &e)) {
+        int peak = 0;
+        for (int i = 1; i < e.map_w * e.map_h; i++)
+            peak = e.map[i] > e.map[peak] ? i : peak;
+        const int px = peak % e.map_w, py = peak / e.map_w;
+        TEST_CHECK(e.class_id == 89, "top-1 %d (macaw = 89)", e.class_id);
+        TEST_CHECK(e.map_w == 7 && e.map_h == 7, "Grad-CAM %dx%d at %s", e.map_w, e.map_h,
+                   vknn_default_feature_layer(f.model));
+        TEST_CHECK(PARROT_X0 <= px && px <= PARROT_X1 && PARROT_Y0 <= py && py <= PARROT_Y1,
+                   "Grad-CAM peak at cell (%d, %d) of 7x7, on the parrot", px, py);
+    }
+    vknn_explanation_clear(&e);
+    fixture_close(&f);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *which = argc > 1 ? argv[1] : "";
+    int rc;
+    if (!strcmp(which, "squeezenet_chelsea"))
+        rc = squeezenet("chelsea", 285);
+    else if (!strcmp(which, "squeezenet_parrot"))
+        rc = squeezenet("parrot", 88);
+    else if (!strcmp(which, "methods"))
+        rc = methods();
+    else if (!strcmp(which, "mobilenetv2_parrot"))
+        rc = mobilenet();
+    else {
+        fprintf(stderr, "usage: test_explain squeezenet_chelsea|squeezenet_parrot|methods|"
+                        "mobilenetv2_parrot\n");
+        return 2;
+    }
+    if (rc == TEST_SKIP)
+        return rc;
+    printf("%d failed\n", test_failures);
+    return test_failures ? 1 : 0;
+}

@@ -1,0 +1,1029 @@
+/* Tests of the reference backward pass (compute/ref/ref_grad.c).
+ *
+ * Each op gets tiny models with random inputs and weights (fixed seeds) and
+ * a random seed gradient; the gradients vknn_ref_backward returns for the
+ * inputs and parameters are checked against central finite differences of
+ * L = sum(seed * output), computed with vknn_ref_run. Inputs of ops with
+ * kinks (Relu, Clip, MaxPool) are kept away from them by construction. On
+ * top: guided Relu and MaxPool ties against their definitions, a graph where
+ * values feed several nodes (accumulation), and the errors. Exits 0 when
+ * every check passes, 1 otherwise, listing what failed. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <vknn/error.h>
+#include <vknn/model.h>
+#include <vknn/ref.h>
+
+#define COUNT(type, ...) ((int)(sizeof((type[]){__VA_ARGS__}) / sizeof(type)))
+#define SHAPE(...) shape_of(COUNT(int64_t, __VA_ARGS__), (const int64_t[]){__VA_ARGS__})
+#define SCALAR ((VknnShape){0, {0}})
+#define F(...) ((const float[]){__VA_ARGS__})
+#define I64(...) ((const int64_t[]){__VA_ARGS__})
+#define INTS(...) (const int64_t[]){__VA_ARGS__}, COUNT(int64_t, __VA_ARGS__)
+#define FLOATS(...) (const float[]){__VA_ARGS__}, COUNT(float, __VA_ARGS__)
+#define NAMES(...) (const char *const[]){__VA_ARGS__}, COUNT(const char *, __VA_ARGS__)
+
+/* Finite-difference step on float32 values, and the tolerance: the largest
+ * difference may be this fraction of the largest gradient of the tensor. */
+#define FD_EPS 1e-2
+#define FD_RTOL 1e-2
+/* Inputs of ops with kinks stay this far from them (more than FD_EPS). */
+#define KINK_GAP 0.05f
+#define MAX_INPUTS 4
+
+static int n_checks, n_failed;
+
+static VknnShape shape_of(int rank, const int64_t *dims)
+{
+    VknnShape s = {rank, {0}};
+    for (int i = 0; i < rank; i++)
+        s.dims[i] = dims[i];
+    return s;
+}
+
+static int64_t numel(const VknnShape *s)
+{
+    int64_t k = 1;
+    for (int i = 0; i < s->rank; i++)
+        k *= s->dims[i];
+    return k;
+}
+
+static gboolean same_shape(const VknnShape *a, const VknnShape *b)
+{
+    return a->rank == b->rank && !memcmp(a->dims, b->dims, sizeof(int64_t) * a->rank);
+}
+
+static void fail(const char *name, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void fail(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("FAIL %s: ", name);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    n_failed++;
+}
+
+/* A model under construction with the data of its graph inputs; a failed
+ * building step is reported by the check that ends the case. */
+typedef struct {
+    const char *name;
+    VknnModel *m;
+    VknnNode *node; /* last node added, for the attr_* helpers */
+    char *error;
+    GRand *rand;
+    VknnRefTensor in[MAX_INPUTS];
+    int n_in;
+} Case;
+
+static Case case_new(const char *name, int opset, guint32 seed)
+{
+    Case c = {name, vknn_model_new(), NULL, NULL, g_rand_new_with_seed(seed), {{{0, {0}}, 0}}, 0};
+    c.m->opset = opset;
+    return c;
+}
+
+static void case_free(Case *c)
+{
+    for (int i = 0; i < c->n_in; i++)
+        g_free(c->in[i].data);
+    g_rand_free(c->rand);
+    g_free(c->error);
+    vknn_model_free(c->m);
+}
+
+static void case_fail_build(Case *c, const char *what, const GError *e)
+{
+    if (!c->error)
+        c->error = g_strdup_printf("%s: %s", what, e ? e->message : "failed");
+}
+
+static void fill_random(GRand *r, float *x, int64_t n, float lo, float hi)
+{
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (float)g_rand_double_range(r, lo, hi);
+}
+
+/* Adds a graph input of uniform values in [-1, 1); returns its data. */
+static float *input(Case *c, const char *name, VknnShape s)
+{
+    if (c->n_in == MAX_INPUTS || vknn_model_add_input(c->m, name, &s) < 0) {
+        case_fail_build(c, name, NULL);
+        return NULL;
+    }
+    VknnRefTensor *t = &c->in[c->n_in++];
+    t->shape = s;
+    t->data = g_new(float, MAX(numel(&s), 1));
+    fill_random(c->rand, t->data, numel(&s), -1.0f, 1.0f);
+    return t->data;
+}
+
+static void constant(Case *c, const char *name, VknnShape s, const float *data)
+{
+    if (vknn_model_add_constant(c->m, name, &s, data) < 0)
+        case_fail_build(c, name, NULL);
+}
+
+static void constant_int(Case *c, const char *name, VknnShape s, const int64_t *data)
+{
+    if (vknn_model_add_constant_int(c->m, name, &s, data) < 0)
+        case_fail_build(c, name, NULL);
+}
+
+/* A constant of uniform values in [-1, 1) (weights, biases). */
+static void param(Case *c, const char *name, VknnShape s)
+{
+    float *data = g_new(float, MAX(numel(&s), 1));
+    fill_random(c->rand, data, numel(&s), -1.0f, 1.0f);
+    constant(c, name, s, data);
+    g_free(data);
+}
+
+/* Adds a node with one output (named like its op when name is NULL). */
+static void add(Case *c, const char *op, const char *name, const char *const *inputs, int n_inputs,
+                const char *output)
+{
+    GError *e = NULL;
+    c->node = vknn_model_add_node(c->m, op, name ? name : op, inputs, n_inputs, &output, 1, &e);
+    if (!c->node)
+        case_fail_build(c, op, e);
+    g_clear_error(&e);
+}
+
+static void mark_output(Case *c, const char *name)
+{
+    GError *e = NULL;
+    if (!vknn_model_mark_output(c->m, name, &e))
+        case_fail_build(c, name, e);
+    g_clear_error(&e);
+}
+
+/* The usual single-node case: output "y", a graph output. */
+static void node(Case *c, const char *op, const char *const *inputs, int n_inputs)
+{
+    add(c, op, NULL, inputs, n_inputs, "y");
+    mark_output(c, "y");
+}
+
+static void attr_int(Case *c, const char *name, int64_t v)
+{
+    if (c->node)
+        vknn_node_set_int(c->node, name, v);
+}
+
+static void attr_float(Case *c, const char *name, float v)
+{
+    if (c->node)
+        vknn_node_set_float(c->node, name, v);
+}
+
+static void attr_str(Case *c, const char *name, const char *v)
+{
+    if (c->node)
+        vknn_node_set_string(c->node, name, v);
+}
+
+static void attr_ints(Case *c, const char *name, const int64_t *v, int count)
+{
+    if (c->node)
+        vknn_node_set_ints(c->node, name, v, count);
+}
+
+static void attr_floats(Case *c, const char *name, const float *v, int count)
+{
+    if (c->node)
+        vknn_node_set_floats(c->node, name, v, count);
+}
+
+/* Moves values closer than KINK_GAP to a kink off to KINK_GAP from it. */
+static void away_from(float *x, int64_t n, float kink)
+{
+    for (int64_t i = 0; x && i < n; i++)
+        if (fabsf(x[i] - kink) < KINK_GAP)
+            x[i] = x[i] < kink ? kink - KINK_GAP : kink + KINK_GAP;
+}
+
+/* Distinct values KINK_GAP apart in random order, so that every max is
+ * unique and stays so under a finite-difference step. */
+static void distinct(GRand *r, float *x, int64_t n)
+{
+    for (int64_t i = 0; x && i < n; i++)
+        x[i] = KINK_GAP * (float)(i - n / 2);
+    for (int64_t i = n - 1; x && i > 0; i--) {
+        int64_t j = g_rand_int_range(r, 0, (gint32)i + 1);
+        float t = x[i];
+        x[i] = x[j];
+        x[j] = t;
+    }
+}
+
+/* ---- finite differences ------------------------------------------------------- */
+
+/* Data of a graph input or constant, which the perturbations write into. */
+static float *tensor_data(Case *c, const char *name, VknnShape *shape)
+{
+    int idx = vknn_model_find_value(c->m, name);
+    if (idx < 0)
+        return NULL;
+    for (guint i = 0; i < c->m->inputs->len && i < MAX_INPUTS; i++)
+        if (g_array_index(c->m->inputs, int, i) == idx) {
+            *shape = c->in[i].shape;
+            return c->in[i].data;
+        }
+    const VknnValue *v = vknn_model_value(c->m, idx);
+    *shape = v->shape;
+    return v->kind == VKNN_VALUE_CONSTANT ? v->data : NULL;
+}
+
+/* L = sum(seed * y) in double; NAN when the run fails. */
+static double loss(Case *c, const char *out, const float *seed)
+{
+    GHashTable *res = vknn_ref_run(c->m, c->in, NULL);
+    const VknnRefTensor *y = res ? g_hash_table_lookup(res, out) : NULL;
+    double l = y ? 0.0 : NAN;
+    for (int64_t i = 0; y && i < numel(&y->shape); i++)
+        l += (double)seed[i] * y->data[i];
+    if (res)
+        g_hash_table_unref(res);
+    return l;
+}
+
+/* Compares the gradient of `name` with central differences. The step is
+ * taken as the float difference actually applied, not eps. */
+static void check_numeric(Case *c, GHashTable *grads, const char *out, const float *seed,
+                          const char *name)
+{
+    n_checks++;
+    VknnShape shape;
+    float *x = tensor_data(c, name, &shape);
+    const VknnRefTensor *ana = g_hash_table_lookup(grads, name);
+    if (!x || !ana) {
+        fail(c->name, "no %s for '%s'", x ? "gradient" : "data", name);
+        return;
+    }
+    if (!same_shape(&ana->shape, &shape)) {
+        fail(c->name, "gradient of '%s' has the wrong shape", name);
+        return;
+    }
+    double max_err = 0.0, max_ana = 0.0, max_num = 0.0;
+    int64_t worst = 0, k = numel(&shape);
+    for (int64_t j = 0; j < k; j++) {
+        float orig = x[j], xp = orig + (float)FD_EPS, xm = orig - (float)FD_EPS;
+        x[j] = xp;
+        double lp = loss(c, out, seed);
+        x[j] = xm;
+        double lm = loss(c, out, seed);
+        x[j] = orig;
+        double num = (lp - lm) / ((double)xp - (double)xm);
+        double diff = fabs(num - ana->data[j]);
+        if (!(diff <= max_err)) {
+            max_err = diff;
+            worst = j;
+        }
+        max_ana = MAX(max_ana, fabs(ana->data[j]));
+        max_num = MAX(max_num, fabs(num));
+    }
+    double tol = FD_RTOL * MAX(max_ana, 1e-2);
+    if (!(max_err <= tol))
+        fail(c->name, "d/d%s[%lld] = %.6g, finite differences %.6g (max |grad| %.3g)", name,
+             (long long)worst, ana->data[worst], ana->data[worst] + max_err, max_ana);
+    else if (max_num < 1e-6)
+        fail(c->name, "d/d%s is zero: the case tests nothing", name);
+    else
+        printf("ok %s: d/d%s max error %.2e of max |grad| %.3g\n", c->name, name, max_err, max_ana);
+}
+
+/* Runs forward and backward with a random seed for `out`; returns the
+ * gradients (and the seed in *seed_out) or NULL after reporting. */
+static GHashTable *backward(Case *c, const char *out, gboolean guided, const float *seed_data,
+                            float **seed_out)
+{
+    *seed_out = NULL;
+    if (c->error) {
+        n_checks++;
+        fail(c->name, "building the model: %s", c->error);
+        return NULL;
+    }
+    GError *e = NULL;
+    GHashTable *values = vknn_ref_run(c->m, c->in, &e);
+    const VknnRefTensor *y = values ? g_hash_table_lookup(values, out) : NULL;
+    if (!y) {
+        n_checks++;
+        fail(c->name, "forward failed: %s", e ? e->message : "no output");
+        g_clear_error(&e);
+        if (values)
+            g_hash_table_unref(values);
+        return NULL;
+    }
+    VknnRefTensor seed = {y->shape, g_new(float, MAX(numel(&y->shape), 1))};
+    if (seed_data)
+        memcpy(seed.data, seed_data, sizeof(float) * numel(&y->shape));
+    else
+        fill_random(c->rand, seed.data, numel(&y->shape), -1.0f, 1.0f);
+    GHashTable *grads = vknn_ref_backward(c->m, values, c->in, out, &seed, guided, &e);
+    g_hash_table_unref(values);
+    if (!grads) {
+        n_checks++;
+        fail(c->name, "backward failed: %s", e->message);
+        g_clear_error(&e);
+        g_free(seed.data);
+        return NULL;
+    }
+    *seed_out = seed.data;
+    return grads;
+}
+
+/* Checks the gradients of the named graph inputs and constants of the case
+ * against finite differences of L = sum(seed * out); frees the case. */
+static void check_grads(Case *c, const char *out, const char *const *names, int n_names)
+{
+    float *seed;
+    GHashTable *grads = backward(c, out, FALSE, NULL, &seed);
+    if (grads) {
+        for (int i = 0; i < n_names; i++)
+            check_numeric(c, grads, out, seed, names[i]);
+        g_hash_table_unref(grads);
+    }
+    g_free(seed);
+    case_free(c);
+}
+
+/* Compares a gradient with exact expected values. */
+static void check_exact(const char *name, GHashTable *grads, const char *value, const float *want,
+                        int64_t count)
+{
+    n_checks++;
+    const VknnRefTensor *t = g_hash_table_lookup(grads, value);
+    if (!t || numel(&t->shape) != count) {
+        fail(name, "no gradient of %lld elements for '%s'", (long long)count, value);
+        return;
+    }
+    for (int64_t i = 0; i < count; i++)
+        if (fabsf(t->data[i] - want[i]) > 1e-6f) {
+            fail(name, "d/d%s[%lld] = %.7g, expected %.7g", value, (long long)i, t->data[i],
+                 want[i]);
+            return;
+        }
+    printf("ok %s: d/d%s\n", name, value);
+}
+
+/* ---- convolutions ------------------------------------------------------------ */
+
+static void test_conv(void)
+{
+    Case c = case_new("Conv 3x3 pads 1, batch 2, bias", 13, 1);
+    input(&c, "x", SHAPE(2, 3, 5, 6));
+    param(&c, "w", SHAPE(4, 3, 3, 3));
+    param(&c, "b", SHAPE(4));
+    node(&c, "Conv", NAMES("x", "w", "b"));
+    attr_ints(&c, "pads", INTS(1, 1, 1, 1));
+    check_grads(&c, "y", NAMES("x", "w", "b"));
+
+    c = case_new("Conv group 2, stride 2, dilation 2, asymmetric pads", 13, 2);
+    input(&c, "x", SHAPE(1, 4, 7, 8));
+    param(&c, "w", SHAPE(6, 2, 2, 3));
+    node(&c, "Conv", NAMES("x", "w"));
+    attr_int(&c, "group", 2);
+    attr_ints(&c, "strides", INTS(2, 2));
+    attr_ints(&c, "dilations", INTS(2, 2));
+    attr_ints(&c, "pads", INTS(1, 0, 2, 1));
+    check_grads(&c, "y", NAMES("x", "w"));
+
+    c = case_new("Conv depthwise x2, SAME_UPPER stride 2", 13, 3);
+    input(&c, "x", SHAPE(1, 3, 5, 5));
+    param(&c, "w", SHAPE(6, 1, 3, 3));
+    param(&c, "b", SHAPE(6));
+    node(&c, "Conv", NAMES("x", "w", "b"));
+    attr_int(&c, "group", 3);
+    attr_ints(&c, "strides", INTS(2, 2));
+    attr_str(&c, "auto_pad", "SAME_UPPER");
+    check_grads(&c, "y", NAMES("x", "w", "b"));
+
+    c = case_new("Conv SAME_LOWER stride 2, 2x2 kernel", 13, 4);
+    input(&c, "x", SHAPE(1, 2, 5, 4));
+    param(&c, "w", SHAPE(2, 2, 2, 2));
+    node(&c, "Conv", NAMES("x", "w"));
+    attr_ints(&c, "strides", INTS(2, 2));
+    attr_str(&c, "auto_pad", "SAME_LOWER");
+    check_grads(&c, "y", NAMES("x", "w"));
+}
+
+static void test_conv_transpose(void)
+{
+    Case c = case_new("ConvTranspose stride 2, pads, output_padding, bias", 13, 10);
+    input(&c, "x", SHAPE(2, 3, 3, 4));
+    param(&c, "w", SHAPE(3, 2, 3, 3));
+    param(&c, "b", SHAPE(2));
+    node(&c, "ConvTranspose", NAMES("x", "w", "b"));
+    attr_ints(&c, "strides", INTS(2, 2));
+    attr_ints(&c, "pads", INTS(1, 0, 0, 1));
+    attr_ints(&c, "output_padding", INTS(1, 1));
+    check_grads(&c, "y", NAMES("x", "w", "b"));
+
+    /* (Shape inference takes group 1 only, so grouped ConvTranspose cannot
+     * run end to end here.) */
+    c = case_new("ConvTranspose dilation 2, stride 3", 13, 11);
+    input(&c, "x", SHAPE(1, 4, 3, 3));
+    param(&c, "w", SHAPE(4, 2, 2, 2));
+    node(&c, "ConvTranspose", NAMES("x", "w"));
+    attr_ints(&c, "strides", INTS(3, 3));
+    attr_ints(&c, "dilations", INTS(2, 2));
+    check_grads(&c, "y", NAMES("x", "w"));
+
+    c = case_new("ConvTranspose output_shape", 13, 12);
+    input(&c, "x", SHAPE(1, 2, 3, 3));
+    param(&c, "w", SHAPE(2, 3, 3, 3));
+    param(&c, "b", SHAPE(3));
+    node(&c, "ConvTranspose", NAMES("x", "w", "b"));
+    attr_ints(&c, "strides", INTS(2, 2));
+    attr_ints(&c, "output_shape", INTS(6, 5));
+    check_grads(&c, "y", NAMES("x", "w", "b"));
+}
+
+/* ---- element-wise --------------------------------------------------------------- */
+
+/* One op on a [2,3,4] input, optionally kept away from two kinks. */
+static Case unary(const char *name, int opset, const char *op, float kink0, float kink1)
+{
+    Case c = case_new(name, opset, 20);
+    float *x = input(&c, "x", SHAPE(2, 3, 4));
+    if (x)
+        for (int i = 0; i < 24; i++)
+            x[i] *= 2.0f;
+    away_from(x, 24, kink0);
+    away_from(x, 24, kink1);
+    node(&c, op, NAMES("x"));
+    return c;
+}
+
+static void test_activation(void)
+{
+    Case c = unary("Relu", 13, "Relu", 0, 0);
+    check_grads(&c, "y", NAMES("x"));
+
+    c = unary("LeakyRelu alpha 0.2", 13, "LeakyRelu", 0, 0);
+    attr_float(&c, "alpha", 0.2f);
+    check_grads(&c, "y", NAMES("x"));
+
+    c = unary("Sigmoid", 13, "Sigmoid", 0, 0);
+    check_grads(&c, "y", NAMES("x"));
+
+    c = unary("Tanh", 13, "Tanh", 0, 0);
+    check_grads(&c, "y", NAMES("x"));
+
+    c = unary("Clip opset 6 attributes", 6, "Clip", -0.3f, 0.4f);
+    attr_float(&c, "min", -0.3f);
+    attr_float(&c, "max", 0.4f);
+    check_grads(&c, "y", NAMES("x"));
+
+    /* Bounds as inputs; the node is rebuilt since they come before it. */
+    c = case_new("Clip opset 13 inputs", 13, 21);
+    float *x = input(&c, "x", SHAPE(2, 3, 4));
+    for (int i = 0; x && i < 24; i++)
+        x[i] *= 2.0f;
+    away_from(x, 24, -0.5f);
+    away_from(x, 24, 0.6f);
+    constant(&c, "lo", SCALAR, F(-0.5f));
+    constant(&c, "hi", SCALAR, F(0.6f));
+    node(&c, "Clip", NAMES("x", "lo", "hi"));
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Identity", 13, 22);
+    input(&c, "x", SHAPE(2, 3));
+    node(&c, "Identity", NAMES("x"));
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Dropout", 13, 23);
+    input(&c, "x", SHAPE(2, 3));
+    node(&c, "Dropout", NAMES("x"));
+    check_grads(&c, "y", NAMES("x"));
+}
+
+/* Guided back-propagation against its definition g * [x > 0] * [g > 0]. */
+static void test_guided_relu(void)
+{
+    static const float seed[6] = {1, -1, 2, 3, 0.5f, -2};
+    for (int guided = 0; guided < 2; guided++) {
+        Case c = case_new(guided ? "Relu guided" : "Relu standard", 13, 24);
+        float *x = input(&c, "x", SHAPE(6));
+        if (x)
+            memcpy(x, F(-1, 2, 3, -4, 5, 0), sizeof(float) * 6);
+        node(&c, "Relu", NAMES("x"));
+        float *s;
+        GHashTable *grads = backward(&c, "y", guided, seed, &s);
+        if (grads) {
+            /* At x == 0 nothing passes. */
+            check_exact(c.name, grads, "x",
+                        guided ? F(0, 0, 2, 0, 0.5f, 0) : F(0, -1, 2, 0, 0.5f, 0), 6);
+            g_hash_table_unref(grads);
+        }
+        g_free(s);
+        case_free(&c);
+    }
+}
+
+static void test_binary(void)
+{
+    Case c = case_new("Add [2,3,4,5] + [3,1,1]", 13, 30);
+    input(&c, "a", SHAPE(2, 3, 4, 5));
+    input(&c, "b", SHAPE(3, 1, 1));
+    node(&c, "Add", NAMES("a", "b"));
+    check_grads(&c, "y", NAMES("a", "b"));
+
+    c = case_new("Sub [1,3,1,5] - [2,1,4,1]", 13, 31);
+    input(&c, "a", SHAPE(1, 3, 1, 5));
+    input(&c, "b", SHAPE(2, 1, 4, 1));
+    node(&c, "Sub", NAMES("a", "b"));
+    check_grads(&c, "y", NAMES("a", "b"));
+
+    c = case_new("Mul [2,3,4] * [4]", 13, 32);
+    input(&c, "a", SHAPE(2, 3, 4));
+    input(&c, "b", SHAPE(4));
+    node(&c, "Mul", NAMES("a", "b"));
+    check_grads(&c, "y", NAMES("a", "b"));
+
+    c = case_new("Mul by a scalar input", 13, 33);
+    input(&c, "a", SHAPE(2, 3));
+    input(&c, "b", SCALAR);
+    node(&c, "Mul", NAMES("a", "b"));
+    check_grads(&c, "y", NAMES("a", "b"));
+
+    /* One value on both sides: d(x*x) = 2x, from two accumulations. */
+    c = case_new("Mul x * x", 13, 34);
+    input(&c, "x", SHAPE(2, 3));
+    node(&c, "Mul", NAMES("x", "x"));
+    check_grads(&c, "y", NAMES("x"));
+}
+
+/* ---- pools ------------------------------------------------------------------ */
+
+static void test_pool(void)
+{
+    Case c = case_new("MaxPool 3x3 stride 2 pads 1 ceil_mode", 13, 40);
+    float *x = input(&c, "x", SHAPE(1, 2, 6, 7));
+    distinct(c.rand, x, 84);
+    node(&c, "MaxPool", NAMES("x"));
+    attr_ints(&c, "kernel_shape", INTS(3, 3));
+    attr_ints(&c, "strides", INTS(2, 2));
+    attr_ints(&c, "pads", INTS(1, 1, 1, 1));
+    attr_int(&c, "ceil_mode", 1);
+    check_grads(&c, "y", NAMES("x"));
+
+    /* Overlapping windows: a max shared by several windows sums their
+     * gradients. */
+    c = case_new("MaxPool 2x2 stride 1 dilation 2", 13, 41);
+    x = input(&c, "x", SHAPE(2, 1, 5, 5));
+    distinct(c.rand, x, 50);
+    node(&c, "MaxPool", NAMES("x"));
+    attr_ints(&c, "kernel_shape", INTS(2, 2));
+    attr_ints(&c, "dilations", INTS(2, 2));
+    check_grads(&c, "y", NAMES("x"));
+
+    for (int include = 0; include < 2; include++) {
+        c = case_new(include ? "AveragePool count_include_pad ceil_mode"
+                             : "AveragePool exclude pad ceil_mode",
+                     13, 42);
+        input(&c, "x", SHAPE(1, 2, 6, 7));
+        node(&c, "AveragePool", NAMES("x"));
+        attr_ints(&c, "kernel_shape", INTS(3, 3));
+        attr_ints(&c, "strides", INTS(2, 2));
+        attr_ints(&c, "pads", INTS(1, 1, 1, 1));
+        attr_int(&c, "ceil_mode", 1);
+        attr_int(&c, "count_include_pad", include);
+        check_grads(&c, "y", NAMES("x"));
+    }
+
+    c = case_new("AveragePool 2x2 stride 2", 13, 43);
+    input(&c, "x", SHAPE(2, 1, 4, 5));
+    node(&c, "AveragePool", NAMES("x"));
+    attr_ints(&c, "kernel_shape", INTS(2, 2));
+    attr_ints(&c, "strides", INTS(2, 2));
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("GlobalAveragePool", 13, 44);
+    input(&c, "x", SHAPE(2, 3, 4, 5));
+    node(&c, "GlobalAveragePool", NAMES("x"));
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("GlobalMaxPool", 13, 45);
+    x = input(&c, "x", SHAPE(2, 3, 4, 5));
+    distinct(c.rand, x, 120);
+    node(&c, "GlobalMaxPool", NAMES("x"));
+    check_grads(&c, "y", NAMES("x"));
+}
+
+/* Ties: the whole gradient goes to the first maximum in row-major window
+ * order, as in PyTorch. */
+static void test_pool_ties(void)
+{
+    /* 3x3 plane, 2x2 windows, stride 1:
+     *   3 1 3
+     *   3 2 0
+     *   1 3 3
+     * window (0,0) {3,1,3,2} -> (0,0); (0,1) {1,3,2,0} -> (0,2);
+     * (1,0) {3,2,1,3} -> (1,0); (1,1) {2,0,3,3} -> (2,1).
+     * Seed [1, 2, 4, 8]. */
+    Case c = case_new("MaxPool ties", 13, 46);
+    float *x = input(&c, "x", SHAPE(1, 1, 3, 3));
+    if (x)
+        memcpy(x, F(3, 1, 3, 3, 2, 0, 1, 3, 3), sizeof(float) * 9);
+    node(&c, "MaxPool", NAMES("x"));
+    attr_ints(&c, "kernel_shape", INTS(2, 2));
+    float *s;
+    GHashTable *grads = backward(&c, "y", FALSE, F(1, 2, 4, 8), &s);
+    if (grads) {
+        check_exact(c.name, grads, "x", F(1, 0, 2, 4, 0, 0, 0, 8, 0), 9);
+        g_hash_table_unref(grads);
+    }
+    g_free(s);
+    case_free(&c);
+
+    c = case_new("GlobalMaxPool ties", 13, 47);
+    x = input(&c, "x", SHAPE(1, 2, 1, 3));
+    if (x)
+        memcpy(x, F(5, 1, 5, -1, -1, -2), sizeof(float) * 6);
+    node(&c, "GlobalMaxPool", NAMES("x"));
+    grads = backward(&c, "y", FALSE, F(3, 7), &s);
+    if (grads) {
+        check_exact(c.name, grads, "x", F(3, 0, 0, 7, 0, 0), 6);
+        g_hash_table_unref(grads);
+    }
+    g_free(s);
+    case_free(&c);
+}
+
+/* ---- tensor ops ---------------------------------------------------------------- */
+
+static void test_tensor(void)
+{
+    Case c = case_new("Concat axis 1, three inputs", 13, 50);
+    input(&c, "a", SHAPE(2, 2, 3, 4));
+    input(&c, "b", SHAPE(2, 1, 3, 4));
+    input(&c, "c", SHAPE(2, 3, 3, 4));
+    node(&c, "Concat", NAMES("a", "b", "c"));
+    attr_int(&c, "axis", 1);
+    check_grads(&c, "y", NAMES("a", "b", "c"));
+
+    c = case_new("Concat axis -1", 13, 51);
+    input(&c, "a", SHAPE(2, 3));
+    input(&c, "b", SHAPE(2, 5));
+    node(&c, "Concat", NAMES("a", "b"));
+    attr_int(&c, "axis", -1);
+    check_grads(&c, "y", NAMES("a", "b"));
+
+    c = case_new("Concat axis 0", 13, 52);
+    input(&c, "a", SHAPE(1, 2, 2, 3));
+    input(&c, "b", SHAPE(2, 2, 2, 3));
+    node(&c, "Concat", NAMES("a", "b"));
+    attr_int(&c, "axis", 0);
+    check_grads(&c, "y", NAMES("a", "b"));
+
+    c = case_new("Flatten axis 2", 13, 53);
+    input(&c, "x", SHAPE(2, 3, 2, 2));
+    node(&c, "Flatten", NAMES("x"));
+    attr_int(&c, "axis", 2);
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Reshape [-1, 6]", 13, 54);
+    input(&c, "x", SHAPE(2, 3, 2, 2));
+    constant_int(&c, "shape", SHAPE(2), I64(-1, 6));
+    node(&c, "Reshape", NAMES("x", "shape"));
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Softmax opset 13 axis -1", 13, 55);
+    input(&c, "x", SHAPE(2, 3, 5));
+    node(&c, "Softmax", NAMES("x"));
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Softmax opset 13 axis 1", 13, 56);
+    input(&c, "x", SHAPE(2, 4, 3));
+    node(&c, "Softmax", NAMES("x"));
+    attr_int(&c, "axis", 1);
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Softmax opset 11 axis 1 (2-D view)", 11, 57);
+    input(&c, "x", SHAPE(2, 3, 4));
+    node(&c, "Softmax", NAMES("x"));
+    attr_int(&c, "axis", 1);
+    check_grads(&c, "y", NAMES("x"));
+}
+
+static void test_gemm(void)
+{
+    Case c = case_new("Gemm transB alpha beta, C row", 13, 60);
+    input(&c, "a", SHAPE(3, 4));
+    param(&c, "b", SHAPE(5, 4));
+    param(&c, "c", SHAPE(1, 5));
+    node(&c, "Gemm", NAMES("a", "b", "c"));
+    attr_int(&c, "transB", 1);
+    attr_float(&c, "alpha", 0.7f);
+    attr_float(&c, "beta", 1.3f);
+    check_grads(&c, "y", NAMES("a", "b", "c"));
+
+    c = case_new("Gemm transA, C column", 13, 61);
+    input(&c, "a", SHAPE(4, 3));
+    param(&c, "b", SHAPE(4, 5));
+    param(&c, "c", SHAPE(3, 1));
+    node(&c, "Gemm", NAMES("a", "b", "c"));
+    attr_int(&c, "transA", 1);
+    attr_float(&c, "beta", -0.5f);
+    check_grads(&c, "y", NAMES("a", "b", "c"));
+
+    c = case_new("Gemm transA transB, B input, C scalar", 13, 62);
+    input(&c, "a", SHAPE(4, 3));
+    input(&c, "b", SHAPE(2, 4));
+    param(&c, "c", SCALAR);
+    node(&c, "Gemm", NAMES("a", "b", "c"));
+    attr_int(&c, "transA", 1);
+    attr_int(&c, "transB", 1);
+    check_grads(&c, "y", NAMES("a", "b", "c"));
+
+    c = case_new("Gemm full C", 13, 63);
+    input(&c, "a", SHAPE(2, 3));
+    param(&c, "b", SHAPE(3, 4));
+    param(&c, "c", SHAPE(2, 4));
+    node(&c, "Gemm", NAMES("a", "b", "c"));
+    check_grads(&c, "y", NAMES("a", "b", "c"));
+
+    c = case_new("MatMul 2-D", 13, 64);
+    input(&c, "a", SHAPE(3, 4));
+    input(&c, "b", SHAPE(4, 2));
+    node(&c, "MatMul", NAMES("a", "b"));
+    check_grads(&c, "y", NAMES("a", "b"));
+}
+
+/* ---- Pad, Resize, Upsample ------------------------------------------------------ */
+
+static void test_pad(void)
+{
+    Case c = case_new("Pad constant 0.5 (opset 13)", 13, 70);
+    input(&c, "x", SHAPE(1, 2, 3, 4));
+    constant_int(&c, "pads", SHAPE(8), I64(0, 0, 1, 2, 0, 1, 2, 0));
+    constant(&c, "v", SCALAR, F(0.5f));
+    node(&c, "Pad", NAMES("x", "pads", "v"));
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Pad reflect", 13, 71);
+    input(&c, "x", SHAPE(1, 2, 4, 5));
+    constant_int(&c, "pads", SHAPE(8), I64(0, 0, 2, 1, 0, 0, 1, 3));
+    node(&c, "Pad", NAMES("x", "pads"));
+    attr_str(&c, "mode", "reflect");
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Pad edge", 13, 72);
+    input(&c, "x", SHAPE(1, 1, 3, 3));
+    constant_int(&c, "pads", SHAPE(8), I64(0, 0, 2, 0, 0, 0, 1, 3));
+    node(&c, "Pad", NAMES("x", "pads"));
+    attr_str(&c, "mode", "edge");
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Pad reflect (opset 2 attributes)", 2, 73);
+    input(&c, "x", SHAPE(1, 2, 3, 4));
+    node(&c, "Pad", NAMES("x"));
+    attr_str(&c, "mode", "reflect");
+    attr_ints(&c, "pads", INTS(0, 0, 1, 2, 0, 0, 2, 1));
+    check_grads(&c, "y", NAMES("x"));
+}
+
+/* Resize-13 of a [1,2,3,4] input; the caller adds scales or sizes. */
+static Case resize_case(const char *name, guint32 seed)
+{
+    Case c = case_new(name, 13, seed);
+    input(&c, "x", SHAPE(1, 2, 3, 4));
+    return c;
+}
+
+static void test_resize(void)
+{
+    Case c = resize_case("Resize nearest half_pixel x1.5 x2.5", 80);
+    constant(&c, "scales", SHAPE(4), F(1, 1, 1.5f, 2.5f));
+    node(&c, "Resize", NAMES("x", "", "scales"));
+    attr_str(&c, "mode", "nearest");
+    check_grads(&c, "y", NAMES("x"));
+
+    c = resize_case("Resize nearest asymmetric floor x2", 81);
+    constant(&c, "scales", SHAPE(4), F(1, 1, 2, 2));
+    node(&c, "Resize", NAMES("x", "", "scales"));
+    attr_str(&c, "coordinate_transformation_mode", "asymmetric");
+    attr_str(&c, "nearest_mode", "floor");
+    check_grads(&c, "y", NAMES("x"));
+
+    c = resize_case("Resize nearest align_corners round_prefer_ceil sizes", 82);
+    constant_int(&c, "sizes", SHAPE(4), I64(1, 2, 5, 7));
+    node(&c, "Resize", NAMES("x", "", "", "sizes"));
+    attr_str(&c, "coordinate_transformation_mode", "align_corners");
+    attr_str(&c, "nearest_mode", "round_prefer_ceil");
+    check_grads(&c, "y", NAMES("x"));
+
+    /* Downsampling: pixels no output copies get no gradient. */
+    c = resize_case("Resize nearest x0.5", 83);
+    constant(&c, "scales", SHAPE(4), F(1, 1, 0.5f, 0.5f));
+    node(&c, "Resize", NAMES("x", "", "scales"));
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Upsample opset 9 x2 x3", 9, 84);
+    input(&c, "x", SHAPE(1, 2, 3, 4));
+    constant(&c, "scales", SHAPE(4), F(1, 1, 2, 3));
+    node(&c, "Upsample", NAMES("x", "scales"));
+    check_grads(&c, "y", NAMES("x"));
+
+    c = case_new("Upsample opset 7 attribute", 7, 85);
+    input(&c, "x", SHAPE(1, 1, 3, 3));
+    node(&c, "Upsample", NAMES("x"));
+    attr_floats(&c, "scales", FLOATS(1, 1, 2, 2));
+    check_grads(&c, "y", NAMES("x"));
+}
+
+static void test_norm(void)
+{
+    /* Scale and bias are constants; the backward returns their gradients
+     * as it does for Conv weights. */
+    Case c = case_new("InstanceNormalization", 13, 90);
+    input(&c, "x", SHAPE(2, 3, 4, 5));
+    param(&c, "s", SHAPE(3));
+    param(&c, "b", SHAPE(3));
+    node(&c, "InstanceNormalization", NAMES("x", "s", "b"));
+    check_grads(&c, "y", NAMES("x", "s", "b"));
+}
+
+/* ---- graphs ----------------------------------------------------------------------- */
+
+/* A style-network-like chain: every parameter on the way gets a gradient. */
+static void test_chain(void)
+{
+    /* Tanh before the normalisation: the other way round, conv1's bias
+     * would cancel out of the mean and have a zero gradient. */
+    Case c = case_new("chain Pad-Conv-Tanh-InstanceNorm-Upsample-Conv", 13, 100);
+    input(&c, "x", SHAPE(1, 2, 5, 5));
+    constant_int(&c, "pads", SHAPE(8), I64(0, 0, 1, 1, 0, 0, 1, 1));
+    param(&c, "w1", SHAPE(3, 2, 3, 3));
+    param(&c, "b1", SHAPE(3));
+    param(&c, "s", SHAPE(3));
+    param(&c, "t", SHAPE(3));
+    constant(&c, "scales", SHAPE(4), F(1, 1, 2, 2));
+    param(&c, "w2", SHAPE(2, 3, 3, 3));
+    param(&c, "b2", SHAPE(2));
+    add(&c, "Pad", "pad", NAMES("x", "pads"), "xp");
+    attr_str(&c, "mode", "reflect");
+    add(&c, "Conv", "conv1", NAMES("xp", "w1", "b1"), "c1");
+    add(&c, "Tanh", "tanh", NAMES("c1"), "a1");
+    add(&c, "InstanceNormalization", "norm", NAMES("a1", "s", "t"), "n1");
+    add(&c, "Resize", "up", NAMES("n1", "", "scales"), "u1");
+    attr_str(&c, "mode", "nearest");
+    add(&c, "Conv", "conv2", NAMES("u1", "w2", "b2"), "y");
+    attr_ints(&c, "pads", INTS(1, 1, 1, 1));
+    mark_output(&c, "y");
+    check_grads(&c, "y", NAMES("x", "w1", "b1", "s", "t", "w2", "b2"));
+}
+
+/* x feeds two convolutions (a Fire module's expands), Mul(x, x) and a
+ * broadcast Add; c feeds Tanh and the residual Add. Side branches off the
+ * path to y (one through Div, which has no backward) are ignored. */
+static void build_multi(Case *c)
+{
+    input(c, "x", SHAPE(1, 1, 4, 4));
+    param(c, "w1", SHAPE(3, 1, 3, 3));
+    param(c, "b1", SHAPE(3));
+    param(c, "w2", SHAPE(2, 1, 1, 1));
+    add(c, "Conv", "expand3x3", NAMES("x", "w1", "b1"), "a");
+    attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    add(c, "Conv", "expand1x1", NAMES("x", "w2"), "b");
+    add(c, "Concat", "cat", NAMES("a", "b"), "c");
+    attr_int(c, "axis", 1);
+    add(c, "Tanh", "tanh", NAMES("c"), "t");
+    add(c, "Add", "residual", NAMES("t", "c"), "u");
+    add(c, "Mul", "square", NAMES("x", "x"), "e");
+    add(c, "Add", "out", NAMES("u", "e"), "y");
+    add(c, "Sigmoid", "side", NAMES("x"), "s");
+    add(c, "Div", "div", NAMES("s", "x"), "q");
+    mark_output(c, "y");
+    mark_output(c, "q");
+}
+
+static void test_multi_consumer(void)
+{
+    Case c = case_new("multi-consumer graph", 13, 110);
+    build_multi(&c);
+    check_grads(&c, "y", NAMES("x", "w1", "b1", "w2"));
+
+    /* Which values get a gradient: the path from x to y and the conv
+     * parameters; not the side branch, nor the loss-free constants. */
+    c = case_new("multi-consumer gradient set", 13, 110);
+    build_multi(&c);
+    float *seed;
+    GHashTable *grads = backward(&c, "y", FALSE, NULL, &seed);
+    if (grads) {
+        static const char *const want[] = {"x", "w1", "b1", "w2", "a", "b",
+                                           "c", "t",  "u",  "e",  "y"};
+        n_checks++;
+        gboolean ok = g_hash_table_size(grads) == G_N_ELEMENTS(want);
+        for (gsize i = 0; i < G_N_ELEMENTS(want); i++)
+            ok = ok && g_hash_table_contains(grads, want[i]);
+        if (ok)
+            printf("ok %s: gradients of exactly the %d values on the path\n", c.name,
+                   (int)G_N_ELEMENTS(want));
+        else
+            fail(c.name, "%u gradients, expected x w1 b1 w2 a b c t u e y",
+                 g_hash_table_size(grads));
+        /* y = u + e and the seed itself come back unchanged. */
+        check_exact(c.name, grads, "y", seed, 80);
+        check_exact(c.name, grads, "u", seed, 80);
+        g_hash_table_unref(grads);
+    }
+    g_free(seed);
+    case_free(&c);
+}
+
+/* ---- errors -------------------------------------------------------------------- */
+
+/* Expects vknn_ref_backward to fail with `code` and a message containing
+ * `needle`; frees the case. */
+static void check_backward_error(Case *c, const char *out, VknnErrorCode code, const char *needle,
+                                 const VknnShape *seed_shape)
+{
+    n_checks++;
+    GError *e = NULL;
+    GHashTable *values = c->error ? NULL : vknn_ref_run(c->m, c->in, &e);
+    if (!values) {
+        fail(c->name, "forward failed: %s", c->error ? c->error : e->message);
+    } else {
+        VknnShape ss = *seed_shape;
+        VknnRefTensor seed = {ss, g_new0(float, MAX(numel(&ss), 1))};
+        GHashTable *grads = vknn_ref_backward(c->m, values, c->in, out, &seed, FALSE, &e);
+        if (grads) {
+            fail(c->name, "backward succeeded, an error was expected");
+            g_hash_table_unref(grads);
+        } else if (!g_error_matches(e, VKNN_ERROR, code) || !strstr(e->message, needle)) {
+            fail(c->name, "wrong error: %s", e->message);
+        } else {
+            printf("ok %s: %s\n", c->name, e->message);
+        }
+        g_free(seed.data);
+        g_hash_table_unref(values);
+    }
+    g_clear_error(&e);
+    case_free(c);
+}
+
+static void test_errors(void)
+{
+    Case c = case_new("unsupported op on the path", 13, 120);
+    input(&c, "x", SHAPE(1, 2, 2, 2));
+    constant(&c, "s", SHAPE(2), F(1, 2));
+    constant(&c, "b", SHAPE(2), F(0, 1));
+    constant(&c, "mean", SHAPE(2), F(0, 0));
+    constant(&c, "var", SHAPE(2), F(1, 1));
+    add(&c, "BatchNormalization", "bn", NAMES("x", "s", "b", "mean", "var"), "n");
+    add(&c, "Relu", "relu", NAMES("n"), "y");
+    mark_output(&c, "y");
+    VknnShape s = SHAPE(1, 2, 2, 2);
+    check_backward_error(&c, "y", VKNN_ERROR_UNSUPPORTED,
+                         "node 'bn' (BatchNormalization): no reference backward", &s);
+
+    c = case_new("Resize linear has no backward", 13, 121);
+    input(&c, "x", SHAPE(1, 1, 2, 2));
+    constant(&c, "scales", SHAPE(4), F(1, 1, 2, 2));
+    node(&c, "Resize", NAMES("x", "", "scales"));
+    attr_str(&c, "mode", "linear");
+    s = SHAPE(1, 1, 4, 4);
+    check_backward_error(&c, "y", VKNN_ERROR_UNSUPPORTED, "node 'Resize' (Resize): mode 'linear'",
+                         &s);
+
+    c = case_new("seed of the wrong shape", 13, 122);
+    input(&c, "x", SHAPE(2, 3));
+    node(&c, "Relu", NAMES("x"));
+    s = SHAPE(3, 2);
+    check_backward_error(&c, "y", VKNN_ERROR_SHAPE, "seed of shape 3x2", &s);
+
+    c = case_new("unknown output", 13, 123);
+    input(&c, "x", SHAPE(2, 3));
+    node(&c, "Relu", NAMES("x"));
+    s = SHAPE(2, 3);
+    check_backward_error(&c, "z", VKNN_ERROR_FAILED, "'z'", &s);
+}
+
+int main(void)
+{
+    test_conv();
+    test_conv_transpose();
+    test_activation();
+    test_guided_relu();
+    test_binary();
+    test_pool();
+    test_pool_ties();
+    test_tensor();
+    test_gemm();
+    test_pad();
+    test_resize();
+    test_norm();
+    test_chain();
+    test_multi_consumer();
+    test_errors();
+    printf("%d failure(s) in %d checks\n", n_failed, n_checks);
+    return n_failed ? 1 : 0;
+}
