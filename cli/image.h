@@ -15,3 +15,4 @@ gboolean cli_image_load(const char *path, int width, int height, CliImage *out, 
 gboolean cli_image_save_png(const char *path, const float *data, int width, int height,
                             GError **err);
 void cli_image_clear(CliImage *img);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliImage, cli_image_clear)

@@ -4,10 +4,12 @@
  *   vknn info MODEL.onnx [--size WxH]         inputs, outputs, tensors, ops, FLOPs
  *   vknn stylize MODEL.onnx IN OUT.png [--size WxH]
  *   vknn bench MODEL.onnx --size WxH [--runs N]
+ *   vknn explain MODEL.onnx IMG OUT.png [--method M|all] [--class C] [--layer L]
  *
  * Every command takes --device SEL (index, name substring or UUID; default:
  * $VKNN_DEVICE or the best device). Errors are one line on stderr and exit 1.
  */
+#include "explain.h"
 #include "image.h"
 
 #include <vknn/vknn.h>
@@ -24,6 +26,18 @@ static gboolean opt_validate;
 static char *opt_save_input;
 static char *opt_save_output;
 static gboolean opt_profile;
+static char *opt_method;
+static int opt_class = -1;
+static char *opt_layer;
+static char *opt_labels;
+static char *opt_mean;
+static char *opt_std;
+static char *opt_colormap;
+static double opt_alpha = 0.5;
+static int opt_samples = 16;
+static int opt_patch = 32;
+static int opt_stride = 16;
+static char *opt_save_map;
 
 static const GOptionEntry common_entries[] = {
     {"device", 'd', 0, G_OPTION_ARG_STRING, &opt_device,
@@ -386,6 +400,102 @@ out:
     return rc ? fail(err) : 0;
 }
 
+/* ---- explain ---------------------------------------------------------------- */
+
+/* Parses "a,b,c" into three floats. */
+static gboolean parse_triple(const char *s, const char *what, float out[3], GError **err)
+{
+    g_auto(GStrv) parts = g_strsplit(s, ",", -1);
+    char *end = NULL;
+    for (int i = 0; i < 3 && parts[i]; i++) {
+        out[i] = (float)g_ascii_strtod(parts[i], &end);
+        if (!end || *end)
+            break;
+        if (i == 2 && !parts[3])
+            return TRUE;
+    }
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "invalid %s '%s': expected R,G,B", what, s);
+    return FALSE;
+}
+
+static gboolean explain_options(CliExplainOptions *o, VknnFrameInputParams *fp, GError **err)
+{
+    o->params = (VknnExplainParams)VKNN_EXPLAIN_PARAMS_DEFAULT;
+    o->colormap = VKNN_COLORMAP_TURBO;
+    o->alpha = (float)opt_alpha;
+    o->save_map = opt_save_map;
+    o->all = opt_method && g_str_equal(opt_method, "all");
+    if (opt_method && !o->all && !vknn_explain_method_from_string(opt_method, &o->params.method)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "unknown method '%s' (gradient, guided, gradcam, smoothgrad, occlusion, all)",
+                    opt_method);
+        return FALSE;
+    }
+    if (opt_colormap && !vknn_colormap_from_string(opt_colormap, &o->colormap)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "unknown colormap '%s' (turbo, jet, inferno, viridis, gray)", opt_colormap);
+        return FALSE;
+    }
+    if (opt_alpha < 0 || opt_alpha > 1 || opt_samples < 1 || opt_patch < 1 || opt_stride < 1) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "--alpha must be in 0..1, --samples, --patch and --stride positive");
+        return FALSE;
+    }
+    o->params.target_class = opt_class;
+    o->params.layer = opt_layer;
+    o->params.smooth_samples = opt_samples;
+    o->params.occlusion_patch = opt_patch;
+    o->params.occlusion_stride = opt_stride;
+    *fp = (VknnFrameInputParams)VKNN_FRAME_INPUT_PARAMS_IMAGENET;
+    if ((opt_size && !parse_size(opt_size, &fp->width, &fp->height, err)) ||
+        (opt_mean && !parse_triple(opt_mean, "--mean", fp->mean, err)) ||
+        (opt_std && !parse_triple(opt_std, "--std", fp->std, err)))
+        return FALSE;
+    if (opt_labels && !(o->labels = vknn_labels_load(opt_labels, &o->n_labels, err)))
+        return FALSE;
+    return TRUE;
+}
+
+/* The photo as RGBA bytes, preprocessed into the network input. */
+static gboolean load_input(const char *path, const VknnFrameInputParams *fp, float **input,
+                           GError **err)
+{
+    g_auto(CliImage) img = {0};
+    if (!cli_image_load(path, 0, 0, &img, err))
+        return FALSE;
+    const int n = img.width * img.height;
+    g_autofree guint8 *rgba = g_new(guint8, 4 * n);
+    for (int i = 0; i < n; i++) {
+        for (int c = 0; c < 3; c++)
+            rgba[4 * i + c] = (guint8)CLAMP(lrintf(img.data[c * n + i]), 0, 255);
+        rgba[4 * i + 3] = 255;
+    }
+    *input = g_new(float, 3 * fp->width * fp->height);
+    vknn_frame_input_host(fp, VKNN_PIXEL_RGBA, rgba, img.width, img.height, 4 * img.width, *input);
+    return TRUE;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+    if (argc != 4)
+        return usage_error("usage: vknn explain MODEL.onnx IMG OUT.png [--method M|all] "
+                           "[--class C] [--layer L] [--labels FILE]");
+    GError *err = NULL;
+    CliExplainOptions o = {0};
+    VknnFrameInputParams fp;
+    g_autofree float *input = NULL;
+    g_autoptr(VknnContext) ctx = NULL;
+    g_autoptr(VknnModel) model = NULL;
+    gboolean ok = explain_options(&o, &fp, &err) && load_input(argv[2], &fp, &input, &err) &&
+                  (model = vknn_model_load(argv[1], &err)) && (ctx = open_context(&err)) &&
+                  cli_explain(ctx, model, input, &fp, &o, argv[3], &err);
+    g_strfreev(o.labels);
+    if (!ok)
+        return fail(err);
+    printf("wrote %s\n", argv[3]);
+    return 0;
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
 typedef struct {
@@ -399,6 +509,8 @@ static const Command commands[] = {
     {"stylize", "MODEL.onnx IN OUT.png", "run a style model on an image", cmd_stylize},
     {"bench", "MODEL.onnx --size WxH", "time inference: min and median ms, device memory",
      cmd_bench},
+    {"explain", "MODEL.onnx IMG OUT.png", "saliency map of a classifier (--method, --class)",
+     cmd_explain},
 };
 
 static void print_help(void)
@@ -432,6 +544,29 @@ int main(int argc, char **argv)
          "stylize: also write the network input as raw float32 NCHW", "FILE.f32"},
         {"save-output", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_output,
          "stylize: also write the unclamped network output as raw float32 NCHW", "FILE.f32"},
+        {"method", 'm', 0, G_OPTION_ARG_STRING, &opt_method,
+         "explain: gradient, guided, gradcam (default), smoothgrad, occlusion, or all side by side",
+         "M"},
+        {"class", 'c', 0, G_OPTION_ARG_INT, &opt_class,
+         "explain: class to explain (default: top-1)", "C"},
+        {"layer", 'l', 0, G_OPTION_ARG_STRING, &opt_layer,
+         "explain: Grad-CAM layer (default: the last spatial feature layer)", "NAME"},
+        {"labels", 0, 0, G_OPTION_ARG_FILENAME, &opt_labels, "explain: class names, one per line",
+         "FILE"},
+        {"mean", 0, 0, G_OPTION_ARG_STRING, &opt_mean,
+         "explain: input mean of RGB/255 (default ImageNet 0.485,0.456,0.406)", "R,G,B"},
+        {"std", 0, 0, G_OPTION_ARG_STRING, &opt_std,
+         "explain: input std (default ImageNet 0.229,0.224,0.225)", "R,G,B"},
+        {"colormap", 0, 0, G_OPTION_ARG_STRING, &opt_colormap,
+         "explain: turbo (default), jet, inferno, viridis, gray", "NAME"},
+        {"alpha", 0, 0, G_OPTION_ARG_DOUBLE, &opt_alpha, "explain: heatmap opacity (0.5)", "A"},
+        {"samples", 0, 0, G_OPTION_ARG_INT, &opt_samples, "explain: SmoothGrad samples (16)", "N"},
+        {"patch", 0, 0, G_OPTION_ARG_INT, &opt_patch, "explain: occlusion patch in pixels (32)",
+         "P"},
+        {"stride", 0, 0, G_OPTION_ARG_INT, &opt_stride, "explain: occlusion stride (16)", "S"},
+        {"save-map", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_map,
+         "explain: also write the raw map as float32 (.METHOD appended with --method all)",
+         "FILE.f32"},
         {NULL},
     };
     g_autofree char *param = g_strdup_printf("%s %s", cmd->name, cmd->args);

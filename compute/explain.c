@@ -7,6 +7,7 @@
 #include <vknn/explain.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct VknnExplainer {
@@ -83,6 +84,21 @@ char **vknn_labels_load(const char *path, int *n, GError **err)
         g_strstrip(*l);
     *n = (int)g_strv_length(lines);
     return lines;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+float vknn_map_quantile(const float *map, int n, float q)
+{
+    if (n <= 0)
+        return 0.0f;
+    g_autofree float *sorted = g_memdup2(map, sizeof(float) * n);
+    qsort(sorted, n, sizeof(float), cmp_float);
+    return sorted[(int)lrintf(CLAMP(q, 0.0f, 1.0f) * (n - 1))];
 }
 
 /* ---- default layer ------------------------------------------------------------ */
@@ -182,6 +198,14 @@ VknnExplainer *vknn_explainer_new(VknnContext *ctx, VknnModel *model,
     VknnShape shape = vknn_model_default_input_shape(model, 0, 224, 224);
     if (!vknn_model_infer_shapes(model, &shape, err))
         return NULL;
+    const VknnValue *scores = vknn_model_value(model, g_array_index(model->outputs, int, 0));
+    if (is_spatial(scores)) {
+        char s[64];
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                    "output '%s' is %s, not class scores: not a classifier", scores->name,
+                    vknn_shape_str(&scores->shape, s, sizeof s));
+        return NULL;
+    }
     g_autoptr(VknnExplainer) ex = g_new0(VknnExplainer, 1);
     ex->ctx = ctx;
     ex->model = model;

@@ -44,5 +44,26 @@ if [ -f "$model" ]; then
 else
     echo "SKIP: $model is absent"
 fi
+
+sq=$shared/models/classify/squeezenet1_1.onnx
+cat=$shared/media/photos/skimage_chelsea.png
+check "explain: unknown method" one_line_error explain "$tmp/junk.onnx" "$tmp/none.png" \
+    "$tmp/o.png" --method frobnicate
+if [ -f "$sq" ] && [ -f "$cat" ]; then
+    check "explain: a style model is not a classifier" one_line_error explain \
+        "$shared/models/style/small/candy_nc8.onnx" "$cat" "$tmp/o.png" --method gradient
+    check "explain: unknown Grad-CAM layer" one_line_error explain "$sq" "$cat" "$tmp/o.png" \
+        --layer no-such-layer
+    check "explain: class out of range" one_line_error explain "$sq" "$cat" "$tmp/o.png" \
+        --class 5000
+    # golden/README.md: SqueezeNet's top-1 for this photo is 285, Egyptian cat.
+    check "explain names Egyptian cat and writes a 224x224 PNG" sh -c \
+        "'$vknn' explain '$sq' '$cat' '$tmp/cam.png' \
+            --labels '$shared/models/classify/imagenet_classes.txt' >'$tmp/out' &&
+         grep -q '^gradcam: class 285 Egyptian cat' '$tmp/out' &&
+         [ \"\$(od -An -tu1 -j16 -N8 '$tmp/cam.png' | tr -s ' ')\" = ' 0 0 0 224 0 0 0 224' ]"
+else
+    echo "SKIP: $sq is absent"
+fi
 echo "$((checks - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

@@ -97,6 +97,10 @@ gboolean vknn_explainer_run(VknnExplainer *ex, const float *input, int width, in
  * class-score convolution (SqueezeNet's conv10 + Relu), or NULL. */
 const char *vknn_default_feature_layer(const VknnModel *model);
 
+/* The q-quantile (q in [0, 1]) of map's n values: a display scale that one
+ * hot pixel cannot dominate (gradient maps are sparse; 0.99 suits them). */
+float vknn_map_quantile(const float *map, int n, float q);
+
 /* ---- class scores and labels --------------------------------------------- */
 
 typedef struct {

@@ -1,0 +1,22 @@
+/* vknn explain: saliency maps of a classifier drawn onto its input crop. */
+#pragma once
+
+#include "image.h"
+
+#include <vknn/vknn.h>
+
+typedef struct {
+    VknnExplainParams params;
+    gboolean all; /* one panel per method, side by side */
+    VknnColormap colormap;
+    float alpha;
+    char **labels; /* class names, or NULL */
+    int n_labels;
+    const char *save_map; /* also write the raw map(s) as float32 */
+} CliExplainOptions;
+
+/* Explains input (preprocessed by fp, [1, 3, fp->height, fp->width]) and
+ * writes the PNG; prints the top-5 classes and each method's time. */
+gboolean cli_explain(VknnContext *ctx, VknnModel *model, const float *input,
+                     const VknnFrameInputParams *fp, const CliExplainOptions *o,
+                     const char *out_png, GError **err);
