@@ -20,7 +20,6 @@ struct VknnCmd {
     uint32_t pool_left; /* sets left in the last pool */
     GArray *writes;     /* Range written since the last barrier */
     GArray *reads;      /* Range read since the last barrier */
-    gboolean transfers; /* a copy was recorded: make it visible to the host */
     int dispatches;
     GError *error; /* first recording failure, reported by vknn_cmd_end */
 };
@@ -293,7 +292,6 @@ void vknn_cmd_copy(VknnCmd *cmd, VknnBuffer *src, VkDeviceSize src_off, VknnBuff
     track(cmd, &r, 1, &w, 1);
     VkBufferCopy region = {src_off, dst_off, size};
     vkCmdCopyBuffer(cmd->cb, src->buffer, dst->buffer, 1, &region);
-    cmd->transfers = TRUE;
 }
 
 void vknn_cmd_fill_zero(VknnCmd *cmd, VknnBuffer *dst, VkDeviceSize off, VkDeviceSize size)
@@ -301,7 +299,6 @@ void vknn_cmd_fill_zero(VknnCmd *cmd, VknnBuffer *dst, VkDeviceSize off, VkDevic
     Range w = {handle_of(dst->buffer), off, off + size};
     track(cmd, NULL, 0, &w, 1);
     vkCmdFillBuffer(cmd->cb, dst->buffer, off, size, 0);
-    cmd->transfers = TRUE;
 }
 
 gboolean vknn_cmd_end(VknnCmd *cmd, GError **err)
@@ -310,7 +307,9 @@ gboolean vknn_cmd_end(VknnCmd *cmd, GError **err)
         g_propagate_error(err, g_steal_pointer(&cmd->error));
         return FALSE;
     }
-    if (cmd->transfers) {
+    /* Shaders may write host-visible memory (frame readback) too: make every
+     * write of the command buffer visible to the host after the fence. */
+    {
         VkMemoryBarrier mb = {
             .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
             .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,

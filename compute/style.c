@@ -6,7 +6,7 @@
 #include "style_post_image_bytes.comp.spv.h"
 #include "style_pre_bytes.comp.spv.h"
 #include "style_pre_image.comp.spv.h"
-#include "vknn-private.h"
+#include "frame.h"
 
 #include <string.h>
 
@@ -36,12 +36,6 @@ static const VknnShader post_image_bytes_shader =
  * edge-extended. */
 #define MIN_NET_SIZE 16
 
-/* An 8-bit frame of the prepared size in a buffer the shaders can bind. */
-typedef struct {
-    VknnBuffer *buffer;
-    VknnTensor texels; /* R32UI view: one uint per pixel */
-} FrameBuffer;
-
 struct VknnStyler {
     VknnContext *ctx;
     VknnModel *model;
@@ -55,7 +49,7 @@ struct VknnStyler {
     gboolean prepared;
 
     /* Memory path: one command buffer for pre + network + post. */
-    FrameBuffer in_frame, out_frame, image_out; /* image_out: BGRA image path */
+    VknnFrameBuffer in_frame, out_frame, image_out; /* image_out: BGRA image path */
     VknnCmd *bytes_cmd;
     VknnPixelFormat bytes_format;
     /* Image path: the network alone; pre and post are recorded per frame. */
@@ -63,25 +57,6 @@ struct VknnStyler {
 
     double last_ms;
 };
-
-static void frame_buffer_clear(VknnContext *ctx, FrameBuffer *f)
-{
-    vknn_tensor_release_view(ctx, &f->texels);
-    vknn_buffer_free(ctx, &f->buffer);
-}
-
-static gboolean frame_buffer_init(VknnContext *ctx, FrameBuffer *f, int w, int h, VknnMemKind kind,
-                                  GError **err)
-{
-    frame_buffer_clear(ctx, f);
-    const VkDeviceSize bytes = (VkDeviceSize)w * h * 4;
-    f->buffer = vknn_buffer_new(ctx, bytes, kind, err);
-    if (!f->buffer)
-        return FALSE;
-    f->texels =
-        (VknnTensor){.buffer = f->buffer, .bytes = bytes, .view_format = VK_FORMAT_R32_UINT};
-    return vknn_tensor_make_view(ctx, &f->texels, err);
-}
 
 /* Drops recorded commands (after a change of size, parameters or format). */
 static void invalidate_commands(VknnStyler *s)
@@ -132,9 +107,9 @@ void vknn_styler_free(VknnStyler *s)
         return;
     /* Frames are processed synchronously: nothing is in flight here. */
     invalidate_commands(s);
-    frame_buffer_clear(s->ctx, &s->in_frame);
-    frame_buffer_clear(s->ctx, &s->out_frame);
-    frame_buffer_clear(s->ctx, &s->image_out);
+    vknn_frame_buffer_clear(s->ctx, &s->in_frame);
+    vknn_frame_buffer_clear(s->ctx, &s->out_frame);
+    vknn_frame_buffer_clear(s->ctx, &s->image_out);
     vknn_net_free(s->net);
     g_free(s);
 }
@@ -192,9 +167,9 @@ gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnSty
         }
     }
     if (resized) {
-        frame_buffer_clear(s->ctx, &s->in_frame);
-        frame_buffer_clear(s->ctx, &s->out_frame);
-        frame_buffer_clear(s->ctx, &s->image_out);
+        vknn_frame_buffer_clear(s->ctx, &s->in_frame);
+        vknn_frame_buffer_clear(s->ctx, &s->out_frame);
+        vknn_frame_buffer_clear(s->ctx, &s->image_out);
     }
     s->width = width;
     s->height = height;
@@ -220,8 +195,7 @@ double vknn_styler_last_frame_ms(const VknnStyler *s)
 
 gboolean vknn_styler_supports_output_format(const VknnStyler *s, VkFormat format)
 {
-    /* RGBA8 is a mandatory storage-image format; BGRA8 goes through a copy. */
-    return format == VK_FORMAT_R8G8B8A8_UNORM || format == VK_FORMAT_B8G8R8A8_UNORM;
+    return vknn_frame_output_format_supported(format);
 }
 
 /* ---- shared recording ---------------------------------------------------- */
@@ -252,49 +226,29 @@ static PostPush post_push(const VknnStyler *s, const VknnTensor *out, int stride
     };
 }
 
-static VknnPipeline *pipeline(VknnStyler *s, const VknnShader *sh, const int32_t *spec, int n_spec,
-                              GError **err)
-{
-    const uint32_t local[3] = {8, 8, 1};
-    return vknn_pipeline_get(s->ctx, sh, local, spec, n_spec, err);
-}
-
-static void dispatch_2d(VknnCmd *cmd, const VknnPipeline *p, const VknnTensor *const *bind,
-                        const VknnImage *const *images, const void *push, int w, int h)
-{
-    vknn_cmd_dispatch_images(cmd, p, bind, images, push, VKNN_DIV_UP(w, 8), VKNN_DIV_UP(h, 8), 1);
-}
-
 /* ---- frames in memory ------------------------------------------------------ */
 
 static gboolean record_bytes(VknnStyler *s, VknnPixelFormat fmt, GError **err)
 {
-    const gboolean swap = fmt == VKNN_PIXEL_BGRA || fmt == VKNN_PIXEL_BGRX;
-    const gboolean no_alpha = fmt == VKNN_PIXEL_RGBX || fmt == VKNN_PIXEL_BGRX;
-    const int32_t pre_spec[] = {swap}, post_spec[] = {swap, no_alpha};
-    VknnPipeline *pre = pipeline(s, &pre_bytes_shader, pre_spec, 1, err);
-    VknnPipeline *post = pre ? pipeline(s, &post_bytes_shader, post_spec, 2, err) : NULL;
+    const int32_t pre_spec[] = {vknn_pixel_swaps_rb(fmt)};
+    const int32_t post_spec[] = {vknn_pixel_swaps_rb(fmt), !vknn_pixel_has_alpha(fmt)};
+    VknnPipeline *pre = vknn_frame_pipeline(s->ctx, &pre_bytes_shader, pre_spec, 1, err);
+    VknnPipeline *post =
+        pre ? vknn_frame_pipeline(s->ctx, &post_bytes_shader, post_spec, 2, err) : NULL;
     VknnTensor *in = vknn_net_tensor(s->net, s->input_name);
     VknnTensor *out = vknn_net_tensor(s->net, s->output_name);
     if (!post || !(s->bytes_cmd = vknn_cmd_new(s->ctx, err)))
         return FALSE;
     const PrePush pp = pre_push(s, s->width);
     const VknnTensor *pre_bind[] = {&s->in_frame.texels, in};
-    dispatch_2d(s->bytes_cmd, pre, pre_bind, NULL, &pp, s->net_w, s->net_h);
+    vknn_frame_dispatch(s->bytes_cmd, pre, pre_bind, NULL, &pp, s->net_w, s->net_h);
     if (!vknn_net_record(s->net, s->bytes_cmd, err))
         return FALSE;
     const PostPush qp = post_push(s, out, s->width);
     const VknnTensor *post_bind[] = {out, &s->in_frame.texels, &s->out_frame.texels};
-    dispatch_2d(s->bytes_cmd, post, post_bind, NULL, &qp, s->width, s->height);
+    vknn_frame_dispatch(s->bytes_cmd, post, post_bind, NULL, &qp, s->width, s->height);
     s->bytes_format = fmt;
     return vknn_cmd_end(s->bytes_cmd, err);
-}
-
-static void copy_rows(guint8 *dst, int dst_stride, const guint8 *src, int src_stride, int row_bytes,
-                      int rows)
-{
-    for (int y = 0; y < rows; y++)
-        memcpy(dst + (gsize)y * dst_stride, src + (gsize)y * src_stride, row_bytes);
 }
 
 gboolean vknn_styler_process_bytes(VknnStyler *s, VknnPixelFormat fmt, const guint8 *in,
@@ -302,9 +256,10 @@ gboolean vknn_styler_process_bytes(VknnStyler *s, VknnPixelFormat fmt, const gui
 {
     g_return_val_if_fail(s->prepared, FALSE);
     const gint64 t0 = g_get_monotonic_time();
-    if (!s->in_frame.buffer &&
-        (!frame_buffer_init(s->ctx, &s->in_frame, s->width, s->height, VKNN_MEM_UPLOAD, err) ||
-         !frame_buffer_init(s->ctx, &s->out_frame, s->width, s->height, VKNN_MEM_READBACK, err)))
+    if (!vknn_frame_buffer_ensure(s->ctx, &s->in_frame, s->width, s->height, VKNN_MEM_UPLOAD,
+                                  err) ||
+        !vknn_frame_buffer_ensure(s->ctx, &s->out_frame, s->width, s->height, VKNN_MEM_READBACK,
+                                  err))
         return FALSE;
     if (s->bytes_cmd && s->bytes_format != fmt)
         vknn_cmd_free(&s->bytes_cmd);
@@ -312,40 +267,27 @@ gboolean vknn_styler_process_bytes(VknnStyler *s, VknnPixelFormat fmt, const gui
         vknn_cmd_free(&s->bytes_cmd);
         return FALSE;
     }
-    const int row = s->width * 4;
-    copy_rows(s->in_frame.buffer->mapped, row, in, in_stride, row, s->height);
+    vknn_frame_buffer_write(&s->in_frame, in, in_stride);
     if (!vknn_cmd_submit_wait(s->bytes_cmd, err))
         return FALSE;
-    vknn_buffer_invalidate(s->ctx, s->out_frame.buffer);
-    copy_rows(out, out_stride, s->out_frame.buffer->mapped, row, row, s->height);
+    vknn_frame_buffer_read(s->ctx, &s->out_frame, out, out_stride);
     s->last_ms = (g_get_monotonic_time() - t0) / 1e3;
     return TRUE;
 }
 
 /* ---- frames in Vulkan images ------------------------------------------------ */
 
-static gboolean check_image_format(VkFormat f, const char *which, GError **err)
-{
-    if (f == VK_FORMAT_R8G8B8A8_UNORM || f == VK_FORMAT_B8G8R8A8_UNORM)
-        return TRUE;
-    g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
-                "%s image has Vulkan format %d; vknn takes R8G8B8A8_UNORM or B8G8R8A8_UNORM", which,
-                f);
-    return FALSE;
-}
-
 /* Pre: the input image to the network input tensor. */
 static gboolean record_pre_image(VknnStyler *s, VknnCmd *cmd, VknnImage *in, GError **err)
 {
-    VknnPipeline *p = pipeline(s, &pre_image_shader, NULL, 0, err);
+    VknnPipeline *p = vknn_frame_pipeline(s->ctx, &pre_image_shader, NULL, 0, err);
     if (!p)
         return FALSE;
-    vknn_cmd_image_barrier(cmd, in, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
-                           VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
+    vknn_frame_sample_image(cmd, in);
     const PrePush pp = pre_push(s, 0);
     const VknnTensor *bind[] = {vknn_net_tensor(s->net, s->input_name)};
     const VknnImage *images[] = {in};
-    dispatch_2d(cmd, p, bind, images, &pp, s->net_w, s->net_h);
+    vknn_frame_dispatch(cmd, p, bind, images, &pp, s->net_w, s->net_h);
     return vknn_cmd_end(cmd, err);
 }
 
@@ -356,31 +298,20 @@ static gboolean record_post_image(VknnStyler *s, VknnCmd *cmd, VknnImage *in, Vk
 {
     const VknnTensor *net_out = vknn_net_tensor(s->net, s->output_name);
     const PostPush qp = post_push(s, net_out, s->width);
-    const VknnImage *in_only[] = {in};
-    vknn_cmd_barrier_all(cmd);               /* the network ran in another command buffer */
-    out->layout = VK_IMAGE_LAYOUT_UNDEFINED; /* every pixel is overwritten */
-    if (out->format == VK_FORMAT_R8G8B8A8_UNORM) {
-        VknnPipeline *p = pipeline(s, &post_image_shader, NULL, 0, err);
-        if (!p)
-            return FALSE;
-        vknn_cmd_image_barrier(cmd, out, VK_IMAGE_LAYOUT_GENERAL,
-                               VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT);
-        const VknnImage *images[] = {in, out};
-        dispatch_2d(cmd, p, &net_out, images, &qp, s->width, s->height);
-        return vknn_cmd_end(cmd, err);
-    }
-    if (!s->image_out.buffer &&
-        !frame_buffer_init(s->ctx, &s->image_out, s->width, s->height, VKNN_MEM_DEVICE, err))
-        return FALSE;
     const int32_t spec[] = {TRUE}; /* the buffer holds the image's B, G, R, A bytes */
-    VknnPipeline *p = pipeline(s, &post_image_bytes_shader, spec, 1, err);
+    gboolean direct;
+    vknn_cmd_barrier_all(cmd); /* the network ran in another command buffer */
+    if (!vknn_frame_write_image_begin(s->ctx, cmd, out, s->width, s->height, &s->image_out, &direct,
+                                      err))
+        return FALSE;
+    VknnPipeline *p = direct ? vknn_frame_pipeline(s->ctx, &post_image_shader, NULL, 0, err)
+                             : vknn_frame_pipeline(s->ctx, &post_image_bytes_shader, spec, 1, err);
     if (!p)
         return FALSE;
+    const VknnImage *images[] = {in, out};
     const VknnTensor *bind[] = {net_out, &s->image_out.texels};
-    dispatch_2d(cmd, p, bind, in_only, &qp, s->width, s->height);
-    vknn_cmd_image_barrier(cmd, out, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                           VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
-    vknn_cmd_copy_to_image(cmd, s->image_out.buffer, 0, out, s->width, s->height);
+    vknn_frame_dispatch(cmd, p, bind, images, &qp, s->width, s->height);
+    vknn_frame_write_image_end(cmd, out, &s->image_out);
     return vknn_cmd_end(cmd, err);
 }
 
@@ -397,8 +328,8 @@ static gboolean record_net(VknnStyler *s, GError **err)
 gboolean vknn_styler_process_images(VknnStyler *s, VknnImage *in, VknnImage *out, GError **err)
 {
     g_return_val_if_fail(s->prepared, FALSE);
-    if (!check_image_format(in->format, "input", err) ||
-        !check_image_format(out->format, "output", err))
+    if (!vknn_frame_check_image_format(in->format, "input", err) ||
+        !vknn_frame_check_image_format(out->format, "output", err))
         return FALSE;
     const gint64 t0 = g_get_monotonic_time();
     if (!s->net_cmd && !record_net(s, err)) {

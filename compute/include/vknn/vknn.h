@@ -18,3 +18,4 @@
 #include <vknn/ref.h>
 #include <vknn/style.h>
 #include <vknn/explain.h>
+#include <vknn/overlay.h>
