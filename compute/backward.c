@@ -379,7 +379,7 @@ gboolean vknn_net_backward(VknnNet *net, const float *seed, GError **err)
 {
     Plan *p = net->plan;
     VknnBackward *b = p ? p->backward : NULL;
-    if (!b || !p->cmd) {
+    if (!b || !p->ran) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
                     !b ? "no gradient requested (vknn_net_request_grad before prepare)"
                        : "vknn_net_backward: call vknn_net_run first");

@@ -2,6 +2,7 @@
  * executor's forward and backward passes. The device does the networks;
  * the host combines small results (a 13x13x512 Grad-CAM layer, a 3x224x224
  * gradient) into maps. */
+#include "frame_input.h"
 #include "vknn-private.h"
 
 #include <vknn/explain.h>
@@ -18,12 +19,13 @@ struct VknnExplainer {
     char *layer; /* Grad-CAM layer */
     const char *input_name, *output_name;
     GRand *rand;
+    VknnFrameInput *frames; /* video frames -> input tensor, created on first use */
 };
 
 static const char *const method_names[] = {
     [VKNN_EXPLAIN_GRADIENT] = "gradient",   [VKNN_EXPLAIN_GUIDED] = "guided",
     [VKNN_EXPLAIN_GRADCAM] = "gradcam",     [VKNN_EXPLAIN_SMOOTHGRAD] = "smoothgrad",
-    [VKNN_EXPLAIN_OCCLUSION] = "occlusion",
+    [VKNN_EXPLAIN_OCCLUSION] = "occlusion", [VKNN_EXPLAIN_ACTIVATIONS] = "activations",
 };
 
 gboolean vknn_explain_method_from_string(const char *name, VknnExplainMethod *out)
@@ -46,6 +48,7 @@ void vknn_explanation_clear(VknnExplanation *e)
     g_free(e->logits);
     g_free(e->map);
     g_free(e->input_grad);
+    g_free(e->activations);
     memset(e, 0, sizeof *e);
 }
 
@@ -184,6 +187,8 @@ static gboolean configure_net(VknnExplainer *ex, GError **err)
     case VKNN_EXPLAIN_GRADCAM:
         return vknn_net_keep(ex->net, ex->layer, err) &&
                vknn_net_request_grad(ex->net, ex->layer, err);
+    case VKNN_EXPLAIN_ACTIVATIONS:
+        return vknn_net_keep(ex->net, ex->layer, err);
     case VKNN_EXPLAIN_OCCLUSION:
         return TRUE;
     }
@@ -215,9 +220,11 @@ VknnExplainer *vknn_explainer_new(VknnContext *ctx, VknnModel *model,
     ex->output_name = vknn_model_value(model, g_array_index(model->outputs, int, 0))->name;
     ex->rand = g_rand_new_with_seed(params->seed);
     const char *layer = params->layer ? params->layer : vknn_default_feature_layer(model);
-    if (params->method == VKNN_EXPLAIN_GRADCAM && !layer) {
+    const gboolean needs_layer =
+        params->method == VKNN_EXPLAIN_GRADCAM || params->method == VKNN_EXPLAIN_ACTIVATIONS;
+    if (needs_layer && !layer) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
-                    "no spatial feature layer found for Grad-CAM: name one (vknn info lists them)");
+                    "no spatial feature layer found: name one (vknn info lists them)");
         return NULL;
     }
     ex->layer = g_strdup(layer);
@@ -232,6 +239,8 @@ void vknn_explainer_free(VknnExplainer *ex)
     if (!ex)
         return;
     vknn_net_free(ex->net);
+    if (ex->frames)
+        vknn_frame_input_free(ex->frames);
     if (ex->rand)
         g_rand_free(ex->rand);
     g_free(ex->layer);
@@ -251,11 +260,12 @@ static gboolean prepare(VknnExplainer *ex, int batch, int width, int height, GEr
     return vknn_net_prepare(ex->net, &s, err);
 }
 
-/* Runs the network on input and reads the class scores into out. */
+/* Runs the network on input (NULL: a frame already ran through it) and
+ * reads the class scores into out. */
 static gboolean classify(VknnExplainer *ex, const float *input, VknnExplanation *out, GError **err)
 {
     const float *inputs[] = {input};
-    if (!vknn_net_run(ex->net, inputs, err))
+    if (input && !vknn_net_run(ex->net, inputs, err))
         return FALSE;
     const VknnShape *ls = vknn_net_shape(ex->net, ex->output_name);
     out->n_classes = (int)vknn_shape_numel(ls);
@@ -382,6 +392,63 @@ static gboolean explain_gradcam(VknnExplainer *ex, const float *input, int w, in
     return TRUE;
 }
 
+/* The layer's activations, reduced over channels per params.channel. */
+static gboolean explain_activations(VknnExplainer *ex, const float *input, int w, int h,
+                                    VknnExplanation *out, GError **err)
+{
+    if (!prepare(ex, 1, w, h, err) || !classify(ex, input, out, err))
+        return FALSE;
+    const VknnShape *s = vknn_net_shape(ex->net, ex->layer);
+    if (s->rank != 4) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE, "layer '%s' is not [1, C, H, W]", ex->layer);
+        return FALSE;
+    }
+    const int c = (int)s->dims[1], hw = (int)(s->dims[2] * s->dims[3]), ch = ex->params.channel;
+    if (ch >= c || ch < -2) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                    "channel %d, but layer '%s' has %d (-1 mean, -2 maximum)", ch, ex->layer, c);
+        return FALSE;
+    }
+    out->act_c = c;
+    out->act_h = (int)s->dims[2];
+    out->act_w = out->map_w = (int)s->dims[3];
+    out->map_h = out->act_h;
+    out->activations = g_new(float, (gsize)c *hw);
+    if (!vknn_net_read(ex->net, ex->layer, out->activations, err))
+        return FALSE;
+    out->map = g_new(float, hw);
+    for (int i = 0; i < hw; i++) {
+        float v = ch >= 0 ? out->activations[ch * hw + i] : ch == -1 ? 0.0f : -INFINITY;
+        for (int k = 0; ch < 0 && k < c; k++)
+            v = ch == -1 ? v + out->activations[k * hw + i] / c
+                         : MAX(v, out->activations[k * hw + i]);
+        out->map[i] = v;
+    }
+    return TRUE;
+}
+
+float *vknn_activation_grid(const float *act, int c, int h, int w, int n, int *grid_w, int *grid_h)
+{
+    n = CLAMP(n, 1, MAX(c, 1));
+    const int cols = (int)ceil(sqrt(n)), rows = (n + cols - 1) / cols;
+    *grid_w = cols * (w + 1) - 1;
+    *grid_h = rows * (h + 1) - 1;
+    float *grid = g_new0(float, (gsize)*grid_w **grid_h);
+    for (int k = 0; k < n && k < c; k++) {
+        const float *a = act + (gsize)k * h * w;
+        float lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < h * w; i++) {
+            lo = MIN(lo, a[i]);
+            hi = MAX(hi, a[i]);
+        }
+        const int x0 = k % cols * (w + 1), y0 = k / cols * (h + 1);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                grid[(y0 + y) * *grid_w + x0 + x] = hi > lo ? (a[y * w + x] - lo) / (hi - lo) : 0;
+    }
+    return grid;
+}
+
 /* Patch origins along a side of n pixels: every stride, the last one flush
  * with the edge so the whole side is covered. */
 static int patch_origins(int n, int patch, int stride, int *origins)
@@ -449,10 +516,11 @@ static gboolean explain_occlusion(VknnExplainer *ex, const float *input, int w, 
     return TRUE;
 }
 
-gboolean vknn_explainer_run(VknnExplainer *ex, const float *input, int width, int height,
-                            VknnExplanation *out, GError **err)
+/* input: host tensor, or NULL when a frame already ran through the net
+ * (only for the methods that need one forward run). */
+static gboolean explain(VknnExplainer *ex, const float *input, int width, int height,
+                        VknnExplanation *out, GError **err)
 {
-    vknn_explanation_clear(out);
     gboolean ok = FALSE;
     switch (ex->params.method) {
     case VKNN_EXPLAIN_GRADIENT:
@@ -468,8 +536,100 @@ gboolean vknn_explainer_run(VknnExplainer *ex, const float *input, int width, in
     case VKNN_EXPLAIN_OCCLUSION:
         ok = explain_occlusion(ex, input, width, height, out, err);
         break;
+    case VKNN_EXPLAIN_ACTIVATIONS:
+        ok = explain_activations(ex, input, width, height, out, err);
+        break;
     }
     if (!ok)
         vknn_explanation_clear(out);
     return ok;
+}
+
+gboolean vknn_explainer_run(VknnExplainer *ex, const float *input, int width, int height,
+                            VknnExplanation *out, GError **err)
+{
+    vknn_explanation_clear(out);
+    return explain(ex, input, width, height, out, err);
+}
+
+/* ---- video frames ---------------------------------------------------------------- */
+
+typedef struct {
+    VknnPixelFormat fmt;
+    const guint8 *bytes; /* host frame, or NULL */
+    int stride;
+    VknnImage *image; /* Vulkan frame, or NULL */
+    int width, height;
+} Frame;
+
+/* Converts the frame into the input tensor and runs the network, in one
+ * submission. */
+static gboolean run_frame(VknnExplainer *ex, const VknnFrameInputParams *fp, const Frame *f,
+                          GError **err)
+{
+    if (!ex->frames)
+        ex->frames = vknn_frame_input_new(ex->ctx);
+    if (!prepare(ex, 1, fp->width, fp->height, err))
+        return FALSE;
+    VknnTensor *dst = vknn_net_tensor(ex->net, ex->input_name);
+    VknnCmd *cmd = NULL;
+    gboolean ok = (!f->bytes || vknn_frame_input_stage_bytes(ex->frames, f->bytes, f->width,
+                                                             f->height, f->stride, err)) &&
+                  (cmd = vknn_cmd_new(ex->ctx, err)) &&
+                  (f->bytes ? vknn_frame_input_record_bytes(ex->frames, cmd, fp, f->fmt, f->width,
+                                                            f->height, dst, err)
+                            : vknn_frame_input_record_image(ex->frames, cmd, fp, f->image, f->width,
+                                                            f->height, dst, err)) &&
+                  vknn_net_record(ex->net, cmd, err) && vknn_cmd_end(cmd, err) &&
+                  vknn_cmd_submit_wait(cmd, err);
+    vknn_cmd_free(&cmd);
+    if (ok)
+        vknn_net_note_run(ex->net);
+    return ok;
+}
+
+/* The converted frame on the host, for the methods that perturb it. */
+static float *download_input(VknnExplainer *ex, GError **err)
+{
+    const VknnTensor *t = vknn_net_tensor(ex->net, ex->input_name);
+    g_autofree float *packed = g_malloc(t->bytes);
+    if (!vknn_download(ex->ctx, t->buffer, t->offset, packed, t->bytes, err))
+        return NULL;
+    float *nchw = g_new(float, vknn_shape_numel(&t->shape));
+    vknn_unpack_c4(t, packed, nchw);
+    return nchw;
+}
+
+static gboolean explain_frame(VknnExplainer *ex, const VknnFrameInputParams *fp, const Frame *f,
+                              VknnExplanation *out, GError **err)
+{
+    vknn_explanation_clear(out);
+    if (fp->width < 1 || fp->height < 1 || f->width < 1 || f->height < 1) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE, "empty frame or input size");
+        return FALSE;
+    }
+    if (!run_frame(ex, fp, f, err))
+        return FALSE;
+    const VknnExplainMethod m = ex->params.method;
+    if (m != VKNN_EXPLAIN_SMOOTHGRAD && m != VKNN_EXPLAIN_OCCLUSION)
+        return explain(ex, NULL, fp->width, fp->height, out, err);
+    g_autofree float *input = download_input(ex, err);
+    return input && explain(ex, input, fp->width, fp->height, out, err);
+}
+
+gboolean vknn_explainer_run_bytes(VknnExplainer *ex, const VknnFrameInputParams *fp,
+                                  VknnPixelFormat fmt, const guint8 *frame, int width, int height,
+                                  int stride, VknnExplanation *out, GError **err)
+{
+    const Frame f = {
+        .fmt = fmt, .bytes = frame, .stride = stride, .width = width, .height = height};
+    return explain_frame(ex, fp, &f, out, err);
+}
+
+gboolean vknn_explainer_run_image(VknnExplainer *ex, const VknnFrameInputParams *fp,
+                                  VknnImage *frame, int width, int height, VknnExplanation *out,
+                                  GError **err)
+{
+    const Frame f = {.image = frame, .width = width, .height = height};
+    return explain_frame(ex, fp, &f, out, err);
 }

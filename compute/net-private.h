@@ -26,6 +26,7 @@ typedef struct {
     GArray *timed_steps;    /* profiling: step index of each timestamp interval */
     uint64_t arena_bytes, naive_bytes;
     VknnBackward *backward; /* when gradients are requested */
+    gboolean ran;           /* the network ran since planning: activations are valid */
 } Plan;
 
 struct VknnNet {

@@ -342,6 +342,12 @@ gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err)
     return TRUE;
 }
 
+void vknn_net_note_run(VknnNet *net)
+{
+    if (net->plan)
+        net->plan->ran = TRUE;
+}
+
 void vknn_net_set_profiling(VknnNet *net, gboolean enable)
 {
     if (net->profiling != enable)
@@ -492,7 +498,8 @@ gboolean vknn_net_run(VknnNet *net, const float *const *inputs, GError **err)
         const VknnTensor *t = &p->tensors[g_array_index(net->model->inputs, int, i)];
         vknn_pack_c4(t, inputs[i], ((VknnBuffer *)g_ptr_array_index(p->staging, i))->mapped);
     }
-    return vknn_cmd_submit_wait(p->cmd, err);
+    p->ran = vknn_cmd_submit_wait(p->cmd, err);
+    return p->ran;
 }
 
 const VknnShape *vknn_net_shape(VknnNet *net, const char *name)

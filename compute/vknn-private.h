@@ -209,6 +209,9 @@ VknnTensor *vknn_net_tensor(VknnNet *net, const char *name);
  * tensors and writes the outputs, so the caller can fill and consume them
  * with its own dispatches in the same command buffer. */
 gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err);
+/* Tells the net that a command buffer from vknn_net_record has run to
+ * completion, so vknn_net_backward may use its activations. */
+void vknn_net_note_run(VknnNet *net);
 /* The gradient tensor of a requested value, or of the grad output (whose
  * tensor the caller may fill instead of passing a seed), or NULL. */
 VknnTensor *vknn_net_grad_tensor(VknnNet *net, const char *name);

@@ -220,6 +220,98 @@ static int methods(void)
     return 0;
 }
 
+/* The golden input back as 8-bit RGBA, cut to w x h (a video frame). */
+static guint8 *frame_from_input(const float *input, int w, int h)
+{
+    static const float mean[] = {0.485f, 0.456f, 0.406f}, std[] = {0.229f, 0.224f, 0.225f};
+    guint8 *rgba = g_new(guint8, 4 * w * h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            for (int c = 0; c < 3; c++) {
+                const float v = input[(c * SIDE + y) * SIDE + x] * std[c] + mean[c];
+                rgba[4 * (y * w + x) + c] = (guint8)CLAMP(lrintf(v * 255), 0, 255);
+            }
+            rgba[4 * (y * w + x) + 3] = 255;
+        }
+    return rgba;
+}
+
+/* A frame explained through the device-side conversion gives what the host
+ * conversion (vknn_frame_input_host) followed by vknn_explainer_run gives. */
+static void check_frame_path(Fixture *f, VknnExplainMethod method, int w, int h)
+{
+    g_autofree guint8 *frame = frame_from_input(f->input, w, h);
+    VknnFrameInputParams fp = VKNN_FRAME_INPUT_PARAMS_IMAGENET;
+    g_autofree float *host_input = g_new(float, 3 * SIDE * SIDE);
+    vknn_frame_input_host(&fp, VKNN_PIXEL_RGBA, frame, w, h, 4 * w, host_input);
+    VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    p.method = method;
+    GError *err = NULL;
+    g_autoptr(VknnExplainer) ex = vknn_explainer_new(f->ctx, f->model, &p, &err);
+    VknnExplanation dev = {0}, host = {0};
+    if (!ex ||
+        !vknn_explainer_run_bytes(ex, &fp, VKNN_PIXEL_RGBA, frame, w, h, 4 * w, &dev, &err) ||
+        !vknn_explainer_run(ex, host_input, SIDE, SIDE, &host, &err)) {
+        TEST_CHECK(FALSE, "frame path: %s", err->message);
+        g_error_free(err);
+        return;
+    }
+    g_autofree char *what = g_strdup_printf("%s of a %dx%d frame: device conversion = host",
+                                            vknn_explain_method_to_string(method), w, h);
+    if (dev.map_w == host.map_w && dev.map_h == host.map_h && dev.class_id == host.class_id)
+        check_relative(what, dev.map, host.map, dev.map_w * dev.map_h);
+    else
+        TEST_CHECK(FALSE, "%s: map or class differ", what);
+    vknn_explanation_clear(&dev);
+    vknn_explanation_clear(&host);
+}
+
+/* Activations of fire9's squeeze layer against the golden tensor, and
+ * the channel reductions and grid against their definitions. */
+static void check_activations(Fixture *f)
+{
+    VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    p.method = VKNN_EXPLAIN_ACTIVATIONS;
+    p.layer = "/features/features.12/squeeze_activation/Relu_output_0";
+    p.channel = -2;
+    VknnExplanation e = {0};
+    g_autofree float *want = golden("sq_chelsea", "fire9_squeeze_relu_1x64x13x13.f32", 64 * 169);
+    if (!explain(f, &p, &e))
+        return;
+    check_relative("activations of fire9 squeeze (64x13x13)", e.activations, want, 64 * 169);
+    gboolean max_ok = TRUE;
+    for (int i = 0; i < 169; i++) {
+        float m = 0;
+        for (int k = 0; k < 64; k++)
+            m = MAX(m, want[k * 169 + i]);
+        max_ok &= fabsf(e.map[i] - m) <= 1e-3f * MAX(m, 1.0f);
+    }
+    TEST_CHECK(max_ok, "channel -2 is the maximum over channels");
+    int gw, gh;
+    g_autofree float *grid = vknn_activation_grid(e.activations, 64, 13, 13, 64, &gw, &gh);
+    float lo = 1, hi = 0;
+    for (int i = 0; i < gw * gh; i++) {
+        lo = MIN(lo, grid[i]);
+        hi = MAX(hi, grid[i]);
+    }
+    TEST_CHECK(gw == 8 * 14 - 1 && gh == 8 * 14 - 1 && lo == 0.0f && hi == 1.0f,
+               "grid of 64 channels: %dx%d (want 111x111), values %.2f..%.2f", gw, gh, lo, hi);
+    vknn_explanation_clear(&e);
+}
+
+static int frames(void)
+{
+    Fixture f = {0};
+    if (!fixture_open(&f, SQUEEZENET, "sq_chelsea_input_1x3x224x224.f32"))
+        return TEST_SKIP;
+    check_frame_path(&f, VKNN_EXPLAIN_GRADCAM, SIDE, SIDE);
+    check_frame_path(&f, VKNN_EXPLAIN_GUIDED, 201, 163);
+    check_frame_path(&f, VKNN_EXPLAIN_ACTIVATIONS, 163, 201);
+    check_activations(&f);
+    fixture_close(&f);
+    return 0;
+}
+
 /* MobileNetV2 (TF-style Clip activations, depthwise convolutions, residual
  * Adds): Grad-CAM at its default layer must peak on the parrot. */
 static int mobilenet(void)
@@ -256,10 +348,12 @@ int main(int argc, char **argv)
         rc = squeezenet("parrot", 88);
     else if (!strcmp(which, "methods"))
         rc = methods();
+    else if (!strcmp(which, "frames"))
+        rc = frames();
     else if (!strcmp(which, "mobilenetv2_parrot"))
         rc = mobilenet();
     else {
-        fprintf(stderr, "usage: test_explain squeezenet_chelsea|squeezenet_parrot|methods|"
+        fprintf(stderr, "usage: test_explain squeezenet_chelsea|squeezenet_parrot|methods|frames|"
                         "mobilenetv2_parrot\n");
         return 2;
     }

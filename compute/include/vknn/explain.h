@@ -15,7 +15,15 @@
  *              over noisy copies of the input;
  *   occlusion  occlusion sensitivity (Zeiler & Fergus 2014): the drop of the
  *              class probability when a patch of the input is blanked, for
- *              a grid of patch positions run as batches.
+ *              a grid of patch positions run as batches;
+ *   activations no gradient: the activations of a layer themselves (one
+ *              channel, their mean or their maximum), what the network
+ *              computes rather than what drives its decision.
+ *
+ * Inputs are either tensors already preprocessed on the host, or video
+ * frames (host bytes or Vulkan images) converted on the device by a
+ * VknnFrameInputParams (vknn/overlay.h); with frames, gradient, guided,
+ * gradcam and activations never bring the frame to the host.
  *
  * The score is the model's output before any softmax (logits), as in the
  * papers. Maps are raw (not normalised); occlusion's is in probability
@@ -25,6 +33,7 @@
 
 #include <vknn/context.h>
 #include <vknn/model.h>
+#include <vknn/overlay.h>
 
 G_BEGIN_DECLS
 
@@ -34,16 +43,19 @@ typedef enum {
     VKNN_EXPLAIN_GRADCAM,
     VKNN_EXPLAIN_SMOOTHGRAD,
     VKNN_EXPLAIN_OCCLUSION,
+    VKNN_EXPLAIN_ACTIVATIONS,
 } VknnExplainMethod;
 
-/* Parses "gradient", "guided", "gradcam", "smoothgrad", "occlusion". */
+/* Parses "gradient", "guided", "gradcam", "smoothgrad", "occlusion",
+ * "activations". */
 gboolean vknn_explain_method_from_string(const char *name, VknnExplainMethod *out);
 const char *vknn_explain_method_to_string(VknnExplainMethod m);
 
 typedef struct {
     VknnExplainMethod method;
     int target_class;      /* -1: the top-1 class of each input */
-    const char *layer;     /* Grad-CAM layer; NULL: the last spatial feature layer */
+    const char *layer;     /* Grad-CAM / activations layer; NULL: the last spatial feature layer */
+    int channel;           /* activations: channel index, -1 mean over channels, -2 maximum */
     int smooth_samples;    /* SmoothGrad: noisy copies (default 16) */
     float smooth_sigma;    /* SmoothGrad: noise std as a fraction of the input's range (0.15) */
     int occlusion_patch;   /* occlusion: patch size in input pixels (default 32) */
@@ -69,6 +81,9 @@ typedef struct {
     int map_w, map_h;
     /* Gradient methods: d score / d input, [3, H, W] (NULL otherwise). */
     float *input_grad;
+    /* Activations method: the whole layer, [act_c, act_h, act_w]. */
+    float *activations;
+    int act_c, act_h, act_w;
 } VknnExplanation;
 
 void vknn_explanation_clear(VknnExplanation *e);
@@ -91,6 +106,25 @@ const char *vknn_explainer_layer(const VknnExplainer *ex);
  * vknn_explanation_clear). */
 gboolean vknn_explainer_run(VknnExplainer *ex, const float *input, int width, int height,
                             VknnExplanation *out, GError **err);
+
+/* Explains a video frame of width x height (host bytes, row stride in
+ * bytes), converted into the model's input on the device by fp. */
+gboolean vknn_explainer_run_bytes(VknnExplainer *ex, const VknnFrameInputParams *fp,
+                                  VknnPixelFormat fmt, const guint8 *frame, int width, int height,
+                                  int stride, VknnExplanation *out, GError **err);
+
+/* Same from a Vulkan image on the explainer's device (SAMPLED usage,
+ * RGBA8/BGRA8); its layout, stages and access are updated as by
+ * vknn_styler_process_images. */
+gboolean vknn_explainer_run_image(VknnExplainer *ex, const VknnFrameInputParams *fp,
+                                  VknnImage *frame, int width, int height, VknnExplanation *out,
+                                  GError **err);
+
+/* Tiles the first n channels of an activation tensor [c, h, w] into one map
+ * (the lecture's filter grid): ceil(sqrt(n)) columns, each tile scaled to
+ * 0..1 by its own minimum and maximum, 1-pixel gaps of 0. Returns the map
+ * (g_free) and its size. */
+float *vknn_activation_grid(const float *act, int c, int h, int w, int n, int *grid_w, int *grid_h);
 
 /* The last spatial feature layer of a classifier: the input of the pooling
  * or flattening that ends its spatial part, skipping back over a final
