@@ -38,6 +38,7 @@ static int opt_samples = 16;
 static int opt_patch = 32;
 static int opt_stride = 16;
 static char *opt_save_map;
+static char *opt_backward;
 
 static const GOptionEntry common_entries[] = {
     {"device", 'd', 0, G_OPTION_ARG_STRING, &opt_device,
@@ -214,6 +215,8 @@ static gboolean open_net(const char *path, int w, int h, VknnContext **ctx, Vknn
     if (!*net)
         return FALSE;
     vknn_net_set_profiling(*net, opt_profile);
+    if (opt_backward && !vknn_net_request_grad(*net, opt_backward, err))
+        return FALSE;
     VknnShape shape = vknn_model_default_input_shape(*model, 0, h, w);
     return vknn_net_prepare(*net, &shape, err);
 }
@@ -357,6 +360,7 @@ static int cmd_bench(int argc, char **argv)
     VknnNet *net = NULL;
     g_autofree float *input = NULL;
     g_autofree double *ms = NULL;
+    g_autofree float *seed = NULL;
     int rc = 1;
     gint64 t0 = g_get_monotonic_time();
     if (!open_net(argv[1], w, h, &ctx, &model, &net, &err))
@@ -370,21 +374,25 @@ static int cmd_bench(int argc, char **argv)
         input[i] = (float)g_rand_double_range(rand, 0, 255);
     g_rand_free(rand);
     const float *inputs[] = {input};
-    if (!vknn_net_run(net, inputs, &err)) /* warm-up */
-        goto out;
+    const VknnValue *out0 = vknn_model_value(model, g_array_index(model->outputs, int, 0));
+    seed = g_new0(float, vknn_shape_numel(&out0->shape));
+    seed[0] = 1.0f; /* d output[0]: e.g. one class score */
     ms = g_new(double, opt_runs);
-    for (int i = 0; i < opt_runs; i++) {
+    for (int i = -1; i < opt_runs; i++) { /* run -1 warms up */
         t0 = g_get_monotonic_time();
-        if (!vknn_net_run(net, inputs, &err))
+        if (!vknn_net_run(net, inputs, &err) ||
+            (opt_backward && !vknn_net_backward(net, seed, &err)))
             goto out;
-        ms[i] = (g_get_monotonic_time() - t0) / 1e3;
+        if (i >= 0)
+            ms[i] = (g_get_monotonic_time() - t0) / 1e3;
     }
     qsort(ms, opt_runs, sizeof(double), cmp_double);
     VknnNetMemory mem;
     vknn_net_memory(net, &mem);
     VknnModelStats st;
     vknn_model_stats(model, &st);
-    printf("model %s at %dx%d on %s\n", argv[1], w, h, vknn_context_device_name(ctx));
+    printf("model %s at %dx%d on %s%s%s\n", argv[1], w, h, vknn_context_device_name(ctx),
+           opt_backward ? ", forward + backward to " : "", opt_backward ? opt_backward : "");
     printf("runs %d: min %.2f ms, median %.2f ms (%.1f GFLOP/s at the median); first prepare %.0f "
            "ms\n",
            opt_runs, ms[0], ms[opt_runs / 2], st.flops / (ms[opt_runs / 2] * 1e6), prepare_ms);
@@ -564,6 +572,8 @@ int main(int argc, char **argv)
         {"patch", 0, 0, G_OPTION_ARG_INT, &opt_patch, "explain: occlusion patch in pixels (32)",
          "P"},
         {"stride", 0, 0, G_OPTION_ARG_INT, &opt_stride, "explain: occlusion stride (16)", "S"},
+        {"backward", 0, 0, G_OPTION_ARG_STRING, &opt_backward,
+         "bench: also time the backward pass from the first output to this tensor", "NAME"},
         {"save-map", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_map,
          "explain: also write the raw map as float32 (.METHOD appended with --method all)",
          "FILE.f32"},
