@@ -26,6 +26,18 @@ bench $shared/models/style/candy.onnx 640x480
 bench $shared/models/style/small/candy_nc16.onnx 640x480
 bench $shared/models/classify/squeezenet1_1.onnx 224x224
 
+# Backward passes (saliency): forward alone, forward + backward to the
+# Grad-CAM layer (fire9), forward + backward to the input (vanilla/guided).
+sq=$shared/models/classify/squeezenet1_1.onnx
+median() { ./build/cli/vknn bench "$sq" --size 224x224 --runs "$runs" "$@" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p'; }
+f=$(median)
+g=$(median --backward /features/features.12/Concat_output_0)
+i=$(median --backward input)
+printf '\n| SqueezeNet 224x224 | forward ms | + backward to fire9 (Grad-CAM) ms | + backward to the input ms |\n'
+printf '|---|---|---|---|\n'
+printf '| vknn | %s | %s (%.2fx forward) | %s (%.2fx forward) |\n' "$f" "$g" "$(echo "$g / $f" | bc -l)" \
+    "$i" "$(echo "$i / $f" | bc -l)"
+
 # The element in a pipeline against the bare network at the same size: frames
 # per second from the wall time of N+5 and 5 frames (start-up cancels out).
 pipeline_ms() { # MODEL SIZE FRAMES MEMORY(sys|vulkan)
