@@ -116,9 +116,10 @@ gboolean cli_explain(VknnContext *ctx, VknnModel *model, const float *input,
         if (!ex || !vknn_explainer_run(ex, input, w, h, &e, err))
             return FALSE;
         const double ms = (g_get_monotonic_time() - t0) / 1e3;
-        printf("%s: class %d %s(p = %.3f), map %dx%d%s%s, %.0f ms\n",
-               vknn_explain_method_to_string(p.method), e.class_id,
-               e.class_id < o->n_labels ? o->labels[e.class_id] : "", e.score, e.map_w, e.map_h,
+        const gboolean named = e.class_id < o->n_labels;
+        printf("%s: class %d%s%s (p = %.3f), map %dx%d%s%s, %.0f ms\n",
+               vknn_explain_method_to_string(p.method), e.class_id, named ? " " : "",
+               named ? o->labels[e.class_id] : "", e.score, e.map_w, e.map_h,
                p.method == VKNN_EXPLAIN_GRADCAM ? " at " : "",
                p.method == VKNN_EXPLAIN_GRADCAM ? vknn_explainer_layer(ex) : "", ms);
         if (i == 0)
