@@ -48,13 +48,14 @@ void vknn_backward_free(VknnContext *ctx, VknnBackward *b)
 
 /* ---- public API ------------------------------------------------------------ */
 
-/* Whether constant v is the weight or bias of a Conv (what the device can
- * differentiate with respect to). */
-static gboolean is_conv_parameter(const VknnModel *m, int v)
+/* Whether constant v is a trainable parameter the device differentiates
+ * with respect to: a Conv's weight or bias, an InstanceNormalization's scale
+ * or bias. */
+static gboolean is_trainable(const VknnModel *m, int v)
 {
     for (guint i = 0; i < m->nodes->len; i++) {
         const VknnNode *n = vknn_model_node(m, i);
-        if (g_str_equal(n->op_type, "Conv") &&
+        if ((g_str_equal(n->op_type, "Conv") || g_str_equal(n->op_type, "InstanceNormalization")) &&
             ((n->n_inputs > 1 && n->inputs[1] == v) || (n->n_inputs > 2 && n->inputs[2] == v)))
             return TRUE;
     }
@@ -70,9 +71,11 @@ gboolean vknn_net_request_grad(VknnNet *net, const char *name, GError **err)
         return FALSE;
     }
     if (vknn_model_value(net->model, v)->kind == VKNN_VALUE_CONSTANT &&
-        !is_conv_parameter(net->model, v)) {
+        !is_trainable(net->model, v)) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
-                    "'%s' is a constant that is not a Conv weight or bias: no gradient", name);
+                    "'%s' is a constant that is not a Conv weight or bias or an "
+                    "InstanceNormalization scale or bias: no gradient",
+                    name);
         return FALSE;
     }
     if (!net->grad_wanted[v]) {

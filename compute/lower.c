@@ -17,6 +17,7 @@
 typedef struct {
     const VknnModel *m;
     const gboolean *pinned; /* per value: must be materialised */
+    gboolean for_backward;  /* fuse zero padding only */
     int *consumers;         /* per value: the single consumer node, -1 none, -2 several */
     gboolean *skip;         /* per node: fused into another step */
     int *pad_of;            /* per node: the Pad node fused into this Conv, or -1 */
@@ -67,7 +68,9 @@ static gboolean pad_fusable(const Lowering *l, const VknnNode *pad)
         return FALSE;
     if (pads[0] || pads[1] || pads[4] || pads[5])
         return FALSE;
-    return mode == VKNN_PAD_ZERO ? value == 0.0f : conv_pads_zero(conv);
+    if (mode == VKNN_PAD_ZERO)
+        return value == 0.0f;
+    return !l->for_backward && conv_pads_zero(conv);
 }
 
 static void try_fuse_pad(Lowering *l, int pad_idx)
@@ -86,7 +89,7 @@ static void try_fuse_resize(Lowering *l, int resize_idx)
 {
     const VknnNode *rs = vknn_model_node(l->m, resize_idx);
     const VknnNode *next = sole_consumer(l, rs->outputs[0]);
-    if (!next || vknn_resize_nearest_factor(l->m, rs) == 0)
+    if (!next || l->for_backward || vknn_resize_nearest_factor(l->m, rs) == 0)
         return;
     const VknnNode *conv =
         is_op(next, "Pad") && next->inputs[0] == rs->outputs[0] && pad_fusable(l, next)
@@ -134,12 +137,13 @@ static VknnStep node_step(const VknnNode *n)
     return st;
 }
 
-GArray *vknn_lower(const VknnModel *m, const gboolean *pinned)
+GArray *vknn_lower(const VknnModel *m, const gboolean *pinned, gboolean for_backward)
 {
     const guint nv = m->values->len, nn = m->nodes->len;
     Lowering l = {
         .m = m,
         .pinned = pinned,
+        .for_backward = for_backward,
         .consumers = g_new(int, nv),
         .skip = g_new0(gboolean, nn),
         .pad_of = g_new(int, nn),

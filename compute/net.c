@@ -438,7 +438,7 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
     gboolean *pinned = g_new0(gboolean, nv);
     for (guint v = 0; v < nv; v++)
         pinned[v] = net->kept[v] || net->grad_wanted[v] || vknn_model_value(m, v)->is_output;
-    p->steps = vknn_lower(m, pinned);
+    p->steps = vknn_lower(m, pinned, vknn_net_wants_grads(net));
     g_free(pinned);
     assign_memory(net, p);
 

@@ -2,6 +2,7 @@
  * apply (channel_affine.c) with a fused activation. */
 #include <stdint.h>
 #include "instance_norm.comp.spv.h"
+#include "instance_norm_grad.comp.spv.h"
 #include "norm.h"
 
 typedef struct {
@@ -58,8 +59,40 @@ static gboolean in_record(VknnRecord *r, GError **err)
     return vknn_channel_affine_record(r, stats, TRUE, err);
 }
 
+typedef struct {
+    int32_t c4, hw, batch;
+    float eps;
+} GradPush;
+
+static const VknnShader instance_norm_grad_shader = VKNN_SHADER(instance_norm_grad, 3, 3, GradPush);
+
+/* Gradients of the input, scale and bias in one pass per channel block
+ * (statistics recomputed from the kept input). Outputs that are not needed
+ * go to a scratch tensor. */
+static gboolean in_backward(VknnGradRecord *g, GError **err)
+{
+    VknnRecord *r = &g->fwd;
+    const VknnTensor *x = r->in[0];
+    VknnTensor *gb = vknn_net_packed(r, "instance_norm", pack_gamma_beta, NULL, err);
+    VknnTensor *out[3] = {g->gx[0], g->gx[1], g->gx[2]};
+    for (int i = 0; gb && i < 3; i++)
+        if (!out[i])
+            out[i] = vknn_net_scratch(r, i == 0 ? &x->shape : &(VknnShape){1, {x->c4 * 4}}, err);
+    if (!gb || !out[0] || !out[1] || !out[2])
+        return FALSE;
+    const uint32_t local = vknn_reduce_local_size(r->ctx);
+    VknnPipeline *p = vknn_op_pipeline(r, &instance_norm_grad_shader, local, NULL, 0, err);
+    if (!p)
+        return FALSE;
+    GradPush pc = {x->c4, x->h * x->w, x->n, vknn_node_attr_float(r->step->node, "epsilon", 1e-5f)};
+    const VknnTensor *bind[] = {x, g->gy[0], gb, out[0], out[1], out[2]};
+    vknn_cmd_dispatch(r->cmd, p, bind, &pc, x->c4, 1, 1);
+    return TRUE;
+}
+
 const VknnOpClass vknn_op_instance_norm = {
     .op_type = "InstanceNormalization",
     .infer = in_infer,
     .record = in_record,
+    .backward = in_backward,
 };

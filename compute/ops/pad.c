@@ -2,6 +2,7 @@
  * fused into it by the executor; this kernel runs the rest, on H and W. */
 #include <stdint.h>
 #include "pad.comp.spv.h"
+#include "pad_grad.comp.spv.h"
 #include "pad.h"
 
 #include <string.h>
@@ -105,4 +106,47 @@ static gboolean pad_record(VknnRecord *r, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_pad = {"Pad", pad_infer, NULL, pad_record, 0x6};
+typedef struct {
+    int32_t count, ih, iw, oh, ow, pad_t, pad_l, pad_b, pad_r;
+} PadGradPush;
+
+static const VknnShader pad_grad_shader = VKNN_SHADER(pad_grad, 1, 1, PadGradPush);
+
+/* Each input pixel collects the gradients of the output pixels that read it. */
+static gboolean pad_backward(VknnGradRecord *g, GError **err)
+{
+    const VknnNode *n = g->fwd.step->node;
+    int64_t pads[8];
+    VknnPadMode mode;
+    float value;
+    if (!vknn_pad_params(g->fwd.model, n, pads, &mode, &value, err))
+        return FALSE;
+    const VknnTensor *gy = g->gy[0], *gx = g->gx[0];
+    if (gx->shape.rank != 4 || pads[0] || pads[1] || pads[4] || pads[5])
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                               "only padding of H and W of 4D tensors runs on the device");
+    const int32_t spec[] = {mode};
+    VknnPipeline *p = vknn_op_pipeline(&g->fwd, &pad_grad_shader, 64, spec, 1, err);
+    if (!p)
+        return FALSE;
+    PadGradPush pc = {(int32_t)vknn_tensor_texels(gx),
+                      gx->h,
+                      gx->w,
+                      gy->h,
+                      gy->w,
+                      (int32_t)pads[2],
+                      (int32_t)pads[3],
+                      (int32_t)pads[6],
+                      (int32_t)pads[7]};
+    const VknnTensor *bind[] = {gy, gx};
+    vknn_cmd_dispatch_linear(g->fwd.cmd, p, bind, &pc, pc.count);
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_pad = {
+    .op_type = "Pad",
+    .infer = pad_infer,
+    .record = pad_record,
+    .host_inputs = 0x6,
+    .backward = pad_backward,
+};

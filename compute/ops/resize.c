@@ -1,6 +1,7 @@
 /* Resize (opset 10+) and Upsample: nearest and (bi)linear on H and W. */
 #include <stdint.h>
 #include "resize.comp.spv.h"
+#include "resize_grad.comp.spv.h"
 #include "resize.h"
 
 #include <math.h>
@@ -165,5 +166,43 @@ static gboolean resize_record(VknnRecord *r, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_resize = {"Resize", resize_infer, NULL, resize_record, 0xe};
-const VknnOpClass vknn_op_upsample = {"Upsample", resize_infer, NULL, resize_record, 0x2};
+typedef struct {
+    int32_t count, ih, iw;
+} ResizeGradPush;
+
+static const VknnShader resize_grad_shader = VKNN_SHADER(resize_grad, 1, 1, ResizeGradPush);
+
+/* Nearest upsampling by an integer factor (TransformerNet's decoder): each
+ * input pixel collects the gradients of its copies. */
+static gboolean resize_backward(VknnGradRecord *g, GError **err)
+{
+    const VknnNode *n = g->fwd.step->node;
+    const int factor = vknn_resize_nearest_factor(g->fwd.model, n);
+    if (!factor)
+        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                               "backward pass only for nearest upsampling by 2, 3 or 4");
+    const int32_t spec[] = {factor};
+    VknnPipeline *p = vknn_op_pipeline(&g->fwd, &resize_grad_shader, 64, spec, 1, err);
+    if (!p)
+        return FALSE;
+    const VknnTensor *gx = g->gx[0];
+    ResizeGradPush pc = {(int32_t)vknn_tensor_texels(gx), gx->h, gx->w};
+    const VknnTensor *bind[] = {g->gy[0], gx};
+    vknn_cmd_dispatch_linear(g->fwd.cmd, p, bind, &pc, pc.count);
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_resize = {
+    .op_type = "Resize",
+    .infer = resize_infer,
+    .record = resize_record,
+    .host_inputs = 0xe,
+    .backward = resize_backward,
+};
+const VknnOpClass vknn_op_upsample = {
+    .op_type = "Upsample",
+    .infer = resize_infer,
+    .record = resize_record,
+    .host_inputs = 0x2,
+    .backward = resize_backward,
+};

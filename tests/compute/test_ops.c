@@ -129,7 +129,7 @@ typedef struct {
 } Wrt;
 
 /* Names to differentiate with respect to: graph inputs and, with weights,
- * the weights and biases of every Conv. */
+ * the weights and biases of every Conv and InstanceNormalization. */
 static GPtrArray *wrt_names(const VknnModel *m, gboolean weights)
 {
     GPtrArray *names = g_ptr_array_new();
@@ -137,7 +137,9 @@ static GPtrArray *wrt_names(const VknnModel *m, gboolean weights)
         g_ptr_array_add(names, vknn_model_value(m, g_array_index(m->inputs, int, i))->name);
     for (guint i = 0; weights && i < m->nodes->len; i++) {
         const VknnNode *n = vknn_model_node(m, i);
-        for (int k = 1; g_str_equal(n->op_type, "Conv") && k < n->n_inputs; k++)
+        const gboolean trainable =
+            g_str_equal(n->op_type, "Conv") || g_str_equal(n->op_type, "InstanceNormalization");
+        for (int k = 1; trainable && k < n->n_inputs; k++)
             g_ptr_array_add(names, vknn_model_value(m, n->inputs[k])->name);
     }
     return names;
@@ -785,6 +787,36 @@ static VknnModel *case_residual_clip(void)
     return m;
 }
 
+/* One TransformerNet stage as training sees it: reflection padding, conv,
+ * instance norm, ReLU, nearest upsampling, and a residual connection. */
+static VknnModel *case_transformer_block(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 4, 6, 5));
+    weight(m, "w1", SHAPE(6, 4, 3, 3), -0.5f, 0.5f);
+    weight(m, "b1", SHAPE(6), -0.5f, 0.5f);
+    weight(m, "g", SHAPE(6), 0.5f, 1.5f);
+    weight(m, "beta", SHAPE(6), -0.5f, 0.5f);
+    weight(m, "w2", SHAPE(4, 6, 3, 3), -0.5f, 0.5f);
+    weight(m, "b2", SHAPE(4), -0.5f, 0.5f);
+    ints(m, "p1", (int64_t[]){0, 0, 1, 1, 0, 0, 1, 1}, 8);
+    floats(m, "scales", (float[]){1, 1, 2, 2}, 4);
+    node(m, "Pad", IN("x", "p1"), OUT("xp"));
+    node(m, "Conv", IN("xp", "w1", "b1"), OUT("c1"));
+    node(m, "InstanceNormalization", IN("c1", "g", "beta"), OUT("n1"));
+    node(m, "Relu", IN("n1"), OUT("r1"));
+    VknnNode *rs = node(m, "Resize", IN("r1", "", "scales"), OUT("up"));
+    vknn_node_set_string(rs, "mode", "nearest");
+    vknn_node_set_string(rs, "coordinate_transformation_mode", "asymmetric");
+    vknn_node_set_string(rs, "nearest_mode", "floor");
+    node(m, "Pad", IN("up", "p1"), OUT("upp"));
+    VknnNode *c2 = node(m, "Conv", IN("upp", "w2", "b2"), OUT("c2"));
+    set_ints(c2, "strides", 2, 2, 0, 0, 2);
+    node(m, "Add", IN("c2", "x"), OUT("y"));
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
 typedef struct {
     const char *name;
     VknnModel *(*build)(void);
@@ -818,6 +850,16 @@ static const GradCase grad_cases[] = {
     GRAD(case_concat_odd_channels, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_gemm_classifier_head, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_reshape_relayout, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_conv_pad_reflect_relu, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_pad_edge_sigmoid, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_upsampled_reflect, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_norm_instance_relu, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_norm_instance_tall, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_pad_reflect, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_pad_edge, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_pad_constant, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_resize_nearest_x2, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_transformer_block, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_fire_module, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_residual_clip, VKNN_GRAD_STANDARD, TRUE),
     {"guided_fire_module", case_fire_module, VKNN_GRAD_GUIDED, FALSE},

@@ -82,9 +82,10 @@ GArray *vknn_net_profile(VknnNet *net, GError **err);
  *
  * The backward pass reuses the activations of the last run (nothing is
  * recomputed) and runs in Vulkan like the forward pass. A requested value
- * may be a graph input, any intermediate tensor, or a constant input of a
- * Conv or Gemm node (weights, bias: what training needs). Activations that
- * backward reads stay allocated, so a net with gradients uses more memory. */
+ * may be a graph input, any intermediate tensor, or a trainable constant: a
+ * Conv's weights or bias, an InstanceNormalization's scale or bias. Activations
+ * that backward reads stay allocated, and reflection padding and upsampling
+ * run as steps of their own, so a net with gradients uses more memory. */
 
 typedef enum {
     VKNN_GRAD_STANDARD, /* the true vector-Jacobian product */
@@ -92,7 +93,7 @@ typedef enum {
 } VknnGradMode;
 
 /* Requests d(grad output)/d(name) at the next prepare. Unknown names and
- * constants that are not Conv/Gemm weights or biases are errors. */
+ * constants that are not trainable (see above) are errors. */
 gboolean vknn_net_request_grad(VknnNet *net, const char *name, GError **err);
 
 /* The value whose gradient vknn_net_backward seeds (default: the first graph
