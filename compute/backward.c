@@ -12,14 +12,14 @@
 
 struct VknnBackward {
     guint n_values;
-    int output;           /* the value seeded by vknn_net_backward */
+    GArray *outputs;      /* int: the values seeded by vknn_net_backward */
     gboolean *needs;      /* per value: its gradient is computed */
     gboolean *has_tensor; /* per value: grads[v] is allocated */
     VknnTensor *grads;    /* per value */
     int *contributions;   /* per value: gradient contributions from its readers */
     VknnBuffer *arena;
-    VknnBuffer *seed; /* staging of the seed */
-    VknnCmd *cmd;     /* seed upload + backward, recorded at the first vknn_net_backward */
+    GPtrArray *seeds; /* VknnBuffer*: staging of each output's seed */
+    VknnCmd *cmd;     /* seed uploads + backward, recorded at the first vknn_net_backward */
 };
 
 gboolean vknn_net_wants_grads(const VknnNet *net)
@@ -35,13 +35,20 @@ void vknn_backward_free(VknnContext *ctx, VknnBackward *b)
     if (!b)
         return;
     vknn_cmd_free(&b->cmd);
-    for (guint v = 0; v < b->n_values; v++)
+    for (guint v = 0; b->grads && v < b->n_values; v++)
         vknn_tensor_release_view(ctx, &b->grads[v]);
+    for (guint i = 0; b->seeds && i < b->seeds->len; i++) {
+        VknnBuffer *seed = g_ptr_array_index(b->seeds, i);
+        vknn_buffer_free(ctx, &seed);
+    }
+    if (b->seeds)
+        g_ptr_array_unref(b->seeds);
+    if (b->outputs)
+        g_array_unref(b->outputs);
     g_free(b->needs);
     g_free(b->contributions);
     g_free(b->has_tensor);
     g_free(b->grads);
-    vknn_buffer_free(ctx, &b->seed);
     vknn_buffer_free(ctx, &b->arena);
     g_free(b);
 }
@@ -85,19 +92,28 @@ gboolean vknn_net_request_grad(VknnNet *net, const char *name, GError **err)
     return TRUE;
 }
 
+gboolean vknn_net_set_grad_outputs(VknnNet *net, const char *const *names, int n, GError **err)
+{
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int));
+    for (int i = 0; i < n; i++) {
+        const int v = vknn_model_find_value(net->model, names[i]);
+        if (v < 0 || vknn_model_value(net->model, v)->kind == VKNN_VALUE_CONSTANT) {
+            g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                        "no tensor named '%s' in the model (vknn info lists them)", names[i]);
+            return FALSE;
+        }
+        g_array_append_val(ids, v);
+    }
+    if (net->grad_outputs)
+        g_array_unref(net->grad_outputs);
+    net->grad_outputs = g_steal_pointer(&ids);
+    vknn_net_invalidate_plan(net);
+    return TRUE;
+}
+
 gboolean vknn_net_set_grad_output(VknnNet *net, const char *name, GError **err)
 {
-    const int v = vknn_model_find_value(net->model, name);
-    if (v < 0 || vknn_model_value(net->model, v)->kind == VKNN_VALUE_CONSTANT) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                    "no tensor named '%s' in the model (vknn info lists them)", name);
-        return FALSE;
-    }
-    if (net->grad_output != v) {
-        net->grad_output = v;
-        vknn_net_invalidate_plan(net);
-    }
-    return TRUE;
+    return vknn_net_set_grad_outputs(net, &name, 1, err);
 }
 
 void vknn_net_set_grad_mode(VknnNet *net, VknnGradMode mode)
@@ -130,7 +146,8 @@ static void find_paths(const VknnNet *net, const Plan *p, VknnBackward *b)
             if (st->out[k] >= 0)
                 dep[st->out[k]] = TRUE;
     }
-    feeds[b->output] = TRUE;
+    for (guint i = 0; i < b->outputs->len; i++)
+        feeds[g_array_index(b->outputs, int, i)] = TRUE;
     for (guint s = ns; s-- > 0;) {
         const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
         gboolean any = FALSE;
@@ -173,7 +190,7 @@ static gboolean allocate_grads(VknnNet *net, VknnBackward *b, GError **err)
     const guint nv = m->values->len;
     VkDeviceSize end = 0;
     for (guint v = 0; v < nv; v++) {
-        b->has_tensor[v] = b->needs[v] || net->grad_wanted[v] || (int)v == b->output;
+        b->has_tensor[v] = b->needs[v] || net->grad_wanted[v];
         if (!b->has_tensor[v])
             continue;
         VknnShape s;
@@ -202,17 +219,32 @@ gboolean vknn_backward_plan(VknnNet *net, Plan *p, GError **err)
     VknnBackward *b = g_new0(VknnBackward, 1);
     p->backward = b;
     b->n_values = nv;
-    b->output = net->grad_output >= 0 ? net->grad_output : g_array_index(m->outputs, int, 0);
     b->needs = g_new0(gboolean, nv);
     b->has_tensor = g_new0(gboolean, nv);
     b->grads = g_new0(VknnTensor, nv);
     b->contributions = g_new0(int, nv);
-    if (!p->materialised[b->output]) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "grad output '%s' is not computed",
-                    vknn_model_value(m, b->output)->name);
-        return FALSE;
+    b->seeds = g_ptr_array_new();
+    if (net->grad_outputs) {
+        b->outputs = g_array_ref(net->grad_outputs);
+    } else {
+        b->outputs = g_array_new(FALSE, FALSE, sizeof(int));
+        g_array_append_val(b->outputs, g_array_index(m->outputs, int, 0));
+    }
+    for (guint i = 0; i < b->outputs->len; i++) {
+        const int o = g_array_index(b->outputs, int, i);
+        if (!p->materialised[o]) {
+            g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "grad output '%s' is not computed",
+                        vknn_model_value(m, o)->name);
+            return FALSE;
+        }
     }
     find_paths(net, p, b);
+    /* A seed is one more contribution to its output's gradient (an output
+     * may also feed another output, as VGG's relu1_1 feeds relu2_1). */
+    for (guint i = 0; i < b->outputs->len; i++) {
+        const int o = g_array_index(b->outputs, int, i);
+        b->contributions[o] += b->needs[o];
+    }
     for (guint s = 0; s < p->steps->len; s++) {
         const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
         if (!step_active(b, st))
@@ -330,24 +362,48 @@ static gboolean record_step(Recording *rec, const VknnStep *st, GError **err)
     return TRUE;
 }
 
-gboolean vknn_net_record_backward(VknnNet *net, VknnCmd *cmd, GError **err)
+/* Copies each seed from its staging buffer into its output's gradient (or
+ * a contribution of it). */
+static gboolean record_seeds(Recording *rec, GError **err)
+{
+    VknnBackward *b = rec->b;
+    VknnRecord r = {
+        .net = rec->net, .ctx = rec->net->ctx, .cmd = rec->cmd, .model = rec->net->model};
+    for (guint i = 0; i < b->outputs->len; i++) {
+        const int o = g_array_index(b->outputs, int, i);
+        const VknnTensor *g = &b->grads[o];
+        VknnBuffer *staging = NULL;
+        if (b->has_tensor[o])
+            staging = vknn_buffer_new(rec->net->ctx, g->bytes, VKNN_MEM_UPLOAD, err);
+        g_ptr_array_add(b->seeds, staging);
+        if (!b->needs[o])
+            continue; /* nothing requested depends on it */
+        VknnTensor *t = staging ? contribution_target(rec, &r, o, err) : NULL;
+        if (!t)
+            return FALSE;
+        vknn_cmd_copy(rec->cmd, staging, 0, t->buffer, t->offset, t->bytes);
+        if (!finish_contributions(rec, &r, o, err))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The seed uploads and the backward pass, recorded once per plan. */
+static gboolean record_backward(VknnNet *net, VknnBackward *b, GError **err)
 {
     const Plan *p = net->plan;
-    VknnBackward *b = p ? p->backward : NULL;
-    if (!b) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                    "no gradient requested (vknn_net_request_grad before prepare)");
-        return FALSE;
-    }
     const guint nv = net->model->values->len;
+    b->cmd = vknn_cmd_new(net->ctx, err);
+    if (!b->cmd)
+        return FALSE;
     /* Requested gradients that no path reaches are zero. */
     for (guint v = 0; v < nv; v++)
-        if (b->has_tensor[v] && !b->needs[v] && (int)v != b->output)
-            vknn_cmd_fill_zero(cmd, b->arena, b->grads[v].offset, b->grads[v].bytes);
-    Recording rec = {net, b, cmd, g_new0(GPtrArray *, nv)};
+        if (b->has_tensor[v] && !b->needs[v])
+            vknn_cmd_fill_zero(b->cmd, b->arena, b->grads[v].offset, b->grads[v].bytes);
+    Recording rec = {net, b, b->cmd, g_new0(GPtrArray *, nv)};
     for (guint v = 0; v < nv; v++)
         rec.pending[v] = g_ptr_array_new();
-    gboolean ok = TRUE;
+    gboolean ok = record_seeds(&rec, err);
     for (guint s = p->steps->len; ok && s-- > 0;) {
         const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
         if (step_active(b, st))
@@ -356,29 +412,10 @@ gboolean vknn_net_record_backward(VknnNet *net, VknnCmd *cmd, GError **err)
     for (guint v = 0; v < nv; v++)
         g_ptr_array_unref(rec.pending[v]);
     g_free(rec.pending);
-    return ok;
+    return ok && vknn_cmd_end(b->cmd, err);
 }
 
-VknnTensor *vknn_net_grad_tensor(VknnNet *net, const char *name)
-{
-    const int v = vknn_model_find_value(net->model, name);
-    if (v < 0 || !net->plan || !net->plan->backward || !net->plan->backward->has_tensor[v])
-        return NULL;
-    return &net->plan->backward->grads[v];
-}
-
-static gboolean record_backward_run(VknnNet *net, VknnBackward *b, GError **err)
-{
-    const VknnTensor *seed = &b->grads[b->output];
-    b->seed = vknn_buffer_new(net->ctx, seed->bytes, VKNN_MEM_UPLOAD, err);
-    b->cmd = b->seed ? vknn_cmd_new(net->ctx, err) : NULL;
-    if (!b->cmd)
-        return FALSE;
-    vknn_cmd_copy(b->cmd, b->seed, 0, seed->buffer, seed->offset, seed->bytes);
-    return vknn_net_record_backward(net, b->cmd, err) && vknn_cmd_end(b->cmd, err);
-}
-
-gboolean vknn_net_backward(VknnNet *net, const float *seed, GError **err)
+gboolean vknn_net_backward_multi(VknnNet *net, const float *const *seeds, GError **err)
 {
     Plan *p = net->plan;
     VknnBackward *b = p ? p->backward : NULL;
@@ -388,12 +425,21 @@ gboolean vknn_net_backward(VknnNet *net, const float *seed, GError **err)
                        : "vknn_net_backward: call vknn_net_run first");
         return FALSE;
     }
-    if (!b->cmd && !record_backward_run(net, b, err)) {
+    if (!b->cmd && !record_backward(net, b, err)) {
         vknn_cmd_free(&b->cmd);
         return FALSE;
     }
-    vknn_pack_c4(&b->grads[b->output], seed, b->seed->mapped);
+    for (guint i = 0; i < b->outputs->len; i++) {
+        VknnBuffer *staging = g_ptr_array_index(b->seeds, i);
+        if (staging)
+            vknn_pack_c4(&b->grads[g_array_index(b->outputs, int, i)], seeds[i], staging->mapped);
+    }
     return vknn_cmd_submit_wait(b->cmd, err);
+}
+
+gboolean vknn_net_backward(VknnNet *net, const float *seed, GError **err)
+{
+    return vknn_net_backward_multi(net, &seed, err);
 }
 
 gboolean vknn_net_read_grad(VknnNet *net, const char *name, float *out, GError **err)

@@ -39,7 +39,7 @@ struct VknnNet {
     Plan *plan;
     gboolean profiling;
     gboolean *grad_wanted; /* per value: vknn_net_request_grad() */
-    int grad_output;       /* value seeded by vknn_net_backward, -1: first graph output */
+    GArray *grad_outputs;  /* int: values seeded by vknn_net_backward, NULL: the first output */
     VknnGradMode grad_mode;
 };
 

@@ -51,7 +51,6 @@ VknnNet *vknn_net_new(VknnContext *ctx, VknnModel *model, GError **err)
     net->model = model;
     net->kept = g_new0(gboolean, model->values->len);
     net->grad_wanted = g_new0(gboolean, model->values->len);
-    net->grad_output = -1;
     net->packed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return net;
 }
@@ -71,6 +70,8 @@ void vknn_net_free(VknnNet *net)
     g_hash_table_unref(net->packed);
     g_free(net->kept);
     g_free(net->grad_wanted);
+    if (net->grad_outputs)
+        g_array_unref(net->grad_outputs);
     g_free(net->shapes);
     g_free(net);
 }

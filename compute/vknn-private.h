@@ -212,9 +212,3 @@ gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err);
 /* Tells the net that a command buffer from vknn_net_record has run to
  * completion, so vknn_net_backward may use its activations. */
 void vknn_net_note_run(VknnNet *net);
-/* The gradient tensor of a requested value, or of the grad output (whose
- * tensor the caller may fill instead of passing a seed), or NULL. */
-VknnTensor *vknn_net_grad_tensor(VknnNet *net, const char *name);
-/* Records the backward pass (without the seed upload) into cmd: it reads
- * the grad output's gradient tensor and the forward activations. */
-gboolean vknn_net_record_backward(VknnNet *net, VknnCmd *cmd, GError **err);

@@ -274,6 +274,72 @@ out:
     return ok;
 }
 
+/* Two seeded outputs, one feeding the other (a loss with terms at two
+ * layers): the device's gradients equal the sum of the reference backward
+ * passes from each output. */
+static gboolean check_multi_output(VknnContext *ctx)
+{
+    g_autoptr(VknnModel) m = vknn_model_new();
+    input(m, "x", SHAPE(1, 3, 7, 6));
+    weight(m, "w1", SHAPE(5, 3, 3, 3), -0.5f, 0.5f);
+    weight(m, "w2", SHAPE(4, 5, 1, 1), -0.5f, 0.5f);
+    set_ints(node(m, "Conv", IN("x", "w1"), OUT("c1")), "pads", 1, 1, 1, 1, 4);
+    node(m, "Relu", IN("c1"), OUT("a"));
+    node(m, "Conv", IN("a", "w2"), OUT("b"));
+    vknn_model_mark_output(m, "a", NULL);
+    vknn_model_mark_output(m, "b", NULL);
+    const char *outs[] = {"a", "b"}, *wrt[] = {"x", "w1", "w2"};
+    const int64_t nx = 3 * 7 * 6, na = 5 * 7 * 6, nb = 4 * 7 * 6;
+    g_autofree float *x = g_new(float, nx);
+    g_autofree float *sa = g_new(float, na);
+    g_autofree float *sb = g_new(float, nb);
+    test_fill_random(x, nx, seed++, -2, 2);
+    test_fill_random(sa, na, seed++, -1, 1);
+    test_fill_random(sb, nb, seed++, -1, 1);
+    GError *err = NULL;
+    g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &err);
+    const VknnShape shape = {4, {1, 3, 7, 6}};
+    const float *inputs[] = {x}, *seeds[] = {sa, sb};
+    gboolean ok = net && vknn_net_set_grad_outputs(net, outs, 2, &err);
+    for (int i = 0; ok && i < 3; i++)
+        ok = vknn_net_request_grad(net, wrt[i], &err);
+    ok = ok && vknn_net_prepare(net, &shape, &err) && vknn_net_run(net, inputs, &err) &&
+         vknn_net_backward_multi(net, seeds, &err);
+    VknnRefTensor in = {shape, x}, seed_a = {{4, {1, 5, 7, 6}}, sa},
+                  seed_b = {{4, {1, 4, 7, 6}}, sb};
+    GHashTable *values = ok ? vknn_ref_run(m, &in, &err) : NULL;
+    GHashTable *ga = values ? vknn_ref_backward(m, values, &in, "a", &seed_a, FALSE, &err) : NULL;
+    GHashTable *gb = ga ? vknn_ref_backward(m, values, &in, "b", &seed_b, FALSE, &err) : NULL;
+    if (!gb) {
+        printf("    failed: %s\n", err->message);
+        ok = FALSE;
+    }
+    for (int i = 0; ok && i < 3; i++) {
+        const int64_t n =
+            vknn_shape_numel(&vknn_model_value(m, vknn_model_find_value(m, wrt[i]))->shape);
+        g_autofree float *got = g_new(float, n);
+        g_autofree float *want = g_new(float, n);
+        const VknnRefTensor *ra = g_hash_table_lookup(ga, wrt[i]),
+                            *rb = g_hash_table_lookup(gb, wrt[i]);
+        for (int64_t k = 0; k < n; k++)
+            want[k] = (ra ? ra->data[k] : 0) + (rb ? rb->data[k] : 0);
+        ok = vknn_net_read_grad(net, wrt[i], got, &err);
+        const double diff = ok ? test_max_abs_diff(got, want, n) : INFINITY;
+        const double limit = 1e-4 * MAX(1.0, test_max_abs(want, n));
+        printf("    d/d %s (seeds at a and b): max abs diff %.3g (limit %.3g)%s\n", wrt[i], diff,
+               limit, diff <= limit ? "" : " FAIL");
+        ok = ok && diff <= limit;
+    }
+    g_clear_error(&err);
+    if (gb)
+        g_hash_table_unref(gb);
+    if (ga)
+        g_hash_table_unref(ga);
+    if (values)
+        g_hash_table_unref(values);
+    return ok;
+}
+
 /* ---- cases ------------------------------------------------------------------ */
 
 static VknnModel *conv_model(int64_t c, int64_t oc, int64_t h, int64_t w, int64_t k, int64_t stride,
@@ -943,6 +1009,13 @@ int main(int argc, char **argv)
         printf("%s\n", name);
         g_autoptr(VknnModel) m = c->build();
         const gboolean ok = compare_grad(m, ctx, c->mode, c->weights, 1e-4);
+        printf("  %s\n", ok ? "ok" : "FAILED");
+        failed += !ok;
+        run++;
+    }
+    if (g_str_has_prefix("grad_multi_output", family)) {
+        printf("grad_multi_output\n");
+        const gboolean ok = check_multi_output(ctx);
         printf("  %s\n", ok ? "ok" : "FAILED");
         failed += !ok;
         run++;

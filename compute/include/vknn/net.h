@@ -100,12 +100,19 @@ gboolean vknn_net_request_grad(VknnNet *net, const char *name, GError **err);
  * output); any non-constant tensor, e.g. a logits layer or a feature map. */
 gboolean vknn_net_set_grad_output(VknnNet *net, const char *name, GError **err);
 
+/* Several outputs at once, each seeded by its own gradient (a loss made of
+ * terms at several layers); an output may feed another one. */
+gboolean vknn_net_set_grad_outputs(VknnNet *net, const char *const *names, int n, GError **err);
+
 /* Standard or guided gradients (takes effect at the next prepare). */
 void vknn_net_set_grad_mode(VknnNet *net, VknnGradMode mode);
 
 /* Runs the backward pass of the last vknn_net_run, seeded with seed = d
  * loss / d output (NCHW floats of the grad output's shape). */
 gboolean vknn_net_backward(VknnNet *net, const float *seed, GError **err);
+
+/* Same with one seed per output of vknn_net_set_grad_outputs, in its order. */
+gboolean vknn_net_backward_multi(VknnNet *net, const float *const *seeds, GError **err);
 
 /* Downloads the gradient of a requested value (numel floats, NCHW; weights
  * in their ONNX layout). */
