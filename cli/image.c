@@ -56,7 +56,25 @@ gboolean cli_image_save_png(const char *path, const float *data, int width, int 
     return gdk_pixbuf_save(pb, path, "png", err, NULL);
 }
 
+gboolean cli_image_load_cover(const char *path, int side, CliImage *out, GError **err)
+{
+    int w = 0, h = 0;
+    if (!gdk_pixbuf_get_file_info(path, &w, &h) || w < 1 || h < 1) {
+        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s is not an image", path);
+        return FALSE;
+    }
+    const double s = (double)side / MIN(w, h);
+    return cli_image_load(path, MAX((int)lround(w * s), side), MAX((int)lround(h * s), side), out,
+                          err);
+}
+
 void cli_image_clear(CliImage *img)
 {
     g_clear_pointer(&img->data, g_free);
+}
+
+void cli_image_free(CliImage *img)
+{
+    cli_image_clear(img);
+    g_free(img);
 }

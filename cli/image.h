@@ -14,5 +14,8 @@ gboolean cli_image_load(const char *path, int width, int height, CliImage *out, 
 /* Saves a 3-plane float image as PNG, clamping to 0..255 and rounding. */
 gboolean cli_image_save_png(const char *path, const float *data, int width, int height,
                             GError **err);
+/* Loads an image scaled so that its shorter side is `side` pixels. */
+gboolean cli_image_load_cover(const char *path, int side, CliImage *out, GError **err);
 void cli_image_clear(CliImage *img);
+void cli_image_free(CliImage *img);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliImage, cli_image_clear)

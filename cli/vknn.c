@@ -5,12 +5,14 @@
  *   vknn stylize MODEL.onnx IN OUT.png [--size WxH]
  *   vknn bench MODEL.onnx --size WxH [--runs N]
  *   vknn explain MODEL.onnx IMG OUT.png [--method M|all] [--class C] [--layer L]
+ *   vknn train --style IMG --content DIR --loss-net ONNX --out STYLE.onnx [--steps N]
  *
  * Every command takes --device SEL (index, name substring or UUID; default:
  * $VKNN_DEVICE or the best device). Errors are one line on stderr and exit 1.
  */
 #include "explain.h"
 #include "image.h"
+#include "train.h"
 
 #include <vknn/vknn.h>
 
@@ -39,6 +41,23 @@ static int opt_patch = 32;
 static int opt_stride = 16;
 static char *opt_save_map;
 static char *opt_backward;
+static char *opt_style;
+static char *opt_content;
+static char *opt_loss_net;
+static char *opt_out;
+static char *opt_resume;
+static char *opt_checkpoint;
+static int opt_steps = 2000;
+static int opt_batch = 1;
+static int opt_channels = 16;
+static int opt_style_size = 256;
+static double opt_lr = 1e-3;
+static double opt_style_weight = -1, opt_content_weight = -1, opt_tv_weight = -1;
+static int opt_seed = 1;
+static int opt_checkpoint_every = 100;
+static int opt_preview_every = 100;
+static char *opt_style_layers;
+static char *opt_content_layer;
 
 static const GOptionEntry common_entries[] = {
     {"device", 'd', 0, G_OPTION_ARG_STRING, &opt_device,
@@ -312,9 +331,9 @@ static int cmp_step_time(gconstpointer a, gconstpointer b)
 }
 
 /* Device time of the last run by op type, then the slowest steps. */
-static gboolean print_profile(VknnNet *net, GError **err)
+gboolean cli_print_profile(GArray *steps_or_null, const char *pass, GError **err)
 {
-    g_autoptr(GArray) steps = vknn_net_profile(net, err);
+    g_autoptr(GArray) steps = steps_or_null;
     if (!steps)
         return FALSE;
     g_autoptr(GArray) ops = g_array_new(FALSE, TRUE, sizeof(OpTotal));
@@ -331,7 +350,8 @@ static gboolean print_profile(VknnNet *net, GError **err)
         total += t->ms;
     }
     g_array_sort(ops, cmp_op_total);
-    printf("profile (device time of the last run, steps separated by barriers: %.2f ms)\n", total);
+    printf("%s profile (device time of the last run, steps separated by barriers: %.2f ms)\n", pass,
+           total);
     for (guint k = 0; k < ops->len; k++) {
         const OpTotal *o = &g_array_index(ops, OpTotal, k);
         printf("  %-24s %3d steps %9.2f ms %5.1f%%\n", o->op, o->count, o->ms, 100 * o->ms / total);
@@ -400,7 +420,10 @@ static int cmd_bench(int argc, char **argv)
            "%d dispatches per run\n",
            mem.activation_bytes / 1048576.0, mem.naive_activation_bytes / 1048576.0,
            mem.weight_bytes / 1048576.0, mem.dispatches);
-    if (opt_profile && !print_profile(net, &err))
+    if (opt_profile && !cli_print_profile(vknn_net_profile(net, &err), "forward", &err))
+        goto out;
+    if (opt_profile && opt_backward &&
+        !cli_print_profile(vknn_net_profile_backward(net, &err), "backward", &err))
         goto out;
     rc = 0;
 out:
@@ -504,6 +527,65 @@ static int cmd_explain(int argc, char **argv)
     return 0;
 }
 
+/* ---- train ------------------------------------------------------------------ */
+
+static int cmd_train(int argc, char **argv)
+{
+    if (argc != 1 || !opt_style || !opt_content || !opt_loss_net || !opt_out)
+        return usage_error("usage: vknn train --style IMG --content DIR --loss-net ONNX "
+                           "--out STYLE.onnx [--steps N] [--size S] [--channels C]");
+    int size = 128, size_h = 128;
+    GError *err = NULL;
+    if (opt_size && !strchr(opt_size, 'x')) {
+        g_autofree char *square = g_strdup_printf("%sx%s", opt_size, opt_size);
+        if (!parse_size(square, &size, &size_h, &err))
+            return fail(err);
+    } else if (opt_size && !parse_size(opt_size, &size, &size_h, &err)) {
+        return fail(err);
+    }
+    if (size != size_h)
+        return usage_error("training crops are square: --size S");
+    if (opt_steps < 1 || opt_batch < 1 || opt_batch > 64 || size < 16 || opt_style_size < 16 ||
+        opt_lr <= 0)
+        return usage_error("--steps, --batch (<= 64) and --lr must be positive, --size and "
+                           "--style-size at least 16");
+    CliTrainOptions o = {
+        .params = VKNN_TRAIN_PARAMS_DEFAULT,
+        .style = opt_style,
+        .style_size = opt_style_size,
+        .content = opt_content,
+        .out = opt_out,
+        .resume = opt_resume,
+        .steps = opt_steps,
+        .checkpoint_every = opt_checkpoint_every,
+        .preview_every = opt_preview_every,
+        .profile = opt_profile,
+    };
+    o.params.channels = opt_channels;
+    o.params.size = size;
+    o.params.batch = opt_batch;
+    o.params.lr = (float)opt_lr;
+    o.params.seed = (guint32)opt_seed;
+    if (opt_style_weight >= 0)
+        o.params.style_weight = (float)opt_style_weight;
+    if (opt_content_weight >= 0)
+        o.params.content_weight = (float)opt_content_weight;
+    if (opt_tv_weight >= 0)
+        o.params.tv_weight = (float)opt_tv_weight;
+    if (opt_style_layers)
+        o.params.style_layers = opt_style_layers;
+    if (opt_content_layer)
+        o.params.content_layer = opt_content_layer;
+    g_autofree char *checkpoint =
+        opt_checkpoint ? g_strdup(opt_checkpoint) : g_strconcat(opt_out, ".ckpt", NULL);
+    o.checkpoint = checkpoint;
+    g_autoptr(VknnModel) loss_net = vknn_model_load(opt_loss_net, &err);
+    g_autoptr(VknnContext) ctx = loss_net ? open_context(&err) : NULL;
+    if (!ctx || !cli_train(ctx, loss_net, &o, &err))
+        return fail(err);
+    return 0;
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
 typedef struct {
@@ -519,6 +601,7 @@ static const Command commands[] = {
      cmd_bench},
     {"explain", "MODEL.onnx IMG OUT.png", "saliency map of a classifier (--method, --class)",
      cmd_explain},
+    {"train", "--style IMG --content DIR", "train a style network (--loss-net, --out)", cmd_train},
 };
 
 static void print_help(void)
@@ -544,10 +627,11 @@ int main(int argc, char **argv)
         return 1;
     }
     GOptionEntry entries[] = {
-        {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, "Input size (resize images first)", "WxH"},
+        {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size,
+         "Input size (resize images first); train: crop size S (128)", "WxH"},
         {"runs", 'n', 0, G_OPTION_ARG_INT, &opt_runs, "Timed runs (bench, default 10)", "N"},
         {"profile", 0, 0, G_OPTION_ARG_NONE, &opt_profile,
-         "bench: device time per op type and the slowest steps (timestamps)", NULL},
+         "bench, train: device time per op type and the slowest steps (timestamps)", NULL},
         {"save-input", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_input,
          "stylize: also write the network input as raw float32 NCHW", "FILE.f32"},
         {"save-output", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_output,
@@ -574,6 +658,40 @@ int main(int argc, char **argv)
         {"stride", 0, 0, G_OPTION_ARG_INT, &opt_stride, "explain: occlusion stride (16)", "S"},
         {"backward", 0, 0, G_OPTION_ARG_STRING, &opt_backward,
          "bench: also time the backward pass from the first output to this tensor", "NAME"},
+        {"style", 0, 0, G_OPTION_ARG_FILENAME, &opt_style, "train: the style image", "IMG"},
+        {"content", 0, 0, G_OPTION_ARG_FILENAME, &opt_content, "train: folder of content images",
+         "DIR"},
+        {"loss-net", 0, 0, G_OPTION_ARG_FILENAME, &opt_loss_net,
+         "train: loss network (e.g. vgg19_normalised_relu3_1.onnx)", "ONNX"},
+        {"out", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out, "train: the trained network",
+         "STYLE.onnx"},
+        {"steps", 0, 0, G_OPTION_ARG_INT, &opt_steps, "train: total steps (2000)", "N"},
+        {"batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "train: images per step (1)", "B"},
+        {"channels", 0, 0, G_OPTION_ARG_INT, &opt_channels,
+         "train: base channels of the network (16; 32 is the original)", "C"},
+        {"style-size", 0, 0, G_OPTION_ARG_INT, &opt_style_size,
+         "train: shorter side of the style image (256)", "S"},
+        {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &opt_lr, "train: Adam learning rate (1e-3)", "LR"},
+        {"style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_style_weight,
+         "train: style loss weight (1e4)", "W"},
+        {"content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_content_weight,
+         "train: content loss weight (1)", "W"},
+        {"tv-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_tv_weight,
+         "train: total-variation weight (1e-6)", "W"},
+        {"style-layers", 0, 0, G_OPTION_ARG_STRING, &opt_style_layers,
+         "train: loss-net tensors for style (relu1_1,relu2_1,relu3_1)", "A,B"},
+        {"content-layer", 0, 0, G_OPTION_ARG_STRING, &opt_content_layer,
+         "train: loss-net tensor for content (relu2_1)", "NAME"},
+        {"seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "train: initialisation and data order (1)",
+         "N"},
+        {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &opt_checkpoint,
+         "train: checkpoint file (OUT.ckpt)", "FILE"},
+        {"checkpoint-every", 0, 0, G_OPTION_ARG_INT, &opt_checkpoint_every,
+         "train: steps between checkpoints and plots (100)", "N"},
+        {"preview-every", 0, 0, G_OPTION_ARG_INT, &opt_preview_every,
+         "train: steps between previews, OUT.preview.png (100)", "N"},
+        {"resume", 0, 0, G_OPTION_ARG_FILENAME, &opt_resume, "train: continue from a checkpoint",
+         "FILE"},
         {"save-map", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_map,
          "explain: also write the raw map as float32 (.METHOD appended with --method all)",
          "FILE.f32"},

@@ -19,6 +19,7 @@ struct VknnBackward {
     int *contributions;   /* per value: gradient contributions from its readers */
     VknnBuffer *arena;
     GPtrArray *seeds; /* VknnBuffer*: staging of each output's seed */
+    StepClock clock;  /* profiling */
     VknnCmd *cmd;     /* seed uploads + backward, recorded at the first vknn_net_backward */
 };
 
@@ -35,6 +36,7 @@ void vknn_backward_free(VknnContext *ctx, VknnBackward *b)
     if (!b)
         return;
     vknn_cmd_free(&b->cmd);
+    vknn_step_clock_clear(ctx, &b->clock);
     for (guint v = 0; b->grads && v < b->n_values; v++)
         vknn_tensor_release_view(ctx, &b->grads[v]);
     for (guint i = 0; b->seeds && i < b->seeds->len; i++) {
@@ -400,15 +402,20 @@ static gboolean record_backward(VknnNet *net, VknnBackward *b, GError **err)
     for (guint v = 0; v < nv; v++)
         if (b->has_tensor[v] && !b->needs[v])
             vknn_cmd_fill_zero(b->cmd, b->arena, b->grads[v].offset, b->grads[v].bytes);
+    if (!vknn_step_clock_start(net, &b->clock, p->steps->len, b->cmd, err))
+        return FALSE;
     Recording rec = {net, b, b->cmd, g_new0(GPtrArray *, nv)};
     for (guint v = 0; v < nv; v++)
         rec.pending[v] = g_ptr_array_new();
     gboolean ok = record_seeds(&rec, err);
     for (guint s = p->steps->len; ok && s-- > 0;) {
         const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
-        if (step_active(b, st))
-            ok = record_step(&rec, st, err);
+        if (!step_active(b, st))
+            continue;
+        vknn_step_clock_mark(&b->clock, b->cmd, s);
+        ok = record_step(&rec, st, err);
     }
+    vknn_step_clock_mark(&b->clock, b->cmd, G_MAXUINT);
     for (guint v = 0; v < nv; v++)
         g_ptr_array_unref(rec.pending[v]);
     g_free(rec.pending);
@@ -435,6 +442,16 @@ gboolean vknn_net_backward_multi(VknnNet *net, const float *const *seeds, GError
             vknn_pack_c4(&b->grads[g_array_index(b->outputs, int, i)], seeds[i], staging->mapped);
     }
     return vknn_cmd_submit_wait(b->cmd, err);
+}
+
+GArray *vknn_net_profile_backward(VknnNet *net, GError **err)
+{
+    const VknnBackward *b = net->plan ? net->plan->backward : NULL;
+    if (!b || !b->cmd) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "no backward pass to profile yet");
+        return NULL;
+    }
+    return vknn_step_clock_read(net, &b->clock, err);
 }
 
 gboolean vknn_net_backward(VknnNet *net, const float *seed, GError **err)

@@ -5,6 +5,23 @@
 
 typedef struct VknnBackward VknnBackward;
 
+/* Profiling: a device timestamp before each recorded step and one at the
+ * end (vknn_net_set_profiling). */
+typedef struct {
+    VkQueryPool pool; /* VK_NULL_HANDLE: not profiling */
+    GArray *steps;    /* guint: plan step index of each interval */
+    guint capacity;
+} StepClock;
+
+/* Starts a clock for up to n steps when profiling is on and the device has
+ * timestamps (resets its queries in cmd). */
+gboolean vknn_step_clock_start(VknnNet *net, StepClock *c, guint n, VknnCmd *cmd, GError **err);
+/* Marks the start of plan step `step` (G_MAXUINT: the end) in cmd. */
+void vknn_step_clock_mark(StepClock *c, VknnCmd *cmd, guint step);
+/* The step times of the last submission of cmd (GArray of VknnStepTime). */
+GArray *vknn_step_clock_read(VknnNet *net, const StepClock *c, GError **err);
+void vknn_step_clock_clear(VknnContext *ctx, StepClock *c);
+
 /* A device buffer owned by the net with one tensor in it (weights, scratch). */
 typedef struct {
     VknnBuffer *buffer;
@@ -18,12 +35,11 @@ typedef struct {
     gboolean *materialised; /* per value: has device storage (activations, inputs) */
     int *root;              /* per value: the value whose storage it shares */
     VknnBuffer *arena;
-    GPtrArray *scratch;     /* OwnedTensor* */
-    GPtrArray *staging;     /* VknnBuffer* per graph input */
-    VknnCmd *cmd;           /* upload + network, recorded at the first vknn_net_run */
-    int dispatches;         /* per run of the network */
-    VkQueryPool timestamps; /* profiling: one before each step and one at the end */
-    GArray *timed_steps;    /* profiling: step index of each timestamp interval */
+    GPtrArray *scratch; /* OwnedTensor* */
+    GPtrArray *staging; /* VknnBuffer* per graph input */
+    VknnCmd *cmd;       /* upload + network, recorded at the first vknn_net_run */
+    int dispatches;     /* per run of the network */
+    StepClock clock;    /* profiling of the forward pass */
     uint64_t arena_bytes, naive_bytes;
     VknnBackward *backward; /* when gradients are requested */
     gboolean ran;           /* the network ran since planning: activations are valid */

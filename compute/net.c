@@ -17,10 +17,7 @@ static void plan_free(VknnContext *ctx, Plan *p, guint n_values)
         return;
     vknn_backward_free(ctx, p->backward);
     vknn_cmd_free(&p->cmd);
-    if (p->timestamps)
-        vkDestroyQueryPool(ctx->device, p->timestamps, NULL);
-    if (p->timed_steps)
-        g_array_unref(p->timed_steps);
+    vknn_step_clock_clear(ctx, &p->clock);
     if (p->tensors)
         for (guint v = 0; v < n_values; v++)
             vknn_tensor_release_view(ctx, &p->tensors[v]);
@@ -81,6 +78,19 @@ void vknn_net_invalidate_plan(VknnNet *net)
     plan_free(net->ctx, net->plan, net->model->values->len);
     net->plan = NULL;
     g_clear_pointer(&net->shapes, g_free);
+}
+
+void vknn_net_reload_constants(VknnNet *net)
+{
+    vknn_net_invalidate_plan(net);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, net->packed);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        owned_free(net->ctx, v);
+        g_hash_table_iter_remove(&it);
+    }
+    net->weight_bytes = 0;
 }
 
 gboolean vknn_net_keep(VknnNet *net, const char *name, GError **err)
@@ -330,15 +340,13 @@ gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err)
         }
         for (int k = 0; k < st->n_out; k++)
             r.out[k] = st->out[k] >= 0 ? &p->tensors[st->out[k]] : NULL;
-        if (p->timestamps && cmd == p->cmd) {
-            vknn_cmd_timestamp(cmd, p->timestamps, p->timed_steps->len);
-            g_array_append_val(p->timed_steps, s);
-        }
+        if (cmd == p->cmd)
+            vknn_step_clock_mark(&p->clock, cmd, s);
         if (!st->klass->record(&r, err))
             return FALSE;
     }
-    if (p->timestamps && cmd == p->cmd)
-        vknn_cmd_timestamp(cmd, p->timestamps, p->timed_steps->len);
+    if (cmd == p->cmd)
+        vknn_step_clock_mark(&p->clock, cmd, G_MAXUINT);
     p->dispatches = vknn_cmd_dispatch_count(cmd) - before;
     return TRUE;
 }
@@ -356,37 +364,44 @@ void vknn_net_set_profiling(VknnNet *net, gboolean enable)
     net->profiling = enable;
 }
 
-/* A timestamp query pool for profiled runs, when the device has them. */
-static gboolean create_timestamps(VknnNet *net, Plan *p, GError **err)
+gboolean vknn_step_clock_start(VknnNet *net, StepClock *c, guint n, VknnCmd *cmd, GError **err)
 {
-    if (!net->ctx->props.limits.timestampComputeAndGraphics)
+    if (!net->profiling || !net->ctx->props.limits.timestampComputeAndGraphics)
         return TRUE; /* vknn_net_profile() reports it */
     VkQueryPoolCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
         .queryType = VK_QUERY_TYPE_TIMESTAMP,
-        .queryCount = p->steps->len + 1,
+        .queryCount = n + 1,
     };
-    VKNN_CHECK(vkCreateQueryPool(net->ctx->device, &ci, NULL, &p->timestamps), "vkCreateQueryPool");
-    p->timed_steps = g_array_new(FALSE, FALSE, sizeof(guint));
-    vknn_cmd_reset_queries(p->cmd, p->timestamps, ci.queryCount);
+    VKNN_CHECK(vkCreateQueryPool(net->ctx->device, &ci, NULL, &c->pool), "vkCreateQueryPool");
+    c->steps = g_array_new(FALSE, FALSE, sizeof(guint));
+    c->capacity = n + 1;
+    vknn_cmd_reset_queries(cmd, c->pool, ci.queryCount);
     return TRUE;
 fail:
     return FALSE;
 }
 
-GArray *vknn_net_profile(VknnNet *net, GError **err)
+void vknn_step_clock_mark(StepClock *c, VknnCmd *cmd, guint step)
 {
-    Plan *p = net->plan;
-    if (!net->profiling || !p || !p->timestamps || !p->cmd) {
+    if (!c->pool || c->steps->len >= c->capacity)
+        return;
+    vknn_cmd_timestamp(cmd, c->pool, c->steps->len);
+    g_array_append_val(c->steps, step);
+}
+
+GArray *vknn_step_clock_read(VknnNet *net, const StepClock *c, GError **err)
+{
+    if (!net->profiling || !c->pool || c->steps->len < 1) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
                     !net->profiling ? "profiling is off (vknn_net_set_profiling before prepare)"
-                    : !p || !p->cmd ? "no run to profile yet"
-                                    : "the device has no compute timestamps");
+                    : !c->pool      ? "no run to profile yet, or the device has no timestamps"
+                                    : "nothing was timed");
         return NULL;
     }
-    const guint n = p->timed_steps->len;
+    const guint n = c->steps->len - 1;
     g_autofree uint64_t *ticks = g_new(uint64_t, n + 1);
-    VKNN_CHECK(vkGetQueryPoolResults(net->ctx->device, p->timestamps, 0, n + 1,
+    VKNN_CHECK(vkGetQueryPoolResults(net->ctx->device, c->pool, 0, n + 1,
                                      sizeof(uint64_t) * (n + 1), ticks, sizeof(uint64_t),
                                      VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
                "vkGetQueryPoolResults");
@@ -394,7 +409,7 @@ GArray *vknn_net_profile(VknnNet *net, GError **err)
     const double ns_per_tick = net->ctx->props.limits.timestampPeriod;
     for (guint i = 0; i < n; i++) {
         const VknnStep *st =
-            &g_array_index(p->steps, VknnStep, g_array_index(p->timed_steps, guint, i));
+            &g_array_index(net->plan->steps, VknnStep, g_array_index(c->steps, guint, i));
         VknnStepTime t = {st->node->name, st->node->op_type,
                           (double)(ticks[i + 1] - ticks[i]) * ns_per_tick / 1e6};
         g_array_append_val(times, t);
@@ -402,6 +417,24 @@ GArray *vknn_net_profile(VknnNet *net, GError **err)
     return times;
 fail:
     return NULL;
+}
+
+void vknn_step_clock_clear(VknnContext *ctx, StepClock *c)
+{
+    if (c->pool)
+        vkDestroyQueryPool(ctx->device, c->pool, NULL);
+    if (c->steps)
+        g_array_unref(c->steps);
+    memset(c, 0, sizeof *c);
+}
+
+GArray *vknn_net_profile(VknnNet *net, GError **err)
+{
+    if (!net->plan || !net->plan->cmd) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "no run to profile yet");
+        return NULL;
+    }
+    return vknn_step_clock_read(net, &net->plan->clock, err);
 }
 
 /* The command buffer of vknn_net_run: input uploads, then the network. */
@@ -419,7 +452,7 @@ static gboolean record_run(VknnNet *net, Plan *p, GError **err)
         g_ptr_array_add(p->staging, staging);
         vknn_cmd_copy(p->cmd, staging, 0, t->buffer, t->offset, t->bytes);
     }
-    if (net->profiling && !create_timestamps(net, p, err))
+    if (!vknn_step_clock_start(net, &p->clock, p->steps->len, p->cmd, err))
         return FALSE;
     return vknn_net_record(net, p->cmd, err) && vknn_cmd_end(p->cmd, err);
 }

@@ -144,5 +144,29 @@ const VknnOpClass vknn_op_sub = {
     .record = binary_record,
     .backward = add_sub_backward,
 };
-const VknnOpClass vknn_op_mul = {"Mul", binary_infer, NULL, binary_record, 0};
+/* Mul by a scalar constant (input scaling, e.g. 0..255 -> 0..1 before a
+ * loss network): the gradient is scaled by it. */
+static gboolean mul_backward(VknnGradRecord *g, GError **err)
+{
+    const VknnNode *n = g->fwd.step->node;
+    for (int i = 0; i < 2; i++) {
+        if (!g->gx[i])
+            continue;
+        const VknnValue *other = vknn_node_input(g->fwd.model, n, 1 - i);
+        if (other->kind != VKNN_VALUE_CONSTANT || vknn_shape_numel(&other->shape) != 1 ||
+            !vknn_shape_equal(vknn_in_shape(g->fwd.model, n, i), &g->gy[0]->shape))
+            return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
+                                   "backward pass of Mul only by a scalar constant");
+        if (!vknn_grad_scale(&g->fwd, other->data[0], g->gy[0], g->gx[i], err))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+const VknnOpClass vknn_op_mul = {
+    .op_type = "Mul",
+    .infer = binary_infer,
+    .record = binary_record,
+    .backward = mul_backward,
+};
 const VknnOpClass vknn_op_div = {"Div", binary_infer, NULL, binary_record, 0};

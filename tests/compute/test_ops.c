@@ -908,6 +908,7 @@ static const GradCase grad_cases[] = {
     GRAD(case_unary_sigmoid, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_unary_tanh, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_binary_add_same, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_binary_mul_scalar, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_pool_max_ceil, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_pool_max_dilated_padded, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_pool_avg_exclude_pad, VKNN_GRAD_STANDARD, FALSE),

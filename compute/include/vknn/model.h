@@ -103,6 +103,36 @@ VknnModel *vknn_model_load_from_memory(const guint8 *data, gsize len, GError **e
 void vknn_model_free(VknnModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnModel, vknn_model_free)
 
+/* ---- saving ------------------------------------------------------------- */
+
+/* Writes the model as ONNX, the inverse of loading, so that vknn, OpenCV DNN,
+ * onnxruntime and the like can run a model built or trained by vknn:
+ *  - opset_import: the default domain at m->opset (13 when m->opset <= 0),
+ *    kept as is because attribute conventions depend on it; ir_version 7
+ *    (8 for opset >= 15, which came with IR 8); producer_name "vknn";
+ *  - every node in order with its attributes (INT, FLOAT, STRING, INTS,
+ *    FLOATS); an omitted optional input is written as "";
+ *  - every constant as an initializer: FLOAT in raw_data (little-endian), or
+ *    INT64 when it holds integers (value->int_data != NULL);
+ *  - graph inputs, elem type FLOAT, with their declared shape; a symbolic dim
+ *    becomes a dim_param: the value's dim_names[i] when set, else "N", "C",
+ *    "H", "W" for a 4D input and "dim<i>" otherwise (inputs after the first
+ *    get a "_<input index>" suffix, since equal dim_params mean equal sizes);
+ *  - graph outputs, elem type FLOAT, with their rank (OpenCV DNN requires a
+ *    shape): the file is loaded back as a private copy, which is inferred at
+ *    two input sizes; dims that agree are written as values, the others as
+ *    dim_params "<output>_dim<i>". When vknn cannot load or infer the copy
+ *    (a hand-built model without inputs, say) outputs have no shape.
+ * m is not modified and need not have inferred shapes; saving costs a
+ * transient copy of the weights. vknn_model_save() writes the file
+ * atomically (temporary file + rename). Errors are in the VKNN_ERROR domain:
+ * VKNN_ERROR_IO for the file, VKNN_ERROR_FAILED for a model that cannot be
+ * written (no outputs, a constant without data, over protobuf's 2 GiB). */
+gboolean vknn_model_save(const VknnModel *m, const char *path, GError **err);
+/* The same ONNX bytes in memory: returns them (free with g_free) and their
+ * length in *len, or NULL with err set. */
+guint8 *vknn_model_save_to_memory(const VknnModel *m, gsize *len, GError **err);
+
 /* ---- shape inference -------------------------------------------------- */
 
 /* Resolves every value's shape from the shapes of the graph inputs, given in

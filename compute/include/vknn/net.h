@@ -27,6 +27,11 @@ VknnNet *vknn_net_new(VknnContext *ctx, VknnModel *model, GError **err);
 void vknn_net_free(VknnNet *net);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnNet, vknn_net_free)
 
+/* The model's constants (weights) changed on the host, e.g. after an
+ * optimiser step: drops their device copies, which the next prepare
+ * uploads again, and the plan. */
+void vknn_net_reload_constants(VknnNet *net);
+
 /* Keeps tensor `name` readable after runs (disables fusions that would hide
  * it). Takes effect at the next prepare. Unknown names are an error. */
 gboolean vknn_net_keep(VknnNet *net, const char *name, GError **err);
@@ -71,6 +76,9 @@ typedef struct {
  * g_array_unref), or NULL with err set when profiling is off or the device
  * has no compute timestamps. */
 GArray *vknn_net_profile(VknnNet *net, GError **err);
+
+/* Same for the last vknn_net_backward (steps named after their forward node). */
+GArray *vknn_net_profile_backward(VknnNet *net, GError **err);
 
 /* ---- gradients (backward pass) -------------------------------------------
  *

@@ -18,4 +18,5 @@
 #include <vknn/ref.h>
 #include <vknn/style.h>
 #include <vknn/explain.h>
+#include <vknn/train.h>
 #include <vknn/overlay.h>

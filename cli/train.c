@@ -1,0 +1,192 @@
+/* vknn train: a style network from a painting and a folder of photos, on
+ * the Vulkan device, with a progress line, checkpoints, previews and a
+ * loss curve. */
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- content images ---------------------------------------------------------- */
+
+static int cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every image of dir, scaled so the shorter side is `side`, in name order
+ * (so a seed always means the same sequence). */
+static GPtrArray *load_content(const char *dir, int side, GError **err)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, err);
+    if (!d)
+        return NULL;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    for (const char *n; (n = g_dir_read_name(d));)
+        g_ptr_array_add(names, g_build_filename(dir, n, NULL));
+    g_ptr_array_sort(names, cmp_str);
+    GPtrArray *images = g_ptr_array_new_with_free_func((GDestroyNotify)cli_image_free);
+    for (guint i = 0; i < names->len; i++) {
+        CliImage *img = g_new0(CliImage, 1);
+        if (cli_image_load_cover(g_ptr_array_index(names, i), side, img, NULL))
+            g_ptr_array_add(images, img);
+        else
+            g_free(img); /* not an image: skipped */
+    }
+    if (images->len == 0) {
+        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no image in %s", dir);
+        g_clear_pointer(&images, g_ptr_array_unref);
+    }
+    return images;
+}
+
+/* The content batch of step `step`: random crops (and mirror flips) of
+ * random images, drawn from (seed, step) alone so a resumed run sees what
+ * the uninterrupted one would have. */
+static void content_batch(GPtrArray *images, guint32 seed, int step, int batch, int size,
+                          float *out)
+{
+    g_autoptr(GRand) r = g_rand_new_with_seed(seed * 2654435761u + (guint32)step);
+    for (int b = 0; b < batch; b++) {
+        const CliImage *img = g_ptr_array_index(images, g_rand_int_range(r, 0, images->len));
+        const int x0 = g_rand_int_range(r, 0, img->width - size + 1);
+        const int y0 = g_rand_int_range(r, 0, img->height - size + 1);
+        const gboolean flip = g_rand_boolean(r);
+        float *dst = out + (gsize)b * 3 * size * size;
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < size; y++)
+                for (int x = 0; x < size; x++) {
+                    const int sx = x0 + (flip ? size - 1 - x : x);
+                    dst[(c * size + y) * size + x] =
+                        img->data[((gsize)c * img->height + y0 + y) * img->width + sx];
+                }
+    }
+}
+
+/* ---- outputs ------------------------------------------------------------------ */
+
+static gboolean write_preview(VknnContext *ctx, VknnTrainer *t, const CliImage *img,
+                              const char *path, GError **err)
+{
+    VknnModel *m = vknn_trainer_model(t);
+    g_autoptr(VknnNet) net = vknn_net_new(ctx, m, err);
+    const VknnShape s = {4, {1, 3, img->height, img->width}};
+    const float *in[] = {img->data};
+    if (!net || !vknn_net_prepare(net, &s, err) || !vknn_net_run(net, in, err))
+        return FALSE;
+    const VknnShape *os = vknn_net_shape(net, "output");
+    g_autofree float *out = g_new(float, vknn_shape_numel(os));
+    return vknn_net_read(net, "output", out, err) &&
+           cli_image_save_png(path, out, (int)os->dims[3], (int)os->dims[2], err);
+}
+
+/* The loss curve as SVG: log-scale total, style and content against steps. */
+static gboolean write_plot(GArray *losses, const char *path, GError **err)
+{
+    const int w = 640, h = 360, pad = 48;
+    double lo = INFINITY, hi = -INFINITY;
+    for (guint i = 0; i < losses->len; i++) {
+        const VknnTrainLosses *l = &g_array_index(losses, VknnTrainLosses, i);
+        const double v[] = {l->total, l->style, l->content};
+        for (int k = 0; k < 3; k++)
+            if (v[k] > 0) {
+                lo = MIN(lo, log10(v[k]));
+                hi = MAX(hi, log10(v[k]));
+            }
+    }
+    if (losses->len < 2 || !(hi > lo))
+        hi = lo + 1;
+    g_autoptr(GString) svg = g_string_new(NULL);
+    g_string_append_printf(svg,
+                           "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+                           "font-family='sans-serif' font-size='12'>\n<rect width='100%%' "
+                           "height='100%%' fill='white'/>\n",
+                           w, h);
+    g_string_append_printf(svg,
+                           "<text x='%d' y='16'>vknn train: loss (log10 %.2f..%.2f) over %u "
+                           "steps</text>\n",
+                           pad, lo, hi, losses->len);
+    static const char *const colours[] = {"black", "crimson", "steelblue"};
+    static const char *const names[] = {"total", "style", "content"};
+    for (int k = 0; k < 3; k++) {
+        g_string_append_printf(svg, "<polyline fill='none' stroke='%s' points='", colours[k]);
+        for (guint i = 0; i < losses->len; i++) {
+            const VknnTrainLosses *l = &g_array_index(losses, VknnTrainLosses, i);
+            const double v = k == 0 ? l->total : k == 1 ? l->style : l->content;
+            if (v <= 0)
+                continue;
+            const double x = pad + (w - 2 * pad) * (double)i / MAX(losses->len - 1, 1);
+            const double y = h - pad - (h - 2 * pad) * (log10(v) - lo) / (hi - lo);
+            g_string_append_printf(svg, "%.1f,%.1f ", x, y);
+        }
+        g_string_append_printf(svg, "'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", w - pad - 60,
+                               pad + 16 * k, colours[k], names[k]);
+    }
+    g_string_append(svg, "</svg>\n");
+    return g_file_set_contents(path, svg->str, (gssize)svg->len, err);
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+static void print_progress(const VknnTrainLosses *l, int steps, double seconds_per_step)
+{
+    const int eta = (int)((steps - l->step) * seconds_per_step);
+    printf("%sstep %d/%d  content %.4g  style %.4g  tv %.4g  total %.4g  %.2f s/step  ETA "
+           "%dh%02dm%02ds%s",
+           isatty(STDOUT_FILENO) ? "\r" : "", l->step, steps, l->content, l->style, l->tv, l->total,
+           seconds_per_step, eta / 3600, eta / 60 % 60, eta % 60,
+           isatty(STDOUT_FILENO) ? "  " : "\n");
+    fflush(stdout);
+}
+
+gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions *o, GError **err)
+{
+    const VknnTrainParams *p = &o->params;
+    g_auto(CliImage) style = {0};
+    g_autoptr(GPtrArray) content = NULL;
+    if (!cli_image_load_cover(o->style, o->style_size, &style, err) ||
+        !(content = load_content(o->content, p->size + p->size / 8, err)))
+        return FALSE;
+    g_autoptr(VknnTrainer) t =
+        vknn_trainer_new(ctx, loss_net, style.data, style.width, style.height, p, err);
+    if (!t || (o->resume && !vknn_trainer_load_checkpoint(t, o->resume, err)))
+        return FALSE;
+    vknn_trainer_set_profiling(t, o->profile);
+    printf("training a %d-channel TransformerNet on %u images at %dx%d, batch %d, from step %d\n",
+           p->channels, content->len, p->size, p->size, p->batch, vknn_trainer_steps_done(t));
+    g_autoptr(GArray) losses = g_array_new(FALSE, FALSE, sizeof(VknnTrainLosses));
+    g_autofree float *batch = g_new(float, (gsize)p->batch * 3 * p->size * p->size);
+    g_autofree char *plot = g_strconcat(o->out, ".losses.svg", NULL);
+    g_autofree char *preview = g_strconcat(o->out, ".preview.png", NULL);
+    const gint64 start = g_get_monotonic_time();
+    const int first = vknn_trainer_steps_done(t);
+    while (vknn_trainer_steps_done(t) < o->steps) {
+        VknnTrainLosses l;
+        content_batch(content, p->seed, vknn_trainer_steps_done(t), p->batch, p->size, batch);
+        if (!vknn_trainer_step(t, batch, &l, err))
+            return FALSE;
+        g_array_append_val(losses, l);
+        if (o->profile && losses->len == 2 &&
+            !(cli_print_profile(vknn_trainer_profile(t, FALSE, err), "forward", err) &&
+              cli_print_profile(vknn_trainer_profile(t, TRUE, err), "backward", err)))
+            return FALSE;
+        const double per_step =
+            (g_get_monotonic_time() - start) / 1e6 / (vknn_trainer_steps_done(t) - first);
+        print_progress(&l, o->steps, per_step);
+        const gboolean last = l.step == o->steps;
+        if ((o->checkpoint_every > 0 && l.step % o->checkpoint_every == 0) || last) {
+            if (!vknn_trainer_save_checkpoint(t, o->checkpoint, err) ||
+                !write_plot(losses, plot, err))
+                return FALSE;
+        }
+        if ((o->preview_every > 0 && l.step % o->preview_every == 0) || last)
+            if (!write_preview(ctx, t, g_ptr_array_index(content, 0), preview, err))
+                return FALSE;
+    }
+    if (!vknn_model_save(vknn_trainer_model(t), o->out, err))
+        return FALSE;
+    printf("\nwrote %s (style network), %s (loss curve), %s (preview), %s (checkpoint)\n", o->out,
+           plot, preview, o->checkpoint);
+    return TRUE;
+}

@@ -1,0 +1,25 @@
+/* vknn train: a style network from a painting and a folder of photos. */
+#pragma once
+
+#include "image.h"
+
+#include <vknn/vknn.h>
+
+typedef struct {
+    VknnTrainParams params;
+    const char *style;      /* style image */
+    int style_size;         /* its shorter side for the Gram matrices */
+    const char *content;    /* folder of content images */
+    const char *out;        /* the trained network, ONNX */
+    const char *checkpoint; /* written every checkpoint_every steps and at the end */
+    const char *resume;     /* checkpoint to continue from, or NULL */
+    int steps, checkpoint_every, preview_every;
+    gboolean profile; /* print per-op device times after the first step */
+} CliTrainOptions;
+
+/* Trains to o->steps steps (counting those of a resumed checkpoint) and
+ * writes the network, the checkpoint, OUT.losses.svg and OUT.preview.png. */
+gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions *o, GError **err);
+
+/* Prints a per-op summary and the slowest steps of a profile (cli/vknn.c). */
+gboolean cli_print_profile(GArray *steps, const char *pass, GError **err);

@@ -1,0 +1,94 @@
+/* vknn — training feed-forward style networks on the device.
+ *
+ * A VknnTrainer trains the TransformerNet of Johnson et al. 2016 (the
+ * architecture of pytorch/examples fast_neural_style, with a selectable
+ * width) to reproduce a style image's textures on any content, with the
+ * perceptual losses of Gatys et al. measured by a loss network read from
+ * ONNX (e.g. the normalised VGG-19 encoder up to relu3_1):
+ *
+ *   style    sum over the style layers of mean((G(F(y)) - G(F(s)))^2),
+ *            G(F) = F F^T / (C H W) per image (Gram matrices);
+ *   content  mean((F_c(y) - F_c(x))^2) at the content layer;
+ *   tv       total variation of the output y (sum of squared neighbour
+ *            differences), which keeps it smooth;
+ *
+ * each multiplied by its weight. The forward and backward passes of both
+ * networks run on the Vulkan device; the host computes the Gram matrices
+ * and the loss gradients at the loss layers (small next to the networks)
+ * and takes the Adam step (Kingma & Ba 2015) on the weights, which are then
+ * uploaded again.
+ *
+ * Images are float RGB planes in 0..255, [batch, 3, size, size]; the style
+ * network's contract is that of docs/model-contract.md (RGB 0..255 in and
+ * out), the loss network's input is RGB 0..1 (the trainer divides by 255).
+ */
+#pragma once
+
+#include <vknn/context.h>
+#include <vknn/model.h>
+
+G_BEGIN_DECLS
+
+/* A TransformerNet with `channels` base channels (8, 16, 32: 32 is the
+ * original), input "input" [1, 3, H, W] and output "output", weights
+ * initialised as PyTorch does (uniform in +-1/sqrt(fan_in); instance-norm
+ * scale 1, shift 0) from `seed`. */
+VknnModel *vknn_transformer_net_new(int channels, guint32 seed, GError **err);
+
+typedef struct {
+    int channels; /* TransformerNet base width */
+    int size;     /* training images are size x size */
+    int batch;    /* images per step */
+    float lr;     /* Adam learning rate */
+    float content_weight, style_weight, tv_weight;
+    const char *style_layers;  /* comma-separated tensor names of the loss net */
+    const char *content_layer; /* tensor name of the loss net */
+    guint32 seed;              /* weight initialisation */
+} VknnTrainParams;
+
+#define VKNN_TRAIN_PARAMS_DEFAULT                                                                  \
+    {                                                                                              \
+        .channels = 16, .size = 128, .batch = 1, .lr = 1e-3f, .content_weight = 1.0f,              \
+        .style_weight = 1e4f, .tv_weight = 1e-6f, .style_layers = "relu1_1,relu2_1,relu3_1",       \
+        .content_layer = "relu2_1", .seed = 1                                                      \
+    }
+
+typedef struct {
+    int step; /* steps done, this one included */
+    double content, style, tv, total;
+} VknnTrainLosses;
+
+typedef struct VknnTrainer VknnTrainer;
+
+/* Prepares training on ctx with loss_net (borrowed; outlives the trainer)
+ * for the style image style (3 x height x width planes, 0..255), whose Gram
+ * matrices are computed here once. */
+VknnTrainer *vknn_trainer_new(VknnContext *ctx, VknnModel *loss_net, const float *style, int width,
+                              int height, const VknnTrainParams *params, GError **err);
+void vknn_trainer_free(VknnTrainer *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnTrainer, vknn_trainer_free)
+
+/* One optimisation step on a batch of content images (params->batch x 3 x
+ * size x size, 0..255). */
+gboolean vknn_trainer_step(VknnTrainer *t, const float *content, VknnTrainLosses *losses,
+                           GError **err);
+
+/* Steps done so far (restored by a checkpoint). */
+int vknn_trainer_steps_done(const VknnTrainer *t);
+
+/* The style network with the current weights (owned by the trainer; valid
+ * until the next step): save it with vknn_model_save, or run it. */
+VknnModel *vknn_trainer_model(VknnTrainer *t);
+
+/* Profiling of the joined network's passes (see vknn_net_set_profiling):
+ * per-step device times of the last step's forward or backward pass. */
+void vknn_trainer_set_profiling(VknnTrainer *t, gboolean enable);
+GArray *vknn_trainer_profile(VknnTrainer *t, gboolean backward, GError **err);
+
+/* Checkpoints: weights, Adam moments and the step count, so that training
+ * resumed from one continues exactly as if it had not stopped (given the
+ * same content images in the same order). */
+gboolean vknn_trainer_save_checkpoint(VknnTrainer *t, const char *path, GError **err);
+gboolean vknn_trainer_load_checkpoint(VknnTrainer *t, const char *path, GError **err);
+
+G_END_DECLS

@@ -1,0 +1,744 @@
+/* Training style networks (vknn/train.h): a TransformerNet and a copy of
+ * the loss network joined in one graph, so one forward and one backward pass
+ * on the device give every weight's gradient; Gram matrices, loss gradients
+ * at the loss layers and Adam run on the host. */
+#include <vknn/vknn.h>
+
+#include <math.h>
+#include <string.h>
+
+/* ---- the TransformerNet ------------------------------------------------------ */
+
+typedef struct {
+    VknnModel *m;
+    GRand *rand;
+    char *x; /* name of the current activation */
+    GError **err;
+    gboolean ok;
+} Builder;
+
+static void set_current(Builder *b, const char *name)
+{
+    g_free(b->x);
+    b->x = g_strdup(name);
+}
+
+static void add_node(Builder *b, const char *op, const char *out, const char *const *in, int n_in,
+                     VknnNode **node)
+{
+    if (!b->ok)
+        return;
+    *node = vknn_model_add_node(b->m, op, out, in, n_in, &out, 1, b->err);
+    b->ok = *node != NULL;
+}
+
+/* A constant of uniform random values in [-bound, bound], or `fill`. */
+static void add_param(Builder *b, const char *name, const VknnShape *s, float bound, float fill)
+{
+    const int64_t n = vknn_shape_numel(s);
+    g_autofree float *data = g_new(float, n);
+    for (int64_t i = 0; i < n; i++)
+        data[i] = bound > 0 ? (float)g_rand_double_range(b->rand, -bound, bound) : fill;
+    vknn_model_add_constant(b->m, name, s, data);
+}
+
+/* Reflection padding by pad, then a convolution with bias. */
+static void conv(Builder *b, const char *name, int64_t in_c, int64_t out_c, int64_t k,
+                 int64_t stride)
+{
+    g_autofree char *pads = g_strdup_printf("%s.pads", name);
+    g_autofree char *padded = g_strdup_printf("%s.padded", name);
+    g_autofree char *w = g_strdup_printf("%s.weight", name);
+    g_autofree char *bias = g_strdup_printf("%s.bias", name);
+    g_autofree char *out = g_strdup_printf("%s.out", name);
+    const int64_t p = k / 2, pv[8] = {0, 0, p, p, 0, 0, p, p};
+    const float bound = 1.0f / sqrtf((float)(in_c * k * k));
+    vknn_model_add_constant_int(b->m, pads, &(VknnShape){1, {8}}, pv);
+    add_param(b, w, &(VknnShape){4, {out_c, in_c, k, k}}, bound, 0);
+    add_param(b, bias, &(VknnShape){1, {out_c}}, bound, 0);
+    VknnNode *n = NULL;
+    add_node(b, "Pad", padded, (const char *[]){b->x, pads}, 2, &n);
+    if (b->ok)
+        vknn_node_set_string(n, "mode", "reflect");
+    add_node(b, "Conv", out, (const char *[]){padded, w, bias}, 3, &n);
+    if (b->ok) {
+        vknn_node_set_ints(n, "kernel_shape", (int64_t[]){k, k}, 2);
+        vknn_node_set_ints(n, "strides", (int64_t[]){stride, stride}, 2);
+    }
+    set_current(b, out);
+}
+
+static void instance_norm(Builder *b, const char *name, int64_t c, gboolean relu)
+{
+    g_autofree char *scale = g_strdup_printf("%s.weight", name);
+    g_autofree char *shift = g_strdup_printf("%s.bias", name);
+    g_autofree char *out = g_strdup_printf("%s.out", name);
+    g_autofree char *act = g_strdup_printf("%s.relu", name);
+    add_param(b, scale, &(VknnShape){1, {c}}, 0, 1.0f);
+    add_param(b, shift, &(VknnShape){1, {c}}, 0, 0.0f);
+    VknnNode *n = NULL;
+    add_node(b, "InstanceNormalization", out, (const char *[]){b->x, scale, shift}, 3, &n);
+    set_current(b, out);
+    if (relu) {
+        add_node(b, "Relu", act, (const char *[]){b->x}, 1, &n);
+        set_current(b, act);
+    }
+}
+
+static void residual(Builder *b, int i, int64_t c)
+{
+    g_autofree char *skip = g_strdup(b->x);
+    g_autofree char *name = g_strdup_printf("res%d", i);
+    g_autofree char *c1 = g_strdup_printf("%s.conv1", name), *n1 = g_strdup_printf("%s.in1", name);
+    g_autofree char *c2 = g_strdup_printf("%s.conv2", name), *n2 = g_strdup_printf("%s.in2", name);
+    g_autofree char *sum = g_strdup_printf("%s.out", name);
+    conv(b, c1, c, c, 3, 1);
+    instance_norm(b, n1, c, TRUE);
+    conv(b, c2, c, c, 3, 1);
+    instance_norm(b, n2, c, FALSE);
+    VknnNode *n = NULL;
+    add_node(b, "Add", sum, (const char *[]){b->x, skip}, 2, &n);
+    set_current(b, sum);
+}
+
+static void upsample(Builder *b, const char *name)
+{
+    g_autofree char *out = g_strdup_printf("%s.up", name);
+    VknnNode *n = NULL;
+    add_node(b, "Resize", out, (const char *[]){b->x, "", "up.scales"}, 3, &n);
+    if (b->ok) {
+        vknn_node_set_string(n, "mode", "nearest");
+        vknn_node_set_string(n, "coordinate_transformation_mode", "asymmetric");
+        vknn_node_set_string(n, "nearest_mode", "floor");
+    }
+    set_current(b, out);
+}
+
+VknnModel *vknn_transformer_net_new(int channels, guint32 seed, GError **err)
+{
+    if (channels < 1 || channels > 256) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "channels must be 1..256, not %d",
+                    channels);
+        return NULL;
+    }
+    const int64_t c = channels;
+    Builder b = {.m = vknn_model_new(), .rand = g_rand_new_with_seed(seed), .err = err, .ok = TRUE};
+    b.m->opset = 13;
+    b.m->producer = g_strdup("vknn");
+    vknn_model_add_input(b.m, "input", &(VknnShape){4, {1, 3, -1, -1}});
+    vknn_model_add_constant(b.m, "up.scales", &(VknnShape){1, {4}}, (float[]){1, 1, 2, 2});
+    set_current(&b, "input");
+    conv(&b, "conv1", 3, c, 9, 1);
+    instance_norm(&b, "in1", c, TRUE);
+    conv(&b, "conv2", c, 2 * c, 3, 2);
+    instance_norm(&b, "in2", 2 * c, TRUE);
+    conv(&b, "conv3", 2 * c, 4 * c, 3, 2);
+    instance_norm(&b, "in3", 4 * c, TRUE);
+    for (int i = 1; i <= 5; i++)
+        residual(&b, i, 4 * c);
+    upsample(&b, "deconv1");
+    conv(&b, "deconv1", 4 * c, 2 * c, 3, 1);
+    instance_norm(&b, "in4", 2 * c, TRUE);
+    upsample(&b, "deconv2");
+    conv(&b, "deconv2", 2 * c, c, 3, 1);
+    instance_norm(&b, "in5", c, TRUE);
+    conv(&b, "deconv3", c, 3, 9, 1);
+    VknnNode *n = NULL;
+    add_node(&b, "Identity", "output", (const char *[]){b.x}, 1, &n);
+    if (b.ok)
+        b.ok = vknn_model_mark_output(b.m, "output", err);
+    g_rand_free(b.rand);
+    g_free(b.x);
+    if (!b.ok)
+        g_clear_pointer(&b.m, vknn_model_free);
+    return b.m;
+}
+
+/* ---- the joined graph ----------------------------------------------------------- */
+
+#define LOSS_PREFIX "loss/"
+
+static void copy_attrs(VknnNode *copy, const VknnNode *n)
+{
+    for (int a = 0; a < n->n_attrs; a++) {
+        const VknnAttr *at = &n->attrs[a];
+        switch (at->type) {
+        case VKNN_ATTR_INT:
+            vknn_node_set_int(copy, at->name, at->i);
+            break;
+        case VKNN_ATTR_FLOAT:
+            vknn_node_set_float(copy, at->name, at->f);
+            break;
+        case VKNN_ATTR_STRING:
+            vknn_node_set_string(copy, at->name, at->s);
+            break;
+        case VKNN_ATTR_INTS:
+            vknn_node_set_ints(copy, at->name, at->ints, at->n);
+            break;
+        case VKNN_ATTR_FLOATS:
+            vknn_node_set_floats(copy, at->name, at->floats, at->n);
+            break;
+        }
+    }
+}
+
+/* dst's name for src's value v: prefixed, or `input` for src's graph input
+ * when given. */
+static char *copied_name(const VknnModel *src, int v, const char *prefix, const char *input)
+{
+    const VknnValue *val = vknn_model_value(src, v);
+    if (input && val->kind == VKNN_VALUE_INPUT)
+        return g_strdup(input);
+    return g_strconcat(prefix, val->name, NULL);
+}
+
+/* Copies src's graph into dst with names prefixed. Its graph input becomes
+ * dst's value `input` when given, else a graph input of dst. */
+static gboolean copy_graph(VknnModel *dst, const VknnModel *src, const char *prefix,
+                           const char *input, GError **err)
+{
+    for (guint v = 0; v < src->values->len; v++) {
+        const VknnValue *val = vknn_model_value(src, v);
+        g_autofree char *name = g_strconcat(prefix, val->name, NULL);
+        if (val->kind == VKNN_VALUE_INPUT && !input)
+            vknn_model_add_input(dst, name, &val->declared);
+        else if (val->kind == VKNN_VALUE_CONSTANT && val->int_data)
+            vknn_model_add_constant_int(dst, name, &val->shape, val->int_data);
+        else if (val->kind == VKNN_VALUE_CONSTANT)
+            vknn_model_add_constant(dst, name, &val->shape, val->data);
+    }
+    for (guint i = 0; i < src->nodes->len; i++) {
+        const VknnNode *n = vknn_model_node(src, i);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        for (int k = 0; k < n->n_inputs; k++)
+            g_ptr_array_add(names, n->inputs[k] < 0
+                                       ? g_strdup("")
+                                       : copied_name(src, n->inputs[k], prefix, input));
+        for (int k = 0; k < n->n_outputs; k++)
+            g_ptr_array_add(names, copied_name(src, n->outputs[k], prefix, NULL));
+        g_autofree char *name = g_strconcat(prefix, n->name ? n->name : "", NULL);
+        const char *const *io = (const char *const *)names->pdata;
+        VknnNode *copy = vknn_model_add_node(dst, n->op_type, name, io, n->n_inputs,
+                                             io + n->n_inputs, n->n_outputs, err);
+        if (!copy)
+            return FALSE;
+        copy_attrs(copy, n);
+    }
+    return TRUE;
+}
+
+/* The style network, then output / 255 into the loss network, whose loss
+ * layers and the style network's output are graph outputs. */
+static VknnModel *joined_model(const VknnModel *style_net, const VknnModel *loss_net, char **layers,
+                               GError **err)
+{
+    g_autoptr(VknnModel) m = vknn_model_new();
+    m->opset = MAX(style_net->opset, loss_net->opset);
+    vknn_model_add_constant(m, "to_unit", &(VknnShape){1, {1}}, (float[]){1.0f / 255.0f});
+    if (!copy_graph(m, style_net, "", NULL, err) ||
+        !vknn_model_add_node(m, "Mul", "to_unit", (const char *[]){"output", "to_unit"}, 2,
+                             (const char *[]){"output_unit"}, 1, err) ||
+        !copy_graph(m, loss_net, LOSS_PREFIX, "output_unit", err) ||
+        !vknn_model_mark_output(m, "output", err))
+        return NULL;
+    for (char **l = layers; *l; l++) {
+        g_autofree char *name = g_strconcat(LOSS_PREFIX, *l, NULL);
+        const int v = vknn_model_find_value(m, name);
+        if (v < 0) {
+            g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                        "the loss network has no tensor '%s' (vknn info lists them)", *l);
+            return NULL;
+        }
+        if (!vknn_model_value(m, v)->is_output && !vknn_model_mark_output(m, name, err))
+            return NULL;
+    }
+    return g_steal_pointer(&m);
+}
+
+/* ---- losses on the host ------------------------------------------------------------- */
+
+/* A feature map of the loss network: batch x c x hw. */
+typedef struct {
+    int batch, c, hw;
+    float *data;
+} Features;
+
+/* Dot product of two float rows, in 8 independent float lanes (which the
+ * compiler vectorises; the rows are at most a few 10^4 long). */
+static double dot(const float *a, const float *b, int n)
+{
+    float acc[8] = {0};
+    int k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int l = 0; l < 8; l++)
+            acc[l] += a[k + l] * b[k + l];
+    double s = 0;
+    for (; k < n; k++)
+        s += (double)a[k] * b[k];
+    for (int l = 0; l < 8; l++)
+        s += acc[l];
+    return s;
+}
+
+/* Gram matrix of image b: G = F F^T / (c hw), c x c. */
+static void gram(const Features *f, int b, double *g)
+{
+    const float *x = f->data + (gsize)b * f->c * f->hw;
+    const double norm = 1.0 / ((double)f->c * f->hw);
+    for (int i = 0; i < f->c; i++)
+        for (int j = i; j < f->c; j++)
+            g[i * f->c + j] = g[j * f->c + i] =
+                dot(x + (gsize)i * f->hw, x + (gsize)j * f->hw, f->hw) * norm;
+}
+
+/* Style loss at one layer, weight * mean((G - target)^2) over the batch,
+ * and its gradient added to grad (same layout as f). */
+static double style_loss(const Features *f, const double *target, float weight, float *grad)
+{
+    const int c = f->c, hw = f->hw;
+    g_autofree double *g = g_new(double, c *c);
+    double loss = 0;
+    const double scale = (double)weight / ((double)f->batch * c * c);
+    for (int b = 0; b < f->batch; b++) {
+        gram(f, b, g);
+        /* d loss / d F = 2 D F / (c hw), D = d loss / d G (symmetric) */
+        const float *x = f->data + (gsize)b * c * hw;
+        float *gx = grad + (gsize)b * c * hw;
+        for (int i = 0; i < c; i++)
+            for (int j = 0; j < c; j++) {
+                const double e = g[i * c + j] - target[i * c + j];
+                loss += scale * e * e;
+                const float d = (float)(2 * scale * e * 2.0 / ((double)c * hw));
+                const float *xj = x + (gsize)j * hw;
+                float *gi = gx + (gsize)i * hw;
+                for (int k = 0; k < hw; k++)
+                    gi[k] += d * xj[k];
+            }
+    }
+    return loss;
+}
+
+/* Content loss weight * mean((F - target)^2), gradient added to grad. */
+static double content_loss(const Features *f, const float *target, float weight, float *grad)
+{
+    const gsize n = (gsize)f->batch * f->c * f->hw;
+    double loss = 0;
+    for (gsize i = 0; i < n; i++) {
+        const double e = (double)f->data[i] - target[i];
+        loss += e * e;
+        grad[i] += (float)(2.0 * weight * e / n);
+    }
+    return weight * loss / n;
+}
+
+/* Total variation weight * sum of squared neighbour differences of y
+ * (batch x 3 x h x w), gradient added to grad. */
+static double tv_loss(const float *y, int batch, int h, int w, float weight, float *grad)
+{
+    double loss = 0;
+    for (int p = 0; p < batch * 3; p++) {
+        const float *x = y + (gsize)p * h * w;
+        float *g = grad + (gsize)p * h * w;
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) {
+                const float v = x[i * w + j];
+                if (i + 1 < h) {
+                    const float e = x[(i + 1) * w + j] - v;
+                    loss += (double)e * e;
+                    g[(i + 1) * w + j] += 2 * weight * e;
+                    g[i * w + j] -= 2 * weight * e;
+                }
+                if (j + 1 < w) {
+                    const float e = x[i * w + j + 1] - v;
+                    loss += (double)e * e;
+                    g[i * w + j + 1] += 2 * weight * e;
+                    g[i * w + j] -= 2 * weight * e;
+                }
+            }
+    }
+    return weight * loss;
+}
+
+/* ---- the trainer ----------------------------------------------------------------- */
+
+/* One trainable tensor and its Adam moments. */
+typedef struct {
+    int joined; /* value index in the joined model */
+    int style;  /* value index in the style model */
+    int64_t numel;
+    float *m, *v;
+} Param;
+
+struct VknnTrainer {
+    VknnContext *ctx;
+    VknnTrainParams params;
+    VknnModel *style_net; /* weights synchronised on demand */
+    VknnModel *joined;
+    VknnNet *net; /* joined: forward and backward */
+    VknnModel *loss_net;
+    VknnNet *loss_only; /* loss_net alone: content targets, style Grams */
+    char **style_layers, *content_layer;
+    double **style_targets; /* per style layer: c x c Gram of the style image */
+    char **seeded;          /* joined names of the seeded outputs, NULL-terminated */
+    int n_seeded;
+    GArray *params_; /* Param */
+    int step;
+    gboolean synced; /* style_net holds the current weights */
+    gboolean profiling;
+    GArray *profiles[2]; /* forward and backward step times of the last step */
+};
+
+void vknn_trainer_free(VknnTrainer *t)
+{
+    if (!t)
+        return;
+    vknn_net_free(t->net);
+    vknn_net_free(t->loss_only);
+    vknn_model_free(t->joined);
+    vknn_model_free(t->style_net);
+    if (t->style_targets)
+        for (int i = 0; t->style_layers[i]; i++)
+            g_free(t->style_targets[i]);
+    g_free(t->style_targets);
+    g_strfreev(t->style_layers);
+    g_free(t->content_layer);
+    g_strfreev(t->seeded);
+    for (int i = 0; i < 2; i++)
+        if (t->profiles[i])
+            g_array_unref(t->profiles[i]);
+    for (guint i = 0; t->params_ && i < t->params_->len; i++) {
+        Param *p = &g_array_index(t->params_, Param, i);
+        g_free(p->m);
+        g_free(p->v);
+    }
+    if (t->params_)
+        g_array_unref(t->params_);
+    g_free(t);
+}
+
+/* The trainable tensors: every Conv weight/bias and InstanceNormalization
+ * scale/shift of the style network. */
+static gboolean find_params(VknnTrainer *t, GError **err)
+{
+    t->params_ = g_array_new(FALSE, TRUE, sizeof(Param));
+    for (guint i = 0; i < t->style_net->nodes->len; i++) {
+        const VknnNode *n = vknn_model_node(t->style_net, i);
+        if (!g_str_equal(n->op_type, "Conv") && !g_str_equal(n->op_type, "InstanceNormalization"))
+            continue;
+        for (int k = 1; k < n->n_inputs; k++) {
+            const VknnValue *v = vknn_model_value(t->style_net, n->inputs[k]);
+            Param p = {
+                .joined = vknn_model_find_value(t->joined, v->name),
+                .style = n->inputs[k],
+                .numel = vknn_shape_numel(&v->shape),
+            };
+            p.m = g_new0(float, p.numel);
+            p.v = g_new0(float, p.numel);
+            g_array_append_val(t->params_, p);
+            if (!vknn_net_request_grad(t->net, v->name, err))
+                return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Reads tensor `name` of net as features. */
+static gboolean read_features(VknnNet *net, const char *name, Features *f, GError **err)
+{
+    const VknnShape *s = vknn_net_shape(net, name);
+    f->batch = (int)s->dims[0];
+    f->c = (int)s->dims[1];
+    f->hw = (int)(s->dims[2] * s->dims[3]);
+    f->data = g_new(float, (gsize)f->batch * f->c * f->hw);
+    return vknn_net_read(net, name, f->data, err);
+}
+
+/* Runs the loss network alone on images (batch x 3 x h x w, 0..255). */
+static gboolean run_loss_net(VknnTrainer *t, const float *images, int batch, int w, int h,
+                             GError **err)
+{
+    const gsize n = (gsize)batch * 3 * w * h;
+    g_autofree float *unit = g_new(float, n);
+    for (gsize i = 0; i < n; i++)
+        unit[i] = images[i] / 255.0f;
+    const VknnShape s = {4, {batch, 3, h, w}};
+    const float *in[] = {unit};
+    return vknn_net_prepare(t->loss_only, &s, err) && vknn_net_run(t->loss_only, in, err);
+}
+
+static gboolean compute_style_targets(VknnTrainer *t, const float *style, int w, int h,
+                                      GError **err)
+{
+    if (!run_loss_net(t, style, 1, w, h, err))
+        return FALSE;
+    const int n = (int)g_strv_length(t->style_layers);
+    t->style_targets = g_new0(double *, n + 1);
+    for (int i = 0; i < n; i++) {
+        Features f = {0};
+        if (!read_features(t->loss_only, t->style_layers[i], &f, err)) {
+            g_free(f.data);
+            return FALSE;
+        }
+        t->style_targets[i] = g_new(double, f.c *f.c);
+        gram(&f, 0, t->style_targets[i]);
+        g_free(f.data);
+    }
+    return TRUE;
+}
+
+/* The outputs seeded by the backward pass: each loss layer once, and the
+ * style network's output (total variation). */
+static gboolean choose_seeds(VknnTrainer *t, GError **err)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    g_ptr_array_add(names, g_strdup("output"));
+    for (int i = 0; t->style_layers[i]; i++)
+        g_ptr_array_add(names, g_strconcat(LOSS_PREFIX, t->style_layers[i], NULL));
+    g_autofree char *content = g_strconcat(LOSS_PREFIX, t->content_layer, NULL);
+    gboolean seen = FALSE;
+    for (guint i = 0; i < names->len; i++)
+        seen |= g_str_equal(g_ptr_array_index(names, i), content);
+    if (!seen)
+        g_ptr_array_add(names, g_steal_pointer(&content));
+    t->n_seeded = (int)names->len;
+    g_ptr_array_add(names, NULL);
+    t->seeded = (char **)g_ptr_array_steal(names, NULL);
+    return vknn_net_set_grad_outputs(t->net, (const char *const *)t->seeded, t->n_seeded, err);
+}
+
+VknnTrainer *vknn_trainer_new(VknnContext *ctx, VknnModel *loss_net, const float *style, int width,
+                              int height, const VknnTrainParams *params, GError **err)
+{
+    if (params->size < 16 || params->batch < 1 || params->lr <= 0) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "training needs size >= 16, batch >= 1 and a positive learning rate");
+        return NULL;
+    }
+    g_autoptr(VknnTrainer) t = g_new0(VknnTrainer, 1);
+    t->ctx = ctx;
+    t->params = *params;
+    t->loss_net = loss_net;
+    t->style_layers = g_strsplit(params->style_layers, ",", -1);
+    t->content_layer = g_strdup(params->content_layer);
+    t->params.style_layers = t->params.content_layer = NULL; /* not owned */
+    g_autofree char **layers = g_new0(char *, g_strv_length(t->style_layers) + 2);
+    memcpy(layers, t->style_layers, sizeof(char *) * g_strv_length(t->style_layers));
+    layers[g_strv_length(t->style_layers)] = t->content_layer;
+    if (!(t->style_net = vknn_transformer_net_new(params->channels, params->seed, err)) ||
+        !(t->joined = joined_model(t->style_net, loss_net, layers, err)) ||
+        !(t->net = vknn_net_new(ctx, t->joined, err)) ||
+        !(t->loss_only = vknn_net_new(ctx, loss_net, err)))
+        return NULL;
+    for (char **l = layers; *l; l++)
+        if (!vknn_net_keep(t->loss_only, *l, err))
+            return NULL;
+    if (!find_params(t, err) || !choose_seeds(t, err) ||
+        !compute_style_targets(t, style, width, height, err))
+        return NULL;
+    return g_steal_pointer(&t);
+}
+
+/* Keeps the step times before the optimiser step drops the plan. */
+static void keep_profiles(VknnTrainer *t)
+{
+    for (int i = 0; t->profiling && i < 2; i++) {
+        if (t->profiles[i])
+            g_array_unref(t->profiles[i]);
+        t->profiles[i] =
+            i ? vknn_net_profile_backward(t->net, NULL) : vknn_net_profile(t->net, NULL);
+    }
+}
+
+/* Adam (Kingma & Ba 2015) on every parameter, from the gradients of the
+ * last backward pass; the device copies of the weights are then dropped
+ * and uploaded again at the next prepare. */
+static gboolean adam_step(VknnTrainer *t, GError **err)
+{
+    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const double c1 = 1 - pow(b1, t->step + 1), c2 = 1 - pow(b2, t->step + 1);
+    keep_profiles(t);
+    for (guint i = 0; i < t->params_->len; i++) {
+        Param *p = &g_array_index(t->params_, Param, i);
+        VknnValue *v = vknn_model_value(t->joined, p->joined);
+        g_autofree float *g = g_new(float, p->numel);
+        if (!vknn_net_read_grad(t->net, v->name, g, err))
+            return FALSE;
+        for (int64_t k = 0; k < p->numel; k++) {
+            p->m[k] = (float)(b1 * p->m[k] + (1 - b1) * g[k]);
+            p->v[k] = (float)(b2 * p->v[k] + (1 - b2) * (double)g[k] * g[k]);
+            v->data[k] -= (float)(t->params.lr * (p->m[k] / c1) / (sqrt(p->v[k] / c2) + eps));
+        }
+    }
+    vknn_net_reload_constants(t->net);
+    t->synced = FALSE;
+    return TRUE;
+}
+
+static int seed_index(const VknnTrainer *t, const char *layer)
+{
+    g_autofree char *name = g_strconcat(LOSS_PREFIX, layer, NULL);
+    for (int i = 0; i < t->n_seeded; i++)
+        if (g_str_equal(t->seeded[i], name))
+            return i;
+    return -1;
+}
+
+/* Reads the seeded outputs of the joined forward run and fills their seeds
+ * (d loss / d output) and the losses. */
+static gboolean losses_and_seeds(VknnTrainer *t, const Features *content_target, float **seeds,
+                                 VknnTrainLosses *l, GError **err)
+{
+    const int n = t->n_seeded, size = t->params.size, batch = t->params.batch;
+    g_autofree Features *f = g_new0(Features, n);
+    gboolean ok = TRUE;
+    for (int i = 0; ok && i < n; i++) {
+        ok = read_features(t->net, t->seeded[i], &f[i], err);
+        seeds[i] = g_new0(float, (gsize)f[i].batch *f[i].c *f[i].hw);
+    }
+    if (ok) {
+        l->tv = tv_loss(f[0].data, batch, size, size, t->params.tv_weight, seeds[0]);
+        l->style = 0;
+        for (int i = 0; t->style_layers[i]; i++) {
+            const int k = seed_index(t, t->style_layers[i]);
+            l->style += style_loss(&f[k], t->style_targets[i], t->params.style_weight, seeds[k]);
+        }
+        const int k = seed_index(t, t->content_layer);
+        l->content = content_loss(&f[k], content_target->data, t->params.content_weight, seeds[k]);
+        l->total = l->content + l->style + l->tv;
+    }
+    for (int i = 0; i < n; i++)
+        g_free(f[i].data);
+    return ok;
+}
+
+gboolean vknn_trainer_step(VknnTrainer *t, const float *content, VknnTrainLosses *losses,
+                           GError **err)
+{
+    const int batch = t->params.batch, size = t->params.size;
+    Features target = {0};
+    float **seeds = g_new0(float *, t->n_seeded);
+    const VknnShape s = {4, {batch, 3, size, size}};
+    const float *in[] = {content};
+    VknnTrainLosses l = {.step = t->step + 1};
+    const gboolean ok = run_loss_net(t, content, batch, size, size, err) &&
+                        read_features(t->loss_only, t->content_layer, &target, err) &&
+                        vknn_net_prepare(t->net, &s, err) && vknn_net_run(t->net, in, err) &&
+                        losses_and_seeds(t, &target, seeds, &l, err) &&
+                        vknn_net_backward_multi(t->net, (const float *const *)seeds, err) &&
+                        adam_step(t, err);
+    for (int i = 0; i < t->n_seeded; i++)
+        g_free(seeds[i]);
+    g_free(seeds);
+    g_free(target.data);
+    if (!ok)
+        return FALSE;
+    t->step++;
+    if (losses)
+        *losses = l;
+    return TRUE;
+}
+
+int vknn_trainer_steps_done(const VknnTrainer *t)
+{
+    return t->step;
+}
+
+VknnModel *vknn_trainer_model(VknnTrainer *t)
+{
+    for (guint i = 0; !t->synced && i < t->params_->len; i++) {
+        const Param *p = &g_array_index(t->params_, Param, i);
+        memcpy(vknn_model_value(t->style_net, p->style)->data,
+               vknn_model_value(t->joined, p->joined)->data, sizeof(float) * p->numel);
+    }
+    t->synced = TRUE;
+    return t->style_net;
+}
+
+void vknn_trainer_set_profiling(VknnTrainer *t, gboolean enable)
+{
+    t->profiling = enable;
+    vknn_net_set_profiling(t->net, enable);
+}
+
+GArray *vknn_trainer_profile(VknnTrainer *t, gboolean backward, GError **err)
+{
+    GArray *p = t->profiles[backward ? 1 : 0];
+    if (!p) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    t->profiling ? "no step profiled yet (or no device timestamps)"
+                                 : "profiling is off (vknn_trainer_set_profiling)");
+        return NULL;
+    }
+    return g_array_ref(p);
+}
+
+/* ---- checkpoints ------------------------------------------------------------------ */
+
+#define CHECKPOINT_MAGIC "VKNNCKP1"
+
+typedef struct {
+    char magic[8];
+    guint32 channels, step, n_params, reserved;
+} CheckpointHeader;
+
+gboolean vknn_trainer_save_checkpoint(VknnTrainer *t, const char *path, GError **err)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    CheckpointHeader h = {.channels = (guint32)t->params.channels,
+                          .step = (guint32)t->step,
+                          .n_params = t->params_->len};
+    memcpy(h.magic, CHECKPOINT_MAGIC, 8);
+    g_byte_array_append(out, (const guint8 *)&h, sizeof h);
+    for (guint i = 0; i < t->params_->len; i++) {
+        const Param *p = &g_array_index(t->params_, Param, i);
+        const gsize bytes = sizeof(float) * p->numel;
+        g_byte_array_append(out, (const guint8 *)&p->numel, sizeof p->numel);
+        g_byte_array_append(out, (const guint8 *)vknn_model_value(t->joined, p->joined)->data,
+                            bytes);
+        g_byte_array_append(out, (const guint8 *)p->m, bytes);
+        g_byte_array_append(out, (const guint8 *)p->v, bytes);
+    }
+    return g_file_set_contents(path, (const char *)out->data, out->len, err);
+}
+
+gboolean vknn_trainer_load_checkpoint(VknnTrainer *t, const char *path, GError **err)
+{
+    g_autofree guint8 *data = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(path, (char **)&data, &len, err))
+        return FALSE;
+    CheckpointHeader h;
+    gsize off = sizeof h;
+    if (len < sizeof h || (memcpy(&h, data, sizeof h), memcmp(h.magic, CHECKPOINT_MAGIC, 8)) ||
+        h.channels != (guint32)t->params.channels || h.n_params != t->params_->len)
+        goto bad;
+    for (guint i = 0; i < t->params_->len; i++) { /* validate before changing anything */
+        const Param *p = &g_array_index(t->params_, Param, i);
+        int64_t numel;
+        if (len - off < sizeof numel)
+            goto bad;
+        memcpy(&numel, data + off, sizeof numel);
+        if (numel != p->numel || (len - off - sizeof numel) / (3 * sizeof(float)) < (gsize)numel)
+            goto bad;
+        off += sizeof numel + 3 * sizeof(float) * numel;
+    }
+    off = sizeof h;
+    for (guint i = 0; i < t->params_->len; i++) {
+        Param *p = &g_array_index(t->params_, Param, i);
+        const gsize bytes = sizeof(float) * p->numel;
+        off += sizeof(int64_t);
+        memcpy(vknn_model_value(t->joined, p->joined)->data, data + off, bytes);
+        memcpy(p->m, data + off + bytes, bytes);
+        memcpy(p->v, data + off + 2 * bytes, bytes);
+        off += 3 * bytes;
+    }
+    t->step = (int)h.step;
+    t->synced = FALSE;
+    vknn_net_reload_constants(t->net);
+    return TRUE;
+bad:
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_PARSE,
+                "%s is not a checkpoint of this network (%d channels, %u tensors)", path,
+                t->params.channels, t->params_->len);
+    return FALSE;
+}

@@ -1,0 +1,226 @@
+/* Training a style network on the device (vknn/train.h), small enough for
+ * CI: a TransformerNet of 8 base channels on 64x64 crops of a photo, with
+ * the normalised VGG-19 encoder as loss network and a stylised image as
+ * the style.
+ *
+ *   test_train loss_drops | resume | export    (skips with 77 without ../shared)
+ */
+#include "../testutil.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SIZE 64
+#define PHOTO_W 128
+#define PHOTO_H 96
+
+typedef struct {
+    VknnContext *ctx;
+    VknnModel *loss_net;
+    float *photo; /* 3 x 96 x 128, 0..255 */
+    float *style; /* 3 x 96 x 128, 0..255 */
+} Fixture;
+
+static gboolean fixture_open(Fixture *f)
+{
+    g_autofree char *vgg = test_shared_path("models/vgg/vgg19_normalised_relu3_1.onnx");
+    g_autofree char *photo = vgg ? test_shared_path("golden/style_in_1x3x96x128.f32") : NULL;
+    g_autofree char *style = photo ? test_shared_path("golden/candy_out_1x3x96x128.f32") : NULL;
+    if (!style)
+        return FALSE;
+    GError *err = NULL;
+    f->ctx = test_context();
+    f->loss_net = vknn_model_load(vgg, &err);
+    g_assert_no_error(err);
+    f->photo = test_read_f32(photo, 3 * PHOTO_W * PHOTO_H);
+    f->style = test_read_f32(style, 3 * PHOTO_W * PHOTO_H);
+    for (int i = 0; i < 3 * PHOTO_W * PHOTO_H; i++)
+        f->style[i] = CLAMP(f->style[i], 0.0f, 255.0f);
+    return TRUE;
+}
+
+static void fixture_close(Fixture *f)
+{
+    vknn_model_free(f->loss_net);
+    vknn_context_free(f->ctx);
+    g_free(f->photo);
+    g_free(f->style);
+}
+
+/* Content image of step i: one of a few 64x64 crops of the photo, chosen
+ * from the step number alone so resumed runs see the same sequence. */
+static void content_crop(const Fixture *f, int step, float *out)
+{
+    const int x0 = (step * 23) % (PHOTO_W - SIZE), y0 = (step * 11) % (PHOTO_H - SIZE);
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < SIZE; y++)
+            memcpy(out + (c * SIZE + y) * SIZE, f->photo + (c * PHOTO_H + y0 + y) * PHOTO_W + x0,
+                   sizeof(float) * SIZE);
+}
+
+static VknnTrainParams params(void)
+{
+    VknnTrainParams p = VKNN_TRAIN_PARAMS_DEFAULT;
+    p.channels = 8;
+    p.size = SIZE;
+    p.lr = 1e-2f;
+    return p;
+}
+
+static VknnTrainer *trainer(Fixture *f)
+{
+    GError *err = NULL;
+    const VknnTrainParams p = params();
+    VknnTrainer *t = vknn_trainer_new(f->ctx, f->loss_net, f->style, PHOTO_W, PHOTO_H, &p, &err);
+    g_assert_no_error(err);
+    return t;
+}
+
+static gboolean train(VknnTrainer *t, const Fixture *f, int steps, VknnTrainLosses *last)
+{
+    float crop[3 * SIZE * SIZE];
+    GError *err = NULL;
+    for (int i = 0; i < steps; i++) {
+        content_crop(f, vknn_trainer_steps_done(t), crop);
+        if (!vknn_trainer_step(t, crop, last, &err)) {
+            TEST_CHECK(FALSE, "step %d: %s", vknn_trainer_steps_done(t), err->message);
+            g_error_free(err);
+            return FALSE;
+        }
+        printf("step %3d: content %.4g style %.4g tv %.4g total %.4g\n", last->step, last->content,
+               last->style, last->tv, last->total);
+    }
+    return TRUE;
+}
+
+static int loss_drops(void)
+{
+    Fixture f = {0};
+    if (!fixture_open(&f))
+        return TEST_SKIP;
+    VknnTrainer *t = trainer(&f);
+    VknnTrainLosses first, last;
+    if (train(t, &f, 1, &first) && train(t, &f, 39, &last))
+        TEST_CHECK(last.total < first.total / 2,
+                   "total loss %.4g -> %.4g after 40 steps (/%.1f, want >= 2)", first.total,
+                   last.total, first.total / last.total);
+    vknn_trainer_free(t);
+    fixture_close(&f);
+    return 0;
+}
+
+/* All parameters of the trainer's network, concatenated. */
+static GByteArray *weights(VknnTrainer *t)
+{
+    VknnModel *m = vknn_trainer_model(t);
+    GByteArray *w = g_byte_array_new();
+    for (guint v = 0; v < m->values->len; v++) {
+        const VknnValue *val = vknn_model_value(m, v);
+        if (val->kind == VKNN_VALUE_CONSTANT && val->data)
+            g_byte_array_append(w, (const guint8 *)val->data,
+                                sizeof(float) * vknn_shape_numel(&val->shape));
+    }
+    return w;
+}
+
+/* Training resumed from a checkpoint continues exactly: same weights after
+ * 3 + 3 steps as after 6 uninterrupted ones. */
+static int resume(void)
+{
+    Fixture f = {0};
+    if (!fixture_open(&f))
+        return TEST_SKIP;
+    g_autofree char *dir = g_dir_make_tmp("vknn-train-XXXXXX", NULL);
+    g_autofree char *ckpt = g_build_filename(dir, "t.ckpt", NULL);
+    GError *err = NULL;
+    VknnTrainLosses l;
+    VknnTrainer *a = trainer(&f), *b = trainer(&f);
+    gboolean ok = train(a, &f, 3, &l) && vknn_trainer_save_checkpoint(a, ckpt, &err) &&
+                  train(a, &f, 3, &l) && vknn_trainer_load_checkpoint(b, ckpt, &err) &&
+                  train(b, &f, 3, &l);
+    if (err)
+        TEST_CHECK(FALSE, "checkpoint: %s", err->message);
+    g_autoptr(GByteArray) wa = weights(a);
+    g_autoptr(GByteArray) wb = weights(b);
+    TEST_CHECK(ok && vknn_trainer_steps_done(b) == 6 && wa->len == wb->len &&
+                   memcmp(wa->data, wb->data, wa->len) == 0,
+               "resumed at step 3: the weights after step 6 are identical (%u bytes)", wa->len);
+    g_clear_error(&err);
+    g_autofree char *readme = test_shared_path("golden/README.md");
+    TEST_CHECK(!vknn_trainer_load_checkpoint(b, readme, &err) && err,
+               "a file that is not a checkpoint is refused: %s", err ? err->message : "");
+    g_clear_error(&err);
+    g_unlink(ckpt);
+    g_rmdir(dir);
+    vknn_trainer_free(a);
+    vknn_trainer_free(b);
+    fixture_close(&f);
+    return 0;
+}
+
+/* The trained network saved as ONNX and loaded again gives the trainer's
+ * own output, at any size, within 0..255-ish and not the input. */
+static int export(void)
+{
+    Fixture f = {0};
+    if (!fixture_open(&f))
+        return TEST_SKIP;
+    VknnTrainer *t = trainer(&f);
+    VknnTrainLosses l;
+    GError *err = NULL;
+    gsize len = 0;
+    g_autofree guint8 *onnx = NULL;
+    g_autoptr(VknnModel) reloaded = NULL;
+    if (train(t, &f, 5, &l) &&
+        (onnx = vknn_model_save_to_memory(vknn_trainer_model(t), &len, &err)))
+        reloaded = vknn_model_load_from_memory(onnx, len, &err);
+    if (!reloaded) {
+        TEST_CHECK(FALSE, "save and reload: %s", err ? err->message : "");
+        g_clear_error(&err);
+    }
+    const VknnShape shape = {4, {1, 3, PHOTO_H, PHOTO_W}};
+    const float *in[] = {f.photo};
+    const int64_t n = 3 * PHOTO_W * PHOTO_H;
+    g_autofree float *want = g_new(float, n);
+    g_autofree float *got = g_new(float, n);
+    g_autoptr(VknnNet) a = vknn_net_new(f.ctx, vknn_trainer_model(t), &err);
+    g_autoptr(VknnNet) b = reloaded ? vknn_net_new(f.ctx, reloaded, &err) : NULL;
+    if (b && vknn_net_prepare(a, &shape, &err) && vknn_net_run(a, in, &err) &&
+        vknn_net_read(a, "output", want, &err) && vknn_net_prepare(b, &shape, &err) &&
+        vknn_net_run(b, in, &err) && vknn_net_read(b, "output", got, &err)) {
+        TEST_CHECK(test_max_abs_diff(got, want, n) == 0,
+                   "exported network = trained network at %dx%d (it was trained at %dx%d)", PHOTO_W,
+                   PHOTO_H, SIZE, SIZE);
+        TEST_CHECK(test_max_abs_diff(got, f.photo, n) > 10, "the output is not the input");
+    } else {
+        TEST_CHECK(FALSE, "run: %s", err ? err->message : "");
+    }
+    g_clear_error(&err);
+    g_clear_pointer(&a, vknn_net_free);
+    g_clear_pointer(&b, vknn_net_free);
+    vknn_trainer_free(t);
+    fixture_close(&f);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *which = argc > 1 ? argv[1] : "";
+    int rc;
+    if (!strcmp(which, "loss_drops"))
+        rc = loss_drops();
+    else if (!strcmp(which, "resume"))
+        rc = resume();
+    else if (!strcmp(which, "export"))
+        rc = export();
+    else {
+        fprintf(stderr, "usage: test_train loss_drops|resume|export\n");
+        return 2;
+    }
+    if (rc == TEST_SKIP)
+        return rc;
+    printf("%d failed\n", test_failures);
+    return test_failures ? 1 : 0;
+}
