@@ -22,17 +22,22 @@ gboolean cli_image_load(const char *path, int width, int height, CliImage *out, 
         }
         src = scaled;
     }
-    const int w = gdk_pixbuf_get_width(src), h = gdk_pixbuf_get_height(src);
-    const int stride = gdk_pixbuf_get_rowstride(src), nc = gdk_pixbuf_get_n_channels(src);
-    const guint8 *px = gdk_pixbuf_read_pixels(src);
-    out->width = w;
-    out->height = h;
-    out->data = g_new(float, (gsize)3 * w * h);
+    cli_image_from_pixbuf(src, out);
+    return TRUE;
+}
+
+void cli_image_from_pixbuf(GdkPixbuf *pb, CliImage *img)
+{
+    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+    const int stride = gdk_pixbuf_get_rowstride(pb), nc = gdk_pixbuf_get_n_channels(pb);
+    const guint8 *px = gdk_pixbuf_read_pixels(pb);
+    img->width = w;
+    img->height = h;
+    img->data = g_new(float, (gsize)3 * w * h);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < 3; c++)
-                out->data[((gsize)c * h + y) * w + x] = px[(gsize)y * stride + (gsize)x * nc + c];
-    return TRUE;
+                img->data[((gsize)c * h + y) * w + x] = px[(gsize)y * stride + (gsize)x * nc + c];
 }
 
 gboolean cli_image_save_png(const char *path, const float *data, int width, int height,

@@ -2,6 +2,9 @@
  * the Vulkan device, with a progress line, checkpoints, previews and a
  * loss curve. */
 #include "train.h"
+#ifdef VKNN_CLI_VIDEO
+#include "video.h"
+#endif
 
 #include <math.h>
 #include <stdio.h>
@@ -145,15 +148,29 @@ gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions 
     const VknnTrainParams *p = &o->params;
     g_auto(CliImage) style = {0};
     g_autoptr(GPtrArray) content = NULL;
-    if (!cli_image_load_cover(o->style, o->style_size, &style, err) ||
-        !(content = load_content(o->content, p->size + p->size / 8, err)))
+    const int side = p->size + p->size / 8; /* room for random crops */
+    if (!cli_image_load_cover(o->style, o->style_size, &style, err))
+        return FALSE;
+    if (g_file_test(o->content, G_FILE_TEST_IS_DIR)) {
+        content = load_content(o->content, side, err);
+    } else {
+#ifdef VKNN_CLI_VIDEO
+        content = cli_video_frames(o->content, side, 0.5, 2000, err);
+#else
+        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s is not a folder, and this vknn was built without GStreamer for videos",
+                    o->content);
+#endif
+    }
+    if (!content)
         return FALSE;
     g_autoptr(VknnTrainer) t =
         vknn_trainer_new(ctx, loss_net, style.data, style.width, style.height, p, err);
     if (!t || (o->resume && !vknn_trainer_load_checkpoint(t, o->resume, err)))
         return FALSE;
     vknn_trainer_set_profiling(t, o->profile);
-    printf("training a %d-channel TransformerNet on %u images at %dx%d, batch %d, from step %d\n",
+    printf("training a %d-channel TransformerNet on %u content images at %dx%d, batch %d, from "
+           "step %d\n",
            p->channels, content->len, p->size, p->size, p->batch, vknn_trainer_steps_done(t));
     g_autoptr(GArray) losses = g_array_new(FALSE, FALSE, sizeof(VknnTrainLosses));
     g_autofree float *batch = g_new(float, (gsize)p->batch * 3 * p->size * p->size);

@@ -65,5 +65,26 @@ if [ -f "$sq" ] && [ -f "$cat" ]; then
 else
     echo "SKIP: $sq is absent"
 fi
+vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
+check "train: missing --style" one_line_error train --content "$tmp" --loss-net x --out y
+if [ -f "$vgg" ] && [ -f "$cat" ]; then
+    mkdir -p "$tmp/content" "$tmp/empty"
+    cp "$cat" "$tmp/content/"
+    printf 'junk' >"$tmp/content/notes.txt" # not an image: skipped
+    printf 'junk' >"$tmp/empty/notes.txt"
+    check "train: a content folder without images fails in one line" one_line_error train \
+        --style "$cat" --content "$tmp/empty" --loss-net "$vgg" --out "$tmp/s.onnx" --steps 1
+    check "train: 2 tiny steps write the network, checkpoint, curve and preview" sh -c \
+        "'$vknn' train --style '$cat' --content '$tmp/content' --loss-net '$vgg' \
+            --out '$tmp/s.onnx' --steps 2 --size 32 --channels 4 >'$tmp/out' &&
+         grep -q '^step 2/2 ' '$tmp/out' && [ -s '$tmp/s.onnx' ] && [ -s '$tmp/s.onnx.ckpt' ] &&
+         grep -q '<polyline' '$tmp/s.onnx.losses.svg' && [ -s '$tmp/s.onnx.preview.png' ]"
+    check "train: resumes from the checkpoint at step 3" sh -c \
+        "'$vknn' train --style '$cat' --content '$tmp/content' --loss-net '$vgg' \
+            --out '$tmp/s.onnx' --steps 3 --size 32 --channels 4 --resume '$tmp/s.onnx.ckpt' |
+         grep -q 'from step 2'"
+    check "train: the trained network stylizes a photo" \
+        "$vknn" stylize "$tmp/s.onnx" "$cat" "$tmp/styled.png" --size 64x48
+fi
 echo "$((checks - fails)) passed, $fails failed"
 [ $fails -eq 0 ]
