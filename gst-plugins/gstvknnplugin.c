@@ -3,6 +3,8 @@
 #include <gst/gst.h>
 #include <vknn/vknn.h>
 
+#include "gstvkactivationmap.h"
+#include "gstvksaliency.h"
 #include "gstvkstyletransfer.h"
 
 /* GST_PLUGIN_DEFINE names the plugin's gettext domain after PACKAGE. */
@@ -36,7 +38,10 @@ static gboolean plugin_init(GstPlugin *plugin)
     GST_DEBUG_CATEGORY_INIT(gst_vknn_lib_debug, "vknn", 0, "libvknn (Vulkan CNN runtime)");
     vknn_set_log_func(gst_vknn_log, NULL);
 
-    return GST_ELEMENT_REGISTER(vkstyletransfer, plugin);
+    gboolean ok = GST_ELEMENT_REGISTER(vkstyletransfer, plugin);
+    ok &= GST_ELEMENT_REGISTER(vksaliency, plugin);
+    ok &= GST_ELEMENT_REGISTER(vkactivationmap, plugin);
+    return ok;
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, vknn,

@@ -4,7 +4,7 @@
  * its first frame must match `vknn stylize` of the first decoded input frame
  * (within what H.264 at 4:2:0 loses), and be far from the
  * unstylised input. */
-#include "../testutil.h"
+#include "gsttest.h"
 
 #include <glib/gstdio.h>
 #include <gst/gst.h>
@@ -15,57 +15,6 @@
 
 #define CLIP "media/video/intel_bottle-detection.mp4"
 #define MODEL "models/style/small/candy_nc8.onnx"
-
-typedef struct {
-    int width, height, frames;
-    double fps;
-    guint8 *first; /* RGBA of the first frame */
-} Decoded;
-
-/* Decodes a file (video or image) with decodebin into RGBA frames. */
-static gboolean decode(const char *path, Decoded *d)
-{
-    g_autofree char *desc = g_strdup_printf(
-        "filesrc location=\"%s\" ! decodebin ! videoconvert ! video/x-raw,format=RGBA ! "
-        "appsink name=sink sync=false",
-        path);
-    GError *err = NULL;
-    GstElement *p = gst_parse_launch(desc, &err);
-    if (!p) {
-        printf("FAIL: %s\n", err->message);
-        return FALSE;
-    }
-    GstElement *sink = gst_bin_get_by_name(GST_BIN(p), "sink");
-    gst_element_set_state(p, GST_STATE_PLAYING);
-    memset(d, 0, sizeof *d);
-    for (;;) {
-        GstSample *s = NULL;
-        g_signal_emit_by_name(sink, "pull-sample", &s);
-        if (!s)
-            break;
-        if (d->frames++ == 0) {
-            GstVideoInfo info;
-            gst_video_info_from_caps(&info, gst_sample_get_caps(s));
-            d->width = GST_VIDEO_INFO_WIDTH(&info);
-            d->height = GST_VIDEO_INFO_HEIGHT(&info);
-            d->fps = (double)GST_VIDEO_INFO_FPS_N(&info) / MAX(GST_VIDEO_INFO_FPS_D(&info), 1);
-            GstVideoFrame vf;
-            gst_video_frame_map(&vf, &info, gst_sample_get_buffer(s), GST_MAP_READ);
-            d->first = g_malloc((gsize)d->width * d->height * 4);
-            for (int y = 0; y < d->height; y++)
-                memcpy(d->first + (gsize)y * d->width * 4,
-                       (guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&vf, 0) +
-                           y * GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0),
-                       (gsize)d->width * 4);
-            gst_video_frame_unmap(&vf);
-        }
-        gst_sample_unref(s);
-    }
-    gst_element_set_state(p, GST_STATE_NULL);
-    gst_object_unref(sink);
-    gst_object_unref(p);
-    return d->frames > 0;
-}
 
 /* PSNR of the RGB channels. */
 static double psnr(const guint8 *a, const guint8 *b, int n_pixels)
@@ -117,7 +66,7 @@ int main(int argc, char **argv)
     if (!run(render_argv))
         return 1;
     Decoded out, in;
-    if (!decode(mp4, &out) || !decode(clip, &in))
+    if (!decode_file(mp4, 0, 0, &out) || !decode_file(clip, 0, 0, &in))
         return 1;
     int failures = 0;
     printf("%s: %d frames of %dx%d (input %dx%d)\n", mp4, out.frames, out.width, out.height,
@@ -135,7 +84,7 @@ int main(int argc, char **argv)
     const char *sh_argv[] = {"/bin/sh", "-c", save, NULL};
     const char *stylize_argv[] = {vknn, "stylize", model, first, styled, NULL};
     Decoded ref;
-    if (!run(sh_argv) || !run(stylize_argv) || !decode(styled, &ref))
+    if (!run(sh_argv) || !run(stylize_argv) || !decode_file(styled, 0, 0, &ref))
         return 1;
     const int n = out.width * out.height;
     const double p_styled = psnr(out.first, ref.first, n), p_input = psnr(out.first, in.first, n);

@@ -6,7 +6,7 @@
  * Needs GST_PLUGIN_PATH pointing at build/gst-plugins (tests/meson.build sets
  * it). Cases using a model skip with 77 when ../shared is absent.
  */
-#include "../testutil.h"
+#include "gsttest.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -24,88 +24,6 @@
 #define MODEL2 "models/style/small/mosaic_nc8.onnx"
 #define GOLDEN_IN "golden/style_in_1x3x96x128.f32"
 #define GOLDEN_OUT "golden/candy_nc8_out_1x3x96x128.f32"
-
-/* An 8-bit frame, 4 bytes a pixel, rows packed. */
-typedef struct {
-    int w, h;
-    guint8 *px;
-} Frame;
-
-static Frame frame_new(int w, int h)
-{
-    return (Frame){w, h, g_malloc0((gsize)w * h * 4)};
-}
-
-static void frame_clear(Frame *f)
-{
-    g_clear_pointer(&f->px, g_free);
-}
-
-/* RGBA from a float NCHW [1,3,h,w] tensor of 0..255 values (rounded, clamped). */
-static Frame frame_from_nchw(const float *t, int w, int h)
-{
-    Frame f = frame_new(w, h);
-    for (int i = 0; i < w * h; i++) {
-        for (int c = 0; c < 3; c++)
-            f.px[i * 4 + c] = (guint8)CLAMP(lrintf(t[c * w * h + i]), 0, 255);
-        f.px[i * 4 + 3] = 255;
-    }
-    return f;
-}
-
-/* Smooth colour gradients with some edges: something to stylise. */
-static Frame frame_synthetic(int w, int h, int seed)
-{
-    Frame f = frame_new(w, h);
-    for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-            guint8 *p = f.px + ((gsize)y * w + x) * 4;
-            p[0] = (guint8)(128 + 100 * sin(0.11 * x + seed));
-            p[1] = (guint8)(128 + 100 * cos(0.07 * y - 0.5 * seed));
-            p[2] = (guint8)(((x / 8 + y / 8 + seed) % 2) ? 200 : 40);
-            p[3] = 255;
-        }
-    }
-    return f;
-}
-
-/* Swaps R and B: RGBA <-> BGRA. */
-static Frame frame_swap_rb(const Frame *in)
-{
-    Frame f = frame_new(in->w, in->h);
-    for (int i = 0; i < in->w * in->h; i++) {
-        const guint8 *s = in->px + i * 4;
-        guint8 *d = f.px + i * 4;
-        d[0] = s[2], d[1] = s[1], d[2] = s[0], d[3] = s[3];
-    }
-    return f;
-}
-
-/* Largest per-byte difference over channels 0..n_ch-1 of every pixel. */
-static int frame_max_diff(const Frame *a, const Frame *b, int n_ch)
-{
-    if (a->w != b->w || a->h != b->h)
-        return 256;
-    int m = 0;
-    for (int i = 0; i < a->w * a->h; i++)
-        for (int c = 0; c < n_ch; c++)
-            m = MAX(m, abs(a->px[i * 4 + c] - b->px[i * 4 + c]));
-    return m;
-}
-
-static gboolean check(gboolean ok, const char *what)
-{
-    printf("  %-72s %s\n", what, ok ? "ok" : "FAIL");
-    return ok;
-}
-
-static gboolean check_diff(const Frame *got, const Frame *want, int n_ch, int tol, const char *what)
-{
-    const int d = frame_max_diff(got, want, n_ch);
-    char line[160];
-    g_snprintf(line, sizeof line, "%s: max diff %d (<= %d)", what, d, tol);
-    return check(d <= tol, line);
-}
 
 /* ---- libvknn reference --------------------------------------------------- */
 
@@ -149,80 +67,9 @@ static Frame reference_run(Reference *r, const Frame *in, const VknnStyleParams 
 
 /* ---- harness helpers ----------------------------------------------------- */
 
-static GstHarness *harness_new(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static GstHarness *harness_new(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *launch = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    GstHarness *h = gst_harness_new_parse(launch);
-    /* A bus to collect the element's errors and warnings: GstHarness has none. */
-    GstBus *bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
-    gst_object_unref(bus);
-    return h;
-}
-
-/* Messages left on the bus hold the element that holds the bus: drop it first. */
-static void harness_free(GstHarness *h)
-{
-    gst_element_set_bus(h->element, NULL);
-    gst_harness_teardown(h);
-}
-
-static void harness_set_size(GstHarness *h, const char *format, int w, int h_)
-{
-    g_autofree char *caps =
-        g_strdup_printf("video/x-raw,format=%s,width=%d,height=%d,framerate=30/1", format, w, h_);
-    gst_harness_set_src_caps_str(h, caps);
-}
-
 static GstElement *harness_styler(GstHarness *h)
 {
-    GstElement *e = gst_harness_find_element(h, "vkstyletransfer");
-    g_assert(e);
-    return e;
-}
-
-/* Pushes one frame and pulls the result; returns FALSE (and the flow) when
- * the push fails. */
-static gboolean harness_run(GstHarness *h, const Frame *in, Frame *out, GstFlowReturn *flow)
-{
-    GstBuffer *buf = gst_buffer_new_memdup(in->px, (gsize)in->w * in->h * 4);
-    GstFlowReturn ret = gst_harness_push(h, buf);
-    if (flow)
-        *flow = ret;
-    if (ret != GST_FLOW_OK)
-        return FALSE;
-    GstBuffer *res = gst_harness_pull(h);
-    g_assert(res);
-    GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
-    GstVideoInfo info;
-    g_assert(caps && gst_video_info_from_caps(&info, caps));
-    gst_caps_unref(caps);
-    GstVideoFrame vf;
-    g_assert(gst_video_frame_map(&vf, &info, res, GST_MAP_READ));
-    *out = frame_new(GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info));
-    for (int y = 0; y < out->h; y++)
-        memcpy(out->px + (gsize)y * out->w * 4,
-               (guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&vf, 0) +
-                   y * GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0),
-               (gsize)out->w * 4);
-    gst_video_frame_unmap(&vf);
-    gst_buffer_unref(res);
-    return TRUE;
-}
-
-static Frame harness_frame(GstHarness *h, const Frame *in)
-{
-    Frame out = {0};
-    GstFlowReturn flow;
-    if (!harness_run(h, in, &out, &flow)) {
-        fprintf(stderr, "FAIL: push returned %s\n", gst_flow_get_name(flow));
-        exit(1);
-    }
-    return out;
+    return harness_element(h, "vkstyletransfer");
 }
 
 /* Pushes in and checks that the element's output is a Vulkan image of its size. */
@@ -243,22 +90,6 @@ static gboolean harness_image_size_is(GstHarness *h, const Frame *in)
                what);
     gst_buffer_unref(res);
     return ok;
-}
-
-/* The first message of type on the harness bus, or NULL. */
-static GstMessage *harness_message(GstHarness *h, GstMessageType type)
-{
-    GstBus *bus = gst_element_get_bus(h->element);
-    GstMessage *msg = gst_bus_pop_filtered(bus, type);
-    gst_object_unref(bus);
-    return msg;
-}
-
-/* Whether rel exists under ../shared (prints a skip notice otherwise). */
-static gboolean have_shared(const char *rel)
-{
-    g_autofree char *path = test_shared_path(rel);
-    return path != NULL;
 }
 
 static Frame golden_input(void)
@@ -293,17 +124,10 @@ static int case_sysmem(const char *model)
     harness_free(h);
 
     /* BGRx: same pixels with R and B swapped, alpha written 255. */
-    h = harness_new("vkstyletransfer model=\"%s\"", model);
-    harness_set_size(h, "BGRx", 128, 96);
-    Frame in_bgr = frame_swap_rb(&in);
-    got = harness_frame(h, &in_bgr);
-    Frame want_bgr = frame_swap_rb(&want);
-    ok &= check_diff(&got, &want_bgr, 4, 1, "BGRx output = libvknn RGBA result, R/B swapped");
-    frame_clear(&got);
-    harness_free(h);
+    g_autofree char *launch = g_strdup_printf("vkstyletransfer model=\"%s\"", model);
+    ok &= check_swapped(launch, "BGRx", &in, &want, 1,
+                        "BGRx output = libvknn RGBA result, R/B swapped");
 
-    frame_clear(&in_bgr);
-    frame_clear(&want_bgr);
     frame_clear(&in);
     frame_clear(&golden);
     frame_clear(&want);
@@ -373,17 +197,11 @@ static int case_vulkan(const char *model)
     harness_free(h);
 
     /* BGRA images: written through libvknn's copy path. */
-    h = harness_new("vulkanupload ! vkstyletransfer model=\"%s\" ! vulkandownload", model);
-    harness_set_size(h, "BGRA", 128, 96);
-    Frame in_bgr = frame_swap_rb(&in);
-    got = harness_frame(h, &in_bgr);
-    Frame want_bgr = frame_swap_rb(&sys);
-    ok &= check_diff(&got, &want_bgr, 4, 1, "BGRA image output = system memory RGBA, R/B swapped");
-    frame_clear(&got);
-    harness_free(h);
+    g_autofree char *launch =
+        g_strdup_printf("vulkanupload ! vkstyletransfer model=\"%s\" ! vulkandownload", model);
+    ok &= check_swapped(launch, "BGRA", &in, &sys, 1,
+                        "BGRA image output = system memory RGBA, R/B swapped");
 
-    frame_clear(&in_bgr);
-    frame_clear(&want_bgr);
     frame_clear(&sys);
     frame_clear(&in);
     return ok ? 0 : 1;
@@ -568,28 +386,6 @@ static int case_swap(const char *model)
     return ok ? 0 : 1;
 }
 
-/* Runs launch to its end; returns the error it posted (or NULL). */
-static GError *pipeline_error(const char *launch)
-{
-    GError *err = NULL;
-    GstElement *p = gst_parse_launch(launch, &err);
-    g_assert_no_error(err);
-    gst_element_set_state(p, GST_STATE_PLAYING);
-    GstBus *bus = gst_element_get_bus(p);
-    GstMessage *msg =
-        gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-    if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-        g_autofree char *debug = NULL;
-        gst_message_parse_error(msg, &err, &debug);
-        printf("  error: %s (%s)\n", err->message, debug ? debug : "");
-    }
-    gst_clear_message(&msg);
-    gst_object_unref(bus);
-    gst_element_set_state(p, GST_STATE_NULL);
-    gst_object_unref(p);
-    return err;
-}
-
 static int case_errors(const char *model)
 {
     printf("errors: no model property, missing model file, not a model\n");
@@ -711,13 +507,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s sysmem|vulkan|renegotiate|params|swap|errors\n", argv[0]);
         return 2;
     }
-    GstElementFactory *factory = gst_element_factory_find("vkstyletransfer");
-    if (!factory) {
-        fprintf(stderr, "FAIL: element vkstyletransfer not found (GST_PLUGIN_PATH=%s)\n",
-                g_getenv("GST_PLUGIN_PATH"));
+    if (!have_element("vkstyletransfer"))
         return 1;
-    }
-    gst_object_unref(factory);
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         if (strcmp(argv[1], cases[i].name))
             continue;

@@ -1,0 +1,917 @@
+/* vknn GStreamer plugin — GstVknnFilter, the base of the vknn elements.
+ *
+ * Threads: the streaming thread owns the running engine (a VknnContext, the
+ * VknnModel and the subclass's objects: libvknn objects are
+ * single-threaded). Models load on a loader thread (a one-thread
+ * GThreadPool) that builds a complete engine with its own context on the same
+ * Vulkan device and hands it over under load_lock; the streaming thread swaps
+ * it in at its next frame and frees the old one.
+ */
+#include "gstvknnfilter.h"
+#include "gstvknnimagepool.h"
+
+#include <math.h>
+
+GST_DEBUG_CATEGORY_STATIC(gst_vknn_filter_debug);
+#define GST_CAT_DEFAULT gst_vknn_filter_debug
+
+/* Frames after a change before the processing time is reported as latency. */
+#define LATENCY_FRAMES 2
+
+enum {
+    PROP_0,
+    PROP_STATS,
+};
+
+#define CAPS_STR                                                                                   \
+    GST_VIDEO_CAPS_MAKE_WITH_FEATURES(GST_CAPS_FEATURE_MEMORY_VULKAN_IMAGE, "{ RGBA, BGRA }")      \
+    "; " GST_VIDEO_CAPS_MAKE("{ RGBA, BGRA, RGBx, BGRx }")
+
+static GstStaticPadTemplate gst_vknn_filter_sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(CAPS_STR));
+static GstStaticPadTemplate gst_vknn_filter_src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(CAPS_STR));
+
+typedef struct {
+    /* Under the object lock. */
+    GstClockTime frame_time; /* processing time of the last frame, for latency */
+    guint64 frames;          /* processed, for the stats property */
+
+    /* Model loading, under load_lock. */
+    GMutex load_lock;
+    GCond load_cond;            /* signalled when a load ends or on flushing */
+    gchar *model_path;          /* the `model` property */
+    guint request;              /* generation of the latest load request */
+    guint n_loading;            /* load tasks queued or running */
+    GstVknnEngine *ready;       /* loaded, not yet taken by the streaming thread */
+    gboolean have_engine;       /* the streaming thread runs a model */
+    gboolean load_failed;       /* a load failed with nothing running (error posted) */
+    gboolean flushing;          /* wakes a transform waiting for a model */
+    GstVulkanQueue *load_queue; /* where new models load: set in set_caps */
+    gint width, height;         /* current frame size, for the loader to prepare */
+    GThreadPool *loader;
+
+    /* Streaming thread only. */
+    GstVknnEngine *engine;
+    gboolean vulkan_memory;       /* memory:VulkanImage caps */
+    VknnPixelFormat pixel_format; /* system memory layout */
+    gboolean engine_checked;      /* output format checked against the running engine */
+    gint latency_countdown;       /* frames until a latency message is due (0: none) */
+    gint last_width, last_height;
+
+    /* Set once at start() from the device; read by transform_caps. */
+    gint bgra_unwritable;
+} GstVknnFilterPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_CODE(GstVknnFilter, gst_vknn_filter, GST_TYPE_VULKAN_VIDEO_FILTER,
+                                 G_ADD_PRIVATE(GstVknnFilter);
+                                 GST_DEBUG_CATEGORY_INIT(gst_vknn_filter_debug, "vknnfilter", 0,
+                                                         "vknn elements: models on frames"));
+#define parent_class gst_vknn_filter_parent_class
+#define PRIV(self) ((GstVknnFilterPrivate *)gst_vknn_filter_get_instance_private(self))
+
+/* GstBaseTransform's own vfuncs, for the cases where GstVulkanVideoFilter's
+ * do not fit (system memory allocation). */
+static GstBaseTransformClass *base_transform_class;
+
+/* ---- engines ------------------------------------------------------------- */
+
+static void gst_vknn_filter_queue_lock(gboolean lock, void *user_data)
+{
+    GstVulkanQueue *queue = user_data;
+
+    if (lock)
+        gst_vulkan_queue_submit_lock(queue);
+    else
+        gst_vulkan_queue_submit_unlock(queue);
+}
+
+static void gst_vknn_engine_free(GstVknnEngine *e)
+{
+    if (!e)
+        return;
+    /* Every frame waited for its own work, and libvknn never idles an
+     * adopted device, so nothing here blocks other users of the queue. */
+    if (e->free_data && e->data)
+        e->free_data(e->data);
+    vknn_context_free(e->ctx);
+    vknn_model_free(e->model);
+    gst_object_unref(e->queue);
+    g_free(e->path);
+    g_free(e);
+}
+
+/* Builds an engine for the model at path on queue's device. Runs on the
+ * loader thread. */
+static GstVknnEngine *gst_vknn_engine_new(GstVknnFilter *self, guint generation,
+                                          GstVulkanQueue *queue, const gchar *path, gint width,
+                                          gint height, GstVknnLoadResult *result, GError **err)
+{
+    GstVulkanDevice *device = queue->device;
+    GstVknnEngine *e = g_new0(GstVknnEngine, 1);
+
+    e->queue = gst_object_ref(queue);
+    e->path = g_strdup(path);
+    e->generation = generation;
+    *result = GST_VKNN_LOAD_MODEL_FAILED;
+    if (!(e->model = vknn_model_load(path, err)))
+        goto fail;
+    *result = GST_VKNN_LOAD_DEVICE_FAILED;
+    e->ctx =
+        vknn_context_new_from_handles(device->instance->instance, device->physical_device->device,
+                                      device->device, queue->queue, queue->family, err);
+    if (!e->ctx)
+        goto fail;
+    vknn_context_set_queue_lock(e->ctx, gst_vknn_filter_queue_lock, queue);
+    *result = GST_VKNN_FILTER_GET_CLASS(self)->build_engine(self, e, width, height, err);
+    if (*result != GST_VKNN_LOAD_OK)
+        goto fail;
+    return e;
+fail:
+    gst_vknn_engine_free(e);
+    return NULL;
+}
+
+/* ---- model loading --------------------------------------------------------- */
+
+/* Queues a load of the current model_path; the loader skips requests that a
+ * newer one superseded. Called with load_lock held. */
+static void gst_vknn_filter_request_load_locked(GstVknnFilter *self)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    priv->request++;
+    priv->n_loading++;
+    g_thread_pool_push(priv->loader, GUINT_TO_POINTER(priv->request), NULL);
+}
+
+void gst_vknn_filter_set_model(GstVknnFilter *self, const gchar *path)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    g_mutex_lock(&priv->load_lock);
+    g_free(priv->model_path);
+    priv->model_path = g_strdup(path);
+    /* Before set_caps the device is unknown: set_caps loads it. Unsetting
+     * the model while playing keeps the running one. */
+    if (path && priv->load_queue)
+        gst_vknn_filter_request_load_locked(self);
+    g_mutex_unlock(&priv->load_lock);
+}
+
+gchar *gst_vknn_filter_dup_model(GstVknnFilter *self)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    g_mutex_lock(&priv->load_lock);
+    gchar *path = g_strdup(priv->model_path);
+    g_mutex_unlock(&priv->load_lock);
+    return path;
+}
+
+void gst_vknn_filter_reload(GstVknnFilter *self)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    g_mutex_lock(&priv->load_lock);
+    if (priv->model_path && priv->load_queue)
+        gst_vknn_filter_request_load_locked(self);
+    g_mutex_unlock(&priv->load_lock);
+}
+
+/* While another model runs a failed load is a warning: the stream goes on
+ * with the old model. With none, nothing can be processed: an error. */
+static void gst_vknn_filter_post_load_error(GstVknnFilter *self, const gchar *path,
+                                            GstVknnLoadResult result, const GError *err,
+                                            gboolean fatal)
+{
+    const gchar *kind = GST_VKNN_FILTER_GET_CLASS(self)->model_kind;
+
+    if (result == GST_VKNN_LOAD_SETTINGS_FAILED && fatal)
+        GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+                          ("Could not use %s %s with these settings", kind, path),
+                          ("%s", err->message));
+    else if (result == GST_VKNN_LOAD_SETTINGS_FAILED)
+        GST_ELEMENT_WARNING(
+            self, LIBRARY, SETTINGS,
+            ("Could not use %s %s with these settings; keeping the current engine", kind, path),
+            ("%s", err->message));
+    else if (result == GST_VKNN_LOAD_DEVICE_FAILED && fatal)
+        GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Could not run %s %s on the device", kind, path),
+                          ("%s", err->message));
+    else if (result == GST_VKNN_LOAD_DEVICE_FAILED)
+        GST_ELEMENT_WARNING(
+            self, LIBRARY, INIT,
+            ("Could not run %s %s on the device; keeping the current one", kind, path),
+            ("%s", err->message));
+    else if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) && fatal)
+        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Could not load %s %s", kind, path),
+                          ("%s", err->message));
+    else if (fatal)
+        GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not load %s %s", kind, path),
+                          ("%s", err->message));
+    else
+        GST_ELEMENT_WARNING(self, RESOURCE, READ,
+                            ("Could not load %s %s; keeping the current one", kind, path),
+                            ("%s", err->message));
+}
+
+/* The loader thread: one request at a time, the latest wins. */
+static void gst_vknn_filter_load(gpointer data, gpointer user_data)
+{
+    GstVknnFilter *self = user_data;
+    GstVknnFilterPrivate *priv = PRIV(self);
+    const guint request = GPOINTER_TO_UINT(data);
+    GstVknnEngine *engine = NULL, *old = NULL;
+    GstVknnLoadResult result = GST_VKNN_LOAD_OK;
+    GError *err = NULL;
+    gchar *path = NULL;
+    GstVulkanQueue *queue = NULL;
+    gint width = 0, height = 0;
+
+    g_mutex_lock(&priv->load_lock);
+    if (request == priv->request && priv->load_queue && priv->model_path) {
+        path = g_strdup(priv->model_path);
+        queue = gst_object_ref(priv->load_queue);
+        width = priv->width;
+        height = priv->height;
+    }
+    g_mutex_unlock(&priv->load_lock);
+
+    if (queue) {
+        GST_INFO_OBJECT(self, "loading %s (%dx%d)", path, width, height);
+        engine = gst_vknn_engine_new(self, request, queue, path, width, height, &result, &err);
+    }
+
+    /* Post before handing over, so a transform waiting for this load sees
+     * the error on the bus before it returns GST_FLOW_ERROR. */
+    g_mutex_lock(&priv->load_lock);
+    const gboolean current = request == priv->request;
+    const gboolean running = priv->have_engine || priv->ready != NULL;
+    g_mutex_unlock(&priv->load_lock);
+    if (err && current)
+        gst_vknn_filter_post_load_error(self, path, result, err, !running);
+
+    g_mutex_lock(&priv->load_lock);
+    if (engine && request == priv->request) {
+        old = priv->ready;
+        priv->ready = engine;
+    } else {
+        old = engine; /* superseded while loading */
+    }
+    if (err && current && !running)
+        priv->load_failed = TRUE;
+    priv->n_loading--;
+    g_cond_broadcast(&priv->load_cond);
+    g_mutex_unlock(&priv->load_lock);
+
+    gst_vknn_engine_free(old);
+    g_clear_error(&err);
+    g_free(path);
+    gst_clear_object(&queue);
+}
+
+static void gst_vknn_filter_set_flushing(GstVknnFilter *self, gboolean flushing)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    g_mutex_lock(&priv->load_lock);
+    priv->flushing = flushing;
+    g_cond_broadcast(&priv->load_cond);
+    g_mutex_unlock(&priv->load_lock);
+}
+
+/* Makes priv->engine the newest loaded model; the first frame waits for it. */
+static GstFlowReturn gst_vknn_filter_ensure_engine(GstVknnFilter *self)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    g_mutex_lock(&priv->load_lock);
+    while (!priv->engine && !priv->ready && priv->n_loading > 0 && !priv->flushing)
+        g_cond_wait(&priv->load_cond, &priv->load_lock);
+    GstVknnEngine *fresh = priv->ready;
+    priv->ready = NULL;
+    if (fresh)
+        priv->have_engine = TRUE;
+    const gboolean flushing = priv->flushing, failed = priv->load_failed;
+    g_mutex_unlock(&priv->load_lock);
+
+    if (fresh) {
+        GST_INFO_OBJECT(self, "running model %s", fresh->path);
+        gst_vknn_engine_free(priv->engine);
+        priv->engine = fresh;
+        priv->engine_checked = FALSE;
+        priv->latency_countdown = LATENCY_FRAMES;
+    }
+    if (priv->engine)
+        return GST_FLOW_OK;
+    if (flushing)
+        return GST_FLOW_FLUSHING;
+    if (!failed) /* otherwise the loader posted the error */
+        GST_ELEMENT_ERROR(self, CORE, FAILED,
+                          ("No %s loaded", GST_VKNN_FILTER_GET_CLASS(self)->model_kind), (NULL));
+    return GST_FLOW_ERROR;
+}
+
+/* ---- negotiation --------------------------------------------------------- */
+
+static gboolean gst_vknn_filter_caps_are_vulkan(GstCaps *caps)
+{
+    GstCapsFeatures *features = gst_caps_get_features(caps, 0);
+    return features && gst_caps_features_contains(features, GST_CAPS_FEATURE_MEMORY_VULKAN_IMAGE);
+}
+
+/* Removes format from the memory:VulkanImage structures of caps. */
+static GstCaps *gst_vknn_filter_drop_vulkan_format(GstCaps *caps, const gchar *format)
+{
+    caps = gst_caps_make_writable(caps);
+    for (guint i = gst_caps_get_size(caps); i-- > 0;) {
+        GstCapsFeatures *features = gst_caps_get_features(caps, i);
+        if (!features ||
+            !gst_caps_features_contains(features, GST_CAPS_FEATURE_MEMORY_VULKAN_IMAGE))
+            continue;
+        GstStructure *s = gst_caps_get_structure(caps, i);
+        const GValue *formats = gst_structure_get_value(s, "format");
+        if (!formats)
+            continue;
+        if (!GST_VALUE_HOLDS_LIST(formats)) {
+            if (G_VALUE_HOLDS_STRING(formats) && !g_strcmp0(g_value_get_string(formats), format))
+                gst_caps_remove_structure(caps, i);
+            continue;
+        }
+        GValue kept = G_VALUE_INIT;
+        gst_value_list_init(&kept, gst_value_list_get_size(formats));
+        for (guint j = 0; j < gst_value_list_get_size(formats); j++) {
+            const GValue *f = gst_value_list_get_value(formats, j);
+            if (g_strcmp0(g_value_get_string(f), format))
+                gst_value_list_append_value(&kept, f);
+        }
+        gst_structure_take_value(s, "format", &kept);
+    }
+    return caps;
+}
+
+static GstCaps *gst_vknn_filter_transform_caps(GstBaseTransform *bt, GstPadDirection direction,
+                                               GstCaps *caps, GstCaps *filter)
+{
+    GstVknnFilter *self = GST_VKNN_FILTER(bt);
+    /* GstVulkanVideoFilter: the same caps on the other side. */
+    GstCaps *res =
+        GST_BASE_TRANSFORM_CLASS(parent_class)->transform_caps(bt, direction, caps, filter);
+    if (g_atomic_int_get(&PRIV(self)->bgra_unwritable))
+        res = gst_vknn_filter_drop_vulkan_format(res, "BGRA");
+    return res;
+}
+
+/* Output = input: prefer exactly the input caps when downstream allows. */
+static GstCaps *gst_vknn_filter_fixate_caps(GstBaseTransform *bt, GstPadDirection direction,
+                                            GstCaps *caps, GstCaps *othercaps)
+{
+    GstCaps *same = gst_caps_intersect_full(caps, othercaps, GST_CAPS_INTERSECT_FIRST);
+    if (!gst_caps_is_empty(same)) {
+        gst_caps_unref(othercaps);
+        othercaps = same;
+    } else {
+        gst_caps_unref(same);
+    }
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->fixate_caps(bt, direction, caps, othercaps);
+}
+
+VknnPixelFormat gst_vknn_pixel_format(GstVideoFormat format)
+{
+    switch (format) {
+    case GST_VIDEO_FORMAT_BGRA:
+        return VKNN_PIXEL_BGRA;
+    case GST_VIDEO_FORMAT_RGBx:
+        return VKNN_PIXEL_RGBX;
+    case GST_VIDEO_FORMAT_BGRx:
+        return VKNN_PIXEL_BGRX;
+    default:
+        return VKNN_PIXEL_RGBA;
+    }
+}
+
+/* Called for the first caps and for every renegotiation (a new frame size
+ * is the subclass's business at the next frame). A new device needs a new
+ * engine: libvknn contexts are bound to one. */
+static gboolean gst_vknn_filter_set_caps(GstBaseTransform *bt, GstCaps *incaps, GstCaps *outcaps)
+{
+    GstVknnFilter *self = GST_VKNN_FILTER(bt);
+    GstVknnFilterPrivate *priv = PRIV(self);
+    GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(bt);
+    GstVknnEngine *old_ready = NULL;
+
+    if (!GST_BASE_TRANSFORM_CLASS(parent_class)->set_caps(bt, incaps, outcaps))
+        return FALSE;
+    priv->vulkan_memory = gst_vknn_filter_caps_are_vulkan(incaps);
+    priv->pixel_format = gst_vknn_pixel_format(GST_VIDEO_INFO_FORMAT(&filter->in_info));
+
+    g_mutex_lock(&priv->load_lock);
+    priv->width = GST_VIDEO_INFO_WIDTH(&filter->in_info);
+    priv->height = GST_VIDEO_INFO_HEIGHT(&filter->in_info);
+    const gboolean new_device = !priv->load_queue || priv->load_queue->device != filter->device;
+    if (new_device) {
+        gst_object_replace((GstObject **)&priv->load_queue, (GstObject *)filter->queue);
+        old_ready = priv->ready;
+        priv->ready = NULL;
+        priv->have_engine = FALSE;
+        priv->load_failed = FALSE;
+        if (priv->model_path)
+            gst_vknn_filter_request_load_locked(self);
+    }
+    g_mutex_unlock(&priv->load_lock);
+
+    if (new_device) {
+        gst_vknn_engine_free(old_ready);
+        g_clear_pointer(&priv->engine, gst_vknn_engine_free);
+    }
+    GST_DEBUG_OBJECT(self, "caps %" GST_PTR_FORMAT "%s", incaps,
+                     new_device ? " (new device: loading the model)" : "");
+    return TRUE;
+}
+
+/* GstVulkanVideoFilter proposes nothing (and fails the query). Both paths
+ * take any upstream buffer, strided ones included: say so. */
+static gboolean gst_vknn_filter_propose_allocation(GstBaseTransform *bt, GstQuery *decide_query,
+                                                   GstQuery *query)
+{
+    if (!base_transform_class->propose_allocation(bt, decide_query, query))
+        return FALSE;
+    gst_query_add_allocation_meta(query, GST_VIDEO_META_API_TYPE, NULL);
+    return TRUE;
+}
+
+/* Vulkan images: our own pool, since a compute shader writes the output
+ * image and GStreamer 1.22's image pool has no storage usage. */
+static gboolean gst_vknn_filter_decide_vulkan_allocation(GstVknnFilter *self, GstQuery *query,
+                                                         GstCaps *caps)
+{
+    GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(self);
+    GstBufferPool *pool = NULL;
+    guint size = 0, min = 0, max = 0;
+    const gboolean update = gst_query_get_n_allocation_pools(query) > 0;
+
+    if (update)
+        gst_query_parse_nth_allocation_pool(query, 0, &pool, &size, &min, &max);
+    if (!pool || !GST_IS_VKNN_IMAGE_POOL(pool)) {
+        gst_clear_object(&pool);
+        pool = gst_vknn_image_pool_new(filter->device);
+    }
+    GstStructure *config = gst_buffer_pool_get_config(pool);
+    gst_buffer_pool_config_set_params(config, caps, size, min, max);
+    gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+    if (!gst_buffer_pool_set_config(pool, config)) {
+        GstElementFactory *factory = gst_element_get_factory(GST_ELEMENT(self));
+        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                          ("The Vulkan device cannot make %s storage images for the output",
+                           gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&filter->out_info))),
+                          ("%s writes Vulkan images with a compute shader; "
+                           "negotiate another format (e.g. format=RGBA)",
+                           factory ? GST_OBJECT_NAME(factory) : G_OBJECT_TYPE_NAME(self)));
+        gst_object_unref(pool);
+        return FALSE;
+    }
+    config = gst_buffer_pool_get_config(pool);
+    gst_buffer_pool_config_get_params(config, NULL, &size, &min, &max);
+    gst_structure_free(config);
+    if (update)
+        gst_query_set_nth_allocation_pool(query, 0, pool, size, min, max);
+    else
+        gst_query_add_allocation_pool(query, pool, size, min, max);
+    gst_object_unref(pool);
+    return TRUE;
+}
+
+static gboolean gst_vknn_filter_decide_allocation(GstBaseTransform *bt, GstQuery *query)
+{
+    GstCaps *caps = NULL;
+
+    gst_query_parse_allocation(query, &caps, NULL);
+    if (!caps)
+        return FALSE;
+    /* GstVulkanVideoFilter would force a Vulkan image pool even for system
+     * memory: use GstBaseTransform's default there. */
+    if (!gst_vknn_filter_caps_are_vulkan(caps))
+        return base_transform_class->decide_allocation(bt, query);
+    return gst_vknn_filter_decide_vulkan_allocation(GST_VKNN_FILTER(bt), query, caps);
+}
+
+/* Whether the device can make the storage images our pool allocates for
+ * BGRA: when it cannot, transform_caps stops offering BGRA Vulkan images, so
+ * negotiation picks RGBA instead of failing at allocation. */
+static gboolean gst_vknn_filter_bgra_writable(GstVulkanDevice *device)
+{
+    GstVideoInfo info;
+
+    gst_video_info_set_format(&info, GST_VIDEO_FORMAT_BGRA, 16, 16);
+    GstMemory *probe = gst_vulkan_image_memory_alloc(
+        device, gst_vulkan_format_from_video_info(&info, 0), 16, 16, VK_IMAGE_TILING_OPTIMAL,
+        GST_VKNN_IMAGE_POOL_USAGE, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    if (!probe)
+        return FALSE;
+    gst_memory_unref(probe);
+    return TRUE;
+}
+
+/* ---- frames -------------------------------------------------------------- */
+
+static VknnImage gst_vknn_filter_image(GstVulkanImageMemory *mem, GstVulkanImageView *view)
+{
+    return (VknnImage){
+        .image = mem->image,
+        .view = view->view,
+        .format = mem->create_info.format,
+        .layout = mem->barrier.image_layout,
+        .stages = mem->barrier.parent.pipeline_stages,
+        .access = mem->barrier.parent.access_flags,
+    };
+}
+
+/* Publishes the state libvknn left the image in to the next GStreamer user
+ * (vulkandownload, a sink), which builds its barrier from these fields. */
+static void gst_vknn_filter_image_done(GstVulkanImageMemory *mem, const VknnImage *img)
+{
+    mem->barrier.image_layout = img->layout;
+    mem->barrier.parent.pipeline_stages = img->stages;
+    mem->barrier.parent.access_flags = img->access;
+}
+
+static GstVulkanImageMemory *gst_vknn_filter_image_memory(GstVulkanVideoFilter *filter,
+                                                          GstBuffer *buf, VkImageUsageFlags usage,
+                                                          GError **err)
+{
+    GstMemory *mem = gst_buffer_n_memory(buf) == 1 ? gst_buffer_peek_memory(buf, 0) : NULL;
+    if (!mem || !gst_is_vulkan_image_memory(mem)) {
+        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                    "buffer is not a single Vulkan image");
+        return NULL;
+    }
+    GstVulkanImageMemory *img = (GstVulkanImageMemory *)mem;
+    if (img->device != filter->device) {
+        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                    "Vulkan image from another device than the element's");
+        return NULL;
+    }
+    /* GStreamer 1.22's vulkanupload keeps its first image pool when the size
+     * changes: never let the shaders address pixels outside the image. */
+    if (gst_vulkan_image_memory_get_width(img) < (guint)GST_VIDEO_INFO_WIDTH(&filter->in_info) ||
+        gst_vulkan_image_memory_get_height(img) < (guint)GST_VIDEO_INFO_HEIGHT(&filter->in_info)) {
+        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                    "Vulkan image is %ux%u, smaller than the %dx%d frame of the caps (an "
+                    "upstream element did not follow a size change)",
+                    gst_vulkan_image_memory_get_width(img), gst_vulkan_image_memory_get_height(img),
+                    GST_VIDEO_INFO_WIDTH(&filter->in_info),
+                    GST_VIDEO_INFO_HEIGHT(&filter->in_info));
+        return NULL;
+    }
+    if ((img->usage & usage) != usage) {
+        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                    "Vulkan image lacks usage 0x%x (has 0x%x)", usage, img->usage);
+        return NULL;
+    }
+    return img;
+}
+
+static void gst_vknn_filter_unmap_frames(GstVknnFrames *f, gboolean publish)
+{
+    if (!f->vulkan) {
+        if (f->out.buffer)
+            gst_video_frame_unmap(&f->out);
+        if (f->in.buffer)
+            gst_video_frame_unmap(&f->in);
+        return;
+    }
+    if (publish) {
+        gst_vknn_filter_image_done(f->in_mem, &f->in_image);
+        gst_vknn_filter_image_done(f->out_mem, &f->out_image);
+    }
+    if (f->in_view)
+        gst_vulkan_image_view_unref(f->in_view);
+    if (f->out_view)
+        gst_vulkan_image_view_unref(f->out_view);
+}
+
+static gboolean gst_vknn_filter_map_frames(GstVknnFilter *self, GstBuffer *inbuf, GstBuffer *outbuf,
+                                           GstVknnFrames *f, GError **err)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+    GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(self);
+
+    memset(f, 0, sizeof *f);
+    f->vulkan = priv->vulkan_memory;
+    f->format = priv->pixel_format;
+    f->width = GST_VIDEO_INFO_WIDTH(&filter->in_info);
+    f->height = GST_VIDEO_INFO_HEIGHT(&filter->in_info);
+    if (!f->vulkan) {
+        if (!gst_video_frame_map(&f->in, &filter->in_info, inbuf, GST_MAP_READ)) {
+            g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                        "cannot map the input frame");
+            return FALSE;
+        }
+        if (!gst_video_frame_map(&f->out, &filter->out_info, outbuf, GST_MAP_WRITE)) {
+            gst_vknn_filter_unmap_frames(f, FALSE);
+            g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                        "cannot map the output frame");
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (!(f->in_mem =
+              gst_vknn_filter_image_memory(filter, inbuf, VK_IMAGE_USAGE_SAMPLED_BIT, err)) ||
+        !(f->out_mem =
+              gst_vknn_filter_image_memory(filter, outbuf, VK_IMAGE_USAGE_STORAGE_BIT, err)))
+        return FALSE;
+    f->in_view = gst_vulkan_get_or_create_image_view(f->in_mem);
+    f->out_view = gst_vulkan_get_or_create_image_view(f->out_mem);
+    if (!f->in_view || !f->out_view) {
+        gst_vknn_filter_unmap_frames(f, FALSE);
+        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "no Vulkan image view");
+        return FALSE;
+    }
+    f->in_image = gst_vknn_filter_image(f->in_mem, f->in_view);
+    f->out_image = gst_vknn_filter_image(f->out_mem, f->out_view);
+    return TRUE;
+}
+
+/* ---- processing ---------------------------------------------------------- */
+
+/* The subclass checks what its engine can write; BGRA images were already
+ * left out of negotiation when the pool could not allocate them. */
+static GstFlowReturn gst_vknn_filter_check_output(GstVknnFilter *self)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+    GstVknnFilterClass *klass = GST_VKNN_FILTER_GET_CLASS(self);
+    GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(self);
+
+    if (priv->engine_checked || !priv->vulkan_memory || !klass->supports_output_format)
+        return GST_FLOW_OK;
+    GstVideoInfo info = filter->out_info;
+    const VkFormat format = gst_vulkan_format_from_video_info(&info, 0);
+    if (!klass->supports_output_format(self, priv->engine, format)) {
+        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                          ("The Vulkan device cannot write %s images from compute shaders",
+                           gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info))),
+                          ("VkFormat %d has no storage support for libvknn on this device; "
+                           "negotiate format=RGBA in memory:VulkanImage, or use system memory",
+                           format));
+        return GST_FLOW_NOT_NEGOTIATED;
+    }
+    priv->engine_checked = TRUE;
+    return GST_FLOW_OK;
+}
+
+void gst_vknn_filter_set_frame_time(GstVknnFilter *self, double ms)
+{
+    GST_OBJECT_LOCK(self);
+    PRIV(self)->frame_time = (GstClockTime)ceil(ms) * GST_MSECOND;
+    GST_OBJECT_UNLOCK(self);
+    GST_LOG_OBJECT(self, "frame in %.2f ms", ms);
+}
+
+void gst_vknn_filter_latency_changed(GstVknnFilter *self)
+{
+    PRIV(self)->latency_countdown = LATENCY_FRAMES;
+}
+
+/* A new size or model changes the processing time: tell the pipeline to
+ * query the latency again once it has settled (the first frame also records
+ * commands and compiles pipelines). */
+static void gst_vknn_filter_track_size(GstVknnFilter *self, gint width, gint height)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    if (width != priv->last_width || height != priv->last_height)
+        priv->latency_countdown = LATENCY_FRAMES;
+    priv->last_width = width;
+    priv->last_height = height;
+}
+
+static void gst_vknn_filter_frame_done(GstVknnFilter *self)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    GST_OBJECT_LOCK(self);
+    priv->frames++;
+    GST_OBJECT_UNLOCK(self);
+    if (priv->latency_countdown > 0 && --priv->latency_countdown == 0)
+        gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+}
+
+static GstFlowReturn gst_vknn_filter_transform(GstBaseTransform *bt, GstBuffer *inbuf,
+                                               GstBuffer *outbuf)
+{
+    GstVknnFilter *self = GST_VKNN_FILTER(bt);
+    GstVknnFilterPrivate *priv = PRIV(self);
+    GstVknnFrames frames;
+    GError *err = NULL;
+    GstFlowReturn ret;
+
+    /* Controllers first: the subclass reads the properties. */
+    const GstClockTime stream_time =
+        gst_segment_to_stream_time(&bt->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(inbuf));
+    if (GST_CLOCK_TIME_IS_VALID(stream_time))
+        gst_object_sync_values(GST_OBJECT(self), stream_time);
+
+    if ((ret = gst_vknn_filter_ensure_engine(self)) != GST_FLOW_OK ||
+        (ret = gst_vknn_filter_check_output(self)) != GST_FLOW_OK)
+        return ret;
+    if (!gst_vknn_filter_map_frames(self, inbuf, outbuf, &frames, &err)) {
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not access the video frames"),
+                          ("%s", err->message));
+        g_clear_error(&err);
+        return GST_FLOW_ERROR;
+    }
+    gst_vknn_filter_track_size(self, frames.width, frames.height);
+    ret = GST_VKNN_FILTER_GET_CLASS(self)->process(self, priv->engine, &frames, inbuf);
+    gst_vknn_filter_unmap_frames(&frames, ret == GST_FLOW_OK);
+    if (ret == GST_FLOW_OK)
+        gst_vknn_filter_frame_done(self);
+    return ret;
+}
+
+/* ---- queries, events, states --------------------------------------------- */
+
+/* Live pipelines: the frame leaves processing-time later than it came in. */
+static gboolean gst_vknn_filter_query(GstBaseTransform *bt, GstPadDirection direction,
+                                      GstQuery *query)
+{
+    gboolean live;
+    GstClockTime min, max;
+
+    if (!GST_BASE_TRANSFORM_CLASS(parent_class)->query(bt, direction, query))
+        return FALSE;
+    if (direction != GST_PAD_SRC || GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+        return TRUE;
+    gst_query_parse_latency(query, &live, &min, &max);
+    if (live) {
+        GST_OBJECT_LOCK(bt);
+        const GstClockTime frame_time = PRIV(GST_VKNN_FILTER(bt))->frame_time;
+        GST_OBJECT_UNLOCK(bt);
+        min += frame_time;
+        if (GST_CLOCK_TIME_IS_VALID(max))
+            max += frame_time;
+        GST_DEBUG_OBJECT(bt, "latency: adding %" GST_TIME_FORMAT, GST_TIME_ARGS(frame_time));
+        gst_query_set_latency(query, live, min, max);
+    }
+    return TRUE;
+}
+
+static gboolean gst_vknn_filter_sink_event(GstBaseTransform *bt, GstEvent *event)
+{
+    GstVknnFilter *self = GST_VKNN_FILTER(bt);
+
+    /* A seek must not wait for a model load in transform. */
+    if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_START)
+        gst_vknn_filter_set_flushing(self, TRUE);
+    else if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP)
+        gst_vknn_filter_set_flushing(self, FALSE);
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(bt, event);
+}
+
+static gboolean gst_vknn_filter_start(GstBaseTransform *bt)
+{
+    GstVknnFilter *self = GST_VKNN_FILTER(bt);
+    GstVknnFilterPrivate *priv = PRIV(self);
+    GstVknnFilterClass *klass = GST_VKNN_FILTER_GET_CLASS(self);
+
+    g_mutex_lock(&priv->load_lock);
+    const gboolean have_model = priv->model_path != NULL;
+    priv->load_failed = FALSE;
+    g_mutex_unlock(&priv->load_lock);
+    if (!have_model) {
+        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No %s given", klass->model_kind),
+                          ("%s", klass->model_hint));
+        return FALSE;
+    }
+    gst_vknn_filter_set_flushing(self, FALSE);
+    if (!GST_BASE_TRANSFORM_CLASS(parent_class)->start(bt))
+        return FALSE;
+    g_atomic_int_set(&priv->bgra_unwritable,
+                     !gst_vknn_filter_bgra_writable(GST_VULKAN_VIDEO_FILTER(bt)->device));
+    GST_OBJECT_LOCK(self);
+    priv->frame_time = 0;
+    GST_OBJECT_UNLOCK(self);
+    priv->last_width = priv->last_height = 0;
+    return TRUE;
+}
+
+/* Drops pending loads, waits for the running one and frees every engine
+ * before GstVulkanVideoFilter releases the device. */
+static gboolean gst_vknn_filter_stop(GstBaseTransform *bt)
+{
+    GstVknnFilter *self = GST_VKNN_FILTER(bt);
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    g_mutex_lock(&priv->load_lock);
+    priv->request++; /* queued loads become stale */
+    priv->flushing = TRUE;
+    while (priv->n_loading > 0)
+        g_cond_wait(&priv->load_cond, &priv->load_lock);
+    GstVknnEngine *ready = priv->ready;
+    priv->ready = NULL;
+    priv->have_engine = FALSE;
+    gst_clear_object(&priv->load_queue);
+    g_mutex_unlock(&priv->load_lock);
+
+    gst_vknn_engine_free(ready);
+    g_clear_pointer(&priv->engine, gst_vknn_engine_free);
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->stop(bt);
+}
+
+static GstStateChangeReturn gst_vknn_filter_change_state(GstElement *element,
+                                                         GstStateChange transition)
+{
+    /* Wake a transform waiting for a model before the pads deactivate (which
+     * takes the stream lock that transform holds). */
+    if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+        gst_vknn_filter_set_flushing(GST_VKNN_FILTER(element), TRUE);
+    return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+}
+
+/* ---- GObject ------------------------------------------------------------- */
+
+static void gst_vknn_filter_get_property(GObject *object, guint prop_id, GValue *value,
+                                         GParamSpec *pspec)
+{
+    GstVknnFilter *self = GST_VKNN_FILTER(object);
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    switch (prop_id) {
+    case PROP_STATS: {
+        GstElementFactory *factory = gst_element_get_factory(GST_ELEMENT(self));
+        g_autofree gchar *name =
+            g_strdup_printf("%s-stats", factory ? GST_OBJECT_NAME(factory) : "vknn");
+        GST_OBJECT_LOCK(self);
+        g_value_take_boxed(value, gst_structure_new(name, "frames", G_TYPE_UINT64, priv->frames,
+                                                    "frame-time", G_TYPE_UINT64, priv->frame_time,
+                                                    "device-buffers", G_TYPE_INT,
+                                                    vknn_live_buffers(), NULL));
+        GST_OBJECT_UNLOCK(self);
+        return;
+    }
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    }
+}
+
+static void gst_vknn_filter_finalize(GObject *object)
+{
+    GstVknnFilterPrivate *priv = PRIV(GST_VKNN_FILTER(object));
+
+    /* stop() drained it; waits anyway. */
+    g_thread_pool_free(priv->loader, FALSE, TRUE);
+    gst_vknn_engine_free(priv->ready);
+    gst_vknn_engine_free(priv->engine);
+    gst_clear_object(&priv->load_queue);
+    g_free(priv->model_path);
+    g_mutex_clear(&priv->load_lock);
+    g_cond_clear(&priv->load_cond);
+    G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_vknn_filter_init(GstVknnFilter *self)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    g_mutex_init(&priv->load_lock);
+    g_cond_init(&priv->load_cond);
+    /* Shared (non-exclusive) pool threads, one task at a time. */
+    priv->loader = g_thread_pool_new(gst_vknn_filter_load, self, 1, FALSE, NULL);
+    gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+}
+
+static void gst_vknn_filter_class_init(GstVknnFilterClass *klass)
+{
+    GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+    GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+    GstBaseTransformClass *bt_class = GST_BASE_TRANSFORM_CLASS(klass);
+
+    base_transform_class = g_type_class_peek(GST_TYPE_BASE_TRANSFORM);
+
+    gobject_class->get_property = gst_vknn_filter_get_property;
+    gobject_class->finalize = gst_vknn_filter_finalize;
+    g_object_class_install_property(
+        gobject_class, PROP_STATS,
+        g_param_spec_boxed("stats", "Statistics",
+                           "frames (processed), frame-time (ns, the last frame's processing "
+                           "time), device-buffers (Vulkan buffers libvknn holds in this process)",
+                           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+    gst_element_class_add_static_pad_template(element_class, &gst_vknn_filter_sink_template);
+    gst_element_class_add_static_pad_template(element_class, &gst_vknn_filter_src_template);
+    element_class->change_state = gst_vknn_filter_change_state;
+
+    bt_class->start = gst_vknn_filter_start;
+    bt_class->stop = gst_vknn_filter_stop;
+    bt_class->transform_caps = gst_vknn_filter_transform_caps;
+    bt_class->fixate_caps = gst_vknn_filter_fixate_caps;
+    bt_class->set_caps = gst_vknn_filter_set_caps;
+    bt_class->propose_allocation = gst_vknn_filter_propose_allocation;
+    bt_class->decide_allocation = gst_vknn_filter_decide_allocation;
+    bt_class->query = gst_vknn_filter_query;
+    bt_class->sink_event = gst_vknn_filter_sink_event;
+    bt_class->transform = gst_vknn_filter_transform;
+
+    klass->model_kind = "model";
+    klass->model_hint = "Set the 'model' property to an ONNX file";
+}

@@ -1,0 +1,118 @@
+/* vknn GStreamer plugin — GstVknnFilter: the abstract base of the vknn
+ * elements (vkstyletransfer, vksaliency, vkactivationmap).
+ *
+ * A GstVulkanVideoFilter that runs a libvknn model on each frame and writes a
+ * frame of the same caps. It does what every element shares:
+ *
+ * - caps: RGBA/BGRA in memory:VulkanImage (BGRA left out when the device
+ *   cannot make BGRA storage images) and RGBA/BGRA/RGBx/BGRx in system
+ *   memory, output caps = input caps;
+ * - allocation: Vulkan output images from the element's own pool of storage
+ *   images (gstvknnimagepool.h), GstBaseTransform's default in system memory,
+ *   GstVideoMeta accepted from upstream;
+ * - the model: the `model` path loads on a loader thread into a
+ *   GstVknnEngine with its own libvknn context adopting the element's
+ *   GstVulkanDevice and queue (libvknn submits under the queue's lock); the
+ *   streaming thread swaps a newer engine in at its next frame and the first
+ *   frame waits for the first engine. Load failures are an element error when
+ *   nothing runs yet (RESOURCE/NOT_FOUND, RESOURCE/READ, LIBRARY/INIT), a
+ *   warning when another engine runs, which keeps running;
+ * - per frame: controller sync, both frames mapped for libvknn
+ *   (GstVknnFrames), the subclass's process(), statistics;
+ * - QoS on, and the processing time of the last frame added to the latency in
+ *   live pipelines (a latency message after changes).
+ *
+ * Subclasses implement build_engine (loader thread), process (streaming
+ * thread) and optionally supports_output_format, install their own `model`
+ * property (forwarding to gst_vknn_filter_set_model / _dup_model) and read
+ * their other properties under the object lock.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gst/vulkan/vulkan.h>
+#include <vknn/vknn.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_VKNN_FILTER (gst_vknn_filter_get_type())
+G_DECLARE_DERIVABLE_TYPE(GstVknnFilter, gst_vknn_filter, GST, VKNN_FILTER, GstVulkanVideoFilter)
+
+/* A model loaded on the device: built on the loader thread, then owned by the
+ * streaming thread (libvknn objects are single-threaded). */
+typedef struct {
+    GstVulkanQueue *queue; /* ref: the queue lock's data; keeps the device alive */
+    VknnContext *ctx;      /* adopts the GstVulkanDevice, submits under the queue lock */
+    VknnModel *model;
+    gchar *path;
+    guint generation;         /* the load request that built it: unique per element */
+    gpointer data;            /* the subclass's objects on ctx (a styler, an explainer) */
+    GDestroyNotify free_data; /* frees data, before ctx and model */
+} GstVknnEngine;
+
+typedef enum {
+    GST_VKNN_LOAD_OK,
+    GST_VKNN_LOAD_MODEL_FAILED,    /* the file: missing, unreadable, not the right kind of model */
+    GST_VKNN_LOAD_DEVICE_FAILED,   /* libvknn on the device: context, planning */
+    GST_VKNN_LOAD_SETTINGS_FAILED, /* the element's properties do not fit the model */
+} GstVknnLoadResult;
+
+/* Both frames of a transform, mapped for libvknn. */
+typedef struct {
+    gboolean vulkan; /* memory:VulkanImage: in_image/out_image; else in/out */
+    gint width, height;
+    /* System memory. */
+    GstVideoFrame in, out;
+    VknnPixelFormat format;
+    /* Vulkan images: layouts and stages of the last use, updated by libvknn
+     * and published to the next user by gst_vknn_filter_unmap_frames(). */
+    VknnImage in_image, out_image;
+    GstVulkanImageMemory *in_mem, *out_mem;
+    GstVulkanImageView *in_view, *out_view;
+} GstVknnFrames;
+
+#define GST_VKNN_FRAMES_IN_DATA(f) ((const guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&(f)->in, 0))
+#define GST_VKNN_FRAMES_IN_STRIDE(f) GST_VIDEO_FRAME_PLANE_STRIDE(&(f)->in, 0)
+#define GST_VKNN_FRAMES_OUT_DATA(f) ((guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&(f)->out, 0))
+#define GST_VKNN_FRAMES_OUT_STRIDE(f) GST_VIDEO_FRAME_PLANE_STRIDE(&(f)->out, 0)
+
+struct _GstVknnFilterClass {
+    GstVulkanVideoFilterClass parent_class;
+
+    /* What the model is, in messages: "style model", "classifier". */
+    const gchar *model_kind;
+    /* Debug detail of the error when `model` is not set at start. */
+    const gchar *model_hint;
+
+    /* Loader thread: puts the subclass's objects for engine->model on
+     * engine->ctx into engine->data / free_data, ready for width x height
+     * frames when known (> 0). Reads the properties it needs itself. */
+    GstVknnLoadResult (*build_engine)(GstVknnFilter *self, GstVknnEngine *engine, gint width,
+                                      gint height, GError **err);
+    /* Whether engine writes Vulkan images of format (checked once per engine
+     * on memory:VulkanImage caps; NULL: any). */
+    gboolean (*supports_output_format)(GstVknnFilter *self, GstVknnEngine *engine, VkFormat format);
+    /* Streaming thread: one frame, after controller sync. Posts its own
+     * element errors. */
+    GstFlowReturn (*process)(GstVknnFilter *self, GstVknnEngine *engine, GstVknnFrames *frames,
+                             GstBuffer *inbuf);
+};
+
+/* The `model` property: setting it while a device is known queues a load. */
+void gst_vknn_filter_set_model(GstVknnFilter *self, const gchar *path);
+gchar *gst_vknn_filter_dup_model(GstVknnFilter *self);
+/* Queues a load of the current model, for properties that build_engine
+ * reads (the running engine keeps going until the new one is ready). */
+void gst_vknn_filter_reload(GstVknnFilter *self);
+
+/* Streaming thread: the processing time of the frame, for the latency (ms;
+ * rounded up to the millisecond), and a change that alters it (a latency
+ * message follows after a few frames). */
+void gst_vknn_filter_set_frame_time(GstVknnFilter *self, double ms);
+void gst_vknn_filter_latency_changed(GstVknnFilter *self);
+
+/* libvknn's pixel byte order for a system-memory video format. */
+VknnPixelFormat gst_vknn_pixel_format(GstVideoFormat format);
+
+G_END_DECLS

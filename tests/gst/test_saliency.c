@@ -1,0 +1,667 @@
+/* vksaliency and vkactivationmap in GStreamer pipelines (GstHarness) against
+ * libvknn's host path (vknn_frame_input_host + vknn_explainer_run + a
+ * VknnOverlay), on system memory and Vulkan images.
+ *
+ *   test_saliency CASE   (sysmem, vulkan, interval, live, errors, activations, pipeline)
+ *
+ * Needs GST_PLUGIN_PATH pointing at build/gst-plugins (tests/meson.build sets
+ * it). Skips with 77 when the model or photo in ../shared is absent.
+ */
+#include "gsttest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gst/video/video.h>
+
+#define MODEL "models/classify/squeezenet1_1.onnx"
+#define LABELS "models/classify/imagenet_classes.txt"
+#define PHOTO "media/photos/skimage_chelsea.png"
+#define STYLE_MODEL "models/style/small/candy_nc8.onnx"
+#define CLIP "media/video/intel_book.mkv"
+#define EGYPTIAN_CAT 285
+#define TABBY 281
+/* The photo (451x300) at a third of its area, keeping its aspect ratio. */
+#define PHOTO_W 240
+#define PHOTO_H 160
+#define FRAME_NS (GST_SECOND / 30)
+
+typedef struct {
+    char *model, *labels, *photo;
+} Assets;
+
+static Assets assets;
+
+static Frame load_photo(int w, int h)
+{
+    Decoded d;
+    if (!decode_file(assets.photo, w, h, &d)) {
+        fprintf(stderr, "FAIL: cannot decode %s\n", assets.photo);
+        exit(1);
+    }
+    return (Frame){d.width, d.height, d.first};
+}
+
+/* Left-right mirror: the cat moves, the map must follow. */
+static Frame frame_mirror(const Frame *in)
+{
+    Frame f = frame_new(in->w, in->h);
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++)
+            memcpy(f.px + ((gsize)y * in->w + x) * 4,
+                   in->px + ((gsize)y * in->w + (in->w - 1 - x)) * 4, 4);
+    return f;
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+typedef struct {
+    char *method, *label, *top1_label;
+    int class_id, top1_id, n_top;
+    double score;
+    GstClockTime timestamp, running_time;
+} SaliencyMessage;
+
+static void saliency_message_clear(SaliencyMessage *m)
+{
+    g_free(m->method);
+    g_free(m->label);
+    g_free(m->top1_label);
+    memset(m, 0, sizeof *m);
+}
+
+/* Pops the next "vknn-saliency" element message from the harness bus. */
+static gboolean saliency_message_pop(GstHarness *h, SaliencyMessage *m)
+{
+    memset(m, 0, sizeof *m);
+    for (;;) {
+        GstMessage *msg = harness_message(h, GST_MESSAGE_ELEMENT);
+        if (!msg)
+            return FALSE;
+        const GstStructure *s = gst_message_get_structure(msg);
+        if (!gst_structure_has_name(s, "vknn-saliency")) {
+            gst_message_unref(msg);
+            continue;
+        }
+        m->method = g_strdup(gst_structure_get_string(s, "method"));
+        m->label = g_strdup(gst_structure_get_string(s, "label"));
+        gst_structure_get_int(s, "class-id", &m->class_id);
+        gst_structure_get_double(s, "score", &m->score);
+        gst_structure_get_uint64(s, "timestamp", &m->timestamp);
+        gst_structure_get_uint64(s, "running-time", &m->running_time);
+        const GValue *top = gst_structure_get_value(s, "top5");
+        m->n_top = top && GST_VALUE_HOLDS_ARRAY(top) ? (int)gst_value_array_get_size(top) : 0;
+        if (m->n_top > 0) {
+            const GstStructure *c = gst_value_get_structure(gst_value_array_get_value(top, 0));
+            gst_structure_get_int(c, "id", &m->top1_id);
+            m->top1_label = g_strdup(gst_structure_get_string(c, "label"));
+        }
+        gst_message_unref(msg);
+        return TRUE;
+    }
+}
+
+static int saliency_message_count(GstHarness *h, GstClockTime *timestamps, int max)
+{
+    SaliencyMessage m;
+    int n = 0;
+    while (saliency_message_pop(h, &m)) {
+        if (n < max)
+            timestamps[n] = m.timestamp;
+        n++;
+        saliency_message_clear(&m);
+    }
+    return n;
+}
+
+/* ---- host reference -------------------------------------------------------- */
+
+/* The element's output by libvknn's host path on its own context: the
+ * preprocessing on the host, the explainer on the tensor, the map scaled by
+ * its 0.99 quantile and drawn by a VknnOverlay over the crop. */
+static Frame reference_saliency(const Frame *in, int *class_id)
+{
+    GError *err = NULL;
+    g_autoptr(VknnContext) ctx = test_context();
+    g_autoptr(VknnModel) model = vknn_model_load(assets.model, &err);
+    g_assert_no_error(err);
+    const VknnExplainParams params = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    g_autoptr(VknnExplainer) ex = vknn_explainer_new(ctx, model, &params, &err);
+    g_assert_no_error(err);
+    const VknnFrameInputParams fp = VKNN_FRAME_INPUT_PARAMS_IMAGENET;
+    g_autofree float *input = g_new(float, 3 * fp.width * fp.height);
+    vknn_frame_input_host(&fp, VKNN_PIXEL_RGBA, in->px, in->w, in->h, in->w * 4, input);
+    VknnExplanation e = {0};
+    g_assert(vknn_explainer_run(ex, input, fp.width, fp.height, &e, &err));
+    *class_id = e.class_id;
+
+    const int n = e.map_w * e.map_h;
+    float scale = vknn_map_quantile(e.map, n, 0.99f);
+    if (scale <= 0)
+        scale = vknn_map_quantile(e.map, n, 1.0f);
+    for (int i = 0; i < n; i++)
+        e.map[i] = scale > 0 ? CLAMP(e.map[i] / scale, 0.0f, 1.0f) : 0.0f;
+
+    VknnRect region;
+    vknn_frame_input_region(&fp, in->w, in->h, &region);
+    g_autoptr(VknnOverlay) ov = vknn_overlay_new(ctx, &err);
+    g_assert_no_error(err);
+    Frame out = frame_new(in->w, in->h);
+    const VknnOverlayParams op = VKNN_OVERLAY_PARAMS_DEFAULT;
+    g_assert(vknn_overlay_set_map(ov, e.map, e.map_w, e.map_h, &region, &err) &&
+             vknn_overlay_process_bytes(ov, &op, VKNN_PIXEL_RGBA, in->w, in->h, in->px, in->w * 4,
+                                        out.px, out.w * 4, &err));
+    vknn_explanation_clear(&e);
+    return out;
+}
+
+/* Largest difference outside r and whether anything inside r differs. */
+static void frame_region_diff(const Frame *a, const Frame *b, const VknnRect *r, int *outside,
+                              int *inside)
+{
+    *outside = *inside = 0;
+    for (int y = 0; y < a->h; y++)
+        for (int x = 0; x < a->w; x++) {
+            const gboolean in_r =
+                x >= r->x && x < r->x + r->width && y >= r->y && y < r->y + r->height;
+            for (int c = 0; c < 4; c++) {
+                const int d = abs(a->px[((gsize)y * a->w + x) * 4 + c] -
+                                  b->px[((gsize)y * a->w + x) * 4 + c]);
+                int *m = in_r ? inside : outside;
+                *m = MAX(*m, d);
+            }
+        }
+}
+
+static gboolean check_cat_message(GstHarness *h, GstClockTime pts, const char *what)
+{
+    SaliencyMessage m;
+    char line[200];
+    if (!check(saliency_message_pop(h, &m), "a vknn-saliency message was posted"))
+        return FALSE;
+    g_snprintf(line, sizeof line,
+               "%s: %s says class %d \"%s\" (p %.2f), top-1 %d \"%s\", %d in top5", what, m.method,
+               m.class_id, m.label, m.score, m.top1_id, m.top1_label, m.n_top);
+    gboolean ok = check(m.class_id == EGYPTIAN_CAT && !g_strcmp0(m.label, "Egyptian cat") &&
+                            m.top1_id == EGYPTIAN_CAT && !g_strcmp0(m.top1_label, "Egyptian cat") &&
+                            m.n_top == 5 && m.score > 0.0 && m.score <= 1.0 &&
+                            !g_strcmp0(m.method, "gradcam"),
+                        line);
+    g_snprintf(line, sizeof line, "message timestamp %" GST_TIME_FORMAT " = the buffer's",
+               GST_TIME_ARGS(m.timestamp));
+    ok &= check(m.timestamp == pts && GST_CLOCK_TIME_IS_VALID(m.running_time), line);
+    saliency_message_clear(&m);
+    return ok;
+}
+
+/* ---- cases ----------------------------------------------------------------- */
+
+static int case_sysmem(void)
+{
+    printf("vksaliency, system memory: %dx%d photo, SqueezeNet 1.1 Grad-CAM\n", PHOTO_W, PHOTO_H);
+    Frame in = load_photo(PHOTO_W, PHOTO_H);
+    int ref_class = -1;
+    Frame want = reference_saliency(&in, &ref_class);
+    gboolean ok = check(ref_class == EGYPTIAN_CAT, "host reference: Egyptian cat");
+
+    GstHarness *h =
+        harness_new("vksaliency model=\"%s\" labels=\"%s\"", assets.model, assets.labels);
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    Frame got = {0};
+    g_assert(harness_run_at(h, &in, 5 * FRAME_NS, &got, NULL));
+    ok &= check(got.w == PHOTO_W && got.h == PHOTO_H, "output size = input size");
+    ok &= check_cat_message(h, 5 * FRAME_NS, "message");
+
+    const VknnFrameInputParams fp = VKNN_FRAME_INPUT_PARAMS_IMAGENET;
+    VknnRect crop;
+    vknn_frame_input_region(&fp, PHOTO_W, PHOTO_H, &crop);
+    int outside, inside;
+    frame_region_diff(&got, &in, &crop, &outside, &inside);
+    char line[160];
+    g_snprintf(line, sizeof line, "outside the crop %dx%d+%d+%d: output = input (max diff %d)",
+               crop.width, crop.height, crop.x, crop.y, outside);
+    ok &= check(outside == 0, line);
+    g_snprintf(line, sizeof line, "inside the crop: the heatmap changes the frame (max diff %d)",
+               inside);
+    ok &= check(inside > 32, line);
+    ok &= check_diff(&got, &want, 4, 2, "output = host preprocessing + explainer + overlay");
+    frame_clear(&got);
+    harness_free(h);
+
+    /* BGRx: the same pixels with R and B swapped, alpha written 255. */
+    g_autofree char *launch = g_strdup_printf("vksaliency model=\"%s\"", assets.model);
+    ok &= check_swapped(launch, "BGRx", &in, &want, 2, "BGRx output = RGBA reference, R/B swapped");
+
+    frame_clear(&want);
+    frame_clear(&in);
+    return ok ? 0 : 1;
+}
+
+static int case_vulkan(void)
+{
+    printf("vksaliency, Vulkan images: vulkanupload ! vksaliency ! vulkandownload\n");
+    Frame in = load_photo(PHOTO_W, PHOTO_H);
+    GstHarness *h = harness_new("vksaliency model=\"%s\"", assets.model);
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    Frame sys = harness_frame(h, &in);
+    SaliencyMessage m;
+    gboolean ok = check(saliency_message_pop(h, &m) && m.class_id == EGYPTIAN_CAT &&
+                            !g_strcmp0(m.label, "class 285"),
+                        "system memory: class 285, labelled \"class 285\" without a labels file");
+    saliency_message_clear(&m);
+    harness_free(h);
+
+    h = harness_new("vulkanupload ! vksaliency model=\"%s\" labels=\"%s\" ! vulkandownload",
+                    assets.model, assets.labels);
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    Frame got = {0};
+    g_assert(harness_run_at(h, &in, 0, &got, NULL));
+    GstElement *e = harness_element(h, "vksaliency");
+    GstCaps *caps = gst_pad_get_current_caps(GST_BASE_TRANSFORM_SRC_PAD(e));
+    ok &= check(
+        caps && gst_caps_features_contains(gst_caps_get_features(caps, 0), "memory:VulkanImage"),
+        "the element negotiated memory:VulkanImage");
+    gst_clear_caps(&caps);
+    gst_object_unref(e);
+    ok &= check_cat_message(h, 0, "Vulkan image input");
+    ok &= check_diff(&got, &sys, 4, 1, "RGBA image output = system memory output");
+    frame_clear(&got);
+    /* A second frame reuses the pool's images and their recorded layouts. */
+    got = harness_frame(h, &in);
+    ok &= check_diff(&got, &sys, 4, 1, "second frame (pool image reused) = system memory output");
+    frame_clear(&got);
+    harness_free(h);
+
+    g_autofree char *launch =
+        g_strdup_printf("vulkanupload ! vksaliency model=\"%s\" ! vulkandownload", assets.model);
+    ok &= check_swapped(launch, "BGRA", &in, &sys, 1,
+                        "BGRA image output = system memory RGBA, R/B swapped");
+
+    frame_clear(&sys);
+    frame_clear(&in);
+    return ok ? 0 : 1;
+}
+
+/* Runs frames[0..n-1] through a fresh harness; returns the outputs. */
+static Frame *run_frames(const char *options, const Frame *frames, int n)
+{
+    GstHarness *h = harness_new("vksaliency model=\"%s\" %s", assets.model, options);
+    harness_set_size(h, "RGBA", frames[0].w, frames[0].h);
+    Frame *out = g_new0(Frame, n);
+    for (int i = 0; i < n; i++)
+        out[i] = harness_frame(h, &frames[i]);
+    harness_free(h);
+    return out;
+}
+
+static void frames_free(Frame *f, int n)
+{
+    for (int i = 0; i < n; i++)
+        frame_clear(&f[i]);
+    g_free(f);
+}
+
+static int case_interval(void)
+{
+    printf("interval, smoothing, mean/std from a launch line\n");
+    Frame photo = load_photo(PHOTO_W, PHOTO_H), mirrored = frame_mirror(&photo);
+    gboolean ok = TRUE;
+    char line[160];
+
+    /* interval=3: maps on frames 0, 3 and 6; the others reuse the last. */
+    GstHarness *h = harness_new("vksaliency model=\"%s\" interval=3", assets.model);
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    Frame out[7];
+    for (int i = 0; i < 7; i++) {
+        g_assert(harness_run_at(h, i % 3 == 1 ? &mirrored : &photo, i * FRAME_NS, &out[i], NULL));
+    }
+    GstClockTime ts[8];
+    const int n = saliency_message_count(h, ts, 8);
+    g_snprintf(line, sizeof line, "interval=3, 7 frames: %d messages (3)", n);
+    ok &= check(n == 3, line);
+    ok &= check(n == 3 && ts[0] == 0 && ts[1] == 3 * FRAME_NS && ts[2] == 6 * FRAME_NS,
+                "computed on frames 0, 3 and 6");
+    /* Frame 1 is the mirror image, drawn with frame 0's map: outside the
+     * crop it is the mirror, inside it is not what a fresh map gives. */
+    Frame *fresh = run_frames("", &mirrored, 1);
+    ok &= check(frame_max_diff(&out[1], &fresh[0], 3) > 16,
+                "frame 1 (mirrored input) keeps frame 0's map");
+    ok &= check_diff(&out[3], &out[0], 4, 0, "frame 3 (same input as 0): same output");
+    frames_free(fresh, 1);
+    for (int i = 0; i < 7; i++)
+        frame_clear(&out[i]);
+    harness_free(h);
+
+    /* smoothing=0.5: the second map is averaged with the first. */
+    const Frame pair[2] = {photo, mirrored};
+    Frame *sharp = run_frames("", pair, 2), *smooth = run_frames("smoothing=0.5", pair, 2);
+    ok &= check_diff(&smooth[0], &sharp[0], 4, 0, "smoothing=0.5: first frame unchanged");
+    const int d = frame_max_diff(&smooth[1], &sharp[1], 3);
+    g_snprintf(line, sizeof line, "smoothing=0.5: second frame shows the average map (diff %d)", d);
+    ok &= check(d > 16, line);
+    frames_free(sharp, 2);
+    frames_free(smooth, 2);
+
+    /* mean and std as GstValueArrays in a launch line. */
+    Frame *def = run_frames("", &photo, 1);
+    Frame *same =
+        run_frames("mean=\"<0.485, 0.456, 0.406>\" std=\"<0.229, 0.224, 0.225>\"", &photo, 1);
+    Frame *other = run_frames("mean=\"<0.5, 0.5, 0.5>\" std=\"<0.5, 0.5, 0.5>\"", &photo, 1);
+    ok &= check_diff(&same[0], &def[0], 4, 0, "mean/std = the ImageNet defaults: same output");
+    ok &= check(frame_max_diff(&other[0], &def[0], 3) > 0, "other mean/std: other output");
+    frames_free(def, 1);
+    frames_free(same, 1);
+    frames_free(other, 1);
+
+    frame_clear(&photo);
+    frame_clear(&mirrored);
+    return ok ? 0 : 1;
+}
+
+/* Pushes photo until a message passes accept (at most ~5 s). */
+static gboolean run_until(GstHarness *h, const Frame *photo, gboolean (*accept)(SaliencyMessage *))
+{
+    for (int i = 0; i < 500; i++) {
+        Frame out = harness_frame(h, photo);
+        frame_clear(&out);
+        SaliencyMessage m;
+        gboolean done = FALSE;
+        while (saliency_message_pop(h, &m)) {
+            done |= accept(&m);
+            saliency_message_clear(&m);
+        }
+        if (done)
+            return TRUE;
+        g_usleep(10000);
+    }
+    return FALSE;
+}
+
+static gboolean is_guided(SaliencyMessage *m)
+{
+    return !g_strcmp0(m->method, "guided");
+}
+
+static gboolean is_tabby(SaliencyMessage *m)
+{
+    return m->class_id == TABBY && m->top1_id == EGYPTIAN_CAT;
+}
+
+static int case_live(void)
+{
+    printf("properties while playing: method, target-class, a bad layer (warning)\n");
+    Frame photo = load_photo(PHOTO_W, PHOTO_H);
+    GstHarness *h = harness_new("vksaliency model=\"%s\"", assets.model);
+    GstElement *e = harness_element(h, "vksaliency");
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    Frame first = harness_frame(h, &photo);
+    gboolean ok = TRUE;
+
+    g_object_set(e, "method", 1 /* guided */, NULL);
+    ok &= check(run_until(h, &photo, is_guided), "method=guided: messages say guided");
+    g_object_set(e, "method", 2 /* gradcam */, "target-class", TABBY, NULL);
+    ok &= check(run_until(h, &photo, is_tabby), "target-class=281: class 281 explained, top-1 285");
+
+    g_object_set(e, "layer", "no-such-tensor", NULL);
+    GstMessage *warning = NULL;
+    for (int i = 0; i < 500 && !warning; i++) {
+        Frame out = harness_frame(h, &photo);
+        frame_clear(&out);
+        if (!(warning = harness_message(h, GST_MESSAGE_WARNING)))
+            g_usleep(10000);
+    }
+    if (warning) {
+        GError *err = NULL;
+        gst_message_parse_warning(warning, &err, NULL);
+        printf("  warning: %s\n", err->message);
+        g_clear_error(&err);
+    }
+    ok &= check(warning != NULL, "layer=no-such-tensor while playing: a warning");
+    ok &= check(harness_message(h, GST_MESSAGE_ERROR) == NULL, "and no error: frames flow");
+    gst_clear_message(&warning);
+
+    frame_clear(&first);
+    frame_clear(&photo);
+    gst_object_unref(e);
+    harness_free(h);
+    return ok ? 0 : 1;
+}
+
+/* Whether launch fails with an error of domain/code whose message names path. */
+static gboolean check_error(const char *launch, GQuark domain, int code, const char *path,
+                            const char *what)
+{
+    GError *err = pipeline_error(launch);
+    const gboolean ok = check(
+        err && g_error_matches(err, domain, code) && (!path || strstr(err->message, path)), what);
+    g_clear_error(&err);
+    return ok;
+}
+
+static int case_errors(void)
+{
+    printf("errors: no model, missing file, not a classifier, bad settings, labels\n");
+    g_autofree char *style = test_shared_path(STYLE_MODEL);
+    g_autofree char *junk =
+        g_build_filename(g_get_tmp_dir(), "vknn-test-not-a-classifier.onnx", NULL);
+    g_assert(g_file_set_contents(junk, "not an ONNX file", -1, NULL));
+    const char *src = "videotestsrc num-buffers=2 ! video/x-raw,width=64,height=48 ! videoconvert";
+    char launch[1024];
+    gboolean ok = TRUE;
+
+    g_snprintf(launch, sizeof launch, "%s ! vksaliency ! fakesink", src);
+    ok &= check_error(launch, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, NULL,
+                      "no model property: RESOURCE/NOT_FOUND at start");
+    g_snprintf(launch, sizeof launch, "%s ! vksaliency model=/nonexistent/c.onnx ! fakesink", src);
+    ok &= check_error(launch, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+                      "/nonexistent/c.onnx", "missing model: RESOURCE/NOT_FOUND naming the path");
+    g_snprintf(launch, sizeof launch, "%s ! vksaliency model=\"%s\" ! fakesink", src, junk);
+    ok &= check_error(launch, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, junk,
+                      "not an ONNX file: RESOURCE/READ naming the path");
+    if (style) {
+        g_snprintf(launch, sizeof launch, "%s ! vksaliency model=\"%s\" ! fakesink", src, style);
+        ok &= check_error(launch, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, style,
+                          "a style network (not a classifier): RESOURCE/READ naming the path");
+        g_snprintf(launch, sizeof launch, "%s ! vkactivationmap model=\"%s\" ! fakesink", src,
+                   style);
+        ok &= check_error(launch, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, style,
+                          "vkactivationmap, style network: RESOURCE/READ naming the path");
+    }
+    g_snprintf(launch, sizeof launch, "%s ! vksaliency model=\"%s\" target-class=5000 ! fakesink",
+               src, assets.model);
+    ok &= check_error(launch, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, NULL,
+                      "target-class=5000 (1000 classes): LIBRARY/SETTINGS");
+    g_snprintf(launch, sizeof launch, "%s ! vkactivationmap model=\"%s\" channel=100000 ! fakesink",
+               src, assets.model);
+    ok &= check_error(launch, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, NULL,
+                      "vkactivationmap channel=100000: LIBRARY/SETTINGS");
+    g_snprintf(launch, sizeof launch, "%s ! vkactivationmap model=\"%s\" layer=nope ! fakesink",
+               src, assets.model);
+    ok &= check_error(launch, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, NULL,
+                      "vkactivationmap layer=nope: LIBRARY/SETTINGS");
+
+    /* A labels file that cannot be read: a warning, frames flow. */
+    GstHarness *h =
+        harness_new("vksaliency model=\"%s\" labels=/nonexistent/labels.txt", assets.model);
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame in = frame_synthetic(64, 48, 0), out = {0};
+    ok &= check(harness_run(h, &in, &out, NULL), "missing labels file: frames flow");
+    GstMessage *warning = harness_message(h, GST_MESSAGE_WARNING);
+    ok &= check(warning != NULL, "missing labels file: a warning");
+    gst_clear_message(&warning);
+    frame_clear(&out);
+    frame_clear(&in);
+    harness_free(h);
+    g_unlink(junk);
+    return ok ? 0 : 1;
+}
+
+/* Whether the frame has more than one distinct RGB value. */
+static gboolean frame_is_constant(const Frame *f)
+{
+    for (int i = 1; i < f->w * f->h; i++)
+        if (memcmp(f->px + i * 4, f->px, 3))
+            return FALSE;
+    return TRUE;
+}
+
+/* The element's output on a fresh harness, system memory or Vulkan images. */
+static Frame activation_run(const Frame *in, gboolean vulkan, const char *options)
+{
+    GstHarness *h =
+        harness_new("%svkactivationmap model=\"%s\" %s%s", vulkan ? "vulkanupload ! " : "",
+                    assets.model, options, vulkan ? " ! vulkandownload" : "");
+    harness_set_size(h, "RGBA", in->w, in->h);
+    Frame out = harness_frame(h, in);
+    harness_free(h);
+    return out;
+}
+
+static int case_activations(void)
+{
+    printf("vkactivationmap: grid and overlay, system memory and Vulkan images, 256x256\n");
+    Frame in = load_photo(256, 256);
+    gboolean ok = TRUE;
+
+    Frame grid = activation_run(&in, FALSE, "mode=grid alpha=1");
+    ok &= check(grid.w == 256 && grid.h == 256 && !frame_is_constant(&grid),
+                "grid: 256x256, not constant");
+    ok &= check(frame_max_diff(&grid, &in, 3) > 64, "grid: covers the frame");
+    Frame grid_vk = activation_run(&in, TRUE, "mode=grid alpha=1");
+    ok &= check_diff(&grid_vk, &grid, 4, 1, "grid: Vulkan images = system memory");
+
+    Frame max = activation_run(&in, FALSE, "channel=-2");
+    Frame ch0 = activation_run(&in, FALSE, "channel=0");
+    Frame mean = activation_run(&in, FALSE, "");
+    char line[160];
+    const int d = frame_max_diff(&max, &ch0, 3);
+    g_snprintf(line, sizeof line, "overlay: channel=-2 (max) differs from channel=0 (diff %d)", d);
+    ok &= check(d > 16, line);
+    ok &= check(frame_max_diff(&max, &mean, 3) > 0, "overlay: channel=-2 differs from -1 (mean)");
+    ok &= check(frame_max_diff(&max, &in, 3) > 16, "overlay: the map changes the frame");
+    Frame max_vk = activation_run(&in, TRUE, "channel=-2");
+    ok &= check_diff(&max_vk, &max, 4, 1, "overlay: Vulkan images = system memory");
+    Frame running = activation_run(&in, FALSE, "channel=-2 normalize=running");
+    ok &= check_diff(&running, &max, 4, 0, "normalize=running: first frame = per-frame");
+
+    Frame *all[] = {&grid, &grid_vk, &max, &ch0, &mean, &max_vk, &running, &in};
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++)
+        frame_clear(all[i]);
+    return ok ? 0 : 1;
+}
+
+/* Lets the first second of frames through (from the first timestamp: the
+ * clip starts at 33 ms), then ends the stream. */
+typedef struct {
+    GstElement *src;
+    GstClockTime first;
+    gboolean eos_sent;
+} FirstSecond;
+
+static GstPadProbeReturn first_second_only(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    FirstSecond *fs = data;
+    const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+    if (!GST_CLOCK_TIME_IS_VALID(fs->first))
+        fs->first = pts;
+    if (pts < fs->first + GST_SECOND)
+        return GST_PAD_PROBE_OK;
+    if (!fs->eos_sent) {
+        fs->eos_sent = TRUE;
+        gst_element_send_event(fs->src, gst_event_new_eos());
+    }
+    return GST_PAD_PROBE_DROP;
+}
+
+static int case_pipeline(void)
+{
+    g_autofree char *clip = test_shared_path(CLIP);
+    if (!clip)
+        return TEST_SKIP;
+    printf("pipeline: %s (1 s) ! vksaliency ! x264enc ! mp4mux -> decoded back\n", CLIP);
+    g_autofree char *tmp = g_dir_make_tmp("vknn-saliency-XXXXXX", NULL);
+    g_autofree char *mp4 = g_build_filename(tmp, "saliency.mp4", NULL);
+    g_autofree char *launch = g_strdup_printf(
+        "filesrc name=src location=\"%s\" ! decodebin ! videoconvert ! videoscale ! "
+        "video/x-raw,width=320,height=240 ! vksaliency name=sal model=\"%s\" ! videoconvert ! "
+        "x264enc ! mp4mux ! filesink location=\"%s\"",
+        clip, assets.model, mp4);
+    GError *err = NULL;
+    GstElement *p = gst_parse_launch(launch, &err);
+    g_assert_no_error(err);
+    FirstSecond fs = {gst_bin_get_by_name(GST_BIN(p), "src"), GST_CLOCK_TIME_NONE, FALSE};
+    GstElement *sal = gst_bin_get_by_name(GST_BIN(p), "sal");
+    GstPad *sink = gst_element_get_static_pad(sal, "sink");
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, first_second_only, &fs, NULL);
+    const gint64 start = g_get_monotonic_time();
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus(p);
+    GstMessage *msg =
+        gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    gboolean ok = check(msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS, "pipeline reached EOS");
+    if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+        g_autofree char *debug = NULL;
+        gst_message_parse_error(msg, &err, &debug);
+        printf("  error: %s (%s)\n", err->message, debug ? debug : "");
+        g_clear_error(&err);
+    }
+    gst_clear_message(&msg);
+    gst_element_set_state(p, GST_STATE_NULL);
+    const double secs = (g_get_monotonic_time() - start) / 1e6;
+    gst_object_unref(bus);
+    gst_object_unref(sink);
+    gst_object_unref(sal);
+    gst_object_unref(fs.src);
+    gst_object_unref(p);
+
+    Decoded out = {0};
+    ok &= check(decode_file(mp4, 0, 0, &out), "the MP4 decodes");
+    char line[160];
+    g_snprintf(line, sizeof line, "%d frames of %dx%d (30 of 320x240; rendered in %.1f s)",
+               out.frames, out.width, out.height, secs);
+    ok &= check(out.frames == 30 && out.width == 320 && out.height == 240, line);
+    g_free(out.first);
+    g_remove(mp4);
+    g_rmdir(tmp);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(void);
+    } cases[] = {
+        {"sysmem", case_sysmem},     {"vulkan", case_vulkan}, {"interval", case_interval},
+        {"live", case_live},         {"errors", case_errors}, {"activations", case_activations},
+        {"pipeline", case_pipeline},
+    };
+    setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
+    gst_init(&argc, &argv);
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s sysmem|vulkan|interval|live|errors|activations|pipeline\n",
+                argv[0]);
+        return 2;
+    }
+    if (!have_element("vksaliency") || !have_element("vkactivationmap"))
+        return 1;
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        if (strcmp(argv[1], cases[i].name))
+            continue;
+        assets.model = test_shared_path(MODEL);
+        assets.labels = test_shared_path(LABELS);
+        assets.photo = test_shared_path(PHOTO);
+        int res = TEST_SKIP;
+        if (assets.model && assets.labels && assets.photo)
+            res = cases[i].run();
+        printf("%s: %s\n", argv[1], res == 0 ? "PASS" : res == TEST_SKIP ? "SKIP" : "FAIL");
+        g_free(assets.model);
+        g_free(assets.labels);
+        g_free(assets.photo);
+        return res;
+    }
+    fprintf(stderr, "unknown case %s\n", argv[1]);
+    return 2;
+}
