@@ -146,11 +146,17 @@ static void print_progress(const VknnTrainLosses *l, int steps, double seconds_p
 gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions *o, GError **err)
 {
     const VknnTrainParams *p = &o->params;
-    g_auto(CliImage) style = {0};
+    g_auto(GStrv) style_paths = g_strsplit(o->style, ",", -1);
+    const int n_styles = (int)g_strv_length(style_paths);
+    g_autoptr(GPtrArray) styles = g_ptr_array_new_with_free_func((GDestroyNotify)cli_image_free);
     g_autoptr(GPtrArray) content = NULL;
     const int side = p->size + p->size / 8; /* room for random crops */
-    if (!cli_image_load_cover(o->style, o->style_size, &style, err))
-        return FALSE;
+    for (int i = 0; i < n_styles; i++) {
+        CliImage *img = g_new0(CliImage, 1);
+        g_ptr_array_add(styles, img);
+        if (!cli_image_load_cover(style_paths[i], o->style_size, img, err))
+            return FALSE;
+    }
     if (g_file_test(o->content, G_FILE_TEST_IS_DIR)) {
         content = load_content(o->content, side, err);
     } else {
@@ -164,14 +170,23 @@ gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions 
     }
     if (!content)
         return FALSE;
+    const float *data[VKNN_MAX_STYLES];
+    int widths[VKNN_MAX_STYLES], heights[VKNN_MAX_STYLES];
+    for (int i = 0; i < n_styles && i < VKNN_MAX_STYLES; i++) {
+        const CliImage *img = g_ptr_array_index(styles, i);
+        data[i] = img->data;
+        widths[i] = img->width;
+        heights[i] = img->height;
+    }
     g_autoptr(VknnTrainer) t =
-        vknn_trainer_new(ctx, loss_net, style.data, style.width, style.height, p, err);
+        vknn_trainer_new_multi(ctx, loss_net, n_styles, data, widths, heights, p, err);
     if (!t || (o->resume && !vknn_trainer_load_checkpoint(t, o->resume, err)))
         return FALSE;
     vknn_trainer_set_profiling(t, o->profile);
-    printf("training a %d-channel TransformerNet on %u content images at %dx%d, batch %d, from "
-           "step %d\n",
-           p->channels, content->len, p->size, p->size, p->batch, vknn_trainer_steps_done(t));
+    printf("training a %d-channel TransformerNet for %d style%s on %u content images at %dx%d, "
+           "batch %d, from step %d\n",
+           p->channels, n_styles, n_styles == 1 ? "" : "s", content->len, p->size, p->size,
+           p->batch, vknn_trainer_steps_done(t));
     g_autoptr(GArray) losses = g_array_new(FALSE, FALSE, sizeof(VknnTrainLosses));
     g_autofree float *batch = g_new(float, (gsize)p->batch * 3 * p->size * p->size);
     g_autofree char *plot = g_strconcat(o->out, ".losses.svg", NULL);

@@ -25,7 +25,7 @@ struct VknnBackward {
 
 gboolean vknn_net_wants_grads(const VknnNet *net)
 {
-    for (guint v = 0; v < net->model->values->len; v++)
+    for (guint v = 0; v < net->n_values; v++)
         if (net->grad_wanted[v])
             return TRUE;
     return FALSE;
@@ -73,6 +73,7 @@ static gboolean is_trainable(const VknnModel *m, int v)
 
 gboolean vknn_net_request_grad(VknnNet *net, const char *name, GError **err)
 {
+    vknn_net_follow_model(net);
     const int v = vknn_model_find_value(net->model, name);
     if (v < 0) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,

@@ -43,11 +43,13 @@ typedef struct {
     uint64_t arena_bytes, naive_bytes;
     VknnBackward *backward; /* when gradients are requested */
     gboolean ran;           /* the network ran since planning: activations are valid */
+    guint n_values;         /* size of the per-value arrays */
 } Plan;
 
 struct VknnNet {
     VknnContext *ctx;
     VknnModel *model;
+    guint n_values;     /* values of the model when the per-value arrays were sized */
     gboolean *kept;     /* per value: vknn_net_keep() */
     GHashTable *packed; /* key -> OwnedTensor*: weights and constants */
     uint64_t weight_bytes;
@@ -61,6 +63,8 @@ struct VknnNet {
 
 /* Drops the plan (next prepare replans). */
 void vknn_net_invalidate_plan(VknnNet *net);
+/* Grows the per-value arrays when values were added to the model since. */
+void vknn_net_follow_model(VknnNet *net);
 
 /* ---- backward.c ---------------------------------------------------------- */
 

@@ -11,7 +11,7 @@ static void owned_free(VknnContext *ctx, OwnedTensor *o)
     g_free(o);
 }
 
-static void plan_free(VknnContext *ctx, Plan *p, guint n_values)
+static void plan_free(VknnContext *ctx, Plan *p)
 {
     if (!p)
         return;
@@ -19,7 +19,7 @@ static void plan_free(VknnContext *ctx, Plan *p, guint n_values)
     vknn_cmd_free(&p->cmd);
     vknn_step_clock_clear(ctx, &p->clock);
     if (p->tensors)
-        for (guint v = 0; v < n_values; v++)
+        for (guint v = 0; v < p->n_values; v++)
             vknn_tensor_release_view(ctx, &p->tensors[v]);
     for (guint i = 0; p->scratch && i < p->scratch->len; i++)
         owned_free(ctx, g_ptr_array_index(p->scratch, i));
@@ -46,8 +46,9 @@ VknnNet *vknn_net_new(VknnContext *ctx, VknnModel *model, GError **err)
     VknnNet *net = g_new0(VknnNet, 1);
     net->ctx = ctx;
     net->model = model;
-    net->kept = g_new0(gboolean, model->values->len);
-    net->grad_wanted = g_new0(gboolean, model->values->len);
+    net->n_values = model->values->len;
+    net->kept = g_new0(gboolean, net->n_values);
+    net->grad_wanted = g_new0(gboolean, net->n_values);
     net->packed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return net;
 }
@@ -58,7 +59,7 @@ void vknn_net_free(VknnNet *net)
         return;
     /* Every submission waits for its fence before returning: nothing of ours
      * is in flight, and the device may be shared, so no vkDeviceWaitIdle. */
-    plan_free(net->ctx, net->plan, net->model->values->len);
+    plan_free(net->ctx, net->plan);
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, net->packed);
@@ -75,7 +76,7 @@ void vknn_net_free(VknnNet *net)
 
 void vknn_net_invalidate_plan(VknnNet *net)
 {
-    plan_free(net->ctx, net->plan, net->model->values->len);
+    plan_free(net->ctx, net->plan);
     net->plan = NULL;
     g_clear_pointer(&net->shapes, g_free);
 }
@@ -95,6 +96,7 @@ void vknn_net_reload_constants(VknnNet *net)
 
 gboolean vknn_net_keep(VknnNet *net, const char *name, GError **err)
 {
+    vknn_net_follow_model(net);
     const int v = vknn_model_find_value(net->model, name);
     if (v < 0 || vknn_model_value(net->model, v)->kind == VKNN_VALUE_CONSTANT) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
@@ -489,8 +491,25 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
     return !vknn_net_wants_grads(net) || vknn_backward_plan(net, p, err);
 }
 
+/* Values added to the model after the net was made (a styler keeps a
+ * multi-style network's style 0 as extra constants) are neither kept nor
+ * differentiated. */
+void vknn_net_follow_model(VknnNet *net)
+{
+    const guint n = net->model->values->len;
+    if (n <= net->n_values)
+        return;
+    vknn_net_invalidate_plan(net);
+    net->kept = g_renew(gboolean, net->kept, n);
+    net->grad_wanted = g_renew(gboolean, net->grad_wanted, n);
+    for (guint v = net->n_values; v < n; v++)
+        net->kept[v] = net->grad_wanted[v] = FALSE;
+    net->n_values = n;
+}
+
 gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
 {
+    vknn_net_follow_model(net);
     const guint n_in = net->model->inputs->len;
     gboolean same = net->shapes != NULL;
     for (guint i = 0; same && i < n_in; i++)
@@ -503,6 +522,7 @@ gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
     const guint nv = net->model->values->len;
     Plan *p = g_new0(Plan, 1);
     p->tensors = g_new0(VknnTensor, nv);
+    p->n_values = nv;
     p->materialised = g_new0(gboolean, nv);
     p->root = g_new0(int, nv);
     p->scratch = g_ptr_array_new();

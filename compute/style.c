@@ -56,7 +56,18 @@ struct VknnStyler {
     VknnCmd *net_cmd;
 
     double last_ms;
+
+    /* Multi-style: per blended constant, the data of each style. */
+    GPtrArray *style_params; /* StyleParam* */
+    int n_styles;
 };
+
+/* An instance-norm scale or shift of a multi-style network. */
+typedef struct {
+    VknnValue *value; /* the initializer the network reads: receives the blend */
+    int64_t numel;
+    float **styles; /* n_styles arrays: the data of NAME@0 (style 0), NAME@1, ... */
+} StyleParam;
 
 /* Drops recorded commands (after a change of size, parameters or format). */
 static void invalidate_commands(VknnStyler *s)
@@ -68,6 +79,108 @@ static void invalidate_commands(VknnStyler *s)
 static gboolean is_image_shape(const VknnShape *sh)
 {
     return sh->rank == 4 && sh->dims[0] == 1 && sh->dims[1] == 3;
+}
+
+/* Style s's copy of value `name`, or NULL. */
+static VknnValue *style_copy(const VknnModel *m, const char *name, int s)
+{
+    g_autofree char *copy = g_strdup_printf("%s@%d", name, s);
+    const int v = vknn_model_find_value(m, copy);
+    return v >= 0 && vknn_model_value(m, v)->kind == VKNN_VALUE_CONSTANT ? vknn_model_value(m, v)
+                                                                         : NULL;
+}
+
+int vknn_style_count(const VknnModel *m)
+{
+    int n = 1;
+    for (guint i = 0; i < m->nodes->len; i++) {
+        const VknnNode *node = vknn_model_node(m, i);
+        if (!g_str_equal(node->op_type, "InstanceNormalization") || node->n_inputs < 2)
+            continue;
+        const char *scale = vknn_model_value(m, node->inputs[1])->name;
+        while (n < VKNN_MAX_STYLES && style_copy(m, scale, n))
+            n++;
+        return n;
+    }
+    return n;
+}
+
+static void style_param_free(StyleParam *p)
+{
+    g_free(p->styles);
+    g_free(p);
+}
+
+/* Collects every instance-norm scale and shift with its per-style data;
+ * a network whose styles are incomplete is an error. */
+static gboolean find_style_params(VknnStyler *s, GError **err)
+{
+    s->n_styles = vknn_style_count(s->model);
+    s->style_params = g_ptr_array_new_with_free_func((GDestroyNotify)style_param_free);
+    for (guint i = 0; s->n_styles > 1 && i < s->model->nodes->len; i++) {
+        const VknnNode *node = vknn_model_node(s->model, i);
+        if (!g_str_equal(node->op_type, "InstanceNormalization"))
+            continue;
+        for (int k = 1; k < node->n_inputs && k < 3; k++) {
+            VknnValue *v = vknn_model_value(s->model, node->inputs[k]);
+            StyleParam *p = g_new0(StyleParam, 1);
+            p->value = v;
+            p->numel = vknn_shape_numel(&v->shape);
+            p->styles = g_new0(float *, s->n_styles);
+            g_ptr_array_add(s->style_params, p);
+            /* NAME receives blends: style 0 itself is kept as NAME@0, so
+             * that every styler of this model blends from the original. */
+            if (!style_copy(s->model, v->name, 0)) {
+                g_autofree char *keep = g_strdup_printf("%s@0", v->name);
+                vknn_model_add_constant(s->model, keep, &v->shape, v->data);
+            }
+            for (int st = 0; st < s->n_styles; st++) {
+                const VknnValue *c = style_copy(s->model, v->name, st);
+                if (!c || vknn_shape_numel(&c->shape) != p->numel) {
+                    g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                                "multi-style network: '%s@%d' is missing or has the wrong size",
+                                v->name, st);
+                    return FALSE;
+                }
+                p->styles[st] = c->data;
+            }
+        }
+    }
+    return TRUE;
+}
+
+/* Blends the styles' instance-norm parameters by params' weights. */
+static gboolean blend_styles(VknnStyler *s, const VknnStyleParams *params, GError **err)
+{
+    if (params->n_styles < 0 || params->n_styles > s->n_styles) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "%d style weights, but the network has %d style%s", params->n_styles,
+                    s->n_styles, s->n_styles == 1 ? "" : "s");
+        return FALSE;
+    }
+    if (s->n_styles == 1)
+        return TRUE;
+    float w[VKNN_MAX_STYLES] = {0};
+    memcpy(w, params->style_weights, sizeof(float) * params->n_styles);
+    if (params->n_styles == 0)
+        w[0] = 1.0f;
+    for (guint i = 0; i < s->style_params->len; i++) {
+        const StyleParam *p = g_ptr_array_index(s->style_params, i);
+        for (int64_t k = 0; k < p->numel; k++) {
+            float v = 0;
+            for (int st = 0; st < s->n_styles; st++)
+                v += w[st] * p->styles[st][k];
+            p->value->data[k] = v;
+        }
+    }
+    vknn_net_reload_constants(s->net);
+    return TRUE;
+}
+
+static gboolean same_style_weights(const VknnStyleParams *a, const VknnStyleParams *b)
+{
+    return a->n_styles == b->n_styles &&
+           memcmp(a->style_weights, b->style_weights, sizeof(float) * a->n_styles) == 0;
 }
 
 VknnStyler *vknn_styler_new(VknnContext *ctx, VknnModel *model, GError **err)
@@ -94,7 +207,7 @@ VknnStyler *vknn_styler_new(VknnContext *ctx, VknnModel *model, GError **err)
     s->output_name = out->name;
     s->params = (VknnStyleParams)VKNN_STYLE_PARAMS_DEFAULT;
     s->net = vknn_net_new(ctx, model, err);
-    if (!s->net) {
+    if (!s->net || !find_style_params(s, err)) {
         vknn_styler_free(s);
         return NULL;
     }
@@ -111,6 +224,8 @@ void vknn_styler_free(VknnStyler *s)
     vknn_frame_buffer_clear(s->ctx, &s->out_frame);
     vknn_frame_buffer_clear(s->ctx, &s->image_out);
     vknn_net_free(s->net);
+    if (s->style_params)
+        g_ptr_array_unref(s->style_params);
     g_free(s);
 }
 
@@ -146,13 +261,17 @@ gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnSty
     const int content_h = MAX(1, (int)(height * params->scale + 0.5f));
     const int net_w = MAX(MIN_NET_SIZE, round_up4(content_w));
     const int net_h = MAX(MIN_NET_SIZE, round_up4(content_h));
+    const gboolean restyle = !s->prepared || !same_style_weights(params, &s->params);
     const gboolean resized = !s->prepared || width != s->width || height != s->height;
-    const gboolean replan = !s->prepared || net_w != s->net_w || net_h != s->net_h;
+    const gboolean replan =
+        !s->prepared || net_w != s->net_w || net_h != s->net_h || (restyle && s->n_styles > 1);
     if (!resized && !replan && memcmp(params, &s->params, sizeof *params) == 0)
         return TRUE;
 
     invalidate_commands(s);
     s->prepared = FALSE;
+    if (restyle && !blend_styles(s, params, err))
+        return FALSE;
     if (replan) {
         const VknnShape shape = {4, {1, 3, net_h, net_w}};
         if (!vknn_net_prepare(s->net, &shape, err))

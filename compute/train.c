@@ -361,12 +361,16 @@ static double tv_loss(const float *y, int batch, int h, int w, float weight, flo
 
 /* ---- the trainer ----------------------------------------------------------------- */
 
-/* One trainable tensor and its Adam moments. */
+/* One trainable tensor and its Adam moments. Instance-norm scales and
+ * shifts of a multi-style network have one slot per style (conditional
+ * instance normalisation); everything else one slot shared by all. */
 typedef struct {
-    int joined; /* value index in the joined model */
-    int style;  /* value index in the style model */
+    int joined; /* value index in the joined model (holds the current slot's data) */
+    int style;  /* value index in the style model (slot 0; NAME@s for the others) */
     int64_t numel;
-    float *m, *v;
+    int slots;
+    float **data; /* per slot, when slots > 1 */
+    float **m, **v;
 } Param;
 
 struct VknnTrainer {
@@ -378,7 +382,8 @@ struct VknnTrainer {
     VknnModel *loss_net;
     VknnNet *loss_only; /* loss_net alone: content targets, style Grams */
     char **style_layers, *content_layer;
-    double **style_targets; /* per style layer: c x c Gram of the style image */
+    int n_styles;
+    double **style_targets; /* [style * layers + layer]: c x c Gram of the style image */
     char **seeded;          /* joined names of the seeded outputs, NULL-terminated */
     int n_seeded;
     GArray *params_; /* Param */
@@ -397,7 +402,7 @@ void vknn_trainer_free(VknnTrainer *t)
     vknn_model_free(t->joined);
     vknn_model_free(t->style_net);
     if (t->style_targets)
-        for (int i = 0; t->style_layers[i]; i++)
+        for (guint i = 0; i < t->n_styles * g_strv_length(t->style_layers); i++)
             g_free(t->style_targets[i]);
     g_free(t->style_targets);
     g_strfreev(t->style_layers);
@@ -408,8 +413,15 @@ void vknn_trainer_free(VknnTrainer *t)
             g_array_unref(t->profiles[i]);
     for (guint i = 0; t->params_ && i < t->params_->len; i++) {
         Param *p = &g_array_index(t->params_, Param, i);
+        for (int k = 0; k < p->slots; k++) {
+            g_free(p->m[k]);
+            g_free(p->v[k]);
+            if (p->data)
+                g_free(p->data[k]);
+        }
         g_free(p->m);
         g_free(p->v);
+        g_free(p->data);
     }
     if (t->params_)
         g_array_unref(t->params_);
@@ -417,13 +429,16 @@ void vknn_trainer_free(VknnTrainer *t)
 }
 
 /* The trainable tensors: every Conv weight/bias and InstanceNormalization
- * scale/shift of the style network. */
+ * scale/shift of the style network; with several styles, the latter get a
+ * slot per style (all starting equal) and the style network their copies
+ * NAME@1.. (vknn_style_count). */
 static gboolean find_params(VknnTrainer *t, GError **err)
 {
     t->params_ = g_array_new(FALSE, TRUE, sizeof(Param));
     for (guint i = 0; i < t->style_net->nodes->len; i++) {
         const VknnNode *n = vknn_model_node(t->style_net, i);
-        if (!g_str_equal(n->op_type, "Conv") && !g_str_equal(n->op_type, "InstanceNormalization"))
+        const gboolean norm = g_str_equal(n->op_type, "InstanceNormalization");
+        if (!g_str_equal(n->op_type, "Conv") && !norm)
             continue;
         for (int k = 1; k < n->n_inputs; k++) {
             const VknnValue *v = vknn_model_value(t->style_net, n->inputs[k]);
@@ -431,15 +446,40 @@ static gboolean find_params(VknnTrainer *t, GError **err)
                 .joined = vknn_model_find_value(t->joined, v->name),
                 .style = n->inputs[k],
                 .numel = vknn_shape_numel(&v->shape),
+                .slots = norm ? t->n_styles : 1,
             };
-            p.m = g_new0(float, p.numel);
-            p.v = g_new0(float, p.numel);
+            p.m = g_new0(float *, p.slots);
+            p.v = g_new0(float *, p.slots);
+            if (p.slots > 1)
+                p.data = g_new0(float *, p.slots);
+            for (int sl = 0; sl < p.slots; sl++) {
+                p.m[sl] = g_new0(float, p.numel);
+                p.v[sl] = g_new0(float, p.numel);
+                if (p.data)
+                    p.data[sl] = g_memdup2(v->data, sizeof(float) * p.numel);
+            }
+            for (int sl = 1; sl < p.slots; sl++) {
+                g_autofree char *copy = g_strdup_printf("%s@%d", v->name, sl);
+                vknn_model_add_constant(t->style_net, copy, &v->shape, v->data);
+            }
             g_array_append_val(t->params_, p);
-            if (!vknn_net_request_grad(t->net, v->name, err))
+            if (!vknn_net_request_grad(t->net, vknn_model_value(t->joined, p.joined)->name, err))
                 return FALSE;
         }
     }
     return TRUE;
+}
+
+/* Puts style s's instance-norm parameters into the joined model (before
+ * its next prepare uploads them). */
+static void load_style(VknnTrainer *t, int s)
+{
+    for (guint i = 0; i < t->params_->len; i++) {
+        const Param *p = &g_array_index(t->params_, Param, i);
+        if (p->slots > 1)
+            memcpy(vknn_model_value(t->joined, p->joined)->data, p->data[s],
+                   sizeof(float) * p->numel);
+    }
 }
 
 /* Reads tensor `name` of net as features. */
@@ -466,21 +506,21 @@ static gboolean run_loss_net(VknnTrainer *t, const float *images, int batch, int
     return vknn_net_prepare(t->loss_only, &s, err) && vknn_net_run(t->loss_only, in, err);
 }
 
-static gboolean compute_style_targets(VknnTrainer *t, const float *style, int w, int h,
+/* The Gram matrices of style image s at every style layer. */
+static gboolean compute_style_targets(VknnTrainer *t, int s, const float *style, int w, int h,
                                       GError **err)
 {
     if (!run_loss_net(t, style, 1, w, h, err))
         return FALSE;
     const int n = (int)g_strv_length(t->style_layers);
-    t->style_targets = g_new0(double *, n + 1);
     for (int i = 0; i < n; i++) {
         Features f = {0};
         if (!read_features(t->loss_only, t->style_layers[i], &f, err)) {
             g_free(f.data);
             return FALSE;
         }
-        t->style_targets[i] = g_new(double, f.c *f.c);
-        gram(&f, 0, t->style_targets[i]);
+        t->style_targets[s * n + i] = g_new(double, f.c *f.c);
+        gram(&f, 0, t->style_targets[s * n + i]);
         g_free(f.data);
     }
     return TRUE;
@@ -509,13 +549,24 @@ static gboolean choose_seeds(VknnTrainer *t, GError **err)
 VknnTrainer *vknn_trainer_new(VknnContext *ctx, VknnModel *loss_net, const float *style, int width,
                               int height, const VknnTrainParams *params, GError **err)
 {
-    if (params->size < 16 || params->batch < 1 || params->lr <= 0) {
+    return vknn_trainer_new_multi(ctx, loss_net, 1, &style, &width, &height, params, err);
+}
+
+VknnTrainer *vknn_trainer_new_multi(VknnContext *ctx, VknnModel *loss_net, int n_styles,
+                                    const float *const *styles, const int *widths,
+                                    const int *heights, const VknnTrainParams *params, GError **err)
+{
+    if (params->size < 16 || params->batch < 1 || params->lr <= 0 || n_styles < 1 ||
+        n_styles > VKNN_MAX_STYLES) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                    "training needs size >= 16, batch >= 1 and a positive learning rate");
+                    "training needs size >= 16, batch >= 1, a positive learning rate and 1 to "
+                    "%d styles",
+                    VKNN_MAX_STYLES);
         return NULL;
     }
     g_autoptr(VknnTrainer) t = g_new0(VknnTrainer, 1);
     t->ctx = ctx;
+    t->n_styles = n_styles;
     t->params = *params;
     t->loss_net = loss_net;
     t->style_layers = g_strsplit(params->style_layers, ",", -1);
@@ -532,9 +583,12 @@ VknnTrainer *vknn_trainer_new(VknnContext *ctx, VknnModel *loss_net, const float
     for (char **l = layers; *l; l++)
         if (!vknn_net_keep(t->loss_only, *l, err))
             return NULL;
-    if (!find_params(t, err) || !choose_seeds(t, err) ||
-        !compute_style_targets(t, style, width, height, err))
+    if (!find_params(t, err) || !choose_seeds(t, err))
         return NULL;
+    t->style_targets = g_new0(double *, n_styles *g_strv_length(t->style_layers));
+    for (int s = 0; s < n_styles; s++)
+        if (!compute_style_targets(t, s, styles[s], widths[s], heights[s], err))
+            return NULL;
     return g_steal_pointer(&t);
 }
 
@@ -550,12 +604,12 @@ static void keep_profiles(VknnTrainer *t)
 }
 
 /* Adam (Kingma & Ba 2015) on every parameter, from the gradients of the
- * last backward pass; the device copies of the weights are then dropped
- * and uploaded again at the next prepare. */
-static gboolean adam_step(VknnTrainer *t, GError **err)
+ * last backward pass (for style s's slot of per-style parameters); the
+ * device copies of the weights are then dropped and uploaded again at the
+ * next prepare. */
+static gboolean adam_step(VknnTrainer *t, int s, GError **err)
 {
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    const double c1 = 1 - pow(b1, t->step + 1), c2 = 1 - pow(b2, t->step + 1);
     keep_profiles(t);
     for (guint i = 0; i < t->params_->len; i++) {
         Param *p = &g_array_index(t->params_, Param, i);
@@ -563,11 +617,18 @@ static gboolean adam_step(VknnTrainer *t, GError **err)
         g_autofree float *g = g_new(float, p->numel);
         if (!vknn_net_read_grad(t->net, v->name, g, err))
             return FALSE;
+        /* A slot is updated every n_styles steps (style s at steps s, s + n, ...). */
+        const int slot = p->slots > 1 ? s : 0;
+        const int updates = p->slots > 1 ? t->step / t->n_styles + 1 : t->step + 1;
+        const double c1 = 1 - pow(b1, updates), c2 = 1 - pow(b2, updates);
+        float *m = p->m[slot], *v2 = p->v[slot];
         for (int64_t k = 0; k < p->numel; k++) {
-            p->m[k] = (float)(b1 * p->m[k] + (1 - b1) * g[k]);
-            p->v[k] = (float)(b2 * p->v[k] + (1 - b2) * (double)g[k] * g[k]);
-            v->data[k] -= (float)(t->params.lr * (p->m[k] / c1) / (sqrt(p->v[k] / c2) + eps));
+            m[k] = (float)(b1 * m[k] + (1 - b1) * g[k]);
+            v2[k] = (float)(b2 * v2[k] + (1 - b2) * (double)g[k] * g[k]);
+            v->data[k] -= (float)(t->params.lr * (m[k] / c1) / (sqrt(v2[k] / c2) + eps));
         }
+        if (p->slots > 1)
+            memcpy(p->data[slot], v->data, sizeof(float) * p->numel);
     }
     vknn_net_reload_constants(t->net);
     t->synced = FALSE;
@@ -585,8 +646,8 @@ static int seed_index(const VknnTrainer *t, const char *layer)
 
 /* Reads the seeded outputs of the joined forward run and fills their seeds
  * (d loss / d output) and the losses. */
-static gboolean losses_and_seeds(VknnTrainer *t, const Features *content_target, float **seeds,
-                                 VknnTrainLosses *l, GError **err)
+static gboolean losses_and_seeds(VknnTrainer *t, int style, const Features *content_target,
+                                 float **seeds, VknnTrainLosses *l, GError **err)
 {
     const int n = t->n_seeded, size = t->params.size, batch = t->params.batch;
     g_autofree Features *f = g_new0(Features, n);
@@ -600,7 +661,8 @@ static gboolean losses_and_seeds(VknnTrainer *t, const Features *content_target,
         l->style = 0;
         for (int i = 0; t->style_layers[i]; i++) {
             const int k = seed_index(t, t->style_layers[i]);
-            l->style += style_loss(&f[k], t->style_targets[i], t->params.style_weight, seeds[k]);
+            const double *target = t->style_targets[style * g_strv_length(t->style_layers) + i];
+            l->style += style_loss(&f[k], target, t->params.style_weight, seeds[k]);
         }
         const int k = seed_index(t, t->content_layer);
         l->content = content_loss(&f[k], content_target->data, t->params.content_weight, seeds[k]);
@@ -619,13 +681,15 @@ gboolean vknn_trainer_step(VknnTrainer *t, const float *content, VknnTrainLosses
     float **seeds = g_new0(float *, t->n_seeded);
     const VknnShape s = {4, {batch, 3, size, size}};
     const float *in[] = {content};
-    VknnTrainLosses l = {.step = t->step + 1};
+    const int style = t->step % t->n_styles;
+    VknnTrainLosses l = {.step = t->step + 1, .style_index = style};
+    load_style(t, style);
     const gboolean ok = run_loss_net(t, content, batch, size, size, err) &&
                         read_features(t->loss_only, t->content_layer, &target, err) &&
                         vknn_net_prepare(t->net, &s, err) && vknn_net_run(t->net, in, err) &&
-                        losses_and_seeds(t, &target, seeds, &l, err) &&
+                        losses_and_seeds(t, style, &target, seeds, &l, err) &&
                         vknn_net_backward_multi(t->net, (const float *const *)seeds, err) &&
-                        adam_step(t, err);
+                        adam_step(t, style, err);
     for (int i = 0; i < t->n_seeded; i++)
         g_free(seeds[i]);
     g_free(seeds);
@@ -647,8 +711,18 @@ VknnModel *vknn_trainer_model(VknnTrainer *t)
 {
     for (guint i = 0; !t->synced && i < t->params_->len; i++) {
         const Param *p = &g_array_index(t->params_, Param, i);
-        memcpy(vknn_model_value(t->style_net, p->style)->data,
-               vknn_model_value(t->joined, p->joined)->data, sizeof(float) * p->numel);
+        VknnValue *v = vknn_model_value(t->style_net, p->style);
+        const gsize bytes = sizeof(float) * p->numel;
+        if (p->slots == 1) {
+            memcpy(v->data, vknn_model_value(t->joined, p->joined)->data, bytes);
+            continue;
+        }
+        memcpy(v->data, p->data[0], bytes);
+        for (int s = 1; s < p->slots; s++) {
+            g_autofree char *copy = g_strdup_printf("%s@%d", v->name, s);
+            memcpy(vknn_model_value(t->style_net, vknn_model_find_value(t->style_net, copy))->data,
+                   p->data[s], bytes);
+        }
     }
     t->synced = TRUE;
     return t->style_net;
@@ -674,31 +748,64 @@ GArray *vknn_trainer_profile(VknnTrainer *t, gboolean backward, GError **err)
 
 /* ---- checkpoints ------------------------------------------------------------------ */
 
-#define CHECKPOINT_MAGIC "VKNNCKP1"
+#define CHECKPOINT_MAGIC "VKNNCKP2"
 
 typedef struct {
     char magic[8];
-    guint32 channels, step, n_params, reserved;
+    guint32 channels, step, n_params, n_styles;
 } CheckpointHeader;
+
+/* Slot sl's weights: the joined model's for shared parameters. */
+static float *slot_data(VknnTrainer *t, const Param *p, int sl)
+{
+    return p->slots > 1 ? p->data[sl] : vknn_model_value(t->joined, p->joined)->data;
+}
 
 gboolean vknn_trainer_save_checkpoint(VknnTrainer *t, const char *path, GError **err)
 {
     g_autoptr(GByteArray) out = g_byte_array_new();
     CheckpointHeader h = {.channels = (guint32)t->params.channels,
                           .step = (guint32)t->step,
-                          .n_params = t->params_->len};
+                          .n_params = t->params_->len,
+                          .n_styles = (guint32)t->n_styles};
     memcpy(h.magic, CHECKPOINT_MAGIC, 8);
     g_byte_array_append(out, (const guint8 *)&h, sizeof h);
     for (guint i = 0; i < t->params_->len; i++) {
         const Param *p = &g_array_index(t->params_, Param, i);
         const gsize bytes = sizeof(float) * p->numel;
         g_byte_array_append(out, (const guint8 *)&p->numel, sizeof p->numel);
-        g_byte_array_append(out, (const guint8 *)vknn_model_value(t->joined, p->joined)->data,
-                            bytes);
-        g_byte_array_append(out, (const guint8 *)p->m, bytes);
-        g_byte_array_append(out, (const guint8 *)p->v, bytes);
+        for (int sl = 0; sl < p->slots; sl++) {
+            g_byte_array_append(out, (const guint8 *)slot_data(t, p, sl), bytes);
+            g_byte_array_append(out, (const guint8 *)p->m[sl], bytes);
+            g_byte_array_append(out, (const guint8 *)p->v[sl], bytes);
+        }
     }
     return g_file_set_contents(path, (const char *)out->data, out->len, err);
+}
+
+/* Whether data holds this trainer's tensors, sizes included. */
+static gboolean checkpoint_fits(const VknnTrainer *t, const guint8 *data, gsize len)
+{
+    CheckpointHeader h;
+    if (len < sizeof h)
+        return FALSE;
+    memcpy(&h, data, sizeof h);
+    if (memcmp(h.magic, CHECKPOINT_MAGIC, 8) || h.channels != (guint32)t->params.channels ||
+        h.n_params != t->params_->len || h.n_styles != (guint32)t->n_styles)
+        return FALSE;
+    gsize off = sizeof h;
+    for (guint i = 0; i < t->params_->len; i++) {
+        const Param *p = &g_array_index(t->params_, Param, i);
+        int64_t numel;
+        if (len - off < sizeof numel)
+            return FALSE;
+        memcpy(&numel, data + off, sizeof numel);
+        off += sizeof numel;
+        if (numel != p->numel || (len - off) / (3 * sizeof(float) * p->slots) < (gsize)numel)
+            return FALSE;
+        off += 3 * sizeof(float) * p->slots * numel;
+    }
+    return TRUE;
 }
 
 gboolean vknn_trainer_load_checkpoint(VknnTrainer *t, const char *path, GError **err)
@@ -707,38 +814,29 @@ gboolean vknn_trainer_load_checkpoint(VknnTrainer *t, const char *path, GError *
     gsize len = 0;
     if (!g_file_get_contents(path, (char **)&data, &len, err))
         return FALSE;
-    CheckpointHeader h;
-    gsize off = sizeof h;
-    if (len < sizeof h || (memcpy(&h, data, sizeof h), memcmp(h.magic, CHECKPOINT_MAGIC, 8)) ||
-        h.channels != (guint32)t->params.channels || h.n_params != t->params_->len)
-        goto bad;
-    for (guint i = 0; i < t->params_->len; i++) { /* validate before changing anything */
-        const Param *p = &g_array_index(t->params_, Param, i);
-        int64_t numel;
-        if (len - off < sizeof numel)
-            goto bad;
-        memcpy(&numel, data + off, sizeof numel);
-        if (numel != p->numel || (len - off - sizeof numel) / (3 * sizeof(float)) < (gsize)numel)
-            goto bad;
-        off += sizeof numel + 3 * sizeof(float) * numel;
+    if (!checkpoint_fits(t, data, len)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_PARSE,
+                    "%s is not a checkpoint of this network (%d channels, %d style%s, %u tensors)",
+                    path, t->params.channels, t->n_styles, t->n_styles == 1 ? "" : "s",
+                    t->params_->len);
+        return FALSE;
     }
-    off = sizeof h;
+    CheckpointHeader h;
+    memcpy(&h, data, sizeof h);
+    gsize off = sizeof h;
     for (guint i = 0; i < t->params_->len; i++) {
         Param *p = &g_array_index(t->params_, Param, i);
         const gsize bytes = sizeof(float) * p->numel;
         off += sizeof(int64_t);
-        memcpy(vknn_model_value(t->joined, p->joined)->data, data + off, bytes);
-        memcpy(p->m, data + off + bytes, bytes);
-        memcpy(p->v, data + off + 2 * bytes, bytes);
-        off += 3 * bytes;
+        for (int sl = 0; sl < p->slots; sl++) {
+            memcpy(slot_data(t, p, sl), data + off, bytes);
+            memcpy(p->m[sl], data + off + bytes, bytes);
+            memcpy(p->v[sl], data + off + 2 * bytes, bytes);
+            off += 3 * bytes;
+        }
     }
     t->step = (int)h.step;
     t->synced = FALSE;
     vknn_net_reload_constants(t->net);
     return TRUE;
-bad:
-    g_set_error(err, VKNN_ERROR, VKNN_ERROR_PARSE,
-                "%s is not a checkpoint of this network (%d channels, %u tensors)", path,
-                t->params.channels, t->params_->len);
-    return FALSE;
 }

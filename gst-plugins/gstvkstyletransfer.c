@@ -47,7 +47,7 @@
 GST_DEBUG_CATEGORY_STATIC(gst_vk_style_transfer_debug);
 #define GST_CAT_DEFAULT gst_vk_style_transfer_debug
 
-#define DEFAULT_PROP_MODEL NULL
+#define DEFAULT_PROP_MODEL "builtin:starry_night"
 #define DEFAULT_PROP_STRENGTH 1.0
 #define DEFAULT_PROP_PRESERVE_COLORS FALSE
 #define DEFAULT_PROP_SCALE 1.0
@@ -59,6 +59,8 @@ enum {
     PROP_STRENGTH,
     PROP_PRESERVE_COLORS,
     PROP_SCALE,
+    PROP_STYLE_INDEX,
+    PROP_STYLE_WEIGHTS,
 };
 
 struct _GstVkStyleTransfer {
@@ -68,6 +70,8 @@ struct _GstVkStyleTransfer {
     gdouble strength;
     gboolean preserve_colors;
     gdouble scale;
+    gint style_index;     /* >= 0: that style alone; -1: style_weights */
+    gchar *style_weights; /* "0.7,0.3", or NULL: style 0 */
 
     /* Streaming thread only. */
     gfloat last_scale;
@@ -82,12 +86,36 @@ GST_ELEMENT_REGISTER_DEFINE(vkstyletransfer, "vkstyletransfer", GST_RANK_NONE,
 
 /* ---- properties ---------------------------------------------------------- */
 
+/* Parses "0.7,0.3" into weights; FALSE when malformed. */
+static gboolean parse_style_weights(const gchar *text, VknnStyleParams *params)
+{
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+    const guint n = g_strv_length(parts);
+    if (n == 0 || n > VKNN_MAX_STYLES)
+        return FALSE;
+    for (guint i = 0; i < n; i++) {
+        gchar *end = NULL;
+        params->style_weights[i] = (float)g_ascii_strtod(parts[i], &end);
+        if (end == parts[i] || *g_strstrip(end) != '\0')
+            return FALSE;
+    }
+    params->n_styles = (int)n;
+    return TRUE;
+}
+
 static void gst_vk_style_transfer_get_params(GstVkStyleTransfer *self, VknnStyleParams *params)
 {
+    *params = (VknnStyleParams)VKNN_STYLE_PARAMS_DEFAULT;
     GST_OBJECT_LOCK(self);
     params->strength = (float)self->strength;
     params->preserve_colors = self->preserve_colors;
     params->scale = (float)self->scale;
+    if (self->style_index >= 0 && self->style_index < VKNN_MAX_STYLES) {
+        params->n_styles = self->style_index + 1;
+        params->style_weights[self->style_index] = 1.0f;
+    } else if (self->style_weights) {
+        parse_style_weights(self->style_weights, params); /* validated when set */
+    }
     GST_OBJECT_UNLOCK(self);
 }
 
@@ -115,6 +143,28 @@ static void gst_vk_style_transfer_set_property(GObject *object, guint prop_id, c
         self->scale = g_value_get_double(value);
         GST_OBJECT_UNLOCK(self);
         return;
+    case PROP_STYLE_INDEX:
+        GST_OBJECT_LOCK(self);
+        self->style_index = g_value_get_int(value);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_STYLE_WEIGHTS: {
+        const gchar *text = g_value_get_string(value);
+        VknnStyleParams check;
+        if (text && *text && !parse_style_weights(text, &check)) {
+            GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
+                                ("Invalid style-weights '%s': expected up to %d numbers "
+                                 "separated by commas, e.g. \"0.7,0.3\"",
+                                 text, VKNN_MAX_STYLES),
+                                (NULL));
+            return;
+        }
+        GST_OBJECT_LOCK(self);
+        g_free(self->style_weights);
+        self->style_weights = text && *text ? g_strdup(text) : NULL;
+        GST_OBJECT_UNLOCK(self);
+        return;
+    }
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -142,6 +192,16 @@ static void gst_vk_style_transfer_get_property(GObject *object, guint prop_id, G
     case PROP_SCALE:
         GST_OBJECT_LOCK(self);
         g_value_set_double(value, self->scale);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_STYLE_INDEX:
+        GST_OBJECT_LOCK(self);
+        g_value_set_int(value, self->style_index);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_STYLE_WEIGHTS:
+        GST_OBJECT_LOCK(self);
+        g_value_set_string(value, self->style_weights);
         GST_OBJECT_UNLOCK(self);
         return;
     default:
@@ -230,6 +290,8 @@ static void gst_vk_style_transfer_init(GstVkStyleTransfer *self)
     self->strength = DEFAULT_PROP_STRENGTH;
     self->preserve_colors = DEFAULT_PROP_PRESERVE_COLORS;
     self->scale = DEFAULT_PROP_SCALE;
+    self->style_index = -1;
+    gst_vknn_filter_set_model(GST_VKNN_FILTER(self), DEFAULT_PROP_MODEL);
 }
 
 static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class)
@@ -240,9 +302,10 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
         gobject_class, PROP_MODEL,
         g_param_spec_string(
             "model", "Model",
-            "Style network to apply: an ONNX file (see docs/model-contract.md). "
-            "Required (no default). Changing it while playing loads the new model in the "
-            "background; the current one runs until it is ready",
+            "Style network to apply: an ONNX file (see docs/model-contract.md), or a "
+            "style built into vknn: builtin:starry_night (default), builtin:wave. Changing it "
+            "while playing loads the new model in the background; the current one runs until "
+            "it is ready",
             DEFAULT_PROP_MODEL, flags | GST_PARAM_MUTABLE_PLAYING));
     g_object_class_install_property(
         gobject_class, PROP_STRENGTH,
@@ -265,6 +328,24 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
                             "result back: the speed knob for weak devices, at the cost of "
                             "coarser strokes (0.1 to 1.0, default 1.0)",
                             MIN_SCALE, 1.0, DEFAULT_PROP_SCALE, flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_STYLE_INDEX,
+        g_param_spec_int("style-index", "Style index",
+                         "Multi-style networks: run this style alone (-1: use style-weights)", -1,
+                         VKNN_MAX_STYLES - 1, -1, flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_STYLE_WEIGHTS,
+        g_param_spec_string("style-weights", "Style weights",
+                            "Multi-style networks: blend of the styles, e.g. \"0.7,0.3\" "
+                            "(conditional instance normalisation); change it while playing for "
+                            "smooth transitions. Unset: style 0",
+                            NULL, flags | GST_PARAM_MUTABLE_PLAYING));
+}
+
+static void gst_vk_style_transfer_finalize(GObject *object)
+{
+    g_free(GST_VK_STYLE_TRANSFER(object)->style_weights);
+    G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_vk_style_transfer_class_init(GstVkStyleTransferClass *klass)
@@ -276,6 +357,7 @@ static void gst_vk_style_transfer_class_init(GstVkStyleTransferClass *klass)
 
     gobject_class->set_property = gst_vk_style_transfer_set_property;
     gobject_class->get_property = gst_vk_style_transfer_get_property;
+    gobject_class->finalize = gst_vk_style_transfer_finalize;
     gst_vk_style_transfer_install_properties(gobject_class);
 
     gst_element_class_set_static_metadata(

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Stylise a video file into an MP4, with a progress line (frames, fps, ETA).
-#   pipelines/render.sh IN OUT.mp4 [MODEL.onnx] [extra vknn-render options]
+#   pipelines/render.sh IN OUT.mp4 [MODEL.onnx|builtin:NAME] [extra vknn-render options]
 # Decoding goes through decodebin (libav decoders), encoding through x264enc
 # (gstreamer1.0-plugins-ugly) or libav's avenc_mpeg4; audio is kept (AAC).
 # Options: --strength S, --scale X (run the network smaller: faster),
@@ -8,12 +8,12 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -lt 2 ]; then
-    echo "usage: $0 IN OUT.mp4 [MODEL.onnx] [--strength S] [--scale X] [--seconds N]" >&2
+    echo "usage: $0 IN OUT.mp4 [MODEL.onnx|builtin:NAME] [--strength S] [--scale X] [--seconds N]" >&2
     exit 2
 fi
 in=$1 out=$2
 shift 2
-model=$root/../shared/models/style/candy.onnx
+model=builtin:starry_night # trained by vknn, built into libvknn (models/README.md)
 case "${1:-}" in
     ""|-*) ;;
     *) model=$1; shift ;;

@@ -1,6 +1,6 @@
 /* vknn-render: stylise a video file into an MP4, with a progress line.
  *
- *   vknn-render IN OUT.mp4 --model STYLE.onnx [--strength S] [--scale X]
+ *   vknn-render IN OUT.mp4 [--model STYLE.onnx|builtin:NAME] [--strength S] [--scale X]
  *               [--seconds N] [--preserve-colors]
  *
  * Decodes through decodebin (libav decoders via gst-libav), runs
@@ -25,7 +25,7 @@ typedef struct {
     gboolean failed;
 } Render;
 
-static gchar *opt_model;
+static gchar *opt_model; /* NULL: the element's default, a built-in style */
 static gdouble opt_strength = 1.0, opt_scale = 1.0;
 static gint opt_seconds = 0;
 static gboolean opt_preserve;
@@ -208,8 +208,10 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
             gst_caps_unref(caps);
         }
         if (g_str_equal(video[i], "vkstyletransfer")) {
-            g_object_set(e, "model", opt_model, "strength", opt_strength, "scale", opt_scale,
-                         "preserve-colors", opt_preserve, NULL);
+            if (opt_model)
+                g_object_set(e, "model", opt_model, NULL);
+            g_object_set(e, "strength", opt_strength, "scale", opt_scale, "preserve-colors",
+                         opt_preserve, NULL);
             GstPad *pad = gst_element_get_static_pad(e, "src");
             gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, r, NULL);
             gst_object_unref(pad);
@@ -228,7 +230,8 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
 int main(int argc, char **argv)
 {
     const GOptionEntry entries[] = {
-        {"model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model, "Style model (ONNX)", "FILE"},
+        {"model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model,
+         "Style model: an ONNX file or builtin:NAME (default: builtin:starry_night)", "FILE"},
         {"strength", 's', 0, G_OPTION_ARG_DOUBLE, &opt_strength, "Blend 0..1 (default 1)", "S"},
         {"scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Inference scale 0.1..1 (default 1)", "X"},
         {"seconds", 't', 0, G_OPTION_ARG_INT, &opt_seconds, "Render only the first N seconds", "N"},
@@ -240,15 +243,15 @@ int main(int argc, char **argv)
     GOptionContext *oc = g_option_context_new("IN OUT.mp4 - stylise a video file");
     g_option_context_add_main_entries(oc, entries, NULL);
     g_option_context_add_group(oc, gst_init_get_option_group());
-    if (!g_option_context_parse(oc, &argc, &argv, &err) || argc != 3 || !opt_model) {
-        fprintf(stderr,
-                "vknn-render: error: %s\nusage: vknn-render IN OUT.mp4 --model STYLE.onnx\n",
-                err ? err->message : "need IN, OUT and --model");
+    if (!g_option_context_parse(oc, &argc, &argv, &err) || argc != 3) {
+        fprintf(stderr, "vknn-render: error: %s\nusage: vknn-render IN OUT.mp4 [--model STYLE]\n",
+                err ? err->message : "need IN and OUT");
         return 2;
     }
     g_option_context_free(oc);
+    const gboolean builtin = opt_model && g_str_has_prefix(opt_model, "builtin:");
     if (!g_file_test(argv[1], G_FILE_TEST_IS_REGULAR) ||
-        !g_file_test(opt_model, G_FILE_TEST_IS_REGULAR)) {
+        (opt_model && !builtin && !g_file_test(opt_model, G_FILE_TEST_IS_REGULAR))) {
         fprintf(stderr, "vknn-render: error: cannot read %s\n",
                 g_file_test(argv[1], G_FILE_TEST_IS_REGULAR) ? opt_model : argv[1]);
         return 1;

@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -205,6 +206,78 @@ static int export(void)
     return 0;
 }
 
+/* Two styles in one network (conditional instance norm): trained in turn,
+ * resumable exactly, saved with NAME@1 parameters that a styler blends,
+ * and each style really is different. */
+static int multi_style(void)
+{
+    Fixture f = {0};
+    if (!fixture_open(&f))
+        return TEST_SKIP;
+    g_autofree char *second = test_shared_path("golden/matta_engstrom_out_1x3x96x128.f32");
+    g_autofree float *style2 = test_read_f32(second, 3 * PHOTO_W * PHOTO_H);
+    for (int i = 0; i < 3 * PHOTO_W * PHOTO_H; i++)
+        style2[i] = CLAMP(style2[i], 0.0f, 255.0f);
+    const float *styles[] = {f.style, style2};
+    const int w[] = {PHOTO_W, PHOTO_W}, h[] = {PHOTO_H, PHOTO_H};
+    const VknnTrainParams p = params();
+    GError *err = NULL;
+    VknnTrainer *a = vknn_trainer_new_multi(f.ctx, f.loss_net, 2, styles, w, h, &p, &err);
+    VknnTrainer *b = vknn_trainer_new_multi(f.ctx, f.loss_net, 2, styles, w, h, &p, &err);
+    g_assert_no_error(err);
+    g_autofree char *dir = g_dir_make_tmp("vknn-train-XXXXXX", NULL);
+    g_autofree char *ckpt = g_build_filename(dir, "m.ckpt", NULL);
+    VknnTrainLosses l;
+    gboolean ok = train(a, &f, 3, &l) && vknn_trainer_save_checkpoint(a, ckpt, &err) &&
+                  train(a, &f, 3, &l) && vknn_trainer_load_checkpoint(b, ckpt, &err) &&
+                  train(b, &f, 3, &l);
+    TEST_CHECK(ok && l.style_index == 1, "6 steps alternate the styles (last: style %d)",
+               l.style_index);
+    g_autoptr(GByteArray) wa = weights(a);
+    g_autoptr(GByteArray) wb = weights(b);
+    TEST_CHECK(wa->len == wb->len && memcmp(wa->data, wb->data, wa->len) == 0,
+               "resumed at step 3: identical weights of both styles after step 6");
+    VknnModel *m = vknn_trainer_model(a);
+    gsize len = 0;
+    g_autofree guint8 *onnx = vknn_model_save_to_memory(m, &len, &err);
+    g_autoptr(VknnModel) reloaded = onnx ? vknn_model_load_from_memory(onnx, len, &err) : NULL;
+    TEST_CHECK(reloaded && vknn_style_count(reloaded) == 2,
+               "saved as ONNX and loaded again, the network has %d styles",
+               reloaded ? vknn_style_count(reloaded) : 0);
+    /* Style 0 and style 1 outputs through the styler differ. */
+    g_autofree guint8 *in = g_new(guint8, 4 * PHOTO_W * PHOTO_H);
+    for (int i = 0; i < PHOTO_W * PHOTO_H; i++) {
+        for (int c = 0; c < 3; c++)
+            in[4 * i + c] = (guint8)f.photo[c * PHOTO_W * PHOTO_H + i];
+        in[4 * i + 3] = 255;
+    }
+    guint8 *out[2] = {g_new(guint8, 4 * PHOTO_W * PHOTO_H), g_new(guint8, 4 * PHOTO_W * PHOTO_H)};
+    g_autoptr(VknnStyler) st = vknn_styler_new(f.ctx, m, &err);
+    for (int s = 0; s < 2 && st; s++) {
+        VknnStyleParams sp = VKNN_STYLE_PARAMS_DEFAULT;
+        sp.n_styles = 2;
+        sp.style_weights[s] = 1.0f;
+        if (!vknn_styler_prepare(st, PHOTO_W, PHOTO_H, &sp, &err) ||
+            !vknn_styler_process_bytes(st, VKNN_PIXEL_RGBA, in, 4 * PHOTO_W, out[s], 4 * PHOTO_W,
+                                       &err))
+            break;
+    }
+    int diff = 0;
+    for (int i = 0; i < 4 * PHOTO_W * PHOTO_H; i++)
+        diff = MAX(diff, abs(out[0][i] - out[1][i]));
+    TEST_CHECK(!err && diff > 0, "style 0 and style 1 give different frames (max diff %d)", diff);
+    g_clear_error(&err);
+    g_free(out[0]);
+    g_free(out[1]);
+    g_clear_pointer(&st, vknn_styler_free);
+    g_unlink(ckpt);
+    g_rmdir(dir);
+    vknn_trainer_free(a);
+    vknn_trainer_free(b);
+    fixture_close(&f);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "";
@@ -215,8 +288,10 @@ int main(int argc, char **argv)
         rc = resume();
     else if (!strcmp(which, "export"))
         rc = export();
+    else if (!strcmp(which, "multi_style"))
+        rc = multi_style();
     else {
-        fprintf(stderr, "usage: test_train loss_drops|resume|export\n");
+        fprintf(stderr, "usage: test_train loss_drops|resume|export|multi_style\n");
         return 2;
     }
     if (rc == TEST_SKIP)

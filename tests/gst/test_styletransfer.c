@@ -388,13 +388,22 @@ static int case_swap(const char *model)
 
 static int case_errors(const char *model)
 {
-    printf("errors: no model property, missing model file, not a model\n");
+    printf("errors: default and unknown built-in models, missing model file, not a model\n");
     gboolean ok = TRUE;
 
     GError *err = pipeline_error("videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! "
                                  "videoconvert ! vkstyletransfer ! fakesink");
-    ok &= check(err && g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND),
-                "no model property: RESOURCE/NOT_FOUND error at start");
+    if (err)
+        printf("  error: %s\n", err->message);
+    ok &= check(err == NULL, "no model property: the built-in default style runs");
+    g_clear_error(&err);
+
+    err = pipeline_error("videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! "
+                         "videoconvert ! vkstyletransfer model=builtin:nothing ! fakesink");
+    ok &= check(err && strstr(err->message, "builtin:nothing"),
+                "unknown built-in model: an error naming it");
+    if (err)
+        printf("  error: %s\n", err->message);
     g_clear_error(&err);
 
     err = pipeline_error("videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! "
@@ -486,6 +495,68 @@ static int case_soak(const char *model)
     return ok ? 0 : 1;
 }
 
+/* A two-style network saved to a temporary file: a small TransformerNet
+ * whose instance norms get a second style's parameters (NAME@1). */
+static char *write_two_style_model(void)
+{
+    GError *err = NULL;
+    g_autoptr(VknnModel) m = vknn_transformer_net_new(4, 5, &err);
+    g_assert_no_error(err);
+    VknnValue *w = vknn_model_value(m, vknn_model_find_value(m, "deconv3.weight"));
+    VknnValue *b = vknn_model_value(m, vknn_model_find_value(m, "deconv3.bias"));
+    for (int64_t j = 0; j < vknn_shape_numel(&w->shape); j++)
+        w->data[j] *= 200.0f; /* an untrained network's output is near 0 */
+    for (int64_t j = 0; j < vknn_shape_numel(&b->shape); j++)
+        b->data[j] = 128.0f;
+    for (guint i = 0; i < m->nodes->len; i++) {
+        const VknnNode *n = vknn_model_node(m, i);
+        for (int k = 1; g_str_equal(n->op_type, "InstanceNormalization") && k < 3; k++) {
+            const VknnValue *v = vknn_model_value(m, n->inputs[k]);
+            const int64_t numel = vknn_shape_numel(&v->shape);
+            g_autofree float *other = g_new(float, numel);
+            test_fill_random(other, numel, i * 3 + k, k == 1 ? 0.2f : -1.0f, k == 1 ? 2.0f : 1.0f);
+            g_autofree char *name = g_strdup_printf("%s@1", v->name);
+            vknn_model_add_constant(m, name, &v->shape, other);
+        }
+    }
+    char *path = g_build_filename(g_get_tmp_dir(), "vknn-test-two-styles.onnx", NULL);
+    g_assert(vknn_model_save(m, path, &err));
+    return path;
+}
+
+/* style-index and style-weights while playing: weights (1, 0) = style 0 =
+ * no weights, (0, 1) = style-index 1, (0.5, 0.5) differs from both. */
+static int case_styles(const char *unused)
+{
+    printf("multi-style network: style-index and style-weights while playing (64x48)\n");
+    g_autofree char *model = write_two_style_model();
+    GstHarness *h = harness_new("vkstyletransfer model=\"%s\"", model);
+    GstElement *e = harness_styler(h);
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame in = frame_synthetic(64, 48, 3);
+    Frame plain = harness_frame(h, &in);
+    g_object_set(e, "style-weights", "1,0", NULL);
+    Frame w10 = harness_frame(h, &in);
+    g_object_set(e, "style-weights", "0,1", NULL);
+    Frame w01 = harness_frame(h, &in);
+    g_object_set(e, "style-weights", "0.5,0.5", NULL);
+    Frame half = harness_frame(h, &in);
+    g_object_set(e, "style-index", 1, NULL);
+    Frame idx1 = harness_frame(h, &in);
+    gboolean ok = check_diff(&w10, &plain, 4, 0, "style-weights=1,0: style 0 as stored");
+    ok &= check_diff(&idx1, &w01, 4, 0, "style-index=1: = style-weights 0,1");
+    ok &= check(frame_max_diff(&w01, &w10, 3) > 20, "the two styles differ");
+    ok &= check(frame_max_diff(&half, &w10, 3) > 2 && frame_max_diff(&half, &w01, 3) > 2,
+                "style-weights=0.5,0.5: a third look");
+    Frame *frames[] = {&in, &plain, &w10, &w01, &half, &idx1};
+    for (gsize i = 0; i < G_N_ELEMENTS(frames); i++)
+        frame_clear(frames[i]);
+    gst_object_unref(e);
+    harness_free(h);
+    g_unlink(model);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -500,6 +571,7 @@ int main(int argc, char **argv)
         {"swap", case_swap, TRUE},
         {"errors", case_errors, FALSE},
         {"soak", case_soak, TRUE},
+        {"styles", case_styles, FALSE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
     gst_init(&argc, &argv);

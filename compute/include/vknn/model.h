@@ -97,8 +97,12 @@ typedef struct {
 
 /* Parses an ONNX file. Every node must be a supported op (the error names the
  * node and the op otherwise); malformed, truncated or oversized data is an
- * error, never a crash. Returns NULL and sets err on failure. */
+ * error, never a crash. Returns NULL and sets err on failure.
+ * "builtin:NAME" loads a style network built into libvknn instead (trained
+ * by vknn itself, see models/README.md); vknn_builtin_models() lists them. */
 VknnModel *vknn_model_load(const char *path, GError **err);
+/* Names of the built-in models (NULL-terminated; g_strfreev). */
+char **vknn_builtin_models(void);
 VknnModel *vknn_model_load_from_memory(const guint8 *data, gsize len, GError **err);
 void vknn_model_free(VknnModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnModel, vknn_model_free)

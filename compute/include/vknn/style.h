@@ -33,16 +33,29 @@ typedef enum {
     VKNN_PIXEL_BGRX,
 } VknnPixelFormat;
 
+#define VKNN_MAX_STYLES 16
+
 typedef struct {
     float strength;           /* 0 = input, 1 = stylised (default 1) */
     gboolean preserve_colors; /* keep the input's chroma, transfer luminance only */
     float scale;              /* inference size = frame size x scale, in (0, 1] (default 1) */
+    /* Multi-style networks (vknn_style_count() > 1): weights of the styles
+     * to blend, e.g. {0.7, 0.3}; styles beyond n_styles weigh 0. n_styles 0:
+     * the network as stored (style 0). */
+    int n_styles;
+    float style_weights[VKNN_MAX_STYLES];
 } VknnStyleParams;
 
 #define VKNN_STYLE_PARAMS_DEFAULT                                                                  \
     {                                                                                              \
         .strength = 1.0f, .preserve_colors = FALSE, .scale = 1.0f                                  \
     }
+
+/* Styles in a multi-style network (conditional instance normalisation,
+ * Dumoulin et al. 2017: shared convolutions, one set of instance-norm scales
+ * and shifts per style, stored as extra initializers NAME@1, NAME@2, ...
+ * next to style 0's NAME; docs/model-contract.md); 1 for other networks. */
+int vknn_style_count(const VknnModel *model);
 
 /* Checks that model is a style network ([1,3,H,W] in and out) and loads it on
  * ctx. Both must outlive the styler. */
@@ -51,7 +64,11 @@ void vknn_styler_free(VknnStyler *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnStyler, vknn_styler_free)
 
 /* Prepares for frames of width x height (any size >= 1x1) with params.
- * Cheap when nothing changed; a new size or scale replans the network. */
+ * Cheap when nothing changed; a new size or scale replans the network, new
+ * style weights blend the instance-norm parameters (scale_k = sum_s w_s
+ * scale_k,s, likewise shifts) and upload them again. The blend is written
+ * into the initializers the network reads (style 0 is kept as NAME@0), so
+ * stylers sharing a model share its blend: use one styler per model. */
 gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnStyleParams *params,
                              GError **err);
 

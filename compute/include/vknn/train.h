@@ -26,6 +26,7 @@
 
 #include <vknn/context.h>
 #include <vknn/model.h>
+#include <vknn/style.h> /* VKNN_MAX_STYLES */
 
 G_BEGIN_DECLS
 
@@ -54,7 +55,8 @@ typedef struct {
     }
 
 typedef struct {
-    int step; /* steps done, this one included */
+    int step;  /* steps done, this one included */
+    int style_index; /* the style this step trained */
     double content, style, tv, total;
 } VknnTrainLosses;
 
@@ -65,6 +67,16 @@ typedef struct VknnTrainer VknnTrainer;
  * matrices are computed here once. */
 VknnTrainer *vknn_trainer_new(VknnContext *ctx, VknnModel *loss_net, const float *style, int width,
                               int height, const VknnTrainParams *params, GError **err);
+/* Several styles in one network (conditional instance normalisation,
+ * Dumoulin et al. 2017): shared convolutions, one set of instance-norm
+ * scales and shifts per style, trained in turn (step k trains style
+ * k mod n_styles). The saved network keeps style s's parameters as
+ * NAME@s next to style 0's NAME (vknn_style_count, docs/model-contract.md),
+ * and VknnStyler blends them. */
+VknnTrainer *vknn_trainer_new_multi(VknnContext *ctx, VknnModel *loss_net, int n_styles,
+                                    const float *const *styles, const int *widths,
+                                    const int *heights, const VknnTrainParams *params,
+                                    GError **err);
 void vknn_trainer_free(VknnTrainer *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnTrainer, vknn_trainer_free)
 
