@@ -78,6 +78,8 @@ static void instance_norm(Builder *b, const char *name, int64_t c, gboolean relu
     add_param(b, shift, &(VknnShape){1, {c}}, 0, 0.0f);
     VknnNode *n = NULL;
     add_node(b, "InstanceNormalization", out, (const char *[]){b->x, scale, shift}, 3, &n);
+    if (b->ok) /* the ONNX default, written out: OpenCV DNN requires it */
+        vknn_node_set_float(n, "epsilon", 1e-5f);
     set_current(b, out);
     if (relu) {
         add_node(b, "Relu", act, (const char *[]){b->x}, 1, &n);

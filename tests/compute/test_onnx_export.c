@@ -8,6 +8,7 @@
 #include "../testutil.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 /* ---- model comparison ------------------------------------------------------ */
@@ -377,6 +378,46 @@ static void test_candy(void)
     g_rmdir(dir);
 }
 
+/* The style networks vknn trained and ships (builtin:NAME) run in OpenCV
+ * DNN through peers.py and agree with vknn's CPU reference: what `vknn
+ * train` writes is portable ONNX. */
+static void test_builtin_in_opencv(void)
+{
+    g_autofree char *peers = test_shared_path("bench/peers.py");
+    if (!peers || !have_cv2())
+        return;
+    g_auto(GStrv) names = vknn_builtin_models();
+    GError *err = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vknn-export-XXXXXX", &err);
+    g_assert_no_error(err);
+    static float x[3 * 24 * 32];
+    test_fill_random(x, G_N_ELEMENTS(x), 5, 0, 255);
+    g_autofree char *input = g_build_filename(dir, "input.f32", NULL);
+    g_assert_true(g_file_set_contents(input, (const char *)x, sizeof x, NULL));
+    for (char **n = names; *n; n++) {
+        g_autofree char *builtin = g_strconcat("builtin:", *n, NULL);
+        g_autofree char *file = g_strdup_printf("%s/%s.onnx", dir, *n);
+        g_autoptr(VknnModel) m = vknn_model_load(builtin, &err);
+        g_assert_no_error(err);
+        g_assert_true(vknn_model_save(m, file, &err));
+        const char *argv[] = {"/usr/bin/python3", peers,    file, "--size",  "32x24", "--runner",
+                              "opencv",           "--runs", "1",  "--input", input,   NULL};
+        TEST_CHECK(spawn(argv, NULL), "%s: peers.py --runner opencv runs it", builtin);
+        const VknnRefTensor in = {{4, {1, 3, 24, 32}}, x};
+        GHashTable *ref = vknn_ref_run(m, &in, &err);
+        g_assert_no_error(err);
+        const VknnRefTensor *want = g_hash_table_lookup(ref, "output");
+        g_autofree float *got = opencv_output(file, input, dir, G_N_ELEMENTS(x));
+        const double d = got ? test_max_abs_diff(got, want->data, G_N_ELEMENTS(x)) : INFINITY;
+        TEST_CHECK(d <= 1e-2, "%s: OpenCV vs vknn reference, max abs diff %g (0..255 units)",
+                   builtin, d);
+        g_hash_table_unref(ref);
+        g_unlink(file);
+    }
+    g_unlink(input);
+    g_rmdir(dir);
+}
+
 /* ---- error paths ------------------------------------------------------------- */
 
 static void test_errors(void)
@@ -414,6 +455,7 @@ int main(void)
     test_built();
     test_errors();
     test_candy(); /* (b) and (c) print SKIP without ../shared or cv2 */
+    test_builtin_in_opencv();
     printf("%d checks failed\n", test_failures);
     return test_failures ? 1 : 0;
 }
