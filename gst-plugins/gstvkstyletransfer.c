@@ -303,7 +303,8 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
         g_param_spec_string(
             "model", "Model",
             "Style network to apply: an ONNX file (see docs/model-contract.md), or a "
-            "style built into vknn: builtin:starry_night (default), builtin:wave. Changing it "
+            "style built into vknn: builtin:starry_night (default), builtin:wave, "
+            "builtin:starry_wave (two styles, see style-weights). Changing it "
             "while playing loads the new model in the background; the current one runs until "
             "it is ready",
             DEFAULT_PROP_MODEL, flags | GST_PARAM_MUTABLE_PLAYING));

@@ -42,6 +42,42 @@ static float *photo(void)
     return rgb;
 }
 
+/* A built-in multi-style network: its styles really differ on the photo. */
+static void check_builtin_styles(VknnContext *ctx, VknnModel *m, const char *path,
+                                 const float *photo)
+{
+    const int n = vknn_style_count(m);
+    g_autofree guint8 *in = g_new(guint8, 4 * W * H);
+    for (int i = 0; i < W * H; i++) {
+        for (int c = 0; c < 3; c++)
+            in[4 * i + c] = (guint8)CLAMP(photo[c * W * H + i], 0, 255);
+        in[4 * i + 3] = 255;
+    }
+    GError *err = NULL;
+    g_autoptr(VknnStyler) st = vknn_styler_new(ctx, m, &err);
+    g_autofree guint8 *first = g_new(guint8, 4 * W * H);
+    g_autofree guint8 *other = g_new(guint8, 4 * W * H);
+    for (int s = 0; s < n && st; s++) {
+        VknnStyleParams p = VKNN_STYLE_PARAMS_DEFAULT;
+        p.n_styles = n;
+        p.style_weights[s] = 1.0f;
+        if (!vknn_styler_prepare(st, W, H, &p, &err) ||
+            !vknn_styler_process_bytes(st, VKNN_PIXEL_RGBA, in, 4 * W, s ? other : first, 4 * W,
+                                       &err))
+            break;
+        if (s == 0)
+            continue;
+        double d = 0;
+        for (int i = 0; i < 4 * W * H; i++)
+            d += abs(first[i] - other[i]);
+        d /= 4 * W * H;
+        TEST_CHECK(d > 5, "%s: style %d differs from style 0 by %.1f levels on average (> 5)", path,
+                   s, d);
+    }
+    TEST_CHECK(!err, "%s: %d styles run%s%s", path, n, err ? ": " : "", err ? err->message : "");
+    g_clear_error(&err);
+}
+
 static void check_style(VknnContext *ctx, const char *name, const float *in)
 {
     g_autofree char *path = g_strconcat("builtin:", name, NULL);
@@ -78,6 +114,9 @@ static void check_style(VknnContext *ctx, const char *name, const float *in)
     TEST_CHECK(outside < 3 * W * H / 100,
                "%s: %d values (%.2f%%) beyond -32..287 before clamping (< 1%%)", path, outside,
                100.0 * outside / (3 * W * H));
+    g_clear_pointer(&net, vknn_net_free); /* the styler below needs the model alone */
+    if (vknn_style_count(m) > 1)
+        check_builtin_styles(ctx, m, path, in);
 }
 
 /* A small TransformerNet whose instance norms get a second style's
@@ -184,8 +223,14 @@ int main(void)
     g_autofree float *in = photo();
     g_auto(GStrv) names = vknn_builtin_models();
     TEST_CHECK(g_strv_length(names) >= 2, "%u built-in styles", g_strv_length(names));
-    for (char **n = names; *n; n++)
+    int multi = 0;
+    for (char **n = names; *n; n++) {
         check_style(ctx, *n, in);
+        g_autofree char *path = g_strconcat("builtin:", *n, NULL);
+        g_autoptr(VknnModel) m = vknn_model_load(path, NULL);
+        multi += m && vknn_style_count(m) > 1;
+    }
+    TEST_CHECK(multi >= 1, "%d built-in multi-style network(s)", multi);
     GError *err = NULL;
     VknnModel *none = vknn_model_load("builtin:no-such-style", &err);
     TEST_CHECK(!none && err && strstr(err->message, "built in:"),
