@@ -85,11 +85,6 @@ gboolean vknn_ref_conv(const VknnModel *m, const VknnNode *n, const VknnRefTenso
     return TRUE;
 }
 
-/* Transposed-convolution geometry along the two spatial axes. */
-typedef struct {
-    int64_t stride[2], dilation[2], pad_begin[2], out[2];
-} TransWindow;
-
 static gboolean trans_ints(const VknnNode *n, const char *name, int64_t *v, int want, GError **err)
 {
     int64_t tmp[8];
@@ -104,8 +99,8 @@ static gboolean trans_ints(const VknnNode *n, const char *name, int64_t *v, int 
     return TRUE;
 }
 
-static gboolean trans_window(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
-                             TransWindow *t, GError **err)
+gboolean ref_trans_window(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
+                          RefTransWindow *t, GError **err)
 {
     int64_t pads[4] = {0, 0, 0, 0}, out_pad[2] = {0, 0}, out_shape[4];
     for (int a = 0; a < 2; a++)
@@ -157,7 +152,7 @@ static gboolean trans_window(const VknnNode *n, const int64_t in[2], const int64
 
 /* One output element: the sum over every input pixel and tap that lands on
  * it, written as a gather so each element has one double accumulator. */
-static double trans_point(const TransWindow *t, const float *x, const float *wt, int64_t h,
+static double trans_point(const RefTransWindow *t, const float *x, const float *wt, int64_t h,
                           int64_t w, int64_t cin_g, int64_t cin_stride, int64_t w_cstride,
                           int64_t kh, int64_t kw, int64_t oy, int64_t ox)
 {
@@ -193,9 +188,9 @@ gboolean vknn_ref_conv_transpose(const VknnModel *m, const VknnNode *n, const Vk
                         " and group %" G_GINT64_FORMAT " do not agree",
                         chans, wd[0], group);
     int64_t opg = wd[1], feats = opg * group, cpg = chans / group, kh = wd[2], kw = wd[3];
-    TransWindow t;
+    RefTransWindow t;
     if (!conv_kernel_attr(n, wd + 2, err) || !conv_bias(n, in, feats, err) ||
-        !trans_window(n, xd + 2, wd + 2, &t, err))
+        !ref_trans_window(n, xd + 2, wd + 2, &t, err))
         return FALSE;
     VknnShape want = {4, {batch, feats, t.out[0], t.out[1]}};
     if (!ref_check_output(n, out, 0, &want, err))

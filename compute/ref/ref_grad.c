@@ -289,77 +289,6 @@ static gboolean grad_conv(const RefGrad *g, GError **err)
 
 /* ---- ConvTranspose --------------------------------------------------------- */
 
-/* Transposed-convolution geometry along the two spatial axes: the rules of
- * ref_conv.c (where they are static), restated. */
-typedef struct {
-    int64_t stride[2], dilation[2], pad_begin[2], out[2];
-} TransWindow;
-
-static gboolean trans_ints(const VknnNode *n, const char *name, int64_t *v, int want, GError **err)
-{
-    int64_t tmp[8];
-    int k = vknn_node_attr_ints(n, name, tmp, 8);
-    if (k < 0)
-        return TRUE;
-    if (k != want)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
-                        "attribute %s has %d values, %d expected (2-D spatial only)", name, k,
-                        want);
-    memcpy(v, tmp, want * sizeof *v);
-    return TRUE;
-}
-
-static gboolean trans_window(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
-                             TransWindow *t, GError **err)
-{
-    int64_t pads[4] = {0, 0, 0, 0}, out_pad[2] = {0, 0}, out_shape[4];
-    for (int a = 0; a < 2; a++)
-        t->stride[a] = t->dilation[a] = 1;
-    if (!trans_ints(n, "strides", t->stride, 2, err) ||
-        !trans_ints(n, "dilations", t->dilation, 2, err) || !trans_ints(n, "pads", pads, 4, err) ||
-        !trans_ints(n, "output_padding", out_pad, 2, err))
-        return FALSE;
-    /* output_shape may list the spatial dims only, or all four. */
-    int n_os = vknn_node_attr_ints(n, "output_shape", out_shape, 4);
-    if (n_os == 4)
-        memmove(out_shape, out_shape + 2, 2 * sizeof *out_shape);
-    else if (n_os >= 0 && n_os != 2)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "output_shape has %d values", n_os);
-
-    const char *auto_pad = vknn_node_attr_string(n, "auto_pad", "NOTSET");
-    gboolean same_upper = !strcmp(auto_pad, "SAME_UPPER");
-    gboolean same = same_upper || !strcmp(auto_pad, "SAME_LOWER");
-    gboolean valid = !strcmp(auto_pad, "VALID");
-    if (!same && !valid && strcmp(auto_pad, "NOTSET") && *auto_pad)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "auto_pad '%s'", auto_pad);
-
-    for (int a = 0; a < 2; a++) {
-        if (t->stride[a] < 1 || t->dilation[a] < 1 || out_pad[a] < 0)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "bad strides, dilations or output_padding");
-        int64_t full =
-            t->stride[a] * (in[a] - 1) + out_pad[a] + (kernel[a] - 1) * t->dilation[a] + 1;
-        int64_t pad_end;
-        if (n_os >= 0 || same) {
-            /* The odd unit of padding goes at the end for SAME_UPPER, at the
-             * beginning otherwise. */
-            int64_t target = n_os >= 0 ? out_shape[a] : in[a] * t->stride[a];
-            int64_t total = full - target;
-            t->pad_begin[a] = same_upper ? total / 2 : total - total / 2;
-            pad_end = total - t->pad_begin[a];
-        } else if (valid) {
-            t->pad_begin[a] = pad_end = 0;
-        } else {
-            t->pad_begin[a] = pads[a];
-            pad_end = pads[a + 2];
-        }
-        t->out[a] = full - t->pad_begin[a] - pad_end;
-        if (t->out[a] < 1)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                            "output size along spatial axis %d is %" G_GINT64_FORMAT, a, t->out[a]);
-    }
-    return TRUE;
-}
-
 /* The definition as a scatter (the forward reference gathers): input pixel
  * (iy, ix) of channel ci adds x * w[ci, fo, ky, kx] to output pixel
  * (iy*stride - pad + ky*dilation, ...) of feature g*opg + fo, g = ci's group;
@@ -378,8 +307,8 @@ static gboolean grad_conv_transpose(const RefGrad *g, GError **err)
                         " and group %" G_GINT64_FORMAT " do not agree",
                         chans, wd[0], group);
     int64_t opg = wd[1], feats = opg * group, cpg = chans / group, kh = wd[2], kw = wd[3];
-    TransWindow t;
-    if (!conv_bias(g, feats, err) || !trans_window(n, xd + 2, wd + 2, &t, err))
+    RefTransWindow t;
+    if (!conv_bias(g, feats, err) || !ref_trans_window(n, xd + 2, wd + 2, &t, err))
         return FALSE;
     VknnShape want = {4, {batch, feats, t.out[0], t.out[1]}};
     if (!ref_check_output(n, g->out, 0, &want, err))

@@ -83,6 +83,15 @@ typedef struct {
 /* Fills w from the node's strides, dilations, pads and auto_pad attributes for
  * an input of spatial size in[2] and the given kernel, and computes the output
  * size (ceil_mode as in pooling). */
+/* Transposed-convolution geometry along the two spatial axes (strides,
+ * dilations, pads, output_padding, output_shape, auto_pad) for input size
+ * in[] and kernel[] (ref_conv.c). */
+typedef struct {
+    int64_t stride[2], dilation[2], pad_begin[2], out[2];
+} RefTransWindow;
+gboolean ref_trans_window(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
+                          RefTransWindow *t, GError **err);
+
 gboolean ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
                          gboolean ceil_mode, RefWindow *w, GError **err);
 
