@@ -573,24 +573,6 @@ static gboolean grad_gather(const RefGrad *g, GError **err)
 
 /* ---- Concat, Softmax ------------------------------------------------------- */
 
-static gboolean axis_norm(const VknnNode *n, int64_t axis, int rank, int *out, GError **err)
-{
-    int64_t a = axis < 0 ? axis + rank : axis;
-    if (a < 0 || a >= rank)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "axis %" G_GINT64_FORMAT " out of range for rank %d", axis, rank);
-    *out = (int)a;
-    return TRUE;
-}
-
-static int64_t dims_product(const VknnShape *s, int from, int to)
-{
-    int64_t k = 1;
-    for (int a = from; a < to; a++)
-        k *= s->dims[a];
-    return k;
-}
-
 /* Each outer index of the output is one contiguous block of every input in
  * turn: the gradient is cut into the same blocks. */
 static gboolean grad_concat(const RefGrad *g, GError **err)
@@ -600,7 +582,7 @@ static gboolean grad_concat(const RefGrad *g, GError **err)
         return FALSE;
     VknnShape want = g->in[0].shape;
     int axis;
-    if (!axis_norm(n, vknn_node_attr_int(n, "axis", 0), want.rank, &axis, err))
+    if (!ref_axis(n, vknn_node_attr_int(n, "axis", 0), want.rank, 0, &axis, err))
         return FALSE;
     for (int i = 1; i < n->n_inputs; i++) {
         if (!ref_need_input(n, g->in, i, want.rank, want.rank, err))
@@ -609,12 +591,12 @@ static gboolean grad_concat(const RefGrad *g, GError **err)
     }
     if (!ref_check_output(n, g->out, 0, &want, err))
         return FALSE;
-    int64_t outer = dims_product(&want, 0, axis);
+    int64_t outer = ref_dims_product(&want, 0, axis);
     const double *gy = g->gy;
     for (int64_t o = 0; o < outer; o++)
         for (int i = 0; i < n->n_inputs; i++) {
             const VknnShape *s = &g->in[i].shape;
-            int64_t block = dims_product(s, axis, s->rank);
+            int64_t block = ref_dims_product(s, axis, s->rank);
             double *gx = grad_in(g, i);
             for (int64_t j = 0; gx && j < block; j++)
                 gx[o * block + j] += gy[j];
@@ -633,12 +615,12 @@ static gboolean grad_softmax(const RefGrad *g, GError **err)
     const VknnShape *xs = &g->in[0].shape;
     gboolean coerce_2d = g->m->opset < 13;
     int axis;
-    if (!axis_norm(g->n, vknn_node_attr_int(g->n, "axis", coerce_2d ? 1 : -1), xs->rank, &axis,
-                   err))
+    if (!ref_axis(g->n, vknn_node_attr_int(g->n, "axis", coerce_2d ? 1 : -1), xs->rank, 0, &axis,
+                  err))
         return FALSE;
-    int64_t outer = dims_product(xs, 0, axis);
-    int64_t len = coerce_2d ? dims_product(xs, axis, xs->rank) : xs->dims[axis];
-    int64_t inner = coerce_2d ? 1 : dims_product(xs, axis + 1, xs->rank);
+    int64_t outer = ref_dims_product(xs, 0, axis);
+    int64_t len = coerce_2d ? ref_dims_product(xs, axis, xs->rank) : xs->dims[axis];
+    int64_t inner = coerce_2d ? 1 : ref_dims_product(xs, axis + 1, xs->rank);
     double *gx = grad_in(g, 0);
     double *y = g_new(double, MAX(len, 1));
     for (int64_t o = 0; gx && o < outer; o++)
@@ -666,21 +648,6 @@ static gboolean grad_softmax(const RefGrad *g, GError **err)
 
 /* ---- Gemm, MatMul ---------------------------------------------------------- */
 
-/* Strides of C viewed as [rows, cols] under unidirectional broadcasting. */
-static gboolean gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows, int64_t cols,
-                               int64_t *sr, int64_t *sc, GError **err)
-{
-    int64_t cr = cs->rank >= 2 ? cs->dims[cs->rank - 2] : 1;
-    int64_t cc = cs->rank >= 1 ? cs->dims[cs->rank - 1] : 1;
-    if (cs->rank > 2 || (cr != 1 && cr != rows) || (cc != 1 && cc != cols))
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "C does not broadcast to [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
-                        rows, cols);
-    *sc = cc == 1 ? 0 : 1;
-    *sr = cr == 1 ? 0 : cc;
-    return TRUE;
-}
-
 /* Y[i,j] = alpha * sum_k A'[i,k] B'[k,j] + beta * C[i,j], A' and B' the
  * optionally transposed operands:
  *   d A'[i,k] = alpha * sum_j gy[i,j] B'[k,j]
@@ -703,7 +670,7 @@ static gboolean grad_gemm_common(const RefGrad *g, gboolean ta, gboolean tb, dou
                         depth_b);
     gboolean has_c = !strcmp(n->op_type, "Gemm") && ref_has_input(n, in, 2);
     int64_t csr = 0, csc = 0;
-    if (has_c && !gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
+    if (has_c && !ref_gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
         return FALSE;
     VknnShape want = {2, {rows, cols}};
     if (!ref_check_output(n, g->out, 0, &want, err))

@@ -83,6 +83,15 @@ typedef struct {
 /* Fills w from the node's strides, dilations, pads and auto_pad attributes for
  * an input of spatial size in[2] and the given kernel, and computes the output
  * size (ceil_mode as in pooling). */
+/* Normalises a possibly negative axis into [0, rank + extra) (ref_tensor.c). */
+gboolean ref_axis(const VknnNode *n, int64_t axis, int rank, int extra, int *out, GError **err);
+/* Product of dims [from, to) of s. */
+int64_t ref_dims_product(const VknnShape *s, int from, int to);
+/* Strides of Gemm's C viewed as [rows, cols] under unidirectional
+ * broadcasting; an error when it does not broadcast. */
+gboolean ref_gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows, int64_t cols,
+                            int64_t *sr, int64_t *sc, GError **err);
+
 /* Transposed-convolution geometry along the two spatial axes (strides,
  * dilations, pads, output_padding, output_shape, auto_pad) for input size
  * in[] and kernel[] (ref_conv.c). */

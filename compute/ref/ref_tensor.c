@@ -3,9 +3,7 @@
 
 #include <string.h>
 
-/* Normalises a possibly negative axis into [0, rank + extra). */
-static gboolean axis_norm(const VknnNode *n, int64_t axis, int rank, int extra, int *out,
-                          GError **err)
+gboolean ref_axis(const VknnNode *n, int64_t axis, int rank, int extra, int *out, GError **err)
 {
     int64_t a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= rank + extra)
@@ -15,7 +13,7 @@ static gboolean axis_norm(const VknnNode *n, int64_t axis, int rank, int extra, 
     return TRUE;
 }
 
-static int64_t dims_product(const VknnShape *s, int from, int to)
+int64_t ref_dims_product(const VknnShape *s, int from, int to)
 {
     int64_t k = 1;
     for (int a = from; a < to; a++)
@@ -38,7 +36,7 @@ gboolean vknn_ref_concat(const VknnModel *m, const VknnNode *n, const VknnRefTen
         return FALSE;
     VknnShape want = in[0].shape;
     int axis;
-    if (!axis_norm(n, vknn_node_attr_int(n, "axis", 0), want.rank, 0, &axis, err))
+    if (!ref_axis(n, vknn_node_attr_int(n, "axis", 0), want.rank, 0, &axis, err))
         return FALSE;
     for (int i = 1; i < n->n_inputs; i++) {
         if (!ref_need_input(n, in, i, want.rank, want.rank, err))
@@ -53,11 +51,11 @@ gboolean vknn_ref_concat(const VknnModel *m, const VknnNode *n, const VknnRefTen
         return FALSE;
 
     /* Each outer index takes one contiguous block from every input in turn. */
-    int64_t outer = dims_product(&want, 0, axis);
+    int64_t outer = ref_dims_product(&want, 0, axis);
     float *y = out[0].data;
     for (int64_t o = 0; o < outer; o++)
         for (int i = 0; i < n->n_inputs; i++) {
-            int64_t block = dims_product(&in[i].shape, axis, in[i].shape.rank);
+            int64_t block = ref_dims_product(&in[i].shape, axis, in[i].shape.rank);
             if (block > 0)
                 memcpy(y, in[i].data + o * block, block * sizeof(float));
             y += block;
@@ -74,9 +72,9 @@ gboolean vknn_ref_flatten(const VknnModel *m, const VknnNode *n, const VknnRefTe
     const VknnShape *xs = &in[0].shape;
     int axis;
     /* axis may equal the rank: [numel, 1]. */
-    if (!axis_norm(n, vknn_node_attr_int(n, "axis", 1), xs->rank, 1, &axis, err))
+    if (!ref_axis(n, vknn_node_attr_int(n, "axis", 1), xs->rank, 1, &axis, err))
         return FALSE;
-    VknnShape want = {2, {dims_product(xs, 0, axis), dims_product(xs, axis, xs->rank)}};
+    VknnShape want = {2, {ref_dims_product(xs, 0, axis), ref_dims_product(xs, axis, xs->rank)}};
     if (!ref_check_output(n, out, 0, &want, err))
         return FALSE;
     copy_data(&in[0], &out[0]);
@@ -145,13 +143,13 @@ gboolean vknn_ref_softmax(const VknnModel *m, const VknnNode *n, const VknnRefTe
     const VknnShape *xs = &in[0].shape;
     gboolean coerce_2d = m->opset < 13;
     int axis;
-    if (!axis_norm(n, vknn_node_attr_int(n, "axis", coerce_2d ? 1 : -1), xs->rank, 0, &axis, err))
+    if (!ref_axis(n, vknn_node_attr_int(n, "axis", coerce_2d ? 1 : -1), xs->rank, 0, &axis, err))
         return FALSE;
     /* Before opset 13 the input is viewed as 2-D [outer, rest] around axis;
      * since, the softmax runs along that single axis. */
-    int64_t outer = dims_product(xs, 0, axis);
-    int64_t len = coerce_2d ? dims_product(xs, axis, xs->rank) : xs->dims[axis];
-    int64_t inner = coerce_2d ? 1 : dims_product(xs, axis + 1, xs->rank);
+    int64_t outer = ref_dims_product(xs, 0, axis);
+    int64_t len = coerce_2d ? ref_dims_product(xs, axis, xs->rank) : xs->dims[axis];
+    int64_t inner = coerce_2d ? 1 : ref_dims_product(xs, axis + 1, xs->rank);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             const float *x = in[0].data + o * len * inner + i;
@@ -167,9 +165,8 @@ gboolean vknn_ref_softmax(const VknnModel *m, const VknnNode *n, const VknnRefTe
     return TRUE;
 }
 
-/* Strides of C viewed as [M, N] under unidirectional broadcasting. */
-static gboolean gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows, int64_t cols,
-                               int64_t *sr, int64_t *sc, GError **err)
+gboolean ref_gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows, int64_t cols,
+                            int64_t *sr, int64_t *sc, GError **err)
 {
     int64_t cr = cs->rank >= 2 ? cs->dims[cs->rank - 2] : 1;
     int64_t cc = cs->rank >= 1 ? cs->dims[cs->rank - 1] : 1;
@@ -201,7 +198,7 @@ gboolean vknn_ref_gemm(const VknnModel *m, const VknnNode *n, const VknnRefTenso
                         depth_b);
     gboolean has_c = ref_has_input(n, in, 2);
     int64_t csr = 0, csc = 0;
-    if (has_c && !gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
+    if (has_c && !ref_gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
         return FALSE;
     VknnShape want = {2, {rows, cols}};
     if (!ref_check_output(n, out, 0, &want, err))
