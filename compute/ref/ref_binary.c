@@ -19,20 +19,26 @@ static float bin_apply(BinOp op, float a, float b)
     return 0.0f;
 }
 
-static gboolean binary(BinOp op, const VknnNode *n, const VknnRefTensor *in, VknnRefTensor *out,
-                       GError **err)
+gboolean ref_binary_shape(const VknnNode *n, const VknnRefTensor *in, const VknnRefTensor *out,
+                          VknnShape *shape, GError **err)
 {
     if (!ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err) ||
         !ref_need_input(n, in, 1, 0, VKNN_MAX_RANK, err))
         return FALSE;
-    VknnShape want;
-    if (!ref_broadcast_shape(&in[0].shape, &in[1].shape, &want)) {
+    if (!ref_broadcast_shape(&in[0].shape, &in[1].shape, shape)) {
         char a[96], b[96];
         return ref_fail(err, VKNN_ERROR_SHAPE, n, "shapes %s and %s do not broadcast",
                         ref_shape_str(&in[0].shape, a, sizeof a),
                         ref_shape_str(&in[1].shape, b, sizeof b));
     }
-    if (!ref_check_output(n, out, 0, &want, err))
+    return ref_check_output(n, out, 0, shape, err);
+}
+
+static gboolean binary(BinOp op, const VknnNode *n, const VknnRefTensor *in, VknnRefTensor *out,
+                       GError **err)
+{
+    VknnShape want;
+    if (!ref_binary_shape(n, in, out, &want, err))
         return FALSE;
 
     int64_t d[4], sa[4], sb[4];

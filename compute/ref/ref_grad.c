@@ -152,19 +152,9 @@ typedef enum { BIN_ADD, BIN_SUB, BIN_MUL } BinOp;
  * sum of the gradient over the broadcast dims. */
 static gboolean grad_binary(const RefGrad *g, BinOp op, GError **err)
 {
-    const VknnNode *n = g->n;
     const VknnRefTensor *in = g->in;
-    if (!ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err) ||
-        !ref_need_input(n, in, 1, 0, VKNN_MAX_RANK, err))
-        return FALSE;
     VknnShape ys;
-    if (!ref_broadcast_shape(&in[0].shape, &in[1].shape, &ys)) {
-        char a[96], b[96];
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "shapes %s and %s do not broadcast",
-                        ref_shape_str(&in[0].shape, a, sizeof a),
-                        ref_shape_str(&in[1].shape, b, sizeof b));
-    }
-    if (!ref_check_output(n, g->out, 0, &ys, err))
+    if (!ref_binary_shape(g->n, in, g->out, &ys, err))
         return FALSE;
 
     int64_t d[4], sa[4], sb[4];
@@ -351,45 +341,14 @@ static gboolean grad_conv_transpose(const RefGrad *g, GError **err)
 
 /* ---- pools ----------------------------------------------------------------- */
 
+/* The window of a pool node, and its output shape checked. */
 static gboolean pool_window(const RefGrad *g, RefWindow *win, GError **err)
 {
-    const VknnNode *n = g->n;
-    if (!ref_need_input(n, g->in, 0, 4, 4, err))
+    if (!ref_pool_window(g->n, g->in, win, err))
         return FALSE;
-    int64_t kernel[4];
-    if (vknn_node_attr_ints(n, "kernel_shape", kernel, 4) != 2)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "kernel_shape must have 2 values");
-    gboolean ceil_mode = vknn_node_attr_int(n, "ceil_mode", 0) != 0;
     const int64_t *xd = g->in[0].shape.dims;
-    if (!ref_window_init(n, xd + 2, kernel, ceil_mode, win, err))
-        return FALSE;
     VknnShape want = {4, {xd[0], xd[1], win->out[0], win->out[1]}};
-    return ref_check_output(n, g->out, 0, &want, err);
-}
-
-/* Position in the plane of the maximum of one window: on ties the first in
- * row-major window order (PyTorch's choice), the first NaN if there is one;
- * -1 when the window covers padding only. */
-static int64_t window_argmax(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
-                             int64_t ox)
-{
-    int64_t arg = -1;
-    for (int64_t ky = 0; ky < w->kernel[0]; ky++) {
-        int64_t iy = oy * w->stride[0] - w->pad_begin[0] + ky * w->dilation[0];
-        if (iy < 0 || iy >= h)
-            continue;
-        for (int64_t kx = 0; kx < w->kernel[1]; kx++) {
-            int64_t ix = ox * w->stride[1] - w->pad_begin[1] + kx * w->dilation[1];
-            if (ix < 0 || ix >= wd)
-                continue;
-            float v = x[iy * wd + ix];
-            if (arg < 0 || v > x[arg] || isnan(v))
-                arg = iy * wd + ix;
-            if (isnan(v))
-                return arg;
-        }
-    }
-    return arg;
+    return ref_check_output(g->n, g->out, 0, &want, err);
 }
 
 /* The whole gradient of a window goes to its maximum. The optional Indices
@@ -407,7 +366,8 @@ static gboolean grad_max_pool(const RefGrad *g, GError **err)
         for (int64_t oy = 0; oy < win.out[0]; oy++)
             for (int64_t ox = 0; ox < win.out[1]; ox++) {
                 double dy = *gy++;
-                int64_t arg = window_argmax(&win, g->in[0].data + p * h * w, h, w, oy, ox);
+                int64_t arg;
+                ref_max_window(&win, g->in[0].data + p * h * w, h, w, oy, ox, &arg);
                 if (arg >= 0)
                     gx[p * h * w + arg] += dy;
             }
@@ -712,19 +672,6 @@ static gboolean grad_matmul(const RefGrad *g, GError **err)
 
 /* ---- InstanceNormalization ------------------------------------------------- */
 
-static gboolean norm_param(const VknnNode *n, const VknnRefTensor *in, int i, int64_t chans,
-                           GError **err)
-{
-    if (!ref_need_input(n, in, i, 1, VKNN_MAX_RANK, err))
-        return FALSE;
-    if (ref_numel(&in[i].shape) != chans)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input %d has %" G_GINT64_FORMAT " elements, %" G_GINT64_FORMAT
-                        " channels expected",
-                        i, ref_numel(&in[i].shape), chans);
-    return TRUE;
-}
-
 /* Per plane, xh = (x - mean) * inv with inv = 1 / sqrt(var + eps) (biased
  * variance) and y = scale * xh + bias:
  *   d bias  = sum gy,   d scale = sum gy * xh,
@@ -737,7 +684,7 @@ static gboolean grad_instance_norm(const RefGrad *g, GError **err)
     if (!ref_need_input(n, in, 0, 3, VKNN_MAX_RANK, err))
         return FALSE;
     int64_t chans = in[0].shape.dims[1];
-    if (!norm_param(n, in, 1, chans, err) || !norm_param(n, in, 2, chans, err) ||
+    if (!ref_norm_param(n, in, 1, chans, err) || !ref_norm_param(n, in, 2, chans, err) ||
         !ref_check_output(n, g->out, 0, &in[0].shape, err))
         return FALSE;
     double eps = vknn_node_attr_float(n, "epsilon", 1e-5f);

@@ -92,6 +92,21 @@ int64_t ref_dims_product(const VknnShape *s, int from, int to);
 gboolean ref_gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows, int64_t cols,
                             int64_t *sr, int64_t *sc, GError **err);
 
+/* Checks both inputs of a broadcasting binary op and the output's shape,
+ * their broadcast (ref_binary.c). */
+gboolean ref_binary_shape(const VknnNode *n, const VknnRefTensor *in, const VknnRefTensor *out,
+                          VknnShape *shape, GError **err);
+/* A per-channel parameter input holds exactly chans values (ref_norm.c). */
+gboolean ref_norm_param(const VknnNode *n, const VknnRefTensor *in, int i, int64_t chans,
+                        GError **err);
+/* The window of a MaxPool/AveragePool node on its 4D input (ref_pool.c). */
+gboolean ref_pool_window(const VknnNode *n, const VknnRefTensor *in, RefWindow *win, GError **err);
+/* Maximum of one window of one plane; *arg receives its position in the
+ * plane (row-major): the first maximum in window order, the first NaN if
+ * any, -1 when the window holds no input. */
+float ref_max_window(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
+                     int64_t ox, int64_t *arg);
+
 /* Transposed-convolution geometry along the two spatial axes (strides,
  * dilations, pads, output_padding, output_shape, auto_pad) for input size
  * in[] and kernel[] (ref_conv.c). */

@@ -1,9 +1,8 @@
 /* vknn — reference InstanceNormalization and BatchNormalization (inference). */
 #include "ref_internal.h"
 
-/* Per-channel parameter inputs must hold exactly one value per channel. */
-static gboolean norm_param(const VknnNode *n, const VknnRefTensor *in, int i, int64_t chans,
-                           GError **err)
+gboolean ref_norm_param(const VknnNode *n, const VknnRefTensor *in, int i, int64_t chans,
+                        GError **err)
 {
     if (!ref_need_input(n, in, i, 1, VKNN_MAX_RANK, err))
         return FALSE;
@@ -22,7 +21,7 @@ gboolean vknn_ref_instance_norm(const VknnModel *m, const VknnNode *n, const Vkn
     if (!ref_need_input(n, in, 0, 3, VKNN_MAX_RANK, err))
         return FALSE;
     int64_t chans = in[0].shape.dims[1];
-    if (!norm_param(n, in, 1, chans, err) || !norm_param(n, in, 2, chans, err) ||
+    if (!ref_norm_param(n, in, 1, chans, err) || !ref_norm_param(n, in, 2, chans, err) ||
         !ref_check_output(n, out, 0, &in[0].shape, err))
         return FALSE;
     double eps = vknn_node_attr_float(n, "epsilon", 1e-5f);
@@ -56,7 +55,7 @@ gboolean vknn_ref_batch_norm(const VknnModel *m, const VknnNode *n, const VknnRe
         return FALSE;
     int64_t chans = in[0].shape.dims[1];
     for (int i = 1; i <= 4; i++)
-        if (!norm_param(n, in, i, chans, err))
+        if (!ref_norm_param(n, in, i, chans, err))
             return FALSE;
     if (!ref_check_output(n, out, 0, &in[0].shape, err))
         return FALSE;

@@ -4,8 +4,7 @@
 
 #include <float.h>
 
-static gboolean pool_window(const VknnNode *n, const VknnRefTensor *in, RefWindow *win,
-                            GError **err)
+gboolean ref_pool_window(const VknnNode *n, const VknnRefTensor *in, RefWindow *win, GError **err)
 {
     if (!ref_need_input(n, in, 0, 4, 4, err))
         return FALSE;
@@ -18,8 +17,8 @@ static gboolean pool_window(const VknnNode *n, const VknnRefTensor *in, RefWindo
 
 /* Maximum of one window of one plane; *arg receives its position in the
  * plane (row-major) or -1 when the window holds no input. */
-static float max_window(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
-                        int64_t ox, int64_t *arg)
+float ref_max_window(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
+                     int64_t ox, int64_t *arg)
 {
     float best = -FLT_MAX;
     *arg = -1;
@@ -48,7 +47,7 @@ gboolean vknn_ref_max_pool(const VknnModel *m, const VknnNode *n, const VknnRefT
 {
     (void)m;
     RefWindow win;
-    if (!pool_window(n, in, &win, err))
+    if (!ref_pool_window(n, in, &win, err))
         return FALSE;
     const int64_t *xd = in[0].shape.dims;
     VknnShape want = {4, {xd[0], xd[1], win.out[0], win.out[1]}};
@@ -64,7 +63,7 @@ gboolean vknn_ref_max_pool(const VknnModel *m, const VknnNode *n, const VknnRefT
         for (int64_t oy = 0; oy < win.out[0]; oy++)
             for (int64_t ox = 0; ox < win.out[1]; ox++, k++) {
                 int64_t arg;
-                out[0].data[k] = max_window(&win, in[0].data + p * h * w, h, w, oy, ox, &arg);
+                out[0].data[k] = ref_max_window(&win, in[0].data + p * h * w, h, w, oy, ox, &arg);
                 if (!indices)
                     continue;
                 /* Indices into the flattened input, as floats. */
@@ -106,7 +105,7 @@ gboolean vknn_ref_average_pool(const VknnModel *m, const VknnNode *n, const Vknn
 {
     (void)m;
     RefWindow win;
-    if (!pool_window(n, in, &win, err))
+    if (!ref_pool_window(n, in, &win, err))
         return FALSE;
     const int64_t *xd = in[0].shape.dims;
     VknnShape want = {4, {xd[0], xd[1], win.out[0], win.out[1]}};
