@@ -35,11 +35,12 @@ typedef struct {
     gboolean *materialised; /* per value: has device storage (activations, inputs) */
     int *root;              /* per value: the value whose storage it shares */
     VknnBuffer *arena;
-    GPtrArray *scratch; /* OwnedTensor* */
-    GPtrArray *staging; /* VknnBuffer* per graph input */
-    VknnCmd *cmd;       /* upload + network, recorded at the first vknn_net_run */
-    int dispatches;     /* per run of the network */
-    StepClock clock;    /* profiling of the forward pass */
+    GPtrArray *scratch;                          /* OwnedTensor* */
+    VknnTensor *workspace[VKNN_WORKSPACE_SLOTS]; /* shared by steps, in scratch */
+    GPtrArray *staging;                          /* VknnBuffer* per graph input */
+    VknnCmd *cmd;    /* upload + network, recorded at the first vknn_net_run */
+    int dispatches;  /* per run of the network */
+    StepClock clock; /* profiling of the forward pass */
     uint64_t arena_bytes, naive_bytes;
     VknnBackward *backward; /* when gradients are requested */
     gboolean ran;           /* the network ran since planning: activations are valid */

@@ -189,6 +189,17 @@ VknnTensor *vknn_net_scratch(VknnRecord *r, const VknnShape *shape, GError **err
     return &o->tensor;
 }
 
+VknnTensor *vknn_net_workspace(VknnRecord *r, int slot, int64_t texels, GError **err)
+{
+    g_assert(slot >= 0 && slot < VKNN_WORKSPACE_SLOTS);
+    Plan *p = r->net->plan;
+    if (p->workspace[slot] && vknn_tensor_texels(p->workspace[slot]) >= texels)
+        return p->workspace[slot];
+    /* Grown: the old buffer stays alive (already recorded steps bind it). */
+    p->workspace[slot] = vknn_net_scratch(r, &(VknnShape){2, {texels, 4}}, err);
+    return p->workspace[slot];
+}
+
 /* ---- planning ------------------------------------------------------------ */
 
 typedef struct {
@@ -325,26 +336,52 @@ static void assign_memory(VknnNet *net, Plan *p)
     g_free(last_use);
 }
 
+/* What step s's record() gets; FALSE when it has nothing to compute. */
+static gboolean step_record(VknnNet *net, VknnCmd *cmd, guint s, VknnRecord *r)
+{
+    const Plan *p = net->plan;
+    const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+    if (st->klass->is_view && p->root[st->out[0]] != st->out[0])
+        return FALSE; /* aliased */
+    *r = (VknnRecord){.net = net, .ctx = net->ctx, .cmd = cmd, .model = net->model, .step = st};
+    for (int k = 0; k < st->n_in; k++) {
+        const int v = st->in[k];
+        const gboolean host = (st->klass->host_inputs >> k) & 1;
+        r->in[k] = v >= 0 && !host && p->materialised[v] ? &p->tensors[v] : NULL;
+    }
+    for (int k = 0; k < st->n_out; k++)
+        r->out[k] = st->out[k] >= 0 ? &p->tensors[st->out[k]] : NULL;
+    return TRUE;
+}
+
+/* Allocates the shared workspace once at the largest size any step needs. */
+static gboolean size_workspace(VknnNet *net, VknnCmd *cmd, GError **err)
+{
+    int64_t texels[VKNN_WORKSPACE_SLOTS] = {0};
+    VknnRecord r;
+    for (guint s = 0; s < net->plan->steps->len; s++)
+        if (step_record(net, cmd, s, &r) && r.step->klass->workspace)
+            r.step->klass->workspace(&r, texels);
+    VknnRecord owner = {.net = net, .ctx = net->ctx};
+    for (int i = 0; i < VKNN_WORKSPACE_SLOTS; i++)
+        if (texels[i] && !vknn_net_workspace(&owner, i, texels[i], err))
+            return FALSE;
+    return TRUE;
+}
+
 gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err)
 {
     Plan *p = net->plan;
-    const VknnModel *m = net->model;
     const int before = vknn_cmd_dispatch_count(cmd);
+    if (!size_workspace(net, cmd, err))
+        return FALSE;
     for (guint s = 0; s < p->steps->len; s++) {
-        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
-        if (st->klass->is_view && p->root[st->out[0]] != st->out[0])
-            continue; /* aliased: nothing to compute */
-        VknnRecord r = {.net = net, .ctx = net->ctx, .cmd = cmd, .model = m, .step = st};
-        for (int k = 0; k < st->n_in; k++) {
-            const int v = st->in[k];
-            const gboolean host = (st->klass->host_inputs >> k) & 1;
-            r.in[k] = v >= 0 && !host && p->materialised[v] ? &p->tensors[v] : NULL;
-        }
-        for (int k = 0; k < st->n_out; k++)
-            r.out[k] = st->out[k] >= 0 ? &p->tensors[st->out[k]] : NULL;
+        VknnRecord r;
+        if (!step_record(net, cmd, s, &r))
+            continue;
         if (cmd == p->cmd)
             vknn_step_clock_mark(&p->clock, cmd, s);
-        if (!st->klass->record(&r, err))
+        if (!r.step->klass->record(&r, err))
             return FALSE;
     }
     if (cmd == p->cmd)

@@ -38,5 +38,29 @@ gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindo
                             const int32_t *extra, int n_extra, int pad_t, int pad_l, int tx,
                             int ocb, gboolean flat, const VknnTensor *weights,
                             const VknnTensor *bias, GError **err);
+/* Winograd F(4x4, 3x3) (conv2d_winograd.c). */
+typedef struct {
+    const VknnTensor *x; /* input, read with padding and upsampling */
+    VknnTensor *y;
+    const VknnTensor *u;    /* vknn_conv_winograd_pack */
+    const VknnTensor *bias; /* [oc4] vec4 */
+    int pad_t, pad_l;
+    VknnPadMode pad_mode;
+    int upsample; /* fused nearest upsampling factor (0 or 1: none) */
+    VknnActivation act;
+} VknnWinograd;
+
+/* Whether a convolution (window, group, tensors) should run as Winograd:
+ * 3x3, stride 1, undilated, ungrouped, enough channels. The environment
+ * variable VKNN_WINOGRAD=0 turns it off (for measurements). */
+gboolean vknn_conv_winograd_suits(const VknnWindow *w, int64_t group, const VknnTensor *x,
+                                  const VknnTensor *y);
+/* Transformed weights [36][oc4][ic4][4] vec4 of the step's Conv; user:
+ * TRUE for the transposed, flipped kernel (input gradient). */
+float *vknn_conv_winograd_pack(const VknnRecord *r, VknnTensor *t, void *user);
+gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError **err);
+/* Raises texels[] to the workspace vknn_conv_winograd_record needs. */
+void vknn_conv_winograd_workspace(VknnContext *ctx, const VknnTensor *x, const VknnTensor *y,
+                                  int64_t texels[VKNN_WORKSPACE_SLOTS]);
 /* Records a depthwise convolution (group == channels == outputs). */
 gboolean vknn_conv_dw_record(VknnRecord *r, const VknnWindow *w, GError **err);

@@ -170,21 +170,44 @@ static void conv_tile(const VknnTensor *y, int *tx, int *ocb, gboolean *flat)
         *ocb /= 2;
 }
 
-static gboolean conv_record(VknnRecord *r, GError **err)
+static gboolean conv_window(const VknnRecord *r, VknnWindow *w, int64_t *group, GError **err)
 {
     const VknnNode *n = r->step->node;
+    int64_t out[2];
+    return vknn_conv_params(r->model, n, w, group, err) &&
+           vknn_window_output(n, w, &vknn_in_shape(r->model, n, 0)->dims[2], out, err);
+}
+
+static void conv_workspace(const VknnRecord *r, int64_t texels[VKNN_WORKSPACE_SLOTS])
+{
     VknnWindow w;
-    int64_t group, out[2];
-    if (!vknn_conv_params(r->model, n, &w, &group, err) ||
-        !vknn_window_output(n, &w, &vknn_in_shape(r->model, n, 0)->dims[2], out, err))
+    int64_t group;
+    if (conv_window(r, &w, &group, NULL) &&
+        vknn_conv_winograd_suits(&w, group, r->in[0], r->out[0]))
+        vknn_conv_winograd_workspace(r->ctx, r->in[0], r->out[0], texels);
+}
+
+static gboolean conv_record(VknnRecord *r, GError **err)
+{
+    VknnWindow w;
+    int64_t group;
+    if (!conv_window(r, &w, &group, err))
         return FALSE;
     const VknnTensor *x = r->in[0];
-    if (group > 1 && group == x->c && vknn_in_shape(r->model, n, 1)->dims[0] == x->c)
+    if (group > 1 && group == x->c && vknn_in_shape(r->model, r->step->node, 1)->dims[0] == x->c)
         return vknn_conv_dw_record(r, &w, err);
 
     int pads[4];
     if (!vknn_conv_effective_pads(r, &w, pads, err))
         return FALSE;
+    if (vknn_conv_winograd_suits(&w, group, x, r->out[0])) {
+        VknnTensor *u = vknn_net_packed(r, "conv2d.winograd", vknn_conv_winograd_pack, NULL, err);
+        VknnTensor *b = u ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
+        const VknnWinograd c = {
+            x,           r->out[0], u, b, pads[0], pads[1], r->step->pad_mode, r->step->upsample,
+            r->step->act};
+        return b && vknn_conv_winograd_record(r, &c, err);
+    }
     VknnTensor *wt = vknn_net_packed(r, "conv2d.w", pack_weights, NULL, err);
     VknnTensor *bt = wt ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
     if (!bt)
@@ -335,6 +358,15 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
     r.step = &st;
     r.in[0] = (VknnTensor *)g->gy[0];
     r.out[0] = g->gx[0];
+    const int pad_t = (int)w->k[0] - 1 - pads[0], pad_l = (int)w->k[1] - 1 - pads[1];
+    if (vknn_conv_winograd_suits(w, 1, r.in[0], r.out[0])) {
+        VknnTensor *u = vknn_net_packed(&r, "conv2d.winograd_flip", vknn_conv_winograd_pack,
+                                        GINT_TO_POINTER(TRUE), err);
+        VknnTensor *b =
+            u ? vknn_net_packed(&r, "conv2d.zero_bias", pack_zero_bias, NULL, err) : NULL;
+        const VknnWinograd c = {r.in[0], r.out[0], u, b, pad_t, pad_l, VKNN_PAD_ZERO, 1, st.act};
+        return b && vknn_conv_winograd_record(&r, &c, err);
+    }
     VknnTensor *wt = vknn_net_packed(&r, "conv2d.wflip", pack_weights_flipped, NULL, err);
     VknnTensor *bt = wt ? vknn_net_packed(&r, "conv2d.zero_bias", pack_zero_bias, NULL, err) : NULL;
     if (!bt)
@@ -343,9 +375,8 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
     gboolean flat;
     conv_tile(g->gx[0], &tx, &ocb, &flat);
     const int32_t extra[] = {VKNN_PAD_ZERO, VKNN_ACT_NONE, tx, ocb, 1, flat};
-    return vknn_conv_dispatch(&r, &conv2d_shader, w, extra, G_N_ELEMENTS(extra),
-                              (int)w->k[0] - 1 - pads[0], (int)w->k[1] - 1 - pads[1], tx, ocb, flat,
-                              wt, bt, err);
+    return vknn_conv_dispatch(&r, &conv2d_shader, w, extra, G_N_ELEMENTS(extra), pad_t, pad_l, tx,
+                              ocb, flat, wt, bt, err);
 }
 
 static gboolean conv_backward_check(const VknnGradRecord *g, GError **err)
@@ -472,5 +503,6 @@ const VknnOpClass vknn_op_conv = {
     .infer = conv_infer,
     .flops = conv_flops,
     .record = conv_record,
+    .workspace = conv_workspace,
     .backward = conv_backward,
 };

@@ -77,6 +77,8 @@ typedef struct {
     VknnGradMode mode;
 } VknnGradRecord;
 
+#define VKNN_WORKSPACE_SLOTS 2
+
 struct VknnOpClass {
     const char *op_type;
     /* Checks attributes and input shapes, sets the output shapes. */
@@ -95,6 +97,10 @@ struct VknnOpClass {
     /* Records the step's backward pass (NULL: none on the device; views
      * are handled by the executor). */
     gboolean (*backward)(VknnGradRecord *g, GError **err);
+    /* Optional: vec4 texels record() will ask of each vknn_net_workspace
+     * slot, so the executor can size the shared workspace before recording
+     * (raises texels[i], never lowers them). */
+    void (*workspace)(const VknnRecord *r, int64_t texels[VKNN_WORKSPACE_SLOTS]);
 };
 
 /* The class of an ONNX op type, or NULL when unsupported. */
@@ -132,6 +138,11 @@ VknnTensor *vknn_net_packed(VknnRecord *r, const char *key, VknnPackFunc pack, v
 /* A device tensor private to this step (statistics, partial sums), alive for
  * the plan's lifetime. */
 VknnTensor *vknn_net_scratch(VknnRecord *r, const VknnShape *shape, GError **err);
+/* Temporary storage of at least `texels` vec4 shared by all steps (slot
+ * 0..VKNN_WORKSPACE_SLOTS-1): valid only within one step, which keeps the
+ * plan's memory flat however many steps need it. Sized before recording
+ * from the classes' workspace(); a larger request allocates anew. */
+VknnTensor *vknn_net_workspace(VknnRecord *r, int slot, int64_t texels, GError **err);
 /* Input i as a device tensor: the activation, or for a constant its
  * channel-packed device copy, laid out with shape `as` when given (same
  * element count; e.g. a [C,1,1] constant as [1,C,1,1]). */

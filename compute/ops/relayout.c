@@ -92,7 +92,31 @@ static gboolean reshape_infer(VknnModel *m, VknnNode *n, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_identity = {"Identity", identity_infer, NULL, relayout_record, 0, TRUE};
-const VknnOpClass vknn_op_dropout = {"Dropout", identity_infer, NULL, relayout_record, 0x6, TRUE};
-const VknnOpClass vknn_op_flatten = {"Flatten", flatten_infer, NULL, relayout_record, 0, TRUE};
-const VknnOpClass vknn_op_reshape = {"Reshape", reshape_infer, NULL, relayout_record, 0x2, TRUE};
+const VknnOpClass vknn_op_identity = {
+    .op_type = "Identity",
+    .infer = identity_infer,
+    .record = relayout_record,
+    .host_inputs = 0,
+    .is_view = TRUE,
+};
+const VknnOpClass vknn_op_dropout = {
+    .op_type = "Dropout",
+    .infer = identity_infer,
+    .record = relayout_record,
+    .host_inputs = 0x6,
+    .is_view = TRUE,
+};
+const VknnOpClass vknn_op_flatten = {
+    .op_type = "Flatten",
+    .infer = flatten_infer,
+    .record = relayout_record,
+    .host_inputs = 0,
+    .is_view = TRUE,
+};
+const VknnOpClass vknn_op_reshape = {
+    .op_type = "Reshape",
+    .infer = reshape_infer,
+    .record = relayout_record,
+    .host_inputs = 0x2,
+    .is_view = TRUE,
+};

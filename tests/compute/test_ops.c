@@ -394,15 +394,15 @@ static VknnModel *case_conv_depthwise_clip(void)
 }
 
 /* Pad -> Conv -> act: the fused padding paths. */
-static VknnModel *padded_conv(const char *mode, float value, const int64_t conv_pads[4],
-                              const char *act)
+static VknnModel *padded_conv_c(const char *mode, float value, const int64_t conv_pads[4],
+                                const char *act, int64_t ic, int64_t oc)
 {
     VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 5, 13, 7));
+    input(m, "x", SHAPE(1, ic, 13, 7));
     ints(m, "pads", (int64_t[]){0, 0, 2, 1, 0, 0, 1, 2}, 8);
     floats(m, "value", &value, 1);
-    weight(m, "w", SHAPE(6, 5, 3, 3), -0.5f, 0.5f);
-    weight(m, "b", SHAPE(6), -1, 1);
+    weight(m, "w", SHAPE(oc, ic, 3, 3), -0.5f, 0.5f);
+    weight(m, "b", SHAPE(oc), -1, 1);
     VknnNode *p = node(m, "Pad", IN("x", "pads", "value"), OUT("p"));
     vknn_node_set_string(p, "mode", mode);
     VknnNode *c = node(m, "Conv", IN("p", "w", "b"), OUT("y"));
@@ -410,6 +410,12 @@ static VknnModel *padded_conv(const char *mode, float value, const int64_t conv_
     node(m, act, IN("y"), OUT("z"));
     vknn_model_mark_output(m, "z", NULL);
     return m;
+}
+
+static VknnModel *padded_conv(const char *mode, float value, const int64_t conv_pads[4],
+                              const char *act)
+{
+    return padded_conv_c(mode, value, conv_pads, act, 5, 6);
 }
 
 static VknnModel *case_conv_pad_reflect_relu(void)
@@ -772,14 +778,15 @@ static VknnModel *case_reshape_relayout(void)
 
 /* Resize (nearest x2 or x3) -> [Pad reflect] -> Conv: the upsampling fused
  * into the convolution's reads. */
-static VknnModel *upsampled_conv(const char *ctm, const char *nearest, float s, gboolean pad)
+static VknnModel *upsampled_conv_c(const char *ctm, const char *nearest, float s, gboolean pad,
+                                   int64_t ic, int64_t oc)
 {
     VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 5, 7, 5));
+    input(m, "x", SHAPE(1, ic, 7, 5));
     floats(m, "scales", (float[]){1, 1, s, s}, 4);
     ints(m, "pads", (int64_t[]){0, 0, 1, 1, 0, 0, 1, 1}, 8);
-    weight(m, "w", SHAPE(6, 5, 3, 3), -0.5f, 0.5f);
-    weight(m, "b", SHAPE(6), -1, 1);
+    weight(m, "w", SHAPE(oc, ic, 3, 3), -0.5f, 0.5f);
+    weight(m, "b", SHAPE(oc), -1, 1);
     VknnNode *r = node(m, "Resize", IN("x", "", "scales"), OUT("u"));
     vknn_node_set_string(r, "mode", "nearest");
     vknn_node_set_string(r, "coordinate_transformation_mode", ctm);
@@ -795,6 +802,11 @@ static VknnModel *upsampled_conv(const char *ctm, const char *nearest, float s, 
     return m;
 }
 
+static VknnModel *upsampled_conv(const char *ctm, const char *nearest, float s, gboolean pad)
+{
+    return upsampled_conv_c(ctm, nearest, s, pad, 5, 6);
+}
+
 static VknnModel *case_conv_upsampled_reflect(void)
 {
     return upsampled_conv("asymmetric", "floor", 2, TRUE);
@@ -802,6 +814,45 @@ static VknnModel *case_conv_upsampled_reflect(void)
 static VknnModel *case_conv_upsampled_x3_half_pixel(void)
 {
     return upsampled_conv("half_pixel", "round_prefer_floor", 3, FALSE);
+}
+
+/* Winograd F(4x4, 3x3) runs 3x3 stride-1 layers of >= 16 channels: edge
+ * tiles (sizes not multiples of 4), channels not multiples of 4, batches,
+ * asymmetric pads, fused reflection/edge padding, upsampling and
+ * activations, and bands (tiles split over several passes; 2048 tiles of
+ * 64 channels exceed one 8 MiB band on lavapipe, and bands cross images). */
+static VknnModel *winograd_model(int64_t n, int64_t c, int64_t oc, int64_t h, int64_t w,
+                                 const int64_t pads[4])
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(n, c, h, w));
+    weight(m, "w", SHAPE(oc, c, 3, 3), -0.5f, 0.5f);
+    weight(m, "b", SHAPE(oc), -1, 1);
+    VknnNode *conv = node(m, "Conv", IN("x", "w", "b"), OUT("y"));
+    set_ints(conv, "pads", pads[0], pads[1], pads[2], pads[3], 4);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+static VknnModel *case_conv_winograd_edges_batch(void)
+{
+    return winograd_model(2, 18, 21, 13, 11, (int64_t[]){1, 0, 2, 1});
+}
+static VknnModel *case_conv_winograd_bands(void)
+{
+    return winograd_model(2, 64, 16, 128, 127, (int64_t[]){1, 1, 1, 1});
+}
+static VknnModel *case_conv_winograd_reflect_relu(void)
+{
+    return padded_conv_c("reflect", 0, (int64_t[]){0, 0, 0, 0}, "Relu", 16, 20);
+}
+static VknnModel *case_conv_winograd_edge_pads(void)
+{
+    return padded_conv_c("edge", 0, (int64_t[]){1, 0, 0, 1}, "Sigmoid", 17, 16);
+}
+static VknnModel *case_conv_winograd_upsampled(void)
+{
+    return upsampled_conv_c("asymmetric", "floor", 2, TRUE, 20, 16);
 }
 
 typedef struct {
@@ -896,6 +947,7 @@ typedef struct {
     }
 static const GradCase grad_cases[] = {
     GRAD(case_conv_3x3, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_winograd_edges_batch, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_conv_stride2_odd_asym, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_conv_1x1_pixel, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_conv_9x9_thin, VKNN_GRAD_STANDARD, TRUE),
@@ -951,6 +1003,11 @@ static const OpCase op_cases[] = {
     CASE(case_conv_bn_leaky_then_bn),
     CASE(case_conv_upsampled_reflect),
     CASE(case_conv_upsampled_x3_half_pixel),
+    CASE(case_conv_winograd_edges_batch),
+    CASE(case_conv_winograd_bands),
+    CASE(case_conv_winograd_reflect_relu),
+    CASE(case_conv_winograd_edge_pads),
+    CASE(case_conv_winograd_upsampled),
     CASE(case_conv_transpose_tf_same),
     CASE(case_conv_transpose_output_padding),
     CASE(case_norm_instance_relu),

@@ -1,0 +1,66 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Winograd F(4x4, 3x3), step 2 of 3: for each of the 36 transform points,
+// M = V x U, a 1x1 convolution of the band's tiles with that point's
+// transformed weights. Register tile as in conv2d.comp: TX tiles x OCB blocks
+// of 4 output channels per invocation, so each fetch serves 4 x OCB or TX
+// multiply-adds per lane.
+//
+// Bindings: 0 V [36][ic4][count] (texel), 1 U [36][oc4][ic4][4] vec4 over
+// output lanes, one per input lane (texel), 2 M [36][oc4][count] (storage).
+// Spec: 3 TX, 4 OCB (each <= 8). Grid: x = ceil(count / TX), y = 36,
+// z = ceil(oc4 / OCB).
+#include "vknn.glsl"
+
+layout(constant_id = 3) const int TX = 8;
+layout(constant_id = 4) const int OCB = 8;
+#define TX_MAX 8
+#define OCB_MAX 8
+
+layout(binding = 0) uniform samplerBuffer v_t;
+layout(binding = 1) uniform samplerBuffer u_t;
+layout(binding = 2) writeonly buffer M { vec4 m_t[]; };
+
+layout(push_constant) uniform Params {
+    int ic4, oc4, count;
+} p;
+
+void main()
+{
+    const int t0 = int(gl_GlobalInvocationID.x) * TX;
+    const int xi = int(gl_GlobalInvocationID.y);
+    const int o40 = int(gl_GlobalInvocationID.z) * OCB;
+    if (t0 >= p.count || o40 >= p.oc4)
+        return;
+
+    vec4 acc[OCB_MAX][TX_MAX];
+    for (int b = 0; b < OCB; b++)
+        for (int t = 0; t < TX; t++)
+            acc[b][t] = vec4(0.0);
+    for (int c4 = 0; c4 < p.ic4; c4++) {
+        const int row = (xi * p.ic4 + c4) * p.count;
+        vec4 v[TX_MAX];
+        for (int t = 0; t < TX; t++)
+            v[t] = texelFetch(v_t, row + min(t0 + t, p.count - 1));
+        for (int b = 0; b < OCB; b++) {
+            // A block past the last one reads valid weights and is not stored.
+            const int o4 = min(o40 + b, p.oc4 - 1);
+            const int wi = ((xi * p.oc4 + o4) * p.ic4 + c4) * 4;
+            const vec4 w0 = texelFetch(u_t, wi);
+            const vec4 w1 = texelFetch(u_t, wi + 1);
+            const vec4 w2 = texelFetch(u_t, wi + 2);
+            const vec4 w3 = texelFetch(u_t, wi + 3);
+            for (int t = 0; t < TX; t++)
+                acc[b][t] += w0 * v[t].x + w1 * v[t].y + w2 * v[t].z + w3 * v[t].w;
+        }
+    }
+    for (int b = 0; b < OCB; b++) {
+        const int o4 = o40 + b;
+        if (o4 >= p.oc4)
+            break;
+        const int row = (xi * p.oc4 + o4) * p.count;
+        for (int t = 0; t < TX; t++)
+            if (t0 + t < p.count)
+                m_t[row + t0 + t] = acc[b][t];
+    }
+}
