@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // Direct 2D convolution, channel-packed, with fused padding and activation.
 // Each invocation computes OCB blocks of 4 output channels for TX adjacent
 // output pixels of one row (a register tile): every weight fetch serves TX
@@ -33,6 +34,9 @@ layout(constant_id = 13) const int UPS = 1;
 layout(constant_id = 14) const bool FLAT = false;
 #define TX_MAX 8
 #define OCB_MAX 8
+// Stride and dilation 1: the next tap's row window is this one shifted by a
+// column, so each tap after the first fetches one texel instead of TX.
+const bool SLIDE = SW == 1 && DW == 1 && KW > 1;
 
 layout(binding = 0) uniform samplerBuffer in_t;
 layout(binding = 1) uniform samplerBuffer w_t;
@@ -140,9 +144,13 @@ void main()
                 continue;
             iy /= UPS;
             const int row = (in_plane + iy) * p.iw;
-            for (int kx = 0; kx < KW; kx++) {
-                vec4 v[TX_MAX];
+            vec4 v[TX_MAX];
+            [[unroll]] for (int kx = 0; kx < KW; kx++) {
                 for (int t = 0; t < TX; t++) {
+                    if (SLIDE && kx > 0 && t < TX - 1) {
+                        v[t] = v[t + 1];
+                        continue;
+                    }
                     int ix = (ox0 + t) * SW - p.pad_l + kx * DW;
                     v[t] = pad_coord(ix, p.iw * UPS, PAD_MODE) ? texelFetch(in_t, row + ix / UPS)
                                                                : vec4(0.0);

@@ -376,6 +376,12 @@ static VknnModel *case_conv_9x9_thin(void)
 {
     return conv_model(3, 8, 127, 3, 9, 1, (int64_t[]){4, 4, 4, 4}, 1, 1, TRUE);
 }
+/* Rows of >= 24 pixels take row tiles: a 5x5 stride-1 kernel slides its
+ * window along the row (one fetch per tap), asymmetric pads, a partial tile. */
+static VknnModel *case_conv_5x5_row_tiles(void)
+{
+    return conv_model(6, 5, 9, 37, 5, 1, (int64_t[]){2, 3, 2, 1}, 1, 1, TRUE);
+}
 static VknnModel *case_conv_dilated_grouped(void)
 {
     return conv_model(6, 4, 13, 7, 3, 1, (int64_t[]){2, 1, 2, 0}, 2, 2, TRUE);
@@ -994,6 +1000,7 @@ static const OpCase op_cases[] = {
     CASE(case_conv_stride2_odd_asym),
     CASE(case_conv_1x1_pixel),
     CASE(case_conv_9x9_thin),
+    CASE(case_conv_5x5_row_tiles),
     CASE(case_conv_dilated_grouped),
     CASE(case_conv_depthwise_clip),
     CASE(case_conv_pad_reflect_relu),
