@@ -274,13 +274,82 @@ static gboolean same_layout(const VknnTensor *a, const VknnTensor *b)
     return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
 }
 
-/* Decides which values get storage, which alias another (views), and how
- * long each storage lives; then places storage in one arena. */
+/* Moves value v, and every value sharing its storage, into storage root at
+ * byte offset `at`. */
+static void reroot(Plan *p, VkDeviceSize *sub, int v, int root, VkDeviceSize at)
+{
+    for (guint u = 0; u < p->n_values; u++)
+        if (p->root[u] == v) {
+            p->root[u] = root;
+            sub[u] += at;
+        }
+}
+
+/* Whether a channel concat's input k can be written in place at byte
+ * offset `at` of the output: made by a kernel of its own (not a graph input,
+ * constant, view or other elided concat), read once by this concat, its
+ * slice contiguous and aligned, and channel lanes not shared with the next
+ * input. */
+static gboolean slice_fits(const VknnNet *net, const Plan *p, const int *producer,
+                           const VknnStep *st, int k, VkDeviceSize at)
+{
+    const int v = st->in[k];
+    if (v < 0 || producer[v] < 0 || p->root[v] != v || at % net->ctx->align)
+        return FALSE;
+    for (int j = 0; j < k; j++)
+        if (st->in[j] == v)
+            return FALSE;
+    return k == st->n_in - 1 || p->tensors[v].c % 4 == 0;
+}
+
+/* A channel Concat of batch-1 tensors costs a copy of every input
+ * (SqueezeNet: 16% of its forward time on lavapipe). Channel-packed slices
+ * [c4][h][w] of such a tensor are contiguous, so each input's producer can
+ * write straight into its slice instead, and the step is elided. */
+static void elide_concats(VknnNet *net, Plan *p, VkDeviceSize *sub)
+{
+    const VknnModel *m = net->model;
+    int *producer = g_new(int, p->n_values);
+    for (guint v = 0; v < p->n_values; v++)
+        producer[v] = -1;
+    for (guint s = 0; s < p->steps->len; s++) {
+        VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        const int y = st->out[0];
+        gboolean fits = st->klass->stacks_channels && y >= 0 && p->tensors[y].n == 1 &&
+                        st->klass->stacks_channels(m, st->node);
+        VkDeviceSize at = 0;
+        for (int k = 0; fits && k < st->n_in; k++) {
+            fits = slice_fits(net, p, producer, st, k, at);
+            at += p->tensors[st->in[k]].bytes;
+        }
+        if (fits) {
+            at = 0;
+            for (int k = 0; k < st->n_in; k++) {
+                const int v = st->in[k];
+                const VkDeviceSize bytes = p->tensors[v].bytes;
+                reroot(p, sub, v, y, at);
+                at += bytes;
+            }
+            st->elided = TRUE;
+        } else if (!st->klass->is_view) {
+            for (int k = 0; k < st->n_out; k++)
+                if (st->out[k] >= 0)
+                    producer[st->out[k]] = (int)s;
+        }
+    }
+    g_free(producer);
+}
+
+/* Decides which values get storage, which alias another (views, slices of
+ * a concat), and how long each storage lives; then places storage in one
+ * arena. */
 static void assign_memory(VknnNet *net, Plan *p)
 {
     const VknnModel *m = net->model;
     const guint nv = m->values->len, ns = p->steps->len;
     int *last_use = g_new(int, nv);
+    VkDeviceSize *sub = g_new0(VkDeviceSize, nv); /* offset within the root's storage */
+    gboolean *placed = g_new0(gboolean, nv);
     for (guint v = 0; v < nv; v++) {
         p->root[v] = (int)v;
         last_use[v] = -1;
@@ -297,6 +366,10 @@ static void assign_memory(VknnNet *net, Plan *p)
         if (st->klass->is_view && in0 >= 0 && p->materialised[in0] &&
             same_layout(&p->tensors[in0], &p->tensors[st->out[0]]))
             p->root[st->out[0]] = p->root[in0];
+    }
+    elide_concats(net, p, sub);
+    for (guint s = 0; s < ns; s++) {
+        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
         for (int k = 0; k < st->n_in; k++)
             if (st->in[k] >= 0)
                 last_use[p->root[st->in[k]]] = (int)s;
@@ -312,14 +385,17 @@ static void assign_memory(VknnNet *net, Plan *p)
         const int v = g_array_index(m->inputs, int, i);
         p->tensors[v].offset = arena_alloc(&a, p->tensors[v].bytes);
         p->naive_bytes += p->tensors[v].bytes;
+        placed[v] = TRUE;
     }
     for (guint s = 0; s < ns; s++) {
         const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
         for (int k = 0; k < st->n_out; k++) {
-            const int v = st->out[k];
-            if (v >= 0 && p->root[v] == v) {
+            /* Storage is placed when the first value in it is produced. */
+            const int v = st->out[k] >= 0 ? p->root[st->out[k]] : -1;
+            if (v >= 0 && !placed[v]) {
                 p->tensors[v].offset = arena_alloc(&a, p->tensors[v].bytes);
                 p->naive_bytes += p->tensors[v].bytes;
+                placed[v] = TRUE;
                 if (last_use[v] < 0)
                     last_use[v] = (int)s; /* never read: free right away */
             }
@@ -330,10 +406,12 @@ static void assign_memory(VknnNet *net, Plan *p)
     }
     for (guint v = 0; v < nv; v++)
         if (p->materialised[v])
-            p->tensors[v].offset = p->tensors[p->root[v]].offset;
+            p->tensors[v].offset = p->tensors[p->root[v]].offset + sub[v];
     p->arena_bytes = a.end;
     g_array_unref(a.free);
     g_free(last_use);
+    g_free(sub);
+    g_free(placed);
 }
 
 /* What step s's record() gets; FALSE when it has nothing to compute. */
@@ -341,7 +419,7 @@ static gboolean step_record(VknnNet *net, VknnCmd *cmd, guint s, VknnRecord *r)
 {
     const Plan *p = net->plan;
     const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
-    if (st->klass->is_view && p->root[st->out[0]] != st->out[0])
+    if (st->elided || (st->klass->is_view && p->root[st->out[0]] != st->out[0]))
         return FALSE; /* aliased */
     *r = (VknnRecord){.net = net, .ctx = net->ctx, .cmd = cmd, .model = net->model, .step = st};
     for (int k = 0; k < st->n_in; k++) {

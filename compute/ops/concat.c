@@ -102,9 +102,16 @@ static gboolean concat_backward(VknnGradRecord *g, GError **err)
     return TRUE;
 }
 
+static gboolean concat_stacks_channels(const VknnModel *m, const VknnNode *n)
+{
+    const VknnShape *y = &vknn_node_output(m, n, 0)->shape;
+    return y->rank >= 2 && concat_axis(n, y->rank) == 1;
+}
+
 const VknnOpClass vknn_op_concat = {
     .op_type = "Concat",
     .infer = concat_infer,
     .record = concat_record,
     .backward = concat_backward,
+    .stacks_channels = concat_stacks_channels,
 };

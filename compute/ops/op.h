@@ -47,7 +47,8 @@ struct VknnStep {
     VknnPadMode pad_mode; /* fused Pad: mode and extra pads [t, l, b, r] */
     int pad_extra[4];
     const VknnNode *fused_bn; /* BatchNormalization folded into a Conv */
-    int upsample; /* Conv input: nearest upsampling by this factor fused in (0 = none) */
+    int upsample;    /* Conv input: nearest upsampling by this factor fused in (0 = none) */
+    gboolean elided; /* nothing to record: its inputs' producers write its output in place */
 };
 
 /* What a class's record() gets: the step, its tensors and the executor. */
@@ -101,6 +102,10 @@ struct VknnOpClass {
      * slot, so the executor can size the shared workspace before recording
      * (raises texels[i], never lowers them). */
     void (*workspace)(const VknnRecord *r, int64_t texels[VKNN_WORKSPACE_SLOTS]);
+    /* Optional: TRUE when output 0 is the inputs stacked along channels in
+     * order (a channel Concat); the executor may then have the inputs'
+     * producers write their slices in place and elide the step. */
+    gboolean (*stacks_channels)(const VknnModel *m, const VknnNode *n);
 };
 
 /* The class of an ONNX op type, or NULL when unsupported. */

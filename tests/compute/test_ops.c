@@ -726,6 +726,53 @@ static VknnModel *case_concat_odd_channels(void)
     return m;
 }
 
+/* Channel concats the executor elides (producers write their slices in
+ * place: batch 1, leading inputs with channels in multiples of 4) and ones
+ * it must copy: a concat of an elided concat's output, the same value twice,
+ * and the batch-2 variant where nothing is elided. Graph outputs read a
+ * slice (b) and both concats. */
+static VknnModel *concat_in_place(int64_t n, gboolean all_outputs)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(n, 5, 9, 7));
+    const char *names[][3] = {{"wa", "ba", "a"}, {"wb", "bb", "b"}, {"wc", "bc", "c"}};
+    const int64_t channels[] = {4, 8, 3};
+    for (int i = 0; i < 3; i++) {
+        weight(m, names[i][0], SHAPE(channels[i], 5, 3, 3), -0.5f, 0.5f);
+        weight(m, names[i][1], SHAPE(channels[i]), -0.2f, 0.5f);
+        g_autofree char *pre = g_strconcat(names[i][2], "_pre", NULL);
+        set_ints(node(m, "Conv", IN("x", names[i][0], names[i][1]), OUT(pre)), "pads", 1, 1, 1, 1,
+                 4);
+        node(m, "Relu", IN(pre), OUT(names[i][2]));
+    }
+    vknn_node_set_int(node(m, "Concat", IN("a", "b", "c"), OUT("abc")), "axis", 1);
+    vknn_node_set_int(node(m, "Concat", IN("abc", "a"), OUT("abca")), "axis", 1);
+    vknn_node_set_int(node(m, "Concat", IN("c", "c"), OUT("cc")), "axis", 1);
+    node(m, "Add", IN("abca", "abca"), OUT("sum"));
+    vknn_model_mark_output(m, "sum", NULL);
+    if (all_outputs) {
+        vknn_model_mark_output(m, "b", NULL);
+        vknn_model_mark_output(m, "abc", NULL);
+        vknn_model_mark_output(m, "cc", NULL);
+    }
+    return m;
+}
+
+static VknnModel *case_concat_in_place(void)
+{
+    return concat_in_place(1, TRUE);
+}
+static VknnModel *case_concat_in_place_batch2(void)
+{
+    return concat_in_place(2, TRUE);
+}
+/* The gradient flows through the elided and the copied concat to x and to
+ * every convolution (one output seeds it). */
+static VknnModel *case_concat_in_place_grad(void)
+{
+    return concat_in_place(1, FALSE);
+}
+
 /* GlobalAveragePool -> Flatten -> Gemm(transB) -> Softmax: a classifier head. */
 static VknnModel *case_gemm_classifier_head(void)
 {
@@ -973,6 +1020,7 @@ static const GradCase grad_cases[] = {
     GRAD(case_pool_avg_include_pad, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_pool_global_average, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_concat_odd_channels, VKNN_GRAD_STANDARD, FALSE),
+    GRAD(case_concat_in_place_grad, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_gemm_classifier_head, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_reshape_relayout, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_conv_pad_reflect_relu, VKNN_GRAD_STANDARD, TRUE),
@@ -1045,6 +1093,8 @@ static const OpCase op_cases[] = {
     CASE(case_pool_global_average),
     CASE(case_pool_global_max),
     CASE(case_concat_odd_channels),
+    CASE(case_concat_in_place),
+    CASE(case_concat_in_place_batch2),
     CASE(case_gemm_classifier_head),
     CASE(case_gemm_matmul_activations),
     CASE(case_softmax_channels),
