@@ -340,9 +340,32 @@ static void elide_concats(VknnNet *net, Plan *p, VkDeviceSize *sub)
     g_free(producer);
 }
 
+/* Elementwise steps whose input dies there write over it (an instance
+ * norm at the full resolution of a style network: one 32-channel frame
+ * less at the peak). Graph inputs are never overwritten: callers may run
+ * again without uploading them. */
+static void share_in_place(VknnNet *net, Plan *p, int *last_use, const VkDeviceSize *sub)
+{
+    for (guint s = 0; s < p->steps->len; s++) {
+        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        const int x = st->in[0], y = st->out[0];
+        if (!st->klass->in_place || st->elided || x < 0 || y < 0 || p->root[y] != y)
+            continue;
+        const int r = p->root[x];
+        if (last_use[r] != (int)s || sub[x] || p->tensors[r].bytes != p->tensors[y].bytes ||
+            !same_layout(&p->tensors[x], &p->tensors[y]) ||
+            vknn_model_value(net->model, r)->kind == VKNN_VALUE_INPUT)
+            continue;
+        for (guint u = 0; u < p->n_values; u++)
+            if (p->root[u] == y)
+                p->root[u] = r;
+        last_use[r] = MAX(last_use[y], (int)s);
+    }
+}
+
 /* Decides which values get storage, which alias another (views, slices of
- * a concat), and how long each storage lives; then places storage in one
- * arena. */
+ * a concat, in-place results), and how long each storage lives; then
+ * places storage in one arena. */
 static void assign_memory(VknnNet *net, Plan *p)
 {
     const VknnModel *m = net->model;
@@ -367,6 +390,9 @@ static void assign_memory(VknnNet *net, Plan *p)
             same_layout(&p->tensors[in0], &p->tensors[st->out[0]]))
             p->root[st->out[0]] = p->root[in0];
     }
+    for (guint v = 0; v < nv; v++)
+        if (p->materialised[v] && p->root[v] == (int)v)
+            p->naive_bytes += p->tensors[v].bytes; /* every non-view value in a buffer of its own */
     elide_concats(net, p, sub);
     for (guint s = 0; s < ns; s++) {
         const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
@@ -379,12 +405,12 @@ static void assign_memory(VknnNet *net, Plan *p)
     for (guint v = 0; v < nv; v++)
         if (vknn_model_value(m, v)->is_output || net->kept[v] || retain_all)
             last_use[p->root[v]] = G_MAXINT;
+    share_in_place(net, p, last_use, sub);
 
     Arena a = {.free = g_array_new(FALSE, FALSE, sizeof(Block)), .align = net->ctx->align};
     for (guint i = 0; i < m->inputs->len; i++) {
         const int v = g_array_index(m->inputs, int, i);
         p->tensors[v].offset = arena_alloc(&a, p->tensors[v].bytes);
-        p->naive_bytes += p->tensors[v].bytes;
         placed[v] = TRUE;
     }
     for (guint s = 0; s < ns; s++) {
@@ -394,7 +420,6 @@ static void assign_memory(VknnNet *net, Plan *p)
             const int v = st->out[k] >= 0 ? p->root[st->out[k]] : -1;
             if (v >= 0 && !placed[v]) {
                 p->tensors[v].offset = arena_alloc(&a, p->tensors[v].bytes);
-                p->naive_bytes += p->tensors[v].bytes;
                 placed[v] = TRUE;
                 if (last_use[v] < 0)
                     last_use[v] = (int)s; /* never read: free right away */

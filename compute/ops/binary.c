@@ -137,12 +137,14 @@ const VknnOpClass vknn_op_add = {
     .infer = binary_infer,
     .record = binary_record,
     .backward = add_sub_backward,
+    .in_place = TRUE,
 };
 const VknnOpClass vknn_op_sub = {
     .op_type = "Sub",
     .infer = binary_infer,
     .record = binary_record,
     .backward = add_sub_backward,
+    .in_place = TRUE,
 };
 /* Mul by a scalar constant (input scaling, e.g. 0..255 -> 0..1 before a
  * loss network): the gradient is scaled by it. */
@@ -168,5 +170,11 @@ const VknnOpClass vknn_op_mul = {
     .infer = binary_infer,
     .record = binary_record,
     .backward = mul_backward,
+    .in_place = TRUE,
 };
-const VknnOpClass vknn_op_div = {"Div", binary_infer, NULL, binary_record, 0};
+const VknnOpClass vknn_op_div = {
+    .op_type = "Div",
+    .infer = binary_infer,
+    .record = binary_record,
+    .in_place = TRUE,
+};

@@ -95,4 +95,5 @@ const VknnOpClass vknn_op_batch_norm = {
     .op_type = "BatchNormalization",
     .infer = bn_infer,
     .record = bn_record,
+    .in_place = TRUE,
 };

@@ -95,4 +95,5 @@ const VknnOpClass vknn_op_instance_norm = {
     .infer = in_infer,
     .record = in_record,
     .backward = in_backward,
+    .in_place = TRUE,
 };

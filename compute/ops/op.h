@@ -106,6 +106,10 @@ struct VknnOpClass {
      * order (a channel Concat); the executor may then have the inputs'
      * producers write their slices in place and elide the step. */
     gboolean (*stacks_channels)(const VknnModel *m, const VknnNode *n);
+    /* Output 0 may overwrite input 0 when they have one layout and input 0
+     * dies at this step: every invocation reads the elements it writes
+     * before writing them, and no other invocation reads them. */
+    gboolean in_place;
 };
 
 /* The class of an ONNX op type, or NULL when unsupported. */

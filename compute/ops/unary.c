@@ -173,7 +173,7 @@ static gboolean tanh_backward(VknnGradRecord *g, GError **err)
 #define UNARY(op, record_fn, hosts, backward_fn)                                                   \
     {                                                                                              \
         .op_type = op, .infer = unary_infer, .record = record_fn, .host_inputs = hosts,            \
-        .backward = backward_fn                                                                    \
+        .backward = backward_fn, .in_place = TRUE                                                  \
     }
 const VknnOpClass vknn_op_relu = UNARY("Relu", activation_record, 0, activation_backward);
 const VknnOpClass vknn_op_leaky_relu =

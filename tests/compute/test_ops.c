@@ -773,6 +773,28 @@ static VknnModel *case_concat_in_place_grad(void)
     return concat_in_place(1, FALSE);
 }
 
+/* Elementwise steps overwrite an input that dies there, and only then:
+ * y is read again after the Sigmoid (no overwrite), s and y both die at the
+ * Add, the sum dies at the InstanceNormalization; the graph input x and the
+ * output t are never overwritten (t is read by the Relu and is an output). */
+static VknnModel *case_binary_in_place_chain(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 6, 9, 7));
+    weight(m, "w", SHAPE(6, 6, 1, 1), -0.5f, 0.5f);
+    weight(m, "g", SHAPE(6), 0.5f, 1.5f);
+    weight(m, "bt", SHAPE(6), -0.5f, 0.5f);
+    node(m, "Conv", IN("x", "w"), OUT("y"));
+    node(m, "Sigmoid", IN("y"), OUT("s"));
+    node(m, "Add", IN("s", "y"), OUT("sum"));
+    node(m, "InstanceNormalization", IN("sum", "g", "bt"), OUT("t"));
+    node(m, "Relu", IN("t"), OUT("r"));
+    node(m, "Mul", IN("r", "x"), OUT("z"));
+    vknn_model_mark_output(m, "t", NULL);
+    vknn_model_mark_output(m, "z", NULL);
+    return m;
+}
+
 /* GlobalAveragePool -> Flatten -> Gemm(transB) -> Softmax: a classifier head. */
 static VknnModel *case_gemm_classifier_head(void)
 {
@@ -1093,6 +1115,7 @@ static const OpCase op_cases[] = {
     CASE(case_pool_global_average),
     CASE(case_pool_global_max),
     CASE(case_concat_odd_channels),
+    CASE(case_binary_in_place_chain),
     CASE(case_concat_in_place),
     CASE(case_concat_in_place_batch2),
     CASE(case_gemm_classifier_head),
