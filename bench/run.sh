@@ -38,14 +38,13 @@ printf '|---|---|---|---|\n'
 printf '| vknn | %s | %s (%.2fx forward) | %s (%.2fx forward) |\n' "$f" "$g" "$(echo "$g / $f" | bc -l)" \
     "$i" "$(echo "$i / $f" | bc -l)"
 
-# The element in a pipeline against the bare network at the same size: frames
-# per second from the wall time of N+5 and 5 frames (start-up cancels out).
+# The element in a pipeline against the bare network at the same size: per
+# frame from the wall time of N+5 and 5 frames (start-up and model loading
+# cancel out). The source produces RGBA, so no conversion runs beside it.
 pipeline_ms() { # MODEL SIZE FRAMES MEMORY(sys|vulkan)
-    w=${2%x*} h=${2#*x}
+    caps="video/x-raw,width=${2%x*},height=${2#*x},format=RGBA" up="" down=""
     if [ "$4" = vulkan ]; then
-        caps="video/x-raw,width=$w,height=$h,format=RGBA" up="vulkanupload !" down="! vulkandownload"
-    else
-        caps="video/x-raw,width=$w,height=$h" up="videoconvert !" down=""
+        up="vulkanupload !" down="! vulkandownload"
     fi
     t() {
         s=$(date +%s.%N)
@@ -57,10 +56,14 @@ pipeline_ms() { # MODEL SIZE FRAMES MEMORY(sys|vulkan)
     echo "($(t $(($3 + 5)) "$1") - $(t 5 "$1")) * 1000 / $3" | bc -l
 }
 export GST_PLUGIN_PATH="$PWD/build/gst-plugins"
+frames=${BENCH_FRAMES:-300}
 m=$shared/models/style/small/candy_nc8.onnx
-b=$(./build/cli/vknn bench "$m" --size 320x240 --runs "$runs" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p')
-s=$(pipeline_ms "$m" 320x240 60 sys)
-v=$(pipeline_ms "$m" 320x240 60 vulkan)
-printf '\n| model | size | vknn bench ms | pipeline, system memory ms | pipeline, Vulkan images ms |\n'
-printf '|---|---|---|---|---|\n'
-printf '| candy_nc8 | 320x240 | %s | %.1f | %.1f |\n' "$b" "$s" "$v"
+bare() { ./build/cli/vknn bench "$m" --size 320x240 --runs 50 | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p'; }
+b1=$(bare)
+s=$(pipeline_ms "$m" 320x240 "$frames" sys)
+v=$(pipeline_ms "$m" 320x240 "$frames" vulkan)
+b2=$(bare)
+printf '\n| model | size | vknn bench ms (before, after) | pipeline, system memory ms | pipeline, Vulkan images ms | overhead |\n'
+printf '|---|---|---|---|---|---|\n'
+printf '| candy_nc8 | 320x240 | %s, %s | %.1f | %.1f | %+.1f%%, %+.1f%% |\n' "$b1" "$b2" "$s" "$v" \
+    "$(echo "($s / (($b1 + $b2) / 2) - 1) * 100" | bc -l)" "$(echo "($v / (($b1 + $b2) / 2) - 1) * 100" | bc -l)"

@@ -96,7 +96,7 @@ void main_flat()
                     const vec4 w1 = texelFetch(w_t, wi + 1);
                     const vec4 w2 = texelFetch(w_t, wi + 2);
                     const vec4 w3 = texelFetch(w_t, wi + 3);
-                    for (int t = 0; t < TX; t++)
+                    [[unroll]] for (int t = 0; t < TX; t++)
                         acc[b][t] += w0 * v[t].x + w1 * v[t].y + w2 * v[t].z + w3 * v[t].w;
                 }
             }
@@ -155,7 +155,7 @@ void main()
                     v[t] = pad_coord(ix, p.iw * UPS, PAD_MODE) ? texelFetch(in_t, row + ix / UPS)
                                                                : vec4(0.0);
                 }
-                for (int b = 0; b < OCB; b++) {
+                [[unroll]] for (int b = 0; b < OCB; b++) {
                     // A block past the last one reads valid weights and is not stored.
                     const int o4 = min(o40 + b, p.oc4 - 1);
                     const int wi = ((o4 * p.ic4 + c4) * KH * KW + ky * KW + kx) * 4;
@@ -163,7 +163,7 @@ void main()
                     const vec4 w1 = texelFetch(w_t, wi + 1);
                     const vec4 w2 = texelFetch(w_t, wi + 2);
                     const vec4 w3 = texelFetch(w_t, wi + 3);
-                    for (int t = 0; t < TX; t++)
+                    [[unroll]] for (int t = 0; t < TX; t++)
                         acc[b][t] += w0 * v[t].x + w1 * v[t].y + w2 * v[t].z + w3 * v[t].w;
                 }
             }
