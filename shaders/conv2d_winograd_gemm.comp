@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // Winograd F(4x4, 3x3), step 2 of 3: for each of the 36 transform points,
 // M = V x U, a 1x1 convolution of the band's tiles with that point's
 // transformed weights. Register tile as in conv2d.comp: TX tiles x OCB blocks
@@ -42,7 +43,7 @@ void main()
         vec4 v[TX_MAX];
         for (int t = 0; t < TX; t++)
             v[t] = texelFetch(v_t, row + min(t0 + t, p.count - 1));
-        for (int b = 0; b < OCB; b++) {
+        [[unroll]] for (int b = 0; b < OCB; b++) {
             // A block past the last one reads valid weights and is not stored.
             const int o4 = min(o40 + b, p.oc4 - 1);
             const int wi = ((xi * p.oc4 + o4) * p.ic4 + c4) * 4;
@@ -50,7 +51,7 @@ void main()
             const vec4 w1 = texelFetch(u_t, wi + 1);
             const vec4 w2 = texelFetch(u_t, wi + 2);
             const vec4 w3 = texelFetch(u_t, wi + 3);
-            for (int t = 0; t < TX; t++)
+            [[unroll]] for (int t = 0; t < TX; t++)
                 acc[b][t] += w0 * v[t].x + w1 * v[t].y + w2 * v[t].z + w3 * v[t].w;
         }
     }
