@@ -11,15 +11,25 @@ threads=$(nproc)
 shared=../shared
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 ./build/cli/vknn devices | head -1
+rounds=${BENCH_ROUNDS:-3}
+echo "$rounds rounds of: vknn, PyTorch, OpenCV ($runs timed runs each); medians over rounds,"
+echo "ratios = median of the per-round ratios (the machine's speed drifts between rounds)"
 printf '| model | size | vknn median ms | PyTorch CPU ms | OpenCV DNN ms | vknn / PyTorch | vknn / OpenCV |\n'
 printf '|---|---|---|---|---|---|---|\n'
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 bench() { # MODEL SIZE
-    v=$(./build/cli/vknn bench "$1" --size "$2" --runs "$runs" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p')
-    p=$(/usr/bin/python3 $shared/bench/peers.py "$1" --size "$2" --threads "$threads" --runs "$runs")
-    t=$(echo "$p" | sed -nE 's/^torch.*median ([0-9.]+) ms.*/\1/p')
-    o=$(echo "$p" | sed -nE 's/^opencv.*median ([0-9.]+) ms.*/\1/p')
-    printf '| %s | %s | %s | %s | %s | %.2f | %.2f |\n' "$(basename "$1" .onnx)" "$2" "$v" "$t" "$o" \
-        "$(echo "$v / $t" | bc -l)" "$(echo "$v / $o" | bc -l)"
+    vs="" ts="" os="" rt="" ro=""
+    for _ in $(seq "$rounds"); do
+        v=$(./build/cli/vknn bench "$1" --size "$2" --runs "$runs" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p')
+        p=$(/usr/bin/python3 $shared/bench/peers.py "$1" --size "$2" --threads "$threads" --runs "$runs")
+        t=$(echo "$p" | sed -nE 's/^torch.*median ([0-9.]+) ms.*/\1/p')
+        o=$(echo "$p" | sed -nE 's/^opencv.*median ([0-9.]+) ms.*/\1/p')
+        vs="$vs $v" ts="$ts $t" os="$os $o"
+        rt="$rt $(echo "$v / $t" | bc -l)" ro="$ro $(echo "$v / $o" | bc -l)"
+    done
+    m() { echo "$1" | tr ' ' '\n' | grep . | median; }
+    printf '| %s | %s | %.1f | %.1f | %.1f | %.2f | %.2f |\n' "$(basename "$1" .onnx)" "$2" \
+        "$(m "$vs")" "$(m "$ts")" "$(m "$os")" "$(m "$rt")" "$(m "$ro")"
 }
 bench $shared/models/style/candy.onnx 256x256
 bench $shared/models/style/candy.onnx 640x480
@@ -29,10 +39,10 @@ bench $shared/models/classify/squeezenet1_1.onnx 224x224
 # Backward passes (saliency): forward alone, forward + backward to the
 # Grad-CAM layer (fire9), forward + backward to the input (vanilla/guided).
 sq=$shared/models/classify/squeezenet1_1.onnx
-median() { ./build/cli/vknn bench "$sq" --size 224x224 --runs "$runs" "$@" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p'; }
-f=$(median)
-g=$(median --backward /features/features.12/Concat_output_0)
-i=$(median --backward input)
+sq_ms() { ./build/cli/vknn bench "$sq" --size 224x224 --runs "$runs" "$@" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p'; }
+f=$(sq_ms)
+g=$(sq_ms --backward /features/features.12/Concat_output_0)
+i=$(sq_ms --backward input)
 printf '\n| SqueezeNet 224x224 | forward ms | + backward to fire9 (Grad-CAM) ms | + backward to the input ms |\n'
 printf '|---|---|---|---|\n'
 printf '| vknn | %s | %s (%.2fx forward) | %s (%.2fx forward) |\n' "$f" "$g" "$(echo "$g / $f" | bc -l)" \
