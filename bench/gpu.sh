@@ -18,11 +18,15 @@ bin=.gpu/bin
     echo "== devices"; $bin/vknn devices
     echo "== correctness on $VKNN_DEVICE"
     for c in candy candy_nc8 candy_nc8_99x75 squeezenet_chelsea; do
-        $bin/test_golden $c | grep -E "max abs|top-5|FAIL" ; done
+        $bin/test_golden $c | grep -E "max abs|top-5|FAIL"
+        $bin/test_golden $c fp16-tiles | grep -E "PSNR|top-5|FAIL"; done
     $bin/test_ops | tail -1
     echo "== vknn"
     for size in 1280x720 1920x1080; do
-        $bin/vknn bench .shared/models/style/candy.onnx --size $size --runs 30 --profile
+        for p in fp32 fp16-tiles; do
+            $bin/vknn bench .shared/models/style/candy.onnx --size $size --runs 30 --precision $p
+        done
+        $bin/vknn bench .shared/models/style/candy.onnx --size $size --runs 10 --profile
     done
     echo "== PyTorch CUDA (same ONNX graph)"
     PYTHONUNBUFFERED=1 python3 - <<'PY'

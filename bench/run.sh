@@ -17,10 +17,11 @@ echo "ratios = median of the per-round ratios (the machine's speed drifts betwee
 printf '| model | size | vknn median ms | PyTorch CPU ms | OpenCV DNN ms | vknn / PyTorch | vknn / OpenCV |\n'
 printf '|---|---|---|---|---|---|---|\n'
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-bench() { # MODEL SIZE
+bench() { # MODEL SIZE [PRECISION]
     vs="" ts="" os="" rt="" ro=""
     for _ in $(seq "$rounds"); do
-        v=$(./build/cli/vknn bench "$1" --size "$2" --runs "$runs" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p')
+        v=$(./build/cli/vknn bench "$1" --size "$2" --runs "$runs" --precision "${3:-fp32}" |
+            sed -nE 's/.*median ([0-9.]+) ms.*/\1/p')
         p=$(/usr/bin/python3 $shared/bench/peers.py "$1" --size "$2" --threads "$threads" --runs "$runs")
         t=$(echo "$p" | sed -nE 's/^torch.*median ([0-9.]+) ms.*/\1/p')
         o=$(echo "$p" | sed -nE 's/^opencv.*median ([0-9.]+) ms.*/\1/p')
@@ -28,12 +29,15 @@ bench() { # MODEL SIZE
         rt="$rt $(echo "$v / $t" | bc -l)" ro="$ro $(echo "$v / $o" | bc -l)"
     done
     m() { echo "$1" | tr ' ' '\n' | grep . | median; }
-    printf '| %s | %s | %.1f | %.1f | %.1f | %.2f | %.2f |\n' "$(basename "$1" .onnx)" "$2" \
+    printf '| %s%s | %s | %.1f | %.1f | %.1f | %.2f | %.2f |\n' "$(basename "$1" .onnx)" \
+        "${3:+ ($3)}" "$2" \
         "$(m "$vs")" "$(m "$ts")" "$(m "$os")" "$(m "$rt")" "$(m "$ro")"
 }
 bench $shared/models/style/candy.onnx 256x256
 bench $shared/models/style/candy.onnx 640x480
+bench $shared/models/style/candy.onnx 640x480 fp16-tiles
 bench $shared/models/style/small/candy_nc16.onnx 640x480
+bench $shared/models/style/small/candy_nc16.onnx 640x480 fp16-tiles
 bench $shared/models/classify/squeezenet1_1.onnx 224x224
 
 # Backward passes (saliency): forward alone, forward + backward to the
@@ -68,7 +72,9 @@ pipeline_ms() { # MODEL SIZE FRAMES MEMORY(sys|vulkan)
 export GST_PLUGIN_PATH="$PWD/build/gst-plugins"
 frames=${BENCH_FRAMES:-300}
 m=$shared/models/style/small/candy_nc8.onnx
-bare() { ./build/cli/vknn bench "$m" --size 320x240 --runs 50 | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p'; }
+# The element's default precision is fp16-tiles: the bare network runs the same.
+bare() { ./build/cli/vknn bench "$m" --size 320x240 --runs 50 --precision fp16-tiles |
+    sed -nE 's/.*median ([0-9.]+) ms.*/\1/p'; }
 b1=$(bare)
 s=$(pipeline_ms "$m" 320x240 "$frames" sys)
 v=$(pipeline_ms "$m" 320x240 "$frames" vulkan)

@@ -28,6 +28,7 @@ static gboolean opt_validate;
 static char *opt_save_input;
 static char *opt_save_output;
 static gboolean opt_profile;
+static char *opt_precision;
 static char *opt_method;
 static int opt_class = -1;
 static char *opt_layer;
@@ -234,6 +235,13 @@ static gboolean open_net(const char *path, int w, int h, VknnContext **ctx, Vknn
     if (!*net)
         return FALSE;
     vknn_net_set_profiling(*net, opt_profile);
+    if (opt_precision && g_str_equal(opt_precision, "fp16-tiles"))
+        vknn_net_set_precision(*net, VKNN_PRECISION_FP16_TILES);
+    else if (opt_precision && !g_str_equal(opt_precision, "fp32")) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "--precision: '%s' is not fp32 or fp16-tiles", opt_precision);
+        return FALSE;
+    }
     if (opt_backward && !vknn_net_request_grad(*net, opt_backward, err))
         return FALSE;
     VknnShape shape = vknn_model_default_input_shape(*model, 0, h, w);
@@ -632,6 +640,8 @@ int main(int argc, char **argv)
         {"runs", 'n', 0, G_OPTION_ARG_INT, &opt_runs, "Timed runs (bench, default 10)", "N"},
         {"profile", 0, 0, G_OPTION_ARG_NONE, &opt_profile,
          "bench, train: device time per op type and the slowest steps (timestamps)", NULL},
+        {"precision", 0, 0, G_OPTION_ARG_STRING, &opt_precision,
+         "bench, stylize: fp32 (default) or fp16-tiles (Winograd tiles stored as fp16)", "P"},
         {"save-input", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_input,
          "stylize: also write the network input as raw float32 NCHW", "FILE.f32"},
         {"save-output", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_output,

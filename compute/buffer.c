@@ -134,8 +134,10 @@ VkDeviceSize vknn_tensor_set_shape(VknnTensor *t, const VknnShape *shape)
 
 gboolean vknn_tensor_make_view(VknnContext *ctx, VknnTensor *t, GError **err)
 {
-    const gboolean packed_pixels = t->view_format == VK_FORMAT_R32_UINT;
-    const int64_t texels = packed_pixels ? (int64_t)(t->bytes / 4) : vknn_tensor_texels(t);
+    const VkFormat format = t->view_format ? t->view_format : VK_FORMAT_R32G32B32A32_SFLOAT;
+    const int64_t texels = format == VK_FORMAT_R32_UINT              ? (int64_t)(t->bytes / 4)
+                           : format == VK_FORMAT_R16G16B16A16_SFLOAT ? (int64_t)(t->bytes / 8)
+                                                                     : vknn_tensor_texels(t);
     if (texels > ctx->props.limits.maxTexelBufferElements ||
         t->bytes > ctx->props.limits.maxStorageBufferRange) {
         char s[64];
@@ -150,7 +152,7 @@ gboolean vknn_tensor_make_view(VknnContext *ctx, VknnTensor *t, GError **err)
     VkBufferViewCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
         .buffer = t->buffer->buffer,
-        .format = packed_pixels ? VK_FORMAT_R32_UINT : VK_FORMAT_R32G32B32A32_SFLOAT,
+        .format = format,
         .offset = t->offset,
         .range = t->bytes,
     };

@@ -57,6 +57,7 @@ struct VknnNet {
     VknnShape *shapes; /* input shapes of the current plan, NULL when unplanned */
     Plan *plan;
     gboolean profiling;
+    VknnPrecision precision;
     gboolean *grad_wanted; /* per value: vknn_net_request_grad() */
     GArray *grad_outputs;  /* int: values seeded by vknn_net_backward, NULL: the first output */
     VknnGradMode grad_mode;

@@ -189,15 +189,30 @@ VknnTensor *vknn_net_scratch(VknnRecord *r, const VknnShape *shape, GError **err
     return &o->tensor;
 }
 
+static gboolean workspace_is_half(int slot)
+{
+    return slot == VKNN_WORKSPACE_A_F16 || slot == VKNN_WORKSPACE_B_F16;
+}
+
 VknnTensor *vknn_net_workspace(VknnRecord *r, int slot, int64_t texels, GError **err)
 {
     g_assert(slot >= 0 && slot < VKNN_WORKSPACE_SLOTS);
     Plan *p = r->net->plan;
-    if (p->workspace[slot] && vknn_tensor_texels(p->workspace[slot]) >= texels)
-        return p->workspace[slot];
-    /* Grown: the old buffer stays alive (already recorded steps bind it). */
-    p->workspace[slot] = vknn_net_scratch(r, &(VknnShape){2, {texels, 4}}, err);
-    return p->workspace[slot];
+    const gboolean half = workspace_is_half(slot);
+    VknnTensor *t = p->workspace[slot];
+    if (t && (int64_t)(t->bytes / (half ? 8 : 16)) >= texels)
+        return t;
+    /* Grown: the old buffer stays alive (already recorded steps bind it). An
+     * fp16 workspace holds 2 texels in the room of one fp32 texel. */
+    t = vknn_net_scratch(r, &(VknnShape){2, {half ? (texels + 1) / 2 : texels, 4}}, err);
+    if (t && half) {
+        vknn_tensor_release_view(r->ctx, t);
+        t->view_format = VK_FORMAT_R16G16B16A16_SFLOAT;
+        if (!vknn_tensor_make_view(r->ctx, t, err))
+            return NULL;
+    }
+    p->workspace[slot] = t;
+    return t;
 }
 
 /* ---- planning ------------------------------------------------------------ */
@@ -497,6 +512,18 @@ void vknn_net_note_run(VknnNet *net)
 {
     if (net->plan)
         net->plan->ran = TRUE;
+}
+
+void vknn_net_set_precision(VknnNet *net, VknnPrecision precision)
+{
+    if (net->precision != precision)
+        vknn_net_invalidate_plan(net);
+    net->precision = precision;
+}
+
+VknnPrecision vknn_net_get_precision(const VknnNet *net)
+{
+    return net->precision;
 }
 
 void vknn_net_set_profiling(VknnNet *net, gboolean enable)

@@ -263,8 +263,9 @@ gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnSty
     const int net_h = MAX(MIN_NET_SIZE, round_up4(content_h));
     const gboolean restyle = !s->prepared || !same_style_weights(params, &s->params);
     const gboolean resized = !s->prepared || width != s->width || height != s->height;
-    const gboolean replan =
-        !s->prepared || net_w != s->net_w || net_h != s->net_h || (restyle && s->n_styles > 1);
+    const gboolean replan = !s->prepared || net_w != s->net_w || net_h != s->net_h ||
+                            (restyle && s->n_styles > 1) ||
+                            params->precision != s->params.precision;
     if (!resized && !replan && memcmp(params, &s->params, sizeof *params) == 0)
         return TRUE;
 
@@ -274,6 +275,7 @@ gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnSty
         return FALSE;
     if (replan) {
         const VknnShape shape = {4, {1, 3, net_h, net_w}};
+        vknn_net_set_precision(s->net, params->precision);
         if (!vknn_net_prepare(s->net, &shape, err))
             return FALSE;
         const VknnShape *out = vknn_net_shape(s->net, s->output_name);

@@ -73,7 +73,7 @@ typedef struct {
     VkDeviceSize offset;
     VkDeviceSize bytes;
     VkBufferView view;
-    VkFormat view_format; /* 0: RGBA32F; R32_UINT for packed 8-bit pixels */
+    VkFormat view_format; /* 0: RGBA32F; R32_UINT for packed 8-bit pixels; RGBA16F */
 } VknnTensor;
 
 /* Fills the physical dims of t from shape; returns the byte size. */

@@ -24,8 +24,11 @@
  * #GstVkStyleTransfer:strength blends the stylised frame with the input,
  * #GstVkStyleTransfer:preserve-colors keeps the input's colours (only the
  * luminance is stylised), and #GstVkStyleTransfer:scale runs the network on a
- * smaller frame (frame size x scale), the speed knob for weak devices. All
- * three may change while playing. Setting #GstVkStyleTransfer:model while
+ * smaller frame (frame size x scale), the speed knob for weak devices.
+ * #GstVkStyleTransfer:precision fp16-tiles (default) keeps the 3x3 layers'
+ * Winograd tiles in fp16 (faster; the output stays within ~60 dB PSNR of
+ * fp32, below 8-bit rounding); fp32 computes everything in fp32. All of them
+ * may change while playing. Setting #GstVkStyleTransfer:model while
  * playing loads the new model in the background; the current one keeps
  * running until it is ready.
  *
@@ -51,6 +54,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vk_style_transfer_debug);
 #define DEFAULT_PROP_STRENGTH 1.0
 #define DEFAULT_PROP_PRESERVE_COLORS FALSE
 #define DEFAULT_PROP_SCALE 1.0
+#define DEFAULT_PROP_PRECISION VKNN_PRECISION_FP16_TILES
 #define MIN_SCALE 0.1
 
 enum {
@@ -61,7 +65,23 @@ enum {
     PROP_SCALE,
     PROP_STYLE_INDEX,
     PROP_STYLE_WEIGHTS,
+    PROP_PRECISION,
 };
+
+#define GST_TYPE_VKNN_PRECISION (gst_vknn_precision_get_type())
+static GType gst_vknn_precision_get_type(void)
+{
+    static gsize type = 0;
+    static const GEnumValue values[] = {
+        {VKNN_PRECISION_FP32, "Every intermediate in fp32", "fp32"},
+        {VKNN_PRECISION_FP16_TILES,
+         "Winograd tiles of the 3x3 layers stored as fp16, arithmetic in fp32", "fp16-tiles"},
+        {0, NULL, NULL},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstVknnPrecision", values));
+    return type;
+}
 
 struct _GstVkStyleTransfer {
     GstVknnFilter parent;
@@ -72,6 +92,7 @@ struct _GstVkStyleTransfer {
     gdouble scale;
     gint style_index;     /* >= 0: that style alone; -1: style_weights */
     gchar *style_weights; /* "0.7,0.3", or NULL: style 0 */
+    VknnPrecision precision;
 
     /* Streaming thread only. */
     gfloat last_scale;
@@ -110,6 +131,7 @@ static void gst_vk_style_transfer_get_params(GstVkStyleTransfer *self, VknnStyle
     params->strength = (float)self->strength;
     params->preserve_colors = self->preserve_colors;
     params->scale = (float)self->scale;
+    params->precision = self->precision;
     if (self->style_index >= 0 && self->style_index < VKNN_MAX_STYLES) {
         params->n_styles = self->style_index + 1;
         params->style_weights[self->style_index] = 1.0f;
@@ -146,6 +168,11 @@ static void gst_vk_style_transfer_set_property(GObject *object, guint prop_id, c
     case PROP_STYLE_INDEX:
         GST_OBJECT_LOCK(self);
         self->style_index = g_value_get_int(value);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_PRECISION:
+        GST_OBJECT_LOCK(self);
+        self->precision = g_value_get_enum(value);
         GST_OBJECT_UNLOCK(self);
         return;
     case PROP_STYLE_WEIGHTS: {
@@ -197,6 +224,11 @@ static void gst_vk_style_transfer_get_property(GObject *object, guint prop_id, G
     case PROP_STYLE_INDEX:
         GST_OBJECT_LOCK(self);
         g_value_set_int(value, self->style_index);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_PRECISION:
+        GST_OBJECT_LOCK(self);
+        g_value_set_enum(value, self->precision);
         GST_OBJECT_UNLOCK(self);
         return;
     case PROP_STYLE_WEIGHTS:
@@ -291,6 +323,7 @@ static void gst_vk_style_transfer_init(GstVkStyleTransfer *self)
     self->preserve_colors = DEFAULT_PROP_PRESERVE_COLORS;
     self->scale = DEFAULT_PROP_SCALE;
     self->style_index = -1;
+    self->precision = DEFAULT_PROP_PRECISION;
     gst_vknn_filter_set_model(GST_VKNN_FILTER(self), DEFAULT_PROP_MODEL);
 }
 
@@ -341,6 +374,13 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
                             "(conditional instance normalisation); change it while playing for "
                             "smooth transitions. Unset: style 0",
                             NULL, flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_PRECISION,
+        g_param_spec_enum("precision", "Precision",
+                          "fp16-tiles: the 3x3 layers keep their Winograd tiles in fp16 "
+                          "(faster, output within ~60 dB PSNR of fp32); fp32: exact",
+                          GST_TYPE_VKNN_PRECISION, DEFAULT_PROP_PRECISION,
+                          flags | GST_PARAM_MUTABLE_PLAYING));
 }
 
 static void gst_vk_style_transfer_finalize(GObject *object)

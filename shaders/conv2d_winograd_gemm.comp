@@ -8,19 +8,22 @@
 // multiply-adds per lane.
 //
 // Bindings: 0 V [36][ic4][count] (texel), 1 U [36][oc4][ic4][4] vec4 over
-// output lanes, one per input lane (texel), 2 M [36][oc4][count] (storage).
-// Spec: 3 TX, 4 OCB (each <= 8). Grid: x = ceil(count / TX), y = 36,
-// z = ceil(oc4 / OCB).
+// output lanes, one per input lane (texel), 2 M [36][oc4][count] (storage:
+// vec4, or fp16 pairs when HALF; V is then an RGBA16F view).
+// Spec: 3 TX, 4 OCB (each <= 8), 5 HALF. Grid: x = ceil(count / TX),
+// y = 36, z = ceil(oc4 / OCB).
 #include "vknn.glsl"
 
 layout(constant_id = 3) const int TX = 8;
 layout(constant_id = 4) const int OCB = 8;
+layout(constant_id = 5) const bool HALF = false;
 #define TX_MAX 8
 #define OCB_MAX 8
 
 layout(binding = 0) uniform samplerBuffer v_t;
 layout(binding = 1) uniform samplerBuffer u_t;
 layout(binding = 2) writeonly buffer M { vec4 m_t[]; };
+layout(binding = 2) writeonly buffer MHalf { uvec2 m_half_t[]; };
 
 layout(push_constant) uniform Params {
     int ic4, oc4, count;
@@ -61,7 +64,10 @@ void main()
             break;
         const int row = (xi * p.oc4 + o4) * p.count;
         for (int t = 0; t < TX; t++)
-            if (t0 + t < p.count)
+            if (t0 + t < p.count && HALF)
+                m_half_t[row + t0 + t] =
+                    uvec2(packHalf2x16(acc[b][t].xy), packHalf2x16(acc[b][t].zw));
+            else if (t0 + t < p.count)
                 m_t[row + t0 + t] = acc[b][t];
     }
 }

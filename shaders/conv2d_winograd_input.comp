@@ -6,15 +6,18 @@
 // Padding (zero, reflect, edge) and a fused nearest upsampling by UPS are
 // applied while reading, as in conv2d.comp.
 //
-// Bindings: 0 input [n][ic4][ih][iw] (texel), 1 V [36][ic4][count] (storage).
-// Spec: 3 PAD_MODE, 4 UPS. Grid: linear over count * ic4.
+// Bindings: 0 input [n][ic4][ih][iw] (texel), 1 V [36][ic4][count] (storage:
+// vec4, or fp16 pairs when HALF). Spec: 3 PAD_MODE, 4 UPS, 5 HALF.
+// Grid: linear over count * ic4.
 #include "vknn.glsl"
 
 layout(constant_id = 3) const int PAD_MODE = PAD_ZERO;
 layout(constant_id = 4) const int UPS = 1;
+layout(constant_id = 5) const bool HALF = false;
 
 layout(binding = 0) uniform samplerBuffer in_t;
 layout(binding = 1) writeonly buffer V { vec4 v_t[]; };
+layout(binding = 1) writeonly buffer VHalf { uvec2 v_half_t[]; };
 
 layout(push_constant) uniform Params {
     int ic4, ih, iw;
@@ -70,7 +73,12 @@ void main()
     for (int i = 0; i < 6; i++) {
         vec4 r[6];
         bt6(t[i], r); // V row i = (B^T (B^T d)^T)^T row i = t[i] B
-        for (int j = 0; j < 6; j++)
-            v_t[((i * 6 + j) * p.ic4 + c4) * p.count + tl] = r[j];
+        for (int j = 0; j < 6; j++) {
+            const int at = ((i * 6 + j) * p.ic4 + c4) * p.count + tl;
+            if (HALF)
+                v_half_t[at] = uvec2(packHalf2x16(r[j].xy), packHalf2x16(r[j].zw));
+            else
+                v_t[at] = r[j];
+        }
     }
 }

@@ -5,7 +5,7 @@
 // output channels per invocation. Tiles overhanging the output store only
 // their pixels inside it.
 //
-// Bindings: 0 M [36][oc4][count] (texel), 1 bias [oc4] (texel),
+// Bindings: 0 M [36][oc4][count] (texel: RGBA32F or RGBA16F), 1 bias [oc4] (texel),
 // 2 output [n][oc4][oh][ow] (storage). Spec: 3 ACT. Grid: linear over
 // count * oc4.
 #include "vknn.glsl"

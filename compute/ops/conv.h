@@ -48,6 +48,7 @@ typedef struct {
     VknnPadMode pad_mode;
     int upsample; /* fused nearest upsampling factor (0 or 1: none) */
     VknnActivation act;
+    gboolean half; /* tiles and products stored as fp16 (VKNN_PRECISION_FP16_TILES) */
 } VknnWinograd;
 
 /* Whether a convolution (window, group, tensors) should run as Winograd:
@@ -61,6 +62,6 @@ float *vknn_conv_winograd_pack(const VknnRecord *r, VknnTensor *t, void *user);
 gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError **err);
 /* Raises texels[] to the workspace vknn_conv_winograd_record needs. */
 void vknn_conv_winograd_workspace(VknnContext *ctx, const VknnTensor *x, const VknnTensor *y,
-                                  int64_t texels[VKNN_WORKSPACE_SLOTS]);
+                                  gboolean half, int64_t texels[VKNN_WORKSPACE_SLOTS]);
 /* Records a depthwise convolution (group == channels == outputs). */
 gboolean vknn_conv_dw_record(VknnRecord *r, const VknnWindow *w, GError **err);

@@ -178,13 +178,19 @@ static gboolean conv_window(const VknnRecord *r, VknnWindow *w, int64_t *group, 
            vknn_window_output(n, w, &vknn_in_shape(r->model, n, 0)->dims[2], out, err);
 }
 
+/* The forward pass stores Winograd tiles as fp16 when the net asks. */
+static gboolean half_tiles(const VknnRecord *r)
+{
+    return vknn_net_get_precision(r->net) == VKNN_PRECISION_FP16_TILES;
+}
+
 static void conv_workspace(const VknnRecord *r, int64_t texels[VKNN_WORKSPACE_SLOTS])
 {
     VknnWindow w;
     int64_t group;
     if (conv_window(r, &w, &group, NULL) &&
         vknn_conv_winograd_suits(&w, group, r->in[0], r->out[0]))
-        vknn_conv_winograd_workspace(r->ctx, r->in[0], r->out[0], texels);
+        vknn_conv_winograd_workspace(r->ctx, r->in[0], r->out[0], half_tiles(r), texels);
 }
 
 static gboolean conv_record(VknnRecord *r, GError **err)
@@ -203,9 +209,16 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     if (vknn_conv_winograd_suits(&w, group, x, r->out[0])) {
         VknnTensor *u = vknn_net_packed(r, "conv2d.winograd", vknn_conv_winograd_pack, NULL, err);
         VknnTensor *b = u ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
-        const VknnWinograd c = {
-            x,           r->out[0], u, b, pads[0], pads[1], r->step->pad_mode, r->step->upsample,
-            r->step->act};
+        const VknnWinograd c = {.x = x,
+                                .y = r->out[0],
+                                .u = u,
+                                .bias = b,
+                                .pad_t = pads[0],
+                                .pad_l = pads[1],
+                                .pad_mode = r->step->pad_mode,
+                                .upsample = r->step->upsample,
+                                .act = r->step->act,
+                                .half = half_tiles(r)};
         return b && vknn_conv_winograd_record(r, &c, err);
     }
     VknnTensor *wt = vknn_net_packed(r, "conv2d.w", pack_weights, NULL, err);
@@ -364,7 +377,13 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
                                         GINT_TO_POINTER(TRUE), err);
         VknnTensor *b =
             u ? vknn_net_packed(&r, "conv2d.zero_bias", pack_zero_bias, NULL, err) : NULL;
-        const VknnWinograd c = {r.in[0], r.out[0], u, b, pad_t, pad_l, VKNN_PAD_ZERO, 1, st.act};
+        const VknnWinograd c = {.x = r.in[0],
+                                .y = r.out[0],
+                                .u = u,
+                                .bias = b,
+                                .pad_t = pad_t,
+                                .pad_l = pad_l,
+                                .act = st.act}; /* fp32: gradients keep full precision */
         return b && vknn_conv_winograd_record(&r, &c, err);
     }
     VknnTensor *wt = vknn_net_packed(&r, "conv2d.wflip", pack_weights_flipped, NULL, err);

@@ -57,11 +57,13 @@ static int64_t band_tiles(VknnContext *ctx, const VknnTensor *x, const VknnTenso
 }
 
 void vknn_conv_winograd_workspace(VknnContext *ctx, const VknnTensor *x, const VknnTensor *y,
-                                  int64_t texels[VKNN_WORKSPACE_SLOTS])
+                                  gboolean half, int64_t texels[VKNN_WORKSPACE_SLOTS])
 {
     const int64_t band = band_tiles(ctx, x, y);
-    texels[0] = MAX(texels[0], band * POINTS * x->c4);
-    texels[1] = MAX(texels[1], band * POINTS * y->c4);
+    const int tiles = half ? VKNN_WORKSPACE_A_F16 : VKNN_WORKSPACE_A;
+    const int products = half ? VKNN_WORKSPACE_B_F16 : VKNN_WORKSPACE_B;
+    texels[tiles] = MAX(texels[tiles], band * POINTS * x->c4);
+    texels[products] = MAX(texels[products], band * POINTS * y->c4);
 }
 
 gboolean vknn_conv_winograd_suits(const VknnWindow *w, int64_t group, const VknnTensor *x,
@@ -142,16 +144,18 @@ gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError 
     const int th = VKNN_DIV_UP(y->h, 4), tw = VKNN_DIV_UP(y->w, 4);
     const int64_t tiles = (int64_t)y->n * th * tw, band = band_tiles(r->ctx, x, y);
     int64_t texels[VKNN_WORKSPACE_SLOTS] = {0};
-    vknn_conv_winograd_workspace(r->ctx, x, y, texels);
-    VknnTensor *v = vknn_net_workspace(r, 0, texels[0], err);
-    VknnTensor *m = v ? vknn_net_workspace(r, 1, texels[1], err) : NULL;
+    vknn_conv_winograd_workspace(r->ctx, x, y, c->half, texels);
+    const int tiles_slot = c->half ? VKNN_WORKSPACE_A_F16 : VKNN_WORKSPACE_A;
+    const int products_slot = c->half ? VKNN_WORKSPACE_B_F16 : VKNN_WORKSPACE_B;
+    VknnTensor *v = vknn_net_workspace(r, tiles_slot, texels[tiles_slot], err);
+    VknnTensor *m = v ? vknn_net_workspace(r, products_slot, texels[products_slot], err) : NULL;
     int tx, ocb;
     gemm_tile(band, y->c4, &tx, &ocb);
-    const int32_t in_spec[] = {c->pad_mode, MAX(c->upsample, 1)};
-    const int32_t gemm_spec[] = {tx, ocb};
+    const int32_t in_spec[] = {c->pad_mode, MAX(c->upsample, 1), c->half};
+    const int32_t gemm_spec[] = {tx, ocb, c->half};
     const int32_t out_spec[] = {c->act.act};
-    VknnPipeline *in_p = m ? vknn_op_pipeline(r, &input_shader, 64, in_spec, 2, err) : NULL;
-    VknnPipeline *gemm_p = in_p ? vknn_op_pipeline(r, &gemm_shader, 8, gemm_spec, 2, err) : NULL;
+    VknnPipeline *in_p = m ? vknn_op_pipeline(r, &input_shader, 64, in_spec, 3, err) : NULL;
+    VknnPipeline *gemm_p = in_p ? vknn_op_pipeline(r, &gemm_shader, 8, gemm_spec, 3, err) : NULL;
     VknnPipeline *out_p = gemm_p ? vknn_op_pipeline(r, &output_shader, 64, out_spec, 1, err) : NULL;
     if (!out_p)
         return FALSE;

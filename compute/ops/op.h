@@ -78,7 +78,14 @@ typedef struct {
     VknnGradMode mode;
 } VknnGradRecord;
 
-#define VKNN_WORKSPACE_SLOTS 2
+/* Workspace slots: texels are RGBA32F, or RGBA16F in the _F16 slots. */
+enum {
+    VKNN_WORKSPACE_A,
+    VKNN_WORKSPACE_B,
+    VKNN_WORKSPACE_A_F16,
+    VKNN_WORKSPACE_B_F16,
+    VKNN_WORKSPACE_SLOTS
+};
 
 struct VknnOpClass {
     const char *op_type;
@@ -148,7 +155,7 @@ VknnTensor *vknn_net_packed(VknnRecord *r, const char *key, VknnPackFunc pack, v
  * the plan's lifetime. */
 VknnTensor *vknn_net_scratch(VknnRecord *r, const VknnShape *shape, GError **err);
 /* Temporary storage of at least `texels` vec4 shared by all steps (slot
- * 0..VKNN_WORKSPACE_SLOTS-1): valid only within one step, which keeps the
+ * VKNN_WORKSPACE_*): valid only within one step, which keeps the
  * plan's memory flat however many steps need it. Sized before recording
  * from the classes' workspace(); a larger request allocates anew. */
 VknnTensor *vknn_net_workspace(VknnRecord *r, int slot, int64_t texels, GError **err);

@@ -1,10 +1,15 @@
 /* Whole models on the Vulkan device against PyTorch golden tensors in
  * ../shared/golden (computed independently by the maintainers' scripts).
  *
- *   test_golden CASE     (see `cases` below; skips with 77 without ../shared)
- */
+ *   test_golden CASE [fp16-tiles]   (see `cases` below; skips with 77 without
+ *                                    ../shared)
+ *
+ * With fp16-tiles the net runs in VKNN_PRECISION_FP16_TILES and every tensor
+ * must stay within 40 dB PSNR of the golden (peak = the golden's max abs),
+ * classifiers with the same top-5. */
 #include "../testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -115,7 +120,39 @@ static gboolean check_top5(const Case *c, const float *logits, int64_t n)
     return ok;
 }
 
-static int run_case(const Case *c)
+#define MIN_PSNR_DB 40.0
+
+/* PSNR of got against want, with want's max abs as the peak. */
+static double psnr_db(const float *got, const float *want, int64_t n)
+{
+    double se = 0;
+    for (int64_t i = 0; i < n; i++)
+        se += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
+    const double rms = sqrt(se / (double)n), peak = test_max_abs(want, n);
+    return rms > 0 ? 20.0 * log10(peak / rms) : INFINITY;
+}
+
+/* Compares one kept tensor with its golden. */
+static gboolean check_tensor(const Expect *e, const VknnShape *s, const float *got,
+                             const float *want, VknnPrecision precision)
+{
+    const int64_t n = vknn_shape_numel(s);
+    char ss[64];
+    vknn_shape_str(s, ss, sizeof ss);
+    if (precision == VKNN_PRECISION_FP16_TILES) {
+        const double db = psnr_db(got, want, n);
+        printf("  %s %s: PSNR %.1f dB (min %.0f), max abs diff %.3g %s\n", e->tensor, ss, db,
+               MIN_PSNR_DB, test_max_abs_diff(got, want, n), db >= MIN_PSNR_DB ? "ok" : "FAIL");
+        return db >= MIN_PSNR_DB;
+    }
+    const double diff = test_max_abs_diff(got, want, n);
+    const double limit = e->relative ? e->tol * test_max_abs(want, n) : e->tol;
+    printf("  %s %s: max abs diff %.3g (limit %.3g) %s\n", e->tensor, ss, diff, limit,
+           diff <= limit ? "ok" : "FAIL");
+    return diff <= limit;
+}
+
+static int run_case(const Case *c, VknnPrecision precision)
 {
     g_autofree char *model_path = test_shared_path(c->model);
     g_autofree char *input_path = NULL;
@@ -128,6 +165,7 @@ static int run_case(const Case *c)
     g_autoptr(VknnContext) ctx = test_context();
     g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &err);
     g_assert_no_error(err);
+    vknn_net_set_precision(net, precision);
     for (int i = 0; i < 4 && c->expect[i].tensor; i++) {
         vknn_net_keep(net, c->expect[i].tensor, &err);
         g_assert_no_error(err);
@@ -152,12 +190,7 @@ static int run_case(const Case *c)
         g_autofree float *got = g_new(float, n);
         vknn_net_read(net, e->tensor, got, &err);
         g_assert_no_error(err);
-        const double diff = test_max_abs_diff(got, want, n);
-        const double limit = e->relative ? e->tol * test_max_abs(want, n) : e->tol;
-        char ss[64];
-        printf("  %s %s: max abs diff %.3g (limit %.3g) %s\n", e->tensor,
-               vknn_shape_str(s, ss, sizeof ss), diff, limit, diff <= limit ? "ok" : "FAIL");
-        ok &= diff <= limit;
+        ok &= check_tensor(e, s, got, want, precision);
         if (i == 0)
             ok &= check_top5(c, got, n);
     }
@@ -171,14 +204,15 @@ static int run_case(const Case *c)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s CASE\n", argv[0]);
+    const gboolean half = argc == 3 && g_str_equal(argv[2], "fp16-tiles");
+    if (argc < 2 || argc > 3 || (argc == 3 && !half)) {
+        fprintf(stderr, "usage: %s CASE [fp16-tiles]\n", argv[0]);
         return 2;
     }
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
         if (g_str_equal(argv[1], cases[i].name)) {
-            printf("%s (%s)\n", cases[i].name, cases[i].model);
-            return run_case(&cases[i]);
+            printf("%s (%s)%s\n", cases[i].name, cases[i].model, half ? ", fp16 tiles" : "");
+            return run_case(&cases[i], half ? VKNN_PRECISION_FP16_TILES : VKNN_PRECISION_FP32);
         }
     fprintf(stderr, "unknown case %s\n", argv[1]);
     return 2;

@@ -65,7 +65,7 @@ static void set_ints(VknnNode *n, const char *name, int64_t a, int64_t b, int64_
 
 /* Runs m on the reference and on the device with the same random inputs and
  * compares every graph output. */
-static gboolean compare(VknnModel *m, VknnContext *ctx, double rel_tol)
+static gboolean compare(VknnModel *m, VknnContext *ctx, double rel_tol, VknnPrecision precision)
 {
     GError *err = NULL;
     const guint n_in = m->inputs->len;
@@ -88,6 +88,8 @@ static gboolean compare(VknnModel *m, VknnContext *ctx, double rel_tol)
         goto out;
     }
     net = vknn_net_new(ctx, m, &err);
+    if (net)
+        vknn_net_set_precision(net, precision);
     if (!net || !vknn_net_prepare(net, shapes, &err) || !vknn_net_run(net, ptrs, &err)) {
         printf("    device failed: %s\n", err->message);
         ok = FALSE;
@@ -1124,6 +1126,17 @@ static const OpCase op_cases[] = {
     CASE(case_reshape_relayout),
 };
 
+/* Winograd layers with fp16 tiles and products: each stored value carries a
+ * relative error of up to 2^-11, which the output transform's coefficients
+ * (up to 8 per dimension) and sums over channels amplify. */
+#define FP16_TILES_REL_TOL 3e-2
+static const OpCase fp16_tile_cases[] = {
+    CASE(case_conv_winograd_edges_batch),
+    CASE(case_conv_winograd_bands),
+    CASE(case_conv_winograd_reflect_relu),
+    CASE(case_conv_winograd_upsampled),
+};
+
 int main(int argc, char **argv)
 {
     const char *family = argc > 1 ? argv[1] : "";
@@ -1134,7 +1147,18 @@ int main(int argc, char **argv)
             continue;
         printf("%s\n", op_cases[i].name);
         g_autoptr(VknnModel) m = op_cases[i].build();
-        const gboolean ok = compare(m, ctx, 1e-4);
+        const gboolean ok = compare(m, ctx, 1e-4, VKNN_PRECISION_FP32);
+        printf("  %s\n", ok ? "ok" : "FAILED");
+        failed += !ok;
+        run++;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(fp16_tile_cases); i++) {
+        g_autofree char *name = g_strconcat(fp16_tile_cases[i].name, "_fp16_tiles", NULL);
+        if (!g_str_has_prefix(name, family))
+            continue;
+        printf("%s\n", name);
+        g_autoptr(VknnModel) m = fp16_tile_cases[i].build();
+        const gboolean ok = compare(m, ctx, FP16_TILES_REL_TOL, VKNN_PRECISION_FP16_TILES);
         printf("  %s\n", ok ? "ok" : "FAILED");
         failed += !ok;
         run++;

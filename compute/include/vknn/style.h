@@ -44,6 +44,9 @@ typedef struct {
      * the network as stored (style 0). */
     int n_styles;
     float style_weights[VKNN_MAX_STYLES];
+    /* VKNN_PRECISION_FP16_TILES: faster 3x3 layers, output within ~60 dB
+     * PSNR of fp32, below the 8-bit output's own rounding (default FP32). */
+    VknnPrecision precision;
 } VknnStyleParams;
 
 #define VKNN_STYLE_PARAMS_DEFAULT                                                                  \
