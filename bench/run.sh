@@ -52,34 +52,40 @@ printf '|---|---|---|---|\n'
 printf '| vknn | %s | %s (%.2fx forward) | %s (%.2fx forward) |\n' "$f" "$g" "$(echo "$g / $f" | bc -l)" \
     "$i" "$(echo "$i / $f" | bc -l)"
 
-# The element in a pipeline against the bare network at the same size: per
-# frame from the wall time of N+5 and 5 frames (start-up and model loading
-# cancel out). The source produces RGBA, so no conversion runs beside it.
+# The element in a pipeline against the bare network at the same size: the
+# steady-state time per frame is the median interval between the element's
+# consecutive "frame in" log lines (start-up and model loading excluded;
+# everything else in the pipeline's thread included). The source produces
+# RGBA, so no conversion runs beside it.
 pipeline_ms() { # MODEL SIZE FRAMES MEMORY(sys|vulkan)
     caps="video/x-raw,width=${2%x*},height=${2#*x},format=RGBA" up="" down=""
     if [ "$4" = vulkan ]; then
         up="vulkanupload !" down="! vulkandownload"
     fi
-    t() {
-        s=$(date +%s.%N)
-        # shellcheck disable=SC2086
-        gst-launch-1.0 -q videotestsrc num-buffers="$1" ! "$caps" ! $up \
-            vkstyletransfer model="$2" $down ! fakesink
-        echo "$(date +%s.%N) - $s" | bc
-    }
-    echo "($(t $(($3 + 5)) "$1") - $(t 5 "$1")) * 1000 / $3" | bc -l
+    # shellcheck disable=SC2086
+    GST_DEBUG=vknnfilter:6 GST_DEBUG_NO_COLOR=1 gst-launch-1.0 -q videotestsrc num-buffers="$3" ! \
+        "$caps" ! $up vkstyletransfer model="$1" $down ! fakesink 2>&1 |
+        awk '/frame in/ { split($1, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3];
+                          if (prev) print (s - prev) * 1000; prev = s }' | tail -n +3 | median
 }
 export GST_PLUGIN_PATH="$PWD/build/gst-plugins"
 frames=${BENCH_FRAMES:-300}
 m=$shared/models/style/small/candy_nc8.onnx
 # The element's default precision is fp16-tiles: the bare network runs the same.
-bare() { ./build/cli/vknn bench "$m" --size 320x240 --runs 50 --precision fp16-tiles |
+bare() { ./build/cli/vknn bench "$m" --size 320x240 --runs 20 --precision fp16-tiles |
     sed -nE 's/.*median ([0-9.]+) ms.*/\1/p'; }
-b1=$(bare)
-s=$(pipeline_ms "$m" 320x240 "$frames" sys)
-v=$(pipeline_ms "$m" 320x240 "$frames" vulkan)
-b2=$(bare)
-printf '\n| model | size | vknn bench ms (before, after) | pipeline, system memory ms | pipeline, Vulkan images ms | overhead |\n'
+# Five rounds of bare network, system-memory and Vulkan-image pipelines
+# (frames / 5 each), so that drift hits all three alike; medians over rounds.
+bs="" ss="" vs="" rs="" rv=""
+for _ in 1 2 3 4 5; do
+    b=$(bare)
+    s=$(pipeline_ms "$m" 320x240 $((frames / 5)) sys)
+    v=$(pipeline_ms "$m" 320x240 $((frames / 5)) vulkan)
+    bs="$bs $b" ss="$ss $s" vs="$vs $v"
+    rs="$rs $(echo "$s / $b" | bc -l)" rv="$rv $(echo "$v / $b" | bc -l)"
+done
+m5() { echo "$1" | tr ' ' '\n' | grep . | median; }
+printf '\n| model | size | vknn bench ms | pipeline, system memory ms | pipeline, Vulkan images ms | pipeline / bench (system, Vulkan) |\n'
 printf '|---|---|---|---|---|---|\n'
-printf '| candy_nc8 | 320x240 | %s, %s | %.1f | %.1f | %+.1f%%, %+.1f%% |\n' "$b1" "$b2" "$s" "$v" \
-    "$(echo "($s / (($b1 + $b2) / 2) - 1) * 100" | bc -l)" "$(echo "($v / (($b1 + $b2) / 2) - 1) * 100" | bc -l)"
+printf '| candy_nc8 | 320x240 | %.1f | %.1f | %.1f | %.2f, %.2f |\n' "$(m5 "$bs")" "$(m5 "$ss")" \
+    "$(m5 "$vs")" "$(m5 "$rs")" "$(m5 "$rv")"
