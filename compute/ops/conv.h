@@ -26,6 +26,9 @@ gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4
  * convolution (identity when bn is NULL). */
 void vknn_conv_bn_fold(const VknnModel *m, const VknnNode *bn, int64_t oc, float *scale,
                        float *shift);
+/* The weight scale per output channel of the step's folded BatchNormalization
+ * (all 1 without one); g_free it. */
+float *vknn_conv_bn_scale(const VknnRecord *r, int64_t oc);
 /* Bias (with a folded BatchNormalization) as [oc4] vec4. user: TRUE for
  * ConvTranspose weights [ic, oc/group, kh, kw]. */
 float *vknn_conv_pack_bias(const VknnRecord *r, VknnTensor *t, void *user);

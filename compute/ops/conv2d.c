@@ -77,6 +77,14 @@ void vknn_conv_bn_fold(const VknnModel *m, const VknnNode *bn, int64_t oc, float
     }
 }
 
+float *vknn_conv_bn_scale(const VknnRecord *r, int64_t oc)
+{
+    float *scale = g_new(float, oc);
+    g_autofree float *shift = g_new(float, oc);
+    vknn_conv_bn_fold(r->model, r->step->fused_bn, oc, scale, shift);
+    return scale;
+}
+
 float *vknn_conv_pack_bias(const VknnRecord *r, VknnTensor *t, void *user)
 {
     const VknnStep *st = r->step;
@@ -108,9 +116,7 @@ static float *pack_weights(const VknnRecord *r, VknnTensor *t, void *user)
     const int64_t oc4 = VKNN_DIV_UP(oc, 4), ic4 = VKNN_DIV_UP(ic, 4), taps = kh * kw;
     vknn_tensor_set_shape(t, &(VknnShape){2, {oc4 * ic4 * taps * 4, 4}});
     float *data = g_malloc0(t->bytes);
-    g_autofree float *scale = g_new(float, oc);
-    g_autofree float *shift = g_new(float, oc);
-    vknn_conv_bn_fold(r->model, r->step->fused_bn, oc, scale, shift);
+    g_autofree float *scale = vknn_conv_bn_scale(r, oc);
     for (int64_t o = 0; o < oc; o++) {
         const int64_t g = o / ocg;
         for (int64_t cg = 0; cg < icg; cg++) {
@@ -313,9 +319,7 @@ static float *pack_weights_t(const VknnRecord *r, VknnTensor *t, void *user)
     const int64_t oc4 = VKNN_DIV_UP(oc, 4), ic4 = VKNN_DIV_UP(ic, 4);
     vknn_tensor_set_shape(t, &(VknnShape){2, {ic4 * oc4 * taps * 4, 4}});
     float *data = g_malloc0(t->bytes);
-    g_autofree float *scale = g_new(float, oc);
-    g_autofree float *shift = g_new(float, oc);
-    vknn_conv_bn_fold(r->model, r->step->fused_bn, oc, scale, shift);
+    g_autofree float *scale = vknn_conv_bn_scale(r, oc);
     for (int64_t o = 0; o < oc; o++)
         for (int64_t cg = 0; cg < icg; cg++) {
             const int64_t c = o / ocg * icg + cg;
@@ -338,9 +342,7 @@ static float *pack_weights_flipped(const VknnRecord *r, VknnTensor *t, void *use
     const int64_t oc4 = VKNN_DIV_UP(oc, 4), ic4 = VKNN_DIV_UP(ic, 4);
     vknn_tensor_set_shape(t, &(VknnShape){2, {ic4 * oc4 * taps * 4, 4}});
     float *data = g_malloc0(t->bytes);
-    g_autofree float *scale = g_new(float, oc);
-    g_autofree float *shift = g_new(float, oc);
-    vknn_conv_bn_fold(r->model, r->step->fused_bn, oc, scale, shift);
+    g_autofree float *scale = vknn_conv_bn_scale(r, oc);
     for (int64_t o = 0; o < oc; o++)
         for (int64_t c = 0; c < ic; c++)
             for (int64_t k = 0; k < taps; k++) {

@@ -109,9 +109,7 @@ float *vknn_conv_winograd_pack(const VknnRecord *r, VknnTensor *t, void *user)
     const int64_t oc4 = VKNN_DIV_UP(oc, 4), ic4 = VKNN_DIV_UP(ic, 4);
     vknn_tensor_set_shape(t, &(VknnShape){2, {POINTS * oc4 * ic4 * 4, 4}});
     float *data = g_malloc0(t->bytes);
-    g_autofree float *scale = g_new(float, oc_f);
-    g_autofree float *shift = g_new(float, oc_f);
-    vknn_conv_bn_fold(r->model, r->step->fused_bn, oc_f, scale, shift);
+    g_autofree float *scale = vknn_conv_bn_scale(r, oc_f);
     for (int64_t o = 0; o < oc; o++)
         for (int64_t c = 0; c < ic; c++) {
             /* The backward pass convolves with the transposed, flipped kernel. */

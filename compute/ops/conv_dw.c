@@ -13,9 +13,7 @@ static float *pack_weights(const VknnRecord *r, VknnTensor *t, void *user)
     const int64_t c = wv->shape.dims[0], taps = wv->shape.dims[2] * wv->shape.dims[3];
     vknn_tensor_set_shape(t, &(VknnShape){2, {VKNN_DIV_UP(c, 4) * taps, 4}});
     float *data = g_malloc0(t->bytes);
-    g_autofree float *scale = g_new(float, c);
-    g_autofree float *shift = g_new(float, c);
-    vknn_conv_bn_fold(r->model, r->step->fused_bn, c, scale, shift);
+    g_autofree float *scale = vknn_conv_bn_scale(r, c);
     for (int64_t ch = 0; ch < c; ch++)
         for (int64_t k = 0; k < taps; k++)
             data[((ch / 4) * taps + k) * 4 + ch % 4] = wv->data[ch * taps + k] * scale[ch];
