@@ -141,7 +141,7 @@ gboolean vknn_tensor_make_view(VknnContext *ctx, VknnTensor *t, GError **err)
     if (texels > ctx->props.limits.maxTexelBufferElements ||
         t->bytes > ctx->props.limits.maxStorageBufferRange) {
         char s[64];
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT,
                     "tensor %s (%.1f MiB) exceeds the device's buffer limits "
                     "(maxTexelBufferElements %u, maxStorageBufferRange %u): use a smaller size",
                     vknn_shape_str(&t->shape, s, sizeof s), t->bytes / 1048576.0,

@@ -235,6 +235,11 @@ static gboolean context_init_common(VknnContext *ctx, GError **err)
 {
     vkGetPhysicalDeviceProperties(ctx->physical, &ctx->props);
     vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->mem_props);
+    /* Tests emulate a device with smaller buffers (VKNN_ERROR_DEVICE_LIMIT). */
+    const char *max_bytes = g_getenv("VKNN_MAX_BUFFER_BYTES");
+    if (max_bytes && g_ascii_strtoull(max_bytes, NULL, 10) > 0)
+        ctx->props.limits.maxStorageBufferRange = (uint32_t)MIN(
+            ctx->props.limits.maxStorageBufferRange, g_ascii_strtoull(max_bytes, NULL, 10));
     const VkPhysicalDeviceLimits *l = &ctx->props.limits;
     ctx->align = MAX(MAX(l->minTexelBufferOffsetAlignment, l->minStorageBufferOffsetAlignment), 16);
 

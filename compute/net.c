@@ -472,13 +472,14 @@ static gboolean step_record(VknnNet *net, VknnCmd *cmd, guint s, VknnRecord *r)
     return TRUE;
 }
 
-/* Allocates the shared workspace once at the largest size any step needs. */
-static gboolean size_workspace(VknnNet *net, VknnCmd *cmd, GError **err)
+/* Allocates the shared workspace once, at planning (so that a size the
+ * device cannot hold fails in prepare), at the largest size any step needs. */
+static gboolean size_workspace(VknnNet *net, GError **err)
 {
     int64_t texels[VKNN_WORKSPACE_SLOTS] = {0};
     VknnRecord r;
     for (guint s = 0; s < net->plan->steps->len; s++)
-        if (step_record(net, cmd, s, &r) && r.step->klass->workspace)
+        if (step_record(net, NULL, s, &r) && r.step->klass->workspace)
             r.step->klass->workspace(&r, texels);
     VknnRecord owner = {.net = net, .ctx = net->ctx};
     for (int i = 0; i < VKNN_WORKSPACE_SLOTS; i++)
@@ -491,8 +492,6 @@ gboolean vknn_net_record(VknnNet *net, VknnCmd *cmd, GError **err)
 {
     Plan *p = net->plan;
     const int before = vknn_cmd_dispatch_count(cmd);
-    if (!size_workspace(net, cmd, err))
-        return FALSE;
     for (guint s = 0; s < p->steps->len; s++) {
         VknnRecord r;
         if (!step_record(net, cmd, s, &r))
@@ -655,7 +654,8 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
         if (!vknn_tensor_make_view(net->ctx, &p->tensors[v], err))
             return FALSE;
     }
-    return !vknn_net_wants_grads(net) || vknn_backward_plan(net, p, err);
+    return size_workspace(net, err) &&
+           (!vknn_net_wants_grads(net) || vknn_backward_plan(net, p, err));
 }
 
 /* Values added to the model after the net was made (a styler keeps a

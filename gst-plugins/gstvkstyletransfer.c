@@ -96,6 +96,10 @@ struct _GstVkStyleTransfer {
 
     /* Streaming thread only. */
     gfloat last_scale;
+    /* The device's buffers were too small for the network at the scale
+     * asked for frames of fit_width x fit_height: it runs at fit_scale. */
+    gint fit_width, fit_height;
+    gfloat fit_asked, fit_scale;
 };
 
 #define gst_vk_style_transfer_parent_class parent_class
@@ -243,6 +247,26 @@ static void gst_vk_style_transfer_get_property(GObject *object, guint prop_id, G
 
 /* ---- engines ------------------------------------------------------------- */
 
+/* Prepares styler for width x height frames, lowering params->scale while a
+ * tensor of the network exceeds the device's buffer limits (lavapipe allows
+ * 128 MiB in one buffer; a 32-channel activation at 1920x1080 is 253 MiB). */
+static gboolean prepare_fitting(VknnStyler *styler, gint width, gint height,
+                                VknnStyleParams *params, GError **err)
+{
+    for (;;) {
+        GError *e = NULL;
+        if (vknn_styler_prepare(styler, width, height, params, &e))
+            return TRUE;
+        if (!g_error_matches(e, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT) ||
+            params->scale <= MIN_SCALE) {
+            g_propagate_error(err, e);
+            return FALSE;
+        }
+        g_error_free(e);
+        params->scale = MAX((float)MIN_SCALE, params->scale * 0.85f);
+    }
+}
+
 /* Loader thread: a styler for the engine's model, prepared for the frame
  * size when known. */
 static GstVknnLoadResult gst_vk_style_transfer_build_engine(GstVknnFilter *filter,
@@ -257,7 +281,7 @@ static GstVknnLoadResult gst_vk_style_transfer_build_engine(GstVknnFilter *filte
         return GST_VKNN_LOAD_MODEL_FAILED;
     engine->data = styler;
     engine->free_data = (GDestroyNotify)vknn_styler_free;
-    if (width > 0 && !vknn_styler_prepare(styler, width, height, &params, err))
+    if (width > 0 && !prepare_fitting(styler, width, height, &params, err))
         return GST_VKNN_LOAD_DEVICE_FAILED;
     return GST_VKNN_LOAD_OK;
 }
@@ -279,19 +303,36 @@ static GstFlowReturn gst_vk_style_transfer_process(GstVknnFilter *filter, GstVkn
     GError *err = NULL;
 
     gst_vk_style_transfer_get_params(self, &params);
+    const gboolean fitted = frames->width == self->fit_width &&
+                            frames->height == self->fit_height && params.scale == self->fit_asked;
+    const gfloat asked = params.scale;
+    if (fitted)
+        params.scale = self->fit_scale;
     /* A new scale changes the processing time. */
     if (params.scale != self->last_scale)
         gst_vknn_filter_latency_changed(filter);
     self->last_scale = params.scale;
 
     /* Cheap when nothing changed; replans on a new size or scale. */
-    if (!vknn_styler_prepare(styler, frames->width, frames->height, &params, &err)) {
+    if (!prepare_fitting(styler, frames->width, frames->height, &params, &err)) {
         GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
                           ("Could not prepare style model %s for %dx%d frames", engine->path,
                            frames->width, frames->height),
                           ("%s", err->message));
         g_clear_error(&err);
         return GST_FLOW_ERROR;
+    }
+    if (params.scale != asked && !fitted) {
+        GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+                            ("%dx%d frames need larger buffers than the Vulkan device allows "
+                             "for this model: running the network at scale %.2f instead of %.2f",
+                             frames->width, frames->height, params.scale, asked),
+                            (NULL));
+        self->fit_width = frames->width;
+        self->fit_height = frames->height;
+        self->fit_asked = asked;
+        self->fit_scale = params.scale;
+        self->last_scale = params.scale;
     }
     const gboolean ok =
         frames->vulkan
@@ -311,7 +352,9 @@ static GstFlowReturn gst_vk_style_transfer_process(GstVknnFilter *filter, GstVkn
 
 static gboolean gst_vk_style_transfer_start(GstBaseTransform *bt)
 {
-    GST_VK_STYLE_TRANSFER(bt)->last_scale = 0;
+    GstVkStyleTransfer *self = GST_VK_STYLE_TRANSFER(bt);
+    self->last_scale = 0;
+    self->fit_width = self->fit_height = 0;
     return GST_BASE_TRANSFORM_CLASS(parent_class)->start(bt);
 }
 

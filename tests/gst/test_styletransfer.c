@@ -586,6 +586,60 @@ static int case_styles(const char *unused)
     return ok ? 0 : 1;
 }
 
+/* A device whose buffers are too small for the network at the frame's size
+ * (emulated with VKNN_MAX_BUFFER_BYTES; lavapipe's real limit, 128 MiB,
+ * stops 32-channel networks at 1920x1080): the element lowers the scale in
+ * steps of 15% until the network fits, warns once, and its output is
+ * libvknn's at that scale. */
+static int case_device_limit(const char *unused)
+{
+    /* 2 MB: above every packed weight tensor (< 1 MB), below the 16-channel
+     * activations at 256x192 (3.1 MB). */
+    printf("device limit: buffers of at most 2 MB, builtin:starry_night at 256x192\n");
+    g_setenv("VKNN_MAX_BUFFER_BYTES", "2000000", TRUE);
+    Frame in = frame_synthetic(256, 192, 3);
+    Reference ref = reference_new("builtin:starry_night");
+    VknnStyleParams params = element_defaults();
+    GError *err = NULL;
+    while (!vknn_styler_prepare(ref.styler, 256, 192, &params, &err) &&
+           g_error_matches(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT) && params.scale > 0.2f) {
+        g_clear_error(&err);
+        params.scale *= 0.85f;
+    }
+    gboolean ok = check(err == NULL && params.scale < 1.0f,
+                        "libvknn alone: the network does not fit at scale 1, fits lower");
+    g_clear_error(&err);
+    printf("  fits at scale %.3f\n", params.scale);
+    Frame want = reference_run(&ref, &in, &params);
+
+    GstHarness *h = harness_new("vkstyletransfer");
+    harness_set_size(h, "RGBA", 256, 192);
+    Frame got = harness_frame(h, &in);
+    ok &= check_diff(&got, &want, 4, 1, "element output = libvknn at that scale");
+    GstMessage *msg = harness_message(h, GST_MESSAGE_WARNING);
+    if (msg) {
+        gst_message_parse_warning(msg, &err, NULL);
+        printf("  warning: %s\n", err->message);
+        gst_message_unref(msg);
+    }
+    ok &= check(err && strstr(err->message, "scale"), "a warning names the scale used");
+    g_clear_error(&err);
+    frame_clear(&got);
+    got = harness_frame(h, &in);
+    msg = harness_message(h, GST_MESSAGE_WARNING);
+    ok &= check(msg == NULL, "the next frame: no second warning");
+    ok &= check_diff(&got, &want, 4, 1, "the next frame: same output");
+    if (msg)
+        gst_message_unref(msg);
+    harness_free(h);
+    frame_clear(&got);
+    frame_clear(&want);
+    frame_clear(&in);
+    reference_clear(&ref);
+    g_unsetenv("VKNN_MAX_BUFFER_BYTES");
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -601,6 +655,7 @@ int main(int argc, char **argv)
         {"errors", case_errors, FALSE},
         {"soak", case_soak, TRUE},
         {"styles", case_styles, FALSE},
+        {"device_limit", case_device_limit, FALSE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
     gst_init(&argc, &argv);

@@ -19,6 +19,9 @@ typedef enum {
     VKNN_ERROR_VULKAN,        /* a Vulkan call failed */
     VKNN_ERROR_DEVICE_LOST,   /* VK_ERROR_DEVICE_LOST: the device must be recreated */
     VKNN_ERROR_OUT_OF_MEMORY, /* host or device memory exhausted */
+    /* a tensor exceeds what the device allows in one buffer (lavapipe: 128
+     * MiB, a 32-channel 1920x1080 activation is 253 MiB): run smaller */
+    VKNN_ERROR_DEVICE_LIMIT,
 } VknnErrorCode;
 
 /* Human-readable name of a VkResult ("VK_ERROR_DEVICE_LOST"). */
