@@ -36,10 +36,10 @@ static const VknnShader output_shader = VKNN_SHADER(conv2d_winograd_output, 2, 1
 
 #define POINTS 36 /* (4 + 3 - 1)^2 transform points per tile */
 
-/* Bytes per workspace slot (transformed inputs, GEMM results). On lavapipe
- * 16 MiB bands keep every kernel busy (>= 1000 tiles at 128 channels; candy
- * at 640x480 takes 11 bands in its largest layer) while adding at most
- * 32 MiB to a plan; a GPU gets larger bands for more parallel work. */
+/* Bytes per workspace slot (transformed inputs, GEMM results) at fp32. On
+ * lavapipe 8 MiB bands keep every kernel busy (>= 450 tiles at 128
+ * channels, x 36 points; 16 MiB ran no faster) while adding at most 16 MiB
+ * to a plan; a GPU gets larger bands for more parallel work. */
 static int64_t workspace_bytes(VknnContext *ctx)
 {
     return vknn_context_device_type(ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 8 << 20 : 64 << 20;
