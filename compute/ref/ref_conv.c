@@ -41,12 +41,9 @@ gboolean vknn_ref_conv(const VknnModel *m, const VknnNode *n, const VknnRefTenso
     const int64_t *xd = in[0].shape.dims, *wd = in[1].shape.dims;
     int64_t batch = xd[0], chans = xd[1], h = xd[2], w = xd[3];
     int64_t feats = wd[0], cpg = wd[1];
-    int64_t group = vknn_node_attr_int(n, "group", 1);
-    if (group < 1 || cpg * group != chans || feats % group)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
-                        "x%" G_GINT64_FORMAT " and group %" G_GINT64_FORMAT " do not agree",
-                        chans, feats, cpg, group);
+    int64_t group;
+    if (!ref_conv_group(n, xd, wd, &group, err))
+        return FALSE;
     RefWindow win;
     if (!conv_kernel_attr(n, wd + 2, err) || !conv_bias(n, in, feats, err) ||
         !ref_window_init(n, xd + 2, wd + 2, FALSE, &win, err))
@@ -173,6 +170,30 @@ static double trans_point(const RefTransWindow *t, const float *x, const float *
     return acc;
 }
 
+gboolean ref_conv_group(const VknnNode *n, const int64_t *xd, const int64_t *wd, int64_t *group,
+                        GError **err)
+{
+    *group = vknn_node_attr_int(n, "group", 1);
+    if (*group < 1 || wd[1] * *group != xd[1] || wd[0] % *group)
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
+                        "x%" G_GINT64_FORMAT " and group %" G_GINT64_FORMAT " do not agree",
+                        xd[1], wd[0], wd[1], *group);
+    return TRUE;
+}
+
+gboolean ref_trans_group(const VknnNode *n, const int64_t *xd, const int64_t *wd, int64_t *group,
+                         GError **err)
+{
+    *group = vknn_node_attr_int(n, "group", 1);
+    if (*group < 1 || wd[0] != xd[1] || xd[1] % *group)
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
+                        " and group %" G_GINT64_FORMAT " do not agree",
+                        xd[1], wd[0], *group);
+    return TRUE;
+}
+
 gboolean vknn_ref_conv_transpose(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,
                                  VknnRefTensor *out, GError **err)
 {
@@ -181,12 +202,9 @@ gboolean vknn_ref_conv_transpose(const VknnModel *m, const VknnNode *n, const Vk
         return FALSE;
     const int64_t *xd = in[0].shape.dims, *wd = in[1].shape.dims;
     int64_t batch = xd[0], chans = xd[1], h = xd[2], w = xd[3];
-    int64_t group = vknn_node_attr_int(n, "group", 1);
-    if (group < 1 || wd[0] != chans || chans % group)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
-                        " and group %" G_GINT64_FORMAT " do not agree",
-                        chans, wd[0], group);
+    int64_t group;
+    if (!ref_trans_group(n, xd, wd, &group, err))
+        return FALSE;
     int64_t opg = wd[1], feats = opg * group, cpg = chans / group, kh = wd[2], kw = wd[3];
     RefTransWindow t;
     if (!conv_kernel_attr(n, wd + 2, err) || !conv_bias(n, in, feats, err) ||

@@ -220,12 +220,9 @@ static gboolean conv_geom(const RefGrad *g, ConvGeom *c, GError **err)
         return FALSE;
     const int64_t *xd = g->in[0].shape.dims, *wd = g->in[1].shape.dims;
     *c = (ConvGeom){xd[0], xd[1], xd[2], xd[3], wd[0], wd[1], wd[2], wd[3], 0};
-    int64_t group = vknn_node_attr_int(n, "group", 1);
-    if (group < 1 || c->cpg * group != c->chans || c->feats % group)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
-                        "x%" G_GINT64_FORMAT " and group %" G_GINT64_FORMAT " do not agree",
-                        c->chans, c->feats, c->cpg, group);
+    int64_t group;
+    if (!ref_conv_group(n, xd, wd, &group, err))
+        return FALSE;
     c->fpg = c->feats / group;
     if (!conv_bias(g, c->feats, err) || !ref_window_init(n, xd + 2, wd + 2, FALSE, &c->win, err))
         return FALSE;
@@ -290,12 +287,9 @@ static gboolean grad_conv_transpose(const RefGrad *g, GError **err)
         return FALSE;
     const int64_t *xd = g->in[0].shape.dims, *wd = g->in[1].shape.dims;
     int64_t batch = xd[0], chans = xd[1], h = xd[2], w = xd[3];
-    int64_t group = vknn_node_attr_int(n, "group", 1);
-    if (group < 1 || wd[0] != chans || chans % group)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
-                        " and group %" G_GINT64_FORMAT " do not agree",
-                        chans, wd[0], group);
+    int64_t group;
+    if (!ref_trans_group(n, xd, wd, &group, err))
+        return FALSE;
     int64_t opg = wd[1], feats = opg * group, cpg = chans / group, kh = wd[2], kw = wd[3];
     RefTransWindow t;
     if (!conv_bias(g, feats, err) || !ref_trans_window(n, xd + 2, wd + 2, &t, err))
@@ -374,28 +368,6 @@ static gboolean grad_max_pool(const RefGrad *g, GError **err)
     return TRUE;
 }
 
-/* Divisor of one average window: the taps on the input, and with
- * count_include_pad also those on the explicit padding, but not the taps
- * past it that ceil_mode adds. */
-static int64_t avg_count(const RefWindow *w, int64_t h, int64_t wd, int64_t oy, int64_t ox,
-                         gboolean include_pad)
-{
-    int64_t count = 0;
-    for (int64_t ky = 0; ky < w->kernel[0]; ky++) {
-        int64_t iy = oy * w->stride[0] - w->pad_begin[0] + ky * w->dilation[0];
-        gboolean in_y = iy >= 0 && iy < h;
-        gboolean pad_y = iy >= -w->pad_begin[0] && iy < h + w->pad_end[0];
-        for (int64_t kx = 0; kx < w->kernel[1]; kx++) {
-            int64_t ix = ox * w->stride[1] - w->pad_begin[1] + kx * w->dilation[1];
-            gboolean in_x = ix >= 0 && ix < wd;
-            gboolean pad_x = ix >= -w->pad_begin[1] && ix < wd + w->pad_end[1];
-            if ((in_y && in_x) || (include_pad && pad_y && pad_x))
-                count++;
-        }
-    }
-    return count;
-}
-
 /* Every input tap of a window gets gy / divisor. */
 static gboolean grad_average_pool(const RefGrad *g, GError **err)
 {
@@ -411,7 +383,7 @@ static gboolean grad_average_pool(const RefGrad *g, GError **err)
         for (int64_t oy = 0; oy < win.out[0]; oy++)
             for (int64_t ox = 0; ox < win.out[1]; ox++) {
                 double dy = *gy++;
-                int64_t count = avg_count(&win, h, w, oy, ox, include_pad);
+                int64_t count = ref_avg_count(&win, h, w, oy, ox, include_pad);
                 if (!count)
                     continue;
                 for (int64_t ky = 0; ky < win.kernel[0]; ky++) {
@@ -621,13 +593,9 @@ static gboolean grad_gemm_common(const RefGrad *g, gboolean ta, gboolean tb, dou
     const VknnRefTensor *in = g->in;
     if (!ref_need_input(n, in, 0, 2, 2, err) || !ref_need_input(n, in, 1, 2, 2, err))
         return FALSE;
-    const int64_t *ad = in[0].shape.dims, *bd = in[1].shape.dims;
-    int64_t rows = ta ? ad[1] : ad[0], depth = ta ? ad[0] : ad[1];
-    int64_t cols = tb ? bd[0] : bd[1], depth_b = tb ? bd[1] : bd[0];
-    if (depth != depth_b)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "inner dims %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " differ", depth,
-                        depth_b);
+    int64_t rows, depth, cols;
+    if (!ref_gemm_dims(n, in, ta, tb, &rows, &depth, &cols, err))
+        return FALSE;
     gboolean has_c = !strcmp(n->op_type, "Gemm") && ref_has_input(n, in, 2);
     int64_t csr = 0, csc = 0;
     if (has_c && !ref_gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
@@ -770,13 +738,6 @@ typedef struct {
     GPtrArray *scratch;
 } RefBack;
 
-static void tensor_free(gpointer p)
-{
-    VknnRefTensor *t = p;
-    g_free(t->data);
-    g_free(t);
-}
-
 /* Binds every forward value as vknn_ref_run did: constants from the model
  * (int64-only ones through a float copy), graph inputs from `inputs`, the
  * rest from `values`, whose shapes must be the inferred ones. */
@@ -915,7 +876,7 @@ static int find_output(const VknnModel *m, const char *output, const VknnRefTens
 /* Gradients that were wanted, as float tensors in a new table. */
 static GHashTable *collect(const RefBack *r)
 {
-    GHashTable *res = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, tensor_free);
+    GHashTable *res = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, ref_tensor_free);
     for (guint i = 0; i < r->m->values->len; i++) {
         if (!r->grad[i])
             continue;

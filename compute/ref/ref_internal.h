@@ -106,6 +106,11 @@ gboolean ref_pool_window(const VknnNode *n, const VknnRefTensor *in, RefWindow *
  * any, -1 when the window holds no input. */
 float ref_max_window(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
                      int64_t ox, int64_t *arg);
+/* Divisor of one average window: the taps on the input, and with
+ * count_include_pad also those on the explicit padding, but not the taps
+ * past it that ceil_mode adds. */
+int64_t ref_avg_count(const RefWindow *w, int64_t h, int64_t wd, int64_t oy, int64_t ox,
+                      gboolean include_pad);
 
 /* Transposed-convolution geometry along the two spatial axes (strides,
  * dilations, pads, output_padding, output_shape, auto_pad) for input size
@@ -115,6 +120,20 @@ typedef struct {
 } RefTransWindow;
 gboolean ref_trans_window(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
                           RefTransWindow *t, GError **err);
+/* Conv's group for input dims xd and weight dims wd [O, C/g, kh, kw]: checks
+ * they agree (ref_conv.c). */
+gboolean ref_conv_group(const VknnNode *n, const int64_t *xd, const int64_t *wd, int64_t *group,
+                        GError **err);
+/* ConvTranspose's group for input dims xd and weight dims wd [C, O/g, kh, kw]:
+ * checks they agree (ref_conv.c). */
+gboolean ref_trans_group(const VknnNode *n, const int64_t *xd, const int64_t *wd, int64_t *group,
+                         GError **err);
+/* Gemm/MatMul operand sizes: A' is rows x depth, B' depth x cols, A' and B'
+ * transposed by ta/tb; checks the inner sizes agree (ref_tensor.c). */
+gboolean ref_gemm_dims(const VknnNode *n, const VknnRefTensor *in, gboolean ta, gboolean tb,
+                       int64_t *rows, int64_t *depth, int64_t *cols, GError **err);
+/* GDestroyNotify of a g_new'd VknnRefTensor and its data. */
+void ref_tensor_free(gpointer p);
 
 gboolean ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
                          gboolean ceil_mode, RefWindow *w, GError **err);

@@ -73,13 +73,9 @@ gboolean vknn_ref_max_pool(const VknnModel *m, const VknnNode *n, const VknnRefT
     return TRUE;
 }
 
-/* Sum and divisor of one average window. With count_include_pad the divisor
- * counts taps over padding too, but not those past the explicit padding
- * that ceil_mode adds. */
-static double avg_window(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
-                         int64_t ox, gboolean include_pad)
+int64_t ref_avg_count(const RefWindow *w, int64_t h, int64_t wd, int64_t oy, int64_t ox,
+                      gboolean include_pad)
 {
-    double sum = 0.0;
     int64_t count = 0;
     for (int64_t ky = 0; ky < w->kernel[0]; ky++) {
         int64_t iy = oy * w->stride[0] - w->pad_begin[0] + ky * w->dilation[0];
@@ -89,12 +85,25 @@ static double avg_window(const RefWindow *w, const float *x, int64_t h, int64_t 
             int64_t ix = ox * w->stride[1] - w->pad_begin[1] + kx * w->dilation[1];
             gboolean in_x = ix >= 0 && ix < wd;
             gboolean pad_x = ix >= -w->pad_begin[1] && ix < wd + w->pad_end[1];
-            if (in_y && in_x) {
+            if ((in_y && in_x) || (include_pad && pad_y && pad_x))
+                count++;
+        }
+    }
+    return count;
+}
+
+/* Mean of one average window over ref_avg_count's divisor. */
+static double avg_window(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
+                         int64_t ox, gboolean include_pad)
+{
+    const int64_t count = ref_avg_count(w, h, wd, oy, ox, include_pad);
+    double sum = 0.0;
+    for (int64_t ky = 0; count && ky < w->kernel[0]; ky++) {
+        int64_t iy = oy * w->stride[0] - w->pad_begin[0] + ky * w->dilation[0];
+        for (int64_t kx = 0; iy >= 0 && iy < h && kx < w->kernel[1]; kx++) {
+            int64_t ix = ox * w->stride[1] - w->pad_begin[1] + kx * w->dilation[1];
+            if (ix >= 0 && ix < wd)
                 sum += x[iy * wd + ix];
-                count++;
-            } else if (include_pad && pad_y && pad_x) {
-                count++;
-            }
         }
     }
     return count ? sum / count : 0.0;

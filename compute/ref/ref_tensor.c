@@ -179,6 +179,21 @@ gboolean ref_gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows
     return TRUE;
 }
 
+gboolean ref_gemm_dims(const VknnNode *n, const VknnRefTensor *in, gboolean ta, gboolean tb,
+                       int64_t *rows, int64_t *depth, int64_t *cols, GError **err)
+{
+    const int64_t *ad = in[0].shape.dims, *bd = in[1].shape.dims;
+    const int64_t depth_b = tb ? bd[1] : bd[0];
+    *rows = ta ? ad[1] : ad[0];
+    *depth = ta ? ad[0] : ad[1];
+    *cols = tb ? bd[0] : bd[1];
+    if (*depth != depth_b)
+        return ref_fail(err, VKNN_ERROR_SHAPE, n,
+                        "inner dims %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " differ", *depth,
+                        depth_b);
+    return TRUE;
+}
+
 gboolean vknn_ref_gemm(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,
                        VknnRefTensor *out, GError **err)
 {
@@ -189,13 +204,9 @@ gboolean vknn_ref_gemm(const VknnModel *m, const VknnNode *n, const VknnRefTenso
     gboolean tb = vknn_node_attr_int(n, "transB", 0) != 0;
     double alpha = vknn_node_attr_float(n, "alpha", 1.0f);
     double beta = vknn_node_attr_float(n, "beta", 1.0f);
-    const int64_t *ad = in[0].shape.dims, *bd = in[1].shape.dims;
-    int64_t rows = ta ? ad[1] : ad[0], depth = ta ? ad[0] : ad[1];
-    int64_t cols = tb ? bd[0] : bd[1], depth_b = tb ? bd[1] : bd[0];
-    if (depth != depth_b)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "inner dims %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " differ", depth,
-                        depth_b);
+    int64_t rows, depth, cols;
+    if (!ref_gemm_dims(n, in, ta, tb, &rows, &depth, &cols, err))
+        return FALSE;
     gboolean has_c = ref_has_input(n, in, 2);
     int64_t csr = 0, csc = 0;
     if (has_c && !ref_gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
