@@ -17,6 +17,8 @@
 #include <vknn/model.h>
 #include <vknn/ref.h>
 
+#include "refbuild.h"
+
 #define COUNT(type, ...) ((int)(sizeof((type[]){__VA_ARGS__}) / sizeof(type)))
 #define SHAPE(...) shape_of(COUNT(int64_t, __VA_ARGS__), (const int64_t[]){__VA_ARGS__})
 #define SCALAR ((VknnShape){0, {0}})
@@ -34,16 +36,6 @@
 #define KINK_GAP 0.05f
 #define MAX_INPUTS 4
 
-static int n_checks, n_failed;
-
-static VknnShape shape_of(int rank, const int64_t *dims)
-{
-    VknnShape s = {rank, {0}};
-    for (int i = 0; i < rank; i++)
-        s.dims[i] = dims[i];
-    return s;
-}
-
 static int64_t numel(const VknnShape *s)
 {
     int64_t k = 1;
@@ -57,25 +49,10 @@ static gboolean same_shape(const VknnShape *a, const VknnShape *b)
     return a->rank == b->rank && !memcmp(a->dims, b->dims, sizeof(int64_t) * a->rank);
 }
 
-static void fail(const char *name, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static void fail(const char *name, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", name);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    n_failed++;
-}
-
 /* A model under construction with the data of its graph inputs; a failed
  * building step is reported by the check that ends the case. */
 typedef struct {
-    const char *name;
-    VknnModel *m;
-    VknnNode *node; /* last node added, for the attr_* helpers */
-    char *error;
+    RefBuild b; /* the model and its building state */
     GRand *rand;
     VknnRefTensor in[MAX_INPUTS];
     int n_in;
@@ -83,9 +60,7 @@ typedef struct {
 
 static Case case_new(const char *name, int opset, guint32 seed)
 {
-    Case c = {name, vknn_model_new(), NULL, NULL, g_rand_new_with_seed(seed), {{{0, {0}}, 0}}, 0};
-    c.m->opset = opset;
-    return c;
+    return (Case){build_new(name, opset), g_rand_new_with_seed(seed), {{{0, {0}}, 0}}, 0};
 }
 
 static void case_free(Case *c)
@@ -93,14 +68,8 @@ static void case_free(Case *c)
     for (int i = 0; i < c->n_in; i++)
         g_free(c->in[i].data);
     g_rand_free(c->rand);
-    g_free(c->error);
-    vknn_model_free(c->m);
-}
-
-static void case_fail_build(Case *c, const char *what, const GError *e)
-{
-    if (!c->error)
-        c->error = g_strdup_printf("%s: %s", what, e ? e->message : "failed");
+    g_free(c->b.error);
+    vknn_model_free(c->b.m);
 }
 
 static void fill_random(GRand *r, float *x, int64_t n, float lo, float hi)
@@ -112,8 +81,8 @@ static void fill_random(GRand *r, float *x, int64_t n, float lo, float hi)
 /* Adds a graph input of uniform values in [-1, 1); returns its data. */
 static float *input(Case *c, const char *name, VknnShape s)
 {
-    if (c->n_in == MAX_INPUTS || vknn_model_add_input(c->m, name, &s) < 0) {
-        case_fail_build(c, name, NULL);
+    if (c->n_in == MAX_INPUTS || vknn_model_add_input(c->b.m, name, &s) < 0) {
+        build_fail(&c->b, name, NULL);
         return NULL;
     }
     VknnRefTensor *t = &c->in[c->n_in++];
@@ -123,24 +92,12 @@ static float *input(Case *c, const char *name, VknnShape s)
     return t->data;
 }
 
-static void constant(Case *c, const char *name, VknnShape s, const float *data)
-{
-    if (vknn_model_add_constant(c->m, name, &s, data) < 0)
-        case_fail_build(c, name, NULL);
-}
-
-static void constant_int(Case *c, const char *name, VknnShape s, const int64_t *data)
-{
-    if (vknn_model_add_constant_int(c->m, name, &s, data) < 0)
-        case_fail_build(c, name, NULL);
-}
-
 /* A constant of uniform values in [-1, 1) (weights, biases). */
 static void param(Case *c, const char *name, VknnShape s)
 {
     float *data = g_new(float, MAX(numel(&s), 1));
     fill_random(c->rand, data, numel(&s), -1.0f, 1.0f);
-    constant(c, name, s, data);
+    constant(&c->b, name, s, data);
     g_free(data);
 }
 
@@ -149,17 +106,17 @@ static void add(Case *c, const char *op, const char *name, const char *const *in
                 const char *output)
 {
     GError *e = NULL;
-    c->node = vknn_model_add_node(c->m, op, name ? name : op, inputs, n_inputs, &output, 1, &e);
-    if (!c->node)
-        case_fail_build(c, op, e);
+    c->b.node = vknn_model_add_node(c->b.m, op, name ? name : op, inputs, n_inputs, &output, 1, &e);
+    if (!c->b.node)
+        build_fail(&c->b, op, e);
     g_clear_error(&e);
 }
 
 static void mark_output(Case *c, const char *name)
 {
     GError *e = NULL;
-    if (!vknn_model_mark_output(c->m, name, &e))
-        case_fail_build(c, name, e);
+    if (!vknn_model_mark_output(c->b.m, name, &e))
+        build_fail(&c->b, name, e);
     g_clear_error(&e);
 }
 
@@ -168,36 +125,6 @@ static void node(Case *c, const char *op, const char *const *inputs, int n_input
 {
     add(c, op, NULL, inputs, n_inputs, "y");
     mark_output(c, "y");
-}
-
-static void attr_int(Case *c, const char *name, int64_t v)
-{
-    if (c->node)
-        vknn_node_set_int(c->node, name, v);
-}
-
-static void attr_float(Case *c, const char *name, float v)
-{
-    if (c->node)
-        vknn_node_set_float(c->node, name, v);
-}
-
-static void attr_str(Case *c, const char *name, const char *v)
-{
-    if (c->node)
-        vknn_node_set_string(c->node, name, v);
-}
-
-static void attr_ints(Case *c, const char *name, const int64_t *v, int count)
-{
-    if (c->node)
-        vknn_node_set_ints(c->node, name, v, count);
-}
-
-static void attr_floats(Case *c, const char *name, const float *v, int count)
-{
-    if (c->node)
-        vknn_node_set_floats(c->node, name, v, count);
 }
 
 /* Moves values closer than KINK_GAP to a kink off to KINK_GAP from it. */
@@ -227,15 +154,15 @@ static void distinct(GRand *r, float *x, int64_t n)
 /* Data of a graph input or constant, which the perturbations write into. */
 static float *tensor_data(Case *c, const char *name, VknnShape *shape)
 {
-    int idx = vknn_model_find_value(c->m, name);
+    int idx = vknn_model_find_value(c->b.m, name);
     if (idx < 0)
         return NULL;
-    for (guint i = 0; i < c->m->inputs->len && i < MAX_INPUTS; i++)
-        if (g_array_index(c->m->inputs, int, i) == idx) {
+    for (guint i = 0; i < c->b.m->inputs->len && i < MAX_INPUTS; i++)
+        if (g_array_index(c->b.m->inputs, int, i) == idx) {
             *shape = c->in[i].shape;
             return c->in[i].data;
         }
-    const VknnValue *v = vknn_model_value(c->m, idx);
+    const VknnValue *v = vknn_model_value(c->b.m, idx);
     *shape = v->shape;
     return v->kind == VKNN_VALUE_CONSTANT ? v->data : NULL;
 }
@@ -243,7 +170,7 @@ static float *tensor_data(Case *c, const char *name, VknnShape *shape)
 /* L = sum(seed * y) in double; NAN when the run fails. */
 static double loss(Case *c, const char *out, const float *seed)
 {
-    GHashTable *res = vknn_ref_run(c->m, c->in, NULL);
+    GHashTable *res = vknn_ref_run(c->b.m, c->in, NULL);
     const VknnRefTensor *y = res ? g_hash_table_lookup(res, out) : NULL;
     double l = y ? 0.0 : NAN;
     for (int64_t i = 0; y && i < numel(&y->shape); i++)
@@ -263,11 +190,11 @@ static void check_numeric(Case *c, GHashTable *grads, const char *out, const flo
     float *x = tensor_data(c, name, &shape);
     const VknnRefTensor *ana = g_hash_table_lookup(grads, name);
     if (!x || !ana) {
-        fail(c->name, "no %s for '%s'", x ? "gradient" : "data", name);
+        fail(c->b.name, "no %s for '%s'", x ? "gradient" : "data", name);
         return;
     }
     if (!same_shape(&ana->shape, &shape)) {
-        fail(c->name, "gradient of '%s' has the wrong shape", name);
+        fail(c->b.name, "gradient of '%s' has the wrong shape", name);
         return;
     }
     double max_err = 0.0, max_ana = 0.0, max_num = 0.0;
@@ -290,12 +217,13 @@ static void check_numeric(Case *c, GHashTable *grads, const char *out, const flo
     }
     double tol = FD_RTOL * MAX(max_ana, 1e-2);
     if (!(max_err <= tol))
-        fail(c->name, "d/d%s[%lld] = %.6g, finite differences %.6g (max |grad| %.3g)", name,
+        fail(c->b.name, "d/d%s[%lld] = %.6g, finite differences %.6g (max |grad| %.3g)", name,
              (long long)worst, ana->data[worst], ana->data[worst] + max_err, max_ana);
     else if (max_num < 1e-6)
-        fail(c->name, "d/d%s is zero: the case tests nothing", name);
+        fail(c->b.name, "d/d%s is zero: the case tests nothing", name);
     else
-        printf("ok %s: d/d%s max error %.2e of max |grad| %.3g\n", c->name, name, max_err, max_ana);
+        printf("ok %s: d/d%s max error %.2e of max |grad| %.3g\n", c->b.name, name, max_err,
+               max_ana);
 }
 
 /* Runs forward and backward with a random seed for `out`; returns the
@@ -304,17 +232,17 @@ static GHashTable *backward(Case *c, const char *out, gboolean guided, const flo
                             float **seed_out)
 {
     *seed_out = NULL;
-    if (c->error) {
+    if (c->b.error) {
         n_checks++;
-        fail(c->name, "building the model: %s", c->error);
+        fail(c->b.name, "building the model: %s", c->b.error);
         return NULL;
     }
     GError *e = NULL;
-    GHashTable *values = vknn_ref_run(c->m, c->in, &e);
+    GHashTable *values = vknn_ref_run(c->b.m, c->in, &e);
     const VknnRefTensor *y = values ? g_hash_table_lookup(values, out) : NULL;
     if (!y) {
         n_checks++;
-        fail(c->name, "forward failed: %s", e ? e->message : "no output");
+        fail(c->b.name, "forward failed: %s", e ? e->message : "no output");
         g_clear_error(&e);
         if (values)
             g_hash_table_unref(values);
@@ -325,11 +253,11 @@ static GHashTable *backward(Case *c, const char *out, gboolean guided, const flo
         memcpy(seed.data, seed_data, sizeof(float) * numel(&y->shape));
     else
         fill_random(c->rand, seed.data, numel(&y->shape), -1.0f, 1.0f);
-    GHashTable *grads = vknn_ref_backward(c->m, values, c->in, out, &seed, guided, &e);
+    GHashTable *grads = vknn_ref_backward(c->b.m, values, c->in, out, &seed, guided, &e);
     g_hash_table_unref(values);
     if (!grads) {
         n_checks++;
-        fail(c->name, "backward failed: %s", e->message);
+        fail(c->b.name, "backward failed: %s", e->message);
         g_clear_error(&e);
         g_free(seed.data);
         return NULL;
@@ -381,17 +309,17 @@ static void test_conv(void)
     param(&c, "w", SHAPE(4, 3, 3, 3));
     param(&c, "b", SHAPE(4));
     node(&c, "Conv", NAMES("x", "w", "b"));
-    attr_ints(&c, "pads", INTS(1, 1, 1, 1));
+    attr_ints(&c.b, "pads", INTS(1, 1, 1, 1));
     check_grads(&c, "y", NAMES("x", "w", "b"));
 
     c = case_new("Conv group 2, stride 2, dilation 2, asymmetric pads", 13, 2);
     input(&c, "x", SHAPE(1, 4, 7, 8));
     param(&c, "w", SHAPE(6, 2, 2, 3));
     node(&c, "Conv", NAMES("x", "w"));
-    attr_int(&c, "group", 2);
-    attr_ints(&c, "strides", INTS(2, 2));
-    attr_ints(&c, "dilations", INTS(2, 2));
-    attr_ints(&c, "pads", INTS(1, 0, 2, 1));
+    attr_int(&c.b, "group", 2);
+    attr_ints(&c.b, "strides", INTS(2, 2));
+    attr_ints(&c.b, "dilations", INTS(2, 2));
+    attr_ints(&c.b, "pads", INTS(1, 0, 2, 1));
     check_grads(&c, "y", NAMES("x", "w"));
 
     c = case_new("Conv depthwise x2, SAME_UPPER stride 2", 13, 3);
@@ -399,17 +327,17 @@ static void test_conv(void)
     param(&c, "w", SHAPE(6, 1, 3, 3));
     param(&c, "b", SHAPE(6));
     node(&c, "Conv", NAMES("x", "w", "b"));
-    attr_int(&c, "group", 3);
-    attr_ints(&c, "strides", INTS(2, 2));
-    attr_str(&c, "auto_pad", "SAME_UPPER");
+    attr_int(&c.b, "group", 3);
+    attr_ints(&c.b, "strides", INTS(2, 2));
+    attr_str(&c.b, "auto_pad", "SAME_UPPER");
     check_grads(&c, "y", NAMES("x", "w", "b"));
 
     c = case_new("Conv SAME_LOWER stride 2, 2x2 kernel", 13, 4);
     input(&c, "x", SHAPE(1, 2, 5, 4));
     param(&c, "w", SHAPE(2, 2, 2, 2));
     node(&c, "Conv", NAMES("x", "w"));
-    attr_ints(&c, "strides", INTS(2, 2));
-    attr_str(&c, "auto_pad", "SAME_LOWER");
+    attr_ints(&c.b, "strides", INTS(2, 2));
+    attr_str(&c.b, "auto_pad", "SAME_LOWER");
     check_grads(&c, "y", NAMES("x", "w"));
 }
 
@@ -420,9 +348,9 @@ static void test_conv_transpose(void)
     param(&c, "w", SHAPE(3, 2, 3, 3));
     param(&c, "b", SHAPE(2));
     node(&c, "ConvTranspose", NAMES("x", "w", "b"));
-    attr_ints(&c, "strides", INTS(2, 2));
-    attr_ints(&c, "pads", INTS(1, 0, 0, 1));
-    attr_ints(&c, "output_padding", INTS(1, 1));
+    attr_ints(&c.b, "strides", INTS(2, 2));
+    attr_ints(&c.b, "pads", INTS(1, 0, 0, 1));
+    attr_ints(&c.b, "output_padding", INTS(1, 1));
     check_grads(&c, "y", NAMES("x", "w", "b"));
 
     /* (Shape inference takes group 1 only, so grouped ConvTranspose cannot
@@ -431,8 +359,8 @@ static void test_conv_transpose(void)
     input(&c, "x", SHAPE(1, 4, 3, 3));
     param(&c, "w", SHAPE(4, 2, 2, 2));
     node(&c, "ConvTranspose", NAMES("x", "w"));
-    attr_ints(&c, "strides", INTS(3, 3));
-    attr_ints(&c, "dilations", INTS(2, 2));
+    attr_ints(&c.b, "strides", INTS(3, 3));
+    attr_ints(&c.b, "dilations", INTS(2, 2));
     check_grads(&c, "y", NAMES("x", "w"));
 
     c = case_new("ConvTranspose output_shape", 13, 12);
@@ -440,8 +368,8 @@ static void test_conv_transpose(void)
     param(&c, "w", SHAPE(2, 3, 3, 3));
     param(&c, "b", SHAPE(3));
     node(&c, "ConvTranspose", NAMES("x", "w", "b"));
-    attr_ints(&c, "strides", INTS(2, 2));
-    attr_ints(&c, "output_shape", INTS(6, 5));
+    attr_ints(&c.b, "strides", INTS(2, 2));
+    attr_ints(&c.b, "output_shape", INTS(6, 5));
     check_grads(&c, "y", NAMES("x", "w", "b"));
 }
 
@@ -467,7 +395,7 @@ static void test_activation(void)
     check_grads(&c, "y", NAMES("x"));
 
     c = unary("LeakyRelu alpha 0.2", 13, "LeakyRelu", 0, 0);
-    attr_float(&c, "alpha", 0.2f);
+    attr_float(&c.b, "alpha", 0.2f);
     check_grads(&c, "y", NAMES("x"));
 
     c = unary("Sigmoid", 13, "Sigmoid", 0, 0);
@@ -477,8 +405,8 @@ static void test_activation(void)
     check_grads(&c, "y", NAMES("x"));
 
     c = unary("Clip opset 6 attributes", 6, "Clip", -0.3f, 0.4f);
-    attr_float(&c, "min", -0.3f);
-    attr_float(&c, "max", 0.4f);
+    attr_float(&c.b, "min", -0.3f);
+    attr_float(&c.b, "max", 0.4f);
     check_grads(&c, "y", NAMES("x"));
 
     /* Bounds as inputs; the node is rebuilt since they come before it. */
@@ -488,8 +416,8 @@ static void test_activation(void)
         x[i] *= 2.0f;
     away_from(x, 24, -0.5f);
     away_from(x, 24, 0.6f);
-    constant(&c, "lo", SCALAR, F(-0.5f));
-    constant(&c, "hi", SCALAR, F(0.6f));
+    constant(&c.b, "lo", SCALAR, F(-0.5f));
+    constant(&c.b, "hi", SCALAR, F(0.6f));
     node(&c, "Clip", NAMES("x", "lo", "hi"));
     check_grads(&c, "y", NAMES("x"));
 
@@ -518,7 +446,7 @@ static void test_guided_relu(void)
         GHashTable *grads = backward(&c, "y", guided, seed, &s);
         if (grads) {
             /* At x == 0 nothing passes. */
-            check_exact(c.name, grads, "x",
+            check_exact(c.b.name, grads, "x",
                         guided ? F(0, 0, 2, 0, 0.5f, 0) : F(0, -1, 2, 0, 0.5f, 0), 6);
             g_hash_table_unref(grads);
         }
@@ -568,10 +496,10 @@ static void test_pool(void)
     float *x = input(&c, "x", SHAPE(1, 2, 6, 7));
     distinct(c.rand, x, 84);
     node(&c, "MaxPool", NAMES("x"));
-    attr_ints(&c, "kernel_shape", INTS(3, 3));
-    attr_ints(&c, "strides", INTS(2, 2));
-    attr_ints(&c, "pads", INTS(1, 1, 1, 1));
-    attr_int(&c, "ceil_mode", 1);
+    attr_ints(&c.b, "kernel_shape", INTS(3, 3));
+    attr_ints(&c.b, "strides", INTS(2, 2));
+    attr_ints(&c.b, "pads", INTS(1, 1, 1, 1));
+    attr_int(&c.b, "ceil_mode", 1);
     check_grads(&c, "y", NAMES("x"));
 
     /* Overlapping windows: a max shared by several windows sums their
@@ -580,8 +508,8 @@ static void test_pool(void)
     x = input(&c, "x", SHAPE(2, 1, 5, 5));
     distinct(c.rand, x, 50);
     node(&c, "MaxPool", NAMES("x"));
-    attr_ints(&c, "kernel_shape", INTS(2, 2));
-    attr_ints(&c, "dilations", INTS(2, 2));
+    attr_ints(&c.b, "kernel_shape", INTS(2, 2));
+    attr_ints(&c.b, "dilations", INTS(2, 2));
     check_grads(&c, "y", NAMES("x"));
 
     for (int include = 0; include < 2; include++) {
@@ -590,19 +518,19 @@ static void test_pool(void)
                      13, 42);
         input(&c, "x", SHAPE(1, 2, 6, 7));
         node(&c, "AveragePool", NAMES("x"));
-        attr_ints(&c, "kernel_shape", INTS(3, 3));
-        attr_ints(&c, "strides", INTS(2, 2));
-        attr_ints(&c, "pads", INTS(1, 1, 1, 1));
-        attr_int(&c, "ceil_mode", 1);
-        attr_int(&c, "count_include_pad", include);
+        attr_ints(&c.b, "kernel_shape", INTS(3, 3));
+        attr_ints(&c.b, "strides", INTS(2, 2));
+        attr_ints(&c.b, "pads", INTS(1, 1, 1, 1));
+        attr_int(&c.b, "ceil_mode", 1);
+        attr_int(&c.b, "count_include_pad", include);
         check_grads(&c, "y", NAMES("x"));
     }
 
     c = case_new("AveragePool 2x2 stride 2", 13, 43);
     input(&c, "x", SHAPE(2, 1, 4, 5));
     node(&c, "AveragePool", NAMES("x"));
-    attr_ints(&c, "kernel_shape", INTS(2, 2));
-    attr_ints(&c, "strides", INTS(2, 2));
+    attr_ints(&c.b, "kernel_shape", INTS(2, 2));
+    attr_ints(&c.b, "strides", INTS(2, 2));
     check_grads(&c, "y", NAMES("x"));
 
     c = case_new("GlobalAveragePool", 13, 44);
@@ -633,11 +561,11 @@ static void test_pool_ties(void)
     if (x)
         memcpy(x, F(3, 1, 3, 3, 2, 0, 1, 3, 3), sizeof(float) * 9);
     node(&c, "MaxPool", NAMES("x"));
-    attr_ints(&c, "kernel_shape", INTS(2, 2));
+    attr_ints(&c.b, "kernel_shape", INTS(2, 2));
     float *s;
     GHashTable *grads = backward(&c, "y", FALSE, F(1, 2, 4, 8), &s);
     if (grads) {
-        check_exact(c.name, grads, "x", F(1, 0, 2, 4, 0, 0, 0, 8, 0), 9);
+        check_exact(c.b.name, grads, "x", F(1, 0, 2, 4, 0, 0, 0, 8, 0), 9);
         g_hash_table_unref(grads);
     }
     g_free(s);
@@ -650,7 +578,7 @@ static void test_pool_ties(void)
     node(&c, "GlobalMaxPool", NAMES("x"));
     grads = backward(&c, "y", FALSE, F(3, 7), &s);
     if (grads) {
-        check_exact(c.name, grads, "x", F(3, 0, 0, 7, 0, 0), 6);
+        check_exact(c.b.name, grads, "x", F(3, 0, 0, 7, 0, 0), 6);
         g_hash_table_unref(grads);
     }
     g_free(s);
@@ -666,32 +594,32 @@ static void test_tensor(void)
     input(&c, "b", SHAPE(2, 1, 3, 4));
     input(&c, "c", SHAPE(2, 3, 3, 4));
     node(&c, "Concat", NAMES("a", "b", "c"));
-    attr_int(&c, "axis", 1);
+    attr_int(&c.b, "axis", 1);
     check_grads(&c, "y", NAMES("a", "b", "c"));
 
     c = case_new("Concat axis -1", 13, 51);
     input(&c, "a", SHAPE(2, 3));
     input(&c, "b", SHAPE(2, 5));
     node(&c, "Concat", NAMES("a", "b"));
-    attr_int(&c, "axis", -1);
+    attr_int(&c.b, "axis", -1);
     check_grads(&c, "y", NAMES("a", "b"));
 
     c = case_new("Concat axis 0", 13, 52);
     input(&c, "a", SHAPE(1, 2, 2, 3));
     input(&c, "b", SHAPE(2, 2, 2, 3));
     node(&c, "Concat", NAMES("a", "b"));
-    attr_int(&c, "axis", 0);
+    attr_int(&c.b, "axis", 0);
     check_grads(&c, "y", NAMES("a", "b"));
 
     c = case_new("Flatten axis 2", 13, 53);
     input(&c, "x", SHAPE(2, 3, 2, 2));
     node(&c, "Flatten", NAMES("x"));
-    attr_int(&c, "axis", 2);
+    attr_int(&c.b, "axis", 2);
     check_grads(&c, "y", NAMES("x"));
 
     c = case_new("Reshape [-1, 6]", 13, 54);
     input(&c, "x", SHAPE(2, 3, 2, 2));
-    constant_int(&c, "shape", SHAPE(2), I64(-1, 6));
+    constant_int(&c.b, "shape", SHAPE(2), I64(-1, 6));
     node(&c, "Reshape", NAMES("x", "shape"));
     check_grads(&c, "y", NAMES("x"));
 
@@ -703,13 +631,13 @@ static void test_tensor(void)
     c = case_new("Softmax opset 13 axis 1", 13, 56);
     input(&c, "x", SHAPE(2, 4, 3));
     node(&c, "Softmax", NAMES("x"));
-    attr_int(&c, "axis", 1);
+    attr_int(&c.b, "axis", 1);
     check_grads(&c, "y", NAMES("x"));
 
     c = case_new("Softmax opset 11 axis 1 (2-D view)", 11, 57);
     input(&c, "x", SHAPE(2, 3, 4));
     node(&c, "Softmax", NAMES("x"));
-    attr_int(&c, "axis", 1);
+    attr_int(&c.b, "axis", 1);
     check_grads(&c, "y", NAMES("x"));
 }
 
@@ -720,9 +648,9 @@ static void test_gemm(void)
     param(&c, "b", SHAPE(5, 4));
     param(&c, "c", SHAPE(1, 5));
     node(&c, "Gemm", NAMES("a", "b", "c"));
-    attr_int(&c, "transB", 1);
-    attr_float(&c, "alpha", 0.7f);
-    attr_float(&c, "beta", 1.3f);
+    attr_int(&c.b, "transB", 1);
+    attr_float(&c.b, "alpha", 0.7f);
+    attr_float(&c.b, "beta", 1.3f);
     check_grads(&c, "y", NAMES("a", "b", "c"));
 
     c = case_new("Gemm transA, C column", 13, 61);
@@ -730,8 +658,8 @@ static void test_gemm(void)
     param(&c, "b", SHAPE(4, 5));
     param(&c, "c", SHAPE(3, 1));
     node(&c, "Gemm", NAMES("a", "b", "c"));
-    attr_int(&c, "transA", 1);
-    attr_float(&c, "beta", -0.5f);
+    attr_int(&c.b, "transA", 1);
+    attr_float(&c.b, "beta", -0.5f);
     check_grads(&c, "y", NAMES("a", "b", "c"));
 
     c = case_new("Gemm transA transB, B input, C scalar", 13, 62);
@@ -739,8 +667,8 @@ static void test_gemm(void)
     input(&c, "b", SHAPE(2, 4));
     param(&c, "c", SCALAR);
     node(&c, "Gemm", NAMES("a", "b", "c"));
-    attr_int(&c, "transA", 1);
-    attr_int(&c, "transB", 1);
+    attr_int(&c.b, "transA", 1);
+    attr_int(&c.b, "transB", 1);
     check_grads(&c, "y", NAMES("a", "b", "c"));
 
     c = case_new("Gemm full C", 13, 63);
@@ -763,30 +691,30 @@ static void test_pad(void)
 {
     Case c = case_new("Pad constant 0.5 (opset 13)", 13, 70);
     input(&c, "x", SHAPE(1, 2, 3, 4));
-    constant_int(&c, "pads", SHAPE(8), I64(0, 0, 1, 2, 0, 1, 2, 0));
-    constant(&c, "v", SCALAR, F(0.5f));
+    constant_int(&c.b, "pads", SHAPE(8), I64(0, 0, 1, 2, 0, 1, 2, 0));
+    constant(&c.b, "v", SCALAR, F(0.5f));
     node(&c, "Pad", NAMES("x", "pads", "v"));
     check_grads(&c, "y", NAMES("x"));
 
     c = case_new("Pad reflect", 13, 71);
     input(&c, "x", SHAPE(1, 2, 4, 5));
-    constant_int(&c, "pads", SHAPE(8), I64(0, 0, 2, 1, 0, 0, 1, 3));
+    constant_int(&c.b, "pads", SHAPE(8), I64(0, 0, 2, 1, 0, 0, 1, 3));
     node(&c, "Pad", NAMES("x", "pads"));
-    attr_str(&c, "mode", "reflect");
+    attr_str(&c.b, "mode", "reflect");
     check_grads(&c, "y", NAMES("x"));
 
     c = case_new("Pad edge", 13, 72);
     input(&c, "x", SHAPE(1, 1, 3, 3));
-    constant_int(&c, "pads", SHAPE(8), I64(0, 0, 2, 0, 0, 0, 1, 3));
+    constant_int(&c.b, "pads", SHAPE(8), I64(0, 0, 2, 0, 0, 0, 1, 3));
     node(&c, "Pad", NAMES("x", "pads"));
-    attr_str(&c, "mode", "edge");
+    attr_str(&c.b, "mode", "edge");
     check_grads(&c, "y", NAMES("x"));
 
     c = case_new("Pad reflect (opset 2 attributes)", 2, 73);
     input(&c, "x", SHAPE(1, 2, 3, 4));
     node(&c, "Pad", NAMES("x"));
-    attr_str(&c, "mode", "reflect");
-    attr_ints(&c, "pads", INTS(0, 0, 1, 2, 0, 0, 2, 1));
+    attr_str(&c.b, "mode", "reflect");
+    attr_ints(&c.b, "pads", INTS(0, 0, 1, 2, 0, 0, 2, 1));
     check_grads(&c, "y", NAMES("x"));
 }
 
@@ -801,41 +729,41 @@ static Case resize_case(const char *name, guint32 seed)
 static void test_resize(void)
 {
     Case c = resize_case("Resize nearest half_pixel x1.5 x2.5", 80);
-    constant(&c, "scales", SHAPE(4), F(1, 1, 1.5f, 2.5f));
+    constant(&c.b, "scales", SHAPE(4), F(1, 1, 1.5f, 2.5f));
     node(&c, "Resize", NAMES("x", "", "scales"));
-    attr_str(&c, "mode", "nearest");
+    attr_str(&c.b, "mode", "nearest");
     check_grads(&c, "y", NAMES("x"));
 
     c = resize_case("Resize nearest asymmetric floor x2", 81);
-    constant(&c, "scales", SHAPE(4), F(1, 1, 2, 2));
+    constant(&c.b, "scales", SHAPE(4), F(1, 1, 2, 2));
     node(&c, "Resize", NAMES("x", "", "scales"));
-    attr_str(&c, "coordinate_transformation_mode", "asymmetric");
-    attr_str(&c, "nearest_mode", "floor");
+    attr_str(&c.b, "coordinate_transformation_mode", "asymmetric");
+    attr_str(&c.b, "nearest_mode", "floor");
     check_grads(&c, "y", NAMES("x"));
 
     c = resize_case("Resize nearest align_corners round_prefer_ceil sizes", 82);
-    constant_int(&c, "sizes", SHAPE(4), I64(1, 2, 5, 7));
+    constant_int(&c.b, "sizes", SHAPE(4), I64(1, 2, 5, 7));
     node(&c, "Resize", NAMES("x", "", "", "sizes"));
-    attr_str(&c, "coordinate_transformation_mode", "align_corners");
-    attr_str(&c, "nearest_mode", "round_prefer_ceil");
+    attr_str(&c.b, "coordinate_transformation_mode", "align_corners");
+    attr_str(&c.b, "nearest_mode", "round_prefer_ceil");
     check_grads(&c, "y", NAMES("x"));
 
     /* Downsampling: pixels no output copies get no gradient. */
     c = resize_case("Resize nearest x0.5", 83);
-    constant(&c, "scales", SHAPE(4), F(1, 1, 0.5f, 0.5f));
+    constant(&c.b, "scales", SHAPE(4), F(1, 1, 0.5f, 0.5f));
     node(&c, "Resize", NAMES("x", "", "scales"));
     check_grads(&c, "y", NAMES("x"));
 
     c = case_new("Upsample opset 9 x2 x3", 9, 84);
     input(&c, "x", SHAPE(1, 2, 3, 4));
-    constant(&c, "scales", SHAPE(4), F(1, 1, 2, 3));
+    constant(&c.b, "scales", SHAPE(4), F(1, 1, 2, 3));
     node(&c, "Upsample", NAMES("x", "scales"));
     check_grads(&c, "y", NAMES("x"));
 
     c = case_new("Upsample opset 7 attribute", 7, 85);
     input(&c, "x", SHAPE(1, 1, 3, 3));
     node(&c, "Upsample", NAMES("x"));
-    attr_floats(&c, "scales", FLOATS(1, 1, 2, 2));
+    attr_floats(&c.b, "scales", FLOATS(1, 1, 2, 2));
     check_grads(&c, "y", NAMES("x"));
 }
 
@@ -860,23 +788,23 @@ static void test_chain(void)
      * would cancel out of the mean and have a zero gradient. */
     Case c = case_new("chain Pad-Conv-Tanh-InstanceNorm-Upsample-Conv", 13, 100);
     input(&c, "x", SHAPE(1, 2, 5, 5));
-    constant_int(&c, "pads", SHAPE(8), I64(0, 0, 1, 1, 0, 0, 1, 1));
+    constant_int(&c.b, "pads", SHAPE(8), I64(0, 0, 1, 1, 0, 0, 1, 1));
     param(&c, "w1", SHAPE(3, 2, 3, 3));
     param(&c, "b1", SHAPE(3));
     param(&c, "s", SHAPE(3));
     param(&c, "t", SHAPE(3));
-    constant(&c, "scales", SHAPE(4), F(1, 1, 2, 2));
+    constant(&c.b, "scales", SHAPE(4), F(1, 1, 2, 2));
     param(&c, "w2", SHAPE(2, 3, 3, 3));
     param(&c, "b2", SHAPE(2));
     add(&c, "Pad", "pad", NAMES("x", "pads"), "xp");
-    attr_str(&c, "mode", "reflect");
+    attr_str(&c.b, "mode", "reflect");
     add(&c, "Conv", "conv1", NAMES("xp", "w1", "b1"), "c1");
     add(&c, "Tanh", "tanh", NAMES("c1"), "a1");
     add(&c, "InstanceNormalization", "norm", NAMES("a1", "s", "t"), "n1");
     add(&c, "Resize", "up", NAMES("n1", "", "scales"), "u1");
-    attr_str(&c, "mode", "nearest");
+    attr_str(&c.b, "mode", "nearest");
     add(&c, "Conv", "conv2", NAMES("u1", "w2", "b2"), "y");
-    attr_ints(&c, "pads", INTS(1, 1, 1, 1));
+    attr_ints(&c.b, "pads", INTS(1, 1, 1, 1));
     mark_output(&c, "y");
     check_grads(&c, "y", NAMES("x", "w1", "b1", "s", "t", "w2", "b2"));
 }
@@ -891,10 +819,10 @@ static void build_multi(Case *c)
     param(c, "b1", SHAPE(3));
     param(c, "w2", SHAPE(2, 1, 1, 1));
     add(c, "Conv", "expand3x3", NAMES("x", "w1", "b1"), "a");
-    attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    attr_ints(&c->b, "pads", INTS(1, 1, 1, 1));
     add(c, "Conv", "expand1x1", NAMES("x", "w2"), "b");
     add(c, "Concat", "cat", NAMES("a", "b"), "c");
-    attr_int(c, "axis", 1);
+    attr_int(&c->b, "axis", 1);
     add(c, "Tanh", "tanh", NAMES("c"), "t");
     add(c, "Add", "residual", NAMES("t", "c"), "u");
     add(c, "Mul", "square", NAMES("x", "x"), "e");
@@ -925,14 +853,14 @@ static void test_multi_consumer(void)
         for (gsize i = 0; i < G_N_ELEMENTS(want); i++)
             ok = ok && g_hash_table_contains(grads, want[i]);
         if (ok)
-            printf("ok %s: gradients of exactly the %d values on the path\n", c.name,
+            printf("ok %s: gradients of exactly the %d values on the path\n", c.b.name,
                    (int)G_N_ELEMENTS(want));
         else
-            fail(c.name, "%u gradients, expected x w1 b1 w2 a b c t u e y",
+            fail(c.b.name, "%u gradients, expected x w1 b1 w2 a b c t u e y",
                  g_hash_table_size(grads));
         /* y = u + e and the seed itself come back unchanged. */
-        check_exact(c.name, grads, "y", seed, 80);
-        check_exact(c.name, grads, "u", seed, 80);
+        check_exact(c.b.name, grads, "y", seed, 80);
+        check_exact(c.b.name, grads, "u", seed, 80);
         g_hash_table_unref(grads);
     }
     g_free(seed);
@@ -948,20 +876,20 @@ static void check_backward_error(Case *c, const char *out, VknnErrorCode code, c
 {
     n_checks++;
     GError *e = NULL;
-    GHashTable *values = c->error ? NULL : vknn_ref_run(c->m, c->in, &e);
+    GHashTable *values = c->b.error ? NULL : vknn_ref_run(c->b.m, c->in, &e);
     if (!values) {
-        fail(c->name, "forward failed: %s", c->error ? c->error : e->message);
+        fail(c->b.name, "forward failed: %s", c->b.error ? c->b.error : e->message);
     } else {
         VknnShape ss = *seed_shape;
         VknnRefTensor seed = {ss, g_new0(float, MAX(numel(&ss), 1))};
-        GHashTable *grads = vknn_ref_backward(c->m, values, c->in, out, &seed, FALSE, &e);
+        GHashTable *grads = vknn_ref_backward(c->b.m, values, c->in, out, &seed, FALSE, &e);
         if (grads) {
-            fail(c->name, "backward succeeded, an error was expected");
+            fail(c->b.name, "backward succeeded, an error was expected");
             g_hash_table_unref(grads);
         } else if (!g_error_matches(e, VKNN_ERROR, code) || !strstr(e->message, needle)) {
-            fail(c->name, "wrong error: %s", e->message);
+            fail(c->b.name, "wrong error: %s", e->message);
         } else {
-            printf("ok %s: %s\n", c->name, e->message);
+            printf("ok %s: %s\n", c->b.name, e->message);
         }
         g_free(seed.data);
         g_hash_table_unref(values);
@@ -974,10 +902,10 @@ static void test_errors(void)
 {
     Case c = case_new("unsupported op on the path", 13, 120);
     input(&c, "x", SHAPE(1, 2, 2, 2));
-    constant(&c, "s", SHAPE(2), F(1, 2));
-    constant(&c, "b", SHAPE(2), F(0, 1));
-    constant(&c, "mean", SHAPE(2), F(0, 0));
-    constant(&c, "var", SHAPE(2), F(1, 1));
+    constant(&c.b, "s", SHAPE(2), F(1, 2));
+    constant(&c.b, "b", SHAPE(2), F(0, 1));
+    constant(&c.b, "mean", SHAPE(2), F(0, 0));
+    constant(&c.b, "var", SHAPE(2), F(1, 1));
     add(&c, "BatchNormalization", "bn", NAMES("x", "s", "b", "mean", "var"), "n");
     add(&c, "Relu", "relu", NAMES("n"), "y");
     mark_output(&c, "y");
@@ -987,9 +915,9 @@ static void test_errors(void)
 
     c = case_new("Resize linear has no backward", 13, 121);
     input(&c, "x", SHAPE(1, 1, 2, 2));
-    constant(&c, "scales", SHAPE(4), F(1, 1, 2, 2));
+    constant(&c.b, "scales", SHAPE(4), F(1, 1, 2, 2));
     node(&c, "Resize", NAMES("x", "", "scales"));
-    attr_str(&c, "mode", "linear");
+    attr_str(&c.b, "mode", "linear");
     s = SHAPE(1, 1, 4, 4);
     check_backward_error(&c, "y", VKNN_ERROR_UNSUPPORTED, "node 'Resize' (Resize): mode 'linear'",
                          &s);

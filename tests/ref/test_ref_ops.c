@@ -10,6 +10,8 @@
 #include <vknn/model.h>
 #include <vknn/ref.h>
 
+#include "refbuild.h"
+
 #define COUNT(type, ...) ((int)(sizeof((type[]){__VA_ARGS__}) / sizeof(type)))
 #define SHAPE(...) shape_of(COUNT(int64_t, __VA_ARGS__), (const int64_t[]){__VA_ARGS__})
 #define SCALAR ((VknnShape){0, {0}})
@@ -21,16 +23,6 @@
 #define IN1(s, d) ((const VknnRefTensor[]){{(s), (float *)(d)}})
 #define IN2(s0, d0, s1, d1) ((const VknnRefTensor[]){{(s0), (float *)(d0)}, {(s1), (float *)(d1)}})
 
-static int n_checks, n_failed;
-
-static VknnShape shape_of(int rank, const int64_t *dims)
-{
-    VknnShape s = {rank, {0}};
-    for (int i = 0; i < rank; i++)
-        s.dims[i] = dims[i];
-    return s;
-}
-
 static const char *shape_str(const VknnShape *s, char *buf, size_t len)
 {
     size_t k = (size_t)snprintf(buf, len, "[");
@@ -41,44 +33,17 @@ static const char *shape_str(const VknnShape *s, char *buf, size_t len)
     return buf;
 }
 
-/* A model under construction; a failed building step is reported by the
- * check that ends the case. */
-typedef struct {
-    const char *name;
-    VknnModel *m;
-    VknnNode *node;
-    char *error;
-} Case;
+typedef RefBuild Case;
 
 static Case case_new(const char *name, int opset)
 {
-    Case c = {name, vknn_model_new(), NULL, NULL};
-    c.m->opset = opset;
-    return c;
-}
-
-static void case_fail_build(Case *c, const char *what, const GError *e)
-{
-    if (!c->error)
-        c->error = g_strdup_printf("%s: %s", what, e ? e->message : "failed");
+    return build_new(name, opset);
 }
 
 static void input(Case *c, const char *name, VknnShape s)
 {
     if (vknn_model_add_input(c->m, name, &s) < 0)
-        case_fail_build(c, name, NULL);
-}
-
-static void constant(Case *c, const char *name, VknnShape s, const float *data)
-{
-    if (vknn_model_add_constant(c->m, name, &s, data) < 0)
-        case_fail_build(c, name, NULL);
-}
-
-static void constant_int(Case *c, const char *name, VknnShape s, const int64_t *data)
-{
-    if (vknn_model_add_constant_int(c->m, name, &s, data) < 0)
-        case_fail_build(c, name, NULL);
+        build_fail(c, name, NULL);
 }
 
 /* Adds the node (one output) and marks its output as a graph output. */
@@ -88,50 +53,8 @@ static void node(Case *c, const char *op, const char *const *inputs, int n_input
     GError *e = NULL;
     c->node = vknn_model_add_node(c->m, op, op, inputs, n_inputs, &output, 1, &e);
     if (!c->node || !vknn_model_mark_output(c->m, output, &e))
-        case_fail_build(c, op, e);
+        build_fail(c, op, e);
     g_clear_error(&e);
-}
-
-static void attr_int(Case *c, const char *name, int64_t v)
-{
-    if (c->node)
-        vknn_node_set_int(c->node, name, v);
-}
-
-static void attr_float(Case *c, const char *name, float v)
-{
-    if (c->node)
-        vknn_node_set_float(c->node, name, v);
-}
-
-static void attr_str(Case *c, const char *name, const char *v)
-{
-    if (c->node)
-        vknn_node_set_string(c->node, name, v);
-}
-
-static void attr_ints(Case *c, const char *name, const int64_t *v, int count)
-{
-    if (c->node)
-        vknn_node_set_ints(c->node, name, v, count);
-}
-
-static void attr_floats(Case *c, const char *name, const float *v, int count)
-{
-    if (c->node)
-        vknn_node_set_floats(c->node, name, v, count);
-}
-
-static void fail(const char *name, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static void fail(const char *name, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", name);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    n_failed++;
 }
 
 static gboolean close_enough(float got, float want)
@@ -861,7 +784,7 @@ static void test_executor(void)
                              &e) ||
         !vknn_model_add_node(c.m, "Relu", "relu", &mid, 1, &out, 1, &e) ||
         !vknn_model_mark_output(c.m, "y", &e))
-        case_fail_build(&c, "chain", e);
+        build_fail(&c, "chain", e);
     g_clear_error(&e);
     n_checks++;
     GHashTable *res = c.error ? NULL : vknn_ref_run(c.m, IN1(SHAPE(1, 1, 1, 3), F(-1, 0, 2)), &e);
