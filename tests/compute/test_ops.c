@@ -1137,32 +1137,34 @@ static const OpCase fp16_tile_cases[] = {
     CASE(case_conv_winograd_upsampled),
 };
 
+/* Compares the cases whose name + suffix starts with family against the
+ * reference at the given precision. */
+static void run_op_cases(const OpCase *cases, gsize n, const char *suffix, double rel_tol,
+                         VknnPrecision precision, const char *family, VknnContext *ctx, int *run,
+                         int *failed)
+{
+    for (gsize i = 0; i < n; i++) {
+        g_autofree char *name = g_strconcat(cases[i].name, suffix, NULL);
+        if (!g_str_has_prefix(name, family))
+            continue;
+        printf("%s\n", name);
+        g_autoptr(VknnModel) m = cases[i].build();
+        const gboolean ok = compare(m, ctx, rel_tol, precision);
+        printf("  %s\n", ok ? "ok" : "FAILED");
+        *failed += !ok;
+        (*run)++;
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *family = argc > 1 ? argv[1] : "";
     g_autoptr(VknnContext) ctx = test_context();
     int failed = 0, run = 0;
-    for (gsize i = 0; i < G_N_ELEMENTS(op_cases); i++) {
-        if (!g_str_has_prefix(op_cases[i].name, family))
-            continue;
-        printf("%s\n", op_cases[i].name);
-        g_autoptr(VknnModel) m = op_cases[i].build();
-        const gboolean ok = compare(m, ctx, 1e-4, VKNN_PRECISION_FP32);
-        printf("  %s\n", ok ? "ok" : "FAILED");
-        failed += !ok;
-        run++;
-    }
-    for (gsize i = 0; i < G_N_ELEMENTS(fp16_tile_cases); i++) {
-        g_autofree char *name = g_strconcat(fp16_tile_cases[i].name, "_fp16_tiles", NULL);
-        if (!g_str_has_prefix(name, family))
-            continue;
-        printf("%s\n", name);
-        g_autoptr(VknnModel) m = fp16_tile_cases[i].build();
-        const gboolean ok = compare(m, ctx, FP16_TILES_REL_TOL, VKNN_PRECISION_FP16_TILES);
-        printf("  %s\n", ok ? "ok" : "FAILED");
-        failed += !ok;
-        run++;
-    }
+    run_op_cases(op_cases, G_N_ELEMENTS(op_cases), "", 1e-4, VKNN_PRECISION_FP32, family, ctx, &run,
+                 &failed);
+    run_op_cases(fp16_tile_cases, G_N_ELEMENTS(fp16_tile_cases), "_fp16_tiles", FP16_TILES_REL_TOL,
+                 VKNN_PRECISION_FP16_TILES, family, ctx, &run, &failed);
     for (gsize i = 0; i < G_N_ELEMENTS(grad_cases); i++) {
         const GradCase *c = &grad_cases[i];
         g_autofree char *name = g_strconcat("grad_", c->name, NULL);
