@@ -308,10 +308,6 @@ static GstFlowReturn gst_vk_style_transfer_process(GstVknnFilter *filter, GstVkn
     const gfloat asked = params.scale;
     if (fitted)
         params.scale = self->fit_scale;
-    /* A new scale changes the processing time. */
-    if (params.scale != self->last_scale)
-        gst_vknn_filter_latency_changed(filter);
-    self->last_scale = params.scale;
 
     /* Cheap when nothing changed; replans on a new size or scale. */
     if (!prepare_fitting(styler, frames->width, frames->height, &params, &err)) {
@@ -332,8 +328,11 @@ static GstFlowReturn gst_vk_style_transfer_process(GstVknnFilter *filter, GstVkn
         self->fit_height = frames->height;
         self->fit_asked = asked;
         self->fit_scale = params.scale;
-        self->last_scale = params.scale;
     }
+    /* A new scale changes the processing time. */
+    if (params.scale != self->last_scale)
+        gst_vknn_filter_latency_changed(filter);
+    self->last_scale = params.scale;
     const gboolean ok =
         frames->vulkan
             ? vknn_styler_process_images(styler, &frames->in_image, &frames->out_image, &err)
