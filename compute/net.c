@@ -359,7 +359,7 @@ static void elide_concats(VknnNet *net, Plan *p, VkDeviceSize *sub)
  * norm at the full resolution of a style network: one 32-channel frame
  * less at the peak). Graph inputs are never overwritten: callers may run
  * again without uploading them. */
-static void share_in_place(VknnNet *net, Plan *p, int *last_use, const VkDeviceSize *sub)
+static void share_in_place(VknnNet *net, Plan *p, int *last_use, VkDeviceSize *sub)
 {
     for (guint s = 0; s < p->steps->len; s++) {
         const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
@@ -371,9 +371,7 @@ static void share_in_place(VknnNet *net, Plan *p, int *last_use, const VkDeviceS
             !same_layout(&p->tensors[x], &p->tensors[y]) ||
             vknn_model_value(net->model, r)->kind == VKNN_VALUE_INPUT)
             continue;
-        for (guint u = 0; u < p->n_values; u++)
-            if (p->root[u] == y)
-                p->root[u] = r;
+        reroot(p, sub, y, r, 0);
         last_use[r] = MAX(last_use[y], (int)s);
     }
 }
