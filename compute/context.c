@@ -231,9 +231,25 @@ GArray *vknn_list_devices(const char *selector, GError **err)
 }
 
 /* Creates what every context needs on top of the device handles. */
+/* Subgroup operations are core Vulkan 1.1 properties, not features: they
+ * need nothing enabled, so a device adopted from GStreamer has them too.
+ * VKNN_SHUFFLE_WEIGHTS=0 turns the shuffle kernels off (A/B runs). */
+static gboolean shuffles_in_workgroups_of_8(VkPhysicalDevice physical)
+{
+    VkPhysicalDeviceSubgroupProperties sg = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                      .pNext = &sg};
+    vkGetPhysicalDeviceProperties2(physical, &p2);
+    return sg.subgroupSize == 8 && (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+           (sg.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) &&
+           g_strcmp0(g_getenv("VKNN_SHUFFLE_WEIGHTS"), "0") != 0;
+}
+
 static gboolean context_init_common(VknnContext *ctx, GError **err)
 {
     vkGetPhysicalDeviceProperties(ctx->physical, &ctx->props);
+    ctx->shuffle_weights = shuffles_in_workgroups_of_8(ctx->physical);
     vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->mem_props);
     /* Tests emulate a device with smaller buffers (VKNN_ERROR_DEVICE_LIMIT). */
     const char *max_bytes = g_getenv("VKNN_MAX_BUFFER_BYTES");
@@ -254,8 +270,9 @@ static gboolean context_init_common(VknnContext *ctx, GError **err)
     VkPipelineCacheCreateInfo cci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
     VKNN_CHECK(vkCreatePipelineCache(ctx->device, &cci, NULL, &ctx->vk_cache),
                "vkCreatePipelineCache");
-    vknn_log(VKNN_LOG_INFO, "using %s (%s)", ctx->props.deviceName,
-             vknn_device_type_str(ctx->props.deviceType));
+    vknn_log(VKNN_LOG_INFO, "using %s (%s)%s", ctx->props.deviceName,
+             vknn_device_type_str(ctx->props.deviceType),
+             ctx->shuffle_weights ? ", weights shared by subgroup shuffles" : "");
     return TRUE;
 fail:
     return FALSE;

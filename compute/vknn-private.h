@@ -31,6 +31,10 @@ struct VknnContext {
     VkPhysicalDeviceProperties props;
     VkPhysicalDeviceMemoryProperties mem_props;
     VkDeviceSize align; /* offset alignment valid for texel and storage bindings */
+    /* Workgroups of 8 invocations are one subgroup that can shuffle in
+     * compute shaders (lavapipe: one AVX2 vector): register-tiled kernels
+     * then fetch each weight once per workgroup (shaders/common/mac_tile.glsl). */
+    gboolean shuffle_weights;
 
     VkCommandPool cmd_pool;
     VkFence fence;

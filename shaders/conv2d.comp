@@ -1,6 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#ifdef SHUFFLE_WEIGHTS
+#extension GL_KHR_shader_subgroup_shuffle : require
+#endif
 // Direct 2D convolution, channel-packed, with fused padding and activation.
 // Each invocation computes OCB blocks of 4 output channels for TX adjacent
 // output pixels of one row (a register tile): every weight fetch serves TX
@@ -17,7 +20,9 @@
 // pixels of a tile run along the flattened oh x ow image instead of one row,
 // so narrow layers (SqueezeNet's 13x13) still get long tiles; grid x =
 // ceil(oh * ow / TX), y = 1.
-// Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB).
+// Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB). Invocations past
+// the last pixel run on clamped or padded pixels and store nothing: the
+// SHUFFLE_WEIGHTS build needs every lane of a workgroup (mac_tile.glsl).
 #include "vknn.glsl"
 
 layout(constant_id = 3) const int KH = 3;
@@ -43,6 +48,8 @@ layout(binding = 1) uniform samplerBuffer w_t;
 layout(binding = 2) uniform samplerBuffer b_t;
 layout(binding = 3) writeonly buffer Out { vec4 out_t[]; };
 
+#include "mac_tile.glsl"
+
 layout(push_constant) uniform Params {
     int ic4, ih, iw;
     int oc, oc4, oh, ow;
@@ -58,7 +65,7 @@ void main_flat()
     const int p0 = int(gl_GlobalInvocationID.x) * TX;
     const int z = int(gl_GlobalInvocationID.z);
     const int blocks = (p.oc4 + OCB - 1) / OCB;
-    if (p0 >= pix || z >= p.batch * blocks)
+    if (z >= p.batch * blocks)
         return;
     const int n = z / blocks;
     const int o40 = (z % blocks) * OCB;
@@ -89,16 +96,7 @@ void main_flat()
                                ? texelFetch(in_t, (in_plane + iy / UPS) * p.iw + ix / UPS)
                                : vec4(0.0);
                 }
-                for (int b = 0; b < OCB; b++) {
-                    const int o4 = min(o40 + b, p.oc4 - 1);
-                    const int wi = ((o4 * p.ic4 + c4) * KH * KW + ky * KW + kx) * 4;
-                    const vec4 w0 = texelFetch(w_t, wi);
-                    const vec4 w1 = texelFetch(w_t, wi + 1);
-                    const vec4 w2 = texelFetch(w_t, wi + 2);
-                    const vec4 w3 = texelFetch(w_t, wi + 3);
-                    [[unroll]] for (int t = 0; t < TX; t++)
-                        acc[b][t] += w0 * v[t].x + w1 * v[t].y + w2 * v[t].z + w3 * v[t].w;
-                }
+                mac_tile(acc, v, o40, p.oc4, p.ic4 * KH * KW, c4 * KH * KW + ky * KW + kx);
             }
         }
     }
@@ -124,7 +122,7 @@ void main()
     const int oy = int(gl_GlobalInvocationID.y);
     const int z = int(gl_GlobalInvocationID.z);
     const int blocks = (p.oc4 + OCB - 1) / OCB;
-    if (ox0 >= p.ow || oy >= p.oh || z >= p.batch * blocks)
+    if (oy >= p.oh || z >= p.batch * blocks)
         return;
     const int n = z / blocks;
     const int o40 = (z % blocks) * OCB;
@@ -155,17 +153,7 @@ void main()
                     v[t] = pad_coord(ix, p.iw * UPS, PAD_MODE) ? texelFetch(in_t, row + ix / UPS)
                                                                : vec4(0.0);
                 }
-                [[unroll]] for (int b = 0; b < OCB; b++) {
-                    // A block past the last one reads valid weights and is not stored.
-                    const int o4 = min(o40 + b, p.oc4 - 1);
-                    const int wi = ((o4 * p.ic4 + c4) * KH * KW + ky * KW + kx) * 4;
-                    const vec4 w0 = texelFetch(w_t, wi);
-                    const vec4 w1 = texelFetch(w_t, wi + 1);
-                    const vec4 w2 = texelFetch(w_t, wi + 2);
-                    const vec4 w3 = texelFetch(w_t, wi + 3);
-                    [[unroll]] for (int t = 0; t < TX; t++)
-                        acc[b][t] += w0 * v[t].x + w1 * v[t].y + w2 * v[t].z + w3 * v[t].w;
-                }
+                mac_tile(acc, v, o40, p.oc4, p.ic4 * KH * KW, c4 * KH * KW + ky * KW + kx);
             }
         }
     }

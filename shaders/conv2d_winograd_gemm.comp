@@ -1,6 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#ifdef SHUFFLE_WEIGHTS
+#extension GL_KHR_shader_subgroup_shuffle : require
+#endif
 // Winograd F(4x4, 3x3), step 2 of 3: for each of the 36 transform points,
 // M = V x U, a 1x1 convolution of the band's tiles with that point's
 // transformed weights. Register tile as in conv2d.comp: TX tiles x OCB blocks
@@ -11,7 +14,8 @@
 // output lanes, one per input lane (texel), 2 M [36][oc4][count] (storage:
 // vec4, or fp16 pairs when HALF; V is then an RGBA16F view).
 // Spec: 3 TX, 4 OCB (each <= 8), 5 HALF. Grid: x = ceil(count / TX),
-// y = 36, z = ceil(oc4 / OCB).
+// y = 36, z = ceil(oc4 / OCB); invocations past the last tile repeat it and
+// store nothing (the SHUFFLE_WEIGHTS build needs every lane: mac_tile.glsl).
 #include "vknn.glsl"
 
 layout(constant_id = 3) const int TX = 8;
@@ -21,9 +25,11 @@ layout(constant_id = 5) const bool HALF = false;
 #define OCB_MAX 8
 
 layout(binding = 0) uniform samplerBuffer v_t;
-layout(binding = 1) uniform samplerBuffer u_t;
+layout(binding = 1) uniform samplerBuffer w_t; // U
 layout(binding = 2) writeonly buffer M { vec4 m_t[]; };
 layout(binding = 2) writeonly buffer MHalf { uvec2 m_half_t[]; };
+
+#include "mac_tile.glsl"
 
 layout(push_constant) uniform Params {
     int ic4, oc4, count;
@@ -34,7 +40,7 @@ void main()
     const int t0 = int(gl_GlobalInvocationID.x) * TX;
     const int xi = int(gl_GlobalInvocationID.y);
     const int o40 = int(gl_GlobalInvocationID.z) * OCB;
-    if (t0 >= p.count || o40 >= p.oc4)
+    if (o40 >= p.oc4)
         return;
 
     vec4 acc[OCB_MAX][TX_MAX];
@@ -46,17 +52,7 @@ void main()
         vec4 v[TX_MAX];
         for (int t = 0; t < TX; t++)
             v[t] = texelFetch(v_t, row + min(t0 + t, p.count - 1));
-        [[unroll]] for (int b = 0; b < OCB; b++) {
-            // A block past the last one reads valid weights and is not stored.
-            const int o4 = min(o40 + b, p.oc4 - 1);
-            const int wi = ((xi * p.oc4 + o4) * p.ic4 + c4) * 4;
-            const vec4 w0 = texelFetch(u_t, wi);
-            const vec4 w1 = texelFetch(u_t, wi + 1);
-            const vec4 w2 = texelFetch(u_t, wi + 2);
-            const vec4 w3 = texelFetch(u_t, wi + 3);
-            [[unroll]] for (int t = 0; t < TX; t++)
-                acc[b][t] += w0 * v[t].x + w1 * v[t].y + w2 * v[t].z + w3 * v[t].w;
-        }
+        mac_tile(acc, v, o40, p.oc4, p.ic4, xi * p.oc4 * p.ic4 + c4);
     }
     for (int b = 0; b < OCB; b++) {
         const int o4 = o40 + b;

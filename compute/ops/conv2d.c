@@ -3,6 +3,7 @@
  * conv_dw.c; every other group count runs here with block-diagonal weights. */
 #include <stdint.h>
 #include "conv2d.comp.spv.h"
+#include "conv2d_shuffle.comp.spv.h"
 #include "conv2d_grad_bias.comp.spv.h"
 #include "conv2d_grad_input.comp.spv.h"
 #include "conv2d_grad_weight.comp.spv.h"
@@ -13,6 +14,12 @@
 #include <string.h>
 
 static const VknnShader conv2d_shader = VKNN_SHADER(conv2d, 3, 1, VknnConvPush);
+static const VknnShader conv2d_shuffle_shader = VKNN_SHADER(conv2d_shuffle, 3, 1, VknnConvPush);
+
+static const VknnShader *conv2d_variant(const VknnContext *ctx)
+{
+    return ctx->shuffle_weights ? &conv2d_shuffle_shader : &conv2d_shader;
+}
 
 gboolean vknn_conv_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, int64_t *group,
                           GError **err)
@@ -236,8 +243,8 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     conv_tile(r->out[0], &tx, &ocb, &flat);
     const int32_t extra[] = {
         r->step->pad_mode, r->step->act.act, tx, ocb, MAX(r->step->upsample, 1), flat};
-    return vknn_conv_dispatch(r, &conv2d_shader, &w, extra, G_N_ELEMENTS(extra), pads[0], pads[1],
-                              tx, ocb, flat, wt, bt, err);
+    return vknn_conv_dispatch(r, conv2d_variant(r->ctx), &w, extra, G_N_ELEMENTS(extra), pads[0],
+                              pads[1], tx, ocb, flat, wt, bt, err);
 }
 
 gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindow *w,
@@ -396,8 +403,8 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
     gboolean flat;
     conv_tile(g->gx[0], &tx, &ocb, &flat);
     const int32_t extra[] = {VKNN_PAD_ZERO, VKNN_ACT_NONE, tx, ocb, 1, flat};
-    return vknn_conv_dispatch(&r, &conv2d_shader, w, extra, G_N_ELEMENTS(extra), pad_t, pad_l, tx,
-                              ocb, flat, wt, bt, err);
+    return vknn_conv_dispatch(&r, conv2d_variant(r.ctx), w, extra, G_N_ELEMENTS(extra), pad_t,
+                              pad_l, tx, ocb, flat, wt, bt, err);
 }
 
 static gboolean conv_backward_check(const VknnGradRecord *g, GError **err)

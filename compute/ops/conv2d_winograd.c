@@ -7,6 +7,7 @@
  * fit a workspace shared by all layers. */
 #include <stdint.h>
 #include "conv2d_winograd_gemm.comp.spv.h"
+#include "conv2d_winograd_gemm_shuffle.comp.spv.h"
 #include "conv2d_winograd_input.comp.spv.h"
 #include "conv2d_winograd_output.comp.spv.h"
 #include "conv.h"
@@ -32,6 +33,8 @@ typedef struct {
 
 static const VknnShader input_shader = VKNN_SHADER(conv2d_winograd_input, 1, 1, InputPush);
 static const VknnShader gemm_shader = VKNN_SHADER(conv2d_winograd_gemm, 2, 1, GemmPush);
+static const VknnShader gemm_shuffle_shader =
+    VKNN_SHADER(conv2d_winograd_gemm_shuffle, 2, 1, GemmPush);
 static const VknnShader output_shader = VKNN_SHADER(conv2d_winograd_output, 2, 1, OutputPush);
 
 #define POINTS 36 /* (4 + 3 - 1)^2 transform points per tile */
@@ -153,7 +156,8 @@ gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError 
     const int32_t gemm_spec[] = {tx, ocb, c->half};
     const int32_t out_spec[] = {c->act.act};
     VknnPipeline *in_p = m ? vknn_op_pipeline(r, &input_shader, 64, in_spec, 3, err) : NULL;
-    VknnPipeline *gemm_p = in_p ? vknn_op_pipeline(r, &gemm_shader, 8, gemm_spec, 3, err) : NULL;
+    const VknnShader *gemm = r->ctx->shuffle_weights ? &gemm_shuffle_shader : &gemm_shader;
+    VknnPipeline *gemm_p = in_p ? vknn_op_pipeline(r, gemm, 8, gemm_spec, 3, err) : NULL;
     VknnPipeline *out_p = gemm_p ? vknn_op_pipeline(r, &output_shader, 64, out_spec, 1, err) : NULL;
     if (!out_p)
         return FALSE;
