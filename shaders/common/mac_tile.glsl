@@ -28,14 +28,20 @@ void mac_tile(inout vec4 acc[OCB_MAX][TX_MAX], const vec4 v[TX_MAX], int o40, in
               int w_stride, int w_offset)
 {
 #ifdef SHUFFLE_WEIGHTS
-    vec4 lane_w[4];
-    fetch_block(o40 + int(gl_SubgroupInvocationID) % OCB, oc4, w_stride, w_offset, lane_w);
+    // Texel k = 4 b + j of the tile's 4 x OCB lives in lane k % 8, slot k / 8
+    // (lanes past 4 x OCB fetch a copy of the last block).
+    const int lane = int(gl_SubgroupInvocationID);
+    vec4 slot[OCB_MAX / 2];
+    [[unroll]] for (int s = 0; s < (OCB + 1) / 2; s++) {
+        const int k = s * 8 + lane, b = min(k / 4, OCB - 1);
+        slot[s] = texelFetch(w_t, (min(o40 + b, oc4 - 1) * w_stride + w_offset) * 4 + k % 4);
+    }
 #endif
     [[unroll]] for (int b = 0; b < OCB; b++) {
         vec4 w[4];
 #ifdef SHUFFLE_WEIGHTS
         [[unroll]] for (int j = 0; j < 4; j++)
-            w[j] = subgroupShuffle(lane_w[j], b);
+            w[j] = subgroupShuffle(slot[(4 * b + j) / 8], (4 * b + j) % 8);
 #else
         fetch_block(o40 + b, oc4, w_stride, w_offset, w);
 #endif
