@@ -19,7 +19,7 @@
 // padding applies to the (ih * UPS) x (iw * UPS) image, 14 FLAT: the TX
 // pixels of a tile run along the flattened oh x ow image instead of one row,
 // so narrow layers (SqueezeNet's 13x13) still get long tiles; grid x =
-// ceil(oh * ow / TX), y = 1.
+// ceil(oh * ow / TX), y = 1, 15 IN_LANES: min(input channels, 4).
 // Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB). Invocations past
 // the last pixel run on clamped or padded pixels and store nothing: the
 // SHUFFLE_WEIGHTS build needs every lane of a workgroup (mac_tile.glsl).
@@ -37,6 +37,7 @@ layout(constant_id = 11) const int TX = 4;
 layout(constant_id = 12) const int OCB = 1;
 layout(constant_id = 13) const int UPS = 1;
 layout(constant_id = 14) const bool FLAT = false;
+layout(constant_id = 15) const int IN_LANES = 4;
 #define TX_MAX 8
 #define OCB_MAX 8
 // Stride and dilation 1: the next tap's row window is this one shifted by a

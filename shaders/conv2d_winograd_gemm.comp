@@ -23,6 +23,7 @@ layout(constant_id = 4) const int OCB = 8;
 layout(constant_id = 5) const bool HALF = false;
 #define TX_MAX 8
 #define OCB_MAX 8
+const int IN_LANES = 4;
 
 layout(binding = 0) uniform samplerBuffer v_t;
 layout(binding = 1) uniform samplerBuffer w_t; // U

@@ -242,7 +242,8 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     gboolean flat;
     conv_tile(r->out[0], &tx, &ocb, &flat);
     const int32_t extra[] = {
-        r->step->pad_mode, r->step->act.act, tx, ocb, MAX(r->step->upsample, 1), flat};
+        r->step->pad_mode, r->step->act.act, tx, ocb, MAX(r->step->upsample, 1), flat,
+        MIN(x->c, 4)};
     return vknn_conv_dispatch(r, conv2d_variant(r->ctx), &w, extra, G_N_ELEMENTS(extra), pads[0],
                               pads[1], tx, ocb, flat, wt, bt, err);
 }
@@ -402,7 +403,7 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
     int tx, ocb;
     gboolean flat;
     conv_tile(g->gx[0], &tx, &ocb, &flat);
-    const int32_t extra[] = {VKNN_PAD_ZERO, VKNN_ACT_NONE, tx, ocb, 1, flat};
+    const int32_t extra[] = {VKNN_PAD_ZERO, VKNN_ACT_NONE, tx, ocb, 1, flat, MIN(r.in[0]->c, 4)};
     return vknn_conv_dispatch(&r, conv2d_variant(r.ctx), w, extra, G_N_ELEMENTS(extra), pad_t,
                               pad_l, tx, ocb, flat, wt, bt, err);
 }

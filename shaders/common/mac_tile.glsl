@@ -5,7 +5,9 @@
 // the 4 output lanes per input lane. Blocks past oc4 - 1 read the last one
 // (their results are not stored).
 //
-// The includer defines TX, OCB, TX_MAX, OCB_MAX and binds w_t.
+// The includer defines TX, OCB, TX_MAX, OCB_MAX, IN_LANES (the lanes of an
+// input texel that hold channels: 4, or the channel count of a 1..3-channel
+// input, whose zero lanes then cost no multiply-adds) and binds w_t.
 //
 // SHUFFLE_WEIGHTS (a build variant for devices whose 8-invocation workgroups
 // are one subgroup with shuffles, such as lavapipe): all lanes of a workgroup
@@ -45,7 +47,15 @@ void mac_tile(inout vec4 acc[OCB_MAX][TX_MAX], const vec4 v[TX_MAX], int o40, in
 #else
         fetch_block(o40 + b, oc4, w_stride, w_offset, w);
 #endif
-        [[unroll]] for (int t = 0; t < TX; t++)
-            acc[b][t] += w[0] * v[t].x + w[1] * v[t].y + w[2] * v[t].z + w[3] * v[t].w;
+        [[unroll]] for (int t = 0; t < TX; t++) {
+            vec4 sum = w[0] * v[t].x;
+            if (IN_LANES > 1)
+                sum += w[1] * v[t].y;
+            if (IN_LANES > 2)
+                sum += w[2] * v[t].z;
+            if (IN_LANES > 3)
+                sum += w[3] * v[t].w;
+            acc[b][t] += sum;
+        }
     }
 }
