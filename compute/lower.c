@@ -4,6 +4,8 @@
  *   Conv -> BatchNormalization              into the convolution's weights,
  *   Conv / ConvTranspose / InstanceNormalization / BatchNormalization
  *        -> Relu / LeakyRelu / Clip         into the producing kernel,
+ *   InstanceNormalization [-> Relu] -> Conv into the convolution's input reads
+ *                                           (the norm computes statistics only),
  * whenever the intermediate tensor has a single consumer and nobody asked to
  * read it. The CPU reference runs the unfused graph, so tests compare the
  * fused kernels against plain ONNX semantics. */
@@ -129,6 +131,38 @@ static void try_fuse_activation(Lowering *l, VknnStep *st)
     st->out[0] = act->outputs[0];
 }
 
+/* An InstanceNormalization (+ Relu) whose result only a Conv of group 1
+ * reads is applied by that Conv as it reads its input: the norm step keeps
+ * its statistics pass and drops its apply pass, so the normalized tensor is
+ * never written (on lavapipe, writing costs ~75% of a normalization). Not
+ * into an upsampling Conv: it would normalize every input 4 times (candy's
+ * upsampled 64 -> 32 layer with its norm: 136 -> 147 ms, where the others
+ * gained 8-11%). */
+static void fuse_norms_into_convs(const Lowering *l, GArray *steps)
+{
+    for (guint c = 0; c < steps->len && !l->for_backward; c++) {
+        VknnStep *conv = &g_array_index(steps, VknnStep, c);
+        const int v = conv->in[0];
+        if (!is_op(conv->node, "Conv") || vknn_node_attr_int(conv->node, "group", 1) != 1 ||
+            conv->upsample > 1 || v < 0 || l->pinned[v] || l->consumers[v] < 0)
+            continue;
+        for (guint s = 0; s < c; s++) {
+            VknnStep *norm = &g_array_index(steps, VknnStep, s);
+            if (norm->n_out != 1 || norm->out[0] != v ||
+                !is_op(norm->node, "InstanceNormalization") ||
+                (norm->act.act != VKNN_ACT_NONE && norm->act.act != VKNN_ACT_RELU))
+                continue;
+            conv->in[0] = norm->in[0];
+            conv->input_norm = norm->node;
+            conv->input_norm_act = norm->act;
+            norm->stats_only = TRUE;
+            norm->n_out = 0;
+            norm->out[0] = -1;
+            break;
+        }
+    }
+}
+
 static VknnStep node_step(const VknnNode *n)
 {
     VknnStep st = {.klass = n->klass, .node = n, .n_in = n->n_inputs, .n_out = n->n_outputs};
@@ -194,6 +228,7 @@ GArray *vknn_lower(const VknnModel *m, const gboolean *pinned, gboolean for_back
             try_fuse_activation(&l, &st);
         g_array_append_val(steps, st);
     }
+    fuse_norms_into_convs(&l, steps);
     g_free(l.consumers);
     g_free(l.skip);
     g_free(l.pad_of);

@@ -36,6 +36,7 @@ typedef struct {
     int *root;              /* per value: the value whose storage it shares */
     VknnBuffer *arena;
     GPtrArray *scratch;                          /* OwnedTensor* */
+    GHashTable *node_scratch; /* "node/key" -> VknnTensor* in scratch (vknn_net_node_scratch) */
     VknnTensor *workspace[VKNN_WORKSPACE_SLOTS]; /* shared by steps, in scratch */
     GPtrArray *staging;                          /* VknnBuffer* per graph input */
     VknnCmd *cmd;    /* upload + network, recorded at the first vknn_net_run */

@@ -29,6 +29,8 @@ static void plan_free(VknnContext *ctx, Plan *p)
     }
     if (p->scratch)
         g_ptr_array_unref(p->scratch);
+    if (p->node_scratch)
+        g_hash_table_unref(p->node_scratch);
     if (p->staging)
         g_ptr_array_unref(p->staging);
     vknn_buffer_free(ctx, &p->arena);
@@ -187,6 +189,20 @@ VknnTensor *vknn_net_scratch(VknnRecord *r, const VknnShape *shape, GError **err
         return NULL;
     g_ptr_array_add(r->net->plan->scratch, o);
     return &o->tensor;
+}
+
+VknnTensor *vknn_net_node_scratch(VknnRecord *r, const VknnNode *node, const char *key,
+                                  const VknnShape *shape, GError **err)
+{
+    Plan *p = r->net->plan;
+    g_autofree char *full = g_strdup_printf("%p/%s", (void *)node, key);
+    VknnTensor *t = g_hash_table_lookup(p->node_scratch, full);
+    if (t)
+        return t;
+    t = vknn_net_scratch(r, shape, err);
+    if (t)
+        g_hash_table_insert(p->node_scratch, g_steal_pointer(&full), t);
+    return t;
 }
 
 static gboolean workspace_is_half(int slot)
@@ -691,6 +707,7 @@ gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
     p->materialised = g_new0(gboolean, nv);
     p->root = g_new0(int, nv);
     p->scratch = g_ptr_array_new();
+    p->node_scratch = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     p->staging = g_ptr_array_new();
     net->plan = p;
     if (!build_plan(net, p, err)) {

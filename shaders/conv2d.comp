@@ -11,7 +11,8 @@
 //
 // Bindings: 0 input [n][ic4][ih][iw] (texel), 1 weights [oc4][ic4][kh][kw][4]
 // vec4 over the 4 output lanes, one per input lane (texel), 2 bias [oc4]
-// (texel), 3 output [n][oc4][oh][ow] (storage).
+// (texel), 3 input norm [n][ic4][2] scale, shift (texel, read when
+// INPUT_NORM), 4 output [n][oc4][oh][ow] (storage).
 // Spec: 3 KH, 4 KW, 5 SH, 6 SW, 7 DH, 8 DW, 9 PAD_MODE, 10 ACT, 11 TX,
 // 12 OCB (TX <= 8, OCB <= 8: the accumulator array is sized for that
 // maximum, and larger arrays spill badly on lavapipe), 13 UPS: the input is
@@ -19,7 +20,9 @@
 // padding applies to the (ih * UPS) x (iw * UPS) image, 14 FLAT: the TX
 // pixels of a tile run along the flattened oh x ow image instead of one row,
 // so narrow layers (SqueezeNet's 13x13) still get long tiles; grid x =
-// ceil(oh * ow / TX), y = 1, 15 IN_LANES: min(input channels, 4).
+// ceil(oh * ow / TX), y = 1, 15 IN_LANES: min(input channels, 4),
+// 16 INPUT_NORM: the input is normalized while read (a fused
+// InstanceNormalization: 1, then Relu: 2; padding stays zero).
 // Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB). Invocations past
 // the last pixel run on clamped or padded pixels and store nothing: the
 // SHUFFLE_WEIGHTS build needs every lane of a workgroup (mac_tile.glsl).
@@ -38,6 +41,7 @@ layout(constant_id = 12) const int OCB = 1;
 layout(constant_id = 13) const int UPS = 1;
 layout(constant_id = 14) const bool FLAT = false;
 layout(constant_id = 15) const int IN_LANES = 4;
+layout(constant_id = 16) const int INPUT_NORM = 0;
 #define TX_MAX 8
 #define OCB_MAX 8
 // Stride and dilation 1: the next tap's row window is this one shifted by a
@@ -47,7 +51,8 @@ const bool SLIDE = SW == 1 && DW == 1 && KW > 1;
 layout(binding = 0) uniform samplerBuffer in_t;
 layout(binding = 1) uniform samplerBuffer w_t;
 layout(binding = 2) uniform samplerBuffer b_t;
-layout(binding = 3) writeonly buffer Out { vec4 out_t[]; };
+layout(binding = 3) uniform samplerBuffer norm_t;
+layout(binding = 4) writeonly buffer Out { vec4 out_t[]; };
 
 #include "mac_tile.glsl"
 
@@ -58,6 +63,21 @@ layout(push_constant) uniform Params {
     int batch;
     float alpha, beta;
 } p;
+
+// Input texel `at`, normalized when INPUT_NORM by norm = the scale and
+// shift of its batch and channel block (input_norm).
+vec4 read_input(int at, const vec4 norm[2])
+{
+    return normalize_input(texelFetch(in_t, at), INPUT_NORM, norm[0], norm[1]);
+}
+
+vec4[2] input_norm(int n, int c4)
+{
+    if (INPUT_NORM == 0)
+        return vec4[2](vec4(1.0), vec4(0.0));
+    const int at = 2 * (n * p.ic4 + c4);
+    return vec4[2](texelFetch(norm_t, at), texelFetch(norm_t, at + 1));
+}
 
 // FLAT tiles: pixel p = tile * TX + t of the oh x ow image, wrapping rows.
 void main_flat()
@@ -85,6 +105,7 @@ void main_flat()
     }
     for (int c4 = 0; c4 < p.ic4; c4++) {
         const int in_plane = (n * p.ic4 + c4) * p.ih;
+        const vec4 norm[2] = input_norm(n, c4);
         for (int ky = 0; ky < KH; ky++) {
             for (int kx = 0; kx < KW; kx++) {
                 vec4 v[TX_MAX];
@@ -94,7 +115,7 @@ void main_flat()
                     const bool in_y = pad_coord(iy, p.ih * UPS, PAD_MODE);
                     const bool in_x = pad_coord(ix, p.iw * UPS, PAD_MODE);
                     v[t] = in_y && in_x
-                               ? texelFetch(in_t, (in_plane + iy / UPS) * p.iw + ix / UPS)
+                               ? read_input((in_plane + iy / UPS) * p.iw + ix / UPS, norm)
                                : vec4(0.0);
                 }
                 mac_tile(acc, v, o40, p.oc4, p.ic4 * KH * KW, c4 * KH * KW + ky * KW + kx);
@@ -137,6 +158,7 @@ void main()
 
     for (int c4 = 0; c4 < p.ic4; c4++) {
         const int in_plane = (n * p.ic4 + c4) * p.ih;
+        const vec4 norm[2] = input_norm(n, c4);
         for (int ky = 0; ky < KH; ky++) {
             int iy = oy * SH - p.pad_t + ky * DH;
             if (!pad_coord(iy, p.ih * UPS, PAD_MODE))
@@ -151,7 +173,7 @@ void main()
                         continue;
                     }
                     int ix = (ox0 + t) * SW - p.pad_l + kx * DW;
-                    v[t] = pad_coord(ix, p.iw * UPS, PAD_MODE) ? texelFetch(in_t, row + ix / UPS)
+                    v[t] = pad_coord(ix, p.iw * UPS, PAD_MODE) ? read_input(row + ix / UPS, norm)
                                                                : vec4(0.0);
                 }
                 mac_tile(acc, v, o40, p.oc4, p.ic4 * KH * KW, c4 * KH * KW + ky * KW + kx);

@@ -6,18 +6,21 @@
 // Padding (zero, reflect, edge) and a fused nearest upsampling by UPS are
 // applied while reading, as in conv2d.comp.
 //
-// Bindings: 0 input [n][ic4][ih][iw] (texel), 1 V [36][ic4][count] (storage:
-// vec4, or fp16 pairs when HALF). Spec: 3 PAD_MODE, 4 UPS, 5 HALF.
-// Grid: linear over count * ic4.
+// Bindings: 0 input [n][ic4][ih][iw] (texel), 1 input norm [n][ic4][2]
+// scale, shift (texel, read when INPUT_NORM), 2 V [36][ic4][count] (storage:
+// vec4, or fp16 pairs when HALF). Spec: 3 PAD_MODE, 4 UPS, 5 HALF,
+// 6 INPUT_NORM (as in conv2d.comp). Grid: linear over count * ic4.
 #include "vknn.glsl"
 
 layout(constant_id = 3) const int PAD_MODE = PAD_ZERO;
 layout(constant_id = 4) const int UPS = 1;
 layout(constant_id = 5) const bool HALF = false;
+layout(constant_id = 6) const int INPUT_NORM = 0;
 
 layout(binding = 0) uniform samplerBuffer in_t;
-layout(binding = 1) writeonly buffer V { vec4 v_t[]; };
-layout(binding = 1) writeonly buffer VHalf { uvec2 v_half_t[]; };
+layout(binding = 1) uniform samplerBuffer norm_t;
+layout(binding = 2) writeonly buffer V { vec4 v_t[]; };
+layout(binding = 2) writeonly buffer VHalf { uvec2 v_half_t[]; };
 
 layout(push_constant) uniform Params {
     int ic4, ih, iw;
@@ -58,12 +61,19 @@ void main()
         vy[k] = ty * 4 + k < p.oh + 2 && pad_coord(iy[k], p.ih * UPS, PAD_MODE);
         vx[k] = tx * 4 + k < p.ow + 2 && pad_coord(ix[k], p.iw * UPS, PAD_MODE);
     }
+    vec4 scale = vec4(1.0), shift = vec4(0.0);
+    if (INPUT_NORM != 0) {
+        scale = texelFetch(norm_t, 2 * (n * p.ic4 + c4));
+        shift = texelFetch(norm_t, 2 * (n * p.ic4 + c4) + 1);
+    }
     vec4 t[6][6]; // t = B^T d, column by column
     for (int j = 0; j < 6; j++) {
         vec4 col[6];
         for (int k = 0; k < 6; k++)
             col[k] = vy[k] && vx[j]
-                         ? texelFetch(in_t, (plane + iy[k] / UPS) * p.iw + ix[j] / UPS)
+                         ? normalize_input(
+                               texelFetch(in_t, (plane + iy[k] / UPS) * p.iw + ix[j] / UPS),
+                               INPUT_NORM, scale, shift)
                          : vec4(0.0);
         vec4 r[6];
         bt6(col, r);

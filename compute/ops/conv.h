@@ -36,11 +36,20 @@ float *vknn_conv_pack_bias(const VknnRecord *r, VknnTensor *t, void *user);
  * constants kernel, stride, dilation followed by `extra` (padding mode,
  * activation, tile width...), the shared push constants, and a grid of
  * ceil(ow / tx / 8) x oh x n * ceil(oc4 / ocb), or with flat tiles
- * ceil(oh * ow / tx / 8) x 1 x n * ceil(oc4 / ocb). */
+ * ceil(oh * ow / tx / 8) x 1 x n * ceil(oc4 / ocb). Bindings: input,
+ * weights, bias, norm (only when not NULL: conv2d's input normalization),
+ * output. */
 gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindow *w,
                             const int32_t *extra, int n_extra, int pad_t, int pad_l, int tx,
                             int ocb, gboolean flat, const VknnTensor *weights,
-                            const VknnTensor *bias, GError **err);
+                            const VknnTensor *bias, const VknnTensor *norm, GError **err);
+/* Spec constant INPUT_NORM of the kernels that normalize their input while
+ * reading it: 0 no norm, 1 scale and shift, 2 then Relu. */
+static inline int32_t vknn_input_norm_mode(const VknnTensor *norm, VknnActivation act)
+{
+    return !norm ? 0 : act.act == VKNN_ACT_RELU ? 2 : 1;
+}
+
 /* Winograd F(4x4, 3x3) (conv2d_winograd.c). */
 typedef struct {
     const VknnTensor *x; /* input, read with padding and upsampling */
@@ -52,6 +61,10 @@ typedef struct {
     int upsample; /* fused nearest upsampling factor (0 or 1: none) */
     VknnActivation act;
     gboolean half; /* tiles and products stored as fp16 (VKNN_PRECISION_FP16_TILES) */
+    /* Input normalized while read: vknn_instance_norm_stats of a fused norm
+     * (NULL: none), then norm_act (none or Relu). */
+    const VknnTensor *norm;
+    VknnActivation norm_act;
 } VknnWinograd;
 
 /* Whether a convolution (window, group, tensors) should run as Winograd:

@@ -9,12 +9,13 @@
 #include "conv2d_grad_weight.comp.spv.h"
 #include "conv2d_grad_weight_sum.comp.spv.h"
 #include "conv.h"
+#include "norm.h"
 
 #include <math.h>
 #include <string.h>
 
-static const VknnShader conv2d_shader = VKNN_SHADER(conv2d, 3, 1, VknnConvPush);
-static const VknnShader conv2d_shuffle_shader = VKNN_SHADER(conv2d_shuffle, 3, 1, VknnConvPush);
+static const VknnShader conv2d_shader = VKNN_SHADER(conv2d, 4, 1, VknnConvPush);
+static const VknnShader conv2d_shuffle_shader = VKNN_SHADER(conv2d_shuffle, 4, 1, VknnConvPush);
 
 static const VknnShader *conv2d_variant(const VknnContext *ctx)
 {
@@ -219,6 +220,10 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     int pads[4];
     if (!vknn_conv_effective_pads(r, &w, pads, err))
         return FALSE;
+    const VknnStep *st = r->step;
+    VknnTensor *norm = NULL;
+    if (st->input_norm && !(norm = vknn_instance_norm_stats(r, st->input_norm, x, err)))
+        return FALSE;
     if (vknn_conv_winograd_suits(&w, group, x, r->out[0])) {
         VknnTensor *u = vknn_net_packed(r, "conv2d.winograd", vknn_conv_winograd_pack, NULL, err);
         VknnTensor *b = u ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
@@ -231,7 +236,9 @@ static gboolean conv_record(VknnRecord *r, GError **err)
                                 .pad_mode = r->step->pad_mode,
                                 .upsample = r->step->upsample,
                                 .act = r->step->act,
-                                .half = half_tiles(r)};
+                                .half = half_tiles(r),
+                                .norm = norm,
+                                .norm_act = st->input_norm_act};
         return b && vknn_conv_winograd_record(r, &c, err);
     }
     VknnTensor *wt = vknn_net_packed(r, "conv2d.w", pack_weights, NULL, err);
@@ -241,17 +248,23 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     int tx, ocb;
     gboolean flat;
     conv_tile(r->out[0], &tx, &ocb, &flat);
-    const int32_t extra[] = {
-        r->step->pad_mode, r->step->act.act, tx, ocb, MAX(r->step->upsample, 1), flat,
-        MIN(x->c, 4)};
+    const int32_t extra[] = {st->pad_mode,
+                             st->act.act,
+                             tx,
+                             ocb,
+                             MAX(st->upsample, 1),
+                             flat,
+                             MIN(x->c, 4),
+                             vknn_input_norm_mode(norm, st->input_norm_act)};
+    /* Without a norm, its binding gets a stand-in the kernel never reads. */
     return vknn_conv_dispatch(r, conv2d_variant(r->ctx), &w, extra, G_N_ELEMENTS(extra), pads[0],
-                              pads[1], tx, ocb, flat, wt, bt, err);
+                              pads[1], tx, ocb, flat, wt, bt, norm ? norm : bt, err);
 }
 
 gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindow *w,
                             const int32_t *extra, int n_extra, int pad_t, int pad_l, int tx,
                             int ocb, gboolean flat, const VknnTensor *weights,
-                            const VknnTensor *bias, GError **err)
+                            const VknnTensor *bias, const VknnTensor *norm, GError **err)
 {
     int32_t spec[VKNN_MAX_SPEC] = {(int32_t)w->k[0], (int32_t)w->k[1], (int32_t)w->s[0],
                                    (int32_t)w->s[1], (int32_t)w->d[0], (int32_t)w->d[1]};
@@ -275,10 +288,10 @@ gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindo
         .alpha = r->step->act.alpha,
         .beta = r->step->act.beta,
     };
-    const VknnTensor *bind[] = {x, weights, bias, y};
+    const VknnTensor *with_norm[] = {x, weights, bias, norm, y}, *plain[] = {x, weights, bias, y};
     const int64_t tiles = flat ? VKNN_DIV_UP((int64_t)y->h * y->w, tx) : VKNN_DIV_UP(y->w, tx);
-    vknn_cmd_dispatch(r->cmd, p, bind, &pc, (uint32_t)VKNN_DIV_UP(tiles, 8), flat ? 1 : y->h,
-                      y->n * VKNN_DIV_UP(y->c4, ocb));
+    vknn_cmd_dispatch(r->cmd, p, norm ? with_norm : plain, &pc, (uint32_t)VKNN_DIV_UP(tiles, 8),
+                      flat ? 1 : y->h, y->n * VKNN_DIV_UP(y->c4, ocb));
     return TRUE;
 }
 
@@ -403,9 +416,9 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
     int tx, ocb;
     gboolean flat;
     conv_tile(g->gx[0], &tx, &ocb, &flat);
-    const int32_t extra[] = {VKNN_PAD_ZERO, VKNN_ACT_NONE, tx, ocb, 1, flat, MIN(r.in[0]->c, 4)};
+    const int32_t extra[] = {VKNN_PAD_ZERO, VKNN_ACT_NONE, tx, ocb, 1, flat, MIN(r.in[0]->c, 4), 0};
     return vknn_conv_dispatch(&r, conv2d_variant(r.ctx), w, extra, G_N_ELEMENTS(extra), pad_t,
-                              pad_l, tx, ocb, flat, wt, bt, err);
+                              pad_l, tx, ocb, flat, wt, bt, bt, err);
 }
 
 static gboolean conv_backward_check(const VknnGradRecord *g, GError **err)

@@ -31,7 +31,7 @@ typedef struct {
     float alpha, beta;
 } OutputPush;
 
-static const VknnShader input_shader = VKNN_SHADER(conv2d_winograd_input, 1, 1, InputPush);
+static const VknnShader input_shader = VKNN_SHADER(conv2d_winograd_input, 2, 1, InputPush);
 static const VknnShader gemm_shader = VKNN_SHADER(conv2d_winograd_gemm, 2, 1, GemmPush);
 static const VknnShader gemm_shuffle_shader =
     VKNN_SHADER(conv2d_winograd_gemm_shuffle, 2, 1, GemmPush);
@@ -152,10 +152,11 @@ gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError 
     VknnTensor *m = v ? vknn_net_workspace(r, products_slot, texels[products_slot], err) : NULL;
     int tx, ocb;
     gemm_tile(band, y->c4, &tx, &ocb);
-    const int32_t in_spec[] = {c->pad_mode, MAX(c->upsample, 1), c->half};
+    const int32_t in_spec[] = {c->pad_mode, MAX(c->upsample, 1), c->half,
+                               vknn_input_norm_mode(c->norm, c->norm_act)};
     const int32_t gemm_spec[] = {tx, ocb, c->half};
     const int32_t out_spec[] = {c->act.act};
-    VknnPipeline *in_p = m ? vknn_op_pipeline(r, &input_shader, 64, in_spec, 3, err) : NULL;
+    VknnPipeline *in_p = m ? vknn_op_pipeline(r, &input_shader, 64, in_spec, 4, err) : NULL;
     const VknnShader *gemm = r->ctx->shuffle_weights ? &gemm_shuffle_shader : &gemm_shader;
     VknnPipeline *gemm_p = in_p ? vknn_op_pipeline(r, gemm, 8, gemm_spec, 3, err) : NULL;
     VknnPipeline *out_p = gemm_p ? vknn_op_pipeline(r, &output_shader, 64, out_spec, 1, err) : NULL;
@@ -165,8 +166,9 @@ gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError 
         const int32_t count = (int32_t)MIN(band, tiles - tile0);
         InputPush ip = {x->c4, x->h,     x->w,     y->h,           y->w, th,
                         tw,    c->pad_t, c->pad_l, (int32_t)tile0, count};
-        vknn_cmd_dispatch_linear(r->cmd, in_p, (const VknnTensor *[]){x, v}, &ip,
-                                 (int64_t)count * x->c4);
+        /* Without a norm, its binding gets a stand-in the kernel never reads. */
+        vknn_cmd_dispatch_linear(r->cmd, in_p, (const VknnTensor *[]){x, c->norm ? c->norm : x, v},
+                                 &ip, (int64_t)count * x->c4);
         GemmPush gp = {x->c4, y->c4, count};
         vknn_cmd_dispatch(r->cmd, gemm_p, (const VknnTensor *[]){v, c->u, m}, &gp,
                           (uint32_t)VKNN_DIV_UP(VKNN_DIV_UP(count, tx), 8), POINTS,

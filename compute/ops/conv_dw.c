@@ -31,5 +31,5 @@ gboolean vknn_conv_dw_record(VknnRecord *r, const VknnWindow *w, GError **err)
         return FALSE;
     const int32_t extra[] = {r->step->pad_mode, r->step->act.act, VKNN_CONV_TX};
     return vknn_conv_dispatch(r, &conv_dw_shader, w, extra, G_N_ELEMENTS(extra), pads[0], pads[1],
-                              VKNN_CONV_TX, 1, FALSE, wt, bt, err);
+                              VKNN_CONV_TX, 1, FALSE, wt, bt, NULL, err);
 }

@@ -110,7 +110,7 @@ static gboolean ct_record(VknnRecord *r, GError **err)
         return FALSE;
     const int32_t extra[] = {r->step->act.act};
     return vknn_conv_dispatch(r, &conv_transpose_shader, &w, extra, G_N_ELEMENTS(extra),
-                              (int)w.pads[0], (int)w.pads[1], 1, 1, FALSE, wt, bt, err);
+                              (int)w.pads[0], (int)w.pads[1], 1, 1, FALSE, wt, bt, NULL, err);
 }
 
 const VknnOpClass vknn_op_conv_transpose = {

@@ -37,12 +37,17 @@ static float *pack_gamma_beta(const VknnRecord *r, VknnTensor *t, void *user)
     return data;
 }
 
+VknnTensor *vknn_instance_norm_stats(VknnRecord *r, const VknnNode *norm, const VknnTensor *x,
+                                     GError **err)
+{
+    return vknn_net_node_scratch(r, norm, "stats", &(VknnShape){2, {x->n * x->c4 * 2, 4}}, err);
+}
+
 static gboolean in_record(VknnRecord *r, GError **err)
 {
     const VknnTensor *x = r->in[0];
     VknnTensor *gb = vknn_net_packed(r, "instance_norm", pack_gamma_beta, NULL, err);
-    VknnTensor *stats =
-        gb ? vknn_net_scratch(r, &(VknnShape){2, {x->n * x->c4 * 2, 4}}, err) : NULL;
+    VknnTensor *stats = gb ? vknn_instance_norm_stats(r, r->step->node, x, err) : NULL;
     if (!stats)
         return FALSE;
     const uint32_t local = vknn_reduce_local_size(r->ctx);
@@ -56,7 +61,7 @@ static gboolean in_record(VknnRecord *r, GError **err)
     };
     const VknnTensor *bind[] = {x, gb, stats};
     vknn_cmd_dispatch(r->cmd, p, bind, &pc, x->n * x->c4, 1, 1);
-    return vknn_channel_affine_record(r, stats, TRUE, err);
+    return r->step->stats_only || vknn_channel_affine_record(r, stats, TRUE, err);
 }
 
 typedef struct {

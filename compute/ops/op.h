@@ -49,6 +49,11 @@ struct VknnStep {
     const VknnNode *fused_bn; /* BatchNormalization folded into a Conv */
     int upsample;    /* Conv input: nearest upsampling by this factor fused in (0 = none) */
     gboolean elided; /* nothing to record: its inputs' producers write its output in place */
+    /* Conv input: normalized while read by this InstanceNormalization node's
+     * statistics (vknn_instance_norm_stats), then input_norm_act applied. */
+    const VknnNode *input_norm;
+    VknnActivation input_norm_act;
+    gboolean stats_only; /* InstanceNormalization: statistics only, no output */
 };
 
 /* What a class's record() gets: the step, its tensors and the executor. */
@@ -154,6 +159,10 @@ VknnTensor *vknn_net_packed(VknnRecord *r, const char *key, VknnPackFunc pack, v
 /* A device tensor private to this step (statistics, partial sums), alive for
  * the plan's lifetime. */
 VknnTensor *vknn_net_scratch(VknnRecord *r, const VknnShape *shape, GError **err);
+/* The scratch tensor of (node, key), created on the first call: shared by
+ * the steps of one plan that name the same node (a norm and its consumer). */
+VknnTensor *vknn_net_node_scratch(VknnRecord *r, const VknnNode *node, const char *key,
+                                  const VknnShape *shape, GError **err);
 /* Temporary storage of at least `texels` vec4 shared by all steps (slot
  * VKNN_WORKSPACE_*): valid only within one step, which keeps the
  * plan's memory flat however many steps need it. Sized before recording

@@ -37,6 +37,16 @@ vec4 activate(vec4 v, int act, float alpha, float beta)
     return v;
 }
 
+// A fused InstanceNormalization applied to an input texel as a kernel reads
+// it: norm 0 none, 1 scale and shift, 2 then Relu.
+vec4 normalize_input(vec4 v, int norm, vec4 scale, vec4 shift)
+{
+    if (norm == 0)
+        return v;
+    v = v * scale + shift;
+    return norm == 2 ? max(v, vec4(0.0)) : v;
+}
+
 // Zeroes the lanes of block c4 that lie beyond channel count c.
 vec4 mask_lanes(vec4 v, int c4, int c)
 {

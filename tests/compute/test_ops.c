@@ -514,6 +514,56 @@ static VknnModel *case_norm_instance_tall(void)
     return instance_norm_model(3, 127, 3, "Sigmoid");
 }
 
+/* InstanceNormalization [-> Relu] [-> Pad] -> Conv: the convolution
+ * normalizes its input while reading it (lowering fuses the norm's apply
+ * pass); pad_mode NULL: the Conv's own zero padding, which must stay zero. */
+static VknnModel *norm_conv_model(int64_t n, int64_t c, int64_t h, int64_t w, gboolean relu,
+                                  const char *pad_mode, int64_t k, int64_t oc)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(n, c, h, w));
+    weight(m, "g", SHAPE(c), 0.5f, 1.5f);
+    weight(m, "b", SHAPE(c), -1, 1);
+    weight(m, "w", SHAPE(oc, c, k, k), -0.5f, 0.5f);
+    weight(m, "cb", SHAPE(oc), -1, 1);
+    VknnNode *in = node(m, "InstanceNormalization", IN("x", "g", "b"), OUT("y"));
+    vknn_node_set_float(in, "epsilon", 1e-3f);
+    const char *next = "y";
+    if (relu) {
+        node(m, "Relu", IN("y"), OUT("r"));
+        next = "r";
+    }
+    const int64_t pad = k / 2;
+    if (pad_mode) {
+        ints(m, "pads", (int64_t[]){0, 0, pad, pad, 0, 0, pad, pad}, 8);
+        VknnNode *p = node(m, "Pad", IN(next, "pads"), OUT("p"));
+        vknn_node_set_string(p, "mode", pad_mode);
+        next = "p";
+    }
+    VknnNode *conv = node(m, "Conv", IN(next, "w", "cb"), OUT("z"));
+    if (!pad_mode)
+        set_ints(conv, "pads", pad, pad, pad, pad, 4);
+    vknn_model_mark_output(m, "z", NULL);
+    return m;
+}
+
+static VknnModel *case_norm_fused_conv_rows_batch2(void)
+{
+    return norm_conv_model(2, 6, 5, 37, TRUE, NULL, 3, 5);
+}
+static VknnModel *case_norm_fused_conv_flat_1x1(void)
+{
+    return norm_conv_model(2, 7, 6, 7, FALSE, NULL, 1, 9);
+}
+static VknnModel *case_norm_fused_winograd_reflect(void)
+{
+    return norm_conv_model(2, 16, 13, 11, TRUE, "reflect", 3, 18);
+}
+static VknnModel *case_norm_fused_conv_9x9_image(void)
+{
+    return norm_conv_model(1, 3, 12, 30, TRUE, "reflect", 9, 3);
+}
+
 static VknnModel *unary_model(const char *op, int opset)
 {
     VknnModel *m = vknn_model_new();
@@ -1091,6 +1141,10 @@ static const OpCase op_cases[] = {
     CASE(case_conv_transpose_output_padding),
     CASE(case_norm_instance_relu),
     CASE(case_norm_instance_tall),
+    CASE(case_norm_fused_conv_rows_batch2),
+    CASE(case_norm_fused_conv_flat_1x1),
+    CASE(case_norm_fused_winograd_reflect),
+    CASE(case_norm_fused_conv_9x9_image),
     CASE(case_unary_relu),
     CASE(case_unary_leaky),
     CASE(case_unary_clip_opset6),
@@ -1135,6 +1189,8 @@ static const OpCase fp16_tile_cases[] = {
     CASE(case_conv_winograd_bands),
     CASE(case_conv_winograd_reflect_relu),
     CASE(case_conv_winograd_upsampled),
+    /* an InstanceNormalization applied as the tiles are read */
+    CASE(case_norm_fused_winograd_reflect),
 };
 
 /* Compares the cases whose name + suffix starts with family against the
