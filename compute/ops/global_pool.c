@@ -5,7 +5,7 @@
 #include "op.h"
 
 typedef struct {
-    int32_t hw;
+    int32_t hw, blocks;
 } GlobalPoolPush;
 
 static const VknnShader global_pool_shader = VKNN_SHADER(global_pool, 1, 1, GlobalPoolPush);
@@ -28,17 +28,29 @@ static gboolean global_pool_infer(VknnModel *m, VknnNode *n, GError **err)
     return TRUE;
 }
 
+/* One invocation per block when there are enough blocks to fill the device
+ * and each is small: SqueezeNet's 250 blocks of 13x13 0.54-0.79 -> 0.1 ms on
+ * lavapipe, where a workgroup's barriers cost more than its sums. */
+static gboolean serial_blocks(const VknnTensor *x)
+{
+    return x->n * x->c4 >= 64 && x->h * x->w <= 4096;
+}
+
 static gboolean global_pool_record(VknnRecord *r, GError **err)
 {
     const VknnTensor *x = r->in[0], *y = r->out[0];
-    const int32_t spec[] = {g_str_equal(r->step->node->op_type, "GlobalMaxPool")};
-    const uint32_t local = vknn_reduce_local_size(r->ctx);
-    VknnPipeline *p = vknn_op_pipeline(r, &global_pool_shader, local, spec, 1, err);
+    const gboolean serial = serial_blocks(x);
+    const int32_t spec[] = {g_str_equal(r->step->node->op_type, "GlobalMaxPool"), serial};
+    const uint32_t local = serial ? 8 : vknn_reduce_local_size(r->ctx);
+    VknnPipeline *p = vknn_op_pipeline(r, &global_pool_shader, local, spec, 2, err);
     if (!p)
         return FALSE;
-    GlobalPoolPush pc = {.hw = x->h * x->w};
+    GlobalPoolPush pc = {.hw = x->h * x->w, .blocks = x->n * x->c4};
     const VknnTensor *bind[] = {x, y};
-    vknn_cmd_dispatch(r->cmd, p, bind, &pc, x->n * x->c4, 1, 1);
+    if (serial)
+        vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.blocks);
+    else
+        vknn_cmd_dispatch(r->cmd, p, bind, &pc, pc.blocks, 1, 1);
     return TRUE;
 }
 

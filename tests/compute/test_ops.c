@@ -748,10 +748,10 @@ static VknnModel *case_pool_avg_include_pad(void)
     return pool_model("AveragePool", 3, 2, (int64_t[]){1, 1, 1, 1}, FALSE, 1, 1);
 }
 
-static VknnModel *global_pool_model(const char *op)
+static VknnModel *global_pool_model(const char *op, int64_t n, int64_t c)
 {
     VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 10, 13, 7));
+    input(m, "x", SHAPE(n, c, 13, 7));
     node(m, op, IN("x"), OUT("y"));
     vknn_model_mark_output(m, "y", NULL);
     return m;
@@ -759,11 +759,20 @@ static VknnModel *global_pool_model(const char *op)
 
 static VknnModel *case_pool_global_average(void)
 {
-    return global_pool_model("GlobalAveragePool");
+    return global_pool_model("GlobalAveragePool", 1, 10);
 }
 static VknnModel *case_pool_global_max(void)
 {
-    return global_pool_model("GlobalMaxPool");
+    return global_pool_model("GlobalMaxPool", 1, 10);
+}
+/* Enough small blocks for one invocation per block (global_pool.c). */
+static VknnModel *case_pool_global_average_blocks(void)
+{
+    return global_pool_model("GlobalAveragePool", 2, 130);
+}
+static VknnModel *case_pool_global_max_blocks(void)
+{
+    return global_pool_model("GlobalMaxPool", 2, 130);
 }
 
 static VknnModel *case_concat_odd_channels(void)
@@ -1170,6 +1179,8 @@ static const OpCase op_cases[] = {
     CASE(case_pool_avg_include_pad),
     CASE(case_pool_global_average),
     CASE(case_pool_global_max),
+    CASE(case_pool_global_average_blocks),
+    CASE(case_pool_global_max_blocks),
     CASE(case_concat_odd_channels),
     CASE(case_binary_in_place_chain),
     CASE(case_concat_in_place),
