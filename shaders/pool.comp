@@ -41,11 +41,17 @@ void main()
             const int ix = ox * SW - p.pad_l + kx * DW;
             if (iy < p.ih + p.pad_b && ix < p.iw + p.pad_r)
                 padded_taps++;
-            if (iy < 0 || iy >= p.ih || ix < 0 || ix >= p.iw)
-                continue;
-            const vec4 v = texelFetch(in_t, (plane + iy) * p.iw + ix);
-            acc = MAX != 0 ? max(acc, v) : acc + v;
-            taps++;
+            // Every tap fetches (clamped) and selects: lavapipe runs a fetch
+            // under a per-lane branch much slower (MaxPool 3x3/2 of SqueezeNet's
+            // 64 x 111 x 111: 0.79 -> 0.57 ms).
+            const bool inside = iy >= 0 && iy < p.ih && ix >= 0 && ix < p.iw;
+            const vec4 v = texelFetch(in_t, (plane + clamp(iy, 0, p.ih - 1)) * p.iw +
+                                                clamp(ix, 0, p.iw - 1));
+            if (MAX != 0)
+                acc = inside ? max(acc, v) : acc;
+            else
+                acc += inside ? v : vec4(0.0);
+            taps += inside ? 1 : 0;
         }
     }
     if (MAX == 0)
