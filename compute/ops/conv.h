@@ -68,10 +68,10 @@ typedef struct {
 } VknnWinograd;
 
 /* Whether a convolution (window, group, tensors) should run as Winograd:
- * 3x3, stride 1, undilated, ungrouped, enough channels. The environment
+ * 3x3, stride 1, undilated, ungrouped, enough channels for the device. The environment
  * variable VKNN_WINOGRAD=0 turns it off (for measurements). */
-gboolean vknn_conv_winograd_suits(const VknnWindow *w, int64_t group, const VknnTensor *x,
-                                  const VknnTensor *y);
+gboolean vknn_conv_winograd_suits(const VknnContext *ctx, const VknnWindow *w, int64_t group,
+                                  const VknnTensor *x, const VknnTensor *y);
 /* Transformed weights [36][oc4][ic4][4] vec4 of the step's Conv; user:
  * TRUE for the transposed, flipped kernel (input gradient). */
 float *vknn_conv_winograd_pack(const VknnRecord *r, VknnTensor *t, void *user);

@@ -203,7 +203,7 @@ static void conv_workspace(const VknnRecord *r, int64_t texels[VKNN_WORKSPACE_SL
     VknnWindow w;
     int64_t group;
     if (conv_window(r, &w, &group, NULL) &&
-        vknn_conv_winograd_suits(&w, group, r->in[0], r->out[0]))
+        vknn_conv_winograd_suits(r->ctx, &w, group, r->in[0], r->out[0]))
         vknn_conv_winograd_workspace(r->ctx, r->in[0], r->out[0], half_tiles(r), texels);
 }
 
@@ -224,7 +224,7 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     VknnTensor *norm = NULL;
     if (st->input_norm && !(norm = vknn_instance_norm_stats(r, st->input_norm, x, err)))
         return FALSE;
-    if (vknn_conv_winograd_suits(&w, group, x, r->out[0])) {
+    if (vknn_conv_winograd_suits(r->ctx, &w, group, x, r->out[0])) {
         VknnTensor *u = vknn_net_packed(r, "conv2d.winograd", vknn_conv_winograd_pack, NULL, err);
         VknnTensor *b = u ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
         const VknnWinograd c = {.x = x,
@@ -395,7 +395,7 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
     r.in[0] = (VknnTensor *)g->gy[0];
     r.out[0] = g->gx[0];
     const int pad_t = (int)w->k[0] - 1 - pads[0], pad_l = (int)w->k[1] - 1 - pads[1];
-    if (vknn_conv_winograd_suits(w, 1, r.in[0], r.out[0])) {
+    if (vknn_conv_winograd_suits(r.ctx, w, 1, r.in[0], r.out[0])) {
         VknnTensor *u = vknn_net_packed(&r, "conv2d.winograd_flip", vknn_conv_winograd_pack,
                                         GINT_TO_POINTER(TRUE), err);
         VknnTensor *b =

@@ -69,8 +69,8 @@ void vknn_conv_winograd_workspace(VknnContext *ctx, const VknnTensor *x, const V
     texels[products] = MAX(texels[products], band * POINTS * y->c4);
 }
 
-gboolean vknn_conv_winograd_suits(const VknnWindow *w, int64_t group, const VknnTensor *x,
-                                  const VknnTensor *y)
+gboolean vknn_conv_winograd_suits(const VknnContext *ctx, const VknnWindow *w, int64_t group,
+                                  const VknnTensor *x, const VknnTensor *y)
 {
     if (group != 1 || w->k[0] != 3 || w->k[1] != 3 || w->s[0] != 1 || w->s[1] != 1 ||
         w->d[0] != 1 || w->d[1] != 1)
@@ -78,7 +78,16 @@ gboolean vknn_conv_winograd_suits(const VknnWindow *w, int64_t group, const Vknn
     if (g_strcmp0(g_getenv("VKNN_WINOGRAD"), "0") == 0) /* for A/B measurements */
         return FALSE;
     /* Below 16 channels the transforms cost more than the GEMMs save. */
-    return x->c >= 16 && y->c >= 16;
+    if (x->c < 16 || y->c < 16)
+        return FALSE;
+    /* Winograd saves multiply-adds in proportion to ic * oc per pixel and
+     * pays transforms that write every tile's inputs (ic) and products (oc).
+     * A CPU device writes lane by lane, slowly: there the direct kernel wins
+     * below ic * oc / (ic + oc) = 12 (lavapipe, with shared weights: 16->16,
+     * 16->32, 32->16 at 320x240 and candy_nc16's upsampled 32->16 faster
+     * direct; 32->32, 16->64, 64->16 level; larger layers faster Winograd). */
+    return vknn_context_device_type(ctx) != VK_PHYSICAL_DEVICE_TYPE_CPU ||
+           x->c * y->c >= 12 * (x->c + y->c);
 }
 
 /* u = G g G^T: the 3x3 kernel g at the 6x6 transform points. */

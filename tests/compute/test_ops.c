@@ -557,7 +557,7 @@ static VknnModel *case_norm_fused_conv_flat_1x1(void)
 }
 static VknnModel *case_norm_fused_winograd_reflect(void)
 {
-    return norm_conv_model(2, 16, 13, 11, TRUE, "reflect", 3, 18);
+    return norm_conv_model(2, 24, 13, 11, TRUE, "reflect", 3, 26);
 }
 static VknnModel *case_norm_fused_conv_9x9_image(void)
 {
@@ -970,9 +970,11 @@ static VknnModel *winograd_model(int64_t n, int64_t c, int64_t oc, int64_t h, in
     return m;
 }
 
+/* Channels chosen so that every device takes the Winograd path (on a CPU:
+ * ic * oc >= 12 (ic + oc), vknn_conv_winograd_suits). */
 static VknnModel *case_conv_winograd_edges_batch(void)
 {
-    return winograd_model(2, 18, 21, 13, 11, (int64_t[]){1, 0, 2, 1});
+    return winograd_model(2, 26, 29, 13, 11, (int64_t[]){1, 0, 2, 1});
 }
 static VknnModel *case_conv_winograd_bands(void)
 {
@@ -980,15 +982,15 @@ static VknnModel *case_conv_winograd_bands(void)
 }
 static VknnModel *case_conv_winograd_reflect_relu(void)
 {
-    return padded_conv_c("reflect", 0, (int64_t[]){0, 0, 0, 0}, "Relu", 16, 20);
+    return padded_conv_c("reflect", 0, (int64_t[]){0, 0, 0, 0}, "Relu", 24, 28);
 }
 static VknnModel *case_conv_winograd_edge_pads(void)
 {
-    return padded_conv_c("edge", 0, (int64_t[]){1, 0, 0, 1}, "Sigmoid", 17, 16);
+    return padded_conv_c("edge", 0, (int64_t[]){1, 0, 0, 1}, "Sigmoid", 25, 24);
 }
 static VknnModel *case_conv_winograd_upsampled(void)
 {
-    return upsampled_conv_c("asymmetric", "floor", 2, TRUE, 20, 16);
+    return upsampled_conv_c("asymmetric", "floor", 2, TRUE, 28, 24);
 }
 
 typedef struct {
