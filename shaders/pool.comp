@@ -5,7 +5,10 @@
 // Bindings: 0 input [n][c4][ih][iw] (texel), 1 output [n][c4][oh][ow]
 // (storage). Spec: 3 MAX (1 max, 0 average), 4 KH, 5 KW, 6 SH, 7 SW,
 // 8 DH, 9 DW, 10 COUNT_PAD (average: divide by taps inside the padded
-// input rather than inside the input). Linear grid.
+// input rather than inside the input), 11 ARGMAX (max: write the flat
+// index iy * iw + ix of each lane's first maximum in row-major window order,
+// as a float, -1 for a window without taps; read by pool_grad.comp).
+// Linear grid.
 #include "vknn.glsl"
 
 layout(constant_id = 3) const int MAX = 1;
@@ -16,6 +19,7 @@ layout(constant_id = 7) const int SW = 2;
 layout(constant_id = 8) const int DH = 1;
 layout(constant_id = 9) const int DW = 1;
 layout(constant_id = 10) const int COUNT_PAD = 0;
+layout(constant_id = 11) const bool ARGMAX = false;
 
 layout(binding = 0) uniform samplerBuffer in_t;
 layout(binding = 1) writeonly buffer Out { vec4 out_t[]; };
@@ -34,6 +38,7 @@ void main()
     const int oy = (i / p.ow) % p.oh;
     const int plane = (i / (p.ow * p.oh)) * p.ih;
     vec4 acc = MAX != 0 ? vec4(-3.402823e38) : vec4(0.0);
+    vec4 arg = vec4(-1.0);
     int taps = 0, padded_taps = 0;
     for (int ky = 0; ky < KH; ky++) {
         const int iy = oy * SH - p.pad_t + ky * DH;
@@ -47,7 +52,11 @@ void main()
             const bool inside = iy >= 0 && iy < p.ih && ix >= 0 && ix < p.iw;
             const vec4 v = texelFetch(in_t, (plane + clamp(iy, 0, p.ih - 1)) * p.iw +
                                                 clamp(ix, 0, p.iw - 1));
-            if (MAX != 0)
+            if (ARGMAX) {
+                const bvec4 better = inside ? greaterThan(v, acc) : bvec4(false);
+                acc = mix(acc, v, better);
+                arg = mix(arg, vec4(float(iy * p.iw + ix)), better);
+            } else if (MAX != 0)
                 acc = inside ? max(acc, v) : acc;
             else
                 acc += inside ? v : vec4(0.0);
@@ -58,5 +67,5 @@ void main()
         acc /= float(max(COUNT_PAD != 0 ? padded_taps : taps, 1));
     else if (taps == 0)
         acc = vec4(0.0);
-    out_t[i] = acc;
+    out_t[i] = ARGMAX ? arg : acc;
 }
