@@ -6,6 +6,7 @@
 #include "conv2d_shuffle.comp.spv.h"
 #include "conv2d_grad_bias.comp.spv.h"
 #include "conv2d_grad_input.comp.spv.h"
+#include "conv2d_grad_input_shuffle.comp.spv.h"
 #include "conv2d_grad_weight.comp.spv.h"
 #include "conv2d_grad_weight_sum.comp.spv.h"
 #include "conv.h"
@@ -322,6 +323,8 @@ typedef struct {
 } GradBiasPush;
 
 static const VknnShader grad_input_shader = VKNN_SHADER(conv2d_grad_input, 2, 1, GradInputPush);
+static const VknnShader grad_input_shuffle_shader =
+    VKNN_SHADER(conv2d_grad_input_shuffle, 2, 1, GradInputPush);
 static const VknnShader grad_weight_shader = VKNN_SHADER(conv2d_grad_weight, 2, 1, GradWeightPush);
 static const VknnShader grad_weight_sum_shader =
     VKNN_SHADER(conv2d_grad_weight_sum, 1, 1, GradWeightSumPush);
@@ -508,8 +511,13 @@ static gboolean conv_backward(VknnGradRecord *g, GError **err)
     if (g->gx[0] && as_forward && !conv_backward_as_forward(g, &w, pads, err))
         return FALSE;
     if (g->gx[0] && !as_forward) {
+        /* Undilated: workgroups of 8 along one row and column phase (the
+         * shader's WALK grid); dilated: linear. */
+        const gboolean walk = w.d[0] == 1 && w.d[1] == 1;
+        const VknnShader *sh =
+            walk && r->ctx->shuffle_weights ? &grad_input_shuffle_shader : &grad_input_shader;
         VknnTensor *wt = vknn_net_packed(r, "conv2d.wt", pack_weights_t, NULL, err);
-        VknnPipeline *p = wt ? vknn_op_pipeline(r, &grad_input_shader, 64, spec, 6, err) : NULL;
+        VknnPipeline *p = wt ? vknn_op_pipeline(r, sh, walk ? 8 : 64, spec, 6, err) : NULL;
         if (!p)
             return FALSE;
         GradInputPush pc = {(int32_t)vknn_tensor_texels(g->gx[0]),
@@ -525,7 +533,12 @@ static gboolean conv_backward(VknnGradRecord *g, GError **err)
                             (int32_t)icg,
                             (int32_t)(oc / group)};
         const VknnTensor *bind[] = {gy, wt, g->gx[0]};
-        vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
+        if (walk)
+            vknn_cmd_dispatch(r->cmd, p, bind, &pc,
+                              (uint32_t)VKNN_DIV_UP(VKNN_DIV_UP(x->w, w.s[1]), 8),
+                              (uint32_t)(x->h * w.s[1]), (uint32_t)(x->n * x->c4));
+        else
+            vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
     }
     if (g->gx[1] && !conv_weight_grad(g, spec, group, pads, err))
         return FALSE;
