@@ -17,6 +17,7 @@ struct VknnBackward {
     gboolean *has_tensor; /* per value: grads[v] is allocated */
     VknnTensor *grads;    /* per value */
     int *contributions;   /* per value: gradient contributions from its readers */
+    int *slice_of;        /* per value: grads[v] is a slice of grads[slice_of[v]], or -1 */
     VknnBuffer *arena;
     GPtrArray *seeds; /* VknnBuffer*: staging of each output's seed */
     StepClock clock;  /* profiling */
@@ -49,6 +50,7 @@ void vknn_backward_free(VknnContext *ctx, VknnBackward *b)
         g_array_unref(b->outputs);
     g_free(b->needs);
     g_free(b->contributions);
+    g_free(b->slice_of);
     g_free(b->has_tensor);
     g_free(b->grads);
     vknn_buffer_free(ctx, &b->arena);
@@ -187,7 +189,46 @@ static void grad_shape(const VknnValue *val, VknnShape *s)
     *s = (VknnShape){4, {1, s->dims[0], s->dims[0] ? numel / s->dims[0] : 0, 1}};
 }
 
-static gboolean allocate_grads(VknnNet *net, VknnBackward *b, GError **err)
+/* The forward pass writes the inputs of an elided Concat in place, as
+ * slices of its output; the gradient of each such input is then the same
+ * slice of the output's gradient, so the Concat's backward has nothing to
+ * copy (SqueezeNet's fire modules: 8 copies). Only where the Concat is the
+ * sole reader of every input that needs a gradient. */
+static void find_grad_slices(const Plan *p, VknnBackward *b)
+{
+    for (guint s = 0; s < p->steps->len; s++) {
+        const VknnStep *st = &g_array_index(p->steps, VknnStep, s);
+        const int y = st->out[0];
+        if (!st->elided || !b->needs[y])
+            continue;
+        gboolean all = TRUE;
+        for (int k = 0; k < st->n_in; k++) {
+            const int v = st->in[k];
+            if (v >= 0 && b->needs[v])
+                all = all && b->contributions[v] == 1 && p->root[v] == p->root[y];
+        }
+        for (int k = 0; all && k < st->n_in; k++)
+            if (st->in[k] >= 0 && b->needs[st->in[k]])
+                b->slice_of[st->in[k]] = y;
+    }
+}
+
+/* Whether every input gradient of step st is a slice of its output's. */
+static gboolean grads_are_slices(const VknnBackward *b, const VknnStep *st)
+{
+    gboolean any = FALSE;
+    for (int k = 0; k < st->n_in; k++) {
+        const int v = st->in[k];
+        if (v >= 0 && b->needs[v]) {
+            if (b->slice_of[v] != st->out[0])
+                return FALSE;
+            any = TRUE;
+        }
+    }
+    return any;
+}
+
+static gboolean allocate_grads(VknnNet *net, const Plan *p, VknnBackward *b, GError **err)
 {
     const VknnModel *m = net->model;
     const guint nv = m->values->len;
@@ -199,8 +240,15 @@ static gboolean allocate_grads(VknnNet *net, VknnBackward *b, GError **err)
         VknnShape s;
         grad_shape(vknn_model_value(m, v), &s);
         vknn_tensor_set_shape(&b->grads[v], &s);
+        if (b->slice_of[v] >= 0)
+            continue;
         b->grads[v].offset = end;
         end += (b->grads[v].bytes + net->ctx->align - 1) / net->ctx->align * net->ctx->align;
+    }
+    for (guint v = 0; v < nv; v++) {
+        const int y = b->slice_of[v];
+        if (y >= 0) /* where the forward pass put v within y */
+            b->grads[v].offset = b->grads[y].offset + (p->tensors[v].offset - p->tensors[y].offset);
     }
     b->arena = vknn_buffer_new(net->ctx, MAX(end, 16), VKNN_MEM_DEVICE, err);
     if (!b->arena)
@@ -226,6 +274,9 @@ gboolean vknn_backward_plan(VknnNet *net, Plan *p, GError **err)
     b->has_tensor = g_new0(gboolean, nv);
     b->grads = g_new0(VknnTensor, nv);
     b->contributions = g_new0(int, nv);
+    b->slice_of = g_new(int, nv);
+    for (guint v = 0; v < nv; v++)
+        b->slice_of[v] = -1;
     b->seeds = g_ptr_array_new();
     if (net->grad_outputs) {
         b->outputs = g_array_ref(net->grad_outputs);
@@ -259,7 +310,8 @@ gboolean vknn_backward_plan(VknnNet *net, Plan *p, GError **err)
             if (st->in[k] >= 0 && !input_is_host(st, k) && b->needs[st->in[k]])
                 b->contributions[st->in[k]]++;
     }
-    return allocate_grads(net, b, err);
+    find_grad_slices(p, b);
+    return allocate_grads(net, p, b, err);
 }
 
 /* ---- recording ---------------------------------------------------------------- */
@@ -339,6 +391,8 @@ static gboolean view_backward(VknnGradRecord *g, GError **err)
 
 static gboolean record_step(Recording *rec, const VknnStep *st, GError **err)
 {
+    if (st->elided && grads_are_slices(rec->b, st))
+        return TRUE; /* the inputs' gradients already are the output's slices */
     VknnGradRecord g = {.fwd = step_record(rec, st), .mode = rec->net->grad_mode};
     for (int k = 0; k < st->n_out; k++)
         if (st->out[k] >= 0 && rec->b->needs[st->out[k]])

@@ -1001,14 +1001,17 @@ typedef struct {
 /* SqueezeNet's Fire module and pooling: fused activations, a value read by
  * two convolutions (gradients summed), Concat at a channel offset that is
  * not a multiple of 4, MaxPool with ceil_mode. */
-static VknnModel *case_fire_module(void)
+/* SqueezeNet's fire module; with e1 channels a multiple of 4 the concat is
+ * assembled in place and its backward aliases the inputs' gradients to
+ * slices of its output's (backward.c). */
+static VknnModel *fire_module(int64_t e1)
 {
     VknnModel *m = vknn_model_new();
     input(m, "x", SHAPE(1, 6, 9, 7));
     weight(m, "ws", SHAPE(5, 6, 1, 1), -0.5f, 0.5f);
     weight(m, "bs", SHAPE(5), -0.2f, 0.5f);
-    weight(m, "w1", SHAPE(3, 5, 1, 1), -0.5f, 0.5f);
-    weight(m, "b1", SHAPE(3), -0.2f, 0.5f);
+    weight(m, "w1", SHAPE(e1, 5, 1, 1), -0.5f, 0.5f);
+    weight(m, "b1", SHAPE(e1), -0.2f, 0.5f);
     weight(m, "w3", SHAPE(6, 5, 3, 3), -0.5f, 0.5f);
     weight(m, "b3", SHAPE(6), -0.2f, 0.5f);
     node(m, "Conv", IN("x", "ws", "bs"), OUT("sq"));
@@ -1024,6 +1027,15 @@ static VknnModel *case_fire_module(void)
     vknn_node_set_int(pool, "ceil_mode", 1);
     vknn_model_mark_output(m, "y", NULL);
     return m;
+}
+
+static VknnModel *case_fire_module(void)
+{
+    return fire_module(3);
+}
+static VknnModel *case_fire_module_in_place(void)
+{
+    return fire_module(4);
 }
 
 /* MobileNetV2's residual: x + Clip(Conv(x)). */
@@ -1119,6 +1131,7 @@ static const GradCase grad_cases[] = {
     GRAD(case_resize_nearest_x2, VKNN_GRAD_STANDARD, FALSE),
     GRAD(case_transformer_block, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_fire_module, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_fire_module_in_place, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_residual_clip, VKNN_GRAD_STANDARD, TRUE),
     {"guided_fire_module", case_fire_module, VKNN_GRAD_GUIDED, FALSE},
     {"guided_relu", case_unary_relu, VKNN_GRAD_GUIDED, FALSE},
