@@ -230,7 +230,6 @@ GArray *vknn_list_devices(const char *selector, GError **err)
     return infos;
 }
 
-/* Creates what every context needs on top of the device handles. */
 /* Subgroup operations are core Vulkan 1.1 properties, not features: they
  * need nothing enabled, so a device adopted from GStreamer has them too.
  * VKNN_SHUFFLE_WEIGHTS=0 turns the shuffle kernels off (A/B runs). */
@@ -246,6 +245,7 @@ static gboolean shuffles_in_workgroups_of_8(VkPhysicalDevice physical)
            g_strcmp0(g_getenv("VKNN_SHUFFLE_WEIGHTS"), "0") != 0;
 }
 
+/* Creates what every context needs on top of the device handles. */
 static gboolean context_init_common(VknnContext *ctx, GError **err)
 {
     vkGetPhysicalDeviceProperties(ctx->physical, &ctx->props);

@@ -140,7 +140,9 @@ static void try_fuse_activation(Lowering *l, VknnStep *st)
  * gained 8-11%). */
 static void fuse_norms_into_convs(const Lowering *l, GArray *steps)
 {
-    for (guint c = 0; c < steps->len && !l->for_backward; c++) {
+    if (l->for_backward)
+        return;
+    for (guint c = 0; c < steps->len; c++) {
         VknnStep *conv = &g_array_index(steps, VknnStep, c);
         const int v = conv->in[0];
         if (!is_op(conv->node, "Conv") || vknn_node_attr_int(conv->node, "group", 1) != 1 ||
