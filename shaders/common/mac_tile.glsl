@@ -12,10 +12,11 @@
 // SHUFFLE_WEIGHTS (a build variant for devices whose 8-invocation workgroups
 // are one subgroup with shuffles, such as lavapipe): all lanes of a workgroup
 // need the same weights, and lavapipe fetches a texel lane by lane even when
-// every lane asks for one address. Lane l fetches block l's four texels
-// instead and the blocks travel between lanes by subgroupShuffle, which
-// becomes a register permute: 4 fetches per lane instead of 4 x OCB
-// (SqueezeNet's 13x13 classifier 5.7 -> 3.3 ms). Every lane of the workgroup
+// every lane asks for one address. The tile's 4 x OCB weight texels are
+// spread over the 8 lanes instead (texel k in lane k % 8) and travel between
+// lanes by subgroupShuffle, which becomes a register permute: ceil(OCB / 2)
+// fetches per lane instead of 4 x OCB (SqueezeNet's 13x13 classifier 5.7 ->
+// 3.3 ms). Every lane of the workgroup
 // must reach this call: tail invocations compute clamped pixels instead of
 // returning early.
 
