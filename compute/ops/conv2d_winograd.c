@@ -59,12 +59,19 @@ static int64_t band_tiles(VknnContext *ctx, const VknnTensor *x, const VknnTenso
     return band;
 }
 
+/* The workspace slots of the transformed tiles and their products. */
+static void workspace_slots(gboolean half, int *tiles, int *products)
+{
+    *tiles = half ? VKNN_WORKSPACE_A_F16 : VKNN_WORKSPACE_A;
+    *products = half ? VKNN_WORKSPACE_B_F16 : VKNN_WORKSPACE_B;
+}
+
 void vknn_conv_winograd_workspace(VknnContext *ctx, const VknnTensor *x, const VknnTensor *y,
                                   gboolean half, int64_t texels[VKNN_WORKSPACE_SLOTS])
 {
     const int64_t band = band_tiles(ctx, x, y);
-    const int tiles = half ? VKNN_WORKSPACE_A_F16 : VKNN_WORKSPACE_A;
-    const int products = half ? VKNN_WORKSPACE_B_F16 : VKNN_WORKSPACE_B;
+    int tiles, products;
+    workspace_slots(half, &tiles, &products);
     texels[tiles] = MAX(texels[tiles], band * POINTS * x->c4);
     texels[products] = MAX(texels[products], band * POINTS * y->c4);
 }
@@ -155,8 +162,8 @@ gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError 
     const int64_t tiles = (int64_t)y->n * th * tw, band = band_tiles(r->ctx, x, y);
     int64_t texels[VKNN_WORKSPACE_SLOTS] = {0};
     vknn_conv_winograd_workspace(r->ctx, x, y, c->half, texels);
-    const int tiles_slot = c->half ? VKNN_WORKSPACE_A_F16 : VKNN_WORKSPACE_A;
-    const int products_slot = c->half ? VKNN_WORKSPACE_B_F16 : VKNN_WORKSPACE_B;
+    int tiles_slot, products_slot;
+    workspace_slots(c->half, &tiles_slot, &products_slot);
     VknnTensor *v = vknn_net_workspace(r, tiles_slot, texels[tiles_slot], err);
     VknnTensor *m = v ? vknn_net_workspace(r, products_slot, texels[products_slot], err) : NULL;
     int tx, ocb;
