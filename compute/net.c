@@ -132,11 +132,17 @@ fail:
     return NULL;
 }
 
+/* The key of a node's packed or scratch tensor in the net's tables. */
+static char *node_key(const VknnNode *node, const char *key)
+{
+    return g_strdup_printf("%p/%s", (void *)node, key);
+}
+
 VknnTensor *vknn_net_packed(VknnRecord *r, const char *key, VknnPackFunc pack, void *user,
                             GError **err)
 {
     VknnNet *net = r->net;
-    g_autofree char *full = g_strdup_printf("%p/%s", (void *)r->step->node, key);
+    g_autofree char *full = node_key(r->step->node, key);
     OwnedTensor *o = g_hash_table_lookup(net->packed, full);
     if (o)
         return &o->tensor;
@@ -195,7 +201,7 @@ VknnTensor *vknn_net_node_scratch(VknnRecord *r, const VknnNode *node, const cha
                                   const VknnShape *shape, GError **err)
 {
     Plan *p = r->net->plan;
-    g_autofree char *full = g_strdup_printf("%p/%s", (void *)node, key);
+    g_autofree char *full = node_key(node, key);
     VknnTensor *t = g_hash_table_lookup(p->node_scratch, full);
     if (t)
         return t;

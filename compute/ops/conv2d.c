@@ -234,9 +234,9 @@ static gboolean conv_record(VknnRecord *r, GError **err)
                                 .bias = b,
                                 .pad_t = pads[0],
                                 .pad_l = pads[1],
-                                .pad_mode = r->step->pad_mode,
-                                .upsample = r->step->upsample,
-                                .act = r->step->act,
+                                .pad_mode = st->pad_mode,
+                                .upsample = st->upsample,
+                                .act = st->act,
                                 .half = half_tiles(r),
                                 .norm = norm,
                                 .norm_act = st->input_norm_act};
