@@ -21,11 +21,15 @@ bin=.gpu/bin
         $bin/test_golden $c | grep -E "max abs|top-5|FAIL"
         $bin/test_golden $c fp16-tiles | grep -E "PSNR|top-5|FAIL"; done
     $bin/test_ops | tail -1
-    echo "== vknn"
+    echo "== correctness with lavapipe's kernel shapes (VKNN_TUNING=cpu)"
+    VKNN_TUNING=cpu $bin/test_golden candy_nc8_99x75 | grep -E "max abs|FAIL"
+    echo "== vknn (GPU kernel shapes; VKNN_TUNING=cpu: lavapipe's, for comparison)"
     for size in 1280x720 1920x1080; do
         for p in fp32 fp16-tiles; do
             $bin/vknn bench .shared/models/style/candy.onnx --size $size --runs 30 --precision $p
         done
+        echo "VKNN_TUNING=cpu:"
+        VKNN_TUNING=cpu $bin/vknn bench .shared/models/style/candy.onnx --size $size --runs 10
         $bin/vknn bench .shared/models/style/candy.onnx --size $size --runs 10 --profile
     done
     echo "== PyTorch CUDA (same ONNX graph)"

@@ -245,11 +245,23 @@ static gboolean shuffles_in_workgroups_of_8(VkPhysicalDevice physical)
            g_strcmp0(g_getenv("VKNN_SHUFFLE_WEIGHTS"), "0") != 0;
 }
 
+/* See VknnContext.gpu_tuning. */
+static gboolean tune_for_gpu(const VkPhysicalDeviceProperties *props)
+{
+    const char *forced = g_getenv("VKNN_TUNING");
+    if (forced && (g_str_equal(forced, "cpu") || g_str_equal(forced, "gpu")))
+        return g_str_equal(forced, "gpu");
+    if (forced)
+        vknn_log(VKNN_LOG_WARNING, "VKNN_TUNING=%s ignored (cpu or gpu)", forced);
+    return props->deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
+
 /* Creates what every context needs on top of the device handles. */
 static gboolean context_init_common(VknnContext *ctx, GError **err)
 {
     vkGetPhysicalDeviceProperties(ctx->physical, &ctx->props);
     ctx->shuffle_weights = shuffles_in_workgroups_of_8(ctx->physical);
+    ctx->gpu_tuning = tune_for_gpu(&ctx->props);
     vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->mem_props);
     /* Tests emulate a device with smaller buffers (VKNN_ERROR_DEVICE_LIMIT). */
     const char *max_bytes = g_getenv("VKNN_MAX_BUFFER_BYTES");
@@ -270,8 +282,8 @@ static gboolean context_init_common(VknnContext *ctx, GError **err)
     VkPipelineCacheCreateInfo cci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
     VKNN_CHECK(vkCreatePipelineCache(ctx->device, &cci, NULL, &ctx->vk_cache),
                "vkCreatePipelineCache");
-    vknn_log(VKNN_LOG_INFO, "using %s (%s)%s", ctx->props.deviceName,
-             vknn_device_type_str(ctx->props.deviceType),
+    vknn_log(VKNN_LOG_INFO, "using %s (%s), kernels shaped for a %s%s", ctx->props.deviceName,
+             vknn_device_type_str(ctx->props.deviceType), ctx->gpu_tuning ? "GPU" : "CPU",
              ctx->shuffle_weights ? ", weights shared by subgroup shuffles" : "");
     return TRUE;
 fail:

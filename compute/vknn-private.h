@@ -35,6 +35,13 @@ struct VknnContext {
      * compute shaders (lavapipe: one AVX2 vector): register-tiled kernels
      * then fetch each weight once per workgroup (shaders/common/mac_tile.glsl). */
     gboolean shuffle_weights;
+    /* Kernel shapes (workgroup sizes, register tiles, Winograd choice and
+     * workspace) for a CPU device such as lavapipe, where a workgroup of 8
+     * is one SIMD batch and every lane's registers are precious, or for a
+     * GPU, which needs wide workgroups and many invocations in flight. From
+     * the device type; VKNN_TUNING=cpu|gpu overrides it (A/B runs on a GPU,
+     * and CI runs the GPU shapes on lavapipe for correctness). */
+    gboolean gpu_tuning;
 
     VkCommandPool cmd_pool;
     VkFence fence;

@@ -9,8 +9,8 @@
 // tap (ky, kx) where iy = oy * SH - pad_t + ky * DH.
 //
 // Undilated (WALK), the invocations of a workgroup share a row and a
-// column phase: the grid is x = ceil(ceil(iw / SW) / 8) workgroups of 8
-// along the phase's columns, y = ih * SW (row, phase), z = n * ic4, so all
+// column phase: the grid is x = ceil(ceil(iw / SW) / L) workgroups of L
+// (8 on a CPU device, vknn_tile_local_size) along the phase's columns, y = ih * SW (row, phase), z = n * ic4, so all
 // lanes visit the same taps and read the same weights, which the
 // SHUFFLE_WEIGHTS build fetches once per workgroup (as mac_tile.glsl).
 // Dilated: a linear grid over gx texels.

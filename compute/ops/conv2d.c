@@ -172,8 +172,32 @@ gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4
  * enough work items to balance). */
 #define MIN_INVOCATIONS 256
 
-static void conv_tile(const VknnTensor *y, int *tx, int *ocb, gboolean *flat)
+/* GPU tiles (VknnContext.gpu_tuning; not yet measured on a GPU, see
+ * docs/performance.md): 4 pixels x 4 channel blocks, 64 floats of
+ * accumulators per invocation, where an NVIDIA GPU keeps several warps per
+ * scheduler resident; pixels along the flattened image, so that narrow rows
+ * leave no lanes of a 64-wide workgroup idle; channel blocks traded for
+ * invocations until a layer has enough to fill the device. */
+#define GPU_MIN_INVOCATIONS 16384
+
+static void gpu_conv_tile(const VknnTensor *y, int *tx, int *ocb, gboolean *flat)
 {
+    const int64_t pix = (int64_t)y->h * y->w;
+    *flat = TRUE;
+    *tx = (int)MIN(pix, 4);
+    *ocb = y->c4 >= 4 ? 4 : y->c4 >= 2 ? 2 : 1;
+    while (*ocb > 1 &&
+           VKNN_DIV_UP(pix, *tx) * VKNN_DIV_UP(y->c4, *ocb) * y->n < GPU_MIN_INVOCATIONS)
+        *ocb /= 2;
+}
+
+static void conv_tile(const VknnContext *ctx, const VknnTensor *y, int *tx, int *ocb,
+                      gboolean *flat)
+{
+    if (ctx->gpu_tuning) {
+        gpu_conv_tile(y, tx, ocb, flat);
+        return;
+    }
     const int64_t pix = (int64_t)y->h * y->w;
     *flat = y->w < 24;
     *tx = *flat ? (int)MIN(pix, 2) : y->w >= 64 ? 8 : 4;
@@ -248,7 +272,7 @@ static gboolean conv_record(VknnRecord *r, GError **err)
         return FALSE;
     int tx, ocb;
     gboolean flat;
-    conv_tile(r->out[0], &tx, &ocb, &flat);
+    conv_tile(r->ctx, r->out[0], &tx, &ocb, &flat);
     const int32_t extra[] = {st->pad_mode,
                              st->act.act,
                              tx,
@@ -271,7 +295,8 @@ gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindo
                                    (int32_t)w->s[1], (int32_t)w->d[0], (int32_t)w->d[1]};
     g_assert(6 + n_extra <= VKNN_MAX_SPEC);
     memcpy(spec + 6, extra, sizeof(int32_t) * n_extra);
-    VknnPipeline *p = vknn_op_pipeline(r, sh, 8, spec, 6 + n_extra, err);
+    const uint32_t local = vknn_tile_local_size(r->ctx);
+    VknnPipeline *p = vknn_op_pipeline(r, sh, local, spec, 6 + n_extra, err);
     if (!p)
         return FALSE;
     const VknnTensor *x = r->in[0], *y = r->out[0];
@@ -291,7 +316,7 @@ gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindo
     };
     const VknnTensor *with_norm[] = {x, weights, bias, norm, y}, *plain[] = {x, weights, bias, y};
     const int64_t tiles = flat ? VKNN_DIV_UP((int64_t)y->h * y->w, tx) : VKNN_DIV_UP(y->w, tx);
-    vknn_cmd_dispatch(r->cmd, p, norm ? with_norm : plain, &pc, (uint32_t)VKNN_DIV_UP(tiles, 8),
+    vknn_cmd_dispatch(r->cmd, p, norm ? with_norm : plain, &pc, (uint32_t)VKNN_DIV_UP(tiles, local),
                       flat ? 1 : y->h, y->n * VKNN_DIV_UP(y->c4, ocb));
     return TRUE;
 }
@@ -418,7 +443,7 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
         return FALSE;
     int tx, ocb;
     gboolean flat;
-    conv_tile(g->gx[0], &tx, &ocb, &flat);
+    conv_tile(r.ctx, g->gx[0], &tx, &ocb, &flat);
     const int32_t extra[] = {VKNN_PAD_ZERO, VKNN_ACT_NONE, tx, ocb, 1, flat, MIN(r.in[0]->c, 4), 0};
     return vknn_conv_dispatch(&r, conv2d_variant(r.ctx), w, extra, G_N_ELEMENTS(extra), pad_t,
                               pad_l, tx, ocb, flat, wt, bt, bt, err);
@@ -460,7 +485,9 @@ static gboolean conv_weight_grad(VknnGradRecord *g, const int32_t spec[6], int64
     VknnTensor *dst =
         chunks > 1 ? vknn_net_scratch(r, &(VknnShape){2, {chunks * texels, 4}}, err) : gw;
     const int32_t wspec[] = {spec[0], spec[1], spec[2], spec[3], spec[4], spec[5], dense};
-    VknnPipeline *p = dst ? vknn_op_pipeline(r, &grad_weight_shader, 8, wspec, 7, err) : NULL;
+    VknnPipeline *p =
+        dst ? vknn_op_pipeline(r, &grad_weight_shader, vknn_tile_local_size(r->ctx), wspec, 7, err)
+            : NULL;
     if (!p)
         return FALSE;
     GradWeightPush pc = {(int32_t)(per_chunk * chunks),
@@ -511,13 +538,14 @@ static gboolean conv_backward(VknnGradRecord *g, GError **err)
     if (g->gx[0] && as_forward && !conv_backward_as_forward(g, &w, pads, err))
         return FALSE;
     if (g->gx[0] && !as_forward) {
-        /* Undilated: workgroups of 8 along one row and column phase (the
+        /* Undilated: workgroups along one row and column phase (the
          * shader's WALK grid); dilated: linear. */
         const gboolean walk = w.d[0] == 1 && w.d[1] == 1;
         const VknnShader *sh =
             walk && r->ctx->shuffle_weights ? &grad_input_shuffle_shader : &grad_input_shader;
+        const uint32_t local = walk ? vknn_tile_local_size(r->ctx) : 64;
         VknnTensor *wt = vknn_net_packed(r, "conv2d.wt", pack_weights_t, NULL, err);
-        VknnPipeline *p = wt ? vknn_op_pipeline(r, sh, walk ? 8 : 64, spec, 6, err) : NULL;
+        VknnPipeline *p = wt ? vknn_op_pipeline(r, sh, local, spec, 6, err) : NULL;
         if (!p)
             return FALSE;
         GradInputPush pc = {(int32_t)vknn_tensor_texels(g->gx[0]),
@@ -535,7 +563,7 @@ static gboolean conv_backward(VknnGradRecord *g, GError **err)
         const VknnTensor *bind[] = {gy, wt, g->gx[0]};
         if (walk)
             vknn_cmd_dispatch(r->cmd, p, bind, &pc,
-                              (uint32_t)VKNN_DIV_UP(VKNN_DIV_UP(x->w, w.s[1]), 8),
+                              (uint32_t)VKNN_DIV_UP(VKNN_DIV_UP(x->w, w.s[1]), local),
                               (uint32_t)(x->h * w.s[1]), (uint32_t)(x->n * x->c4));
         else
             vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
@@ -543,7 +571,8 @@ static gboolean conv_backward(VknnGradRecord *g, GError **err)
     if (g->gx[1] && !conv_weight_grad(g, spec, group, pads, err))
         return FALSE;
     if (g->gx[2]) {
-        VknnPipeline *p = vknn_op_pipeline(r, &grad_bias_shader, 8, NULL, 0, err);
+        VknnPipeline *p =
+            vknn_op_pipeline(r, &grad_bias_shader, vknn_tile_local_size(r->ctx), NULL, 0, err);
         if (!p)
             return FALSE;
         GradBiasPush pc = {gy->c4, gy->h * gy->w, gy->n};

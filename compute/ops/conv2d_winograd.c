@@ -45,7 +45,7 @@ static const VknnShader output_shader = VKNN_SHADER(conv2d_winograd_output, 2, 1
  * to a plan; a GPU gets larger bands for more parallel work. */
 static int64_t workspace_bytes(VknnContext *ctx)
 {
-    return vknn_context_device_type(ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 8 << 20 : 64 << 20;
+    return ctx->gpu_tuning ? 64 << 20 : 8 << 20;
 }
 
 /* Tiles per band. */
@@ -93,8 +93,7 @@ gboolean vknn_conv_winograd_suits(const VknnContext *ctx, const VknnWindow *w, i
      * below ic * oc / (ic + oc) = 12 (lavapipe, with shared weights: 16->16,
      * 16->32, 32->16 at 320x240 and candy_nc16's upsampled 32->16 faster
      * direct; 32->32, 16->64, 64->16 level; larger layers faster Winograd). */
-    return vknn_context_device_type(ctx) != VK_PHYSICAL_DEVICE_TYPE_CPU ||
-           x->c * y->c >= 12 * (x->c + y->c);
+    return ctx->gpu_tuning || x->c * y->c >= 12 * (x->c + y->c);
 }
 
 /* u = G g G^T: the 3x3 kernel g at the 6x6 transform points. */
@@ -147,11 +146,13 @@ float *vknn_conv_winograd_pack(const VknnRecord *r, VknnTensor *t, void *user)
     return data;
 }
 
-/* GEMM register tile: as conv2d's, shorter when a band has few tiles. */
-static void gemm_tile(int64_t count, int oc4, int *tx, int *ocb)
+/* GEMM register tile: as conv2d's, shorter when a band has few tiles; at
+ * most 4 x 4 on a GPU (as gpu_conv_tile in conv2d.c). */
+static void gemm_tile(const VknnContext *ctx, int64_t count, int oc4, int *tx, int *ocb)
 {
-    *tx = count >= 256 ? 8 : count >= 32 ? 4 : 2;
-    *ocb = oc4 >= 8 ? 8 : oc4 >= 4 ? 4 : oc4 >= 2 ? 2 : 1;
+    const int most = ctx->gpu_tuning ? 4 : 8;
+    *tx = MIN(most, count >= 256 ? 8 : count >= 32 ? 4 : 2);
+    *ocb = MIN(most, oc4 >= 8 ? 8 : oc4 >= 4 ? 4 : oc4 >= 2 ? 2 : 1);
 }
 
 gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError **err)
@@ -167,14 +168,15 @@ gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError 
     VknnTensor *v = vknn_net_workspace(r, tiles_slot, texels[tiles_slot], err);
     VknnTensor *m = v ? vknn_net_workspace(r, products_slot, texels[products_slot], err) : NULL;
     int tx, ocb;
-    gemm_tile(band, y->c4, &tx, &ocb);
+    gemm_tile(r->ctx, band, y->c4, &tx, &ocb);
     const int32_t in_spec[] = {c->pad_mode, MAX(c->upsample, 1), c->half,
                                vknn_input_norm_mode(c->norm, c->norm_act)};
     const int32_t gemm_spec[] = {tx, ocb, c->half};
     const int32_t out_spec[] = {c->act.act};
     VknnPipeline *in_p = m ? vknn_op_pipeline(r, &input_shader, 64, in_spec, 4, err) : NULL;
     const VknnShader *gemm = r->ctx->shuffle_weights ? &gemm_shuffle_shader : &gemm_shader;
-    VknnPipeline *gemm_p = in_p ? vknn_op_pipeline(r, gemm, 8, gemm_spec, 3, err) : NULL;
+    const uint32_t local = vknn_tile_local_size(r->ctx);
+    VknnPipeline *gemm_p = in_p ? vknn_op_pipeline(r, gemm, local, gemm_spec, 3, err) : NULL;
     VknnPipeline *out_p = gemm_p ? vknn_op_pipeline(r, &output_shader, 64, out_spec, 1, err) : NULL;
     if (!out_p)
         return FALSE;
@@ -187,7 +189,7 @@ gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError 
                                  &ip, (int64_t)count * x->c4);
         GemmPush gp = {x->c4, y->c4, count};
         vknn_cmd_dispatch(r->cmd, gemm_p, (const VknnTensor *[]){v, c->u, m}, &gp,
-                          (uint32_t)VKNN_DIV_UP(VKNN_DIV_UP(count, tx), 8), POINTS,
+                          (uint32_t)VKNN_DIV_UP(VKNN_DIV_UP(count, tx), local), POINTS,
                           (uint32_t)VKNN_DIV_UP(y->c4, ocb));
         OutputPush op = {y->c, y->c4,          y->h,  y->w,         th,
                          tw,   (int32_t)tile0, count, c->act.alpha, c->act.beta};

@@ -123,7 +123,8 @@ static gboolean gemm_record(VknnRecord *r, GError **err)
     if (!c)
         return FALSE;
     const int32_t spec[] = {c_mode};
-    VknnPipeline *p = vknn_op_pipeline(r, &gemm_shader, 8, spec, 1, err);
+    const uint32_t local = vknn_tile_local_size(r->ctx);
+    VknnPipeline *p = vknn_op_pipeline(r, &gemm_shader, local, spec, 1, err);
     if (!p)
         return FALSE;
     GemmPush pc = {
@@ -136,7 +137,7 @@ static gboolean gemm_record(VknnRecord *r, GError **err)
         .beta = is_gemm(n) ? vknn_node_attr_float(n, "beta", 1.0f) : 1.0f,
     };
     const VknnTensor *bind[] = {a, b, c, r->out[0]};
-    vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(pc.n4, 8), pc.m, 1);
+    vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(pc.n4, local), pc.m, 1);
     return TRUE;
 }
 

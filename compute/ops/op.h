@@ -178,7 +178,17 @@ VknnTensor *vknn_record_in(VknnRecord *r, int i, const VknnShape *as, GError **e
  * batch and pays for every barrier, so it gets narrower ones. */
 static inline uint32_t vknn_reduce_local_size(const VknnContext *ctx)
 {
-    return vknn_context_device_type(ctx) == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 256;
+    return ctx->gpu_tuning ? 256 : 64;
+}
+
+/* Workgroup width of the kernels whose invocations each accumulate a tile
+ * or a long sum (convolution and its gradients, Winograd GEMM, Gemm). On a
+ * CPU device 8: one SIMD batch on lavapipe (wider groups measured 8-35%
+ * slower, ../shared/notes/lavapipe-kernels.md). A GPU needs whole warps or
+ * waves: 8 would leave 3/4 of an NVIDIA warp idle. */
+static inline uint32_t vknn_tile_local_size(const VknnContext *ctx)
+{
+    return ctx->gpu_tuning ? 64 : 8;
 }
 
 /* Backward helpers shared by ops and the executor (ops/unary.c). */
