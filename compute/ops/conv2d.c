@@ -180,11 +180,15 @@ gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4
  * invocations until a layer has enough to fill the device. */
 #define GPU_MIN_INVOCATIONS 16384
 
-static void gpu_conv_tile(const VknnTensor *y, int *tx, int *ocb, gboolean *flat)
+static void gpu_conv_tile(const VknnContext *ctx, const VknnTensor *y, int *tx, int *ocb,
+                          gboolean *flat)
 {
     const int64_t pix = (int64_t)y->h * y->w;
-    *flat = TRUE;
     *tx = (int)MIN(pix, 4);
+    /* Rows where the flattened grid would exceed the device's workgroup
+     * count (at least 65535; 1080p needs ~8100). */
+    *flat = VKNN_DIV_UP(pix, *tx * vknn_tile_local_size(ctx)) <=
+            ctx->props.limits.maxComputeWorkGroupCount[0];
     *ocb = y->c4 >= 4 ? 4 : y->c4 >= 2 ? 2 : 1;
     while (*ocb > 1 &&
            VKNN_DIV_UP(pix, *tx) * VKNN_DIV_UP(y->c4, *ocb) * y->n < GPU_MIN_INVOCATIONS)
@@ -195,7 +199,7 @@ static void conv_tile(const VknnContext *ctx, const VknnTensor *y, int *tx, int 
                       gboolean *flat)
 {
     if (ctx->gpu_tuning) {
-        gpu_conv_tile(y, tx, ocb, flat);
+        gpu_conv_tile(ctx, y, tx, ocb, flat);
         return;
     }
     const int64_t pix = (int64_t)y->h * y->w;
