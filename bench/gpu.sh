@@ -3,9 +3,10 @@
 # bench/gpu-prepare.sh: checks correctness on the GPU against the PyTorch
 # goldens and the CPU reference, then times candy at 1280x720 and 1920x1080
 # in vknn (with a per-op profile) next to PyTorch CUDA fp32 and fp16
-# channels_last on the same ONNX file, in one run. vknn's medians include
-# packing and uploading the input from the host; its profile's device time
-# is the figure to compare with PyTorch's (input already on the GPU).
+# channels_last on the same ONNX file, in one run. vknn's "runs" line
+# includes packing and uploading the input from the host; its "forward
+# device time" line is the figure to compare with PyTorch's (input already
+# on the GPU).
 set -u
 for f in .gpu/debs/*.deb; do dpkg -x "$f" /; done
 ldconfig

@@ -21,7 +21,7 @@ bench() { # MODEL SIZE [PRECISION]
     vs="" ts="" os="" rt="" ro=""
     for _ in $(seq "$rounds"); do
         v=$(./build/cli/vknn bench "$1" --size "$2" --runs "$runs" --precision "${3:-fp32}" |
-            sed -nE 's/.*median ([0-9.]+) ms.*/\1/p')
+            sed -nE 's/^runs.*median ([0-9.]+) ms.*/\1/p')
         p=$(/usr/bin/python3 $shared/bench/peers.py "$1" --size "$2" --threads "$threads" --runs "$runs")
         t=$(echo "$p" | sed -nE 's/^torch.*median ([0-9.]+) ms.*/\1/p')
         o=$(echo "$p" | sed -nE 's/^opencv.*median ([0-9.]+) ms.*/\1/p')
@@ -43,7 +43,7 @@ bench $shared/models/classify/squeezenet1_1.onnx 224x224
 # Backward passes (saliency): forward alone, forward + backward to the
 # Grad-CAM layer (fire9), forward + backward to the input (vanilla/guided).
 sq=$shared/models/classify/squeezenet1_1.onnx
-sq_ms() { ./build/cli/vknn bench "$sq" --size 224x224 --runs "$runs" "$@" | sed -nE 's/.*median ([0-9.]+) ms.*/\1/p'; }
+sq_ms() { ./build/cli/vknn bench "$sq" --size 224x224 --runs "$runs" "$@" | sed -nE 's/^runs.*median ([0-9.]+) ms.*/\1/p'; }
 f=$(sq_ms)
 g=$(sq_ms --backward /features/features.12/Concat_output_0)
 i=$(sq_ms --backward input)
@@ -73,7 +73,7 @@ frames=${BENCH_FRAMES:-300}
 m=$shared/models/style/small/candy_nc8.onnx
 # The element's default precision is fp16-tiles: the bare network runs the same.
 bare() { ./build/cli/vknn bench "$m" --size 320x240 --runs 20 --precision fp16-tiles |
-    sed -nE 's/.*median ([0-9.]+) ms.*/\1/p'; }
+    sed -nE 's/^runs.*median ([0-9.]+) ms.*/\1/p'; }
 # Five rounds of bare network, system-memory and Vulkan-image pipelines
 # (frames / 5 each), so that drift hits all three alike; medians over rounds.
 bs="" ss="" vs="" rs="" rv=""

@@ -35,13 +35,14 @@ typedef struct {
     gboolean *materialised; /* per value: has device storage (activations, inputs) */
     int *root;              /* per value: the value whose storage it shares */
     VknnBuffer *arena;
-    GPtrArray *scratch;                          /* OwnedTensor* */
+    GPtrArray *scratch;       /* OwnedTensor* */
     GHashTable *node_scratch; /* "node/key" -> VknnTensor* in scratch (vknn_net_node_scratch) */
     VknnTensor *workspace[VKNN_WORKSPACE_SLOTS]; /* shared by steps, in scratch */
     GPtrArray *staging;                          /* VknnBuffer* per graph input */
-    VknnCmd *cmd;    /* upload + network, recorded at the first vknn_net_run */
-    int dispatches;  /* per run of the network */
-    StepClock clock; /* profiling of the forward pass */
+    VknnCmd *cmd;          /* upload + network, recorded at the first vknn_net_run */
+    int dispatches;        /* per run of the network */
+    StepClock clock;       /* profiling of the forward pass */
+    VkQueryPool run_clock; /* 2 timestamps around the network in cmd, or null */
     uint64_t arena_bytes, naive_bytes;
     VknnBackward *backward; /* when gradients are requested */
     gboolean ran;           /* the network ran since planning: activations are valid */

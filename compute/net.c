@@ -18,6 +18,8 @@ static void plan_free(VknnContext *ctx, Plan *p)
     vknn_backward_free(ctx, p->backward);
     vknn_cmd_free(&p->cmd);
     vknn_step_clock_clear(ctx, &p->clock);
+    if (p->run_clock)
+        vkDestroyQueryPool(ctx->device, p->run_clock, NULL);
     if (p->tensors)
         for (guint v = 0; v < p->n_values; v++)
             vknn_tensor_release_view(ctx, &p->tensors[v]);
@@ -625,6 +627,25 @@ GArray *vknn_net_profile(VknnNet *net, GError **err)
     return vknn_step_clock_read(net, &net->plan->clock, err);
 }
 
+/* Timestamps around the network of a run (vknn_net_last_device_ms), on
+ * devices that have them: nothing is added between steps. */
+static gboolean start_run_clock(VknnNet *net, Plan *p, GError **err)
+{
+    if (!net->ctx->props.limits.timestampComputeAndGraphics)
+        return TRUE;
+    VkQueryPoolCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+        .queryType = VK_QUERY_TYPE_TIMESTAMP,
+        .queryCount = 2,
+    };
+    VKNN_CHECK(vkCreateQueryPool(net->ctx->device, &ci, NULL, &p->run_clock), "vkCreateQueryPool");
+    vknn_cmd_reset_queries(p->cmd, p->run_clock, 2);
+    vknn_cmd_timestamp(p->cmd, p->run_clock, 0);
+    return TRUE;
+fail:
+    return FALSE;
+}
+
 /* The command buffer of vknn_net_run: input uploads, then the network. */
 static gboolean record_run(VknnNet *net, Plan *p, GError **err)
 {
@@ -640,9 +661,23 @@ static gboolean record_run(VknnNet *net, Plan *p, GError **err)
         g_ptr_array_add(p->staging, staging);
         vknn_cmd_copy(p->cmd, staging, 0, t->buffer, t->offset, t->bytes);
     }
-    if (!vknn_step_clock_start(net, &p->clock, p->steps->len, p->cmd, err))
+    if (!vknn_step_clock_start(net, &p->clock, p->steps->len, p->cmd, err) ||
+        !start_run_clock(net, p, err) || !vknn_net_record(net, p->cmd, err))
         return FALSE;
-    return vknn_net_record(net, p->cmd, err) && vknn_cmd_end(p->cmd, err);
+    if (p->run_clock)
+        vknn_cmd_timestamp(p->cmd, p->run_clock, 1);
+    return vknn_cmd_end(p->cmd, err);
+}
+
+double vknn_net_last_device_ms(VknnNet *net)
+{
+    const Plan *p = net->plan;
+    uint64_t ticks[2];
+    if (!p || !p->ran || !p->run_clock ||
+        vkGetQueryPoolResults(net->ctx->device, p->run_clock, 0, 2, sizeof ticks, ticks,
+                              sizeof ticks[0], VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
+        return -1;
+    return (double)(ticks[1] - ticks[0]) * net->ctx->props.limits.timestampPeriod / 1e6;
 }
 
 VknnTensor *vknn_net_tensor(VknnNet *net, const char *name)

@@ -44,6 +44,12 @@ gboolean vknn_net_prepare(VknnNet *net, const VknnShape *input_shapes, GError **
  * network to completion. Device loss is VKNN_ERROR_DEVICE_LOST. */
 gboolean vknn_net_run(VknnNet *net, const float *const *inputs, GError **err);
 
+/* Device time of the last vknn_net_run's network in milliseconds: from the
+ * end of the input upload to the end of the last step, measured with two
+ * device timestamps (nothing added between steps, unlike profiling); -1
+ * when there was no run or the device has no compute timestamps. */
+double vknn_net_last_device_ms(VknnNet *net);
+
 /* Shape of a value at the prepared input shape, or NULL when unknown. */
 const VknnShape *vknn_net_shape(VknnNet *net, const char *name);
 
