@@ -109,9 +109,12 @@ static void test_adoption(void)
     g_assert_no_error(err);
     VknnNet *net = vknn_net_new(ctx, m, &err);
     vknn_net_set_profiling(net, TRUE);
-    gboolean ok = vknn_net_prepare(net, &in.shape, &err) &&
-                  vknn_net_run(net, (const float *const[]){x}, &err) &&
-                  vknn_net_read(net, "z", got, &err);
+    gboolean ok = vknn_net_prepare(net, &in.shape, &err);
+    TEST_CHECK(vknn_net_last_device_ms(net) == -1, "no device time before the first run");
+    const gint64 t0 = g_get_monotonic_time();
+    ok = ok && vknn_net_run(net, (const float *const[]){x}, &err);
+    const double wall_ms = (g_get_monotonic_time() - t0) / 1e3;
+    ok = ok && vknn_net_read(net, "z", got, &err);
     g_assert_no_error(err);
     const VknnRefTensor *want = g_hash_table_lookup(ref, "z");
     TEST_CHECK(ok && test_max_abs_diff(got, want->data, G_N_ELEMENTS(got)) < 1e-5,
@@ -122,6 +125,10 @@ static void test_adoption(void)
                    g_array_index(times, VknnStepTime, 0).ms > 0,
                "profiling times the one step (Conv with fused Relu): %.3f ms",
                times->len ? g_array_index(times, VknnStepTime, 0).ms : -1.0);
+    const double device_ms = vknn_net_last_device_ms(net);
+    TEST_CHECK(device_ms > 0 && device_ms < wall_ms,
+               "the run's device time is positive and within its wall time: %.3f of %.3f ms",
+               device_ms, wall_ms);
     vknn_net_free(net);
     g_hash_table_unref(ref);
     vknn_context_free(ctx);
