@@ -22,7 +22,9 @@
 // so narrow layers (SqueezeNet's 13x13) still get long tiles; grid x =
 // ceil(oh * ow / TX), y = 1, 15 IN_LANES: min(input channels, 4),
 // 16 INPUT_NORM: the input is normalized while read (a fused
-// InstanceNormalization: 1, then Relu: 2; padding stays zero).
+// InstanceNormalization: 1, then Relu: 2; padding stays zero), 17 POINTWISE
+// (with FLAT): a 1x1 window at stride 1 without padding or upsampling, so
+// output pixel q reads input pixel q and no coordinates are computed.
 // Grid: x = ceil(ow / TX), y = oh, z = n * ceil(oc4 / OCB). Invocations past
 // the last pixel run on clamped or padded pixels and store nothing: the
 // SHUFFLE_WEIGHTS build needs every lane of a workgroup (mac_tile.glsl).
@@ -42,6 +44,7 @@ layout(constant_id = 13) const int UPS = 1;
 layout(constant_id = 14) const bool FLAT = false;
 layout(constant_id = 15) const int IN_LANES = 4;
 layout(constant_id = 16) const int INPUT_NORM = 0;
+layout(constant_id = 17) const bool POINTWISE = false;
 #define TX_MAX 8
 #define OCB_MAX 8
 // Stride and dilation 1: the next tap's row window is this one shifted by a
@@ -103,7 +106,15 @@ void main_flat()
         for (int t = 0; t < TX; t++)
             acc[b][t] = bias;
     }
-    for (int c4 = 0; c4 < p.ic4; c4++) {
+    for (int c4 = 0; POINTWISE && c4 < p.ic4; c4++) {
+        const int plane = (n * p.ic4 + c4) * pix;
+        const vec4 norm[2] = input_norm(n, c4);
+        vec4 v[TX_MAX];
+        for (int t = 0; t < TX; t++)
+            v[t] = read_input(plane + min(p0 + t, pix - 1), norm);
+        mac_tile(acc, v, o40, p.oc4, p.ic4, c4);
+    }
+    for (int c4 = 0; !POINTWISE && c4 < p.ic4; c4++) {
         const int in_plane = (n * p.ic4 + c4) * p.ih;
         const vec4 norm[2] = input_norm(n, c4);
         for (int ky = 0; ky < KH; ky++) {

@@ -374,6 +374,22 @@ static VknnModel *case_conv_1x1_pixel(void)
 {
     return conv_model(1, 1, 1, 1, 1, 1, (int64_t[]){0, 0, 0, 0}, 1, 1, FALSE);
 }
+/* Pointwise: flattened tiles at any width (conv2d.comp POINTWISE): rows of
+ * 29 pixels, 6 input channels (a partial block), 37 outputs (two channel
+ * groups of tiles, a partial block), an odd pixel count; and 1x1 windows
+ * that are not pointwise: padded, and strided. */
+static VknnModel *case_conv_1x1_wide(void)
+{
+    return conv_model(6, 37, 9, 29, 1, 1, (int64_t[]){0, 0, 0, 0}, 1, 1, TRUE);
+}
+static VknnModel *case_conv_1x1_padded(void)
+{
+    return conv_model(5, 6, 7, 30, 1, 1, (int64_t[]){1, 0, 0, 2}, 1, 1, TRUE);
+}
+static VknnModel *case_conv_1x1_stride2(void)
+{
+    return conv_model(5, 6, 13, 30, 1, 2, (int64_t[]){0, 0, 0, 0}, 1, 1, FALSE);
+}
 static VknnModel *case_conv_9x9_thin(void)
 {
     return conv_model(3, 8, 127, 3, 9, 1, (int64_t[]){4, 4, 4, 4}, 1, 1, TRUE);
@@ -1100,6 +1116,8 @@ static const GradCase grad_cases[] = {
     GRAD(case_conv_winograd_edges_batch, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_conv_stride2_odd_asym, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_conv_1x1_pixel, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_1x1_wide, VKNN_GRAD_STANDARD, TRUE),
+    GRAD(case_conv_1x1_stride2, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_conv_9x9_thin, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_conv_dilated_grouped, VKNN_GRAD_STANDARD, TRUE),
     GRAD(case_conv_depthwise_clip, VKNN_GRAD_STANDARD, TRUE),
@@ -1145,6 +1163,9 @@ static const OpCase op_cases[] = {
     CASE(case_conv_3x3),
     CASE(case_conv_stride2_odd_asym),
     CASE(case_conv_1x1_pixel),
+    CASE(case_conv_1x1_wide),
+    CASE(case_conv_1x1_padded),
+    CASE(case_conv_1x1_stride2),
     CASE(case_conv_9x9_thin),
     CASE(case_conv_5x5_row_tiles),
     CASE(case_conv_dilated_grouped),
