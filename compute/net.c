@@ -638,7 +638,10 @@ static gboolean start_run_clock(VknnNet *net, Plan *p, GError **err)
         .queryType = VK_QUERY_TYPE_TIMESTAMP,
         .queryCount = 2,
     };
-    VKNN_CHECK(vkCreateQueryPool(net->ctx->device, &ci, NULL, &p->run_clock), "vkCreateQueryPool");
+    /* A failed recording leaves the pool for the next attempt. */
+    if (!p->run_clock)
+        VKNN_CHECK(vkCreateQueryPool(net->ctx->device, &ci, NULL, &p->run_clock),
+                   "vkCreateQueryPool");
     vknn_cmd_reset_queries(p->cmd, p->run_clock, 2);
     vknn_cmd_timestamp(p->cmd, p->run_clock, 0);
     return TRUE;
