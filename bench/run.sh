@@ -13,25 +13,33 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 ./build/cli/vknn devices | head -1
 rounds=${BENCH_ROUNDS:-3}
 echo "$rounds rounds of: vknn, PyTorch, OpenCV ($runs timed runs each); medians over rounds,"
-echo "ratios = median of the per-round ratios (the machine's speed drifts between rounds)"
-printf '| model | size | vknn median ms | PyTorch CPU ms | OpenCV DNN ms | vknn / PyTorch | vknn / OpenCV |\n'
+echo "ratios = median of the per-round ratios (the machine's speed drifts between rounds);"
+echo "in brackets the minima over all runs and their ratio (least disturbed by other load)"
+printf '| model | size | vknn ms | PyTorch CPU ms | OpenCV DNN ms | vknn / PyTorch | vknn / OpenCV |\n'
 printf '|---|---|---|---|---|---|---|\n'
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+least() { sort -g | head -1; }
+# "min A ms ... median B ms" -> "A B"
+min_median() { sed -nE "s/^$1.*min ([0-9.]+) ms.*median ([0-9.]+) ms.*/\1 \2/p"; }
 bench() { # MODEL SIZE [PRECISION]
-    vs="" ts="" os="" rt="" ro=""
+    vs="" ts="" os="" rt="" ro="" vmin="" tmin="" omin=""
     for _ in $(seq "$rounds"); do
         v=$(./build/cli/vknn bench "$1" --size "$2" --runs "$runs" --precision "${3:-fp32}" |
-            sed -nE 's/^runs.*median ([0-9.]+) ms.*/\1/p')
+            min_median runs)
         p=$(/usr/bin/python3 $shared/bench/peers.py "$1" --size "$2" --threads "$threads" --runs "$runs")
-        t=$(echo "$p" | sed -nE 's/^torch.*median ([0-9.]+) ms.*/\1/p')
-        o=$(echo "$p" | sed -nE 's/^opencv.*median ([0-9.]+) ms.*/\1/p')
-        vs="$vs $v" ts="$ts $t" os="$os $o"
-        rt="$rt $(echo "$v / $t" | bc -l)" ro="$ro $(echo "$v / $o" | bc -l)"
+        t=$(echo "$p" | min_median torch)
+        o=$(echo "$p" | min_median opencv)
+        vs="$vs ${v#* }" ts="$ts ${t#* }" os="$os ${o#* }"
+        vmin="$vmin ${v% *}" tmin="$tmin ${t% *}" omin="$omin ${o% *}"
+        rt="$rt $(echo "${v#* } / ${t#* }" | bc -l)" ro="$ro $(echo "${v#* } / ${o#* }" | bc -l)"
     done
     m() { echo "$1" | tr ' ' '\n' | grep . | median; }
-    printf '| %s%s | %s | %.1f | %.1f | %.1f | %.2f | %.2f |\n' "$(basename "$1" .onnx)" \
-        "${3:+ ($3)}" "$2" \
-        "$(m "$vs")" "$(m "$ts")" "$(m "$os")" "$(m "$rt")" "$(m "$ro")"
+    l() { echo "$1" | tr ' ' '\n' | grep . | least; }
+    printf '| %s%s | %s | %.1f (%.1f) | %.1f (%.1f) | %.1f (%.1f) | %.2f (%.2f) | %.2f (%.2f) |\n' \
+        "$(basename "$1" .onnx)" "${3:+ ($3)}" "$2" \
+        "$(m "$vs")" "$(l "$vmin")" "$(m "$ts")" "$(l "$tmin")" "$(m "$os")" "$(l "$omin")" \
+        "$(m "$rt")" "$(echo "$(l "$vmin") / $(l "$tmin")" | bc -l)" \
+        "$(m "$ro")" "$(echo "$(l "$vmin") / $(l "$omin")" | bc -l)"
 }
 bench $shared/models/style/candy.onnx 256x256
 bench $shared/models/style/candy.onnx 640x480
