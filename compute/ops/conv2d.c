@@ -250,6 +250,34 @@ static void conv_workspace(const VknnRecord *r, int64_t texels[VKNN_WORKSPACE_SL
         vknn_conv_winograd_workspace(r->ctx, r->in[0], r->out[0], half_tiles(r), texels);
 }
 
+/* conv2d.comp with direct weights wt and bias bt from r->in[0] to r->out[0],
+ * applying the step's activation: picks the register tile and the kernel's
+ * spec constants. norm: the statistics of a fused input normalization, or
+ * NULL. */
+static gboolean conv2d_direct(VknnRecord *r, const VknnWindow *w, int pad_t, int pad_l,
+                              VknnPadMode pad_mode, int upsample, const VknnTensor *norm,
+                              VknnActivation norm_act, const VknnTensor *wt, const VknnTensor *bt,
+                              GError **err)
+{
+    const VknnTensor *x = r->in[0], *y = r->out[0];
+    const gboolean pointwise = conv_pointwise(w, pad_t, pad_l, upsample, x, y);
+    int tx, ocb;
+    gboolean flat;
+    conv_tile(r->ctx, y, pointwise, &tx, &ocb, &flat);
+    const int32_t extra[] = {pad_mode,
+                             r->step->act.act,
+                             tx,
+                             ocb,
+                             MAX(upsample, 1),
+                             flat,
+                             MIN(x->c, 4),
+                             vknn_input_norm_mode(norm, norm_act),
+                             pointwise && flat};
+    /* Without a norm, its binding gets a stand-in the kernel never reads. */
+    return vknn_conv_dispatch(r, conv2d_variant(r->ctx), w, extra, G_N_ELEMENTS(extra), pad_t,
+                              pad_l, tx, ocb, flat, wt, bt, norm ? norm : bt, err);
+}
+
 static gboolean conv_record(VknnRecord *r, GError **err)
 {
     VknnWindow w;
@@ -288,22 +316,8 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     VknnTensor *bt = wt ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
     if (!bt)
         return FALSE;
-    int tx, ocb;
-    gboolean flat;
-    const gboolean pointwise = conv_pointwise(&w, pads[0], pads[1], st->upsample, x, r->out[0]);
-    conv_tile(r->ctx, r->out[0], pointwise, &tx, &ocb, &flat);
-    const int32_t extra[] = {st->pad_mode,
-                             st->act.act,
-                             tx,
-                             ocb,
-                             MAX(st->upsample, 1),
-                             flat,
-                             MIN(x->c, 4),
-                             vknn_input_norm_mode(norm, st->input_norm_act),
-                             pointwise && flat};
-    /* Without a norm, its binding gets a stand-in the kernel never reads. */
-    return vknn_conv_dispatch(r, conv2d_variant(r->ctx), &w, extra, G_N_ELEMENTS(extra), pads[0],
-                              pads[1], tx, ocb, flat, wt, bt, norm ? norm : bt, err);
+    return conv2d_direct(r, &w, pads[0], pads[1], st->pad_mode, st->upsample, norm,
+                         st->input_norm_act, wt, bt, err);
 }
 
 gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindow *w,
@@ -461,14 +475,7 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
     VknnTensor *bt = wt ? vknn_net_packed(&r, "conv2d.zero_bias", pack_zero_bias, NULL, err) : NULL;
     if (!bt)
         return FALSE;
-    int tx, ocb;
-    gboolean flat;
-    const gboolean pointwise = conv_pointwise(w, pad_t, pad_l, 1, r.in[0], r.out[0]);
-    conv_tile(r.ctx, g->gx[0], pointwise, &tx, &ocb, &flat);
-    const int32_t extra[] = {
-        VKNN_PAD_ZERO, VKNN_ACT_NONE, tx, ocb, 1, flat, MIN(r.in[0]->c, 4), 0, pointwise && flat};
-    return vknn_conv_dispatch(&r, conv2d_variant(r.ctx), w, extra, G_N_ELEMENTS(extra), pad_t,
-                              pad_l, tx, ocb, flat, wt, bt, bt, err);
+    return conv2d_direct(&r, w, pad_t, pad_l, VKNN_PAD_ZERO, 1, NULL, st.act, wt, bt, err);
 }
 
 static gboolean conv_backward_check(const VknnGradRecord *g, GError **err)
