@@ -554,22 +554,42 @@ void vknn_net_set_profiling(VknnNet *net, gboolean enable)
     net->profiling = enable;
 }
 
+/* A pool of `count` timestamps, made on the first call (a failed recording
+ * leaves it for the next attempt) and reset in cmd. */
+static gboolean reset_timestamps(VknnContext *ctx, VknnCmd *cmd, uint32_t count, VkQueryPool *pool,
+                                 GError **err)
+{
+    VkQueryPoolCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+        .queryType = VK_QUERY_TYPE_TIMESTAMP,
+        .queryCount = count,
+    };
+    if (!*pool)
+        VKNN_CHECK(vkCreateQueryPool(ctx->device, &ci, NULL, pool), "vkCreateQueryPool");
+    vknn_cmd_reset_queries(cmd, *pool, count);
+    return TRUE;
+fail:
+    return FALSE;
+}
+
+/* Milliseconds between two timestamps. */
+static double ticks_ms(const VknnContext *ctx, uint64_t from, uint64_t to)
+{
+    return (double)(to - from) * ctx->props.limits.timestampPeriod / 1e6;
+}
+
 gboolean vknn_step_clock_start(VknnNet *net, StepClock *c, guint n, VknnCmd *cmd, GError **err)
 {
     if (!net->profiling || !net->ctx->props.limits.timestampComputeAndGraphics)
         return TRUE; /* vknn_net_profile() reports it */
-    VkQueryPoolCreateInfo ci = {
-        .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
-        .queryType = VK_QUERY_TYPE_TIMESTAMP,
-        .queryCount = n + 1,
-    };
-    VKNN_CHECK(vkCreateQueryPool(net->ctx->device, &ci, NULL, &c->pool), "vkCreateQueryPool");
-    c->steps = g_array_new(FALSE, FALSE, sizeof(guint));
+    if (!reset_timestamps(net->ctx, cmd, n + 1, &c->pool, err))
+        return FALSE;
+    if (c->steps)
+        g_array_set_size(c->steps, 0);
+    else
+        c->steps = g_array_new(FALSE, FALSE, sizeof(guint));
     c->capacity = n + 1;
-    vknn_cmd_reset_queries(cmd, c->pool, ci.queryCount);
     return TRUE;
-fail:
-    return FALSE;
 }
 
 void vknn_step_clock_mark(StepClock *c, VknnCmd *cmd, guint step)
@@ -596,12 +616,11 @@ GArray *vknn_step_clock_read(VknnNet *net, const StepClock *c, GError **err)
                                      VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
                "vkGetQueryPoolResults");
     GArray *times = g_array_sized_new(FALSE, FALSE, sizeof(VknnStepTime), n);
-    const double ns_per_tick = net->ctx->props.limits.timestampPeriod;
     for (guint i = 0; i < n; i++) {
         const VknnStep *st =
             &g_array_index(net->plan->steps, VknnStep, g_array_index(c->steps, guint, i));
         VknnStepTime t = {st->node->name, st->node->op_type,
-                          (double)(ticks[i + 1] - ticks[i]) * ns_per_tick / 1e6};
+                          ticks_ms(net->ctx, ticks[i], ticks[i + 1])};
         g_array_append_val(times, t);
     }
     return times;
@@ -633,20 +652,10 @@ static gboolean start_run_clock(VknnNet *net, Plan *p, GError **err)
 {
     if (!net->ctx->props.limits.timestampComputeAndGraphics)
         return TRUE;
-    VkQueryPoolCreateInfo ci = {
-        .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
-        .queryType = VK_QUERY_TYPE_TIMESTAMP,
-        .queryCount = 2,
-    };
-    /* A failed recording leaves the pool for the next attempt. */
-    if (!p->run_clock)
-        VKNN_CHECK(vkCreateQueryPool(net->ctx->device, &ci, NULL, &p->run_clock),
-                   "vkCreateQueryPool");
-    vknn_cmd_reset_queries(p->cmd, p->run_clock, 2);
+    if (!reset_timestamps(net->ctx, p->cmd, 2, &p->run_clock, err))
+        return FALSE;
     vknn_cmd_timestamp(p->cmd, p->run_clock, 0);
     return TRUE;
-fail:
-    return FALSE;
 }
 
 /* The command buffer of vknn_net_run: input uploads, then the network. */
@@ -680,7 +689,7 @@ double vknn_net_last_device_ms(VknnNet *net)
         vkGetQueryPoolResults(net->ctx->device, p->run_clock, 0, 2, sizeof ticks, ticks,
                               sizeof ticks[0], VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
         return -1;
-    return (double)(ticks[1] - ticks[0]) * net->ctx->props.limits.timestampPeriod / 1e6;
+    return ticks_ms(net->ctx, ticks[0], ticks[1]);
 }
 
 VknnTensor *vknn_net_tensor(VknnNet *net, const char *name)
