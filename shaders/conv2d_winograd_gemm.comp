@@ -62,8 +62,7 @@ void main()
         const int row = (xi * p.oc4 + o4) * p.count;
         for (int t = 0; t < TX; t++)
             if (t0 + t < p.count && HALF)
-                m_half_t[row + t0 + t] =
-                    uvec2(packHalf2x16(acc[b][t].xy), packHalf2x16(acc[b][t].zw));
+                m_half_t[row + t0 + t] = pack_half4(acc[b][t]);
             else if (t0 + t < p.count)
                 m_t[row + t0 + t] = acc[b][t];
     }

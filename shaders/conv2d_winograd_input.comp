@@ -86,7 +86,7 @@ void main()
         for (int j = 0; j < 6; j++) {
             const int at = ((i * 6 + j) * p.ic4 + c4) * p.count + tl;
             if (HALF)
-                v_half_t[at] = uvec2(packHalf2x16(r[j].xy), packHalf2x16(r[j].zw));
+                v_half_t[at] = pack_half4(r[j]);
             else
                 v_t[at] = r[j];
         }

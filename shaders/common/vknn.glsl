@@ -47,6 +47,12 @@ vec4 normalize_input(vec4 v, int norm, vec4 scale, vec4 shift)
     return norm == 2 ? max(v, vec4(0.0)) : v;
 }
 
+// A vec4 as the two uints of an RGBA16F texel (fp16 Winograd tiles).
+uvec2 pack_half4(vec4 v)
+{
+    return uvec2(packHalf2x16(v.xy), packHalf2x16(v.zw));
+}
+
 // Zeroes the lanes of block c4 that lie beyond channel count c.
 vec4 mask_lanes(vec4 v, int c4, int c)
 {
