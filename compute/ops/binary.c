@@ -19,44 +19,11 @@ _Static_assert(sizeof(BinaryPush) <= 128, "push constants exceed the guaranteed 
 
 static const VknnShader binary_shader = VKNN_SHADER(binary, 2, 1, BinaryPush);
 
-/* Right-aligns s into 4 dims padded with leading 1s. */
-static void right_align(const VknnShape *s, int64_t out[4])
-{
-    for (int i = 0; i < 4; i++)
-        out[i] = 1;
-    for (int i = 0; i < s->rank; i++)
-        out[4 - s->rank + i] = s->dims[i];
-}
-
-static gboolean binary_infer(VknnModel *m, VknnNode *n, GError **err)
-{
-    if (!vknn_check_inputs(n, 2, 2, err) || !vknn_check_rank(m, n, 0, 0, 4, err) ||
-        !vknn_check_rank(m, n, 1, 0, 4, err))
-        return FALSE;
-    const VknnShape *a = vknn_in_shape(m, n, 0), *b = vknn_in_shape(m, n, 1);
-    int64_t da[4], db[4];
-    right_align(a, da);
-    right_align(b, db);
-    const int rank = MAX(a->rank, b->rank);
-    VknnShape *y = vknn_out_shape(m, n, 0);
-    y->rank = rank;
-    for (int i = 4 - rank; i < 4; i++) {
-        if (da[i] != db[i] && da[i] != 1 && db[i] != 1) {
-            char sa[64], sb[64];
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "shapes %s and %s do not broadcast",
-                                   vknn_shape_str(a, sa, sizeof sa),
-                                   vknn_shape_str(b, sb, sizeof sb));
-        }
-        y->dims[i - (4 - rank)] = MAX(da[i], db[i]);
-    }
-    return TRUE;
-}
-
 /* Element strides of shape s inside the 4D broadcast frame (0 = repeated). */
 static void frame_strides(const VknnShape *s, const int64_t frame[4], int32_t st[4])
 {
     int64_t d[4];
-    right_align(s, d);
+    vknn_right_align(s, d);
     int64_t acc = 1;
     for (int i = 3; i >= 0; i--) {
         st[i] = d[i] == frame[i] ? (int32_t)acc : 0;
@@ -67,15 +34,12 @@ static void frame_strides(const VknnShape *s, const int64_t frame[4], int32_t st
 static gboolean binary_record(VknnRecord *r, GError **err)
 {
     const VknnNode *n = r->step->node;
-    const int op = g_str_equal(n->op_type, "Add")   ? OP_ADD
-                   : g_str_equal(n->op_type, "Sub") ? OP_SUB
-                   : g_str_equal(n->op_type, "Mul") ? OP_MUL
-                                                    : OP_DIV;
+    const int op = r->step->kernel->variant;
     const VknnShape *sa = vknn_in_shape(r->model, n, 0), *sb = vknn_in_shape(r->model, n, 1);
     const VknnTensor *y = r->out[0];
     int64_t frame[4], fb[4];
-    right_align(&y->shape, frame);
-    right_align(sb, fb);
+    vknn_right_align(&y->shape, frame);
+    vknn_right_align(sb, fb);
 
     int mode = MODE_GENERAL;
     VknnShape b_as = *sb;
@@ -119,7 +83,7 @@ static gboolean binary_record(VknnRecord *r, GError **err)
 static gboolean add_sub_backward(VknnGradRecord *g, GError **err)
 {
     const VknnNode *n = g->fwd.step->node;
-    const gboolean sub = g_str_equal(n->op_type, "Sub");
+    const gboolean sub = g->fwd.step->kernel->variant == OP_SUB;
     for (int i = 0; i < 2; i++) {
         if (!g->gx[i])
             continue;
@@ -132,20 +96,6 @@ static gboolean add_sub_backward(VknnGradRecord *g, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_add = {
-    .op_type = "Add",
-    .infer = binary_infer,
-    .record = binary_record,
-    .backward = add_sub_backward,
-    .in_place = TRUE,
-};
-const VknnOpClass vknn_op_sub = {
-    .op_type = "Sub",
-    .infer = binary_infer,
-    .record = binary_record,
-    .backward = add_sub_backward,
-    .in_place = TRUE,
-};
 /* Mul by a scalar constant (input scaling, e.g. 0..255 -> 0..1 before a
  * loss network): the gradient is scaled by it. */
 static gboolean mul_backward(VknnGradRecord *g, GError **err)
@@ -165,16 +115,22 @@ static gboolean mul_backward(VknnGradRecord *g, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_mul = {
-    .op_type = "Mul",
-    .infer = binary_infer,
+const VknnKernel vknn_kernel_add = {
+    .record = binary_record,
+    .backward = add_sub_backward,
+    .in_place = TRUE,
+    .variant = OP_ADD,
+};
+const VknnKernel vknn_kernel_sub = {
+    .record = binary_record,
+    .backward = add_sub_backward,
+    .in_place = TRUE,
+    .variant = OP_SUB,
+};
+const VknnKernel vknn_kernel_mul = {
     .record = binary_record,
     .backward = mul_backward,
     .in_place = TRUE,
+    .variant = OP_MUL,
 };
-const VknnOpClass vknn_op_div = {
-    .op_type = "Div",
-    .infer = binary_infer,
-    .record = binary_record,
-    .in_place = TRUE,
-};
+const VknnKernel vknn_kernel_div = {.record = binary_record, .in_place = TRUE, .variant = OP_DIV};

@@ -38,33 +38,7 @@ gboolean vknn_channel_affine_record(VknnRecord *r, const VknnTensor *params, gbo
     return TRUE;
 }
 
-gboolean vknn_check_channel_params(const VknnModel *m, const VknnNode *n, GError **err)
-{
-    const int64_t channels = vknn_in_shape(m, n, 0)->dims[1];
-    for (int i = 1; i < n->n_inputs; i++) {
-        const VknnShape *s = vknn_in_shape(m, n, i);
-        if (!vknn_check_constant(m, n, i, err))
-            return FALSE;
-        if (s->rank != 1 || s->dims[0] != channels)
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                                   "input %d must have one value per channel", i);
-    }
-    return TRUE;
-}
-
 /* ---- BatchNormalization (inference) ------------------------------------ */
-
-static gboolean bn_infer(VknnModel *m, VknnNode *n, GError **err)
-{
-    if (!vknn_check_inputs(n, 5, 5, err) || !vknn_check_rank(m, n, 0, 2, 4, err))
-        return FALSE;
-    if (!vknn_check_channel_params(m, n, err))
-        return FALSE;
-    if (vknn_node_attr_int(n, "training_mode", 0) != 0 || n->n_outputs > 1)
-        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "training mode is not supported");
-    *vknn_out_shape(m, n, 0) = *vknn_in_shape(m, n, 0);
-    return TRUE;
-}
 
 /* Scale and shift as [c4][2] vec4. */
 static float *pack_bn(const VknnRecord *r, VknnTensor *t, void *user)
@@ -87,13 +61,8 @@ static float *pack_bn(const VknnRecord *r, VknnTensor *t, void *user)
 
 static gboolean bn_record(VknnRecord *r, GError **err)
 {
-    VknnTensor *params = vknn_net_packed(r, "batch_norm", pack_bn, NULL, err);
+    VknnTensor *params = vknn_record_packed(r, "batch_norm", pack_bn, NULL, err);
     return params && vknn_channel_affine_record(r, params, FALSE, err);
 }
 
-const VknnOpClass vknn_op_batch_norm = {
-    .op_type = "BatchNormalization",
-    .infer = bn_infer,
-    .record = bn_record,
-    .in_place = TRUE,
-};
+const VknnKernel vknn_kernel_batch_norm = {.record = bn_record, .in_place = TRUE};

@@ -11,40 +11,11 @@ typedef struct {
 
 static const VknnShader concat_shader = VKNN_SHADER(concat, 1, 1, ConcatPush);
 
-static int concat_axis(const VknnNode *n, int rank)
-{
-    const int64_t a = vknn_node_attr_int(n, "axis", G_MININT64);
-    return (int)(a < 0 ? a + rank : a);
-}
-
-static gboolean concat_infer(VknnModel *m, VknnNode *n, GError **err)
-{
-    if (!vknn_check_inputs(n, 1, VKNN_STEP_MAX_IO, err) || !vknn_check_rank(m, n, 0, 1, 4, err))
-        return FALSE;
-    const VknnShape *first = vknn_in_shape(m, n, 0);
-    const int axis = concat_axis(n, first->rank);
-    if (axis < 0 || axis >= first->rank)
-        return vknn_node_error(err, VKNN_ERROR_PARSE, n, "missing or invalid axis");
-    VknnShape y = *first;
-    for (int i = 1; i < n->n_inputs; i++) {
-        const VknnShape *s = vknn_in_shape(m, n, i);
-        gboolean ok = s && s->rank == y.rank;
-        for (int d = 0; ok && d < y.rank; d++)
-            ok = d == axis || s->dims[d] == y.dims[d];
-        if (!ok)
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                                   "input %d does not match the others outside axis %d", i, axis);
-        y.dims[axis] += s->dims[axis];
-    }
-    *vknn_out_shape(m, n, 0) = y;
-    return TRUE;
-}
-
 static gboolean concat_record(VknnRecord *r, GError **err)
 {
     const VknnNode *n = r->step->node;
     const VknnTensor *y = r->out[0];
-    if (concat_axis(n, y->shape.rank) != 1)
+    if (vknn_concat_axis(n, y->shape.rank) != 1)
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
                                "only concatenation along channels (axis 1) runs on the device");
     VknnPipeline *p = vknn_op_pipeline(r, &concat_shader, 64, NULL, 0, err);
@@ -105,12 +76,10 @@ static gboolean concat_backward(VknnGradRecord *g, GError **err)
 static gboolean concat_stacks_channels(const VknnModel *m, const VknnNode *n)
 {
     const VknnShape *y = &vknn_node_output(m, n, 0)->shape;
-    return y->rank >= 2 && concat_axis(n, y->rank) == 1;
+    return y->rank >= 2 && vknn_concat_axis(n, y->rank) == 1;
 }
 
-const VknnOpClass vknn_op_concat = {
-    .op_type = "Concat",
-    .infer = concat_infer,
+const VknnKernel vknn_kernel_concat = {
     .record = concat_record,
     .backward = concat_backward,
     .stacks_channels = concat_stacks_channels,

@@ -1,8 +1,9 @@
-/* Shared by the convolution ops (conv2d.c, conv_dw.c, conv_transpose.c). */
+/* Shared by the convolution kernels (conv2d.c, conv2d_winograd.c, conv_dw.c,
+ * conv_transpose.c; conv_common.c). */
 #pragma once
 
 #include "op.h"
-#include "window.h"
+#include "graph/params.h"
 
 /* Output pixels along x computed by one invocation of conv_dw. */
 #define VKNN_CONV_TX 4
@@ -17,15 +18,8 @@ typedef struct {
 } VknnConvPush;
 _Static_assert(sizeof(VknnConvPush) <= 128, "push constants exceed the guaranteed 128 bytes");
 
-/* Validates a Conv node's inputs and reads its window and group. */
-gboolean vknn_conv_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, int64_t *group,
-                          GError **err);
 /* Node pads plus those of a fused Pad; checks reflection fits the input. */
 gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4], GError **err);
-/* Per-output-channel scale and shift of a BatchNormalization folded into a
- * convolution (identity when bn is NULL). */
-void vknn_conv_bn_fold(const VknnModel *m, const VknnNode *bn, int64_t oc, float *scale,
-                       float *shift);
 /* The weight scale per output channel of the step's folded BatchNormalization
  * (all 1 without one); g_free it. */
 float *vknn_conv_bn_scale(const VknnRecord *r, int64_t oc);

@@ -23,95 +23,6 @@ static const VknnShader *conv2d_variant(const VknnContext *ctx)
     return ctx->shuffle_weights ? &conv2d_shuffle_shader : &conv2d_shader;
 }
 
-gboolean vknn_conv_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, int64_t *group,
-                          GError **err)
-{
-    if (!vknn_check_inputs(n, 2, 3, err) || !vknn_check_rank(m, n, 0, 4, 4, err) ||
-        !vknn_check_rank(m, n, 1, 4, 4, err) || !vknn_check_constant(m, n, 1, err))
-        return FALSE;
-    if (n->n_inputs == 3 && n->inputs[2] >= 0 && !vknn_check_constant(m, n, 2, err))
-        return FALSE;
-    const VknnShape *ws = vknn_in_shape(m, n, 1);
-    *group = vknn_node_attr_int(n, "group", 1);
-    if (*group < 1 || *group > (1 << 30)) /* bounded: conv_infer multiplies by it */
-        return vknn_node_error(err, VKNN_ERROR_PARSE, n, "invalid group");
-    return vknn_window_parse(n, &ws->dims[2], w, err);
-}
-
-static gboolean conv_infer(VknnModel *m, VknnNode *n, GError **err)
-{
-    VknnWindow w;
-    int64_t group, out[2];
-    if (!vknn_conv_params(m, n, &w, &group, err))
-        return FALSE;
-    const VknnShape *x = vknn_in_shape(m, n, 0), *ws = vknn_in_shape(m, n, 1);
-    const VknnShape *b = vknn_in_shape(m, n, 2);
-    if (x->dims[1] != ws->dims[1] * group || ws->dims[0] % group)
-        return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                               "input has %" G_GINT64_FORMAT
-                               " channels but the weights expect %" G_GINT64_FORMAT
-                               " x group %" G_GINT64_FORMAT,
-                               x->dims[1], ws->dims[1], group);
-    if (b && (b->rank != 1 || b->dims[0] != ws->dims[0]))
-        return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                               "bias must have one value per output channel");
-    if (!vknn_window_output(n, &w, &x->dims[2], out, err))
-        return FALSE;
-    *vknn_out_shape(m, n, 0) = (VknnShape){4, {x->dims[0], ws->dims[0], out[0], out[1]}};
-    return TRUE;
-}
-
-static double conv_flops(const VknnModel *m, const VknnNode *n)
-{
-    const VknnShape *ws = vknn_in_shape(m, n, 1);
-    const VknnShape *y = &vknn_node_output(m, n, 0)->shape;
-    return 2.0 * vknn_shape_numel(y) * ws->dims[1] * ws->dims[2] * ws->dims[3];
-}
-
-void vknn_conv_bn_fold(const VknnModel *m, const VknnNode *bn, int64_t oc, float *scale,
-                       float *shift)
-{
-    for (int64_t o = 0; o < oc; o++) {
-        scale[o] = 1.0f;
-        shift[o] = 0.0f;
-    }
-    if (!bn)
-        return;
-    const float eps = vknn_node_attr_float(bn, "epsilon", 1e-5f);
-    const float *g = vknn_node_input(m, bn, 1)->data, *b = vknn_node_input(m, bn, 2)->data;
-    const float *mean = vknn_node_input(m, bn, 3)->data, *var = vknn_node_input(m, bn, 4)->data;
-    for (int64_t o = 0; o < oc; o++) {
-        scale[o] = g[o] / sqrtf(var[o] + eps);
-        shift[o] = b[o] - mean[o] * scale[o];
-    }
-}
-
-float *vknn_conv_bn_scale(const VknnRecord *r, int64_t oc)
-{
-    float *scale = g_new(float, oc);
-    g_autofree float *shift = g_new(float, oc);
-    vknn_conv_bn_fold(r->model, r->step->fused_bn, oc, scale, shift);
-    return scale;
-}
-
-float *vknn_conv_pack_bias(const VknnRecord *r, VknnTensor *t, void *user)
-{
-    const VknnStep *st = r->step;
-    const VknnValue *w = vknn_node_input(r->model, st->node, 1);
-    const VknnValue *b = vknn_node_input(r->model, st->node, 2);
-    const gboolean transposed = GPOINTER_TO_INT(user);
-    const int64_t group = vknn_node_attr_int(st->node, "group", 1);
-    const int64_t oc = transposed ? w->shape.dims[1] * group : w->shape.dims[0];
-    vknn_tensor_set_shape(t, &(VknnShape){2, {VKNN_DIV_UP(oc, 4), 4}});
-    float *data = g_malloc0(t->bytes);
-    g_autofree float *scale = g_new(float, oc);
-    g_autofree float *shift = g_new(float, oc);
-    vknn_conv_bn_fold(r->model, st->fused_bn, oc, scale, shift);
-    for (int64_t o = 0; o < oc; o++)
-        data[o] = (b ? b->data[o] : 0.0f) * scale[o] + shift[o];
-    return data;
-}
-
 /* Weights as [oc4][ic4][kh][kw][4 input lanes] vec4 over output lanes; a
  * grouped convolution becomes block-diagonal (zeros across groups). */
 static float *pack_weights(const VknnRecord *r, VknnTensor *t, void *user)
@@ -137,21 +48,6 @@ static float *pack_weights(const VknnRecord *r, VknnTensor *t, void *user)
         }
     }
     return data;
-}
-
-/* Effective padding: the node's own plus that of a fused Pad node. */
-gboolean vknn_conv_effective_pads(VknnRecord *r, const VknnWindow *w, int pads[4], GError **err)
-{
-    const VknnStep *st = r->step;
-    const int ups = MAX(st->upsample, 1), h = r->in[0]->h * ups, w_ = r->in[0]->w * ups;
-    for (int i = 0; i < 4; i++)
-        pads[i] = (int)(w->pads[i] + st->pad_extra[i]);
-    if (st->pad_mode == VKNN_PAD_REFLECT &&
-        (pads[0] >= h || pads[2] >= h || pads[1] >= w_ || pads[3] >= w_))
-        return vknn_node_error(err, VKNN_ERROR_SHAPE, st->node,
-                               "reflection padding of %d pixels needs an input larger than %dx%d",
-                               MAX(MAX(pads[0], pads[2]), MAX(pads[1], pads[3])), w_, h);
-    return TRUE;
 }
 
 /* Register tile of an invocation: TX pixels x OCB blocks of 4 channels.
@@ -238,7 +134,7 @@ static gboolean conv_window(const VknnRecord *r, VknnWindow *w, int64_t *group, 
 /* The forward pass stores Winograd tiles as fp16 when the net asks. */
 static gboolean half_tiles(const VknnRecord *r)
 {
-    return vknn_net_get_precision(r->net) == VKNN_PRECISION_FP16_TILES;
+    return r->precision == VKNN_PRECISION_FP16_TILES;
 }
 
 static void conv_workspace(const VknnRecord *r, int64_t texels[VKNN_WORKSPACE_SLOTS])
@@ -296,8 +192,10 @@ static gboolean conv_record(VknnRecord *r, GError **err)
     if (st->input_norm && !(norm = vknn_instance_norm_stats(r, st->input_norm, x, err)))
         return FALSE;
     if (vknn_conv_winograd_suits(r->ctx, &w, group, x, r->out[0])) {
-        VknnTensor *u = vknn_net_packed(r, "conv2d.winograd", vknn_conv_winograd_pack, NULL, err);
-        VknnTensor *b = u ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
+        VknnTensor *u =
+            vknn_record_packed(r, "conv2d.winograd", vknn_conv_winograd_pack, NULL, err);
+        VknnTensor *b =
+            u ? vknn_record_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
         const VknnWinograd c = {.x = x,
                                 .y = r->out[0],
                                 .u = u,
@@ -312,47 +210,12 @@ static gboolean conv_record(VknnRecord *r, GError **err)
                                 .norm_act = st->input_norm_act};
         return b && vknn_conv_winograd_record(r, &c, err);
     }
-    VknnTensor *wt = vknn_net_packed(r, "conv2d.w", pack_weights, NULL, err);
-    VknnTensor *bt = wt ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
+    VknnTensor *wt = vknn_record_packed(r, "conv2d.w", pack_weights, NULL, err);
+    VknnTensor *bt = wt ? vknn_record_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
     if (!bt)
         return FALSE;
     return conv2d_direct(r, &w, pads[0], pads[1], st->pad_mode, st->upsample, norm,
                          st->input_norm_act, wt, bt, err);
-}
-
-gboolean vknn_conv_dispatch(VknnRecord *r, const VknnShader *sh, const VknnWindow *w,
-                            const int32_t *extra, int n_extra, int pad_t, int pad_l, int tx,
-                            int ocb, gboolean flat, const VknnTensor *weights,
-                            const VknnTensor *bias, const VknnTensor *norm, GError **err)
-{
-    int32_t spec[VKNN_MAX_SPEC] = {(int32_t)w->k[0], (int32_t)w->k[1], (int32_t)w->s[0],
-                                   (int32_t)w->s[1], (int32_t)w->d[0], (int32_t)w->d[1]};
-    g_assert(6 + n_extra <= VKNN_MAX_SPEC);
-    memcpy(spec + 6, extra, sizeof(int32_t) * n_extra);
-    const uint32_t local = vknn_tile_local_size(r->ctx);
-    VknnPipeline *p = vknn_op_pipeline(r, sh, local, spec, 6 + n_extra, err);
-    if (!p)
-        return FALSE;
-    const VknnTensor *x = r->in[0], *y = r->out[0];
-    VknnConvPush pc = {
-        .ic4 = x->c4,
-        .ih = x->h,
-        .iw = x->w,
-        .oc = y->c,
-        .oc4 = y->c4,
-        .oh = y->h,
-        .ow = y->w,
-        .pad_t = pad_t,
-        .pad_l = pad_l,
-        .batch = y->n,
-        .alpha = r->step->act.alpha,
-        .beta = r->step->act.beta,
-    };
-    const VknnTensor *with_norm[] = {x, weights, bias, norm, y}, *plain[] = {x, weights, bias, y};
-    const int64_t tiles = flat ? VKNN_DIV_UP((int64_t)y->h * y->w, tx) : VKNN_DIV_UP(y->w, tx);
-    vknn_cmd_dispatch(r->cmd, p, norm ? with_norm : plain, &pc, (uint32_t)VKNN_DIV_UP(tiles, local),
-                      flat ? 1 : y->h, y->n * VKNN_DIV_UP(y->c4, ocb));
-    return TRUE;
 }
 
 /* ---- backward ----------------------------------------------------------- */
@@ -458,10 +321,10 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
     r.out[0] = g->gx[0];
     const int pad_t = (int)w->k[0] - 1 - pads[0], pad_l = (int)w->k[1] - 1 - pads[1];
     if (vknn_conv_winograd_suits(r.ctx, w, 1, r.in[0], r.out[0])) {
-        VknnTensor *u = vknn_net_packed(&r, "conv2d.winograd_flip", vknn_conv_winograd_pack,
-                                        GINT_TO_POINTER(TRUE), err);
+        VknnTensor *u = vknn_record_packed(&r, "conv2d.winograd_flip", vknn_conv_winograd_pack,
+                                           GINT_TO_POINTER(TRUE), err);
         VknnTensor *b =
-            u ? vknn_net_packed(&r, "conv2d.zero_bias", pack_zero_bias, NULL, err) : NULL;
+            u ? vknn_record_packed(&r, "conv2d.zero_bias", pack_zero_bias, NULL, err) : NULL;
         const VknnWinograd c = {.x = r.in[0],
                                 .y = r.out[0],
                                 .u = u,
@@ -471,8 +334,9 @@ static gboolean conv_backward_as_forward(VknnGradRecord *g, const VknnWindow *w,
                                 .act = st.act}; /* fp32: gradients keep full precision */
         return b && vknn_conv_winograd_record(&r, &c, err);
     }
-    VknnTensor *wt = vknn_net_packed(&r, "conv2d.wflip", pack_weights_flipped, NULL, err);
-    VknnTensor *bt = wt ? vknn_net_packed(&r, "conv2d.zero_bias", pack_zero_bias, NULL, err) : NULL;
+    VknnTensor *wt = vknn_record_packed(&r, "conv2d.wflip", pack_weights_flipped, NULL, err);
+    VknnTensor *bt =
+        wt ? vknn_record_packed(&r, "conv2d.zero_bias", pack_zero_bias, NULL, err) : NULL;
     if (!bt)
         return FALSE;
     return conv2d_direct(&r, w, pad_t, pad_l, VKNN_PAD_ZERO, 1, NULL, st.act, wt, bt, err);
@@ -512,7 +376,7 @@ static gboolean conv_weight_grad(VknnGradRecord *g, const int32_t spec[6], int64
         (int)VKNN_DIV_UP(gy->h, MAX(1, MIN(gy->h, WEIGHT_GRAD_INVOCATIONS / per_chunk)));
     const int chunks = (int)VKNN_DIV_UP(gy->h, rows);
     VknnTensor *dst =
-        chunks > 1 ? vknn_net_scratch(r, &(VknnShape){2, {chunks * texels, 4}}, err) : gw;
+        chunks > 1 ? vknn_record_scratch(r, &(VknnShape){2, {chunks * texels, 4}}, err) : gw;
     const int32_t wspec[] = {spec[0], spec[1], spec[2], spec[3], spec[4], spec[5], dense};
     VknnPipeline *p =
         dst ? vknn_op_pipeline(r, &grad_weight_shader, vknn_tile_local_size(r->ctx), wspec, 7, err)
@@ -573,7 +437,7 @@ static gboolean conv_backward(VknnGradRecord *g, GError **err)
         const VknnShader *sh =
             walk && r->ctx->shuffle_weights ? &grad_input_shuffle_shader : &grad_input_shader;
         const uint32_t local = walk ? vknn_tile_local_size(r->ctx) : 64;
-        VknnTensor *wt = vknn_net_packed(r, "conv2d.wt", pack_weights_t, NULL, err);
+        VknnTensor *wt = vknn_record_packed(r, "conv2d.wt", pack_weights_t, NULL, err);
         VknnPipeline *p = wt ? vknn_op_pipeline(r, sh, local, spec, 6, err) : NULL;
         if (!p)
             return FALSE;
@@ -611,10 +475,7 @@ static gboolean conv_backward(VknnGradRecord *g, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_conv = {
-    .op_type = "Conv",
-    .infer = conv_infer,
-    .flops = conv_flops,
+const VknnKernel vknn_kernel_conv = {
     .record = conv_record,
     .workspace = conv_workspace,
     .backward = conv_backward,

@@ -165,8 +165,8 @@ gboolean vknn_conv_winograd_record(VknnRecord *r, const VknnWinograd *c, GError 
     vknn_conv_winograd_workspace(r->ctx, x, y, c->half, texels);
     int tiles_slot, products_slot;
     workspace_slots(c->half, &tiles_slot, &products_slot);
-    VknnTensor *v = vknn_net_workspace(r, tiles_slot, texels[tiles_slot], err);
-    VknnTensor *m = v ? vknn_net_workspace(r, products_slot, texels[products_slot], err) : NULL;
+    VknnTensor *v = vknn_record_workspace(r, tiles_slot, texels[tiles_slot], err);
+    VknnTensor *m = v ? vknn_record_workspace(r, products_slot, texels[products_slot], err) : NULL;
     int tx, ocb;
     gemm_tile(r->ctx, band, y->c4, &tx, &ocb);
     const int32_t in_spec[] = {c->pad_mode, MAX(c->upsample, 1), c->half,

@@ -25,8 +25,8 @@ gboolean vknn_conv_dw_record(VknnRecord *r, const VknnWindow *w, GError **err)
     int pads[4];
     if (!vknn_conv_effective_pads(r, w, pads, err))
         return FALSE;
-    VknnTensor *wt = vknn_net_packed(r, "conv_dw.w", pack_weights, NULL, err);
-    VknnTensor *bt = wt ? vknn_net_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
+    VknnTensor *wt = vknn_record_packed(r, "conv_dw.w", pack_weights, NULL, err);
+    VknnTensor *bt = wt ? vknn_record_packed(r, "conv2d.b", vknn_conv_pack_bias, NULL, err) : NULL;
     if (!bt)
         return FALSE;
     const int32_t extra[] = {r->step->pad_mode, r->step->act.act, VKNN_CONV_TX};

@@ -13,55 +13,6 @@ static const VknnShader gemm_shader = VKNN_SHADER(gemm, 3, 1, GemmPush);
 
 enum { C_NONE, C_COLUMN, C_SCALAR };
 
-static gboolean is_gemm(const VknnNode *n)
-{
-    return g_str_equal(n->op_type, "Gemm");
-}
-
-/* M, K, N of the product, honouring transA/transB. */
-static gboolean gemm_dims(const VknnModel *m, const VknnNode *n, int64_t *rows, int64_t *inner,
-                          int64_t *cols, GError **err)
-{
-    if (!vknn_check_inputs(n, 2, is_gemm(n) ? 3 : 2, err) || !vknn_check_rank(m, n, 0, 2, 2, err) ||
-        !vknn_check_rank(m, n, 1, 2, 2, err))
-        return FALSE;
-    const VknnShape *a = vknn_in_shape(m, n, 0), *b = vknn_in_shape(m, n, 1);
-    const gboolean ta = vknn_node_attr_int(n, "transA", 0), tb = vknn_node_attr_int(n, "transB", 0);
-    *rows = a->dims[ta ? 1 : 0];
-    *inner = a->dims[ta ? 0 : 1];
-    *cols = b->dims[tb ? 0 : 1];
-    if (b->dims[tb ? 1 : 0] != *inner)
-        return vknn_node_error(err, VKNN_ERROR_SHAPE, n,
-                               "inner dimensions differ (%" G_GINT64_FORMAT " vs %" G_GINT64_FORMAT
-                               ")",
-                               *inner, b->dims[tb ? 1 : 0]);
-    return TRUE;
-}
-
-static gboolean gemm_infer(VknnModel *m, VknnNode *n, GError **err)
-{
-    int64_t rows, inner, cols;
-    if (!gemm_dims(m, n, &rows, &inner, &cols, err))
-        return FALSE;
-    const VknnShape *c = vknn_in_shape(m, n, 2);
-    if (c) {
-        const int64_t last = c->rank ? c->dims[c->rank - 1] : 1;
-        const int64_t first = c->rank == 2 ? c->dims[0] : 1;
-        if ((last != 1 && last != cols) || (first != 1 && first != rows) || c->rank > 2)
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "C does not broadcast to the output");
-    }
-    *vknn_out_shape(m, n, 0) = (VknnShape){2, {rows, cols}};
-    return TRUE;
-}
-
-static double gemm_flops(const VknnModel *m, const VknnNode *n)
-{
-    int64_t rows, inner, cols;
-    if (!gemm_dims(m, n, &rows, &inner, &cols, NULL))
-        return 0;
-    return 2.0 * rows * inner * cols;
-}
-
 /* Constant B as [K][N4] vec4 (the channel-packed layout of [K, N]). */
 static float *pack_b(const VknnRecord *r, VknnTensor *t, void *user)
 {
@@ -93,7 +44,7 @@ static gboolean gemm_record(VknnRecord *r, GError **err)
 {
     const VknnNode *n = r->step->node;
     int64_t rows, inner, cols;
-    if (!gemm_dims(r->model, n, &rows, &inner, &cols, err))
+    if (!vknn_gemm_dims(r->model, n, &rows, &inner, &cols, err))
         return FALSE;
     const VknnValue *bv = vknn_node_input(r->model, n, 1);
     const VknnValue *cv = vknn_node_input(r->model, n, 2);
@@ -107,7 +58,7 @@ static gboolean gemm_record(VknnRecord *r, GError **err)
 
     VknnTensor *a = vknn_record_in(r, 0, NULL, err), *b = NULL, *c = NULL;
     if (a)
-        b = bv->kind == VKNN_VALUE_CONSTANT ? vknn_net_packed(r, "gemm.b", pack_b, NULL, err)
+        b = bv->kind == VKNN_VALUE_CONSTANT ? vknn_record_packed(r, "gemm.b", pack_b, NULL, err)
                                             : r->in[1];
     int c_mode = C_NONE;
     if (b) {
@@ -117,7 +68,7 @@ static gboolean gemm_record(VknnRecord *r, GError **err)
             c = vknn_record_in(r, 2, &(VknnShape){1, {1}}, err);
         } else if (cv) {
             c_mode = C_COLUMN;
-            c = vknn_net_packed(r, "gemm.c", pack_c, GINT_TO_POINTER((int)cols), err);
+            c = vknn_record_packed(r, "gemm.c", pack_c, GINT_TO_POINTER((int)cols), err);
         }
     }
     if (!c)
@@ -133,8 +84,8 @@ static gboolean gemm_record(VknnRecord *r, GError **err)
         .k4 = (int32_t)VKNN_DIV_UP(inner, 4),
         .n = (int32_t)cols,
         .n4 = (int32_t)VKNN_DIV_UP(cols, 4),
-        .alpha = is_gemm(n) ? vknn_node_attr_float(n, "alpha", 1.0f) : 1.0f,
-        .beta = is_gemm(n) ? vknn_node_attr_float(n, "beta", 1.0f) : 1.0f,
+        .alpha = vknn_is_gemm(n) ? vknn_node_attr_float(n, "alpha", 1.0f) : 1.0f,
+        .beta = vknn_is_gemm(n) ? vknn_node_attr_float(n, "beta", 1.0f) : 1.0f,
     };
     const VknnTensor *bind[] = {a, b, c, r->out[0]};
     vknn_cmd_dispatch(r->cmd, p, bind, &pc, VKNN_DIV_UP(pc.n4, local), pc.m, 1);
@@ -156,7 +107,7 @@ static float *pack_b_rows(const VknnRecord *r, VknnTensor *t, void *user)
 {
     const VknnNode *n = r->step->node;
     const VknnValue *b = vknn_node_input(r->model, n, 1);
-    const gboolean tb = is_gemm(n) && vknn_node_attr_int(n, "transB", 0);
+    const gboolean tb = vknn_is_gemm(n) && vknn_node_attr_int(n, "transB", 0);
     const int64_t k = b->shape.dims[tb ? 1 : 0], cols = b->shape.dims[tb ? 0 : 1];
     vknn_tensor_set_shape(t, &(VknnShape){2, {cols, k}});
     float *data = g_malloc0(t->bytes);
@@ -179,7 +130,7 @@ static gboolean gemm_backward(VknnGradRecord *g, GError **err)
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "backward pass needs a constant B");
     if (!g->gx[0])
         return TRUE;
-    VknnTensor *b = vknn_net_packed(r, "gemm.b_rows", pack_b_rows, NULL, err);
+    VknnTensor *b = vknn_record_packed(r, "gemm.b_rows", pack_b_rows, NULL, err);
     VknnPipeline *p = b ? vknn_op_pipeline(r, &gemm_grad_shader, 64, NULL, 0, err) : NULL;
     if (!p)
         return FALSE;
@@ -189,24 +140,12 @@ static gboolean gemm_backward(VknnGradRecord *g, GError **err)
         .k4 = ga->c4,
         .n = gy->c,
         .n4 = gy->c4,
-        .alpha = is_gemm(n) ? vknn_node_attr_float(n, "alpha", 1.0f) : 1.0f,
+        .alpha = vknn_is_gemm(n) ? vknn_node_attr_float(n, "alpha", 1.0f) : 1.0f,
     };
     const VknnTensor *bind[] = {gy, b, ga};
     vknn_cmd_dispatch_linear(r->cmd, p, bind, &pc, pc.count);
     return TRUE;
 }
 
-const VknnOpClass vknn_op_gemm = {
-    .op_type = "Gemm",
-    .infer = gemm_infer,
-    .flops = gemm_flops,
-    .record = gemm_record,
-    .backward = gemm_backward,
-};
-const VknnOpClass vknn_op_matmul = {
-    .op_type = "MatMul",
-    .infer = gemm_infer,
-    .flops = gemm_flops,
-    .record = gemm_record,
-    .backward = gemm_backward,
-};
+const VknnKernel vknn_kernel_gemm = {.record = gemm_record, .backward = gemm_backward};
+const VknnKernel vknn_kernel_matmul = {.record = gemm_record, .backward = gemm_backward};

@@ -17,17 +17,6 @@ typedef struct {
 static const VknnShader global_pool_grad_shader =
     VKNN_SHADER(global_pool_grad, 1, 1, GlobalPoolGradPush);
 
-static gboolean global_pool_infer(VknnModel *m, VknnNode *n, GError **err)
-{
-    if (!vknn_check_inputs(n, 1, 1, err) || !vknn_check_rank(m, n, 0, 3, 4, err))
-        return FALSE;
-    VknnShape *y = vknn_out_shape(m, n, 0);
-    *y = *vknn_in_shape(m, n, 0);
-    for (int i = 2; i < y->rank; i++)
-        y->dims[i] = 1;
-    return TRUE;
-}
-
 /* One invocation per block when there are enough blocks to fill the device
  * and each is small: SqueezeNet's 250 blocks of 13x13 0.54-0.79 -> 0.1 ms on
  * lavapipe, where a workgroup's barriers cost more than its sums. */
@@ -40,7 +29,7 @@ static gboolean global_pool_record(VknnRecord *r, GError **err)
 {
     const VknnTensor *x = r->in[0], *y = r->out[0];
     const gboolean serial = serial_blocks(x);
-    const int32_t spec[] = {g_str_equal(r->step->node->op_type, "GlobalMaxPool"), serial};
+    const int32_t spec[] = {vknn_node_op(r->step->node) == VKNN_OP_GlobalMaxPool, serial};
     const uint32_t local = serial ? 8 : vknn_reduce_local_size(r->ctx);
     VknnPipeline *p = vknn_op_pipeline(r, &global_pool_shader, local, spec, 2, err);
     if (!p)
@@ -52,11 +41,6 @@ static gboolean global_pool_record(VknnRecord *r, GError **err)
     else
         vknn_cmd_dispatch(r->cmd, p, bind, &pc, pc.blocks, 1, 1);
     return TRUE;
-}
-
-static double global_pool_flops(const VknnModel *m, const VknnNode *n)
-{
-    return (double)vknn_shape_numel(vknn_in_shape(m, n, 0));
 }
 
 static gboolean global_average_pool_backward(VknnGradRecord *g, GError **err)
@@ -71,12 +55,8 @@ static gboolean global_average_pool_backward(VknnGradRecord *g, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_global_average_pool = {
-    .op_type = "GlobalAveragePool",
-    .infer = global_pool_infer,
-    .flops = global_pool_flops,
+const VknnKernel vknn_kernel_global_average_pool = {
     .record = global_pool_record,
     .backward = global_average_pool_backward,
 };
-const VknnOpClass vknn_op_global_max_pool = {"GlobalMaxPool", global_pool_infer, global_pool_flops,
-                                             global_pool_record, 0};
+const VknnKernel vknn_kernel_global_max_pool = {.record = global_pool_record};

@@ -12,16 +12,6 @@ typedef struct {
 
 static const VknnShader instance_norm_shader = VKNN_SHADER(instance_norm, 2, 1, StatsPush);
 
-static gboolean in_infer(VknnModel *m, VknnNode *n, GError **err)
-{
-    if (!vknn_check_inputs(n, 3, 3, err) || !vknn_check_rank(m, n, 0, 3, 4, err))
-        return FALSE;
-    if (!vknn_check_channel_params(m, n, err))
-        return FALSE;
-    *vknn_out_shape(m, n, 0) = *vknn_in_shape(m, n, 0);
-    return TRUE;
-}
-
 /* gamma and beta as [c4][2] vec4. */
 static float *pack_gamma_beta(const VknnRecord *r, VknnTensor *t, void *user)
 {
@@ -40,13 +30,13 @@ static float *pack_gamma_beta(const VknnRecord *r, VknnTensor *t, void *user)
 VknnTensor *vknn_instance_norm_stats(VknnRecord *r, const VknnNode *norm, const VknnTensor *x,
                                      GError **err)
 {
-    return vknn_net_node_scratch(r, norm, "stats", &(VknnShape){2, {x->n * x->c4 * 2, 4}}, err);
+    return vknn_record_node_scratch(r, norm, "stats", &(VknnShape){2, {x->n * x->c4 * 2, 4}}, err);
 }
 
 static gboolean in_record(VknnRecord *r, GError **err)
 {
     const VknnTensor *x = r->in[0];
-    VknnTensor *gb = vknn_net_packed(r, "instance_norm", pack_gamma_beta, NULL, err);
+    VknnTensor *gb = vknn_record_packed(r, "instance_norm", pack_gamma_beta, NULL, err);
     VknnTensor *stats = gb ? vknn_instance_norm_stats(r, r->step->node, x, err) : NULL;
     if (!stats)
         return FALSE;
@@ -78,11 +68,11 @@ static gboolean in_backward(VknnGradRecord *g, GError **err)
 {
     VknnRecord *r = &g->fwd;
     const VknnTensor *x = r->in[0];
-    VknnTensor *gb = vknn_net_packed(r, "instance_norm", pack_gamma_beta, NULL, err);
+    VknnTensor *gb = vknn_record_packed(r, "instance_norm", pack_gamma_beta, NULL, err);
     VknnTensor *out[3] = {g->gx[0], g->gx[1], g->gx[2]};
     for (int i = 0; gb && i < 3; i++)
         if (!out[i])
-            out[i] = vknn_net_scratch(r, i == 0 ? &x->shape : &(VknnShape){1, {x->c4 * 4}}, err);
+            out[i] = vknn_record_scratch(r, i == 0 ? &x->shape : &(VknnShape){1, {x->c4 * 4}}, err);
     if (!gb || !out[0] || !out[1] || !out[2])
         return FALSE;
     const uint32_t local = vknn_reduce_local_size(r->ctx);
@@ -95,9 +85,7 @@ static gboolean in_backward(VknnGradRecord *g, GError **err)
     return TRUE;
 }
 
-const VknnOpClass vknn_op_instance_norm = {
-    .op_type = "InstanceNormalization",
-    .infer = in_infer,
+const VknnKernel vknn_kernel_instance_norm = {
     .record = in_record,
     .backward = in_backward,
     .in_place = TRUE,

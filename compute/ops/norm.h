@@ -13,7 +13,3 @@ gboolean vknn_channel_affine_record(VknnRecord *r, const VknnTensor *params, gbo
  * by a convolution that normalizes its input: VknnStep.input_norm). */
 VknnTensor *vknn_instance_norm_stats(VknnRecord *r, const VknnNode *norm, const VknnTensor *x,
                                      GError **err);
-
-/* Checks inputs 1..n_inputs-1 of a normalisation node are constant vectors
- * with one value per channel of input 0. */
-gboolean vknn_check_channel_params(const VknnModel *m, const VknnNode *n, GError **err);

@@ -1,44 +1,27 @@
-/* Operator classes: what the importer, shape inference and the executor
- * know about each ONNX operator.
+/* The kernel tier: how each operator runs on the device.
  *
- * One ONNX op type = one VknnOpClass, defined in the compute/ops/ file of
- * its family and listed in ops/registry.c. A class infers output shapes
- * (rejecting attributes and shapes it cannot run with a message naming the
- * node), counts FLOPs, and records its Vulkan dispatches for one step of
- * the executor's plan. */
+ * One ONNX op type = one VknnKernel, vknn_kernel_<name> in ops/<family>.c,
+ * listed in ops.def (its shape inference is the graph's: graph/schema.h).
+ * A kernel records the Vulkan dispatches of one step of the executor's plan
+ * into the command buffer, tensors and storage it is handed (VknnRecord),
+ * and never calls the executor: the executor (exec/) calls down into
+ * kernels, and lends them storage through VknnRecordStore. */
 #pragma once
 
-#include "../vknn-private.h"
+#include "graph/params.h"
+#include "runtime/runtime.h"
 
-typedef struct VknnNet VknnNet;
+#include <vknn/net.h> /* VknnPrecision, VknnGradMode */
+
 typedef struct VknnStep VknnStep;
+typedef struct VknnKernel VknnKernel;
 
-/* Activation fused into the producing kernel (spec constant ACT in shaders). */
-typedef enum {
-    VKNN_ACT_NONE = 0,
-    VKNN_ACT_RELU = 1,
-    VKNN_ACT_CLIP = 2,  /* min(max(x, alpha), beta) */
-    VKNN_ACT_LEAKY = 3, /* x < 0 ? alpha * x : x */
-} VknnAct;
-
-typedef struct {
-    VknnAct act;
-    float alpha, beta;
-} VknnActivation;
-
-/* Padding mode of a Pad node fused into a convolution's input reads. */
-typedef enum {
-    VKNN_PAD_ZERO = 0,
-    VKNN_PAD_REFLECT = 1,
-    VKNN_PAD_EDGE = 2,
-} VknnPadMode;
-
-#define VKNN_STEP_MAX_IO 8
+#define VKNN_STEP_MAX_IO VKNN_MAX_NODE_IO
 
 /* One kernel invocation of the plan: usually one ONNX node, sometimes a node
  * with its neighbours fused in, or one of several kernels of a node. */
 struct VknnStep {
-    const VknnOpClass *klass;
+    const VknnKernel *kernel;
     const VknnNode *node; /* the node whose attributes apply */
     int n_in, n_out;
     int in[VKNN_STEP_MAX_IO]; /* executor value ids, -1 = omitted */
@@ -56,16 +39,46 @@ struct VknnStep {
     gboolean stats_only; /* InstanceNormalization: statistics only, no output */
 };
 
-/* What a class's record() gets: the step, its tensors and the executor. */
+typedef struct VknnRecord VknnRecord;
+
+/* A device tensor holding constant data packed by `pack` (called once per
+ * net with the step; it fills `t`'s shape via vknn_tensor_set_shape and
+ * returns a g_malloc'd buffer of t->bytes). */
+typedef float *(*VknnPackFunc)(const VknnRecord *r, VknnTensor *t, void *user);
+
+/* Storage the executor lends a kernel while it records, alive as long as
+ * the plan (or, for `packed`, the net): the kernel tier states what it
+ * needs, the executor provides it. */
 typedef struct {
-    VknnNet *net;
+    /* The constant tensor of (the step's node, key), packed on first use
+     * and cached per net: weights, biases, transformed kernels. */
+    VknnTensor *(*packed)(VknnRecord *r, const char *key, VknnPackFunc pack, void *user,
+                          GError **err);
+    /* A tensor private to this step (statistics, partial sums). */
+    VknnTensor *(*scratch)(VknnRecord *r, const VknnShape *shape, GError **err);
+    /* The tensor of (node, key), created on the first call: shared by the
+     * steps of one plan that name the same node (a norm and its consumer). */
+    VknnTensor *(*node_scratch)(VknnRecord *r, const VknnNode *node, const char *key,
+                                const VknnShape *shape, GError **err);
+    /* Temporary storage of at least `texels` vec4 shared by all steps (slot
+     * VKNN_WORKSPACE_*): valid only within one step, which keeps the plan's
+     * memory flat however many steps need it. Sized before recording from
+     * the kernels' workspace(); a larger request allocates anew. */
+    VknnTensor *(*workspace)(VknnRecord *r, int slot, int64_t texels, GError **err);
+} VknnRecordStore;
+
+/* What a kernel's record() gets: the step, its tensors, where to record. */
+struct VknnRecord {
+    const VknnRecordStore *store;
+    void *owner; /* the executor's, for store */
     VknnContext *ctx;
     VknnCmd *cmd;
     const VknnModel *model;
     const VknnStep *step;
+    VknnPrecision precision;
     VknnTensor *in[VKNN_STEP_MAX_IO]; /* NULL for omitted or host-only constant inputs */
     VknnTensor *out[VKNN_STEP_MAX_IO];
-} VknnRecord;
+};
 
 /* What a class's backward() gets: the forward step as record() saw it, the
  * gradients of its outputs and where its inputs' gradients go. */
@@ -92,27 +105,15 @@ enum {
     VKNN_WORKSPACE_SLOTS
 };
 
-struct VknnOpClass {
-    const char *op_type;
-    /* Checks attributes and input shapes, sets the output shapes. */
-    gboolean (*infer)(VknnModel *m, VknnNode *n, GError **err);
-    /* FLOPs (2 per multiply-add) at inferred shapes; NULL: one per output element. */
-    double (*flops)(const VknnModel *m, const VknnNode *n);
+struct VknnKernel {
     /* Records the step's dispatches (NULL only for pure views). */
     gboolean (*record)(VknnRecord *r, GError **err);
-    /* Inputs (bit i = input i) that are read on the host at record time
-     * (pads, scales, shapes, Clip bounds) and need no device copy. */
-    unsigned host_inputs;
-    /* Output 0 is input 0 with another shape (Identity, Flatten, Reshape):
-     * the executor aliases them when their channel-packed layouts agree and
-     * calls record() to copy otherwise. */
-    gboolean is_view;
     /* Records the step's backward pass (NULL: none on the device; views
      * are handled by the executor). */
     gboolean (*backward)(VknnGradRecord *g, GError **err);
-    /* Optional: vec4 texels record() will ask of each vknn_net_workspace
-     * slot, so the executor can size the shared workspace before recording
-     * (raises texels[i], never lowers them). */
+    /* Optional: vec4 texels record() will ask of each workspace slot, so the
+     * executor can size the shared workspace before recording (raises
+     * texels[i], never lowers them). */
     void (*workspace)(const VknnRecord *r, int64_t texels[VKNN_WORKSPACE_SLOTS]);
     /* Optional: TRUE when output 0 is the inputs stacked along channels in
      * order (a channel Concat); the executor may then have the inputs'
@@ -122,52 +123,33 @@ struct VknnOpClass {
      * dies at this step: every invocation reads the elements it writes
      * before writing them, and no other invocation reads them. */
     gboolean in_place;
+    /* Which of the family's ops this is, for kernels that serve several
+     * (binary.c's operator, pool.c's reduction). */
+    int variant;
 };
 
-/* The class of an ONNX op type, or NULL when unsupported. */
-const VknnOpClass *vknn_op_lookup(const char *op_type);
+/* ---- helpers shared by kernels ----------------------------------------------- */
 
-/* ---- helpers shared by op implementations ------------------------------- */
-
-/* Error helpers that name the node: "node 'conv1' (Conv): <message>". */
-gboolean vknn_node_error(GError **err, VknnErrorCode code, const VknnNode *n, const char *fmt, ...)
-    G_GNUC_PRINTF(4, 5);
-
-/* Input i's shape; NULL if omitted. */
-const VknnShape *vknn_in_shape(const VknnModel *m, const VknnNode *n, int i);
-VknnShape *vknn_out_shape(VknnModel *m, const VknnNode *n, int i);
-/* Checks the input count is within [min, max] and inputs [0, required) are given. */
-gboolean vknn_check_inputs(const VknnNode *n, int min, int max, GError **err);
-/* Requires input i to have the given rank (or rank in [lo, hi] with the range version). */
-gboolean vknn_check_rank(const VknnModel *m, const VknnNode *n, int i, int lo, int hi,
-                         GError **err);
-/* Requires input i to be a constant (weights, pads, ...). */
-gboolean vknn_check_constant(const VknnModel *m, const VknnNode *n, int i, GError **err);
-/* Reads a constant input as int64 values (from int_data, or floats rounded). */
-int vknn_const_ints(const VknnModel *m, const VknnNode *n, int i, int64_t *out, int max);
-/* Reads a constant input as floats; returns the count, -1 when omitted/empty. */
-int vknn_const_floats(const VknnModel *m, const VknnNode *n, int i, float *out, int max);
-
-/* Executor services for record(). */
-/* A device tensor holding constant value `value` packed by `pack` (called
- * once per net with the value's host data; it fills `t`'s shape via
- * vknn_tensor_set_shape and returns a g_malloc'd buffer of t->bytes).
- * `variant` distinguishes several packings of one value. Cached per net. */
-typedef float *(*VknnPackFunc)(const VknnRecord *r, VknnTensor *t, void *user);
-VknnTensor *vknn_net_packed(VknnRecord *r, const char *key, VknnPackFunc pack, void *user,
-                            GError **err);
-/* A device tensor private to this step (statistics, partial sums), alive for
- * the plan's lifetime. */
-VknnTensor *vknn_net_scratch(VknnRecord *r, const VknnShape *shape, GError **err);
-/* The scratch tensor of (node, key), created on the first call: shared by
- * the steps of one plan that name the same node (a norm and its consumer). */
-VknnTensor *vknn_net_node_scratch(VknnRecord *r, const VknnNode *node, const char *key,
-                                  const VknnShape *shape, GError **err);
-/* Temporary storage of at least `texels` vec4 shared by all steps (slot
- * VKNN_WORKSPACE_*): valid only within one step, which keeps the
- * plan's memory flat however many steps need it. Sized before recording
- * from the classes' workspace(); a larger request allocates anew. */
-VknnTensor *vknn_net_workspace(VknnRecord *r, int slot, int64_t texels, GError **err);
+static inline VknnTensor *vknn_record_packed(VknnRecord *r, const char *key, VknnPackFunc pack,
+                                             void *user, GError **err)
+{
+    return r->store->packed(r, key, pack, user, err);
+}
+static inline VknnTensor *vknn_record_scratch(VknnRecord *r, const VknnShape *shape, GError **err)
+{
+    return r->store->scratch(r, shape, err);
+}
+static inline VknnTensor *vknn_record_node_scratch(VknnRecord *r, const VknnNode *node,
+                                                   const char *key, const VknnShape *shape,
+                                                   GError **err)
+{
+    return r->store->node_scratch(r, node, key, shape, err);
+}
+static inline VknnTensor *vknn_record_workspace(VknnRecord *r, int slot, int64_t texels,
+                                                GError **err)
+{
+    return r->store->workspace(r, slot, texels, err);
+}
 /* Input i as a device tensor: the activation, or for a constant its
  * channel-packed device copy, laid out with shape `as` when given (same
  * element count; e.g. a [C,1,1] constant as [1,C,1,1]). */

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include "pool.comp.spv.h"
 #include "pool_grad.comp.spv.h"
-#include "window.h"
+#include "op.h"
 
 typedef struct {
     int32_t count, ih, iw, oh, ow;
@@ -11,34 +11,6 @@ typedef struct {
 
 static const VknnShader pool_shader = VKNN_SHADER(pool, 1, 1, PoolPush);
 static const VknnShader pool_grad_shader = VKNN_SHADER(pool_grad, 2, 1, PoolPush);
-
-static gboolean pool_params(const VknnModel *m, const VknnNode *n, VknnWindow *w, int64_t out[2],
-                            GError **err)
-{
-    if (!vknn_check_inputs(n, 1, 1, err) || !vknn_check_rank(m, n, 0, 4, 4, err) ||
-        !vknn_window_parse(n, NULL, w, err))
-        return FALSE;
-    if (n->n_outputs > 1 && n->outputs[1] >= 0)
-        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n,
-                               "the Indices output is not supported");
-    if (g_str_equal(n->op_type, "AveragePool") && (w->d[0] != 1 || w->d[1] != 1))
-        return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "dilated average pooling");
-    if (w->pads[0] >= w->k[0] || w->pads[2] >= w->k[0] || w->pads[1] >= w->k[1] ||
-        w->pads[3] >= w->k[1])
-        return vknn_node_error(err, VKNN_ERROR_PARSE, n, "pads must be smaller than the kernel");
-    return vknn_window_output(n, w, &vknn_in_shape(m, n, 0)->dims[2], out, err);
-}
-
-static gboolean pool_infer(VknnModel *m, VknnNode *n, GError **err)
-{
-    VknnWindow w;
-    int64_t out[2];
-    if (!pool_params(m, n, &w, out, err))
-        return FALSE;
-    const VknnShape *x = vknn_in_shape(m, n, 0);
-    *vknn_out_shape(m, n, 0) = (VknnShape){4, {x->dims[0], x->dims[1], out[0], out[1]}};
-    return TRUE;
-}
 
 /* Records pool.comp (forward: x -> y, or with argmax x -> the index of each
  * window's maximum) or pool_grad.comp (argmax, gy -> gx): same window, spec
@@ -49,9 +21,9 @@ static gboolean pool_dispatch(VknnRecord *r, const VknnShader *sh, const VknnTen
     const VknnNode *n = r->step->node;
     VknnWindow w;
     int64_t out[2];
-    if (!pool_params(r->model, n, &w, out, err))
+    if (!vknn_pool_params(r->model, n, &w, out, err))
         return FALSE;
-    const gboolean is_max = g_str_equal(n->op_type, "MaxPool");
+    const gboolean is_max = vknn_node_op(n) == VKNN_OP_MaxPool;
     const int32_t spec[] = {is_max,          (int32_t)w.k[0],
                             (int32_t)w.k[1], (int32_t)w.s[0],
                             (int32_t)w.s[1], (int32_t)w.d[0],
@@ -90,11 +62,11 @@ static gboolean pool_backward(VknnGradRecord *g, GError **err)
     VknnRecord *r = &g->fwd;
     const VknnTensor *x = r->in[0], *y = r->out[0];
     const VknnTensor *arg = g->gy[0]; /* average pooling reads no index */
-    if (g_str_equal(r->step->node->op_type, "MaxPool")) {
+    if (vknn_node_op(r->step->node) == VKNN_OP_MaxPool) {
         if ((int64_t)x->h * x->w >= (1 << 24))
             return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, r->step->node,
                                    "MaxPool backward over planes of 2^24 pixels or more");
-        VknnTensor *t = vknn_net_scratch(r, &(VknnShape){4, {y->n, y->c, y->h, y->w}}, err);
+        VknnTensor *t = vknn_record_scratch(r, &(VknnShape){4, {y->n, y->c, y->h, y->w}}, err);
         const VknnTensor *find[] = {x, t};
         if (!t || !pool_dispatch(r, &pool_shader, find, 2, TRUE, err))
             return FALSE;
@@ -104,25 +76,5 @@ static gboolean pool_backward(VknnGradRecord *g, GError **err)
     return pool_dispatch(r, &pool_grad_shader, bind, 3, FALSE, err);
 }
 
-static double pool_flops(const VknnModel *m, const VknnNode *n)
-{
-    VknnWindow w;
-    if (!vknn_window_parse(n, NULL, &w, NULL))
-        return 0;
-    return (double)vknn_shape_numel(&vknn_node_output(m, n, 0)->shape) * w.k[0] * w.k[1];
-}
-
-const VknnOpClass vknn_op_max_pool = {
-    .op_type = "MaxPool",
-    .infer = pool_infer,
-    .flops = pool_flops,
-    .record = pool_record,
-    .backward = pool_backward,
-};
-const VknnOpClass vknn_op_average_pool = {
-    .op_type = "AveragePool",
-    .infer = pool_infer,
-    .flops = pool_flops,
-    .record = pool_record,
-    .backward = pool_backward,
-};
+const VknnKernel vknn_kernel_max_pool = {.record = pool_record, .backward = pool_backward};
+const VknnKernel vknn_kernel_average_pool = {.record = pool_record, .backward = pool_backward};

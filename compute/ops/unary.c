@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include "unary.comp.spv.h"
 #include "unary_grad.comp.spv.h"
-#include "unary.h"
+#include "op.h"
 
 #include <math.h>
 
@@ -16,54 +16,6 @@ typedef struct {
 } UnaryPush;
 
 static const VknnShader unary_shader = VKNN_SHADER(unary, 1, 1, UnaryPush);
-
-static gboolean unary_infer(VknnModel *m, VknnNode *n, GError **err)
-{
-    if (!vknn_check_inputs(n, 1, 3, err))
-        return FALSE;
-    *vknn_out_shape(m, n, 0) = *vknn_in_shape(m, n, 0);
-    return TRUE;
-}
-
-gboolean vknn_clip_bounds(const VknnModel *m, const VknnNode *n, float *lo, float *hi, GError **err)
-{
-    *lo = -INFINITY;
-    *hi = INFINITY;
-    if (m->opset < 11) {
-        *lo = vknn_node_attr_float(n, "min", -INFINITY);
-        *hi = vknn_node_attr_float(n, "max", INFINITY);
-        return TRUE;
-    }
-    float *bound[] = {lo, hi};
-    for (int i = 1; i < 3; i++) {
-        if (i >= n->n_inputs || n->inputs[i] < 0)
-            continue;
-        if (!vknn_check_constant(m, n, i, err))
-            return FALSE;
-        if (vknn_const_floats(m, n, i, bound[i - 1], 1) != 1)
-            return vknn_node_error(err, VKNN_ERROR_SHAPE, n, "bound %d must be a scalar", i);
-    }
-    return TRUE;
-}
-
-gboolean vknn_node_activation(const VknnModel *m, const VknnNode *n, VknnActivation *act,
-                              GError **err)
-{
-    act->alpha = act->beta = 0.0f;
-    if (g_str_equal(n->op_type, "Relu")) {
-        act->act = VKNN_ACT_RELU;
-    } else if (g_str_equal(n->op_type, "LeakyRelu")) {
-        act->act = VKNN_ACT_LEAKY;
-        act->alpha = vknn_node_attr_float(n, "alpha", 0.01f);
-    } else if (g_str_equal(n->op_type, "Clip")) {
-        act->act = VKNN_ACT_CLIP;
-        return vknn_clip_bounds(m, n, &act->alpha, &act->beta, err);
-    } else {
-        act->act = VKNN_ACT_NONE;
-        return FALSE;
-    }
-    return TRUE;
-}
 
 static gboolean record(VknnRecord *r, int op, float alpha, float beta, GError **err)
 {
@@ -170,14 +122,12 @@ static gboolean tanh_backward(VknnGradRecord *g, GError **err)
     return record_grad(&g->fwd, GRAD_TANH, FALSE, 0, 0, g->fwd.out[0], g->gy[0], g->gx[0], err);
 }
 
-#define UNARY(op, record_fn, hosts, backward_fn)                                                   \
+#define UNARY(record_fn, backward_fn)                                                              \
     {                                                                                              \
-        .op_type = op, .infer = unary_infer, .record = record_fn, .host_inputs = hosts,            \
-        .backward = backward_fn, .in_place = TRUE                                                  \
+        .record = record_fn, .backward = backward_fn, .in_place = TRUE                             \
     }
-const VknnOpClass vknn_op_relu = UNARY("Relu", activation_record, 0, activation_backward);
-const VknnOpClass vknn_op_leaky_relu =
-    UNARY("LeakyRelu", activation_record, 0, activation_backward);
-const VknnOpClass vknn_op_clip = UNARY("Clip", activation_record, 0x6, activation_backward);
-const VknnOpClass vknn_op_sigmoid = UNARY("Sigmoid", sigmoid_record, 0, sigmoid_backward);
-const VknnOpClass vknn_op_tanh = UNARY("Tanh", tanh_record, 0, tanh_backward);
+const VknnKernel vknn_kernel_relu = UNARY(activation_record, activation_backward);
+const VknnKernel vknn_kernel_leaky_relu = UNARY(activation_record, activation_backward);
+const VknnKernel vknn_kernel_clip = UNARY(activation_record, activation_backward);
+const VknnKernel vknn_kernel_sigmoid = UNARY(sigmoid_record, sigmoid_backward);
+const VknnKernel vknn_kernel_tanh = UNARY(tanh_record, tanh_backward);

@@ -4,48 +4,16 @@
 
 #include <string.h>
 
-static const struct {
-    const char *op_type;
-    VknnRefFunc fn;
-} ref_table[] = {
-    {"Add", vknn_ref_add},
-    {"AveragePool", vknn_ref_average_pool},
-    {"BatchNormalization", vknn_ref_batch_norm},
-    {"Clip", vknn_ref_clip},
-    {"Concat", vknn_ref_concat},
-    {"Conv", vknn_ref_conv},
-    {"ConvTranspose", vknn_ref_conv_transpose},
-    {"Div", vknn_ref_div},
-    {"Dropout", vknn_ref_identity},
-    {"Flatten", vknn_ref_flatten},
-    {"Gemm", vknn_ref_gemm},
-    {"GlobalAveragePool", vknn_ref_global_average_pool},
-    {"GlobalMaxPool", vknn_ref_global_max_pool},
-    {"Identity", vknn_ref_identity},
-    {"InstanceNormalization", vknn_ref_instance_norm},
-    {"LeakyRelu", vknn_ref_leaky_relu},
-    {"MatMul", vknn_ref_matmul},
-    {"MaxPool", vknn_ref_max_pool},
-    {"Mul", vknn_ref_mul},
-    {"Pad", vknn_ref_pad},
-    {"Relu", vknn_ref_relu},
-    {"Reshape", vknn_ref_reshape},
-    {"Resize", vknn_ref_resize},
-    {"Sigmoid", vknn_ref_sigmoid},
-    {"Softmax", vknn_ref_softmax},
-    {"Sub", vknn_ref_sub},
-    {"Tanh", vknn_ref_tanh},
-    {"Upsample", vknn_ref_upsample},
+static const VknnRefFunc ref_table[VKNN_OP_COUNT] = {
+#define VKNN_OP(type, name, family, ref, ref_grad, grad_params) [VKNN_OP_##type] = vknn_ref_##ref,
+#include "ops.def"
+#undef VKNN_OP
 };
 
 VknnRefFunc vknn_ref_lookup(const char *op_type)
 {
-    if (!op_type)
-        return NULL;
-    for (gsize i = 0; i < G_N_ELEMENTS(ref_table); i++)
-        if (!strcmp(ref_table[i].op_type, op_type))
-            return ref_table[i].fn;
-    return NULL;
+    const VknnOpSchema *schema = vknn_op_schema(op_type);
+    return schema ? ref_table[schema->id] : NULL;
 }
 
 /* State of one run. slots[v] is the tensor of value v once `ready`; its

@@ -454,7 +454,7 @@ static gboolean grad_gather(const RefGrad *g, GError **err)
     const VknnNode *n = g->n;
     if (!ref_need_input(n, g->in, 0, 1, VKNN_MAX_RANK, err))
         return FALSE;
-    if (strcmp(n->op_type, "Pad")) {
+    if (vknn_node_op(n) != VKNN_OP_Pad) {
         const char *mode = vknn_node_attr_string(n, "mode", "nearest");
         if (strcmp(mode, "nearest"))
             return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
@@ -596,7 +596,7 @@ static gboolean grad_gemm_common(const RefGrad *g, gboolean ta, gboolean tb, dou
     int64_t rows, depth, cols;
     if (!ref_gemm_dims(n, in, ta, tb, &rows, &depth, &cols, err))
         return FALSE;
-    gboolean has_c = !strcmp(n->op_type, "Gemm") && ref_has_input(n, in, 2);
+    gboolean has_c = vknn_node_op(n) == VKNN_OP_Gemm && ref_has_input(n, in, 2);
     int64_t csr = 0, csc = 0;
     if (has_c && !ref_gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
         return FALSE;
@@ -689,45 +689,22 @@ static gboolean grad_instance_norm(const RefGrad *g, GError **err)
 
 /* ---- the pass -------------------------------------------------------------- */
 
+#define grad_none NULL
 static const struct {
-    const char *op_type;
     RefGradFunc fn;
     gboolean params; /* its constant inputs (weights, biases) get gradients too */
-} grad_table[] = {
-    {"Add", grad_add, FALSE},
-    {"AveragePool", grad_average_pool, FALSE},
-    {"Clip", grad_clip, FALSE},
-    {"Concat", grad_concat, FALSE},
-    {"Conv", grad_conv, TRUE},
-    {"ConvTranspose", grad_conv_transpose, TRUE},
-    {"Dropout", grad_identity, FALSE},
-    {"Flatten", grad_identity, FALSE},
-    {"Gemm", grad_gemm, TRUE},
-    {"GlobalAveragePool", grad_global_average_pool, FALSE},
-    {"GlobalMaxPool", grad_global_max_pool, FALSE},
-    {"Identity", grad_identity, FALSE},
-    {"InstanceNormalization", grad_instance_norm, TRUE},
-    {"LeakyRelu", grad_leaky_relu, FALSE},
-    {"MatMul", grad_matmul, FALSE},
-    {"MaxPool", grad_max_pool, FALSE},
-    {"Mul", grad_mul, FALSE},
-    {"Pad", grad_gather, FALSE},
-    {"Relu", grad_relu, FALSE},
-    {"Reshape", grad_identity, FALSE},
-    {"Resize", grad_gather, FALSE},
-    {"Sigmoid", grad_sigmoid, FALSE},
-    {"Softmax", grad_softmax, FALSE},
-    {"Sub", grad_sub, FALSE},
-    {"Tanh", grad_tanh, FALSE},
-    {"Upsample", grad_gather, FALSE},
+} grad_table[VKNN_OP_COUNT] = {
+#define VKNN_OP(type, name, family, ref, ref_grad, grad_params)                                    \
+    [VKNN_OP_##type] = {grad_##ref_grad, grad_params},
+#include "ops.def"
+#undef VKNN_OP
 };
+#undef grad_none
 
-static int grad_lookup(const char *op_type)
+/* The reference backward of node n's op, or NULL. */
+static RefGradFunc grad_of(const VknnNode *n)
 {
-    for (gsize i = 0; op_type && i < G_N_ELEMENTS(grad_table); i++)
-        if (!strcmp(grad_table[i].op_type, op_type))
-            return (int)i;
-    return -1;
+    return grad_table[vknn_node_op(n)].fn;
 }
 
 /* State of one backward pass, indexed by value. */
@@ -819,8 +796,8 @@ static void mark_wanted(const VknnModel *m, int output, gboolean *wanted, gboole
     for (guint i = 0; i < nn; i++) {
         const VknnNode *n = vknn_model_node(m, i);
         on_path[i] = n->n_outputs > 0 && n->outputs[0] >= 0 && wanted[n->outputs[0]];
-        int t = grad_lookup(n->op_type);
-        for (int j = 0; on_path[i] && t >= 0 && grad_table[t].params && j < n->n_inputs; j++)
+        const gboolean params = grad_table[vknn_node_op(n)].params;
+        for (int j = 0; on_path[i] && params && j < n->n_inputs; j++)
             if (n->inputs[j] >= 0 && vknn_model_value(m, n->inputs[j])->kind == VKNN_VALUE_CONSTANT)
                 wanted[n->inputs[j]] = TRUE;
     }
@@ -830,8 +807,8 @@ static void mark_wanted(const VknnModel *m, int output, gboolean *wanted, gboole
 
 static gboolean back_node(RefBack *r, const VknnNode *n, gboolean guided, GError **err)
 {
-    int t = grad_lookup(n->op_type);
-    if (t < 0)
+    const RefGradFunc grad = grad_of(n);
+    if (!grad)
         return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "no reference backward");
     g_autofree VknnRefTensor *in = g_new0(VknnRefTensor, MAX(n->n_inputs, 1));
     g_autofree VknnRefTensor *out = g_new0(VknnRefTensor, MAX(n->n_outputs, 1));
@@ -849,7 +826,7 @@ static gboolean back_node(RefBack *r, const VknnNode *n, gboolean guided, GError
         if (n->outputs[i] >= 0)
             out[i] = r->slots[n->outputs[i]];
     RefGrad g = {r->m, n, in, out, r->grad[n->outputs[0]], gx, guided};
-    return grad_table[t].fn(&g, err);
+    return grad(&g, err);
 }
 
 /* Checks the output name and the seed's shape; returns the value index or -1. */

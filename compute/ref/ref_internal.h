@@ -6,6 +6,8 @@
 #include <vknn/error.h>
 #include <vknn/ref.h>
 
+#include "graph/schema.h"
+
 G_BEGIN_DECLS
 
 /* Local so that kernels do not lean on the library code they cross-check. */
@@ -138,44 +140,11 @@ void ref_tensor_free(gpointer p);
 gboolean ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
                          gboolean ceil_mode, RefWindow *w, GError **err);
 
-/* Kernels, by op family. */
-#define REF_DECL(fn)                                                                               \
-    gboolean fn(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,                    \
-                VknnRefTensor *out, GError **err)
-
-REF_DECL(vknn_ref_conv);
-REF_DECL(vknn_ref_conv_transpose);
-
-REF_DECL(vknn_ref_instance_norm);
-REF_DECL(vknn_ref_batch_norm);
-
-REF_DECL(vknn_ref_relu);
-REF_DECL(vknn_ref_leaky_relu);
-REF_DECL(vknn_ref_clip);
-REF_DECL(vknn_ref_sigmoid);
-REF_DECL(vknn_ref_tanh);
-REF_DECL(vknn_ref_identity);
-
-REF_DECL(vknn_ref_add);
-REF_DECL(vknn_ref_sub);
-REF_DECL(vknn_ref_mul);
-REF_DECL(vknn_ref_div);
-
-REF_DECL(vknn_ref_pad);
-
-REF_DECL(vknn_ref_resize);
-REF_DECL(vknn_ref_upsample);
-
-REF_DECL(vknn_ref_max_pool);
-REF_DECL(vknn_ref_average_pool);
-REF_DECL(vknn_ref_global_average_pool);
-REF_DECL(vknn_ref_global_max_pool);
-
-REF_DECL(vknn_ref_concat);
-REF_DECL(vknn_ref_flatten);
-REF_DECL(vknn_ref_reshape);
-REF_DECL(vknn_ref_softmax);
-REF_DECL(vknn_ref_gemm);
-REF_DECL(vknn_ref_matmul);
+/* The reference kernel of each op of ops.def (an op may share another's). */
+#define VKNN_OP(type, name, family, ref, ref_grad, grad_params)                                    \
+    gboolean vknn_ref_##ref(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,        \
+                            VknnRefTensor *out, GError **err);
+#include "ops.def"
+#undef VKNN_OP
 
 G_END_DECLS

@@ -250,7 +250,7 @@ static gboolean upsample_plan(const VknnModel *m, const VknnNode *n, const VknnR
     p->nearest = NM_FLOOR;
     if (!resize_mode(n, p, err))
         return FALSE;
-    if (m->opset >= 9 || !strcmp(n->op_type, "Resize")) {
+    if (m->opset >= 9 || vknn_node_op(n) == VKNN_OP_Resize) {
         if (!ref_has_input(n, in, 1))
             return ref_fail(err, VKNN_ERROR_SHAPE, n, "scales input missing");
         return plan_from_scales(n, &in[0].shape, in[1].data, (int)ref_numel(&in[1].shape), p, err);

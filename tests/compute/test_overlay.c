@@ -14,8 +14,8 @@
  * Needs nothing from ../shared.
  */
 #include "../testutil.h"
-#include "frame_input.h"
-#include "vknn-private.h"
+#include "apps/frame_input.h"
+#include "exec/exec.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <vknn/error.h>
 #include <vulkan/vulkan.h>
 
 G_BEGIN_DECLS
@@ -70,6 +70,13 @@ typedef struct {
 GArray *vknn_list_devices(const char *selector, GError **err);
 
 const char *vknn_device_type_str(VkPhysicalDeviceType t);
+
+/* Human-readable name of a VkResult ("VK_ERROR_DEVICE_LOST"). */
+const char *vknn_result_str(VkResult res);
+
+/* Sets err from a failed VkResult; device loss and out-of-memory get their
+ * own codes so callers can react. Returns res. */
+VkResult vknn_set_vk_error(GError **err, VkResult res, const char *what);
 
 /* Device buffers libvknn holds right now, over all contexts: lets long-run
  * tests check that device allocations stay flat. Thread-safe. */

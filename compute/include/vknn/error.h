@@ -1,8 +1,8 @@
-/* vknn — errors and logging. */
+/* vknn — errors and logging. Vulkan-free: the graph tier uses it too
+ * (Vulkan results are reported through vknn_set_vk_error in context.h). */
 #pragma once
 
 #include <glib.h>
-#include <vulkan/vulkan.h>
 
 G_BEGIN_DECLS
 
@@ -23,13 +23,6 @@ typedef enum {
      * MiB, a 32-channel 1920x1080 activation is 253 MiB): run smaller */
     VKNN_ERROR_DEVICE_LIMIT,
 } VknnErrorCode;
-
-/* Human-readable name of a VkResult ("VK_ERROR_DEVICE_LOST"). */
-const char *vknn_result_str(VkResult res);
-
-/* Sets err from a failed VkResult; device loss and out-of-memory get their
- * own codes so callers can react. Returns res. */
-VkResult vknn_set_vk_error(GError **err, VkResult res, const char *what);
 
 typedef enum {
     VKNN_LOG_ERROR,

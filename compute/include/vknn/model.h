@@ -12,24 +12,10 @@
  */
 #pragma once
 
-#include <glib.h>
-#include <stdint.h>
+#include <vknn/error.h>
+#include <vknn/shape.h>
 
 G_BEGIN_DECLS
-
-#define VKNN_MAX_RANK 4
-
-/* Shape of a tensor. Unresolved symbolic dims are -1 before inference. */
-typedef struct {
-    int rank;
-    int64_t dims[VKNN_MAX_RANK];
-} VknnShape;
-
-/* Number of elements of a resolved shape (1 for rank 0). */
-int64_t vknn_shape_numel(const VknnShape *s);
-/* Writes "1x3x224x224" (or "scalar") into buf; returns buf. */
-const char *vknn_shape_str(const VknnShape *s, char *buf, gsize len);
-gboolean vknn_shape_equal(const VknnShape *a, const VknnShape *b);
 
 typedef enum {
     VKNN_ATTR_INT,
@@ -69,7 +55,8 @@ typedef struct {
     gboolean is_output; /* graph output */
 } VknnValue;
 
-typedef struct VknnOpClass VknnOpClass;
+/* What the graph knows of an op type (shape inference, FLOPs); libvknn-internal. */
+typedef struct VknnOpSchema VknnOpSchema;
 
 typedef struct {
     char *name;
@@ -80,7 +67,7 @@ typedef struct {
     int *outputs;
     int n_attrs;
     VknnAttr *attrs;
-    const VknnOpClass *klass; /* resolved at import: never NULL in a valid model */
+    const VknnOpSchema *schema; /* resolved when added: never NULL in a valid model */
 } VknnNode;
 
 typedef struct {
@@ -101,6 +88,9 @@ typedef struct {
  * "builtin:NAME" loads a style network built into libvknn instead (trained
  * by vknn itself, see models/README.md); vknn_builtin_models() lists them. */
 VknnModel *vknn_model_load(const char *path, GError **err);
+/* The ONNX op types vknn runs (the default domain), NULL-terminated, in the
+ * order of compute/ops.def; static. */
+const char *const *vknn_supported_ops(void);
 /* Names of the built-in models (NULL-terminated; g_strfreev). */
 char **vknn_builtin_models(void);
 VknnModel *vknn_model_load_from_memory(const guint8 *data, gsize len, GError **err);

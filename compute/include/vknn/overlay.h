@@ -17,7 +17,7 @@
 #pragma once
 
 #include <vknn/context.h>
-#include <vknn/style.h> /* VknnPixelFormat, VknnImage */
+#include <vknn/frame.h>
 
 G_BEGIN_DECLS
 

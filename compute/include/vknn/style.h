@@ -19,19 +19,12 @@
 #pragma once
 
 #include <vknn/context.h>
+#include <vknn/frame.h>
 #include <vknn/model.h>
 
 G_BEGIN_DECLS
 
 typedef struct VknnStyler VknnStyler;
-
-/* Byte order of a 4-byte pixel; the X formats carry no alpha (written 255). */
-typedef enum {
-    VKNN_PIXEL_RGBA,
-    VKNN_PIXEL_BGRA,
-    VKNN_PIXEL_RGBX,
-    VKNN_PIXEL_BGRX,
-} VknnPixelFormat;
 
 #define VKNN_MAX_STYLES 16
 
@@ -83,17 +76,6 @@ void vknn_styler_inference_size(const VknnStyler *s, int *width, int *height);
  * overlap. */
 gboolean vknn_styler_process_bytes(VknnStyler *s, VknnPixelFormat fmt, const guint8 *in,
                                    int in_stride, guint8 *out, int out_stride, GError **err);
-
-/* A Vulkan image on the styler's device, with its current layout and the
- * pipeline stages / accesses that last used it (for the barrier). */
-typedef struct {
-    VkImage image;
-    VkImageView view;     /* a 2D color view of the whole image */
-    VkFormat format;      /* R8G8B8A8_* or B8G8R8A8_* */
-    VkImageLayout layout; /* in: current layout; out: the layout left in */
-    VkPipelineStageFlags stages;
-    VkAccessFlags access;
-} VknnImage;
 
 /* Stylises one frame from image `in` (needs SAMPLED usage) into `out` (needs
  * STORAGE usage, format R8G8B8A8 or B8G8R8A8 with storage support), both of
