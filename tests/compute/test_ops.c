@@ -11,6 +11,8 @@
  * of the device's own forward pass at a few random elements.
  *
  *   test_ops [FAMILY]    run the cases whose name starts with FAMILY
+ *   test_ops coverage    check that every op vknn runs (vknn_supported_ops,
+ *                        compute/ops.def) appears in a forward case
  */
 #include "../testutil.h"
 
@@ -1259,9 +1261,32 @@ static void run_op_cases(const OpCase *cases, gsize n, const char *suffix, doubl
     }
 }
 
+/* Every op of the list must be run by a forward case: adding an op to
+ * compute/ops.def without a device test fails here. */
+static int check_coverage(void)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(op_cases); i++) {
+        g_autoptr(VknnModel) m = op_cases[i].build();
+        for (guint k = 0; k < m->nodes->len; k++)
+            g_hash_table_add(seen, g_strdup(vknn_model_node(m, k)->op_type));
+    }
+    int run = 0, failed = 0;
+    for (const char *const *op = vknn_supported_ops(); *op; op++, run++) {
+        const gboolean ok = g_hash_table_contains(seen, *op);
+        if (!ok)
+            printf("%s: no case runs it (add one to op_cases)\n", *op);
+        failed += !ok;
+    }
+    printf("%d passed, %d failed\n", run - failed, failed);
+    return run == 0 || failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *family = argc > 1 ? argv[1] : "";
+    if (g_str_equal(family, "coverage"))
+        return check_coverage();
     g_autoptr(VknnContext) ctx = test_context();
     int failed = 0, run = 0;
     run_op_cases(op_cases, G_N_ELEMENTS(op_cases), "", 1e-4, VKNN_PRECISION_FP32, family, ctx, &run,

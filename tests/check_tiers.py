@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Checks that libvknn's tiers call only downward (docs/architecture.md).
+
+  check_tiers.py BUILDDIR SRCDIR
+
+BUILDDIR is the meson build directory, whose compute/libvknn.a.p holds
+libvknn's object files (named after their path, e.g. exec_net.c.o); SRCDIR
+is compute/. Three checks, each of which fails
+on a real violation:
+  1. calls: every symbol an object file uses from another object of
+     libvknn is defined in the same tier or one below it (nm);
+  2. includes: a source file includes internal headers ("tier/...") of its
+     own tier or those below;
+  3. the graph tier is Vulkan-free: none of its objects was compiled with
+     vulkan/vulkan.h (the headers ninja recorded: ninja -t deps).
+Prints each violation and exits 1 if there is any.
+"""
+import os
+import re
+import subprocess
+import sys
+
+# Bottom up. ref/ is beside the stack: it may use runtime and graph only,
+# and nothing in the stack may call it.
+RANK = {"runtime": 0, "graph": 1, "ops": 2, "exec": 3, "apps": 4}
+ALLOWED_BY_REF = {"runtime", "graph"}
+
+
+def tier_of_object(name):
+    if name.startswith("meson-generated_"):
+        # the protobuf-c parser (graph: ONNX import and export) and the
+        # built-in models' resource (graph: vknn_model_load("builtin:..."))
+        return "graph"
+    return name.split("_", 1)[0]
+
+
+def may_use(user, provider):
+    if user == provider:
+        return True
+    if user == "ref":
+        return provider in ALLOWED_BY_REF
+    if provider == "ref":
+        return False
+    return RANK[provider] < RANK[user]
+
+
+def symbols(path):
+    out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
+    defined, used = set(), set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "TDRBCV":
+            defined.add(parts[2])
+        elif len(parts) == 2 and parts[0] == "U":
+            used.add(parts[1])
+    return defined, used
+
+
+def check_calls(objdir):
+    objs = sorted(f for f in os.listdir(objdir) if f.endswith(".o"))
+    if not objs:
+        return [f"no object files in {objdir}"]
+    where, uses = {}, {}
+    for o in objs:
+        defined, used = symbols(os.path.join(objdir, o))
+        for s in defined:
+            where[s] = o
+        uses[o] = used
+    bad = []
+    for o, used in uses.items():
+        tier = tier_of_object(o)
+        if tier not in RANK and tier != "ref":
+            bad.append(f"{o}: not in a tier folder")
+            continue
+        for s in sorted(used):
+            p = where.get(s)
+            if p and p != o and not may_use(tier, tier_of_object(p)):
+                bad.append(f"{o} ({tier}) calls {s} in {p} ({tier_of_object(p)})")
+    return bad
+
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"(\w+)/')
+
+
+def check_includes(srcdir):
+    bad = []
+    for tier in list(RANK) + ["ref"]:
+        for root, _, files in os.walk(os.path.join(srcdir, tier)):
+            for f in files:
+                if not f.endswith((".c", ".h")):
+                    continue
+                path = os.path.join(root, f)
+                for n, line in enumerate(open(path, encoding="utf-8"), 1):
+                    m = INCLUDE.match(line)
+                    if m and m.group(1) in RANK and not may_use(tier, m.group(1)):
+                        rel = os.path.relpath(path, srcdir)
+                        bad.append(f"{rel}:{n} ({tier}) includes {m.group(1)}/")
+    return bad
+
+
+def check_graph_vulkan_free(builddir, objdir):
+    objs = sorted(f for f in os.listdir(objdir) if f.startswith("graph_") and f.endswith(".o"))
+    targets = [os.path.relpath(os.path.join(objdir, f), builddir) for f in objs]
+    deps = subprocess.run(["ninja", "-C", builddir, "-t", "deps"] + targets,
+                          capture_output=True, text=True, check=True).stdout
+    if "graph/model.c" not in deps:
+        return ["ninja recorded no headers for the graph tier's objects"]
+    bad = []
+    for block in deps.split("\n\n"):
+        if "vulkan/vulkan.h" in block:
+            bad.append(f"{block.split(':', 1)[0]}: the graph tier includes vulkan/vulkan.h")
+    return bad
+
+
+def main():
+    builddir, srcdir = sys.argv[1], sys.argv[2]
+    objdir = os.path.join(builddir, "compute", "libvknn.a.p")
+    checks = [("calls", check_calls(objdir)), ("includes", check_includes(srcdir)),
+              ("Vulkan-free graph", check_graph_vulkan_free(builddir, objdir))]
+    failed = 0
+    for name, bad in checks:
+        for b in bad:
+            print(f"  {b}")
+        print(f"{name}: {'FAILED' if bad else 'ok'}")
+        failed += bool(bad)
+    print(f"{len(checks) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
