@@ -1,5 +1,5 @@
 /* Heatmap overlays and frames as classifier input (overlay.h, and the
- * internal device-side frame input of compute/frame_input.h):
+ * internal device-side frame input of compute/apps/frame_input.h):
  *  - colormaps: known values of turbo and jet, endpoints close to the
  *    published viridis/inferno, monotonic luminance for gray/viridis/inferno;
  *  - VknnOverlay on frames in memory equals a reference computed here
