@@ -12,6 +12,7 @@
  */
 #include "explain.h"
 #include "image.h"
+#include "profile.h"
 #include "train.h"
 
 #include <vknn/vknn.h>
@@ -318,59 +319,6 @@ static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-typedef struct {
-    const char *op;
-    double ms;
-    int count;
-} OpTotal;
-
-static int cmp_op_total(gconstpointer a, gconstpointer b)
-{
-    const double x = ((const OpTotal *)a)->ms, y = ((const OpTotal *)b)->ms;
-    return (x < y) - (x > y);
-}
-
-static int cmp_step_time(gconstpointer a, gconstpointer b)
-{
-    const double x = ((const VknnStepTime *)a)->ms, y = ((const VknnStepTime *)b)->ms;
-    return (x < y) - (x > y);
-}
-
-/* Device time of the last run by op type, then the slowest steps. */
-gboolean cli_print_profile(GArray *steps_or_null, const char *pass, GError **err)
-{
-    g_autoptr(GArray) steps = steps_or_null;
-    if (!steps)
-        return FALSE;
-    g_autoptr(GArray) ops = g_array_new(FALSE, TRUE, sizeof(OpTotal));
-    double total = 0;
-    for (guint i = 0; i < steps->len; i++) {
-        const VknnStepTime *t = &g_array_index(steps, VknnStepTime, i);
-        guint k = 0;
-        while (k < ops->len && !g_str_equal(g_array_index(ops, OpTotal, k).op, t->op))
-            k++;
-        if (k == ops->len)
-            g_array_append_val(ops, ((OpTotal){t->op, 0, 0}));
-        g_array_index(ops, OpTotal, k).ms += t->ms;
-        g_array_index(ops, OpTotal, k).count++;
-        total += t->ms;
-    }
-    g_array_sort(ops, cmp_op_total);
-    printf("%s profile (device time of the last run, steps separated by barriers: %.2f ms)\n", pass,
-           total);
-    for (guint k = 0; k < ops->len; k++) {
-        const OpTotal *o = &g_array_index(ops, OpTotal, k);
-        printf("  %-24s %3d steps %9.2f ms %5.1f%%\n", o->op, o->count, o->ms, 100 * o->ms / total);
-    }
-    g_array_sort(steps, cmp_step_time);
-    printf("slowest steps:\n");
-    for (guint i = 0; i < MIN(steps->len, 8); i++) {
-        const VknnStepTime *t = &g_array_index(steps, VknnStepTime, i);
-        printf("  %-40s %-22s %8.2f ms\n", t->node, t->op, t->ms);
-    }
-    return TRUE;
 }
 
 static int cmd_bench(int argc, char **argv)
