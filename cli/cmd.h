@@ -5,9 +5,9 @@
 
 #include <vknn/vknn.h>
 
-/* The exit status of a failed run and of a wrong command line: one and the
- * same for now. */
-enum { CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 1 };
+/* 1: the command ran and failed; 2: the command line is wrong, as getopt
+ * tools do, so that a script can tell a typo from a failed run. */
+enum { CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
 
 typedef struct CliCommand CliCommand;
 struct CliCommand {

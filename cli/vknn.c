@@ -10,7 +10,8 @@
  * Each command is cli/cmd_NAME.c and takes only its own options (vknn
  * COMMAND --help); those that use a device take --device SEL (index, name
  * substring or UUID; default: $VKNN_DEVICE or the best device). Errors are
- * one line on stderr and exit 1.
+ * one line on stderr; the exit status is 2 for a wrong command line, 1 for
+ * a failed run.
  */
 #include "cmd.h"
 

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The vknn CLI: errors are one line on stderr ("vknn: error: ...") and a
-# non-zero exit; info and devices print what the documentation promises.
+# The vknn CLI: errors are one line on stderr ("vknn: error: ...") and exit 1,
+# or 2 for a wrong command line; info and devices print what the
+# documentation promises.
 #   test_cli.sh VKNN SHARED_DIR
 set -u
 vknn=$1 shared=$2
@@ -15,15 +16,19 @@ check() { # DESCRIPTION CONDITION...
     if "$@"; then echo "ok: $desc"; else echo "FAIL: $desc"; fails=$((fails + 1)); fi
 }
 
-one_line_error() { # ARGS...: exit 1 and exactly one "vknn: error:" line on stderr
+error_line() { # STATUS ARGS...: exit STATUS and exactly one "vknn: error:" line on stderr
+    want=$1
+    shift
     "$vknn" "$@" >"$tmp/out" 2>"$tmp/err"
     rc=$?
-    [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q '^vknn: error: ' "$tmp/err" &&
-        sed 's/^/    /' "$tmp/err"
+    [ $rc -eq "$want" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+        grep -q '^vknn: error: ' "$tmp/err" && sed 's/^/    /' "$tmp/err"
 }
+one_line_error() { error_line 1 "$@"; } # the command ran and failed
+usage_error() { error_line 2 "$@"; }    # the command line is wrong
 
 printf 'junk' >"$tmp/junk.onnx"
-check "unknown command" one_line_error frobnicate
+check "unknown command" usage_error frobnicate
 check "missing model file" one_line_error info "$tmp/nothing.onnx"
 check "a model that is not ONNX" one_line_error info "$tmp/junk.onnx"
 check "bad --size" one_line_error bench "$tmp/junk.onnx" --size 640by480
@@ -66,7 +71,7 @@ else
     echo "SKIP: $sq is absent"
 fi
 vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
-check "train: missing --style" one_line_error train --content "$tmp" --loss-net x --out y
+check "train: missing --style" usage_error train --content "$tmp" --loss-net x --out y
 if [ -f "$vgg" ] && [ -f "$cat" ]; then
     mkdir -p "$tmp/content" "$tmp/empty"
     cp "$cat" "$tmp/content/"
