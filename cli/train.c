@@ -2,6 +2,7 @@
  * the Vulkan device, with a progress line, checkpoints, previews and a
  * loss curve. */
 #include "train.h"
+#include "profile.h"
 #ifdef VKNN_CLI_VIDEO
 #include "video.h"
 #endif

@@ -20,6 +20,3 @@ typedef struct {
 /* Trains to o->steps steps (counting those of a resumed checkpoint) and
  * writes the network, the checkpoint, OUT.losses.svg and OUT.preview.png. */
 gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions *o, GError **err);
-
-/* Prints a per-op summary and the slowest steps of a profile (cli/vknn.c). */
-gboolean cli_print_profile(GArray *steps, const char *pass, GError **err);

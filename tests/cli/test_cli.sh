@@ -1,6 +1,7 @@
 #!/bin/sh
-# The vknn CLI: errors are one line on stderr ("vknn: error: ...") and a
-# non-zero exit; info and devices print what the documentation promises.
+# The vknn CLI: errors are one line on stderr ("vknn: error: ...") and exit 1,
+# or 2 for a wrong command line; each command takes only its own options;
+# info and devices print what the documentation promises.
 #   test_cli.sh VKNN SHARED_DIR
 set -u
 vknn=$1 shared=$2
@@ -15,15 +16,55 @@ check() { # DESCRIPTION CONDITION...
     if "$@"; then echo "ok: $desc"; else echo "FAIL: $desc"; fails=$((fails + 1)); fi
 }
 
-one_line_error() { # ARGS...: exit 1 and exactly one "vknn: error:" line on stderr
+error_line() { # STATUS ARGS...: exit STATUS and exactly one "vknn: error:" line on stderr
+    want=$1
+    shift
     "$vknn" "$@" >"$tmp/out" 2>"$tmp/err"
     rc=$?
-    [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q '^vknn: error: ' "$tmp/err" &&
-        sed 's/^/    /' "$tmp/err"
+    [ $rc -eq "$want" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+        grep -q '^vknn: error: ' "$tmp/err" && sed 's/^/    /' "$tmp/err"
+}
+one_line_error() { error_line 1 "$@"; } # the command ran and failed
+usage_error() { error_line 2 "$@"; }    # the command line is wrong
+
+rejects_option() { # COMMAND OPTION [ARGS...]: a usage error naming the command and the option
+    usage_error "$@" && grep -qF "$1: unknown option $2" "$tmp/err"
+}
+
+help_lists() { # COMMAND OPTION...: COMMAND --help lists these long options and no others
+    cmd=$1
+    shift
+    "$vknn" "$cmd" --help >"$tmp/help" || return 1
+    listed=$(sed -nE 's/^ +(-[a-zA-Z], )?(--[a-z0-9-]+).*/\2/p' "$tmp/help" | grep -vx -- --help |
+        sort | tr '\n' ' ')
+    wanted=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+    [ "$listed" = "$wanted" ] && return 0
+    printf '    listed: %s\n    wanted: %s\n' "$listed" "$wanted"
+    return 1
 }
 
 printf 'junk' >"$tmp/junk.onnx"
-check "unknown command" one_line_error frobnicate
+check "unknown command" usage_error frobnicate
+commands='^  (devices|info|stylize|bench|explain|train) '
+check "no command: the commands on stdout, exit 2" sh -c \
+    "'$vknn' >'$tmp/out'; [ \$? -eq 2 ] && [ \$(grep -cE '$commands' '$tmp/out') -eq 6 ]"
+check "vknn --help lists the six commands" sh -c \
+    "'$vknn' --help | grep -cE '$commands' | grep -qx 6"
+check "bench rejects train's --style, naming bench" rejects_option bench --style x
+check "stylize rejects bench's --runs" rejects_option stylize --runs 3 "$tmp/junk.onnx" a b
+check "info takes no --device (it opens none)" rejects_option info --device 0
+check "devices --help: only --device" help_lists devices --device
+check "info --help: only --size" help_lists info --size
+check "stylize --help: only its options" help_lists stylize --size --save-input --save-output \
+    --precision --device --validate
+check "bench --help: only its options" help_lists bench --size --runs --backward --precision \
+    --profile --device --validate
+check "explain --help: only its options" help_lists explain --method --class --layer --labels \
+    --size --mean --std --colormap --alpha --samples --patch --stride --save-map --device --validate
+check "train --help: only its options" help_lists train --style --content --loss-net --out \
+    --steps --size --batch --channels --style-size --lr --style-weight --content-weight \
+    --tv-weight --style-layers --content-layer --seed --checkpoint --checkpoint-every \
+    --preview-every --resume --profile --device --validate
 check "missing model file" one_line_error info "$tmp/nothing.onnx"
 check "a model that is not ONNX" one_line_error info "$tmp/junk.onnx"
 check "bad --size" one_line_error bench "$tmp/junk.onnx" --size 640by480
@@ -66,7 +107,7 @@ else
     echo "SKIP: $sq is absent"
 fi
 vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
-check "train: missing --style" one_line_error train --content "$tmp" --loss-net x --out y
+check "train: missing --style" usage_error train --content "$tmp" --loss-net x --out y
 if [ -f "$vgg" ] && [ -f "$cat" ]; then
     mkdir -p "$tmp/content" "$tmp/empty"
     cp "$cat" "$tmp/content/"

@@ -1,0 +1,78 @@
+/* What the vknn commands share: their row in the dispatch table (cli/vknn.c),
+ * the options several of them take and the errors they print (cli/options.c).
+ * Each command lives in cli/cmd_NAME.c with its own options. */
+#pragma once
+
+#include <vknn/vknn.h>
+
+/* 1: the command ran and failed; 2: the command line is wrong, as getopt
+ * tools do, so that a script can tell a typo from a failed run. */
+enum { CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
+
+typedef struct CliCommand CliCommand;
+struct CliCommand {
+    const char *name;
+    const char *args;    /* arguments and required options, for the help */
+    const char *summary; /* one line */
+    /* argv[0] is the command's name; returns the exit status. */
+    int (*run)(const CliCommand *cmd, int argc, char **argv);
+};
+
+int cli_cmd_devices(const CliCommand *cmd, int argc, char **argv);
+int cli_cmd_info(const CliCommand *cmd, int argc, char **argv);
+int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv);
+int cli_cmd_bench(const CliCommand *cmd, int argc, char **argv);
+int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv);
+int cli_cmd_train(const CliCommand *cmd, int argc, char **argv);
+
+/* The options that several commands take, so that each reads and is
+ * described the same everywhere; a command names those it takes. */
+typedef enum {
+    CLI_OPT_DEVICE = 1 << 0,    /* --device SEL */
+    CLI_OPT_VALIDATE = 1 << 1,  /* --validate */
+    CLI_OPT_PRECISION = 1 << 2, /* --precision P */
+    CLI_OPT_PROFILE = 1 << 3,   /* --profile */
+    CLI_OPT_CONTEXT = CLI_OPT_DEVICE | CLI_OPT_VALIDATE,
+} CliSharedOptionSet;
+
+typedef struct {
+    char *device;
+    gboolean validate;
+    char *precision;
+    gboolean profile;
+} CliSharedOptions;
+
+/* Set by cli_parse_options(); one command runs per process. */
+extern CliSharedOptions cli_shared;
+
+/* Parses cmd's options (its entries plus the shared ones named), leaving
+ * the positional arguments in argv. --help prints only these options. On
+ * a wrong option prints "vknn: error: CMD: ..." and returns FALSE: the
+ * caller exits with CLI_EXIT_USAGE. */
+gboolean cli_parse_options(const CliCommand *cmd, const GOptionEntry *entries,
+                           CliSharedOptionSet shared, int *argc, char ***argv);
+
+/* "vknn: error: MSG (see vknn CMD --help)"; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const CliCommand *cmd, const char *msg);
+/* "vknn: error: MESSAGE"; frees err, returns CLI_EXIT_FAILURE. */
+int cli_fail(GError *err);
+
+/* "WxH", e.g. 640x480; each side 1..16384. */
+gboolean cli_parse_size(const char *s, int *w, int *h, GError **err);
+
+/* A context on the device of --device, with --validate. */
+VknnContext *cli_open_context(GError **err);
+
+/* A one-input network prepared on a context of its own. */
+typedef struct {
+    VknnContext *ctx;
+    VknnModel *model;
+    VknnNet *net;
+} CliNet;
+
+/* Loads the model at path and prepares it for a w x h input with the shared
+ * options (--device, --validate, --precision, --profile); grad_to: also
+ * prepare the backward pass to that tensor, or NULL. */
+gboolean cli_open_net(const char *path, int w, int h, const char *grad_to, CliNet *n, GError **err);
+void cli_net_clear(CliNet *n);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliNet, cli_net_clear)

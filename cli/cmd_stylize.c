@@ -1,0 +1,81 @@
+/* vknn stylize: a style model (RGB 0..255 in and out, docs/model-contract.md)
+ * on one image, written as PNG. */
+#include "cmd.h"
+#include "image.h"
+
+#include <stdio.h>
+
+static char *opt_size;
+static char *opt_save_input;
+static char *opt_save_output;
+
+static const GOptionEntry entries[] = {
+    {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size,
+     "Resize the image to this size first (default: its own)", "WxH"},
+    {"save-input", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_input,
+     "Also write the network input as raw float32 NCHW", "FILE.f32"},
+    {"save-output", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_output,
+     "Also write the unclamped network output as raw float32 NCHW", "FILE.f32"},
+    {NULL},
+};
+
+/* Raw little-endian float32, the format of ../shared/golden and peers.py. */
+static gboolean save_f32(const char *path, const float *data, gsize count, GError **err)
+{
+    return g_file_set_contents(path, (const char *)data, (gssize)(count * sizeof(float)), err);
+}
+
+/* The value's shape is [1,3,H,W], as a style model's input and output are. */
+static gboolean is_image(const VknnModel *m, GArray *ids, const char *path, const char *what,
+                         GError **err)
+{
+    const VknnShape *s = &vknn_model_value(m, g_array_index(ids, int, 0))->shape;
+    if (s->rank == 4 && s->dims[1] == 3)
+        return TRUE;
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                "%s is not a style model: its %s is not [1,3,H,W]", path, what);
+    return FALSE;
+}
+
+/* Runs the network on img; *out gets the output, its shape *os. */
+static gboolean stylize(const char *path, const CliImage *img, CliNet *n, float **out,
+                        const VknnShape **os, GError **err)
+{
+    if (!cli_open_net(path, img->width, img->height, NULL, n, err) ||
+        !is_image(n->model, n->model->inputs, path, "input", err))
+        return FALSE;
+    const float *inputs[] = {img->data};
+    if (!vknn_net_run(n->net, inputs, err) ||
+        !is_image(n->model, n->model->outputs, path, "output", err))
+        return FALSE;
+    const VknnValue *ov = vknn_model_value(n->model, g_array_index(n->model->outputs, int, 0));
+    *os = &ov->shape;
+    *out = g_new(float, vknn_shape_numel(*os));
+    return vknn_net_read(n->net, ov->name, *out, err);
+}
+
+int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
+{
+    if (!cli_parse_options(cmd, entries, CLI_OPT_PRECISION | CLI_OPT_CONTEXT, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    if (argc != 4)
+        return cli_usage_error(cmd,
+                               "usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.png [--size WxH]");
+    GError *err = NULL;
+    int w = 0, h = 0;
+    g_auto(CliImage) img = {0};
+    g_auto(CliNet) n = {0};
+    g_autofree float *result = NULL;
+    const VknnShape *os = NULL;
+    if ((opt_size && !cli_parse_size(opt_size, &w, &h, &err)) ||
+        !cli_image_load(argv[2], w, h, &img, &err) ||
+        (opt_save_input &&
+         !save_f32(opt_save_input, img.data, (gsize)3 * img.width * img.height, &err)) ||
+        !stylize(argv[1], &img, &n, &result, &os, &err) ||
+        (opt_save_output && !save_f32(opt_save_output, result, vknn_shape_numel(os), &err)) ||
+        !cli_image_save_png(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
+        return cli_fail(err);
+    printf("%s: %dx%d -> %s %dx%d on %s\n", argv[2], img.width, img.height, argv[3],
+           (int)os->dims[3], (int)os->dims[2], vknn_context_device_name(n.ctx));
+    return 0;
+}

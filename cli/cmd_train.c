@@ -1,0 +1,138 @@
+/* vknn train: the options of a training run; cli/train.c trains. */
+#include "cmd.h"
+#include "train.h"
+
+#include <string.h>
+
+static char *opt_size;
+static char *opt_style;
+static char *opt_content;
+static char *opt_loss_net;
+static char *opt_out;
+static char *opt_resume;
+static char *opt_checkpoint;
+static int opt_steps = 2000;
+static int opt_batch = 1;
+static int opt_channels = 16;
+static int opt_style_size = 256;
+static double opt_lr = 1e-3;
+/* Negative: the library's default (VKNN_TRAIN_PARAMS_DEFAULT). */
+static double opt_style_weight = -1, opt_content_weight = -1, opt_tv_weight = -1;
+static int opt_seed = 1;
+static int opt_checkpoint_every = 100;
+static int opt_preview_every = 100;
+static char *opt_style_layers;
+static char *opt_content_layer;
+
+static const GOptionEntry entries[] = {
+    {"style", 0, 0, G_OPTION_ARG_FILENAME, &opt_style,
+     "The style image; several, comma-separated: one multi-style network", "IMG[,IMG]"},
+    {"content", 0, 0, G_OPTION_ARG_FILENAME, &opt_content,
+     "Folder of content images, or a video file", "DIR"},
+    {"loss-net", 0, 0, G_OPTION_ARG_FILENAME, &opt_loss_net,
+     "Loss network (e.g. vgg19_normalised_relu3_1.onnx)", "ONNX"},
+    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out, "The trained network", "STYLE.onnx"},
+    {"steps", 0, 0, G_OPTION_ARG_INT, &opt_steps, "Total steps (2000)", "N"},
+    {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, "Crop size (128)", "S"},
+    {"batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Images per step (1)", "B"},
+    {"channels", 0, 0, G_OPTION_ARG_INT, &opt_channels,
+     "Base channels of the network (16; 32 is the original)", "C"},
+    {"style-size", 0, 0, G_OPTION_ARG_INT, &opt_style_size, "Shorter side of the style image (256)",
+     "S"},
+    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &opt_lr, "Adam learning rate (1e-3)", "LR"},
+    {"style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_style_weight, "Style loss weight (1e4)", "W"},
+    {"content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_content_weight, "Content loss weight (1)",
+     "W"},
+    {"tv-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_tv_weight, "Total-variation weight (1e-6)", "W"},
+    {"style-layers", 0, 0, G_OPTION_ARG_STRING, &opt_style_layers,
+     "Loss-net tensors for style (relu1_1,relu2_1,relu3_1)", "A,B"},
+    {"content-layer", 0, 0, G_OPTION_ARG_STRING, &opt_content_layer,
+     "Loss-net tensor for content (relu2_1)", "NAME"},
+    {"seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Initialisation and data order (1)", "N"},
+    {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &opt_checkpoint, "Checkpoint file (OUT.ckpt)",
+     "FILE"},
+    {"checkpoint-every", 0, 0, G_OPTION_ARG_INT, &opt_checkpoint_every,
+     "Steps between checkpoints and plots (100)", "N"},
+    {"preview-every", 0, 0, G_OPTION_ARG_INT, &opt_preview_every,
+     "Steps between previews, OUT.preview.png (100)", "N"},
+    {"resume", 0, 0, G_OPTION_ARG_FILENAME, &opt_resume, "Continue from a checkpoint", "FILE"},
+    {NULL},
+};
+
+/* --size S, or SxS as the other commands write sizes. */
+static gboolean parse_crop_size(int *size, int *size_h, GError **err)
+{
+    if (!opt_size)
+        return TRUE;
+    if (strchr(opt_size, 'x'))
+        return cli_parse_size(opt_size, size, size_h, err);
+    g_autofree char *square = g_strdup_printf("%sx%s", opt_size, opt_size);
+    return cli_parse_size(square, size, size_h, err);
+}
+
+/* The training parameters: the library's defaults where no option is given. */
+static VknnTrainParams train_params(int size)
+{
+    VknnTrainParams p = VKNN_TRAIN_PARAMS_DEFAULT;
+    p.channels = opt_channels;
+    p.size = size;
+    p.batch = opt_batch;
+    p.lr = (float)opt_lr;
+    p.seed = (guint32)opt_seed;
+    if (opt_style_weight >= 0)
+        p.style_weight = (float)opt_style_weight;
+    if (opt_content_weight >= 0)
+        p.content_weight = (float)opt_content_weight;
+    if (opt_tv_weight >= 0)
+        p.tv_weight = (float)opt_tv_weight;
+    if (opt_style_layers)
+        p.style_layers = opt_style_layers;
+    if (opt_content_layer)
+        p.content_layer = opt_content_layer;
+    return p;
+}
+
+static int train(int size)
+{
+    g_autofree char *checkpoint =
+        opt_checkpoint ? g_strdup(opt_checkpoint) : g_strconcat(opt_out, ".ckpt", NULL);
+    const CliTrainOptions o = {
+        .params = train_params(size),
+        .style = opt_style,
+        .style_size = opt_style_size,
+        .content = opt_content,
+        .out = opt_out,
+        .checkpoint = checkpoint,
+        .resume = opt_resume,
+        .steps = opt_steps,
+        .checkpoint_every = opt_checkpoint_every,
+        .preview_every = opt_preview_every,
+        .profile = cli_shared.profile,
+    };
+    GError *err = NULL;
+    g_autoptr(VknnModel) loss_net = vknn_model_load(opt_loss_net, &err);
+    g_autoptr(VknnContext) ctx = loss_net ? cli_open_context(&err) : NULL;
+    if (!ctx || !cli_train(ctx, loss_net, &o, &err))
+        return cli_fail(err);
+    return 0;
+}
+
+int cli_cmd_train(const CliCommand *cmd, int argc, char **argv)
+{
+    if (!cli_parse_options(cmd, entries, CLI_OPT_PROFILE | CLI_OPT_CONTEXT, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    if (argc != 1 || !opt_style || !opt_content || !opt_loss_net || !opt_out)
+        return cli_usage_error(cmd, "usage: vknn train --style IMG --content DIR --loss-net ONNX "
+                                    "--out STYLE.onnx [--steps N] [--size S] [--channels C]");
+    int size = 128, size_h = 128;
+    GError *err = NULL;
+    if (!parse_crop_size(&size, &size_h, &err))
+        return cli_fail(err);
+    if (size != size_h)
+        return cli_usage_error(cmd, "training crops are square: --size S");
+    if (opt_steps < 1 || opt_batch < 1 || opt_batch > 64 || size < 16 || opt_style_size < 16 ||
+        opt_lr <= 0)
+        return cli_usage_error(cmd, "--steps, --batch (<= 64) and --lr must be positive, --size "
+                                    "and --style-size at least 16");
+    return train(size);
+}

@@ -1,0 +1,137 @@
+/* The options that several vknn commands share, the parsing of a command's
+ * options, its one-line errors, and the context and network that the shared
+ * options describe. */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+CliSharedOptions cli_shared;
+
+/* One table, so that a shared option is described alike in each --help. */
+static const struct {
+    CliSharedOptionSet flag;
+    GOptionEntry entry;
+} shared_entries[] = {
+    {CLI_OPT_PRECISION,
+     {"precision", 0, 0, G_OPTION_ARG_STRING, &cli_shared.precision,
+      "fp32 (default) or fp16-tiles (Winograd tiles stored as fp16)", "P"}},
+    {CLI_OPT_PROFILE,
+     {"profile", 0, 0, G_OPTION_ARG_NONE, &cli_shared.profile,
+      "Device time per op type and the slowest steps (timestamps)", NULL}},
+    {CLI_OPT_DEVICE,
+     {"device", 'd', 0, G_OPTION_ARG_STRING, &cli_shared.device,
+      "Vulkan device: index, name substring or UUID (default: $VKNN_DEVICE or the best)", "SEL"}},
+    {CLI_OPT_VALIDATE,
+     {"validate", 0, 0, G_OPTION_ARG_NONE, &cli_shared.validate,
+      "Enable the Vulkan validation layer when installed", NULL}},
+};
+
+/* The shared entries named by set, NULL-terminated as GOption wants them. */
+static GArray *shared_option_entries(CliSharedOptionSet set)
+{
+    GArray *entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
+    for (gsize i = 0; i < G_N_ELEMENTS(shared_entries); i++)
+        if (set & shared_entries[i].flag)
+            g_array_append_val(entries, shared_entries[i].entry);
+    return entries;
+}
+
+gboolean cli_parse_options(const CliCommand *cmd, const GOptionEntry *entries,
+                           CliSharedOptionSet shared, int *argc, char ***argv)
+{
+    /* GOption's help begins "Usage: PRGNAME [OPTION…] ARGS"; argv[0], the
+     * command's name, is skipped as the program's. */
+    g_autofree char *prgname = g_strdup_printf("vknn %s", cmd->name);
+    g_set_prgname(prgname);
+    g_autoptr(GOptionContext) oc = g_option_context_new(cmd->args);
+    g_option_context_set_summary(oc, cmd->summary);
+    if (entries)
+        g_option_context_add_main_entries(oc, entries, NULL);
+    g_autoptr(GArray) common = shared_option_entries(shared);
+    g_option_context_add_main_entries(oc, (const GOptionEntry *)common->data, NULL);
+    GError *err = NULL;
+    if (g_option_context_parse(oc, argc, argv, &err))
+        return TRUE;
+    /* GLib says "Unknown option --x": lower case reads on after "CMD: ". */
+    err->message[0] = g_ascii_tolower(err->message[0]);
+    fprintf(stderr, "vknn: error: %s: %s (see vknn %s --help)\n", cmd->name, err->message,
+            cmd->name);
+    g_error_free(err);
+    return FALSE;
+}
+
+int cli_usage_error(const CliCommand *cmd, const char *msg)
+{
+    fprintf(stderr, "vknn: error: %s (see vknn %s --help)\n", msg, cmd->name);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_fail(GError *err)
+{
+    fprintf(stderr, "vknn: error: %s\n", err ? err->message : "unknown failure");
+    g_clear_error(&err);
+    return CLI_EXIT_FAILURE;
+}
+
+gboolean cli_parse_size(const char *s, int *w, int *h, GError **err)
+{
+    char *end = NULL;
+    long a = strtol(s, &end, 10);
+    long b = end && (*end == 'x' || *end == 'X') ? strtol(end + 1, &end, 10) : -1;
+    if (!end || *end || a < 1 || b < 1 || a > 16384 || b > 16384) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "invalid size '%s': expected WxH, e.g. 640x480", s);
+        return FALSE;
+    }
+    *w = (int)a;
+    *h = (int)b;
+    return TRUE;
+}
+
+VknnContext *cli_open_context(GError **err)
+{
+    VknnContextOptions o = {.device = cli_shared.device, .validation = cli_shared.validate};
+    return vknn_context_new(&o, err);
+}
+
+static gboolean set_precision(VknnNet *net, GError **err)
+{
+    const char *p = cli_shared.precision;
+    if (!p || g_str_equal(p, "fp32"))
+        return TRUE;
+    if (!g_str_equal(p, "fp16-tiles")) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "--precision: '%s' is not fp32 or fp16-tiles", p);
+        return FALSE;
+    }
+    vknn_net_set_precision(net, VKNN_PRECISION_FP16_TILES);
+    return TRUE;
+}
+
+gboolean cli_open_net(const char *path, int w, int h, const char *grad_to, CliNet *n, GError **err)
+{
+    n->model = vknn_model_load(path, err);
+    if (!n->model)
+        return FALSE;
+    if (n->model->inputs->len != 1) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "%s: the model has %u inputs; expected 1", path, n->model->inputs->len);
+        return FALSE;
+    }
+    if (!(n->ctx = cli_open_context(err)) || !(n->net = vknn_net_new(n->ctx, n->model, err)))
+        return FALSE;
+    vknn_net_set_profiling(n->net, cli_shared.profile);
+    if (!set_precision(n->net, err) || (grad_to && !vknn_net_request_grad(n->net, grad_to, err)))
+        return FALSE;
+    VknnShape shape = vknn_model_default_input_shape(n->model, 0, h, w);
+    return vknn_net_prepare(n->net, &shape, err);
+}
+
+void cli_net_clear(CliNet *n)
+{
+    vknn_net_free(n->net);
+    vknn_context_free(n->ctx);
+    vknn_model_free(n->model);
+    *n = (CliNet){0};
+}
