@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks that libvknn's tiers call only downward (docs/architecture.md).
+"""Checks that libvknn's tiers call only downward (docs/architecture.md),
+and that it exports only vknn_ names.
 
   check_tiers.py BUILDDIR SRCDIR
 
@@ -12,7 +13,9 @@ on a real violation:
   2. includes: a source file includes internal headers ("tier/...") of its
      own tier or those below;
   3. the graph tier is Vulkan-free: none of its objects was compiled with
-     vulkan/vulkan.h (the headers ninja recorded: ninja -t deps).
+     vulkan/vulkan.h (the headers ninja recorded: ninja -t deps);
+  4. every global symbol libvknn defines starts with vknn_ (protobuf-c's
+     generated onnx__ parser excepted), so embedding it clashes with nothing.
 Prints each violation and exits 1 if there is any.
 """
 import os
@@ -44,12 +47,15 @@ def may_use(user, provider):
     return RANK[provider] < RANK[user]
 
 
+GLOBAL_PREFIXES = ("vknn_", "onnx__")
+
+
 def symbols(path):
     out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
     defined, used = set(), set()
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[1] in "TDRBCV":
+        if len(parts) == 3 and parts[1] in "TDRBCVW":
             defined.add(parts[2])
         elif len(parts) == 2 and parts[0] == "U":
             used.add(parts[1])
@@ -76,6 +82,14 @@ def check_calls(objdir):
             p = where.get(s)
             if p and p != o and not may_use(tier, tier_of_object(p)):
                 bad.append(f"{o} ({tier}) calls {s} in {p} ({tier_of_object(p)})")
+    return bad
+
+
+def check_prefixes(objdir):
+    bad = []
+    for o in sorted(f for f in os.listdir(objdir) if f.endswith(".o")):
+        defined, _ = symbols(os.path.join(objdir, o))
+        bad += [f"{o} exports {s}" for s in sorted(defined) if not s.startswith(GLOBAL_PREFIXES)]
     return bad
 
 
@@ -116,7 +130,8 @@ def main():
     builddir, srcdir = sys.argv[1], sys.argv[2]
     objdir = os.path.join(builddir, "compute", "libvknn.a.p")
     checks = [("calls", check_calls(objdir)), ("includes", check_includes(srcdir)),
-              ("Vulkan-free graph", check_graph_vulkan_free(builddir, objdir))]
+              ("Vulkan-free graph", check_graph_vulkan_free(builddir, objdir)),
+              ("vknn_ prefix", check_prefixes(objdir))]
     failed = 0
     for name, bad in checks:
         for b in bad:

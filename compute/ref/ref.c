@@ -27,7 +27,7 @@ typedef struct {
     GHashTable *results;
 } RefRun;
 
-void ref_tensor_free(gpointer p)
+void vknn_ref_tensor_free(gpointer p)
 {
     VknnRefTensor *t = p;
     g_free(t->data);
@@ -142,7 +142,7 @@ GHashTable *vknn_ref_run(VknnModel *m, const VknnRefTensor *inputs, GError **err
         .slots = g_new0(VknnRefTensor, MAX(m->values->len, 1)),
         .ready = g_new0(gboolean, MAX(m->values->len, 1)),
         .scratch = g_ptr_array_new_with_free_func(g_free),
-        .results = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, ref_tensor_free),
+        .results = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, vknn_ref_tensor_free),
     };
     gboolean ok = bind_inputs(&r, inputs, err);
     for (guint i = 0; ok && i < m->nodes->len; i++)

@@ -9,7 +9,7 @@ gboolean vknn_ref_relu(const VknnModel *m, const VknnNode *n, const VknnRefTenso
                        VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_check_same_shape(n, in, out, err))
+    if (!vknn_ref_check_same_shape(n, in, out, err))
         return FALSE;
     int64_t k = ref_numel(&in[0].shape);
     for (int64_t i = 0; i < k; i++)
@@ -21,7 +21,7 @@ gboolean vknn_ref_leaky_relu(const VknnModel *m, const VknnNode *n, const VknnRe
                              VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_check_same_shape(n, in, out, err))
+    if (!vknn_ref_check_same_shape(n, in, out, err))
         return FALSE;
     float alpha = vknn_node_attr_float(n, "alpha", 0.01f);
     int64_t k = ref_numel(&in[0].shape);
@@ -35,13 +35,13 @@ gboolean vknn_ref_leaky_relu(const VknnModel *m, const VknnNode *n, const VknnRe
 gboolean vknn_ref_clip(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,
                        VknnRefTensor *out, GError **err)
 {
-    if (!ref_check_same_shape(n, in, out, err))
+    if (!vknn_ref_check_same_shape(n, in, out, err))
         return FALSE;
     float lo, hi;
     /* Opset 11 turned the bounds from attributes into optional inputs. */
     if (m->opset >= 11) {
-        lo = ref_input_scalar(n, in, 1, -INFINITY);
-        hi = ref_input_scalar(n, in, 2, INFINITY);
+        lo = vknn_ref_input_scalar(n, in, 1, -INFINITY);
+        hi = vknn_ref_input_scalar(n, in, 2, INFINITY);
     } else {
         lo = vknn_node_attr_float(n, "min", -INFINITY);
         hi = vknn_node_attr_float(n, "max", INFINITY);
@@ -58,7 +58,7 @@ gboolean vknn_ref_sigmoid(const VknnModel *m, const VknnNode *n, const VknnRefTe
                           VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_check_same_shape(n, in, out, err))
+    if (!vknn_ref_check_same_shape(n, in, out, err))
         return FALSE;
     int64_t k = ref_numel(&in[0].shape);
     for (int64_t i = 0; i < k; i++)
@@ -70,7 +70,7 @@ gboolean vknn_ref_tanh(const VknnModel *m, const VknnNode *n, const VknnRefTenso
                        VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_check_same_shape(n, in, out, err))
+    if (!vknn_ref_check_same_shape(n, in, out, err))
         return FALSE;
     int64_t k = ref_numel(&in[0].shape);
     for (int64_t i = 0; i < k; i++)
@@ -83,7 +83,7 @@ gboolean vknn_ref_identity(const VknnModel *m, const VknnNode *n, const VknnRefT
                            VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_check_same_shape(n, in, out, err))
+    if (!vknn_ref_check_same_shape(n, in, out, err))
         return FALSE;
     int64_t k = ref_numel(&in[0].shape);
     if (k > 0)

@@ -19,32 +19,32 @@ static float bin_apply(BinOp op, float a, float b)
     return 0.0f;
 }
 
-gboolean ref_binary_shape(const VknnNode *n, const VknnRefTensor *in, const VknnRefTensor *out,
-                          VknnShape *shape, GError **err)
+gboolean vknn_ref_binary_shape(const VknnNode *n, const VknnRefTensor *in, const VknnRefTensor *out,
+                               VknnShape *shape, GError **err)
 {
-    if (!ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err) ||
-        !ref_need_input(n, in, 1, 0, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err) ||
+        !vknn_ref_need_input(n, in, 1, 0, VKNN_MAX_RANK, err))
         return FALSE;
-    if (!ref_broadcast_shape(&in[0].shape, &in[1].shape, shape)) {
+    if (!vknn_ref_broadcast_shape(&in[0].shape, &in[1].shape, shape)) {
         char a[96], b[96];
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "shapes %s and %s do not broadcast",
-                        ref_shape_str(&in[0].shape, a, sizeof a),
-                        ref_shape_str(&in[1].shape, b, sizeof b));
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "shapes %s and %s do not broadcast",
+                             vknn_ref_shape_str(&in[0].shape, a, sizeof a),
+                             vknn_ref_shape_str(&in[1].shape, b, sizeof b));
     }
-    return ref_check_output(n, out, 0, shape, err);
+    return vknn_ref_check_output(n, out, 0, shape, err);
 }
 
 static gboolean binary(BinOp op, const VknnNode *n, const VknnRefTensor *in, VknnRefTensor *out,
                        GError **err)
 {
     VknnShape want;
-    if (!ref_binary_shape(n, in, out, &want, err))
+    if (!vknn_ref_binary_shape(n, in, out, &want, err))
         return FALSE;
 
     int64_t d[4], sa[4], sb[4];
-    ref_dims4(&want, d);
-    ref_broadcast_strides(&in[0].shape, &want, sa);
-    ref_broadcast_strides(&in[1].shape, &want, sb);
+    vknn_ref_dims4(&want, d);
+    vknn_ref_broadcast_strides(&in[0].shape, &want, sa);
+    vknn_ref_broadcast_strides(&in[1].shape, &want, sb);
     const float *a = in[0].data, *b = in[1].data;
     float *y = out[0].data;
     for (int64_t i0 = 0; i0 < d[0]; i0++)

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-gboolean ref_fail(GError **err, VknnErrorCode code, const VknnNode *n, const char *fmt, ...)
+gboolean vknn_ref_fail(GError **err, VknnErrorCode code, const VknnNode *n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -16,7 +16,7 @@ gboolean ref_fail(GError **err, VknnErrorCode code, const VknnNode *n, const cha
     return FALSE;
 }
 
-const char *ref_shape_str(const VknnShape *s, char *buf, gsize len)
+const char *vknn_ref_shape_str(const VknnShape *s, char *buf, gsize len)
 {
     if (s->rank == 0) {
         g_strlcpy(buf, "scalar", len);
@@ -31,72 +31,72 @@ const char *ref_shape_str(const VknnShape *s, char *buf, gsize len)
     return buf;
 }
 
-gboolean ref_check_output(const VknnNode *n, const VknnRefTensor *out, int i, const VknnShape *want,
-                          GError **err)
+gboolean vknn_ref_check_output(const VknnNode *n, const VknnRefTensor *out, int i,
+                               const VknnShape *want, GError **err)
 {
     if (ref_shape_equal(&out[i].shape, want))
         return TRUE;
     char a[96], b[96];
-    return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                    "output %d was inferred as %s but the reference computes %s", i,
-                    ref_shape_str(&out[i].shape, a, sizeof a), ref_shape_str(want, b, sizeof b));
+    return vknn_ref_fail(
+        err, VKNN_ERROR_SHAPE, n, "output %d was inferred as %s but the reference computes %s", i,
+        vknn_ref_shape_str(&out[i].shape, a, sizeof a), vknn_ref_shape_str(want, b, sizeof b));
 }
 
-gboolean ref_has_input(const VknnNode *n, const VknnRefTensor *in, int i)
+gboolean vknn_ref_has_input(const VknnNode *n, const VknnRefTensor *in, int i)
 {
     return i < n->n_inputs && in[i].data && ref_numel(&in[i].shape) > 0;
 }
 
-gboolean ref_need_input(const VknnNode *n, const VknnRefTensor *in, int i, int min_rank,
-                        int max_rank, GError **err)
+gboolean vknn_ref_need_input(const VknnNode *n, const VknnRefTensor *in, int i, int min_rank,
+                             int max_rank, GError **err)
 {
     if (i >= n->n_inputs || n->inputs[i] < 0 || (!in[i].data && ref_numel(&in[i].shape) > 0))
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "required input %d is missing", i);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "required input %d is missing", i);
     int r = in[i].shape.rank;
     if (r < min_rank || r > max_rank) {
         char s[96];
         VknnErrorCode code = r > VKNN_MAX_RANK ? VKNN_ERROR_SHAPE : VKNN_ERROR_UNSUPPORTED;
-        return ref_fail(err, code, n, "input %d has shape %s; rank %d to %d is supported", i,
-                        ref_shape_str(&in[i].shape, s, sizeof s), min_rank, max_rank);
+        return vknn_ref_fail(err, code, n, "input %d has shape %s; rank %d to %d is supported", i,
+                             vknn_ref_shape_str(&in[i].shape, s, sizeof s), min_rank, max_rank);
     }
     return TRUE;
 }
 
-gboolean ref_check_same_shape(const VknnNode *n, const VknnRefTensor *in, const VknnRefTensor *out,
-                              GError **err)
+gboolean vknn_ref_check_same_shape(const VknnNode *n, const VknnRefTensor *in,
+                                   const VknnRefTensor *out, GError **err)
 {
-    return ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err) &&
-           ref_check_output(n, out, 0, &in[0].shape, err);
+    return vknn_ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err) &&
+           vknn_ref_check_output(n, out, 0, &in[0].shape, err);
 }
 
-gboolean ref_input_ints(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in, int i,
-                        int64_t *out, int max, int *count, GError **err)
+gboolean vknn_ref_input_ints(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in, int i,
+                             int64_t *out, int max, int *count, GError **err)
 {
     *count = 0;
     if (i >= n->n_inputs || n->inputs[i] < 0)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "required input %d is missing", i);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "required input %d is missing", i);
     int64_t k = ref_numel(&in[i].shape);
     if (k > max)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input %d has %" G_GINT64_FORMAT " elements, at most %d expected", i, k,
-                        max);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                             "input %d has %" G_GINT64_FORMAT " elements, at most %d expected", i,
+                             k, max);
     /* Floats lose precision past 2^24; the int64 copy of a constant does not. */
     const VknnValue *v = vknn_node_input(m, n, i);
     const int64_t *exact = v && v->kind == VKNN_VALUE_CONSTANT ? v->int_data : NULL;
     if (k > 0 && !exact && !in[i].data)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "input %d has no data", i);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "input %d has no data", i);
     for (int64_t j = 0; j < k; j++)
         out[j] = exact ? exact[j] : (int64_t)llrintf(in[i].data[j]);
     *count = (int)k;
     return TRUE;
 }
 
-float ref_input_scalar(const VknnNode *n, const VknnRefTensor *in, int i, float def)
+float vknn_ref_input_scalar(const VknnNode *n, const VknnRefTensor *in, int i, float def)
 {
-    return ref_has_input(n, in, i) ? in[i].data[0] : def;
+    return vknn_ref_has_input(n, in, i) ? in[i].data[0] : def;
 }
 
-gboolean ref_broadcast_shape(const VknnShape *a, const VknnShape *b, VknnShape *out)
+gboolean vknn_ref_broadcast_shape(const VknnShape *a, const VknnShape *b, VknnShape *out)
 {
     out->rank = MAX(a->rank, b->rank);
     for (int i = 0; i < out->rank; i++) {
@@ -109,7 +109,7 @@ gboolean ref_broadcast_shape(const VknnShape *a, const VknnShape *b, VknnShape *
     return TRUE;
 }
 
-void ref_dims4(const VknnShape *s, int64_t dims[4])
+void vknn_ref_dims4(const VknnShape *s, int64_t dims[4])
 {
     for (int i = 0; i < 4; i++) {
         int j = s->rank - 4 + i;
@@ -117,11 +117,11 @@ void ref_dims4(const VknnShape *s, int64_t dims[4])
     }
 }
 
-void ref_broadcast_strides(const VknnShape *s, const VknnShape *out, int64_t strides[4])
+void vknn_ref_broadcast_strides(const VknnShape *s, const VknnShape *out, int64_t strides[4])
 {
     int64_t sd[4], od[4], step = 1;
-    ref_dims4(s, sd);
-    ref_dims4(out, od);
+    vknn_ref_dims4(s, sd);
+    vknn_ref_dims4(out, od);
     for (int i = 3; i >= 0; i--) {
         strides[i] = sd[i] == od[i] ? step : 0;
         step *= sd[i];
@@ -136,9 +136,9 @@ static gboolean window_ints(const VknnNode *n, const char *name, int64_t *v, int
     if (k < 0)
         return TRUE;
     if (k != want)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
-                        "attribute %s has %d values, %d expected (2-D spatial only)", name, k,
-                        want);
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
+                             "attribute %s has %d values, %d expected (2-D spatial only)", name, k,
+                             want);
     memcpy(v, tmp, want * sizeof *v);
     return TRUE;
 }
@@ -160,8 +160,8 @@ static int64_t window_out(const RefWindow *w, int a, int64_t in, gboolean ceil_m
     return out;
 }
 
-gboolean ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
-                         gboolean ceil_mode, RefWindow *w, GError **err)
+gboolean vknn_ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
+                              gboolean ceil_mode, RefWindow *w, GError **err)
 {
     int64_t pads[4] = {0, 0, 0, 0};
     for (int a = 0; a < 2; a++) {
@@ -178,13 +178,14 @@ gboolean ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t k
     gboolean same_lower = !strcmp(auto_pad, "SAME_LOWER");
     gboolean valid = !strcmp(auto_pad, "VALID");
     if (!same_upper && !same_lower && !valid && strcmp(auto_pad, "NOTSET") && *auto_pad)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "auto_pad '%s'", auto_pad);
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "auto_pad '%s'", auto_pad);
 
     for (int a = 0; a < 2; a++) {
         if (w->kernel[a] < 1 || w->stride[a] < 1 || w->dilation[a] < 1 || pads[a] < 0 ||
             pads[a + 2] < 0)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                            "kernel, strides and dilations must be positive, pads not negative");
+            return vknn_ref_fail(
+                err, VKNN_ERROR_SHAPE, n,
+                "kernel, strides and dilations must be positive, pads not negative");
         int64_t span = (w->kernel[a] - 1) * w->dilation[a] + 1;
         if (same_upper || same_lower) {
             /* Output is ceil(in / stride); the padding needed for that is split
@@ -202,10 +203,10 @@ gboolean ref_window_init(const VknnNode *n, const int64_t in[2], const int64_t k
         /* ceil_mode only applies to explicit padding, as in onnxruntime. */
         w->out[a] = window_out(w, a, in[a], ceil_mode && !same_upper && !same_lower && !valid);
         if (w->out[a] < 1)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                            "input size %" G_GINT64_FORMAT " on spatial axis %d is smaller "
-                            "than the window",
-                            in[a], a);
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                                 "input size %" G_GINT64_FORMAT " on spatial axis %d is smaller "
+                                 "than the window",
+                                 in[a], a);
     }
     return TRUE;
 }

@@ -7,7 +7,7 @@
  * silently reshaped. */
 static gboolean conv_inputs(const VknnNode *n, const VknnRefTensor *in, GError **err)
 {
-    if (!ref_need_input(n, in, 0, 4, 4, err) || !ref_need_input(n, in, 1, 4, 4, err))
+    if (!vknn_ref_need_input(n, in, 0, 4, 4, err) || !vknn_ref_need_input(n, in, 1, 4, 4, err))
         return FALSE;
     return TRUE;
 }
@@ -18,17 +18,18 @@ static gboolean conv_kernel_attr(const VknnNode *n, const int64_t kernel[2], GEr
     int64_t ks[4];
     int k = vknn_node_attr_ints(n, "kernel_shape", ks, 4);
     if (k >= 0 && (k != 2 || ks[0] != kernel[0] || ks[1] != kernel[1]))
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "kernel_shape does not match the weights");
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "kernel_shape does not match the weights");
     return TRUE;
 }
 
 static gboolean conv_bias(const VknnNode *n, const VknnRefTensor *in, int64_t channels,
                           GError **err)
 {
-    if (ref_has_input(n, in, 2) && ref_numel(&in[2].shape) != channels)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "bias has %" G_GINT64_FORMAT " elements, %" G_GINT64_FORMAT " expected",
-                        ref_numel(&in[2].shape), channels);
+    if (vknn_ref_has_input(n, in, 2) && ref_numel(&in[2].shape) != channels)
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                             "bias has %" G_GINT64_FORMAT " elements, %" G_GINT64_FORMAT
+                             " expected",
+                             ref_numel(&in[2].shape), channels);
     return TRUE;
 }
 
@@ -42,18 +43,18 @@ gboolean vknn_ref_conv(const VknnModel *m, const VknnNode *n, const VknnRefTenso
     int64_t batch = xd[0], chans = xd[1], h = xd[2], w = xd[3];
     int64_t feats = wd[0], cpg = wd[1];
     int64_t group;
-    if (!ref_conv_group(n, xd, wd, &group, err))
+    if (!vknn_ref_conv_group(n, xd, wd, &group, err))
         return FALSE;
     RefWindow win;
     if (!conv_kernel_attr(n, wd + 2, err) || !conv_bias(n, in, feats, err) ||
-        !ref_window_init(n, xd + 2, wd + 2, FALSE, &win, err))
+        !vknn_ref_window_init(n, xd + 2, wd + 2, FALSE, &win, err))
         return FALSE;
     VknnShape want = {4, {batch, feats, win.out[0], win.out[1]}};
-    if (!ref_check_output(n, out, 0, &want, err))
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
 
     const float *x = in[0].data, *wt = in[1].data;
-    const float *bias = ref_has_input(n, in, 2) ? in[2].data : NULL;
+    const float *bias = vknn_ref_has_input(n, in, 2) ? in[2].data : NULL;
     int64_t fpg = feats / group, kh = wd[2], kw = wd[3];
     float *y = out[0].data;
     for (int64_t b = 0; b < batch; b++)
@@ -89,15 +90,15 @@ static gboolean trans_ints(const VknnNode *n, const char *name, int64_t *v, int 
     if (k < 0)
         return TRUE;
     if (k != want)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
-                        "attribute %s has %d values, %d expected (2-D spatial only)", name, k,
-                        want);
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
+                             "attribute %s has %d values, %d expected (2-D spatial only)", name, k,
+                             want);
     memcpy(v, tmp, want * sizeof *v);
     return TRUE;
 }
 
-gboolean ref_trans_window(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
-                          RefTransWindow *t, GError **err)
+gboolean vknn_ref_trans_window(const VknnNode *n, const int64_t in[2], const int64_t kernel[2],
+                               RefTransWindow *t, GError **err)
 {
     int64_t pads[4] = {0, 0, 0, 0}, out_pad[2] = {0, 0}, out_shape[4];
     for (int a = 0; a < 2; a++)
@@ -111,18 +112,19 @@ gboolean ref_trans_window(const VknnNode *n, const int64_t in[2], const int64_t 
     if (n_os == 4)
         memmove(out_shape, out_shape + 2, 2 * sizeof *out_shape);
     else if (n_os >= 0 && n_os != 2)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "output_shape has %d values", n_os);
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "output_shape has %d values", n_os);
 
     const char *auto_pad = vknn_node_attr_string(n, "auto_pad", "NOTSET");
     gboolean same_upper = !strcmp(auto_pad, "SAME_UPPER");
     gboolean same = same_upper || !strcmp(auto_pad, "SAME_LOWER");
     gboolean valid = !strcmp(auto_pad, "VALID");
     if (!same && !valid && strcmp(auto_pad, "NOTSET") && *auto_pad)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "auto_pad '%s'", auto_pad);
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "auto_pad '%s'", auto_pad);
 
     for (int a = 0; a < 2; a++) {
         if (t->stride[a] < 1 || t->dilation[a] < 1 || out_pad[a] < 0)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "bad strides, dilations or output_padding");
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                                 "bad strides, dilations or output_padding");
         int64_t full =
             t->stride[a] * (in[a] - 1) + out_pad[a] + (kernel[a] - 1) * t->dilation[a] + 1;
         int64_t pad_end;
@@ -141,8 +143,9 @@ gboolean ref_trans_window(const VknnNode *n, const int64_t in[2], const int64_t 
         }
         t->out[a] = full - t->pad_begin[a] - pad_end;
         if (t->out[a] < 1)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                            "output size along spatial axis %d is %" G_GINT64_FORMAT, a, t->out[a]);
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                                 "output size along spatial axis %d is %" G_GINT64_FORMAT, a,
+                                 t->out[a]);
     }
     return TRUE;
 }
@@ -170,27 +173,27 @@ static double trans_point(const RefTransWindow *t, const float *x, const float *
     return acc;
 }
 
-gboolean ref_conv_group(const VknnNode *n, const int64_t *xd, const int64_t *wd, int64_t *group,
-                        GError **err)
+gboolean vknn_ref_conv_group(const VknnNode *n, const int64_t *xd, const int64_t *wd,
+                             int64_t *group, GError **err)
 {
     *group = vknn_node_attr_int(n, "group", 1);
     if (*group < 1 || wd[1] * *group != xd[1] || wd[0] % *group)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
-                        "x%" G_GINT64_FORMAT " and group %" G_GINT64_FORMAT " do not agree",
-                        xd[1], wd[0], wd[1], *group);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                             "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
+                             "x%" G_GINT64_FORMAT " and group %" G_GINT64_FORMAT " do not agree",
+                             xd[1], wd[0], wd[1], *group);
     return TRUE;
 }
 
-gboolean ref_trans_group(const VknnNode *n, const int64_t *xd, const int64_t *wd, int64_t *group,
-                         GError **err)
+gboolean vknn_ref_trans_group(const VknnNode *n, const int64_t *xd, const int64_t *wd,
+                              int64_t *group, GError **err)
 {
     *group = vknn_node_attr_int(n, "group", 1);
     if (*group < 1 || wd[0] != xd[1] || xd[1] % *group)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
-                        " and group %" G_GINT64_FORMAT " do not agree",
-                        xd[1], wd[0], *group);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                             "input channels %" G_GINT64_FORMAT ", weights %" G_GINT64_FORMAT
+                             " and group %" G_GINT64_FORMAT " do not agree",
+                             xd[1], wd[0], *group);
     return TRUE;
 }
 
@@ -203,18 +206,18 @@ gboolean vknn_ref_conv_transpose(const VknnModel *m, const VknnNode *n, const Vk
     const int64_t *xd = in[0].shape.dims, *wd = in[1].shape.dims;
     int64_t batch = xd[0], chans = xd[1], h = xd[2], w = xd[3];
     int64_t group;
-    if (!ref_trans_group(n, xd, wd, &group, err))
+    if (!vknn_ref_trans_group(n, xd, wd, &group, err))
         return FALSE;
     int64_t opg = wd[1], feats = opg * group, cpg = chans / group, kh = wd[2], kw = wd[3];
     RefTransWindow t;
     if (!conv_kernel_attr(n, wd + 2, err) || !conv_bias(n, in, feats, err) ||
-        !ref_trans_window(n, xd + 2, wd + 2, &t, err))
+        !vknn_ref_trans_window(n, xd + 2, wd + 2, &t, err))
         return FALSE;
     VknnShape want = {4, {batch, feats, t.out[0], t.out[1]}};
-    if (!ref_check_output(n, out, 0, &want, err))
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
 
-    const float *bias = ref_has_input(n, in, 2) ? in[2].data : NULL;
+    const float *bias = vknn_ref_has_input(n, in, 2) ? in[2].data : NULL;
     float *y = out[0].data;
     for (int64_t b = 0; b < batch; b++)
         for (int64_t f = 0; f < feats; f++) {

@@ -38,7 +38,7 @@ typedef double (*ElemGrad)(const RefGrad *g, const double *p, double x, double g
 
 static gboolean grad_elementwise(const RefGrad *g, ElemGrad fn, const double *p, GError **err)
 {
-    if (!ref_check_same_shape(g->n, g->in, g->out, err))
+    if (!vknn_ref_check_same_shape(g->n, g->in, g->out, err))
         return FALSE;
     double *gx = grad_in(g, 0);
     int64_t k = ref_numel(&g->in[0].shape);
@@ -104,8 +104,8 @@ static gboolean grad_clip(const RefGrad *g, GError **err)
 {
     double b[2];
     if (g->m->opset >= 11) {
-        b[0] = ref_input_scalar(g->n, g->in, 1, -INFINITY);
-        b[1] = ref_input_scalar(g->n, g->in, 2, INFINITY);
+        b[0] = vknn_ref_input_scalar(g->n, g->in, 1, -INFINITY);
+        b[1] = vknn_ref_input_scalar(g->n, g->in, 2, INFINITY);
     } else {
         b[0] = vknn_node_attr_float(g->n, "min", -INFINITY);
         b[1] = vknn_node_attr_float(g->n, "max", INFINITY);
@@ -128,14 +128,14 @@ static gboolean grad_tanh(const RefGrad *g, GError **err)
  * Reshape's shape input gets none. */
 static gboolean grad_identity(const RefGrad *g, GError **err)
 {
-    if (!ref_need_input(g->n, g->in, 0, 0, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(g->n, g->in, 0, 0, VKNN_MAX_RANK, err))
         return FALSE;
     int64_t k = ref_numel(&g->in[0].shape);
     if (ref_numel(&g->out[0].shape) != k) {
         char a[96], b[96];
-        return ref_fail(err, VKNN_ERROR_SHAPE, g->n, "input %s and output %s differ in size",
-                        ref_shape_str(&g->in[0].shape, a, sizeof a),
-                        ref_shape_str(&g->out[0].shape, b, sizeof b));
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, g->n, "input %s and output %s differ in size",
+                             vknn_ref_shape_str(&g->in[0].shape, a, sizeof a),
+                             vknn_ref_shape_str(&g->out[0].shape, b, sizeof b));
     }
     double *gx = grad_in(g, 0);
     for (int64_t i = 0; gx && i < k; i++)
@@ -154,13 +154,13 @@ static gboolean grad_binary(const RefGrad *g, BinOp op, GError **err)
 {
     const VknnRefTensor *in = g->in;
     VknnShape ys;
-    if (!ref_binary_shape(g->n, in, g->out, &ys, err))
+    if (!vknn_ref_binary_shape(g->n, in, g->out, &ys, err))
         return FALSE;
 
     int64_t d[4], sa[4], sb[4];
-    ref_dims4(&ys, d);
-    ref_broadcast_strides(&in[0].shape, &ys, sa);
-    ref_broadcast_strides(&in[1].shape, &ys, sb);
+    vknn_ref_dims4(&ys, d);
+    vknn_ref_broadcast_strides(&in[0].shape, &ys, sa);
+    vknn_ref_broadcast_strides(&in[1].shape, &ys, sb);
     const float *a = in[0].data, *b = in[1].data;
     double *ga = grad_in(g, 0), *gb = grad_in(g, 1);
     const double *gy = g->gy;
@@ -199,10 +199,11 @@ static gboolean grad_mul(const RefGrad *g, GError **err)
 /* Checks a Conv or ConvTranspose bias against the feature count. */
 static gboolean conv_bias(const RefGrad *g, int64_t feats, GError **err)
 {
-    if (ref_has_input(g->n, g->in, 2) && ref_numel(&g->in[2].shape) != feats)
-        return ref_fail(err, VKNN_ERROR_SHAPE, g->n,
-                        "bias has %" G_GINT64_FORMAT " elements, %" G_GINT64_FORMAT " expected",
-                        ref_numel(&g->in[2].shape), feats);
+    if (vknn_ref_has_input(g->n, g->in, 2) && ref_numel(&g->in[2].shape) != feats)
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, g->n,
+                             "bias has %" G_GINT64_FORMAT " elements, %" G_GINT64_FORMAT
+                             " expected",
+                             ref_numel(&g->in[2].shape), feats);
     return TRUE;
 }
 
@@ -216,18 +217,20 @@ typedef struct {
 static gboolean conv_geom(const RefGrad *g, ConvGeom *c, GError **err)
 {
     const VknnNode *n = g->n;
-    if (!ref_need_input(n, g->in, 0, 4, 4, err) || !ref_need_input(n, g->in, 1, 4, 4, err))
+    if (!vknn_ref_need_input(n, g->in, 0, 4, 4, err) ||
+        !vknn_ref_need_input(n, g->in, 1, 4, 4, err))
         return FALSE;
     const int64_t *xd = g->in[0].shape.dims, *wd = g->in[1].shape.dims;
     *c = (ConvGeom){xd[0], xd[1], xd[2], xd[3], wd[0], wd[1], wd[2], wd[3], 0};
     int64_t group;
-    if (!ref_conv_group(n, xd, wd, &group, err))
+    if (!vknn_ref_conv_group(n, xd, wd, &group, err))
         return FALSE;
     c->fpg = c->feats / group;
-    if (!conv_bias(g, c->feats, err) || !ref_window_init(n, xd + 2, wd + 2, FALSE, &c->win, err))
+    if (!conv_bias(g, c->feats, err) ||
+        !vknn_ref_window_init(n, xd + 2, wd + 2, FALSE, &c->win, err))
         return FALSE;
     VknnShape want = {4, {c->batch, c->feats, c->win.out[0], c->win.out[1]}};
-    return ref_check_output(n, g->out, 0, &want, err);
+    return vknn_ref_check_output(n, g->out, 0, &want, err);
 }
 
 /* y[b,f,oy,ox] = bias[f] + sum over c, ky, kx of
@@ -283,19 +286,20 @@ static gboolean grad_conv(const RefGrad *g, GError **err)
 static gboolean grad_conv_transpose(const RefGrad *g, GError **err)
 {
     const VknnNode *n = g->n;
-    if (!ref_need_input(n, g->in, 0, 4, 4, err) || !ref_need_input(n, g->in, 1, 4, 4, err))
+    if (!vknn_ref_need_input(n, g->in, 0, 4, 4, err) ||
+        !vknn_ref_need_input(n, g->in, 1, 4, 4, err))
         return FALSE;
     const int64_t *xd = g->in[0].shape.dims, *wd = g->in[1].shape.dims;
     int64_t batch = xd[0], chans = xd[1], h = xd[2], w = xd[3];
     int64_t group;
-    if (!ref_trans_group(n, xd, wd, &group, err))
+    if (!vknn_ref_trans_group(n, xd, wd, &group, err))
         return FALSE;
     int64_t opg = wd[1], feats = opg * group, cpg = chans / group, kh = wd[2], kw = wd[3];
     RefTransWindow t;
-    if (!conv_bias(g, feats, err) || !ref_trans_window(n, xd + 2, wd + 2, &t, err))
+    if (!conv_bias(g, feats, err) || !vknn_ref_trans_window(n, xd + 2, wd + 2, &t, err))
         return FALSE;
     VknnShape want = {4, {batch, feats, t.out[0], t.out[1]}};
-    if (!ref_check_output(n, g->out, 0, &want, err))
+    if (!vknn_ref_check_output(n, g->out, 0, &want, err))
         return FALSE;
 
     const float *x = g->in[0].data, *wt = g->in[1].data;
@@ -338,11 +342,11 @@ static gboolean grad_conv_transpose(const RefGrad *g, GError **err)
 /* The window of a pool node, and its output shape checked. */
 static gboolean pool_window(const RefGrad *g, RefWindow *win, GError **err)
 {
-    if (!ref_pool_window(g->n, g->in, win, err))
+    if (!vknn_ref_pool_window(g->n, g->in, win, err))
         return FALSE;
     const int64_t *xd = g->in[0].shape.dims;
     VknnShape want = {4, {xd[0], xd[1], win->out[0], win->out[1]}};
-    return ref_check_output(g->n, g->out, 0, &want, err);
+    return vknn_ref_check_output(g->n, g->out, 0, &want, err);
 }
 
 /* The whole gradient of a window goes to its maximum. The optional Indices
@@ -361,7 +365,7 @@ static gboolean grad_max_pool(const RefGrad *g, GError **err)
             for (int64_t ox = 0; ox < win.out[1]; ox++) {
                 double dy = *gy++;
                 int64_t arg;
-                ref_max_window(&win, g->in[0].data + p * h * w, h, w, oy, ox, &arg);
+                vknn_ref_max_window(&win, g->in[0].data + p * h * w, h, w, oy, ox, &arg);
                 if (arg >= 0)
                     gx[p * h * w + arg] += dy;
             }
@@ -383,7 +387,7 @@ static gboolean grad_average_pool(const RefGrad *g, GError **err)
         for (int64_t oy = 0; oy < win.out[0]; oy++)
             for (int64_t ox = 0; ox < win.out[1]; ox++) {
                 double dy = *gy++;
-                int64_t count = ref_avg_count(&win, h, w, oy, ox, include_pad);
+                int64_t count = vknn_ref_avg_count(&win, h, w, oy, ox, include_pad);
                 if (!count)
                     continue;
                 for (int64_t ky = 0; ky < win.kernel[0]; ky++) {
@@ -404,12 +408,12 @@ static gboolean grad_average_pool(const RefGrad *g, GError **err)
  * each element, the max all of gy to the first maximum (first NaN). */
 static gboolean grad_global_pool(const RefGrad *g, gboolean max, GError **err)
 {
-    if (!ref_need_input(g->n, g->in, 0, 3, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(g->n, g->in, 0, 3, VKNN_MAX_RANK, err))
         return FALSE;
     VknnShape want = g->in[0].shape;
     for (int a = 2; a < want.rank; a++)
         want.dims[a] = 1;
-    if (!ref_check_output(g->n, g->out, 0, &want, err))
+    if (!vknn_ref_check_output(g->n, g->out, 0, &want, err))
         return FALSE;
     int64_t planes = want.dims[0] * want.dims[1];
     int64_t size = ref_numel(&g->in[0].shape) / MAX(planes, 1);
@@ -452,24 +456,25 @@ static gboolean grad_global_max_pool(const RefGrad *g, GError **err)
 static gboolean grad_gather(const RefGrad *g, GError **err)
 {
     const VknnNode *n = g->n;
-    if (!ref_need_input(n, g->in, 0, 1, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, g->in, 0, 1, VKNN_MAX_RANK, err))
         return FALSE;
     if (vknn_node_op(n) != VKNN_OP_Pad) {
         const char *mode = vknn_node_attr_string(n, "mode", "nearest");
         if (strcmp(mode, "nearest"))
-            return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
-                            "mode '%s': no reference backward (nearest only)", mode);
+            return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
+                                 "mode '%s': no reference backward (nearest only)", mode);
     }
     int64_t k = ref_numel(&g->in[0].shape), ko = ref_numel(&g->out[0].shape);
     /* i + 0.5 must be exact in float. */
     if (k > (1 << 22))
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
-                        "input of %" G_GINT64_FORMAT " elements: the reference backward takes at "
-                        "most 2^22",
-                        k);
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
+                             "input of %" G_GINT64_FORMAT
+                             " elements: the reference backward takes at "
+                             "most 2^22",
+                             k);
     VknnRefFunc fn = vknn_ref_lookup(n->op_type);
     if (!fn)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "no reference backward");
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "no reference backward");
 
     VknnRefTensor *in = g_memdup2(g->in, sizeof *in * MAX(n->n_inputs, 1));
     VknnRefTensor *out = g_new0(VknnRefTensor, MAX(n->n_outputs, 1));
@@ -489,8 +494,8 @@ static gboolean grad_gather(const RefGrad *g, GError **err)
             continue;
         int64_t src = (int64_t)y[0][o];
         if (src < 0 || src >= k || (float)src != y[0][o]) {
-            ok =
-                ref_fail(err, VKNN_ERROR_FAILED, n, "output %" G_GINT64_FORMAT " is not a copy", o);
+            ok = vknn_ref_fail(err, VKNN_ERROR_FAILED, n,
+                               "output %" G_GINT64_FORMAT " is not a copy", o);
             break;
         }
         gx[src] += g->gy[o];
@@ -510,25 +515,25 @@ static gboolean grad_gather(const RefGrad *g, GError **err)
 static gboolean grad_concat(const RefGrad *g, GError **err)
 {
     const VknnNode *n = g->n;
-    if (!ref_need_input(n, g->in, 0, 1, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, g->in, 0, 1, VKNN_MAX_RANK, err))
         return FALSE;
     VknnShape want = g->in[0].shape;
     int axis;
-    if (!ref_axis(n, vknn_node_attr_int(n, "axis", 0), want.rank, 0, &axis, err))
+    if (!vknn_ref_axis(n, vknn_node_attr_int(n, "axis", 0), want.rank, 0, &axis, err))
         return FALSE;
     for (int i = 1; i < n->n_inputs; i++) {
-        if (!ref_need_input(n, g->in, i, want.rank, want.rank, err))
+        if (!vknn_ref_need_input(n, g->in, i, want.rank, want.rank, err))
             return FALSE;
         want.dims[axis] += g->in[i].shape.dims[axis];
     }
-    if (!ref_check_output(n, g->out, 0, &want, err))
+    if (!vknn_ref_check_output(n, g->out, 0, &want, err))
         return FALSE;
-    int64_t outer = ref_dims_product(&want, 0, axis);
+    int64_t outer = vknn_ref_dims_product(&want, 0, axis);
     const double *gy = g->gy;
     for (int64_t o = 0; o < outer; o++)
         for (int i = 0; i < n->n_inputs; i++) {
             const VknnShape *s = &g->in[i].shape;
-            int64_t block = ref_dims_product(s, axis, s->rank);
+            int64_t block = vknn_ref_dims_product(s, axis, s->rank);
             double *gx = grad_in(g, i);
             for (int64_t j = 0; gx && j < block; j++)
                 gx[o * block + j] += gy[j];
@@ -542,17 +547,17 @@ static gboolean grad_concat(const RefGrad *g, GError **err)
  * d x_k = y_k * (gy_k - sum_j gy_j y_j), with y recomputed in double. */
 static gboolean grad_softmax(const RefGrad *g, GError **err)
 {
-    if (!ref_check_same_shape(g->n, g->in, g->out, err))
+    if (!vknn_ref_check_same_shape(g->n, g->in, g->out, err))
         return FALSE;
     const VknnShape *xs = &g->in[0].shape;
     gboolean coerce_2d = g->m->opset < 13;
     int axis;
-    if (!ref_axis(g->n, vknn_node_attr_int(g->n, "axis", coerce_2d ? 1 : -1), xs->rank, 0, &axis,
-                  err))
+    if (!vknn_ref_axis(g->n, vknn_node_attr_int(g->n, "axis", coerce_2d ? 1 : -1), xs->rank, 0,
+                       &axis, err))
         return FALSE;
-    int64_t outer = ref_dims_product(xs, 0, axis);
-    int64_t len = coerce_2d ? ref_dims_product(xs, axis, xs->rank) : xs->dims[axis];
-    int64_t inner = coerce_2d ? 1 : ref_dims_product(xs, axis + 1, xs->rank);
+    int64_t outer = vknn_ref_dims_product(xs, 0, axis);
+    int64_t len = coerce_2d ? vknn_ref_dims_product(xs, axis, xs->rank) : xs->dims[axis];
+    int64_t inner = coerce_2d ? 1 : vknn_ref_dims_product(xs, axis + 1, xs->rank);
     double *gx = grad_in(g, 0);
     double *y = g_new(double, MAX(len, 1));
     for (int64_t o = 0; gx && o < outer; o++)
@@ -591,17 +596,17 @@ static gboolean grad_gemm_common(const RefGrad *g, gboolean ta, gboolean tb, dou
 {
     const VknnNode *n = g->n;
     const VknnRefTensor *in = g->in;
-    if (!ref_need_input(n, in, 0, 2, 2, err) || !ref_need_input(n, in, 1, 2, 2, err))
+    if (!vknn_ref_need_input(n, in, 0, 2, 2, err) || !vknn_ref_need_input(n, in, 1, 2, 2, err))
         return FALSE;
     int64_t rows, depth, cols;
-    if (!ref_gemm_dims(n, in, ta, tb, &rows, &depth, &cols, err))
+    if (!vknn_ref_gemm_dims(n, in, ta, tb, &rows, &depth, &cols, err))
         return FALSE;
-    gboolean has_c = vknn_node_op(n) == VKNN_OP_Gemm && ref_has_input(n, in, 2);
+    gboolean has_c = vknn_node_op(n) == VKNN_OP_Gemm && vknn_ref_has_input(n, in, 2);
     int64_t csr = 0, csc = 0;
-    if (has_c && !ref_gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
+    if (has_c && !vknn_ref_gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
         return FALSE;
     VknnShape want = {2, {rows, cols}};
-    if (!ref_check_output(n, g->out, 0, &want, err))
+    if (!vknn_ref_check_output(n, g->out, 0, &want, err))
         return FALSE;
 
     /* Element (i, k) of A' and (k, j) of B' in row-major storage. */
@@ -649,11 +654,11 @@ static gboolean grad_instance_norm(const RefGrad *g, GError **err)
 {
     const VknnNode *n = g->n;
     const VknnRefTensor *in = g->in;
-    if (!ref_need_input(n, in, 0, 3, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 3, VKNN_MAX_RANK, err))
         return FALSE;
     int64_t chans = in[0].shape.dims[1];
-    if (!ref_norm_param(n, in, 1, chans, err) || !ref_norm_param(n, in, 2, chans, err) ||
-        !ref_check_output(n, g->out, 0, &in[0].shape, err))
+    if (!vknn_ref_norm_param(n, in, 1, chans, err) || !vknn_ref_norm_param(n, in, 2, chans, err) ||
+        !vknn_ref_check_output(n, g->out, 0, &in[0].shape, err))
         return FALSE;
     double eps = vknn_node_attr_float(n, "epsilon", 1e-5f);
     int64_t planes = in[0].shape.dims[0] * chans;
@@ -740,8 +745,8 @@ static gboolean bind_values(RefBack *r, GHashTable *values, const VknnRefTensor 
                 char a[96], b[96];
                 g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
                             "value '%s' has shape %s in values but %s for these inputs", v->name,
-                            ref_shape_str(&f->shape, a, sizeof a),
-                            ref_shape_str(&v->shape, b, sizeof b));
+                            vknn_ref_shape_str(&f->shape, a, sizeof a),
+                            vknn_ref_shape_str(&v->shape, b, sizeof b));
                 return FALSE;
             }
             t->data = f ? f->data : NULL;
@@ -809,7 +814,7 @@ static gboolean back_node(RefBack *r, const VknnNode *n, gboolean guided, GError
 {
     const RefGradFunc grad = grad_of(n);
     if (!grad)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "no reference backward");
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "no reference backward");
     g_autofree VknnRefTensor *in = g_new0(VknnRefTensor, MAX(n->n_inputs, 1));
     g_autofree VknnRefTensor *out = g_new0(VknnRefTensor, MAX(n->n_outputs, 1));
     g_autofree double **gx = g_new0(double *, MAX(n->n_inputs, 1));
@@ -819,8 +824,8 @@ static gboolean back_node(RefBack *r, const VknnNode *n, gboolean guided, GError
         in[i] = r->slots[n->inputs[i]];
         gx[i] = r->grad[n->inputs[i]];
         if (!in[i].data && ref_numel(&in[i].shape) > 0)
-            return ref_fail(err, VKNN_ERROR_FAILED, n, "input '%s' is not in values",
-                            vknn_model_value(r->m, n->inputs[i])->name);
+            return vknn_ref_fail(err, VKNN_ERROR_FAILED, n, "input '%s' is not in values",
+                                 vknn_model_value(r->m, n->inputs[i])->name);
     }
     for (int i = 0; i < n->n_outputs; i++)
         if (n->outputs[i] >= 0)
@@ -843,8 +848,9 @@ static int find_output(const VknnModel *m, const char *output, const VknnRefTens
     if (!ref_shape_equal(&seed->shape, &v->shape) || (!seed->data && ref_numel(&seed->shape) > 0)) {
         char a[96], b[96];
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE, "seed of shape %s%s for '%s' of shape %s",
-                    ref_shape_str(&seed->shape, a, sizeof a), seed->data ? "" : " without data",
-                    output, ref_shape_str(&v->shape, b, sizeof b));
+                    vknn_ref_shape_str(&seed->shape, a, sizeof a),
+                    seed->data ? "" : " without data", output,
+                    vknn_ref_shape_str(&v->shape, b, sizeof b));
         return -1;
     }
     return idx;
@@ -853,7 +859,7 @@ static int find_output(const VknnModel *m, const char *output, const VknnRefTens
 /* Gradients that were wanted, as float tensors in a new table. */
 static GHashTable *collect(const RefBack *r)
 {
-    GHashTable *res = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, ref_tensor_free);
+    GHashTable *res = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, vknn_ref_tensor_free);
     for (guint i = 0; i < r->m->values->len; i++) {
         if (!r->grad[i])
             continue;

@@ -1,16 +1,16 @@
 /* vknn — reference InstanceNormalization and BatchNormalization (inference). */
 #include "ref_internal.h"
 
-gboolean ref_norm_param(const VknnNode *n, const VknnRefTensor *in, int i, int64_t chans,
-                        GError **err)
+gboolean vknn_ref_norm_param(const VknnNode *n, const VknnRefTensor *in, int i, int64_t chans,
+                             GError **err)
 {
-    if (!ref_need_input(n, in, i, 1, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, i, 1, VKNN_MAX_RANK, err))
         return FALSE;
     if (ref_numel(&in[i].shape) != chans)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "input %d has %" G_GINT64_FORMAT " elements, %" G_GINT64_FORMAT
-                        " channels expected",
-                        i, ref_numel(&in[i].shape), chans);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                             "input %d has %" G_GINT64_FORMAT " elements, %" G_GINT64_FORMAT
+                             " channels expected",
+                             i, ref_numel(&in[i].shape), chans);
     return TRUE;
 }
 
@@ -18,11 +18,11 @@ gboolean vknn_ref_instance_norm(const VknnModel *m, const VknnNode *n, const Vkn
                                 VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_need_input(n, in, 0, 3, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 3, VKNN_MAX_RANK, err))
         return FALSE;
     int64_t chans = in[0].shape.dims[1];
-    if (!ref_norm_param(n, in, 1, chans, err) || !ref_norm_param(n, in, 2, chans, err) ||
-        !ref_check_output(n, out, 0, &in[0].shape, err))
+    if (!vknn_ref_norm_param(n, in, 1, chans, err) || !vknn_ref_norm_param(n, in, 2, chans, err) ||
+        !vknn_ref_check_output(n, out, 0, &in[0].shape, err))
         return FALSE;
     double eps = vknn_node_attr_float(n, "epsilon", 1e-5f);
     int64_t planes = in[0].shape.dims[0] * chans;
@@ -50,14 +50,14 @@ gboolean vknn_ref_batch_norm(const VknnModel *m, const VknnNode *n, const VknnRe
 {
     (void)m;
     if (vknn_node_attr_int(n, "training_mode", 0))
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "training_mode=1");
-    if (!ref_need_input(n, in, 0, 2, VKNN_MAX_RANK, err))
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "training_mode=1");
+    if (!vknn_ref_need_input(n, in, 0, 2, VKNN_MAX_RANK, err))
         return FALSE;
     int64_t chans = in[0].shape.dims[1];
     for (int i = 1; i <= 4; i++)
-        if (!ref_norm_param(n, in, i, chans, err))
+        if (!vknn_ref_norm_param(n, in, i, chans, err))
             return FALSE;
-    if (!ref_check_output(n, out, 0, &in[0].shape, err))
+    if (!vknn_ref_check_output(n, out, 0, &in[0].shape, err))
         return FALSE;
     double eps = vknn_node_attr_float(n, "epsilon", 1e-5f);
     int64_t planes = in[0].shape.dims[0] * chans;

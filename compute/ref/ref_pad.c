@@ -44,22 +44,23 @@ static gboolean pad_amounts(const VknnModel *m, const VknnNode *n, const VknnRef
         axes[a] = a;
     }
     if (m->opset >= 11) {
-        if (!ref_input_ints(m, n, in, 1, raw, 8, &count, err))
+        if (!vknn_ref_input_ints(m, n, in, 1, raw, 8, &count, err))
             return FALSE;
-        *value = ref_input_scalar(n, in, 2, 0.0f);
-        if (ref_has_input(n, in, 3) && !ref_input_ints(m, n, in, 3, axes, 4, &n_axes, err))
+        *value = vknn_ref_input_scalar(n, in, 2, 0.0f);
+        if (vknn_ref_has_input(n, in, 3) &&
+            !vknn_ref_input_ints(m, n, in, 3, axes, 4, &n_axes, err))
             return FALSE;
     } else {
         count = vknn_node_attr_ints(n, "pads", raw, 8);
         *value = vknn_node_attr_float(n, "value", 0.0f);
     }
     if (count != 2 * n_axes)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "%d pads for %d axes", count, n_axes);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "%d pads for %d axes", count, n_axes);
     for (int j = 0; j < n_axes; j++) {
         int64_t a = axes[j] < 0 ? axes[j] + rank : axes[j];
         if (a < 0 || a >= rank)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "axis %" G_GINT64_FORMAT " out of range",
-                            axes[j]);
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "axis %" G_GINT64_FORMAT " out of range",
+                                 axes[j]);
         begin[a] = raw[j];
         end[a] = raw[j + n_axes];
     }
@@ -75,13 +76,13 @@ static gboolean pad_mode(const VknnNode *n, PadMode *mode, GError **err)
             *mode = (PadMode)i;
             return TRUE;
         }
-    return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "mode '%s'", s);
+    return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "mode '%s'", s);
 }
 
 gboolean vknn_ref_pad(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,
                       VknnRefTensor *out, GError **err)
 {
-    if (!ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err))
         return FALSE;
     const VknnShape *xs = &in[0].shape;
     int rank = xs->rank;
@@ -95,20 +96,20 @@ gboolean vknn_ref_pad(const VknnModel *m, const VknnNode *n, const VknnRefTensor
         want.dims[a] = xs->dims[a] + begin[a] + end[a];
         int64_t kept = xs->dims[a] + MIN(begin[a], 0) + MIN(end[a], 0);
         if (kept < 0 || (want.dims[a] > kept && kept == 0 && mode != PAD_CONSTANT))
-            return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                            "cannot pad axis %d of size %" G_GINT64_FORMAT " by %" G_GINT64_FORMAT
-                            ", %" G_GINT64_FORMAT,
-                            a, xs->dims[a], begin[a], end[a]);
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                                 "cannot pad axis %d of size %" G_GINT64_FORMAT
+                                 " by %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT,
+                                 a, xs->dims[a], begin[a], end[a]);
     }
-    if (!ref_check_output(n, out, 0, &want, err))
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
 
     /* Work on 4-D views, leading axes unpadded. Negative pads crop the
      * input before the rest is padded (as onnxruntime): along each axis the
      * padding modes see the window [skip, skip + len) of the input. */
     int64_t id[4], od[4], pad[4] = {0, 0, 0, 0}, skip[4] = {0, 0, 0, 0}, len[4];
-    ref_dims4(xs, id);
-    ref_dims4(&want, od);
+    vknn_ref_dims4(xs, id);
+    vknn_ref_dims4(&want, od);
     memcpy(len, id, sizeof len);
     for (int a = 0; a < rank; a++) {
         int j = 4 - rank + a;

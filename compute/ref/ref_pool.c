@@ -4,21 +4,22 @@
 
 #include <float.h>
 
-gboolean ref_pool_window(const VknnNode *n, const VknnRefTensor *in, RefWindow *win, GError **err)
+gboolean vknn_ref_pool_window(const VknnNode *n, const VknnRefTensor *in, RefWindow *win,
+                              GError **err)
 {
-    if (!ref_need_input(n, in, 0, 4, 4, err))
+    if (!vknn_ref_need_input(n, in, 0, 4, 4, err))
         return FALSE;
     int64_t kernel[4];
     if (vknn_node_attr_ints(n, "kernel_shape", kernel, 4) != 2)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "kernel_shape must have 2 values");
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "kernel_shape must have 2 values");
     gboolean ceil_mode = vknn_node_attr_int(n, "ceil_mode", 0) != 0;
-    return ref_window_init(n, in[0].shape.dims + 2, kernel, ceil_mode, win, err);
+    return vknn_ref_window_init(n, in[0].shape.dims + 2, kernel, ceil_mode, win, err);
 }
 
 /* Maximum of one window of one plane; *arg receives its position in the
  * plane (row-major) or -1 when the window holds no input. */
-float ref_max_window(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
-                     int64_t ox, int64_t *arg)
+float vknn_ref_max_window(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
+                          int64_t ox, int64_t *arg)
 {
     float best = -FLT_MAX;
     *arg = -1;
@@ -47,14 +48,14 @@ gboolean vknn_ref_max_pool(const VknnModel *m, const VknnNode *n, const VknnRefT
 {
     (void)m;
     RefWindow win;
-    if (!ref_pool_window(n, in, &win, err))
+    if (!vknn_ref_pool_window(n, in, &win, err))
         return FALSE;
     const int64_t *xd = in[0].shape.dims;
     VknnShape want = {4, {xd[0], xd[1], win.out[0], win.out[1]}};
-    if (!ref_check_output(n, out, 0, &want, err))
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
     gboolean indices = n->n_outputs > 1 && out[1].data;
-    if (indices && !ref_check_output(n, out, 1, &want, err))
+    if (indices && !vknn_ref_check_output(n, out, 1, &want, err))
         return FALSE;
     gboolean col_major = vknn_node_attr_int(n, "storage_order", 0) != 0;
 
@@ -63,7 +64,8 @@ gboolean vknn_ref_max_pool(const VknnModel *m, const VknnNode *n, const VknnRefT
         for (int64_t oy = 0; oy < win.out[0]; oy++)
             for (int64_t ox = 0; ox < win.out[1]; ox++, k++) {
                 int64_t arg;
-                out[0].data[k] = ref_max_window(&win, in[0].data + p * h * w, h, w, oy, ox, &arg);
+                out[0].data[k] =
+                    vknn_ref_max_window(&win, in[0].data + p * h * w, h, w, oy, ox, &arg);
                 if (!indices)
                     continue;
                 /* Indices into the flattened input, as floats. */
@@ -73,8 +75,8 @@ gboolean vknn_ref_max_pool(const VknnModel *m, const VknnNode *n, const VknnRefT
     return TRUE;
 }
 
-int64_t ref_avg_count(const RefWindow *w, int64_t h, int64_t wd, int64_t oy, int64_t ox,
-                      gboolean include_pad)
+int64_t vknn_ref_avg_count(const RefWindow *w, int64_t h, int64_t wd, int64_t oy, int64_t ox,
+                           gboolean include_pad)
 {
     int64_t count = 0;
     for (int64_t ky = 0; ky < w->kernel[0]; ky++) {
@@ -92,11 +94,11 @@ int64_t ref_avg_count(const RefWindow *w, int64_t h, int64_t wd, int64_t oy, int
     return count;
 }
 
-/* Mean of one average window over ref_avg_count's divisor. */
+/* Mean of one average window over vknn_ref_avg_count's divisor. */
 static double avg_window(const RefWindow *w, const float *x, int64_t h, int64_t wd, int64_t oy,
                          int64_t ox, gboolean include_pad)
 {
-    const int64_t count = ref_avg_count(w, h, wd, oy, ox, include_pad);
+    const int64_t count = vknn_ref_avg_count(w, h, wd, oy, ox, include_pad);
     double sum = 0.0;
     for (int64_t ky = 0; count && ky < w->kernel[0]; ky++) {
         int64_t iy = oy * w->stride[0] - w->pad_begin[0] + ky * w->dilation[0];
@@ -114,11 +116,11 @@ gboolean vknn_ref_average_pool(const VknnModel *m, const VknnNode *n, const Vknn
 {
     (void)m;
     RefWindow win;
-    if (!ref_pool_window(n, in, &win, err))
+    if (!vknn_ref_pool_window(n, in, &win, err))
         return FALSE;
     const int64_t *xd = in[0].shape.dims;
     VknnShape want = {4, {xd[0], xd[1], win.out[0], win.out[1]}};
-    if (!ref_check_output(n, out, 0, &want, err))
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
     gboolean include_pad = vknn_node_attr_int(n, "count_include_pad", 0) != 0;
     int64_t h = xd[2], w = xd[3], planes = xd[0] * xd[1];
@@ -134,12 +136,12 @@ gboolean vknn_ref_average_pool(const VknnModel *m, const VknnNode *n, const Vknn
 static gboolean global_pool(const VknnNode *n, const VknnRefTensor *in, VknnRefTensor *out,
                             gboolean max, GError **err)
 {
-    if (!ref_need_input(n, in, 0, 3, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 3, VKNN_MAX_RANK, err))
         return FALSE;
     VknnShape want = in[0].shape;
     for (int a = 2; a < want.rank; a++)
         want.dims[a] = 1;
-    if (!ref_check_output(n, out, 0, &want, err))
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
     int64_t planes = want.dims[0] * want.dims[1];
     int64_t size = ref_numel(&in[0].shape) / MAX(planes, 1);

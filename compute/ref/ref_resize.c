@@ -40,7 +40,7 @@ static gboolean resize_mode(const VknnNode *n, ResizePlan *p, GError **err)
     else if (!strcmp(mode, "nearest"))
         p->linear = FALSE;
     else
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "mode '%s'", mode);
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "mode '%s'", mode);
     return TRUE;
 }
 
@@ -56,13 +56,14 @@ static gboolean resize_attrs(const VknnNode *n, ResizePlan *p, GError **err)
     int ci = lookup(c, coords, G_N_ELEMENTS(coords));
     int ni = lookup(nm, nearests, G_N_ELEMENTS(nearests));
     if (ci < 0)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "coordinate_transformation_mode '%s'", c);
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "coordinate_transformation_mode '%s'",
+                             c);
     if (ni < 0)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "nearest_mode '%s'", nm);
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "nearest_mode '%s'", nm);
     if (vknn_node_attr_int(n, "antialias", 0) || vknn_node_attr(n, "axes") ||
         strcmp(vknn_node_attr_string(n, "keep_aspect_ratio_policy", "stretch"), "stretch"))
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
-                        "antialias, axes and keep_aspect_ratio_policy");
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
+                             "antialias, axes and keep_aspect_ratio_policy");
     p->coord = (CoordMode)ci;
     p->nearest = (NearestMode)ni;
     return resize_mode(n, p, err);
@@ -73,11 +74,11 @@ static gboolean plan_from_scales(const VknnNode *n, const VknnShape *xs, const f
                                  int count, ResizePlan *p, GError **err)
 {
     if (count != xs->rank)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "%d scales for rank %d", count, xs->rank);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "%d scales for rank %d", count, xs->rank);
     p->out.rank = xs->rank;
     for (int a = 0; a < xs->rank; a++) {
         if (!(scales[a] > 0.0f))
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "scale %g on axis %d", scales[a], a);
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "scale %g on axis %d", scales[a], a);
         p->scale[a] = scales[a];
         p->out.dims[a] = (int64_t)floor((double)xs->dims[a] * scales[a]);
     }
@@ -89,18 +90,18 @@ static gboolean resize_inputs(const VknnModel *m, const VknnNode *n, const VknnR
                               ResizePlan *p, GError **err)
 {
     const VknnShape *xs = &in[0].shape;
-    gboolean has_scales = ref_has_input(n, in, 2), has_sizes = ref_has_input(n, in, 3);
+    gboolean has_scales = vknn_ref_has_input(n, in, 2), has_sizes = vknn_ref_has_input(n, in, 3);
     if (has_scales == has_sizes)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "exactly one of scales and sizes is needed");
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "exactly one of scales and sizes is needed");
     if (has_scales)
         return plan_from_scales(n, xs, in[2].data, (int)ref_numel(&in[2].shape), p, err);
 
     int64_t sizes[VKNN_MAX_RANK];
     int count;
-    if (!ref_input_ints(m, n, in, 3, sizes, VKNN_MAX_RANK, &count, err))
+    if (!vknn_ref_input_ints(m, n, in, 3, sizes, VKNN_MAX_RANK, &count, err))
         return FALSE;
     if (count != xs->rank)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "%d sizes for rank %d", count, xs->rank);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "%d sizes for rank %d", count, xs->rank);
     p->out.rank = xs->rank;
     for (int a = 0; a < xs->rank; a++) {
         p->out.dims[a] = sizes[a];
@@ -153,8 +154,8 @@ static void resize_nearest(const ResizePlan *p, const VknnRefTensor *x, float *y
 {
     int64_t id[4], od[4], *map[4];
     int lead = 4 - x->shape.rank;
-    ref_dims4(&x->shape, id);
-    ref_dims4(&p->out, od);
+    vknn_ref_dims4(&x->shape, id);
+    vknn_ref_dims4(&p->out, od);
     for (int a = 0; a < 4; a++) {
         map[a] = g_new(int64_t, od[a]);
         for (int64_t o = 0; o < od[a]; o++)
@@ -224,15 +225,15 @@ static gboolean resize_run(const VknnNode *n, const VknnRefTensor *in, VknnRefTe
     const VknnShape *xs = &in[0].shape;
     for (int a = 0; a < xs->rank; a++) {
         if (p->out.dims[a] < 1)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "empty output on axis %d", a);
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "empty output on axis %d", a);
         if (p->linear && a < xs->rank - 2 && p->out.dims[a] != xs->dims[a])
-            return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
-                            "linear resize of axis %d (only the last two axes)", a);
+            return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n,
+                                 "linear resize of axis %d (only the last two axes)", a);
     }
     if (p->linear && xs->rank < 2)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "linear resize of a rank-%d tensor",
-                        xs->rank);
-    if (!ref_check_output(n, out, 0, &p->out, err))
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "linear resize of a rank-%d tensor",
+                             xs->rank);
+    if (!vknn_ref_check_output(n, out, 0, &p->out, err))
         return FALSE;
     if (p->linear)
         resize_linear(p, &in[0], out[0].data);
@@ -251,13 +252,13 @@ static gboolean upsample_plan(const VknnModel *m, const VknnNode *n, const VknnR
     if (!resize_mode(n, p, err))
         return FALSE;
     if (m->opset >= 9 || vknn_node_op(n) == VKNN_OP_Resize) {
-        if (!ref_has_input(n, in, 1))
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "scales input missing");
+        if (!vknn_ref_has_input(n, in, 1))
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "scales input missing");
         return plan_from_scales(n, &in[0].shape, in[1].data, (int)ref_numel(&in[1].shape), p, err);
     }
     const VknnAttr *a = vknn_node_attr(n, "scales");
     if (!a || a->type != VKNN_ATTR_FLOATS)
-        return ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "no scales attribute");
+        return vknn_ref_fail(err, VKNN_ERROR_UNSUPPORTED, n, "no scales attribute");
     return plan_from_scales(n, &in[0].shape, a->floats, a->n, p, err);
 }
 
@@ -265,7 +266,7 @@ gboolean vknn_ref_resize(const VknnModel *m, const VknnNode *n, const VknnRefTen
                          VknnRefTensor *out, GError **err)
 {
     ResizePlan p = {0};
-    if (!ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err))
         return FALSE;
     if (m->opset < 11) {
         if (!upsample_plan(m, n, in, &p, err))
@@ -280,7 +281,7 @@ gboolean vknn_ref_upsample(const VknnModel *m, const VknnNode *n, const VknnRefT
                            VknnRefTensor *out, GError **err)
 {
     ResizePlan p = {0};
-    if (!ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err) || !upsample_plan(m, n, in, &p, err))
+    if (!vknn_ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err) || !upsample_plan(m, n, in, &p, err))
         return FALSE;
     return resize_run(n, in, out, &p, err);
 }

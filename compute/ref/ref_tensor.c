@@ -3,17 +3,17 @@
 
 #include <string.h>
 
-gboolean ref_axis(const VknnNode *n, int64_t axis, int rank, int extra, int *out, GError **err)
+gboolean vknn_ref_axis(const VknnNode *n, int64_t axis, int rank, int extra, int *out, GError **err)
 {
     int64_t a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= rank + extra)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "axis %" G_GINT64_FORMAT " out of range for rank %d", axis, rank);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                             "axis %" G_GINT64_FORMAT " out of range for rank %d", axis, rank);
     *out = (int)a;
     return TRUE;
 }
 
-int64_t ref_dims_product(const VknnShape *s, int from, int to)
+int64_t vknn_ref_dims_product(const VknnShape *s, int from, int to)
 {
     int64_t k = 1;
     for (int a = from; a < to; a++)
@@ -32,30 +32,30 @@ gboolean vknn_ref_concat(const VknnModel *m, const VknnNode *n, const VknnRefTen
                          VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err))
         return FALSE;
     VknnShape want = in[0].shape;
     int axis;
-    if (!ref_axis(n, vknn_node_attr_int(n, "axis", 0), want.rank, 0, &axis, err))
+    if (!vknn_ref_axis(n, vknn_node_attr_int(n, "axis", 0), want.rank, 0, &axis, err))
         return FALSE;
     for (int i = 1; i < n->n_inputs; i++) {
-        if (!ref_need_input(n, in, i, want.rank, want.rank, err))
+        if (!vknn_ref_need_input(n, in, i, want.rank, want.rank, err))
             return FALSE;
         for (int a = 0; a < want.rank; a++)
             if (a != axis && in[i].shape.dims[a] != want.dims[a])
-                return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                                "input %d differs from input 0 on axis %d", i, a);
+                return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                                     "input %d differs from input 0 on axis %d", i, a);
         want.dims[axis] += in[i].shape.dims[axis];
     }
-    if (!ref_check_output(n, out, 0, &want, err))
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
 
     /* Each outer index takes one contiguous block from every input in turn. */
-    int64_t outer = ref_dims_product(&want, 0, axis);
+    int64_t outer = vknn_ref_dims_product(&want, 0, axis);
     float *y = out[0].data;
     for (int64_t o = 0; o < outer; o++)
         for (int i = 0; i < n->n_inputs; i++) {
-            int64_t block = ref_dims_product(&in[i].shape, axis, in[i].shape.rank);
+            int64_t block = vknn_ref_dims_product(&in[i].shape, axis, in[i].shape.rank);
             if (block > 0)
                 memcpy(y, in[i].data + o * block, block * sizeof(float));
             y += block;
@@ -67,15 +67,16 @@ gboolean vknn_ref_flatten(const VknnModel *m, const VknnNode *n, const VknnRefTe
                           VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err))
         return FALSE;
     const VknnShape *xs = &in[0].shape;
     int axis;
     /* axis may equal the rank: [numel, 1]. */
-    if (!ref_axis(n, vknn_node_attr_int(n, "axis", 1), xs->rank, 1, &axis, err))
+    if (!vknn_ref_axis(n, vknn_node_attr_int(n, "axis", 1), xs->rank, 1, &axis, err))
         return FALSE;
-    VknnShape want = {2, {ref_dims_product(xs, 0, axis), ref_dims_product(xs, axis, xs->rank)}};
-    if (!ref_check_output(n, out, 0, &want, err))
+    VknnShape want = {
+        2, {vknn_ref_dims_product(xs, 0, axis), vknn_ref_dims_product(xs, axis, xs->rank)}};
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
     copy_data(&in[0], &out[0]);
     return TRUE;
@@ -86,17 +87,17 @@ static gboolean reshape_target(const VknnModel *m, const VknnNode *n, const Vknn
                                int64_t *shape, int *count, GError **err)
 {
     if (n->n_inputs > 1 && n->inputs[1] >= 0)
-        return ref_input_ints(m, n, in, 1, shape, VKNN_MAX_RANK, count, err);
+        return vknn_ref_input_ints(m, n, in, 1, shape, VKNN_MAX_RANK, count, err);
     *count = vknn_node_attr_ints(n, "shape", shape, VKNN_MAX_RANK);
     if (*count < 0)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "no target shape");
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "no target shape");
     return TRUE;
 }
 
 gboolean vknn_ref_reshape(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,
                           VknnRefTensor *out, GError **err)
 {
-    if (!ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 0, VKNN_MAX_RANK, err))
         return FALSE;
     const VknnShape *xs = &in[0].shape;
     int64_t shape[VKNN_MAX_RANK];
@@ -109,11 +110,11 @@ gboolean vknn_ref_reshape(const VknnModel *m, const VknnNode *n, const VknnRefTe
         /* 0 copies the input dim (allowzero is not supported); -1 is inferred. */
         int64_t d = shape[a];
         if (d == 0 && a >= xs->rank)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "0 on axis %d beyond the input rank", a);
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "0 on axis %d beyond the input rank", a);
         if (d == -1 && infer >= 0)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "more than one -1 in the shape");
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "more than one -1 in the shape");
         if (d < -1)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "dim %" G_GINT64_FORMAT, d);
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "dim %" G_GINT64_FORMAT, d);
         if (d == -1)
             infer = a;
         else
@@ -122,14 +123,14 @@ gboolean vknn_ref_reshape(const VknnModel *m, const VknnNode *n, const VknnRefTe
     int64_t numel = ref_numel(xs);
     if (infer >= 0) {
         if (known == 0 || numel % known)
-            return ref_fail(err, VKNN_ERROR_SHAPE, n, "cannot infer the -1 dim");
+            return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "cannot infer the -1 dim");
         want.dims[infer] = numel / known;
     } else if (known != numel) {
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "target has %" G_GINT64_FORMAT " elements, input %" G_GINT64_FORMAT, known,
-                        numel);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                             "target has %" G_GINT64_FORMAT " elements, input %" G_GINT64_FORMAT,
+                             known, numel);
     }
-    if (!ref_check_output(n, out, 0, &want, err))
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
     copy_data(&in[0], &out[0]);
     return TRUE;
@@ -138,18 +139,19 @@ gboolean vknn_ref_reshape(const VknnModel *m, const VknnNode *n, const VknnRefTe
 gboolean vknn_ref_softmax(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,
                           VknnRefTensor *out, GError **err)
 {
-    if (!ref_check_same_shape(n, in, out, err))
+    if (!vknn_ref_check_same_shape(n, in, out, err))
         return FALSE;
     const VknnShape *xs = &in[0].shape;
     gboolean coerce_2d = m->opset < 13;
     int axis;
-    if (!ref_axis(n, vknn_node_attr_int(n, "axis", coerce_2d ? 1 : -1), xs->rank, 0, &axis, err))
+    if (!vknn_ref_axis(n, vknn_node_attr_int(n, "axis", coerce_2d ? 1 : -1), xs->rank, 0, &axis,
+                       err))
         return FALSE;
     /* Before opset 13 the input is viewed as 2-D [outer, rest] around axis;
      * since, the softmax runs along that single axis. */
-    int64_t outer = ref_dims_product(xs, 0, axis);
-    int64_t len = coerce_2d ? ref_dims_product(xs, axis, xs->rank) : xs->dims[axis];
-    int64_t inner = coerce_2d ? 1 : ref_dims_product(xs, axis + 1, xs->rank);
+    int64_t outer = vknn_ref_dims_product(xs, 0, axis);
+    int64_t len = coerce_2d ? vknn_ref_dims_product(xs, axis, xs->rank) : xs->dims[axis];
+    int64_t inner = coerce_2d ? 1 : vknn_ref_dims_product(xs, axis + 1, xs->rank);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             const float *x = in[0].data + o * len * inner + i;
@@ -165,22 +167,22 @@ gboolean vknn_ref_softmax(const VknnModel *m, const VknnNode *n, const VknnRefTe
     return TRUE;
 }
 
-gboolean ref_gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows, int64_t cols,
-                            int64_t *sr, int64_t *sc, GError **err)
+gboolean vknn_ref_gemm_c_strides(const VknnNode *n, const VknnShape *cs, int64_t rows, int64_t cols,
+                                 int64_t *sr, int64_t *sc, GError **err)
 {
     int64_t cr = cs->rank >= 2 ? cs->dims[cs->rank - 2] : 1;
     int64_t cc = cs->rank >= 1 ? cs->dims[cs->rank - 1] : 1;
     if (cs->rank > 2 || (cr != 1 && cr != rows) || (cc != 1 && cc != cols))
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "C does not broadcast to [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
-                        rows, cols);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                             "C does not broadcast to [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
+                             rows, cols);
     *sc = cc == 1 ? 0 : 1;
     *sr = cr == 1 ? 0 : cc;
     return TRUE;
 }
 
-gboolean ref_gemm_dims(const VknnNode *n, const VknnRefTensor *in, gboolean ta, gboolean tb,
-                       int64_t *rows, int64_t *depth, int64_t *cols, GError **err)
+gboolean vknn_ref_gemm_dims(const VknnNode *n, const VknnRefTensor *in, gboolean ta, gboolean tb,
+                            int64_t *rows, int64_t *depth, int64_t *cols, GError **err)
 {
     const int64_t *ad = in[0].shape.dims, *bd = in[1].shape.dims;
     const int64_t depth_b = tb ? bd[1] : bd[0];
@@ -188,9 +190,9 @@ gboolean ref_gemm_dims(const VknnNode *n, const VknnRefTensor *in, gboolean ta, 
     *depth = ta ? ad[0] : ad[1];
     *cols = tb ? bd[0] : bd[1];
     if (*depth != depth_b)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n,
-                        "inner dims %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " differ", *depth,
-                        depth_b);
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n,
+                             "inner dims %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " differ",
+                             *depth, depth_b);
     return TRUE;
 }
 
@@ -198,21 +200,21 @@ gboolean vknn_ref_gemm(const VknnModel *m, const VknnNode *n, const VknnRefTenso
                        VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_need_input(n, in, 0, 2, 2, err) || !ref_need_input(n, in, 1, 2, 2, err))
+    if (!vknn_ref_need_input(n, in, 0, 2, 2, err) || !vknn_ref_need_input(n, in, 1, 2, 2, err))
         return FALSE;
     gboolean ta = vknn_node_attr_int(n, "transA", 0) != 0;
     gboolean tb = vknn_node_attr_int(n, "transB", 0) != 0;
     double alpha = vknn_node_attr_float(n, "alpha", 1.0f);
     double beta = vknn_node_attr_float(n, "beta", 1.0f);
     int64_t rows, depth, cols;
-    if (!ref_gemm_dims(n, in, ta, tb, &rows, &depth, &cols, err))
+    if (!vknn_ref_gemm_dims(n, in, ta, tb, &rows, &depth, &cols, err))
         return FALSE;
-    gboolean has_c = ref_has_input(n, in, 2);
+    gboolean has_c = vknn_ref_has_input(n, in, 2);
     int64_t csr = 0, csc = 0;
-    if (has_c && !ref_gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
+    if (has_c && !vknn_ref_gemm_c_strides(n, &in[2].shape, rows, cols, &csr, &csc, err))
         return FALSE;
     VknnShape want = {2, {rows, cols}};
-    if (!ref_check_output(n, out, 0, &want, err))
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
 
     /* Element (i, k) of op(A) and (k, j) of op(B) in row-major storage. */
@@ -260,16 +262,16 @@ gboolean vknn_ref_matmul(const VknnModel *m, const VknnNode *n, const VknnRefTen
                          VknnRefTensor *out, GError **err)
 {
     (void)m;
-    if (!ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err) ||
-        !ref_need_input(n, in, 1, 1, VKNN_MAX_RANK, err))
+    if (!vknn_ref_need_input(n, in, 0, 1, VKNN_MAX_RANK, err) ||
+        !vknn_ref_need_input(n, in, 1, 1, VKNN_MAX_RANK, err))
         return FALSE;
     MatView a = mat_view(&in[0].shape, FALSE), b = mat_view(&in[1].shape, TRUE);
     VknnShape want;
-    if (a.cols != b.rows || !ref_broadcast_shape(&a.batch, &b.batch, &want)) {
+    if (a.cols != b.rows || !vknn_ref_broadcast_shape(&a.batch, &b.batch, &want)) {
         char sa[96], sb[96];
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "cannot multiply %s by %s",
-                        ref_shape_str(&in[0].shape, sa, sizeof sa),
-                        ref_shape_str(&in[1].shape, sb, sizeof sb));
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "cannot multiply %s by %s",
+                             vknn_ref_shape_str(&in[0].shape, sa, sizeof sa),
+                             vknn_ref_shape_str(&in[1].shape, sb, sizeof sb));
     }
     VknnShape batch = want;
     /* The 1-D operands' added unit dims are dropped from the result. */
@@ -278,15 +280,15 @@ gboolean vknn_ref_matmul(const VknnModel *m, const VknnNode *n, const VknnRefTen
     if (in[1].shape.rank > 1)
         want.dims[want.rank++] = b.cols;
     if (want.rank > VKNN_MAX_RANK)
-        return ref_fail(err, VKNN_ERROR_SHAPE, n, "result rank %d", want.rank);
-    if (!ref_check_output(n, out, 0, &want, err))
+        return vknn_ref_fail(err, VKNN_ERROR_SHAPE, n, "result rank %d", want.rank);
+    if (!vknn_ref_check_output(n, out, 0, &want, err))
         return FALSE;
 
     /* Batch strides in units of whole matrices, 0 where broadcast. */
     int64_t bd[4], sa[4], sb[4];
-    ref_dims4(&batch, bd);
-    ref_broadcast_strides(&a.batch, &batch, sa);
-    ref_broadcast_strides(&b.batch, &batch, sb);
+    vknn_ref_dims4(&batch, bd);
+    vknn_ref_broadcast_strides(&a.batch, &batch, sa);
+    vknn_ref_broadcast_strides(&b.batch, &batch, sb);
     float *y = out[0].data;
     for (int64_t i2 = 0; i2 < bd[2]; i2++)
         for (int64_t i3 = 0; i3 < bd[3]; i3++) {

@@ -135,9 +135,9 @@ typedef struct {
     VKNN_IMAGE_SHADER(stem, texels, storages, 0, 0, push_struct)
 #define VKNN_IMAGE_SHADER(stem, texels, storages, sampled, images, push_struct)                    \
     {                                                                                              \
-        .name = #stem, .code = stem##_comp_spv, .code_size = sizeof(stem##_comp_spv),              \
-        .n_texel = (texels), .n_storage = (storages), .push_size = sizeof(push_struct),            \
-        .n_sampled = (sampled), .n_image = (images),                                               \
+        .name = #stem, .code = vknn_##stem##_comp_spv,                                             \
+        .code_size = sizeof(vknn_##stem##_comp_spv), .n_texel = (texels), .n_storage = (storages), \
+        .push_size = sizeof(push_struct), .n_sampled = (sampled), .n_image = (images),             \
     }
 
 /* Descriptor type of binding i of shader sh. */
