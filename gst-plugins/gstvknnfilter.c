@@ -2,10 +2,10 @@
  *
  * Threads: the streaming thread owns the running engine (a VknnContext, the
  * VknnModel and the subclass's objects: libvknn objects are
- * single-threaded). Models load on a loader thread (a one-thread
- * GThreadPool) that builds a complete engine with its own context on the same
- * Vulkan device and hands it over under load_lock; the streaming thread swaps
- * it in at its next frame and frees the old one.
+ * single-threaded). Models load on a loader thread (GstVknnLoader,
+ * gstvknnloader.h) that builds a complete engine with its own context on the
+ * same Vulkan device; the streaming thread swaps the newest in at its next
+ * frame and frees the old one.
  */
 #include "gstvknnfilter.h"
 #include "gstvknnimagepool.h"
@@ -37,19 +37,8 @@ typedef struct {
     GstClockTime frame_time; /* processing time of the last frame, for latency */
     guint64 frames;          /* processed, for the stats property */
 
-    /* Model loading, under load_lock. */
-    GMutex load_lock;
-    GCond load_cond;            /* signalled when a load ends or on flushing */
-    gchar *model_path;          /* the `model` property */
-    guint request;              /* generation of the latest load request */
-    guint n_loading;            /* load tasks queued or running */
-    GstVknnEngine *ready;       /* loaded, not yet taken by the streaming thread */
-    gboolean have_engine;       /* the streaming thread runs a model */
-    gboolean load_failed;       /* a load failed with nothing running (error posted) */
-    gboolean flushing;          /* wakes a transform waiting for a model */
-    GstVulkanQueue *load_queue; /* where new models load: set in set_caps */
-    gint width, height;         /* current frame size, for the loader to prepare */
-    GThreadPool *loader;
+    /* Model loading: the `model` path, the engines built in the background. */
+    GstVknnLoader *loader;
 
     /* Streaming thread only. */
     GstVknnEngine *engine;
@@ -101,20 +90,22 @@ static void gst_vknn_engine_free(GstVknnEngine *e)
     g_free(e);
 }
 
-/* Builds an engine for the model at path on queue's device. Runs on the
- * loader thread. */
-static GstVknnEngine *gst_vknn_engine_new(GstVknnFilter *self, guint generation,
-                                          GstVulkanQueue *queue, const gchar *path, gint width,
-                                          gint height, GstVknnLoadResult *result, GError **err)
+/* The loader's build: an engine for the model at req->path on the device of
+ * req->target (the element's GstVulkanQueue). Runs on the loader thread. */
+static gpointer gst_vknn_engine_new(const GstVknnLoadRequest *req, GstVknnLoadResult *result,
+                                    GError **err, gpointer user_data)
 {
+    GstVknnFilter *self = user_data;
+    GstVulkanQueue *queue = GST_VULKAN_QUEUE(req->target);
     GstVulkanDevice *device = queue->device;
     GstVknnEngine *e = g_new0(GstVknnEngine, 1);
 
+    GST_INFO_OBJECT(self, "loading %s (%dx%d)", req->path, req->width, req->height);
     e->queue = gst_object_ref(queue);
-    e->path = g_strdup(path);
-    e->generation = generation;
+    e->path = g_strdup(req->path);
+    e->generation = req->generation;
     *result = GST_VKNN_LOAD_MODEL_FAILED;
-    if (!(e->model = vknn_model_load(path, err)))
+    if (!(e->model = vknn_model_load(req->path, err)))
         goto fail;
     *result = GST_VKNN_LOAD_DEVICE_FAILED;
     e->ctx =
@@ -123,7 +114,7 @@ static GstVknnEngine *gst_vknn_engine_new(GstVknnFilter *self, guint generation,
     if (!e->ctx)
         goto fail;
     vknn_context_set_queue_lock(e->ctx, gst_vknn_filter_queue_lock, queue);
-    *result = GST_VKNN_FILTER_GET_CLASS(self)->build_engine(self, e, width, height, err);
+    *result = GST_VKNN_FILTER_GET_CLASS(self)->build_engine(self, e, req->width, req->height, err);
     if (*result != GST_VKNN_LOAD_OK)
         goto fail;
     return e;
@@ -134,58 +125,32 @@ fail:
 
 /* ---- model loading --------------------------------------------------------- */
 
-/* Queues a load of the current model_path; the loader skips requests that a
- * newer one superseded. Called with load_lock held. */
-static void gst_vknn_filter_request_load_locked(GstVknnFilter *self)
-{
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    priv->request++;
-    priv->n_loading++;
-    g_thread_pool_push(priv->loader, GUINT_TO_POINTER(priv->request), NULL);
-}
-
 void gst_vknn_filter_set_model(GstVknnFilter *self, const gchar *path)
 {
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    g_mutex_lock(&priv->load_lock);
-    g_free(priv->model_path);
-    priv->model_path = g_strdup(path);
     /* Before set_caps the device is unknown: set_caps loads it. Unsetting
      * the model while playing keeps the running one. */
-    if (path && priv->load_queue)
-        gst_vknn_filter_request_load_locked(self);
-    g_mutex_unlock(&priv->load_lock);
+    gst_vknn_loader_set_path(PRIV(self)->loader, path);
 }
 
 gchar *gst_vknn_filter_dup_model(GstVknnFilter *self)
 {
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    g_mutex_lock(&priv->load_lock);
-    gchar *path = g_strdup(priv->model_path);
-    g_mutex_unlock(&priv->load_lock);
-    return path;
+    return gst_vknn_loader_dup_path(PRIV(self)->loader);
 }
 
 void gst_vknn_filter_reload(GstVknnFilter *self)
 {
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    g_mutex_lock(&priv->load_lock);
-    if (priv->model_path && priv->load_queue)
-        gst_vknn_filter_request_load_locked(self);
-    g_mutex_unlock(&priv->load_lock);
+    gst_vknn_loader_reload(PRIV(self)->loader);
 }
 
-/* While another model runs a failed load is a warning: the stream goes on
- * with the old model. With none, nothing can be processed: an error. */
-static void gst_vknn_filter_post_load_error(GstVknnFilter *self, const gchar *path,
-                                            GstVknnLoadResult result, const GError *err,
-                                            gboolean fatal)
+/* The loader's report. While another model runs a failed load is a warning:
+ * the stream goes on with the old model. With none, nothing can be
+ * processed: an error. */
+static void gst_vknn_filter_post_load_error(const GstVknnLoadRequest *req, GstVknnLoadResult result,
+                                            const GError *err, gboolean fatal, gpointer user_data)
 {
+    GstVknnFilter *self = user_data;
     const gchar *kind = GST_VKNN_FILTER_GET_CLASS(self)->model_kind;
+    const gchar *path = req->path;
 
     if (result == GST_VKNN_LOAD_SETTINGS_FAILED && fatal)
         GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
@@ -216,86 +181,13 @@ static void gst_vknn_filter_post_load_error(GstVknnFilter *self, const gchar *pa
                             ("%s", err->message));
 }
 
-/* The loader thread: one request at a time, the latest wins. */
-static void gst_vknn_filter_load(gpointer data, gpointer user_data)
-{
-    GstVknnFilter *self = user_data;
-    GstVknnFilterPrivate *priv = PRIV(self);
-    const guint request = GPOINTER_TO_UINT(data);
-    GstVknnEngine *engine = NULL, *old = NULL;
-    GstVknnLoadResult result = GST_VKNN_LOAD_OK;
-    GError *err = NULL;
-    gchar *path = NULL;
-    GstVulkanQueue *queue = NULL;
-    gint width = 0, height = 0;
-
-    g_mutex_lock(&priv->load_lock);
-    if (request == priv->request && priv->load_queue && priv->model_path) {
-        path = g_strdup(priv->model_path);
-        queue = gst_object_ref(priv->load_queue);
-        width = priv->width;
-        height = priv->height;
-    }
-    g_mutex_unlock(&priv->load_lock);
-
-    if (queue) {
-        GST_INFO_OBJECT(self, "loading %s (%dx%d)", path, width, height);
-        engine = gst_vknn_engine_new(self, request, queue, path, width, height, &result, &err);
-    }
-
-    /* Post before handing over, so a transform waiting for this load sees
-     * the error on the bus before it returns GST_FLOW_ERROR. */
-    g_mutex_lock(&priv->load_lock);
-    const gboolean current = request == priv->request;
-    const gboolean running = priv->have_engine || priv->ready != NULL;
-    g_mutex_unlock(&priv->load_lock);
-    if (err && current)
-        gst_vknn_filter_post_load_error(self, path, result, err, !running);
-
-    g_mutex_lock(&priv->load_lock);
-    if (engine && request == priv->request) {
-        old = priv->ready;
-        priv->ready = engine;
-    } else {
-        old = engine; /* superseded while loading */
-    }
-    if (err && current && !running)
-        priv->load_failed = TRUE;
-    priv->n_loading--;
-    g_cond_broadcast(&priv->load_cond);
-    g_mutex_unlock(&priv->load_lock);
-
-    gst_vknn_engine_free(old);
-    g_clear_error(&err);
-    g_free(path);
-    gst_clear_object(&queue);
-}
-
-static void gst_vknn_filter_set_flushing(GstVknnFilter *self, gboolean flushing)
-{
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    g_mutex_lock(&priv->load_lock);
-    priv->flushing = flushing;
-    g_cond_broadcast(&priv->load_cond);
-    g_mutex_unlock(&priv->load_lock);
-}
-
 /* Makes priv->engine the newest loaded model; the first frame waits for it. */
 static GstFlowReturn gst_vknn_filter_ensure_engine(GstVknnFilter *self)
 {
     GstVknnFilterPrivate *priv = PRIV(self);
+    GstVknnLoaderStatus status;
 
-    g_mutex_lock(&priv->load_lock);
-    while (!priv->engine && !priv->ready && priv->n_loading > 0 && !priv->flushing)
-        g_cond_wait(&priv->load_cond, &priv->load_lock);
-    GstVknnEngine *fresh = priv->ready;
-    priv->ready = NULL;
-    if (fresh)
-        priv->have_engine = TRUE;
-    const gboolean flushing = priv->flushing, failed = priv->load_failed;
-    g_mutex_unlock(&priv->load_lock);
-
+    GstVknnEngine *fresh = gst_vknn_loader_take(priv->loader, !priv->engine, &status);
     if (fresh) {
         GST_INFO_OBJECT(self, "running model %s", fresh->path);
         gst_vknn_engine_free(priv->engine);
@@ -305,9 +197,9 @@ static GstFlowReturn gst_vknn_filter_ensure_engine(GstVknnFilter *self)
     }
     if (priv->engine)
         return GST_FLOW_OK;
-    if (flushing)
+    if (status == GST_VKNN_LOADER_FLUSHING)
         return GST_FLOW_FLUSHING;
-    if (!failed) /* otherwise the loader posted the error */
+    if (status != GST_VKNN_LOADER_FAILED) /* otherwise the loader posted the error */
         GST_ELEMENT_ERROR(self, CORE, FAILED,
                           ("No %s loaded", GST_VKNN_FILTER_GET_CLASS(self)->model_kind), (NULL));
     return GST_FLOW_ERROR;
@@ -399,30 +291,19 @@ static gboolean gst_vknn_filter_set_caps(GstBaseTransform *bt, GstCaps *incaps, 
     GstVknnFilter *self = GST_VKNN_FILTER(bt);
     GstVknnFilterPrivate *priv = PRIV(self);
     GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(bt);
-    GstVknnEngine *old_ready = NULL;
 
     if (!GST_BASE_TRANSFORM_CLASS(parent_class)->set_caps(bt, incaps, outcaps))
         return FALSE;
     priv->vulkan_memory = gst_vknn_filter_caps_are_vulkan(incaps);
     priv->pixel_format = gst_vknn_pixel_format(GST_VIDEO_INFO_FORMAT(&filter->in_info));
 
-    g_mutex_lock(&priv->load_lock);
-    priv->width = GST_VIDEO_INFO_WIDTH(&filter->in_info);
-    priv->height = GST_VIDEO_INFO_HEIGHT(&filter->in_info);
-    const gboolean new_device = !priv->load_queue || priv->load_queue->device != filter->device;
+    gst_vknn_loader_set_size(priv->loader, GST_VIDEO_INFO_WIDTH(&filter->in_info),
+                             GST_VIDEO_INFO_HEIGHT(&filter->in_info));
+    GstVulkanQueue *queue = (GstVulkanQueue *)gst_vknn_loader_ref_target(priv->loader);
+    const gboolean new_device = !queue || queue->device != filter->device;
+    gst_clear_object(&queue);
     if (new_device) {
-        gst_object_replace((GstObject **)&priv->load_queue, (GstObject *)filter->queue);
-        old_ready = priv->ready;
-        priv->ready = NULL;
-        priv->have_engine = FALSE;
-        priv->load_failed = FALSE;
-        if (priv->model_path)
-            gst_vknn_filter_request_load_locked(self);
-    }
-    g_mutex_unlock(&priv->load_lock);
-
-    if (new_device) {
-        gst_vknn_engine_free(old_ready);
+        gst_vknn_loader_set_target(priv->loader, GST_OBJECT(filter->queue));
         g_clear_pointer(&priv->engine, gst_vknn_engine_free);
     }
     GST_DEBUG_OBJECT(self, "caps %" GST_PTR_FORMAT "%s", incaps,
@@ -762,9 +643,9 @@ static gboolean gst_vknn_filter_sink_event(GstBaseTransform *bt, GstEvent *event
 
     /* A seek must not wait for a model load in transform. */
     if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_START)
-        gst_vknn_filter_set_flushing(self, TRUE);
+        gst_vknn_loader_set_flushing(PRIV(self)->loader, TRUE);
     else if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP)
-        gst_vknn_filter_set_flushing(self, FALSE);
+        gst_vknn_loader_set_flushing(PRIV(self)->loader, FALSE);
     return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(bt, event);
 }
 
@@ -774,16 +655,13 @@ static gboolean gst_vknn_filter_start(GstBaseTransform *bt)
     GstVknnFilterPrivate *priv = PRIV(self);
     GstVknnFilterClass *klass = GST_VKNN_FILTER_GET_CLASS(self);
 
-    g_mutex_lock(&priv->load_lock);
-    const gboolean have_model = priv->model_path != NULL;
-    priv->load_failed = FALSE;
-    g_mutex_unlock(&priv->load_lock);
-    if (!have_model) {
+    g_autofree gchar *model = gst_vknn_loader_dup_path(priv->loader);
+    if (!model) {
         GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No %s given", klass->model_kind),
                           ("%s", klass->model_hint));
         return FALSE;
     }
-    gst_vknn_filter_set_flushing(self, FALSE);
+    gst_vknn_loader_set_flushing(priv->loader, FALSE);
     if (!GST_BASE_TRANSFORM_CLASS(parent_class)->start(bt))
         return FALSE;
     g_atomic_int_set(&priv->bgra_unwritable,
@@ -802,18 +680,7 @@ static gboolean gst_vknn_filter_stop(GstBaseTransform *bt)
     GstVknnFilter *self = GST_VKNN_FILTER(bt);
     GstVknnFilterPrivate *priv = PRIV(self);
 
-    g_mutex_lock(&priv->load_lock);
-    priv->request++; /* queued loads become stale */
-    priv->flushing = TRUE;
-    while (priv->n_loading > 0)
-        g_cond_wait(&priv->load_cond, &priv->load_lock);
-    GstVknnEngine *ready = priv->ready;
-    priv->ready = NULL;
-    priv->have_engine = FALSE;
-    gst_clear_object(&priv->load_queue);
-    g_mutex_unlock(&priv->load_lock);
-
-    gst_vknn_engine_free(ready);
+    gst_vknn_loader_cancel(priv->loader);
     g_clear_pointer(&priv->engine, gst_vknn_engine_free);
     return GST_BASE_TRANSFORM_CLASS(parent_class)->stop(bt);
 }
@@ -824,7 +691,7 @@ static GstStateChangeReturn gst_vknn_filter_change_state(GstElement *element,
     /* Wake a transform waiting for a model before the pads deactivate (which
      * takes the stream lock that transform holds). */
     if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-        gst_vknn_filter_set_flushing(GST_VKNN_FILTER(element), TRUE);
+        gst_vknn_loader_set_flushing(PRIV(GST_VKNN_FILTER(element))->loader, TRUE);
     return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
 }
 
@@ -859,13 +726,8 @@ static void gst_vknn_filter_finalize(GObject *object)
     GstVknnFilterPrivate *priv = PRIV(GST_VKNN_FILTER(object));
 
     /* stop() drained it; waits anyway. */
-    g_thread_pool_free(priv->loader, FALSE, TRUE);
-    gst_vknn_engine_free(priv->ready);
+    gst_vknn_loader_free(priv->loader);
     gst_vknn_engine_free(priv->engine);
-    gst_clear_object(&priv->load_queue);
-    g_free(priv->model_path);
-    g_mutex_clear(&priv->load_lock);
-    g_cond_clear(&priv->load_cond);
     G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -873,10 +735,8 @@ static void gst_vknn_filter_init(GstVknnFilter *self)
 {
     GstVknnFilterPrivate *priv = PRIV(self);
 
-    g_mutex_init(&priv->load_lock);
-    g_cond_init(&priv->load_cond);
-    /* Shared (non-exclusive) pool threads, one task at a time. */
-    priv->loader = g_thread_pool_new(gst_vknn_filter_load, self, 1, FALSE, NULL);
+    priv->loader = gst_vknn_loader_new(gst_vknn_engine_new, gst_vknn_filter_post_load_error,
+                                       (GDestroyNotify)gst_vknn_engine_free, self);
     gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
 }
 

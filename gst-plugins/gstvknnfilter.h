@@ -10,8 +10,8 @@
  * - allocation: Vulkan output images from the element's own pool of storage
  *   images (gstvknnimagepool.h), GstBaseTransform's default in system memory,
  *   GstVideoMeta accepted from upstream;
- * - the model: the `model` path loads on a loader thread into a
- *   GstVknnEngine with its own libvknn context adopting the element's
+ * - the model: the `model` path loads on a loader thread (gstvknnloader.h)
+ *   into a GstVknnEngine with its own libvknn context adopting the element's
  *   GstVulkanDevice and queue (libvknn submits under the queue's lock); the
  *   streaming thread swaps a newer engine in at its next frame and the first
  *   frame waits for the first engine. Load failures are an element error when
@@ -34,6 +34,8 @@
 #include <gst/vulkan/vulkan.h>
 #include <vknn/vknn.h>
 
+#include "gstvknnloader.h" /* GstVknnLoadResult */
+
 G_BEGIN_DECLS
 
 #define GST_TYPE_VKNN_FILTER (gst_vknn_filter_get_type())
@@ -50,13 +52,6 @@ typedef struct {
     gpointer data;            /* the subclass's objects on ctx (a styler, an explainer) */
     GDestroyNotify free_data; /* frees data, before ctx and model */
 } GstVknnEngine;
-
-typedef enum {
-    GST_VKNN_LOAD_OK,
-    GST_VKNN_LOAD_MODEL_FAILED,    /* the file: missing, unreadable, not the right kind of model */
-    GST_VKNN_LOAD_DEVICE_FAILED,   /* libvknn on the device: context, planning */
-    GST_VKNN_LOAD_SETTINGS_FAILED, /* the element's properties do not fit the model */
-} GstVknnLoadResult;
 
 /* Both frames of a transform, mapped for libvknn. */
 typedef struct {
