@@ -42,10 +42,9 @@ typedef struct {
 
     /* Streaming thread only. */
     GstVknnEngine *engine;
-    gboolean vulkan_memory;       /* memory:VulkanImage caps */
-    VknnPixelFormat pixel_format; /* system memory layout */
-    gboolean engine_checked;      /* output format checked against the running engine */
-    gint latency_countdown;       /* frames until a latency message is due (0: none) */
+    gboolean vulkan_memory;  /* memory:VulkanImage caps */
+    gboolean engine_checked; /* output format checked against the running engine */
+    gint latency_countdown;  /* frames until a latency message is due (0: none) */
     gint last_width, last_height;
 
     /* Set once at start() from the device; read by transform_caps. */
@@ -269,20 +268,6 @@ static GstCaps *gst_vknn_filter_fixate_caps(GstBaseTransform *bt, GstPadDirectio
     return GST_BASE_TRANSFORM_CLASS(parent_class)->fixate_caps(bt, direction, caps, othercaps);
 }
 
-VknnPixelFormat gst_vknn_pixel_format(GstVideoFormat format)
-{
-    switch (format) {
-    case GST_VIDEO_FORMAT_BGRA:
-        return VKNN_PIXEL_BGRA;
-    case GST_VIDEO_FORMAT_RGBx:
-        return VKNN_PIXEL_RGBX;
-    case GST_VIDEO_FORMAT_BGRx:
-        return VKNN_PIXEL_BGRX;
-    default:
-        return VKNN_PIXEL_RGBA;
-    }
-}
-
 /* Called for the first caps and for every renegotiation (a new frame size
  * is the subclass's business at the next frame). A new device needs a new
  * engine: libvknn contexts are bound to one. */
@@ -295,7 +280,6 @@ static gboolean gst_vknn_filter_set_caps(GstBaseTransform *bt, GstCaps *incaps, 
     if (!GST_BASE_TRANSFORM_CLASS(parent_class)->set_caps(bt, incaps, outcaps))
         return FALSE;
     priv->vulkan_memory = gst_vknn_filter_caps_are_vulkan(incaps);
-    priv->pixel_format = gst_vknn_pixel_format(GST_VIDEO_INFO_FORMAT(&filter->in_info));
 
     gst_vknn_loader_set_size(priv->loader, GST_VIDEO_INFO_WIDTH(&filter->in_info),
                              GST_VIDEO_INFO_HEIGHT(&filter->in_info));
@@ -394,126 +378,6 @@ static gboolean gst_vknn_filter_bgra_writable(GstVulkanDevice *device)
     return TRUE;
 }
 
-/* ---- frames -------------------------------------------------------------- */
-
-static VknnImage gst_vknn_filter_image(GstVulkanImageMemory *mem, GstVulkanImageView *view)
-{
-    return (VknnImage){
-        .image = mem->image,
-        .view = view->view,
-        .format = mem->create_info.format,
-        .layout = mem->barrier.image_layout,
-        .stages = mem->barrier.parent.pipeline_stages,
-        .access = mem->barrier.parent.access_flags,
-    };
-}
-
-/* Publishes the state libvknn left the image in to the next GStreamer user
- * (vulkandownload, a sink), which builds its barrier from these fields. */
-static void gst_vknn_filter_image_done(GstVulkanImageMemory *mem, const VknnImage *img)
-{
-    mem->barrier.image_layout = img->layout;
-    mem->barrier.parent.pipeline_stages = img->stages;
-    mem->barrier.parent.access_flags = img->access;
-}
-
-static GstVulkanImageMemory *gst_vknn_filter_image_memory(GstVulkanVideoFilter *filter,
-                                                          GstBuffer *buf, VkImageUsageFlags usage,
-                                                          GError **err)
-{
-    GstMemory *mem = gst_buffer_n_memory(buf) == 1 ? gst_buffer_peek_memory(buf, 0) : NULL;
-    if (!mem || !gst_is_vulkan_image_memory(mem)) {
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                    "buffer is not a single Vulkan image");
-        return NULL;
-    }
-    GstVulkanImageMemory *img = (GstVulkanImageMemory *)mem;
-    if (img->device != filter->device) {
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                    "Vulkan image from another device than the element's");
-        return NULL;
-    }
-    /* GStreamer 1.22's vulkanupload keeps its first image pool when the size
-     * changes: never let the shaders address pixels outside the image. */
-    if (gst_vulkan_image_memory_get_width(img) < (guint)GST_VIDEO_INFO_WIDTH(&filter->in_info) ||
-        gst_vulkan_image_memory_get_height(img) < (guint)GST_VIDEO_INFO_HEIGHT(&filter->in_info)) {
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                    "Vulkan image is %ux%u, smaller than the %dx%d frame of the caps (an "
-                    "upstream element did not follow a size change)",
-                    gst_vulkan_image_memory_get_width(img), gst_vulkan_image_memory_get_height(img),
-                    GST_VIDEO_INFO_WIDTH(&filter->in_info),
-                    GST_VIDEO_INFO_HEIGHT(&filter->in_info));
-        return NULL;
-    }
-    if ((img->usage & usage) != usage) {
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                    "Vulkan image lacks usage 0x%x (has 0x%x)", usage, img->usage);
-        return NULL;
-    }
-    return img;
-}
-
-static void gst_vknn_filter_unmap_frames(GstVknnFrames *f, gboolean publish)
-{
-    if (!f->vulkan) {
-        if (f->out.buffer)
-            gst_video_frame_unmap(&f->out);
-        if (f->in.buffer)
-            gst_video_frame_unmap(&f->in);
-        return;
-    }
-    if (publish) {
-        gst_vknn_filter_image_done(f->in_mem, &f->in_image);
-        gst_vknn_filter_image_done(f->out_mem, &f->out_image);
-    }
-    if (f->in_view)
-        gst_vulkan_image_view_unref(f->in_view);
-    if (f->out_view)
-        gst_vulkan_image_view_unref(f->out_view);
-}
-
-static gboolean gst_vknn_filter_map_frames(GstVknnFilter *self, GstBuffer *inbuf, GstBuffer *outbuf,
-                                           GstVknnFrames *f, GError **err)
-{
-    GstVknnFilterPrivate *priv = PRIV(self);
-    GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(self);
-
-    memset(f, 0, sizeof *f);
-    f->vulkan = priv->vulkan_memory;
-    f->format = priv->pixel_format;
-    f->width = GST_VIDEO_INFO_WIDTH(&filter->in_info);
-    f->height = GST_VIDEO_INFO_HEIGHT(&filter->in_info);
-    if (!f->vulkan) {
-        if (!gst_video_frame_map(&f->in, &filter->in_info, inbuf, GST_MAP_READ)) {
-            g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-                        "cannot map the input frame");
-            return FALSE;
-        }
-        if (!gst_video_frame_map(&f->out, &filter->out_info, outbuf, GST_MAP_WRITE)) {
-            gst_vknn_filter_unmap_frames(f, FALSE);
-            g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-                        "cannot map the output frame");
-            return FALSE;
-        }
-        return TRUE;
-    }
-    if (!(f->in_mem =
-              gst_vknn_filter_image_memory(filter, inbuf, VK_IMAGE_USAGE_SAMPLED_BIT, err)) ||
-        !(f->out_mem =
-              gst_vknn_filter_image_memory(filter, outbuf, VK_IMAGE_USAGE_STORAGE_BIT, err)))
-        return FALSE;
-    f->in_view = gst_vulkan_get_or_create_image_view(f->in_mem);
-    f->out_view = gst_vulkan_get_or_create_image_view(f->out_mem);
-    if (!f->in_view || !f->out_view) {
-        gst_vknn_filter_unmap_frames(f, FALSE);
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "no Vulkan image view");
-        return FALSE;
-    }
-    f->in_image = gst_vknn_filter_image(f->in_mem, f->in_view);
-    f->out_image = gst_vknn_filter_image(f->out_mem, f->out_view);
-    return TRUE;
-}
-
 /* ---- processing ---------------------------------------------------------- */
 
 /* The subclass checks what its engine can write; BGRA images were already
@@ -596,7 +460,8 @@ static GstFlowReturn gst_vknn_filter_transform(GstBaseTransform *bt, GstBuffer *
     if ((ret = gst_vknn_filter_ensure_engine(self)) != GST_FLOW_OK ||
         (ret = gst_vknn_filter_check_output(self)) != GST_FLOW_OK)
         return ret;
-    if (!gst_vknn_filter_map_frames(self, inbuf, outbuf, &frames, &err)) {
+    if (!gst_vknn_frames_map(&frames, GST_VULKAN_VIDEO_FILTER(bt), priv->vulkan_memory, inbuf,
+                             outbuf, &err)) {
         GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not access the video frames"),
                           ("%s", err->message));
         g_clear_error(&err);
@@ -604,7 +469,7 @@ static GstFlowReturn gst_vknn_filter_transform(GstBaseTransform *bt, GstBuffer *
     }
     gst_vknn_filter_track_size(self, frames.width, frames.height);
     ret = GST_VKNN_FILTER_GET_CLASS(self)->process(self, priv->engine, &frames, inbuf);
-    gst_vknn_filter_unmap_frames(&frames, ret == GST_FLOW_OK);
+    gst_vknn_frames_unmap(&frames, ret == GST_FLOW_OK);
     if (ret == GST_FLOW_OK)
         gst_vknn_filter_frame_done(self);
     return ret;

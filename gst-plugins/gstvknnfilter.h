@@ -34,6 +34,7 @@
 #include <gst/vulkan/vulkan.h>
 #include <vknn/vknn.h>
 
+#include "gstvknnframes.h" /* GstVknnFrames */
 #include "gstvknnloader.h" /* GstVknnLoadResult */
 
 G_BEGIN_DECLS
@@ -52,25 +53,6 @@ typedef struct {
     gpointer data;            /* the subclass's objects on ctx (a styler, an explainer) */
     GDestroyNotify free_data; /* frees data, before ctx and model */
 } GstVknnEngine;
-
-/* Both frames of a transform, mapped for libvknn. */
-typedef struct {
-    gboolean vulkan; /* memory:VulkanImage: in_image/out_image; else in/out */
-    gint width, height;
-    /* System memory. */
-    GstVideoFrame in, out;
-    VknnPixelFormat format;
-    /* Vulkan images: layouts and stages of the last use, updated by libvknn
-     * and published to the next user by gst_vknn_filter_unmap_frames(). */
-    VknnImage in_image, out_image;
-    GstVulkanImageMemory *in_mem, *out_mem;
-    GstVulkanImageView *in_view, *out_view;
-} GstVknnFrames;
-
-#define GST_VKNN_FRAMES_IN_DATA(f) ((const guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&(f)->in, 0))
-#define GST_VKNN_FRAMES_IN_STRIDE(f) GST_VIDEO_FRAME_PLANE_STRIDE(&(f)->in, 0)
-#define GST_VKNN_FRAMES_OUT_DATA(f) ((guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&(f)->out, 0))
-#define GST_VKNN_FRAMES_OUT_STRIDE(f) GST_VIDEO_FRAME_PLANE_STRIDE(&(f)->out, 0)
 
 struct _GstVknnFilterClass {
     GstVulkanVideoFilterClass parent_class;
@@ -106,8 +88,5 @@ void gst_vknn_filter_reload(GstVknnFilter *self);
  * message follows after a few frames). */
 void gst_vknn_filter_set_frame_time(GstVknnFilter *self, double ms);
 void gst_vknn_filter_latency_changed(GstVknnFilter *self);
-
-/* libvknn's pixel byte order for a system-memory video format. */
-VknnPixelFormat gst_vknn_pixel_format(GstVideoFormat format);
 
 G_END_DECLS
