@@ -312,39 +312,17 @@ static gboolean gst_vknn_filter_decide_vulkan_allocation(GstVknnFilter *self, Gs
                                                          GstCaps *caps)
 {
     GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(self);
-    GstBufferPool *pool = NULL;
-    guint size = 0, min = 0, max = 0;
-    const gboolean update = gst_query_get_n_allocation_pools(query) > 0;
 
-    if (update)
-        gst_query_parse_nth_allocation_pool(query, 0, &pool, &size, &min, &max);
-    if (!pool || !GST_IS_VKNN_IMAGE_POOL(pool)) {
-        gst_clear_object(&pool);
-        pool = gst_vknn_image_pool_new(filter->device);
-    }
-    GstStructure *config = gst_buffer_pool_get_config(pool);
-    gst_buffer_pool_config_set_params(config, caps, size, min, max);
-    gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
-    if (!gst_buffer_pool_set_config(pool, config)) {
-        GstElementFactory *factory = gst_element_get_factory(GST_ELEMENT(self));
-        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
-                          ("The Vulkan device cannot make %s storage images for the output",
-                           gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&filter->out_info))),
-                          ("%s writes Vulkan images with a compute shader; "
-                           "negotiate another format (e.g. format=RGBA)",
-                           factory ? GST_OBJECT_NAME(factory) : G_OBJECT_TYPE_NAME(self)));
-        gst_object_unref(pool);
-        return FALSE;
-    }
-    config = gst_buffer_pool_get_config(pool);
-    gst_buffer_pool_config_get_params(config, NULL, &size, &min, &max);
-    gst_structure_free(config);
-    if (update)
-        gst_query_set_nth_allocation_pool(query, 0, pool, size, min, max);
-    else
-        gst_query_add_allocation_pool(query, pool, size, min, max);
-    gst_object_unref(pool);
-    return TRUE;
+    if (gst_vknn_image_pool_decide_allocation(filter->device, query, caps))
+        return TRUE;
+    GstElementFactory *factory = gst_element_get_factory(GST_ELEMENT(self));
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("The Vulkan device cannot make %s storage images for the output",
+                       gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&filter->out_info))),
+                      ("%s writes Vulkan images with a compute shader; "
+                       "negotiate another format (e.g. format=RGBA)",
+                       factory ? GST_OBJECT_NAME(factory) : G_OBJECT_TYPE_NAME(self)));
+    return FALSE;
 }
 
 static gboolean gst_vknn_filter_decide_allocation(GstBaseTransform *bt, GstQuery *query)
@@ -359,23 +337,6 @@ static gboolean gst_vknn_filter_decide_allocation(GstBaseTransform *bt, GstQuery
     if (!gst_vknn_filter_caps_are_vulkan(caps))
         return base_transform_class->decide_allocation(bt, query);
     return gst_vknn_filter_decide_vulkan_allocation(GST_VKNN_FILTER(bt), query, caps);
-}
-
-/* Whether the device can make the storage images our pool allocates for
- * BGRA: when it cannot, transform_caps stops offering BGRA Vulkan images, so
- * negotiation picks RGBA instead of failing at allocation. */
-static gboolean gst_vknn_filter_bgra_writable(GstVulkanDevice *device)
-{
-    GstVideoInfo info;
-
-    gst_video_info_set_format(&info, GST_VIDEO_FORMAT_BGRA, 16, 16);
-    GstMemory *probe = gst_vulkan_image_memory_alloc(
-        device, gst_vulkan_format_from_video_info(&info, 0), 16, 16, VK_IMAGE_TILING_OPTIMAL,
-        GST_VKNN_IMAGE_POOL_USAGE, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-    if (!probe)
-        return FALSE;
-    gst_memory_unref(probe);
-    return TRUE;
 }
 
 /* ---- processing ---------------------------------------------------------- */
@@ -529,8 +490,12 @@ static gboolean gst_vknn_filter_start(GstBaseTransform *bt)
     gst_vknn_loader_set_flushing(priv->loader, FALSE);
     if (!GST_BASE_TRANSFORM_CLASS(parent_class)->start(bt))
         return FALSE;
+    /* When the device cannot make the storage images our pool allocates for
+     * BGRA, transform_caps stops offering BGRA Vulkan images, so negotiation
+     * picks RGBA instead of failing at allocation. */
+    GstVulkanDevice *device = GST_VULKAN_VIDEO_FILTER(bt)->device;
     g_atomic_int_set(&priv->bgra_unwritable,
-                     !gst_vknn_filter_bgra_writable(GST_VULKAN_VIDEO_FILTER(bt)->device));
+                     !gst_vknn_image_pool_can_allocate(device, GST_VIDEO_FORMAT_BGRA));
     GST_OBJECT_LOCK(self);
     priv->frame_time = 0;
     GST_OBJECT_UNLOCK(self);
