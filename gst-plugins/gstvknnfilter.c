@@ -9,6 +9,7 @@
  */
 #include "gstvknnfilter.h"
 #include "gstvknnimagepool.h"
+#include "gstvknnloader.h"
 
 #include <math.h>
 
@@ -62,67 +63,28 @@ G_DEFINE_ABSTRACT_TYPE_WITH_CODE(GstVknnFilter, gst_vknn_filter, GST_TYPE_VULKAN
  * do not fit (system memory allocation). */
 static GstBaseTransformClass *base_transform_class;
 
-/* ---- engines ------------------------------------------------------------- */
+/* ---- model loading --------------------------------------------------------- */
 
-static void gst_vknn_filter_queue_lock(gboolean lock, void *user_data)
-{
-    GstVulkanQueue *queue = user_data;
-
-    if (lock)
-        gst_vulkan_queue_submit_lock(queue);
-    else
-        gst_vulkan_queue_submit_unlock(queue);
-}
-
-static void gst_vknn_engine_free(GstVknnEngine *e)
-{
-    if (!e)
-        return;
-    /* Every frame waited for its own work, and libvknn never idles an
-     * adopted device, so nothing here blocks other users of the queue. */
-    if (e->free_data && e->data)
-        e->free_data(e->data);
-    vknn_context_free(e->ctx);
-    vknn_model_free(e->model);
-    gst_object_unref(e->queue);
-    g_free(e->path);
-    g_free(e);
-}
-
-/* The loader's build: an engine for the model at req->path on the device of
- * req->target (the element's GstVulkanQueue). Runs on the loader thread. */
-static gpointer gst_vknn_engine_new(const GstVknnLoadRequest *req, GstVknnLoadResult *result,
-                                    GError **err, gpointer user_data)
+/* The loader's build, on the loader thread: an engine for the model at
+ * req->path on req->target (the element's GstVulkanQueue), with the
+ * subclass's objects. */
+static gpointer gst_vknn_filter_build_engine(const GstVknnLoadRequest *req,
+                                             GstVknnLoadResult *result, GError **err,
+                                             gpointer user_data)
 {
     GstVknnFilter *self = user_data;
-    GstVulkanQueue *queue = GST_VULKAN_QUEUE(req->target);
-    GstVulkanDevice *device = queue->device;
-    GstVknnEngine *e = g_new0(GstVknnEngine, 1);
 
     GST_INFO_OBJECT(self, "loading %s (%dx%d)", req->path, req->width, req->height);
-    e->queue = gst_object_ref(queue);
-    e->path = g_strdup(req->path);
-    e->generation = req->generation;
-    *result = GST_VKNN_LOAD_MODEL_FAILED;
-    if (!(e->model = vknn_model_load(req->path, err)))
-        goto fail;
-    *result = GST_VKNN_LOAD_DEVICE_FAILED;
-    e->ctx =
-        vknn_context_new_from_handles(device->instance->instance, device->physical_device->device,
-                                      device->device, queue->queue, queue->family, err);
-    if (!e->ctx)
-        goto fail;
-    vknn_context_set_queue_lock(e->ctx, gst_vknn_filter_queue_lock, queue);
+    GstVknnEngine *e =
+        gst_vknn_engine_new(GST_VULKAN_QUEUE(req->target), req->path, req->generation, result, err);
+    if (!e)
+        return NULL;
     *result = GST_VKNN_FILTER_GET_CLASS(self)->build_engine(self, e, req->width, req->height, err);
-    if (*result != GST_VKNN_LOAD_OK)
-        goto fail;
-    return e;
-fail:
+    if (*result == GST_VKNN_LOAD_OK)
+        return e;
     gst_vknn_engine_free(e);
     return NULL;
 }
-
-/* ---- model loading --------------------------------------------------------- */
 
 void gst_vknn_filter_set_model(GstVknnFilter *self, const gchar *path)
 {
@@ -565,8 +527,9 @@ static void gst_vknn_filter_init(GstVknnFilter *self)
 {
     GstVknnFilterPrivate *priv = PRIV(self);
 
-    priv->loader = gst_vknn_loader_new(gst_vknn_engine_new, gst_vknn_filter_post_load_error,
-                                       (GDestroyNotify)gst_vknn_engine_free, self);
+    priv->loader =
+        gst_vknn_loader_new(gst_vknn_filter_build_engine, gst_vknn_filter_post_load_error,
+                            (GDestroyNotify)gst_vknn_engine_free, self);
     gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
 }
 

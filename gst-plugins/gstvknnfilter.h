@@ -34,25 +34,13 @@
 #include <gst/vulkan/vulkan.h>
 #include <vknn/vknn.h>
 
+#include "gstvknnengine.h" /* GstVknnEngine, GstVknnLoadResult */
 #include "gstvknnframes.h" /* GstVknnFrames */
-#include "gstvknnloader.h" /* GstVknnLoadResult */
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_VKNN_FILTER (gst_vknn_filter_get_type())
 G_DECLARE_DERIVABLE_TYPE(GstVknnFilter, gst_vknn_filter, GST, VKNN_FILTER, GstVulkanVideoFilter)
-
-/* A model loaded on the device: built on the loader thread, then owned by the
- * streaming thread (libvknn objects are single-threaded). */
-typedef struct {
-    GstVulkanQueue *queue; /* ref: the queue lock's data; keeps the device alive */
-    VknnContext *ctx;      /* adopts the GstVulkanDevice, submits under the queue lock */
-    VknnModel *model;
-    gchar *path;
-    guint generation;         /* the load request that built it: unique per element */
-    gpointer data;            /* the subclass's objects on ctx (a styler, an explainer) */
-    GDestroyNotify free_data; /* frees data, before ctx and model */
-} GstVknnEngine;
 
 struct _GstVknnFilterClass {
     GstVulkanVideoFilterClass parent_class;
