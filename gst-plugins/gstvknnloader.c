@@ -72,13 +72,45 @@ static gboolean gst_vknn_loader_report(GstVknnLoader *l, const GstVknnLoadReques
     return !running;
 }
 
-/* The pool's function: one request at a time, the latest wins. */
+/* Makes built the result to take if its request is still the latest; frees
+ * what it replaces or what was superseded while loading. */
+static void gst_vknn_loader_hand_over(GstVknnLoader *l, guint generation, gpointer built,
+                                      gboolean fatal)
+{
+    gpointer old = built;
+
+    g_mutex_lock(&l->lock);
+    if (built && generation == l->request) {
+        old = l->ready;
+        l->ready = built;
+        l->failed = FALSE;
+    }
+    if (fatal)
+        l->failed = TRUE;
+    g_cond_broadcast(&l->cond); /* take() need not wait for the free below */
+    g_mutex_unlock(&l->lock);
+
+    /* Outside the lock: freeing an engine takes a while. */
+    if (old)
+        l->free_result(old);
+}
+
+static void gst_vknn_load_request_clear(GstVknnLoadRequest *req)
+{
+    g_free((gchar *)req->path);
+    gst_clear_object(&req->target);
+}
+
+/* The pool's function: one request at a time, the latest wins. A load
+ * counts as done only once nothing of it is left (its result handed over or
+ * freed, its target unreferenced), so that cancel() returns with none of it
+ * still touching the device. */
 static void gst_vknn_loader_run(gpointer data, gpointer user_data)
 {
     GstVknnLoader *l = user_data;
     GstVknnLoadRequest req = {.generation = GPOINTER_TO_UINT(data)};
     GstVknnLoadResult result = GST_VKNN_LOAD_OK;
-    gpointer built = NULL, old = NULL;
+    gpointer built = NULL;
     GError *err = NULL;
     gboolean fatal = FALSE;
 
@@ -86,26 +118,14 @@ static void gst_vknn_loader_run(gpointer data, gpointer user_data)
         built = l->build(&req, &result, &err, l->user_data);
     if (err)
         fatal = gst_vknn_loader_report(l, &req, result, err);
+    gst_vknn_loader_hand_over(l, req.generation, built, fatal);
+    g_clear_error(&err);
+    gst_vknn_load_request_clear(&req);
 
     g_mutex_lock(&l->lock);
-    if (built && req.generation == l->request) {
-        old = l->ready;
-        l->ready = built;
-        l->failed = FALSE;
-    } else {
-        old = built; /* superseded while loading */
-    }
-    if (fatal)
-        l->failed = TRUE;
     l->n_loading--;
     g_cond_broadcast(&l->cond);
     g_mutex_unlock(&l->lock);
-
-    if (old)
-        l->free_result(old);
-    g_clear_error(&err);
-    g_free((gchar *)req.path);
-    gst_clear_object(&req.target);
 }
 
 GstVknnLoader *gst_vknn_loader_new(GstVknnLoaderBuildFunc build, GstVknnLoaderReportFunc report,

@@ -59,7 +59,8 @@ typedef struct _GstVknnLoader GstVknnLoader;
 
 GstVknnLoader *gst_vknn_loader_new(GstVknnLoaderBuildFunc build, GstVknnLoaderReportFunc report,
                                    GDestroyNotify free_result, gpointer user_data);
-/* Skips queued loads, waits for the running one and frees every result. */
+/* Skips queued loads, waits for the running one and frees the result
+ * waiting to be taken (the consumer frees those it took). */
 void gst_vknn_loader_free(GstVknnLoader *loader);
 
 /* What to load: a new path queues a load when a target is set; NULL keeps
