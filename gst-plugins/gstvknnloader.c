@@ -194,14 +194,24 @@ void gst_vknn_loader_set_size(GstVknnLoader *l, gint width, gint height)
     g_mutex_unlock(&l->lock);
 }
 
+/* A new target or none: what was loaded for the old one is useless. Forgets
+ * that the consumer runs a result and returns the one waiting to be taken,
+ * for the caller to free outside the lock. Called with lock held. */
+static gpointer gst_vknn_loader_forget_locked(GstVknnLoader *l)
+{
+    gpointer ready = l->ready;
+
+    l->ready = NULL;
+    l->have_result = FALSE;
+    l->failed = FALSE;
+    return ready;
+}
+
 void gst_vknn_loader_set_target(GstVknnLoader *l, GstObject *target)
 {
     g_mutex_lock(&l->lock);
     gst_object_replace(&l->target, target);
-    gpointer old = l->ready;
-    l->ready = NULL;
-    l->have_result = FALSE;
-    l->failed = FALSE;
+    gpointer old = gst_vknn_loader_forget_locked(l);
     gst_vknn_loader_request_locked(l);
     g_mutex_unlock(&l->lock);
 
@@ -248,13 +258,10 @@ void gst_vknn_loader_cancel(GstVknnLoader *l)
     l->flushing = TRUE;
     while (l->n_loading > 0)
         g_cond_wait(&l->cond, &l->lock);
-    gpointer ready = l->ready;
-    l->ready = NULL;
-    l->have_result = FALSE;
-    l->failed = FALSE;
+    gpointer old = gst_vknn_loader_forget_locked(l);
     gst_clear_object(&l->target);
     g_mutex_unlock(&l->lock);
 
-    if (ready)
-        l->free_result(ready);
+    if (old)
+        l->free_result(old);
 }
