@@ -148,6 +148,13 @@ static void fixture_set_gate(Fixture *fx, gboolean closed)
     g_mutex_unlock(&fx->lock);
 }
 
+/* Sets the fixture's target and path: the load starts. */
+static void fixture_load(Fixture *fx, const char *path)
+{
+    gst_vknn_loader_set_target(fx->loader, fx->target);
+    gst_vknn_loader_set_path(fx->loader, path);
+}
+
 /* Lets one build through the closed gate. */
 static void fixture_pass_one(Fixture *fx)
 {
@@ -225,8 +232,7 @@ static void case_failure(void)
     GstVknnLoader *l = fixture_init(&fx);
     GstVknnLoaderStatus status;
 
-    gst_vknn_loader_set_target(l, fx.target);
-    gst_vknn_loader_set_path(l, "missing.onnx");
+    fixture_load(&fx, "missing.onnx");
     Result *r = gst_vknn_loader_take(l, TRUE, &status);
     TEST_CHECK(!r && status == GST_VKNN_LOADER_FAILED, "a failed first load: take says FAILED");
     TEST_CHECK(fx.reports == 1 && fx.fatal && fx.result == GST_VKNN_LOAD_MODEL_FAILED &&
@@ -257,8 +263,7 @@ static void case_retarget(void)
     GstObject *t2 = target_new("t2");
     GstVknnLoaderStatus status;
 
-    gst_vknn_loader_set_target(l, fx.target);
-    gst_vknn_loader_set_path(l, "a");
+    fixture_load(&fx, "a");
     Result *r = gst_vknn_loader_take(l, TRUE, &status);
     TEST_CHECK(r && fx.built_on == fx.target, "loaded on the first target");
 
@@ -294,8 +299,7 @@ static void case_flushing(void)
     GstVknnLoaderStatus status;
 
     fixture_set_gate(&fx, TRUE);
-    gst_vknn_loader_set_target(l, fx.target);
-    gst_vknn_loader_set_path(l, "a");
+    fixture_load(&fx, "a");
     TEST_CHECK(fixture_wait_building(&fx, 1), "the load runs");
     GThread *flusher = g_thread_new("flush", flush_later, l);
     Result *r = gst_vknn_loader_take(l, TRUE, &status);
@@ -319,8 +323,7 @@ static void case_cancel(void)
     GstVknnLoader *l = fixture_init(&fx);
     GstVknnLoaderStatus status;
 
-    gst_vknn_loader_set_target(l, fx.target);
-    gst_vknn_loader_set_path(l, "slow-a");
+    fixture_load(&fx, "slow-a");
     gst_vknn_loader_set_path(l, "slow-b");
     TEST_CHECK(fixture_wait_building(&fx, 1), "the load runs");
     gst_vknn_loader_cancel(l);
@@ -346,8 +349,7 @@ static void case_free(void)
     Fixture fx;
     GstVknnLoader *l = fixture_init(&fx);
 
-    gst_vknn_loader_set_target(l, fx.target);
-    gst_vknn_loader_set_path(l, "slow-a");
+    fixture_load(&fx, "slow-a");
     gst_vknn_loader_set_path(l, "missing");
     gst_vknn_loader_set_path(l, "slow-b");
     TEST_CHECK(fixture_wait_building(&fx, 1), "the load runs");
