@@ -2,13 +2,14 @@
  *
  * Threads: the streaming thread owns the running engine (a VknnContext, the
  * VknnModel and the subclass's objects: libvknn objects are
- * single-threaded). Models load on a loader thread (a one-thread
- * GThreadPool) that builds a complete engine with its own context on the same
- * Vulkan device and hands it over under load_lock; the streaming thread swaps
- * it in at its next frame and frees the old one.
+ * single-threaded). Models load on a loader thread (GstVknnLoader,
+ * gstvknnloader.h) that builds a complete engine with its own context on the
+ * same Vulkan device; the streaming thread swaps the newest in at its next
+ * frame and frees the old one.
  */
 #include "gstvknnfilter.h"
 #include "gstvknnimagepool.h"
+#include "gstvknnloader.h"
 
 #include <math.h>
 
@@ -37,26 +38,14 @@ typedef struct {
     GstClockTime frame_time; /* processing time of the last frame, for latency */
     guint64 frames;          /* processed, for the stats property */
 
-    /* Model loading, under load_lock. */
-    GMutex load_lock;
-    GCond load_cond;            /* signalled when a load ends or on flushing */
-    gchar *model_path;          /* the `model` property */
-    guint request;              /* generation of the latest load request */
-    guint n_loading;            /* load tasks queued or running */
-    GstVknnEngine *ready;       /* loaded, not yet taken by the streaming thread */
-    gboolean have_engine;       /* the streaming thread runs a model */
-    gboolean load_failed;       /* a load failed with nothing running (error posted) */
-    gboolean flushing;          /* wakes a transform waiting for a model */
-    GstVulkanQueue *load_queue; /* where new models load: set in set_caps */
-    gint width, height;         /* current frame size, for the loader to prepare */
-    GThreadPool *loader;
+    /* Model loading: the `model` path, the engines built in the background. */
+    GstVknnLoader *loader;
 
     /* Streaming thread only. */
     GstVknnEngine *engine;
-    gboolean vulkan_memory;       /* memory:VulkanImage caps */
-    VknnPixelFormat pixel_format; /* system memory layout */
-    gboolean engine_checked;      /* output format checked against the running engine */
-    gint latency_countdown;       /* frames until a latency message is due (0: none) */
+    gboolean vulkan_memory;  /* memory:VulkanImage caps */
+    gboolean engine_checked; /* output format checked against the running engine */
+    gint latency_countdown;  /* frames until a latency message is due (0: none) */
     gint last_width, last_height;
 
     /* Set once at start() from the device; read by transform_caps. */
@@ -74,118 +63,55 @@ G_DEFINE_ABSTRACT_TYPE_WITH_CODE(GstVknnFilter, gst_vknn_filter, GST_TYPE_VULKAN
  * do not fit (system memory allocation). */
 static GstBaseTransformClass *base_transform_class;
 
-/* ---- engines ------------------------------------------------------------- */
+/* ---- model loading --------------------------------------------------------- */
 
-static void gst_vknn_filter_queue_lock(gboolean lock, void *user_data)
+/* The loader's build, on the loader thread: an engine for the model at
+ * req->path on req->target (the element's GstVulkanQueue), with the
+ * subclass's objects. */
+static gpointer gst_vknn_filter_build_engine(const GstVknnLoadRequest *req,
+                                             GstVknnLoadResult *result, GError **err,
+                                             gpointer user_data)
 {
-    GstVulkanQueue *queue = user_data;
+    GstVknnFilter *self = user_data;
 
-    if (lock)
-        gst_vulkan_queue_submit_lock(queue);
-    else
-        gst_vulkan_queue_submit_unlock(queue);
-}
-
-static void gst_vknn_engine_free(GstVknnEngine *e)
-{
+    GST_INFO_OBJECT(self, "loading %s (%dx%d)", req->path, req->width, req->height);
+    GstVknnEngine *e =
+        gst_vknn_engine_new(GST_VULKAN_QUEUE(req->target), req->path, req->generation, result, err);
     if (!e)
-        return;
-    /* Every frame waited for its own work, and libvknn never idles an
-     * adopted device, so nothing here blocks other users of the queue. */
-    if (e->free_data && e->data)
-        e->free_data(e->data);
-    vknn_context_free(e->ctx);
-    vknn_model_free(e->model);
-    gst_object_unref(e->queue);
-    g_free(e->path);
-    g_free(e);
-}
-
-/* Builds an engine for the model at path on queue's device. Runs on the
- * loader thread. */
-static GstVknnEngine *gst_vknn_engine_new(GstVknnFilter *self, guint generation,
-                                          GstVulkanQueue *queue, const gchar *path, gint width,
-                                          gint height, GstVknnLoadResult *result, GError **err)
-{
-    GstVulkanDevice *device = queue->device;
-    GstVknnEngine *e = g_new0(GstVknnEngine, 1);
-
-    e->queue = gst_object_ref(queue);
-    e->path = g_strdup(path);
-    e->generation = generation;
-    *result = GST_VKNN_LOAD_MODEL_FAILED;
-    if (!(e->model = vknn_model_load(path, err)))
-        goto fail;
-    *result = GST_VKNN_LOAD_DEVICE_FAILED;
-    e->ctx =
-        vknn_context_new_from_handles(device->instance->instance, device->physical_device->device,
-                                      device->device, queue->queue, queue->family, err);
-    if (!e->ctx)
-        goto fail;
-    vknn_context_set_queue_lock(e->ctx, gst_vknn_filter_queue_lock, queue);
-    *result = GST_VKNN_FILTER_GET_CLASS(self)->build_engine(self, e, width, height, err);
-    if (*result != GST_VKNN_LOAD_OK)
-        goto fail;
-    return e;
-fail:
+        return NULL;
+    *result = GST_VKNN_FILTER_GET_CLASS(self)->build_engine(self, e, req->width, req->height, err);
+    if (*result == GST_VKNN_LOAD_OK)
+        return e;
     gst_vknn_engine_free(e);
     return NULL;
 }
 
-/* ---- model loading --------------------------------------------------------- */
-
-/* Queues a load of the current model_path; the loader skips requests that a
- * newer one superseded. Called with load_lock held. */
-static void gst_vknn_filter_request_load_locked(GstVknnFilter *self)
-{
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    priv->request++;
-    priv->n_loading++;
-    g_thread_pool_push(priv->loader, GUINT_TO_POINTER(priv->request), NULL);
-}
-
 void gst_vknn_filter_set_model(GstVknnFilter *self, const gchar *path)
 {
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    g_mutex_lock(&priv->load_lock);
-    g_free(priv->model_path);
-    priv->model_path = g_strdup(path);
     /* Before set_caps the device is unknown: set_caps loads it. Unsetting
      * the model while playing keeps the running one. */
-    if (path && priv->load_queue)
-        gst_vknn_filter_request_load_locked(self);
-    g_mutex_unlock(&priv->load_lock);
+    gst_vknn_loader_set_path(PRIV(self)->loader, path);
 }
 
 gchar *gst_vknn_filter_dup_model(GstVknnFilter *self)
 {
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    g_mutex_lock(&priv->load_lock);
-    gchar *path = g_strdup(priv->model_path);
-    g_mutex_unlock(&priv->load_lock);
-    return path;
+    return gst_vknn_loader_dup_path(PRIV(self)->loader);
 }
 
 void gst_vknn_filter_reload(GstVknnFilter *self)
 {
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    g_mutex_lock(&priv->load_lock);
-    if (priv->model_path && priv->load_queue)
-        gst_vknn_filter_request_load_locked(self);
-    g_mutex_unlock(&priv->load_lock);
+    gst_vknn_loader_reload(PRIV(self)->loader);
 }
 
-/* While another model runs a failed load is a warning: the stream goes on
- * with the old model. With none, nothing can be processed: an error. */
-static void gst_vknn_filter_post_load_error(GstVknnFilter *self, const gchar *path,
-                                            GstVknnLoadResult result, const GError *err,
-                                            gboolean fatal)
+/* The loader's report. While another model runs a failed load is a warning:
+ * the stream goes on with the old model. With none, nothing can be
+ * processed: an error. */
+static void gst_vknn_filter_post_load_error(const GstVknnLoadRequest *req, GstVknnLoadResult result,
+                                            const GError *err, gboolean fatal, gpointer user_data)
 {
+    GstVknnFilter *self = user_data;
     const gchar *kind = GST_VKNN_FILTER_GET_CLASS(self)->model_kind;
+    const gchar *path = req->path;
 
     if (result == GST_VKNN_LOAD_SETTINGS_FAILED && fatal)
         GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
@@ -216,86 +142,13 @@ static void gst_vknn_filter_post_load_error(GstVknnFilter *self, const gchar *pa
                             ("%s", err->message));
 }
 
-/* The loader thread: one request at a time, the latest wins. */
-static void gst_vknn_filter_load(gpointer data, gpointer user_data)
-{
-    GstVknnFilter *self = user_data;
-    GstVknnFilterPrivate *priv = PRIV(self);
-    const guint request = GPOINTER_TO_UINT(data);
-    GstVknnEngine *engine = NULL, *old = NULL;
-    GstVknnLoadResult result = GST_VKNN_LOAD_OK;
-    GError *err = NULL;
-    gchar *path = NULL;
-    GstVulkanQueue *queue = NULL;
-    gint width = 0, height = 0;
-
-    g_mutex_lock(&priv->load_lock);
-    if (request == priv->request && priv->load_queue && priv->model_path) {
-        path = g_strdup(priv->model_path);
-        queue = gst_object_ref(priv->load_queue);
-        width = priv->width;
-        height = priv->height;
-    }
-    g_mutex_unlock(&priv->load_lock);
-
-    if (queue) {
-        GST_INFO_OBJECT(self, "loading %s (%dx%d)", path, width, height);
-        engine = gst_vknn_engine_new(self, request, queue, path, width, height, &result, &err);
-    }
-
-    /* Post before handing over, so a transform waiting for this load sees
-     * the error on the bus before it returns GST_FLOW_ERROR. */
-    g_mutex_lock(&priv->load_lock);
-    const gboolean current = request == priv->request;
-    const gboolean running = priv->have_engine || priv->ready != NULL;
-    g_mutex_unlock(&priv->load_lock);
-    if (err && current)
-        gst_vknn_filter_post_load_error(self, path, result, err, !running);
-
-    g_mutex_lock(&priv->load_lock);
-    if (engine && request == priv->request) {
-        old = priv->ready;
-        priv->ready = engine;
-    } else {
-        old = engine; /* superseded while loading */
-    }
-    if (err && current && !running)
-        priv->load_failed = TRUE;
-    priv->n_loading--;
-    g_cond_broadcast(&priv->load_cond);
-    g_mutex_unlock(&priv->load_lock);
-
-    gst_vknn_engine_free(old);
-    g_clear_error(&err);
-    g_free(path);
-    gst_clear_object(&queue);
-}
-
-static void gst_vknn_filter_set_flushing(GstVknnFilter *self, gboolean flushing)
-{
-    GstVknnFilterPrivate *priv = PRIV(self);
-
-    g_mutex_lock(&priv->load_lock);
-    priv->flushing = flushing;
-    g_cond_broadcast(&priv->load_cond);
-    g_mutex_unlock(&priv->load_lock);
-}
-
 /* Makes priv->engine the newest loaded model; the first frame waits for it. */
 static GstFlowReturn gst_vknn_filter_ensure_engine(GstVknnFilter *self)
 {
     GstVknnFilterPrivate *priv = PRIV(self);
+    GstVknnLoaderStatus status;
 
-    g_mutex_lock(&priv->load_lock);
-    while (!priv->engine && !priv->ready && priv->n_loading > 0 && !priv->flushing)
-        g_cond_wait(&priv->load_cond, &priv->load_lock);
-    GstVknnEngine *fresh = priv->ready;
-    priv->ready = NULL;
-    if (fresh)
-        priv->have_engine = TRUE;
-    const gboolean flushing = priv->flushing, failed = priv->load_failed;
-    g_mutex_unlock(&priv->load_lock);
-
+    GstVknnEngine *fresh = gst_vknn_loader_take(priv->loader, !priv->engine, &status);
     if (fresh) {
         GST_INFO_OBJECT(self, "running model %s", fresh->path);
         gst_vknn_engine_free(priv->engine);
@@ -305,9 +158,9 @@ static GstFlowReturn gst_vknn_filter_ensure_engine(GstVknnFilter *self)
     }
     if (priv->engine)
         return GST_FLOW_OK;
-    if (flushing)
+    if (status == GST_VKNN_LOADER_FLUSHING)
         return GST_FLOW_FLUSHING;
-    if (!failed) /* otherwise the loader posted the error */
+    if (status != GST_VKNN_LOADER_FAILED) /* otherwise the loader posted the error */
         GST_ELEMENT_ERROR(self, CORE, FAILED,
                           ("No %s loaded", GST_VKNN_FILTER_GET_CLASS(self)->model_kind), (NULL));
     return GST_FLOW_ERROR;
@@ -377,20 +230,6 @@ static GstCaps *gst_vknn_filter_fixate_caps(GstBaseTransform *bt, GstPadDirectio
     return GST_BASE_TRANSFORM_CLASS(parent_class)->fixate_caps(bt, direction, caps, othercaps);
 }
 
-VknnPixelFormat gst_vknn_pixel_format(GstVideoFormat format)
-{
-    switch (format) {
-    case GST_VIDEO_FORMAT_BGRA:
-        return VKNN_PIXEL_BGRA;
-    case GST_VIDEO_FORMAT_RGBx:
-        return VKNN_PIXEL_RGBX;
-    case GST_VIDEO_FORMAT_BGRx:
-        return VKNN_PIXEL_BGRX;
-    default:
-        return VKNN_PIXEL_RGBA;
-    }
-}
-
 /* Called for the first caps and for every renegotiation (a new frame size
  * is the subclass's business at the next frame). A new device needs a new
  * engine: libvknn contexts are bound to one. */
@@ -399,30 +238,18 @@ static gboolean gst_vknn_filter_set_caps(GstBaseTransform *bt, GstCaps *incaps, 
     GstVknnFilter *self = GST_VKNN_FILTER(bt);
     GstVknnFilterPrivate *priv = PRIV(self);
     GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(bt);
-    GstVknnEngine *old_ready = NULL;
 
     if (!GST_BASE_TRANSFORM_CLASS(parent_class)->set_caps(bt, incaps, outcaps))
         return FALSE;
     priv->vulkan_memory = gst_vknn_filter_caps_are_vulkan(incaps);
-    priv->pixel_format = gst_vknn_pixel_format(GST_VIDEO_INFO_FORMAT(&filter->in_info));
 
-    g_mutex_lock(&priv->load_lock);
-    priv->width = GST_VIDEO_INFO_WIDTH(&filter->in_info);
-    priv->height = GST_VIDEO_INFO_HEIGHT(&filter->in_info);
-    const gboolean new_device = !priv->load_queue || priv->load_queue->device != filter->device;
+    gst_vknn_loader_set_size(priv->loader, GST_VIDEO_INFO_WIDTH(&filter->in_info),
+                             GST_VIDEO_INFO_HEIGHT(&filter->in_info));
+    GstVulkanQueue *queue = (GstVulkanQueue *)gst_vknn_loader_ref_target(priv->loader);
+    const gboolean new_device = !queue || queue->device != filter->device;
+    gst_clear_object(&queue);
     if (new_device) {
-        gst_object_replace((GstObject **)&priv->load_queue, (GstObject *)filter->queue);
-        old_ready = priv->ready;
-        priv->ready = NULL;
-        priv->have_engine = FALSE;
-        priv->load_failed = FALSE;
-        if (priv->model_path)
-            gst_vknn_filter_request_load_locked(self);
-    }
-    g_mutex_unlock(&priv->load_lock);
-
-    if (new_device) {
-        gst_vknn_engine_free(old_ready);
+        gst_vknn_loader_set_target(priv->loader, GST_OBJECT(filter->queue));
         g_clear_pointer(&priv->engine, gst_vknn_engine_free);
     }
     GST_DEBUG_OBJECT(self, "caps %" GST_PTR_FORMAT "%s", incaps,
@@ -447,39 +274,17 @@ static gboolean gst_vknn_filter_decide_vulkan_allocation(GstVknnFilter *self, Gs
                                                          GstCaps *caps)
 {
     GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(self);
-    GstBufferPool *pool = NULL;
-    guint size = 0, min = 0, max = 0;
-    const gboolean update = gst_query_get_n_allocation_pools(query) > 0;
 
-    if (update)
-        gst_query_parse_nth_allocation_pool(query, 0, &pool, &size, &min, &max);
-    if (!pool || !GST_IS_VKNN_IMAGE_POOL(pool)) {
-        gst_clear_object(&pool);
-        pool = gst_vknn_image_pool_new(filter->device);
-    }
-    GstStructure *config = gst_buffer_pool_get_config(pool);
-    gst_buffer_pool_config_set_params(config, caps, size, min, max);
-    gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
-    if (!gst_buffer_pool_set_config(pool, config)) {
-        GstElementFactory *factory = gst_element_get_factory(GST_ELEMENT(self));
-        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
-                          ("The Vulkan device cannot make %s storage images for the output",
-                           gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&filter->out_info))),
-                          ("%s writes Vulkan images with a compute shader; "
-                           "negotiate another format (e.g. format=RGBA)",
-                           factory ? GST_OBJECT_NAME(factory) : G_OBJECT_TYPE_NAME(self)));
-        gst_object_unref(pool);
-        return FALSE;
-    }
-    config = gst_buffer_pool_get_config(pool);
-    gst_buffer_pool_config_get_params(config, NULL, &size, &min, &max);
-    gst_structure_free(config);
-    if (update)
-        gst_query_set_nth_allocation_pool(query, 0, pool, size, min, max);
-    else
-        gst_query_add_allocation_pool(query, pool, size, min, max);
-    gst_object_unref(pool);
-    return TRUE;
+    if (gst_vknn_image_pool_decide_allocation(filter->device, query, caps))
+        return TRUE;
+    GstElementFactory *factory = gst_element_get_factory(GST_ELEMENT(self));
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("The Vulkan device cannot make %s storage images for the output",
+                       gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&filter->out_info))),
+                      ("%s writes Vulkan images with a compute shader; "
+                       "negotiate another format (e.g. format=RGBA)",
+                       factory ? GST_OBJECT_NAME(factory) : G_OBJECT_TYPE_NAME(self)));
+    return FALSE;
 }
 
 static gboolean gst_vknn_filter_decide_allocation(GstBaseTransform *bt, GstQuery *query)
@@ -494,143 +299,6 @@ static gboolean gst_vknn_filter_decide_allocation(GstBaseTransform *bt, GstQuery
     if (!gst_vknn_filter_caps_are_vulkan(caps))
         return base_transform_class->decide_allocation(bt, query);
     return gst_vknn_filter_decide_vulkan_allocation(GST_VKNN_FILTER(bt), query, caps);
-}
-
-/* Whether the device can make the storage images our pool allocates for
- * BGRA: when it cannot, transform_caps stops offering BGRA Vulkan images, so
- * negotiation picks RGBA instead of failing at allocation. */
-static gboolean gst_vknn_filter_bgra_writable(GstVulkanDevice *device)
-{
-    GstVideoInfo info;
-
-    gst_video_info_set_format(&info, GST_VIDEO_FORMAT_BGRA, 16, 16);
-    GstMemory *probe = gst_vulkan_image_memory_alloc(
-        device, gst_vulkan_format_from_video_info(&info, 0), 16, 16, VK_IMAGE_TILING_OPTIMAL,
-        GST_VKNN_IMAGE_POOL_USAGE, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-    if (!probe)
-        return FALSE;
-    gst_memory_unref(probe);
-    return TRUE;
-}
-
-/* ---- frames -------------------------------------------------------------- */
-
-static VknnImage gst_vknn_filter_image(GstVulkanImageMemory *mem, GstVulkanImageView *view)
-{
-    return (VknnImage){
-        .image = mem->image,
-        .view = view->view,
-        .format = mem->create_info.format,
-        .layout = mem->barrier.image_layout,
-        .stages = mem->barrier.parent.pipeline_stages,
-        .access = mem->barrier.parent.access_flags,
-    };
-}
-
-/* Publishes the state libvknn left the image in to the next GStreamer user
- * (vulkandownload, a sink), which builds its barrier from these fields. */
-static void gst_vknn_filter_image_done(GstVulkanImageMemory *mem, const VknnImage *img)
-{
-    mem->barrier.image_layout = img->layout;
-    mem->barrier.parent.pipeline_stages = img->stages;
-    mem->barrier.parent.access_flags = img->access;
-}
-
-static GstVulkanImageMemory *gst_vknn_filter_image_memory(GstVulkanVideoFilter *filter,
-                                                          GstBuffer *buf, VkImageUsageFlags usage,
-                                                          GError **err)
-{
-    GstMemory *mem = gst_buffer_n_memory(buf) == 1 ? gst_buffer_peek_memory(buf, 0) : NULL;
-    if (!mem || !gst_is_vulkan_image_memory(mem)) {
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                    "buffer is not a single Vulkan image");
-        return NULL;
-    }
-    GstVulkanImageMemory *img = (GstVulkanImageMemory *)mem;
-    if (img->device != filter->device) {
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                    "Vulkan image from another device than the element's");
-        return NULL;
-    }
-    /* GStreamer 1.22's vulkanupload keeps its first image pool when the size
-     * changes: never let the shaders address pixels outside the image. */
-    if (gst_vulkan_image_memory_get_width(img) < (guint)GST_VIDEO_INFO_WIDTH(&filter->in_info) ||
-        gst_vulkan_image_memory_get_height(img) < (guint)GST_VIDEO_INFO_HEIGHT(&filter->in_info)) {
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                    "Vulkan image is %ux%u, smaller than the %dx%d frame of the caps (an "
-                    "upstream element did not follow a size change)",
-                    gst_vulkan_image_memory_get_width(img), gst_vulkan_image_memory_get_height(img),
-                    GST_VIDEO_INFO_WIDTH(&filter->in_info),
-                    GST_VIDEO_INFO_HEIGHT(&filter->in_info));
-        return NULL;
-    }
-    if ((img->usage & usage) != usage) {
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                    "Vulkan image lacks usage 0x%x (has 0x%x)", usage, img->usage);
-        return NULL;
-    }
-    return img;
-}
-
-static void gst_vknn_filter_unmap_frames(GstVknnFrames *f, gboolean publish)
-{
-    if (!f->vulkan) {
-        if (f->out.buffer)
-            gst_video_frame_unmap(&f->out);
-        if (f->in.buffer)
-            gst_video_frame_unmap(&f->in);
-        return;
-    }
-    if (publish) {
-        gst_vknn_filter_image_done(f->in_mem, &f->in_image);
-        gst_vknn_filter_image_done(f->out_mem, &f->out_image);
-    }
-    if (f->in_view)
-        gst_vulkan_image_view_unref(f->in_view);
-    if (f->out_view)
-        gst_vulkan_image_view_unref(f->out_view);
-}
-
-static gboolean gst_vknn_filter_map_frames(GstVknnFilter *self, GstBuffer *inbuf, GstBuffer *outbuf,
-                                           GstVknnFrames *f, GError **err)
-{
-    GstVknnFilterPrivate *priv = PRIV(self);
-    GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(self);
-
-    memset(f, 0, sizeof *f);
-    f->vulkan = priv->vulkan_memory;
-    f->format = priv->pixel_format;
-    f->width = GST_VIDEO_INFO_WIDTH(&filter->in_info);
-    f->height = GST_VIDEO_INFO_HEIGHT(&filter->in_info);
-    if (!f->vulkan) {
-        if (!gst_video_frame_map(&f->in, &filter->in_info, inbuf, GST_MAP_READ)) {
-            g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-                        "cannot map the input frame");
-            return FALSE;
-        }
-        if (!gst_video_frame_map(&f->out, &filter->out_info, outbuf, GST_MAP_WRITE)) {
-            gst_vknn_filter_unmap_frames(f, FALSE);
-            g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-                        "cannot map the output frame");
-            return FALSE;
-        }
-        return TRUE;
-    }
-    if (!(f->in_mem =
-              gst_vknn_filter_image_memory(filter, inbuf, VK_IMAGE_USAGE_SAMPLED_BIT, err)) ||
-        !(f->out_mem =
-              gst_vknn_filter_image_memory(filter, outbuf, VK_IMAGE_USAGE_STORAGE_BIT, err)))
-        return FALSE;
-    f->in_view = gst_vulkan_get_or_create_image_view(f->in_mem);
-    f->out_view = gst_vulkan_get_or_create_image_view(f->out_mem);
-    if (!f->in_view || !f->out_view) {
-        gst_vknn_filter_unmap_frames(f, FALSE);
-        g_set_error(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "no Vulkan image view");
-        return FALSE;
-    }
-    f->in_image = gst_vknn_filter_image(f->in_mem, f->in_view);
-    f->out_image = gst_vknn_filter_image(f->out_mem, f->out_view);
-    return TRUE;
 }
 
 /* ---- processing ---------------------------------------------------------- */
@@ -715,7 +383,8 @@ static GstFlowReturn gst_vknn_filter_transform(GstBaseTransform *bt, GstBuffer *
     if ((ret = gst_vknn_filter_ensure_engine(self)) != GST_FLOW_OK ||
         (ret = gst_vknn_filter_check_output(self)) != GST_FLOW_OK)
         return ret;
-    if (!gst_vknn_filter_map_frames(self, inbuf, outbuf, &frames, &err)) {
+    if (!gst_vknn_frames_map(&frames, GST_VULKAN_VIDEO_FILTER(bt), priv->vulkan_memory, inbuf,
+                             outbuf, &err)) {
         GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not access the video frames"),
                           ("%s", err->message));
         g_clear_error(&err);
@@ -723,7 +392,7 @@ static GstFlowReturn gst_vknn_filter_transform(GstBaseTransform *bt, GstBuffer *
     }
     gst_vknn_filter_track_size(self, frames.width, frames.height);
     ret = GST_VKNN_FILTER_GET_CLASS(self)->process(self, priv->engine, &frames, inbuf);
-    gst_vknn_filter_unmap_frames(&frames, ret == GST_FLOW_OK);
+    gst_vknn_frames_unmap(&frames, ret == GST_FLOW_OK);
     if (ret == GST_FLOW_OK)
         gst_vknn_filter_frame_done(self);
     return ret;
@@ -762,9 +431,9 @@ static gboolean gst_vknn_filter_sink_event(GstBaseTransform *bt, GstEvent *event
 
     /* A seek must not wait for a model load in transform. */
     if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_START)
-        gst_vknn_filter_set_flushing(self, TRUE);
+        gst_vknn_loader_set_flushing(PRIV(self)->loader, TRUE);
     else if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP)
-        gst_vknn_filter_set_flushing(self, FALSE);
+        gst_vknn_loader_set_flushing(PRIV(self)->loader, FALSE);
     return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(bt, event);
 }
 
@@ -774,20 +443,21 @@ static gboolean gst_vknn_filter_start(GstBaseTransform *bt)
     GstVknnFilterPrivate *priv = PRIV(self);
     GstVknnFilterClass *klass = GST_VKNN_FILTER_GET_CLASS(self);
 
-    g_mutex_lock(&priv->load_lock);
-    const gboolean have_model = priv->model_path != NULL;
-    priv->load_failed = FALSE;
-    g_mutex_unlock(&priv->load_lock);
-    if (!have_model) {
+    g_autofree gchar *model = gst_vknn_loader_dup_path(priv->loader);
+    if (!model) {
         GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No %s given", klass->model_kind),
                           ("%s", klass->model_hint));
         return FALSE;
     }
-    gst_vknn_filter_set_flushing(self, FALSE);
+    gst_vknn_loader_set_flushing(priv->loader, FALSE);
     if (!GST_BASE_TRANSFORM_CLASS(parent_class)->start(bt))
         return FALSE;
+    /* When the device cannot make the storage images our pool allocates for
+     * BGRA, transform_caps stops offering BGRA Vulkan images, so negotiation
+     * picks RGBA instead of failing at allocation. */
+    GstVulkanDevice *device = GST_VULKAN_VIDEO_FILTER(bt)->device;
     g_atomic_int_set(&priv->bgra_unwritable,
-                     !gst_vknn_filter_bgra_writable(GST_VULKAN_VIDEO_FILTER(bt)->device));
+                     !gst_vknn_image_pool_can_allocate(device, GST_VIDEO_FORMAT_BGRA));
     GST_OBJECT_LOCK(self);
     priv->frame_time = 0;
     GST_OBJECT_UNLOCK(self);
@@ -802,18 +472,7 @@ static gboolean gst_vknn_filter_stop(GstBaseTransform *bt)
     GstVknnFilter *self = GST_VKNN_FILTER(bt);
     GstVknnFilterPrivate *priv = PRIV(self);
 
-    g_mutex_lock(&priv->load_lock);
-    priv->request++; /* queued loads become stale */
-    priv->flushing = TRUE;
-    while (priv->n_loading > 0)
-        g_cond_wait(&priv->load_cond, &priv->load_lock);
-    GstVknnEngine *ready = priv->ready;
-    priv->ready = NULL;
-    priv->have_engine = FALSE;
-    gst_clear_object(&priv->load_queue);
-    g_mutex_unlock(&priv->load_lock);
-
-    gst_vknn_engine_free(ready);
+    gst_vknn_loader_cancel(priv->loader);
     g_clear_pointer(&priv->engine, gst_vknn_engine_free);
     return GST_BASE_TRANSFORM_CLASS(parent_class)->stop(bt);
 }
@@ -824,7 +483,7 @@ static GstStateChangeReturn gst_vknn_filter_change_state(GstElement *element,
     /* Wake a transform waiting for a model before the pads deactivate (which
      * takes the stream lock that transform holds). */
     if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-        gst_vknn_filter_set_flushing(GST_VKNN_FILTER(element), TRUE);
+        gst_vknn_loader_set_flushing(PRIV(GST_VKNN_FILTER(element))->loader, TRUE);
     return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
 }
 
@@ -859,13 +518,8 @@ static void gst_vknn_filter_finalize(GObject *object)
     GstVknnFilterPrivate *priv = PRIV(GST_VKNN_FILTER(object));
 
     /* stop() drained it; waits anyway. */
-    g_thread_pool_free(priv->loader, FALSE, TRUE);
-    gst_vknn_engine_free(priv->ready);
+    gst_vknn_loader_free(priv->loader);
     gst_vknn_engine_free(priv->engine);
-    gst_clear_object(&priv->load_queue);
-    g_free(priv->model_path);
-    g_mutex_clear(&priv->load_lock);
-    g_cond_clear(&priv->load_cond);
     G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -873,10 +527,9 @@ static void gst_vknn_filter_init(GstVknnFilter *self)
 {
     GstVknnFilterPrivate *priv = PRIV(self);
 
-    g_mutex_init(&priv->load_lock);
-    g_cond_init(&priv->load_cond);
-    /* Shared (non-exclusive) pool threads, one task at a time. */
-    priv->loader = g_thread_pool_new(gst_vknn_filter_load, self, 1, FALSE, NULL);
+    priv->loader =
+        gst_vknn_loader_new(gst_vknn_filter_build_engine, gst_vknn_filter_post_load_error,
+                            (GDestroyNotify)gst_vknn_engine_free, self);
     gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
 }
 

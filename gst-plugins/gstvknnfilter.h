@@ -10,8 +10,8 @@
  * - allocation: Vulkan output images from the element's own pool of storage
  *   images (gstvknnimagepool.h), GstBaseTransform's default in system memory,
  *   GstVideoMeta accepted from upstream;
- * - the model: the `model` path loads on a loader thread into a
- *   GstVknnEngine with its own libvknn context adopting the element's
+ * - the model: the `model` path loads on a loader thread (gstvknnloader.h)
+ *   into a GstVknnEngine with its own libvknn context adopting the element's
  *   GstVulkanDevice and queue (libvknn submits under the queue's lock); the
  *   streaming thread swaps a newer engine in at its next frame and the first
  *   frame waits for the first engine. Load failures are an element error when
@@ -34,48 +34,13 @@
 #include <gst/vulkan/vulkan.h>
 #include <vknn/vknn.h>
 
+#include "gstvknnengine.h" /* GstVknnEngine, GstVknnLoadResult */
+#include "gstvknnframes.h" /* GstVknnFrames */
+
 G_BEGIN_DECLS
 
 #define GST_TYPE_VKNN_FILTER (gst_vknn_filter_get_type())
 G_DECLARE_DERIVABLE_TYPE(GstVknnFilter, gst_vknn_filter, GST, VKNN_FILTER, GstVulkanVideoFilter)
-
-/* A model loaded on the device: built on the loader thread, then owned by the
- * streaming thread (libvknn objects are single-threaded). */
-typedef struct {
-    GstVulkanQueue *queue; /* ref: the queue lock's data; keeps the device alive */
-    VknnContext *ctx;      /* adopts the GstVulkanDevice, submits under the queue lock */
-    VknnModel *model;
-    gchar *path;
-    guint generation;         /* the load request that built it: unique per element */
-    gpointer data;            /* the subclass's objects on ctx (a styler, an explainer) */
-    GDestroyNotify free_data; /* frees data, before ctx and model */
-} GstVknnEngine;
-
-typedef enum {
-    GST_VKNN_LOAD_OK,
-    GST_VKNN_LOAD_MODEL_FAILED,    /* the file: missing, unreadable, not the right kind of model */
-    GST_VKNN_LOAD_DEVICE_FAILED,   /* libvknn on the device: context, planning */
-    GST_VKNN_LOAD_SETTINGS_FAILED, /* the element's properties do not fit the model */
-} GstVknnLoadResult;
-
-/* Both frames of a transform, mapped for libvknn. */
-typedef struct {
-    gboolean vulkan; /* memory:VulkanImage: in_image/out_image; else in/out */
-    gint width, height;
-    /* System memory. */
-    GstVideoFrame in, out;
-    VknnPixelFormat format;
-    /* Vulkan images: layouts and stages of the last use, updated by libvknn
-     * and published to the next user by gst_vknn_filter_unmap_frames(). */
-    VknnImage in_image, out_image;
-    GstVulkanImageMemory *in_mem, *out_mem;
-    GstVulkanImageView *in_view, *out_view;
-} GstVknnFrames;
-
-#define GST_VKNN_FRAMES_IN_DATA(f) ((const guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&(f)->in, 0))
-#define GST_VKNN_FRAMES_IN_STRIDE(f) GST_VIDEO_FRAME_PLANE_STRIDE(&(f)->in, 0)
-#define GST_VKNN_FRAMES_OUT_DATA(f) ((guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&(f)->out, 0))
-#define GST_VKNN_FRAMES_OUT_STRIDE(f) GST_VIDEO_FRAME_PLANE_STRIDE(&(f)->out, 0)
 
 struct _GstVknnFilterClass {
     GstVulkanVideoFilterClass parent_class;
@@ -111,8 +76,5 @@ void gst_vknn_filter_reload(GstVknnFilter *self);
  * message follows after a few frames). */
 void gst_vknn_filter_set_frame_time(GstVknnFilter *self, double ms);
 void gst_vknn_filter_latency_changed(GstVknnFilter *self);
-
-/* libvknn's pixel byte order for a system-memory video format. */
-VknnPixelFormat gst_vknn_pixel_format(GstVideoFormat format);
 
 G_END_DECLS

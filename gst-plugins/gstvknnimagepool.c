@@ -26,12 +26,18 @@ static const gchar **gst_vknn_image_pool_get_options(GstBufferPool *pool)
     return options;
 }
 
+static GstMemory *gst_vknn_image_pool_alloc(GstVulkanDevice *device, VkFormat format, gint width,
+                                            gint height)
+{
+    return gst_vulkan_image_memory_alloc(device, format, width, height, VK_IMAGE_TILING_OPTIMAL,
+                                         GST_VKNN_IMAGE_POOL_USAGE,
+                                         VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+}
+
 static GstMemory *gst_vknn_image_pool_alloc_image(GstVknnImagePool *self)
 {
-    return gst_vulkan_image_memory_alloc(
-        self->device, self->format, GST_VIDEO_INFO_WIDTH(&self->info),
-        GST_VIDEO_INFO_HEIGHT(&self->info), VK_IMAGE_TILING_OPTIMAL, GST_VKNN_IMAGE_POOL_USAGE,
-        VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    return gst_vknn_image_pool_alloc(self->device, self->format, GST_VIDEO_INFO_WIDTH(&self->info),
+                                     GST_VIDEO_INFO_HEIGHT(&self->info));
 }
 
 static gboolean gst_vknn_image_pool_set_config(GstBufferPool *pool, GstStructure *config)
@@ -128,4 +134,49 @@ GstBufferPool *gst_vknn_image_pool_new(GstVulkanDevice *device)
     gst_object_ref_sink(self);
     self->device = gst_object_ref(device);
     return GST_BUFFER_POOL(self);
+}
+
+gboolean gst_vknn_image_pool_can_allocate(GstVulkanDevice *device, GstVideoFormat format)
+{
+    GstVideoInfo info;
+
+    gst_video_info_set_format(&info, format, 16, 16);
+    GstMemory *probe =
+        gst_vknn_image_pool_alloc(device, gst_vulkan_format_from_video_info(&info, 0), 16, 16);
+    if (!probe)
+        return FALSE;
+    gst_memory_unref(probe);
+    return TRUE;
+}
+
+gboolean gst_vknn_image_pool_decide_allocation(GstVulkanDevice *device, GstQuery *query,
+                                               GstCaps *caps)
+{
+    GstBufferPool *pool = NULL;
+    guint size = 0, min = 0, max = 0;
+    const gboolean update = gst_query_get_n_allocation_pools(query) > 0;
+
+    if (update)
+        gst_query_parse_nth_allocation_pool(query, 0, &pool, &size, &min, &max);
+    if (!pool || !GST_IS_VKNN_IMAGE_POOL(pool)) {
+        gst_clear_object(&pool);
+        pool = gst_vknn_image_pool_new(device);
+    }
+    GstStructure *config = gst_buffer_pool_get_config(pool);
+    gst_buffer_pool_config_set_params(config, caps, size, min, max);
+    gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+    if (!gst_buffer_pool_set_config(pool, config)) {
+        gst_object_unref(pool);
+        return FALSE;
+    }
+    /* set_config settled the size: the probe image's. */
+    config = gst_buffer_pool_get_config(pool);
+    gst_buffer_pool_config_get_params(config, NULL, &size, &min, &max);
+    gst_structure_free(config);
+    if (update)
+        gst_query_set_nth_allocation_pool(query, 0, pool, size, min, max);
+    else
+        gst_query_add_allocation_pool(query, pool, size, min, max);
+    gst_object_unref(pool);
+    return TRUE;
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/video/video.h>
 #include <gst/vulkan/vulkan.h>
 
 G_BEGIN_DECLS
@@ -20,6 +21,17 @@ G_DECLARE_FINAL_TYPE(GstVknnImagePool, gst_vknn_image_pool, GST, VKNN_IMAGE_POOL
 
 /* A pool allocating images on device (which it keeps a reference to). */
 GstBufferPool *gst_vknn_image_pool_new(GstVulkanDevice *device);
+
+/* Whether device can make the pool's images of format: a small probe, for
+ * negotiation to leave out formats the allocation would fail on. */
+gboolean gst_vknn_image_pool_can_allocate(GstVulkanDevice *device, GstVideoFormat format);
+
+/* Allocation for output images of caps (memory:VulkanImage): makes a pool of
+ * ours on device the query's first, or keeps the one there if it is ours,
+ * configured for caps with GstVideoMeta. FALSE when the device cannot make
+ * storage images of the caps' format. */
+gboolean gst_vknn_image_pool_decide_allocation(GstVulkanDevice *device, GstQuery *query,
+                                               GstCaps *caps);
 
 /* The usage of every image the pool allocates. */
 #define GST_VKNN_IMAGE_POOL_USAGE                                                                  \

@@ -1,0 +1,53 @@
+/* vknn GStreamer plugin — GstVknnEngine, a model on the element's device. */
+#include "gstvknnengine.h"
+
+static void gst_vknn_engine_queue_lock(gboolean lock, void *user_data)
+{
+    GstVulkanQueue *queue = user_data;
+
+    if (lock)
+        gst_vulkan_queue_submit_lock(queue);
+    else
+        gst_vulkan_queue_submit_unlock(queue);
+}
+
+GstVknnEngine *gst_vknn_engine_new(GstVulkanQueue *queue, const gchar *path, guint generation,
+                                   GstVknnLoadResult *result, GError **err)
+{
+    GstVulkanDevice *device = queue->device;
+    GstVknnEngine *e = g_new0(GstVknnEngine, 1);
+
+    e->queue = gst_object_ref(queue);
+    e->path = g_strdup(path);
+    e->generation = generation;
+    *result = GST_VKNN_LOAD_MODEL_FAILED;
+    if (!(e->model = vknn_model_load(path, err)))
+        goto fail;
+    *result = GST_VKNN_LOAD_DEVICE_FAILED;
+    e->ctx =
+        vknn_context_new_from_handles(device->instance->instance, device->physical_device->device,
+                                      device->device, queue->queue, queue->family, err);
+    if (!e->ctx)
+        goto fail;
+    vknn_context_set_queue_lock(e->ctx, gst_vknn_engine_queue_lock, queue);
+    *result = GST_VKNN_LOAD_OK;
+    return e;
+fail:
+    gst_vknn_engine_free(e);
+    return NULL;
+}
+
+void gst_vknn_engine_free(GstVknnEngine *e)
+{
+    if (!e)
+        return;
+    /* Every frame waited for its own work, and libvknn never idles an
+     * adopted device, so nothing here blocks other users of the queue. */
+    if (e->free_data && e->data)
+        e->free_data(e->data);
+    vknn_context_free(e->ctx);
+    vknn_model_free(e->model);
+    gst_object_unref(e->queue);
+    g_free(e->path);
+    g_free(e);
+}
