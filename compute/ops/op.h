@@ -80,7 +80,7 @@ struct VknnRecord {
     VknnTensor *out[VKNN_STEP_MAX_IO];
 };
 
-/* What a class's backward() gets: the forward step as record() saw it, the
+/* What a kernel's backward() gets: the forward step as record() saw it, the
  * gradients of its outputs and where its inputs' gradients go. */
 typedef struct {
     VknnRecord fwd; /* forward tensors: activations of the last run */

@@ -21,8 +21,8 @@ static gboolean read_mode(const VknnModel *m, const VknnNode *n, VknnResizeParam
         return vknn_node_error(err, VKNN_ERROR_UNSUPPORTED, n, "mode '%s' is not supported", mode);
     /* Upsample and Resize-10 sample at x_out / scale and floor for nearest. */
     const gboolean legacy = vknn_node_op(n) == VKNN_OP_Upsample || m->opset < 11;
-    p->ctm = legacy ? CTM_ASYMMETRIC : CTM_HALF_PIXEL;
-    p->nearest = legacy ? NEAREST_FLOOR : NEAREST_ROUND_FLOOR;
+    p->ctm = legacy ? VKNN_CTM_ASYMMETRIC : VKNN_CTM_HALF_PIXEL;
+    p->nearest = legacy ? VKNN_NEAREST_FLOOR : VKNN_NEAREST_ROUND_FLOOR;
     if (legacy)
         return TRUE;
     static const char *const ctms[] = {"half_pixel", "asymmetric", "align_corners",
@@ -92,8 +92,9 @@ int vknn_resize_nearest_factor(const VknnModel *m, const VknnNode *n)
         return 0;
     /* With an integer factor s, asymmetric + floor and half_pixel + round
      * both pick source pixel floor(x / s). */
-    const gboolean floor_pick = (p.ctm == CTM_ASYMMETRIC && p.nearest == NEAREST_FLOOR) ||
-                                (p.ctm == CTM_HALF_PIXEL && p.nearest == NEAREST_ROUND_FLOOR);
+    const gboolean floor_pick =
+        (p.ctm == VKNN_CTM_ASYMMETRIC && p.nearest == VKNN_NEAREST_FLOOR) ||
+        (p.ctm == VKNN_CTM_HALF_PIXEL && p.nearest == VKNN_NEAREST_ROUND_FLOOR);
     const int64_t s = p.out[2] / x->dims[2];
     if (!floor_pick || p.out[0] != x->dims[0] || p.out[1] != x->dims[1] || s < 2 || s > 4 ||
         p.out[2] != s * x->dims[2] || p.out[3] != s * x->dims[3] || p.scales[2] != (float)s ||
