@@ -1,4 +1,4 @@
-/* vknn — reference InstanceNormalization and BatchNormalization (inference). */
+/* vknn — reference InstanceNormalization, BatchNormalization (inference) and LRN. */
 #include "ref_internal.h"
 
 gboolean vknn_ref_norm_param(const VknnNode *n, const VknnRefTensor *in, int i, int64_t chans,
@@ -77,5 +77,38 @@ gboolean vknn_ref_batch_norm(const VknnModel *m, const VknnNode *n, const VknnRe
         if (out[i].data && ref_numel(&out[i].shape) == chans)
             for (int64_t c = 0; c < chans; c++)
                 out[i].data[c] = in[2 + i].data[c];
+    return TRUE;
+}
+
+/* LRN as the ONNX specification writes it: the sum of squares over channels
+ * [c - floor((size - 1) / 2), c + ceil((size - 1) / 2)], clipped. */
+gboolean vknn_ref_lrn(const VknnModel *m, const VknnNode *n, const VknnRefTensor *in,
+                      VknnRefTensor *out, GError **err)
+{
+    (void)m;
+    if (!vknn_ref_need_input(n, in, 0, 3, VKNN_MAX_RANK, err) ||
+        !vknn_ref_check_output(n, out, 0, &in[0].shape, err))
+        return FALSE;
+    const int64_t size = vknn_node_attr_int(n, "size", 0);
+    if (size < 1)
+        return vknn_ref_fail(err, VKNN_ERROR_PARSE, n, "size must be positive");
+    const double alpha = vknn_node_attr_float(n, "alpha", 1e-4f);
+    const double beta = vknn_node_attr_float(n, "beta", 0.75f);
+    const double bias = vknn_node_attr_float(n, "bias", 1.0f);
+    const int64_t batch = in[0].shape.dims[0], chans = in[0].shape.dims[1];
+    const int64_t plane = ref_numel(&in[0].shape) / MAX(batch * chans, 1);
+    const int64_t before = (size - 1) / 2, after = size - 1 - before;
+    for (int64_t b = 0; b < batch; b++) {
+        const float *x = in[0].data + b * chans * plane;
+        float *y = out[0].data + b * chans * plane;
+        for (int64_t c = 0; c < chans; c++) {
+            for (int64_t i = 0; i < plane; i++) {
+                double sum = 0.0;
+                for (int64_t k = MAX(c - before, 0); k <= MIN(c + after, chans - 1); k++)
+                    sum += (double)x[k * plane + i] * x[k * plane + i];
+                y[c * plane + i] = (float)(x[c * plane + i] / pow(bias + alpha / size * sum, beta));
+            }
+        }
+    }
     return TRUE;
 }

@@ -915,6 +915,33 @@ static VknnModel *case_softmax_channels(void)
     return m;
 }
 
+/* LRN across channels: windows clipped at both ends of an odd channel count
+ * and crossing 4-channel blocks, in a batch of 2. */
+static VknnModel *case_norm_lrn_size5(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(2, 7, 5, 6));
+    VknnNode *n = node(m, "LRN", IN("x"), OUT("y"));
+    vknn_node_set_int(n, "size", 5);
+    vknn_node_set_float(n, "alpha", 0.2f);
+    vknn_node_set_float(n, "beta", 0.6f);
+    vknn_node_set_float(n, "bias", 2.0f);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
+/* An even size: the window reaches one channel further up than down. */
+static VknnModel *case_norm_lrn_even_size(void)
+{
+    VknnModel *m = vknn_model_new();
+    input(m, "x", SHAPE(1, 13, 3, 4));
+    VknnNode *n = node(m, "LRN", IN("x"), OUT("y"));
+    vknn_node_set_int(n, "size", 4);
+    vknn_node_set_float(n, "alpha", 0.5f);
+    vknn_model_mark_output(m, "y", NULL);
+    return m;
+}
+
 static VknnModel *case_reshape_relayout(void)
 {
     VknnModel *m = vknn_model_new();
@@ -1225,6 +1252,8 @@ static const OpCase op_cases[] = {
     CASE(case_concat_in_place_batch2),
     CASE(case_gemm_classifier_head),
     CASE(case_gemm_matmul_activations),
+    CASE(case_norm_lrn_size5),
+    CASE(case_norm_lrn_even_size),
     CASE(case_softmax_channels),
     CASE(case_reshape_relayout),
 };
