@@ -15,7 +15,7 @@
  * Exit status: 0 pass, 1 fail, 77 when ../shared is absent (the cases that
  * need no real model still run first and a failure among them is reported).
  */
-#include "../testutil.h"
+#include "testutil.h"
 #include "onnx.pb-c.h"
 
 #include <glib/gstdio.h>

@@ -8,7 +8,7 @@
  *
  *   test_builtin
  */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdlib.h>

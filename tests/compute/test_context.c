@@ -1,6 +1,6 @@
 /* Device selection (index, name, UUID, VKNN_DEVICE, no match) and adoption
  * of a host application's Vulkan handles, as GStreamer elements will do. */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  *
  *   test_explain CASE     (skips with 77 without ../shared)
  */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
  * With fp16-tiles the net runs in VKNN_PRECISION_FP16_TILES and every tensor
  * must stay within 40 dB PSNR of the golden (peak = the golden's max abs),
  * classifiers with the same top-5. */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * model must also run in OpenCV DNN (python3-opencv) and agree with vknn.
  * Parts whose assets or tools are missing print SKIP; the built model needs
  * neither, so the test never exits 77. */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <glib/gstdio.h>
 #include <math.h>

@@ -3,7 +3,7 @@
  * typed float_data and int64_data, double, a Constant node, symbolic input
  * dims, opset-6 attributes. Values are checked against numbers worked out by
  * hand, then the model runs on the device and on the reference. */
-#include "../testutil.h"
+#include "testutil.h"
 #include "onnx.pb-c.h"
 
 #include <math.h>

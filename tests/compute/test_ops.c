@@ -14,7 +14,7 @@
  *   test_ops coverage    check that every op vknn runs (vknn_supported_ops,
  *                        compute/ops.def) appears in a forward case
  */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
  *    upload -> convert -> network runs in one command buffer.
  * Needs nothing from ../shared.
  */
-#include "../testutil.h"
+#include "testutil.h"
 #include "apps/frame_input.h"
 #include "exec/exec.h"
 

@@ -7,7 +7,7 @@
  *  - strength 0 returns the input; preserve-colors keeps the input's chroma;
  *  - a lower inference scale still returns a full-size stylised frame.
  */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>

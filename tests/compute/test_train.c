@@ -5,7 +5,7 @@
  *
  *   test_train loss_drops | resume | export    (skips with 77 without ../shared)
  */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <glib/gstdio.h>
 #include <math.h>

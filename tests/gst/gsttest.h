@@ -2,7 +2,7 @@
  * pipelines with a bus, whole pipelines run to their end, decoding files. */
 #pragma once
 
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
