@@ -64,12 +64,6 @@ static void log_handler(const char *domain, GLogLevelFlags level, const char *ms
     g_log_default_handler(domain, level, msg, data);
 }
 
-/* A check named `what`, with what the loader said (or what went wrong). */
-static void report(gboolean ok, const char *what, const char *detail)
-{
-    test_check(ok, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
-}
-
 /* Checks a load that must fail: NULL model, error set with a non-empty
  * message containing each of the NULL-terminated `needles`. Frees m and
  * clears *ep. */
@@ -101,7 +95,7 @@ static gboolean expect_error_v(const char *what, VknnModel *m, GError **ep, gboo
             detail = g_strdup(e->message);
     }
     if (verbose || !ok)
-        report(ok, what, detail);
+        test_report(ok, what, detail);
     vknn_model_free(m);
     g_clear_error(ep);
     return ok;
@@ -118,7 +112,7 @@ static void test_paths(void)
     g_autofree char *tmp = NULL;
     int fd = g_file_open_tmp("vknn-empty-XXXXXX.onnx", &tmp, &e);
     if (fd < 0) {
-        report(FALSE, "a: create an empty temp file", e->message);
+        test_report(FALSE, "a: create an empty temp file", e->message);
         g_clear_error(&e);
     } else {
         close(fd);
@@ -137,7 +131,7 @@ static void test_paths(void)
         EXPECT_ERROR("a: directory path", m, e, dir);
         g_rmdir(dir);
     } else {
-        report(FALSE, "a: create a temp directory", NULL);
+        test_report(FALSE, "a: create a temp directory", NULL);
     }
 
     m = vknn_model_load_from_memory((const guint8 *)"", 0, &e);
@@ -164,7 +158,7 @@ static void test_truncation(const guint8 *data, gsize len)
     }
     g_autofree char *summary =
         g_strdup_printf("%d truncations, %d without a clean error", tried, bad);
-    report(bad == 0, "b: truncated model", summary);
+    test_report(bad == 0, "b: truncated model", summary);
 }
 
 /* ---- (c) random bytes and byte flips -------------------------------------- */
@@ -195,7 +189,7 @@ static void test_random_buffers(void)
     }
     g_rand_free(r);
     g_autofree char *summary = g_strdup_printf("%d buffers, %d without a clean error", n, bad);
-    report(bad == 0, "c: random buffers", summary);
+    test_report(bad == 0, "c: random buffers", summary);
 }
 
 /* One flipped byte at a time, at `n` seeded positions anywhere in the file
@@ -222,7 +216,7 @@ static void test_byte_flips(const guint8 *data, gsize len, gboolean structural)
             if (e) {
                 g_autofree char *what =
                     g_strdup_printf("c: flip at %zu set an error on success", pos);
-                report(FALSE, what, e->message);
+                test_report(FALSE, what, e->message);
                 g_clear_error(&e);
                 bad++;
             }
@@ -235,7 +229,7 @@ static void test_byte_flips(const guint8 *data, gsize len, gboolean structural)
                 } else if (!e || !e->message || !*e->message) {
                     g_autofree char *what = g_strdup_printf(
                         "c: flip at %zu: shape inference failed without a message", pos);
-                    report(FALSE, what, NULL);
+                    test_report(FALSE, what, NULL);
                     bad++;
                 }
                 g_clear_error(&e);
@@ -250,7 +244,7 @@ static void test_byte_flips(const guint8 *data, gsize len, gboolean structural)
         }
         if (glib_warnings != warnings) {
             g_autofree char *what = g_strdup_printf("c: flip at %zu (xor 0x%02x)", pos, mask);
-            report(FALSE, what, "GLib warning printed (see above)");
+            test_report(FALSE, what, "GLib warning printed (see above)");
             bad++;
         }
         buf[pos] ^= mask; /* one flip at a time */
@@ -260,8 +254,8 @@ static void test_byte_flips(const guint8 *data, gsize len, gboolean structural)
     g_autofree char *summary =
         g_strdup_printf("%d flips: %d rejected, %d loaded (%d of them inferred at 64x64), %d bad",
                         n, rejected, loaded, inferred, bad);
-    report(bad == 0, structural ? "c: byte flips in the graph structure" : "c: byte flips",
-           summary);
+    test_report(bad == 0, structural ? "c: byte flips in the graph structure" : "c: byte flips",
+                summary);
 }
 
 /* ---- (d) hostile protobufs --------------------------------------------------
@@ -980,7 +974,7 @@ static void run_hostile(const Hostile *h)
         /* The base model's default shape is 1x3x8x8; fixed dims stay. */
         const VknnShape in = vknn_model_default_input_shape(m, 0, 8, 8);
         if (vknn_model_infer_shapes(m, &in, &e)) {
-            report(FALSE, what, "shape inference accepted it");
+            test_report(FALSE, what, "shape inference accepted it");
             vknn_model_free(m);
             return;
         }
@@ -989,7 +983,7 @@ static void run_hostile(const Hostile *h)
     }
     if (expect_error_v(what, m, &e, TRUE, h->needles[0] ? h->needles : NULL) &&
         glib_warnings != warnings)
-        report(FALSE, what, "GLib warning printed (see above)");
+        test_report(FALSE, what, "GLib warning printed (see above)");
 }
 
 /* The child's side of run_hostile_in_child: its checks' counts go to the
@@ -1027,7 +1021,7 @@ static void run_hostile_in_child(const Hostile *h)
     g_autofree char *what = g_strdup_printf("d: %s", h->name);
     if (pid < 0) {
         close(fds[0]);
-        report(FALSE, what, "fork failed");
+        test_report(FALSE, what, "fork failed");
         return;
     }
     int counts[2] = {0, 0}, status = 0;
@@ -1036,15 +1030,15 @@ static void run_hostile_in_child(const Hostile *h)
     test_passed += counts[0];
     test_failed += counts[1];
     if (waitpid(pid, &status, 0) != pid) {
-        report(FALSE, what, "waitpid failed");
+        test_report(FALSE, what, "waitpid failed");
     } else if (WIFSIGNALED(status)) {
         g_autofree char *detail = g_strdup_printf("CRASHED with signal %d (%s)", WTERMSIG(status),
                                                   g_strsignal(WTERMSIG(status)));
-        report(FALSE, what, detail);
+        test_report(FALSE, what, detail);
     } else if (WEXITSTATUS(status) != 0 || !got) {
         g_autofree char *detail = g_strdup_printf(
             "exited with status %d (a sanitizer or valgrind report above?)", WEXITSTATUS(status));
-        report(FALSE, what, detail);
+        test_report(FALSE, what, detail);
     }
 }
 
@@ -1066,8 +1060,8 @@ static void test_hostile(void)
         if (ok)
             vknn_shape_str(&vknn_model_value(m, g_array_index(m->outputs, int, 0))->shape, buf,
                            sizeof buf);
-        report(ok && strcmp(buf, "1x4x8x8") == 0, "d: base model loads and infers 1x4x8x8",
-               e ? e->message : buf);
+        test_report(ok && strcmp(buf, "1x4x8x8") == 0, "d: base model loads and infers 1x4x8x8",
+                    e ? e->message : buf);
         g_clear_error(&e);
         g_ptr_array_set_size(arena, 0);
     }
@@ -1360,51 +1354,53 @@ static void test_bad_shapes(const char *path)
     GError *e = NULL;
     g_autoptr(VknnModel) m = vknn_model_load(path, &e);
     if (!m) {
-        report(FALSE, "e: load candy_nc8.onnx", e->message);
+        test_report(FALSE, "e: load candy_nc8.onnx", e->message);
         g_clear_error(&e);
         return;
     }
     const VknnShape rank3 = {3, {3, 64, 64}};
     gboolean ok = vknn_model_infer_shapes(m, &rank3, &e);
-    report(!ok && e && *e->message, "e: infer_shapes at 3x64x64 (rank 3) fails",
-           e ? e->message : "accepted");
+    test_report(!ok && e && *e->message, "e: infer_shapes at 3x64x64 (rank 3) fails",
+                e ? e->message : "accepted");
     g_clear_error(&e);
 
     const VknnShape c4 = {4, {1, 4, 64, 64}};
     ok = vknn_model_infer_shapes(m, &c4, &e);
-    report(!ok && e && *e->message, "e: infer_shapes at 1x4x64x64 fails",
-           e ? e->message : "accepted");
+    test_report(!ok && e && *e->message, "e: infer_shapes at 1x4x64x64 fails",
+                e ? e->message : "accepted");
     g_clear_error(&e);
 
     const VknnShape zero = {4, {1, 3, 0, 64}};
     ok = vknn_model_infer_shapes(m, &zero, &e);
-    report(!ok && e && *e->message, "e: infer_shapes at 1x3x0x64 fails",
-           e ? e->message : "accepted");
+    test_report(!ok && e && *e->message, "e: infer_shapes at 1x3x0x64 fails",
+                e ? e->message : "accepted");
     g_clear_error(&e);
 
     g_autoptr(VknnContext) ctx = context_without_driver_leaks();
     g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &e);
     if (!net) {
-        report(FALSE, "e: vknn_net_new", e->message);
+        test_report(FALSE, "e: vknn_net_new", e->message);
         g_clear_error(&e);
         return;
     }
     const VknnShape tiny = {4, {1, 3, 2, 2}};
     ok = vknn_net_prepare(net, &tiny, &e);
-    report(!ok && e && *e->message, "e: net_prepare at 1x3x2x2 (reflection pad 4 on 2 px) fails",
-           e ? e->message : "accepted");
+    test_report(!ok && e && *e->message,
+                "e: net_prepare at 1x3x2x2 (reflection pad 4 on 2 px) fails",
+                e ? e->message : "accepted");
     g_clear_error(&e);
 
     ok = vknn_net_prepare(net, &rank3, &e);
-    report(!ok && e && *e->message, "e: net_prepare at 3x64x64 fails", e ? e->message : "accepted");
+    test_report(!ok && e && *e->message, "e: net_prepare at 3x64x64 fails",
+                e ? e->message : "accepted");
     g_clear_error(&e);
 
     /* run without a plan after the failures */
     float dummy = 0;
     const float *inputs[] = {&dummy};
     ok = vknn_net_run(net, inputs, &e);
-    report(!ok && e && *e->message, "e: net_run after a failed prepare fails",
-           e ? e->message : "ran");
+    test_report(!ok && e && *e->message, "e: net_run after a failed prepare fails",
+                e ? e->message : "ran");
     g_clear_error(&e);
 
     /* The net recovers: a valid shape still prepares and runs. */
@@ -1415,8 +1411,8 @@ static void test_bad_shapes(const char *path)
     inputs[0] = x;
     ok = vknn_net_prepare(net, &good, &e) && vknn_net_run(net, inputs, &e) &&
          vknn_net_read(net, "output", y, &e);
-    report(ok, "e: after the failures, 1x3x16x16 prepares, runs and reads back",
-           e ? e->message : NULL);
+    test_report(ok, "e: after the failures, 1x3x16x16 prepares, runs and reads back",
+                e ? e->message : NULL);
     g_clear_error(&e);
 }
 
@@ -1451,7 +1447,7 @@ int main(int argc, char **argv)
     gsize len = 0;
     GError *e = NULL;
     if (!g_file_get_contents(path, &data, &len, &e)) {
-        report(FALSE, "read candy_nc8.onnx", e->message);
+        test_report(FALSE, "read candy_nc8.onnx", e->message);
         g_error_free(e);
         return test_summary(1);
     }

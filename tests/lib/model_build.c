@@ -31,10 +31,15 @@ VknnModel *tm_take(TestModel *b)
 }
 
 /* Keeps the first failure: later ones are usually its consequences. */
-static void failed(TestModel *b, const char *what, const GError *e)
+void tm_fail(TestModel *b, const char *what, const char *why)
 {
     if (!b->error)
-        b->error = g_strdup_printf("%s: %s", what, e ? e->message : "failed");
+        b->error = g_strdup_printf("%s: %s", what, why);
+}
+
+static void failed(TestModel *b, const char *what, const GError *e)
+{
+    tm_fail(b, what, e ? e->message : "failed");
 }
 
 void tm_random(TestModel *b, float *x, int64_t n, float lo, float hi)

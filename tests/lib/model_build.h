@@ -44,6 +44,9 @@ void tm_clear(TestModel *b);
  * step failed. */
 VknnModel *tm_take(TestModel *b);
 
+/* Records a failed step (the first one is kept) for the case to report. */
+void tm_fail(TestModel *b, const char *what, const char *why);
+
 /* Fills x with n uniform values in [lo, hi) from the next seed: graph
  * inputs' data, seed gradients. */
 void tm_random(TestModel *b, float *x, int64_t n, float lo, float hi);

@@ -29,6 +29,11 @@ gboolean test_check(gboolean ok, const char *fmt, ...)
     return ok;
 }
 
+gboolean test_report(gboolean ok, const char *what, const char *detail)
+{
+    return test_check(ok, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+}
+
 int test_summary(int status)
 {
     if (status == 1 && test_failed == 0)

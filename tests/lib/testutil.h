@@ -18,6 +18,9 @@ extern int test_passed, test_failed;
 /* Records one check; returns ok, so that a case can gather its checks
  * (ok &= test_check(...)). */
 gboolean test_check(gboolean ok, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* test_check of `what` followed by an optional detail (NULL: none), which
+ * says what was seen: "ok: what: detail". */
+gboolean test_report(gboolean ok, const char *what, const char *detail);
 /* A failed check: what stops a case before its own checks (a load, a run). */
 #define test_fail(...) test_check(FALSE, __VA_ARGS__)
 /* Prints the closing line and returns the exit status: 1 when a check
