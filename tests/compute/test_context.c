@@ -1,5 +1,6 @@
 /* Device selection (index, name, UUID, VKNN_DEVICE, no match) and adoption
  * of a host application's Vulkan handles, as GStreamer elements will do. */
+#include "model_build.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -92,18 +93,16 @@ static void test_adoption(void)
     g_assert_no_error(err);
 
     /* A small model: conv 3x3 + relu, checked against the reference. */
-    g_autoptr(VknnModel) m = vknn_model_new();
-    vknn_model_add_input(m, "x", &(VknnShape){4, {1, 3, 9, 11}});
-    float w[6 * 3 * 9];
-    test_fill_random(w, G_N_ELEMENTS(w), 3, -1, 1);
-    vknn_model_add_constant(m, "w", &(VknnShape){4, {6, 3, 3, 3}}, w);
-    vknn_model_add_node(m, "Conv", "c", (const char *[]){"x", "w"}, 2, (const char *[]){"y"}, 1,
-                        &err);
-    vknn_model_add_node(m, "Relu", "r", (const char *[]){"y"}, 1, (const char *[]){"z"}, 1, &err);
-    vknn_model_mark_output(m, "z", &err);
-    g_assert_no_error(err);
+    TestModel b = tm_new(0, 3);
+    tm_input(&b, "x", SHAPE(1, 3, 9, 11));
+    tm_weight(&b, "w", SHAPE(6, 3, 3, 3), -1, 1);
+    tm_named_node(&b, "c", "Conv", NAMES("x", "w"), "y");
+    tm_named_node(&b, "r", "Relu", NAMES("y"), "z");
+    tm_output(&b, "z");
     float x[3 * 9 * 11], got[6 * 7 * 9];
-    test_fill_random(x, G_N_ELEMENTS(x), 4, -1, 1);
+    tm_random(&b, x, G_N_ELEMENTS(x), -1, 1);
+    g_autoptr(VknnModel) m = tm_take(&b);
+    g_assert(m);
     VknnRefTensor in = {{4, {1, 3, 9, 11}}, x};
     GHashTable *ref = vknn_ref_run(m, &in, &err);
     g_assert_no_error(err);

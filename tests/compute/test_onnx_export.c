@@ -5,6 +5,7 @@
  * model must also run in OpenCV DNN (python3-opencv) and agree with vknn.
  * Parts whose assets or tools are missing print SKIP; the built model needs
  * neither, so the test never exits 77. */
+#include "model_build.h"
 #include "testutil.h"
 
 #include <glib/gstdio.h>
@@ -171,65 +172,50 @@ static float *run_both(const char *what, VknnModel *a, VknnModel *b, const VknnR
 
 /* ---- (a) a model built here ------------------------------------------------ */
 
-static void add_node(VknnModel *m, const char *op, const char *name, const char *const *in,
-                     int n_in, const char *out, VknnNode **node)
-{
-    GError *err = NULL;
-    *node = vknn_model_add_node(m, op, name, in, n_in, &out, 1, &err);
-    g_assert_no_error(err);
-}
-
 /* x [1,3,H,width] -> Pad(reflect) -> Conv 3x3 -> InstanceNormalization -> Relu
  *   -> Resize x2 (nearest, roi omitted) -> Conv 1x1 stride 2 (no bias) -> y */
 static VknnModel *build_model(void)
 {
-    VknnModel *m = vknn_model_new();
-    const VknnShape xs = {4, {1, 3, -1, -1}};
-    const int xi = vknn_model_add_input(m, "x", &xs);
-    vknn_model_value(m, xi)->dim_names[3] = g_strdup("width"); /* kept; dim 2 gets "H" */
-    static const int64_t pads[] = {0, 0, 1, 1, 0, 0, 1, 1};
-    vknn_model_add_constant_int(m, "pads", &(VknnShape){1, {8}}, pads);
-    float w1[4 * 3 * 3 * 3], b1[4], s[4], sb[4], w2[2 * 4];
-    test_fill_random(w1, G_N_ELEMENTS(w1), 1, -1, 1);
-    test_fill_random(b1, 4, 2, -1, 1);
-    test_fill_random(s, 4, 3, 0.5f, 2);
-    test_fill_random(sb, 4, 4, -1, 1);
-    test_fill_random(w2, G_N_ELEMENTS(w2), 5, -1, 1);
-    vknn_model_add_constant(m, "w1", &(VknnShape){4, {4, 3, 3, 3}}, w1);
-    vknn_model_add_constant(m, "b1", &(VknnShape){1, {4}}, b1);
-    vknn_model_add_constant(m, "in_scale", &(VknnShape){1, {4}}, s);
-    vknn_model_add_constant(m, "in_bias", &(VknnShape){1, {4}}, sb);
-    vknn_model_add_constant(m, "scales", &(VknnShape){1, {4}}, (const float[]){1, 1, 2, 2});
-    vknn_model_add_constant(m, "w2", &(VknnShape){4, {2, 4, 1, 1}}, w2);
+    TestModel b = tm_new(0, 1);
+    tm_input(&b, "x", SHAPE(1, 3, -1, -1));
+    const int xi = vknn_model_find_value(b.m, "x");
+    vknn_model_value(b.m, xi)->dim_names[3] = g_strdup("width"); /* kept; dim 2 gets "H" */
+    tm_const_int(&b, "pads", SHAPE(8), I64(0, 0, 1, 1, 0, 0, 1, 1));
+    tm_weight(&b, "w1", SHAPE(4, 3, 3, 3), -1, 1);
+    tm_weight(&b, "b1", SHAPE(4), -1, 1);
+    tm_weight(&b, "in_scale", SHAPE(4), 0.5f, 2);
+    tm_weight(&b, "in_bias", SHAPE(4), -1, 1);
+    tm_const(&b, "scales", SHAPE(4), F(1, 1, 2, 2));
+    tm_weight(&b, "w2", SHAPE(2, 4, 1, 1), -1, 1);
 
-    VknnNode *n;
-    add_node(m, "Pad", "pad", (const char *[]){"x", "pads"}, 2, "p", &n);
-    vknn_node_set_string(n, "mode", "reflect");
-    add_node(m, "Conv", "conv1", (const char *[]){"p", "w1", "b1"}, 3, "c1", &n);
-    vknn_node_set_ints(n, "kernel_shape", (const int64_t[]){3, 3}, 2);
-    vknn_node_set_ints(n, "strides", (const int64_t[]){1, 1}, 2);
-    vknn_node_set_ints(n, "pads", (const int64_t[]){0, 0, 0, 0}, 4);
-    vknn_node_set_int(n, "group", 1);
-    add_node(m, "InstanceNormalization", "norm", (const char *[]){"c1", "in_scale", "in_bias"}, 3,
-             "n1", &n);
-    vknn_node_set_float(n, "epsilon", 1e-3f);
-    add_node(m, "Relu", NULL, (const char *[]){"n1"}, 1, "r1", &n); /* unnamed node */
+    tm_named_node(&b, "pad", "Pad", NAMES("x", "pads"), "p");
+    tm_attr_str(&b, "mode", "reflect");
+    tm_named_node(&b, "conv1", "Conv", NAMES("p", "w1", "b1"), "c1");
+    tm_attr_ints(&b, "kernel_shape", INTS(3, 3));
+    tm_attr_ints(&b, "strides", INTS(1, 1));
+    tm_attr_ints(&b, "pads", INTS(0, 0, 0, 0));
+    tm_attr_int(&b, "group", 1);
+    tm_named_node(&b, "norm", "InstanceNormalization", NAMES("c1", "in_scale", "in_bias"), "n1");
+    tm_attr_float(&b, "epsilon", 1e-3f);
+    tm_named_node(&b, NULL, "Relu", NAMES("n1"), "r1"); /* unnamed node */
     /* Not an attribute of Relu: only here to carry a FLOATS through the file. */
-    vknn_node_set_floats(n, "vknn_test_floats", (const float[]){0.5f, -1e-7f, 3e9f}, 3);
-    add_node(m, "Resize", "up", (const char *[]){"r1", "", "scales"}, 3, "u", &n);
-    vknn_node_set_string(n, "mode", "nearest");
-    vknn_node_set_string(n, "coordinate_transformation_mode", "asymmetric");
-    vknn_node_set_string(n, "nearest_mode", "floor");
-    add_node(m, "Conv", "conv2", (const char *[]){"u", "w2"}, 2, "y", &n);
-    vknn_node_set_ints(n, "kernel_shape", (const int64_t[]){1, 1}, 2);
-    vknn_node_set_ints(n, "strides", (const int64_t[]){2, 2}, 2);
-    g_assert_true(vknn_model_mark_output(m, "y", NULL));
-    return m;
+    tm_attr_floats(&b, "vknn_test_floats", FLOATS(0.5f, -1e-7f, 3e9f));
+    tm_named_node(&b, "up", "Resize", NAMES("r1", "", "scales"), "u");
+    tm_attr_str(&b, "mode", "nearest");
+    tm_attr_str(&b, "coordinate_transformation_mode", "asymmetric");
+    tm_attr_str(&b, "nearest_mode", "floor");
+    tm_named_node(&b, "conv2", "Conv", NAMES("u", "w2"), "y");
+    tm_attr_ints(&b, "kernel_shape", INTS(1, 1));
+    tm_attr_ints(&b, "strides", INTS(2, 2));
+    tm_output(&b, "y");
+    return tm_take(&b);
 }
 
 static void test_built(void)
 {
     g_autoptr(VknnModel) m = build_model();
+    if (!m)
+        return;
     g_autoptr(VknnModel) back = save_and_reload(m);
     if (!back)
         return;
@@ -423,27 +409,29 @@ static void test_builtin_in_opencv(void)
 static void test_errors(void)
 {
     g_autoptr(VknnModel) m = build_model();
+    if (!m)
+        return;
     GError *err = NULL;
     test_check(!vknn_model_save(m, "/nonexistent-dir/x.onnx", &err) &&
                    g_error_matches(err, VKNN_ERROR, VKNN_ERROR_IO),
                "save to a missing directory is an IO error");
     g_clear_error(&err);
-    g_autoptr(VknnModel) no_out = vknn_model_new();
-    vknn_model_add_input(no_out, "x", &(VknnShape){1, {4}});
+    TestModel no_out = tm_new(0, 0);
+    tm_input(&no_out, "x", SHAPE(4));
     gsize len;
-    guint8 *buf = vknn_model_save_to_memory(no_out, &len, &err);
+    guint8 *buf = vknn_model_save_to_memory(no_out.m, &len, &err);
+    tm_clear(&no_out);
     test_check(!buf && err, "a model without outputs is refused");
     g_free(buf);
     g_clear_error(&err);
     /* vknn cannot load this one back (no graph input): it is still written,
      * its output without a shape. */
-    g_autoptr(VknnModel) no_in = vknn_model_new();
-    vknn_model_add_constant(no_in, "c", &(VknnShape){2, {1, 2}}, (const float[]){-1, 1});
-    vknn_model_add_node(no_in, "Relu", "r", (const char *[]){"c"}, 1, (const char *[]){"y"}, 1,
-                        &err);
-    g_assert_no_error(err);
-    g_assert_true(vknn_model_mark_output(no_in, "y", NULL));
-    buf = vknn_model_save_to_memory(no_in, &len, &err);
+    TestModel no_in = tm_new(0, 0);
+    tm_const(&no_in, "c", SHAPE(1, 2), F(-1, 1));
+    tm_named_node(&no_in, "r", "Relu", NAMES("c"), "y");
+    tm_output(&no_in, "y");
+    g_autoptr(VknnModel) m_no_in = tm_take(&no_in);
+    buf = m_no_in ? vknn_model_save_to_memory(m_no_in, &len, &err) : NULL;
     test_check(buf != NULL, "a model without inputs is saved%s%s", err ? ": " : "",
                err ? err->message : "");
     g_clear_error(&err);

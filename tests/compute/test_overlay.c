@@ -13,6 +13,7 @@
  *    upload -> convert -> network runs in one command buffer.
  * Needs nothing from ../shared.
  */
+#include "model_build.h"
 #include "testutil.h"
 #include "apps/frame_input.h"
 #include "exec/exec.h"
@@ -616,12 +617,13 @@ static void test_frame_input_net(VknnContext *ctx)
     GError *err = NULL;
     const VknnFrameInputParams p = {56, 40, VKNN_RESIZE_CROP, IMAGENET_NORM};
     const int fw = 130, fh = 75;
-    g_autoptr(VknnModel) m = vknn_model_new();
-    const VknnShape shape = {4, {1, 3, p.height, p.width}};
-    vknn_model_add_input(m, "input", &shape);
-    g_assert(vknn_model_add_node(m, "GlobalAveragePool", "gap", (const char *[]){"input"}, 1,
-                                 (const char *[]){"output"}, 1, &err));
-    g_assert(vknn_model_mark_output(m, "output", &err));
+    const VknnShape shape = SHAPE(1, 3, p.height, p.width);
+    TestModel b = tm_new(0, 0);
+    tm_input(&b, "input", shape);
+    tm_named_node(&b, "gap", "GlobalAveragePool", NAMES("input"), "output");
+    tm_output(&b, "output");
+    g_autoptr(VknnModel) m = tm_take(&b);
+    g_assert(m);
     VknnNet *net = vknn_net_new(ctx, m, &err);
     g_assert_no_error(err);
     g_assert(vknn_net_prepare(net, &shape, &err));
