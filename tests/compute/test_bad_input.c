@@ -8,10 +8,12 @@
  * offsets; (c) random buffers and a real model with random byte flips;
  * (d) hostile but well-formed protobufs built with protobuf-c; (e) a valid
  * model given input shapes it cannot take, in shape inference and in
- * vknn_net_prepare on a device.
+ * vknn_net_prepare on a device; (f) the fuzzing seeds below are valid and
+ * cover every op of compute/ops.def.
  * --quick runs fewer iterations of (b) and (c) (for valgrind).
  * --write-seeds DIR writes a fuzzing seed corpus and exits: one small valid
- * model per supported op family, and the (d) models (docs/fuzzing.md).
+ * model per op of compute/ops.def or variant (op_NN_<op>.onnx, in the order
+ * of the list), and the (d) models (docs/fuzzing.md).
  * Exit status: 0 pass, 1 fail, 77 when ../shared is absent (the cases that
  * need no real model still run first and a failure among them is reported).
  */
@@ -1262,7 +1264,7 @@ static void s_matmul(Base *B)
 }
 static void s_constant(Base *B)
 {
-    /* A Constant node feeding an Add. */
+    /* A Constant node as the convolution's bias. */
     Onnx__NodeProto *c = arena_new0(sizeof *c);
     *c = (Onnx__NodeProto)ONNX__NODE_PROTO__INIT;
     c->name = "const1";
@@ -1283,13 +1285,120 @@ static void s_constant(Base *B)
     B->graph.n_initializer = 1; /* drop b */
 }
 
-static void (*const op_seeds[])(Base *B) = {
-    s_leaky,        s_sigmoid,  s_tanh,     s_identity, s_dropout,   s_clip,          s_clip6,
-    s_add,          s_sub,      s_mul,      s_div,      s_pad,       s_pad_old,       s_resize,
-    s_resize_sizes, s_upsample, s_maxpool,  s_avgpool,  s_gap,       s_gmp,           s_concat,
-    s_flatten,      s_reshape,  s_softmax,  s_instnorm, s_batchnorm, s_convtranspose, s_conv_group,
-    s_gemm,         s_matmul,   s_constant,
+/* The seeds, tagged with the op of compute/ops.def each reaches (its last
+ * node) and in the order of that list; Relu is the base model's own second
+ * node (hostile_00), Constant is folded by the importer. */
+typedef struct {
+    const char *op;
+    void (*make)(Base *B);
+} OpSeed;
+
+#define SEED(op, make)                                                                             \
+    {                                                                                              \
+#op, make                                                                                  \
+    }
+static const OpSeed op_seeds[] = {
+    SEED(Conv, s_conv_group),
+    SEED(ConvTranspose, s_convtranspose),
+    SEED(InstanceNormalization, s_instnorm),
+    SEED(BatchNormalization, s_batchnorm),
+    SEED(Clip, s_clip),
+    SEED(Clip, s_clip6),
+    SEED(LeakyRelu, s_leaky),
+    SEED(Sigmoid, s_sigmoid),
+    SEED(Tanh, s_tanh),
+    SEED(Add, s_add),
+    SEED(Div, s_div),
+    SEED(Mul, s_mul),
+    SEED(Sub, s_sub),
+    SEED(Pad, s_pad),
+    SEED(Pad, s_pad_old),
+    SEED(Resize, s_resize),
+    SEED(Resize, s_resize_sizes),
+    SEED(Upsample, s_upsample),
+    SEED(AveragePool, s_avgpool),
+    SEED(MaxPool, s_maxpool),
+    SEED(GlobalAveragePool, s_gap),
+    SEED(GlobalMaxPool, s_gmp),
+    SEED(Concat, s_concat),
+    SEED(Dropout, s_dropout),
+    SEED(Flatten, s_flatten),
+    SEED(Identity, s_identity),
+    SEED(Reshape, s_reshape),
+    SEED(Gemm, s_gemm),
+    SEED(MatMul, s_matmul),
+    SEED(Softmax, s_softmax),
+    SEED(Constant, s_constant),
 };
+
+static GBytes *build_seed(const OpSeed *seed)
+{
+    Base B;
+    base_init(&B);
+    seed->make(&B);
+    GBytes *bytes = pack(&B.model);
+    g_ptr_array_set_size(arena, 0);
+    return bytes;
+}
+
+/* Whether op is one of compute/ops.def (Constant is not: it is folded). */
+static gboolean op_listed(const char *op)
+{
+    for (const char *const *o = vknn_supported_ops(); *o; o++)
+        if (g_str_equal(*o, op))
+            return TRUE;
+    return FALSE;
+}
+
+/* NULL when the seed loads, infers at 1x3x8x8 and ends in a node of its
+ * op; otherwise what is wrong (g_free). */
+static char *seed_problem(const OpSeed *seed, GBytes *bytes)
+{
+    gsize len;
+    const guint8 *data = g_bytes_get_data(bytes, &len);
+    GError *e = NULL;
+    g_autoptr(VknnModel) m = vknn_model_load_from_memory(data, len, &e);
+    const VknnShape in = {4, {1, 3, 8, 8}};
+    char *why = NULL;
+    if (!m || !vknn_model_infer_shapes(m, &in, &e))
+        why = g_strdup_printf("the %s seed does not load: %s", seed->op, e->message);
+    else if (op_listed(seed->op) &&
+             !g_str_equal(vknn_model_node(m, m->nodes->len - 1)->op_type, seed->op))
+        why = g_strdup_printf("the %s seed ends in a %s", seed->op,
+                              vknn_model_node(m, m->nodes->len - 1)->op_type);
+    g_clear_error(&e);
+    return why;
+}
+
+/* ---- (f) the fuzzing seeds --------------------------------------------------------- */
+
+/* Every seed is valid, and the ops of compute/ops.def all have one (the
+ * base model's Relu included), so that a corpus reaches each op. */
+static void test_op_seeds(void)
+{
+    arena = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) bad = g_string_new(NULL);
+    for (gsize k = 0; k < G_N_ELEMENTS(op_seeds); k++) {
+        g_autoptr(GBytes) bytes = build_seed(&op_seeds[k]);
+        g_autofree char *why = seed_problem(&op_seeds[k], bytes);
+        if (why)
+            g_string_append_printf(bad, "%s%s", bad->len ? "; " : "", why);
+    }
+    test_report(bad->len == 0, "f: every op seed loads, infers at 1x3x8x8 and ends in its op",
+                bad->len ? bad->str : NULL);
+    g_autoptr(GString) missing = g_string_new(NULL);
+    for (const char *const *op = vknn_supported_ops(); *op; op++) {
+        gboolean found = g_str_equal(*op, "Relu");
+        for (gsize k = 0; k < G_N_ELEMENTS(op_seeds); k++)
+            found |= g_str_equal(op_seeds[k].op, *op);
+        if (!found)
+            g_string_append_printf(missing, " %s", *op);
+    }
+    test_report(missing->len == 0, "f: a fuzzing seed for every op of compute/ops.def",
+                missing->len ? missing->str : NULL);
+    g_ptr_array_unref(arena);
+    arena = NULL;
+}
 
 static int write_one(const char *path, GBytes *bytes)
 {
@@ -1310,25 +1419,13 @@ static int write_seeds(const char *dir)
     g_mkdir_with_parents(dir, 0755);
     int bad = 0;
     for (gsize k = 0; k < G_N_ELEMENTS(op_seeds); k++) {
-        Base B;
-        base_init(&B);
-        op_seeds[k](&B);
-        g_autoptr(GBytes) bytes = pack(&B.model);
-        g_ptr_array_set_size(arena, 0);
-        /* Seeds must be valid: check they load and infer. */
-        gsize len;
-        const guint8 *data = g_bytes_get_data(bytes, &len);
-        GError *e = NULL;
-        g_autoptr(VknnModel) m = vknn_model_load_from_memory(data, len, &e);
-        const VknnShape in = {4, {1, 3, 8, 8}};
-        if (!m || !vknn_model_infer_shapes(m, &in, &e)) {
-            fprintf(stderr, "op seed %zu does not load: %s\n", k, e->message);
-            g_clear_error(&e);
+        g_autoptr(GBytes) bytes = build_seed(&op_seeds[k]);
+        g_autofree char *why = seed_problem(&op_seeds[k], bytes);
+        if (why) {
+            fprintf(stderr, "op seed %zu: %s\n", k, why);
             bad++;
         }
-        g_autofree char *path =
-            g_strdup_printf("%s/op_%02zu_%s.onnx", dir, k,
-                            m ? vknn_model_node(m, m->nodes->len - 1)->op_type : "bad");
+        g_autofree char *path = g_strdup_printf("%s/op_%02zu_%s.onnx", dir, k, op_seeds[k].op);
         if (write_one(path, bytes))
             return 1;
     }
@@ -1437,6 +1534,7 @@ int main(int argc, char **argv)
     test_paths();
     test_random_buffers();
     test_hostile();
+    test_op_seeds();
 
     g_autofree char *path = test_shared_path("models/style/small/candy_nc8.onnx");
     if (!path) {
