@@ -954,18 +954,21 @@ static const Hostile hostile[] = {
     {"Flatten of a 2^120-element input", m_flatten_huge, {"too large"}, TRUE},
 };
 
-static GBytes *build(const Hostile *h)
+/* The base model with one mutation, packed; the mutation's allocations
+ * are freed. */
+static GBytes *build(void (*mutate)(Base *B))
 {
     Base B;
     base_init(&B);
-    h->mutate(&B);
-    return pack(&B.model);
+    mutate(&B);
+    GBytes *bytes = pack(&B.model);
+    g_ptr_array_set_size(arena, 0);
+    return bytes;
 }
 
 static void run_hostile(const Hostile *h)
 {
-    g_autoptr(GBytes) bytes = build(h);
-    g_ptr_array_set_size(arena, 0);
+    g_autoptr(GBytes) bytes = build(h->mutate);
     gsize len;
     const guint8 *data = g_bytes_get_data(bytes, &len);
     GError *e = NULL;
@@ -1050,8 +1053,7 @@ static void test_hostile(void)
 
     /* The base model must load and infer, or the cases below prove nothing. */
     {
-        const Hostile base = {"base", m_none, {NULL}};
-        g_autoptr(GBytes) bytes = build(&base);
+        g_autoptr(GBytes) bytes = build(m_none);
         gsize len;
         const guint8 *data = g_bytes_get_data(bytes, &len);
         GError *e = NULL;
@@ -1065,7 +1067,6 @@ static void test_hostile(void)
         test_report(ok && strcmp(buf, "1x4x8x8") == 0, "d: base model loads and infers 1x4x8x8",
                     e ? e->message : buf);
         g_clear_error(&e);
-        g_ptr_array_set_size(arena, 0);
     }
 
     for (gsize k = 0; k < G_N_ELEMENTS(hostile); k++)
@@ -1331,16 +1332,6 @@ static const OpSeed op_seeds[] = {
     SEED(Constant, s_constant),
 };
 
-static GBytes *build_seed(const OpSeed *seed)
-{
-    Base B;
-    base_init(&B);
-    seed->make(&B);
-    GBytes *bytes = pack(&B.model);
-    g_ptr_array_set_size(arena, 0);
-    return bytes;
-}
-
 /* Whether op is one of compute/ops.def (Constant is not: it is folded). */
 static gboolean op_listed(const char *op)
 {
@@ -1379,7 +1370,7 @@ static void test_op_seeds(void)
     arena = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GString) bad = g_string_new(NULL);
     for (gsize k = 0; k < G_N_ELEMENTS(op_seeds); k++) {
-        g_autoptr(GBytes) bytes = build_seed(&op_seeds[k]);
+        g_autoptr(GBytes) bytes = build(op_seeds[k].make);
         g_autofree char *why = seed_problem(&op_seeds[k], bytes);
         if (why)
             g_string_append_printf(bad, "%s%s", bad->len ? "; " : "", why);
@@ -1419,7 +1410,7 @@ static int write_seeds(const char *dir)
     g_mkdir_with_parents(dir, 0755);
     int bad = 0;
     for (gsize k = 0; k < G_N_ELEMENTS(op_seeds); k++) {
-        g_autoptr(GBytes) bytes = build_seed(&op_seeds[k]);
+        g_autoptr(GBytes) bytes = build(op_seeds[k].make);
         g_autofree char *why = seed_problem(&op_seeds[k], bytes);
         if (why) {
             fprintf(stderr, "op seed %zu: %s\n", k, why);
@@ -1432,8 +1423,7 @@ static int write_seeds(const char *dir)
     const Hostile base = {"base", m_none, {NULL}};
     for (gsize k = 0; k <= G_N_ELEMENTS(hostile); k++) {
         const Hostile *h = k == 0 ? &base : &hostile[k - 1];
-        g_autoptr(GBytes) bytes = build(h);
-        g_ptr_array_set_size(arena, 0);
+        g_autoptr(GBytes) bytes = build(h->mutate);
         g_autofree char *path = g_strdup_printf("%s/hostile_%02zu.onnx", dir, k);
         if (write_one(path, bytes))
             return 1;
