@@ -8,7 +8,7 @@
  *
  *   test_builtin
  */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -71,10 +71,10 @@ static void check_builtin_styles(VknnContext *ctx, VknnModel *m, const char *pat
         for (int i = 0; i < 4 * W * H; i++)
             d += abs(first[i] - other[i]);
         d /= 4 * W * H;
-        TEST_CHECK(d > 5, "%s: style %d differs from style 0 by %.1f levels on average (> 5)", path,
+        test_check(d > 5, "%s: style %d differs from style 0 by %.1f levels on average (> 5)", path,
                    s, d);
     }
-    TEST_CHECK(!err, "%s: %d styles run%s%s", path, n, err ? ": " : "", err ? err->message : "");
+    test_check(!err, "%s: %d styles run%s%s", path, n, err ? ": " : "", err ? err->message : "");
     g_clear_error(&err);
 }
 
@@ -89,7 +89,7 @@ static void check_style(VknnContext *ctx, const char *name, const float *in)
     g_autofree float *out = g_new(float, 3 * W * H);
     if (!net || !vknn_net_prepare(net, &shape, &err) || !vknn_net_run(net, inputs, &err) ||
         !vknn_net_read(net, "output", out, &err)) {
-        TEST_CHECK(FALSE, "%s: %s", path, err->message);
+        test_check(FALSE, "%s: %s", path, err->message);
         g_error_free(err);
         return;
     }
@@ -108,10 +108,10 @@ static void check_style(VknnContext *ctx, const char *name, const float *in)
     }
     diff /= 3 * W * H;
     const double sd = sqrt(var / (3 * W * H));
-    TEST_CHECK(diff > 20, "%s: differs from the photo by %.1f levels on average (> 20)", path,
+    test_check(diff > 20, "%s: differs from the photo by %.1f levels on average (> 20)", path,
                diff);
-    TEST_CHECK(sd > 15, "%s: not flat, standard deviation %.1f levels (> 15)", path, sd);
-    TEST_CHECK(outside < 3 * W * H / 100,
+    test_check(sd > 15, "%s: not flat, standard deviation %.1f levels (> 15)", path, sd);
+    test_check(outside < 3 * W * H / 100,
                "%s: %d values (%.2f%%) beyond -32..287 before clamping (< 1%%)", path, outside,
                100.0 * outside / (3 * W * H));
     g_clear_pointer(&net, vknn_net_free); /* the styler below needs the model alone */
@@ -184,7 +184,7 @@ static void check_multi_style(VknnContext *ctx, const float *photo)
         in[4 * i + 3] = 255;
     }
     g_autoptr(VknnModel) multi = multi_style_net(2, 0);
-    TEST_CHECK(vknn_style_count(multi) == 2, "multi-style network: %d styles",
+    test_check(vknn_style_count(multi) == 2, "multi-style network: %d styles",
                vknn_style_count(multi));
     const float blends[] = {0.0f, 1.0f, 0.3f};
     for (gsize i = 0; i < G_N_ELEMENTS(blends); i++) {
@@ -197,7 +197,7 @@ static void check_multi_style(VknnContext *ctx, const float *photo)
         g_autofree guint8 *got = stylize(ctx, multi, &p, in, W, H);
         g_autofree guint8 *want = stylize(ctx, single, &plain, in, W, H);
         const int d = max_diff(got, want, 4 * W * H);
-        TEST_CHECK(d <= 1,
+        test_check(d <= 1,
                    "weights (%.1f, %.1f) = one network with blended parameters (max "
                    "diff %d)",
                    p.style_weights[0], p.style_weights[1], d);
@@ -206,13 +206,13 @@ static void check_multi_style(VknnContext *ctx, const float *photo)
     const VknnStyleParams plain = VKNN_STYLE_PARAMS_DEFAULT;
     g_autofree guint8 *a = stylize(ctx, s0, &plain, in, W, H);
     g_autofree guint8 *b = stylize(ctx, s1, &plain, in, W, H);
-    TEST_CHECK(max_diff(a, b, 4 * W * H) > 20, "the two styles differ (max diff %d)",
+    test_check(max_diff(a, b, 4 * W * H) > 20, "the two styles differ (max diff %d)",
                max_diff(a, b, 4 * W * H));
     VknnStyleParams three = VKNN_STYLE_PARAMS_DEFAULT;
     three.n_styles = 3;
     GError *err = NULL;
     g_autoptr(VknnStyler) st = vknn_styler_new(ctx, multi, &err);
-    TEST_CHECK(!vknn_styler_prepare(st, W, H, &three, &err) && err,
+    test_check(!vknn_styler_prepare(st, W, H, &three, &err) && err,
                "3 weights for 2 styles are refused: %s", err ? err->message : "");
     g_clear_error(&err);
 }
@@ -222,7 +222,7 @@ int main(void)
     g_autoptr(VknnContext) ctx = test_context();
     g_autofree float *in = photo();
     g_auto(GStrv) names = vknn_builtin_models();
-    TEST_CHECK(g_strv_length(names) >= 2, "%u built-in styles", g_strv_length(names));
+    test_check(g_strv_length(names) >= 2, "%u built-in styles", g_strv_length(names));
     int multi = 0;
     for (char **n = names; *n; n++) {
         check_style(ctx, *n, in);
@@ -230,13 +230,12 @@ int main(void)
         g_autoptr(VknnModel) m = vknn_model_load(path, NULL);
         multi += m && vknn_style_count(m) > 1;
     }
-    TEST_CHECK(multi >= 1, "%d built-in multi-style network(s)", multi);
+    test_check(multi >= 1, "%d built-in multi-style network(s)", multi);
     GError *err = NULL;
     VknnModel *none = vknn_model_load("builtin:no-such-style", &err);
-    TEST_CHECK(!none && err && strstr(err->message, "built in:"),
+    test_check(!none && err && strstr(err->message, "built in:"),
                "an unknown built-in name lists the others: %s", err ? err->message : "");
     g_clear_error(&err);
     check_multi_style(ctx, in);
-    printf("%d failed\n", test_failures);
-    return test_failures ? 1 : 0;
+    return test_summary(0);
 }

@@ -1,6 +1,7 @@
 /* Device selection (index, name, UUID, VKNN_DEVICE, no match) and adoption
  * of a host application's Vulkan handles, as GStreamer elements will do. */
-#include "../testutil.h"
+#include "model_build.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,33 +25,33 @@ static void test_selection(void)
     GError *err = NULL;
     g_autoptr(GArray) devs = vknn_list_devices(NULL, &err);
     g_assert_no_error(err);
-    TEST_CHECK(devs->len > 0, "at least one Vulkan device");
+    test_check(devs->len > 0, "at least one Vulkan device");
     if (!devs->len)
         return;
     const VknnDeviceInfo *d = &g_array_index(devs, VknnDeviceInfo, 0);
     char name[256], uuid[40], index[16];
     snprintf(index, sizeof index, "%d", d->index);
-    TEST_CHECK(opens(index, name, sizeof name) && g_str_equal(name, d->name), "select by index %s",
+    test_check(opens(index, name, sizeof name) && g_str_equal(name, d->name), "select by index %s",
                index);
     g_autofree char *sub = g_ascii_strup(d->name, 4); /* case-insensitive substring */
-    TEST_CHECK(opens(sub, name, sizeof name) && g_str_equal(name, d->name), "select by name '%s'",
+    test_check(opens(sub, name, sizeof name) && g_str_equal(name, d->name), "select by name '%s'",
                sub);
     vknn_uuid_str(d->uuid, uuid);
-    TEST_CHECK(opens(uuid, name, sizeof name) && g_str_equal(name, d->name), "select by UUID %s",
+    test_check(opens(uuid, name, sizeof name) && g_str_equal(name, d->name), "select by UUID %s",
                uuid);
-    TEST_CHECK(!opens("no-such-gpu", name, sizeof name) && strstr(name, d->name),
+    test_check(!opens("no-such-gpu", name, sizeof name) && strstr(name, d->name),
                "no match is an error listing the devices (%s)", name);
-    TEST_CHECK(!opens("99", name, sizeof name), "index out of range is an error");
+    test_check(!opens("99", name, sizeof name), "index out of range is an error");
 
     g_setenv("VKNN_DEVICE", "no-such-gpu", TRUE);
-    TEST_CHECK(!opens(NULL, name, sizeof name), "VKNN_DEVICE is honoured");
+    test_check(!opens(NULL, name, sizeof name), "VKNN_DEVICE is honoured");
     g_unsetenv("VKNN_DEVICE");
 
     g_autoptr(GArray) marked = vknn_list_devices(NULL, &err);
     int selected = 0;
     for (guint i = 0; i < marked->len; i++)
         selected += g_array_index(marked, VknnDeviceInfo, i).selected;
-    TEST_CHECK(selected == 1, "exactly one device is marked as chosen");
+    test_check(selected == 1, "exactly one device is marked as chosen");
 }
 
 /* The host creates instance and device itself, as GstVulkanDevice does with
@@ -92,41 +93,39 @@ static void test_adoption(void)
     g_assert_no_error(err);
 
     /* A small model: conv 3x3 + relu, checked against the reference. */
-    g_autoptr(VknnModel) m = vknn_model_new();
-    vknn_model_add_input(m, "x", &(VknnShape){4, {1, 3, 9, 11}});
-    float w[6 * 3 * 9];
-    test_fill_random(w, G_N_ELEMENTS(w), 3, -1, 1);
-    vknn_model_add_constant(m, "w", &(VknnShape){4, {6, 3, 3, 3}}, w);
-    vknn_model_add_node(m, "Conv", "c", (const char *[]){"x", "w"}, 2, (const char *[]){"y"}, 1,
-                        &err);
-    vknn_model_add_node(m, "Relu", "r", (const char *[]){"y"}, 1, (const char *[]){"z"}, 1, &err);
-    vknn_model_mark_output(m, "z", &err);
-    g_assert_no_error(err);
+    TestModel b = tm_new(0, 3);
+    tm_input(&b, "x", SHAPE(1, 3, 9, 11));
+    tm_weight(&b, "w", SHAPE(6, 3, 3, 3), -1, 1);
+    tm_named_node(&b, "c", "Conv", NAMES("x", "w"), "y");
+    tm_named_node(&b, "r", "Relu", NAMES("y"), "z");
+    tm_output(&b, "z");
     float x[3 * 9 * 11], got[6 * 7 * 9];
-    test_fill_random(x, G_N_ELEMENTS(x), 4, -1, 1);
+    tm_random(&b, x, G_N_ELEMENTS(x), -1, 1);
+    g_autoptr(VknnModel) m = tm_take(&b);
+    g_assert(m);
     VknnRefTensor in = {{4, {1, 3, 9, 11}}, x};
     GHashTable *ref = vknn_ref_run(m, &in, &err);
     g_assert_no_error(err);
     VknnNet *net = vknn_net_new(ctx, m, &err);
     vknn_net_set_profiling(net, TRUE);
     gboolean ok = vknn_net_prepare(net, &in.shape, &err);
-    TEST_CHECK(vknn_net_last_device_ms(net) == -1, "no device time before the first run");
+    test_check(vknn_net_last_device_ms(net) == -1, "no device time before the first run");
     const gint64 t0 = g_get_monotonic_time();
     ok = ok && vknn_net_run(net, (const float *const[]){x}, &err);
     const double wall_ms = (g_get_monotonic_time() - t0) / 1e3;
     ok = ok && vknn_net_read(net, "z", got, &err);
     g_assert_no_error(err);
     const VknnRefTensor *want = g_hash_table_lookup(ref, "z");
-    TEST_CHECK(ok && test_max_abs_diff(got, want->data, G_N_ELEMENTS(got)) < 1e-5,
+    test_check(ok && test_max_abs_diff(got, want->data, G_N_ELEMENTS(got)) < 1e-5,
                "a net runs on an adopted device");
     g_autoptr(GArray) times = vknn_net_profile(net, &err);
     g_assert_no_error(err);
-    TEST_CHECK(times->len == 1 && g_str_equal(g_array_index(times, VknnStepTime, 0).op, "Conv") &&
+    test_check(times->len == 1 && g_str_equal(g_array_index(times, VknnStepTime, 0).op, "Conv") &&
                    g_array_index(times, VknnStepTime, 0).ms > 0,
                "profiling times the one step (Conv with fused Relu): %.3f ms",
                times->len ? g_array_index(times, VknnStepTime, 0).ms : -1.0);
     const double device_ms = vknn_net_last_device_ms(net);
-    TEST_CHECK(device_ms > 0 && device_ms < wall_ms,
+    test_check(device_ms > 0 && device_ms < wall_ms,
                "the run's device time is positive and within its wall time: %.3f of %.3f ms",
                device_ms, wall_ms);
     vknn_net_free(net);
@@ -134,7 +133,7 @@ static void test_adoption(void)
     vknn_context_free(ctx);
 
     /* The handles still belong to the host and are still valid. */
-    TEST_CHECK(vkDeviceWaitIdle(dev) == VK_SUCCESS, "the adopted device outlives the context");
+    test_check(vkDeviceWaitIdle(dev) == VK_SUCCESS, "the adopted device outlives the context");
     vkDestroyDevice(dev, NULL);
     vkDestroyInstance(inst, NULL);
 }
@@ -143,6 +142,5 @@ int main(void)
 {
     test_selection();
     test_adoption();
-    printf("%d checks failed\n", test_failures);
-    return test_failures ? 1 : 0;
+    return test_summary(0);
 }

@@ -6,7 +6,7 @@
  *
  *   test_explain CASE     (skips with 77 without ../shared)
  */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -62,7 +62,7 @@ static float *golden(const char *prefix, const char *suffix, int64_t count)
 static void check_relative(const char *what, const float *got, const float *want, int64_t n)
 {
     const double diff = test_max_abs_diff(got, want, n), scale = test_max_abs(want, n);
-    TEST_CHECK(diff <= 1e-3 * scale, "%s: max abs diff %.3g, %.2g of the max %.3g", what, diff,
+    test_check(diff <= 1e-3 * scale, "%s: max abs diff %.3g, %.2g of the max %.3g", what, diff,
                diff / scale, scale);
 }
 
@@ -71,7 +71,7 @@ static gboolean explain(Fixture *f, VknnExplainParams *p, VknnExplanation *e)
     GError *err = NULL;
     g_autoptr(VknnExplainer) ex = vknn_explainer_new(f->ctx, f->model, p, &err);
     if (!ex || !vknn_explainer_run(ex, f->input, SIDE, SIDE, e, &err)) {
-        TEST_CHECK(FALSE, "%s: %s", vknn_explain_method_to_string(p->method), err->message);
+        test_check(FALSE, "%s: %s", vknn_explain_method_to_string(p->method), err->message);
         g_error_free(err);
         return FALSE;
     }
@@ -118,9 +118,9 @@ static int squeezenet(const char *photo, int cls)
     VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
     VknnExplanation e = {0};
     if (explain(&f, &p, &e)) {
-        TEST_CHECK(e.class_id == cls, "top-1 class %d (want %d), p = %.3f", e.class_id, cls,
+        test_check(e.class_id == cls, "top-1 class %d (want %d), p = %.3f", e.class_id, cls,
                    e.score);
-        TEST_CHECK(e.map_w == 13 && e.map_h == 13, "Grad-CAM map %dx%d at the default layer",
+        test_check(e.map_w == 13 && e.map_h == 13, "Grad-CAM map %dx%d at the default layer",
                    e.map_w, e.map_h);
         if (e.map_w == 13 && e.map_h == 13)
             check_relative("Grad-CAM map 13x13", e.map, want_map, 169);
@@ -171,7 +171,7 @@ static void check_occlusion_limit(Fixture *f)
     p.target_class = occ.class_id;
     if (explain(f, &p, &blank)) {
         const float want = occ.score - blank.score;
-        TEST_CHECK(occ.map_w == 1 && occ.map_h == 1 && fabsf(occ.map[0] - want) < 1e-4f,
+        test_check(occ.map_w == 1 && occ.map_h == 1 && fabsf(occ.map[0] - want) < 1e-4f,
                    "occlusion of everything: %.5f (want p %.5f - blank p %.5f)", occ.map[0],
                    occ.score, blank.score);
     }
@@ -202,7 +202,7 @@ static void check_occlusion_grid(Fixture *f)
     printf("occlusion %dx%d: largest drop %.3f at cell (%d, %d); Grad-CAM peak at (%d, %d)\n",
            occ.map_w, occ.map_h, occ.map[best], best % occ.map_w, best / occ.map_w, peak % 13,
            peak / 13);
-    TEST_CHECK(occ.map_w == 6 && occ.map_h == 6 && occ.map[best] > 0.0f,
+    test_check(occ.map_w == 6 && occ.map_h == 6 && occ.map[best] > 0.0f,
                "occlusion grid 6x6 with a positive largest drop");
     vknn_explanation_clear(&occ);
     vknn_explanation_clear(&cam);
@@ -252,7 +252,7 @@ static void check_frame_path(Fixture *f, VknnExplainMethod method, int w, int h)
     if (!ex ||
         !vknn_explainer_run_bytes(ex, &fp, VKNN_PIXEL_RGBA, frame, w, h, 4 * w, &dev, &err) ||
         !vknn_explainer_run(ex, host_input, SIDE, SIDE, &host, &err)) {
-        TEST_CHECK(FALSE, "frame path: %s", err->message);
+        test_check(FALSE, "frame path: %s", err->message);
         g_error_free(err);
         return;
     }
@@ -261,7 +261,7 @@ static void check_frame_path(Fixture *f, VknnExplainMethod method, int w, int h)
     if (dev.map_w == host.map_w && dev.map_h == host.map_h && dev.class_id == host.class_id)
         check_relative(what, dev.map, host.map, dev.map_w * dev.map_h);
     else
-        TEST_CHECK(FALSE, "%s: map or class differ", what);
+        test_check(FALSE, "%s: map or class differ", what);
     vknn_explanation_clear(&dev);
     vknn_explanation_clear(&host);
 }
@@ -286,7 +286,7 @@ static void check_activations(Fixture *f)
             m = MAX(m, want[k * 169 + i]);
         max_ok &= fabsf(e.map[i] - m) <= 1e-3f * MAX(m, 1.0f);
     }
-    TEST_CHECK(max_ok, "channel -2 is the maximum over channels");
+    test_check(max_ok, "channel -2 is the maximum over channels");
     int gw, gh;
     g_autofree float *grid = vknn_activation_grid(e.activations, 64, 13, 13, 64, &gw, &gh);
     float lo = 1, hi = 0;
@@ -294,7 +294,7 @@ static void check_activations(Fixture *f)
         lo = MIN(lo, grid[i]);
         hi = MAX(hi, grid[i]);
     }
-    TEST_CHECK(gw == 8 * 14 - 1 && gh == 8 * 14 - 1 && lo == 0.0f && hi == 1.0f,
+    test_check(gw == 8 * 14 - 1 && gh == 8 * 14 - 1 && lo == 0.0f && hi == 1.0f,
                "grid of 64 channels: %dx%d (want 111x111), values %.2f..%.2f", gw, gh, lo, hi);
     vknn_explanation_clear(&e);
 }
@@ -327,10 +327,10 @@ static int mobilenet(void)
         for (int i = 1; i < e.map_w * e.map_h; i++)
             peak = e.map[i] > e.map[peak] ? i : peak;
         const int px = peak % e.map_w, py = peak / e.map_w;
-        TEST_CHECK(e.class_id == 89, "top-1 %d (macaw = 89)", e.class_id);
-        TEST_CHECK(e.map_w == 7 && e.map_h == 7, "Grad-CAM %dx%d at %s", e.map_w, e.map_h,
+        test_check(e.class_id == 89, "top-1 %d (macaw = 89)", e.class_id);
+        test_check(e.map_w == 7 && e.map_h == 7, "Grad-CAM %dx%d at %s", e.map_w, e.map_h,
                    vknn_default_feature_layer(f.model));
-        TEST_CHECK(PARROT_X0 <= px && px <= PARROT_X1 && PARROT_Y0 <= py && py <= PARROT_Y1,
+        test_check(PARROT_X0 <= px && px <= PARROT_X1 && PARROT_Y0 <= py && py <= PARROT_Y1,
                    "Grad-CAM peak at cell (%d, %d) of 7x7, on the parrot", px, py);
     }
     vknn_explanation_clear(&e);
@@ -357,8 +357,5 @@ int main(int argc, char **argv)
                         "mobilenetv2_parrot\n");
         return 2;
     }
-    if (rc == TEST_SKIP)
-        return rc;
-    printf("%d failed\n", test_failures);
-    return test_failures ? 1 : 0;
+    return test_summary(rc);
 }

@@ -7,7 +7,7 @@
  * With fp16-tiles the net runs in VKNN_PRECISION_FP16_TILES and every tensor
  * must stay within 40 dB PSNR of the golden (peak = the golden's max abs),
  * classifiers with the same top-5. */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -105,19 +105,17 @@ static const Case cases[] = {
      NO_TOP5},
 };
 
-static gboolean check_top5(const Case *c, const float *logits, int64_t n)
+static void check_top5(const Case *c, const float *logits, int64_t n)
 {
     if (c->top5[0] < 0)
-        return TRUE;
+        return;
     int top[5];
     test_top_k(logits, (int)n, 5, top);
     gboolean ok = TRUE;
     for (int i = 0; i < 5; i++)
         ok &= top[i] == c->top5[i];
-    printf("  top-5: %d %d %d %d %d (expected %d %d %d %d %d) %s\n", top[0], top[1], top[2], top[3],
-           top[4], c->top5[0], c->top5[1], c->top5[2], c->top5[3], c->top5[4],
-           ok ? "ok" : "MISMATCH");
-    return ok;
+    test_check(ok, "top-5: %d %d %d %d %d (expected %d %d %d %d %d)", top[0], top[1], top[2],
+               top[3], top[4], c->top5[0], c->top5[1], c->top5[2], c->top5[3], c->top5[4]);
 }
 
 #define MIN_PSNR_DB 40.0
@@ -133,23 +131,21 @@ static double psnr_db(const float *got, const float *want, int64_t n)
 }
 
 /* Compares one kept tensor with its golden. */
-static gboolean check_tensor(const Expect *e, const VknnShape *s, const float *got,
-                             const float *want, VknnPrecision precision)
+static void check_tensor(const Expect *e, const VknnShape *s, const float *got, const float *want,
+                         VknnPrecision precision)
 {
     const int64_t n = vknn_shape_numel(s);
     char ss[64];
     vknn_shape_str(s, ss, sizeof ss);
     if (precision == VKNN_PRECISION_FP16_TILES) {
         const double db = psnr_db(got, want, n);
-        printf("  %s %s: PSNR %.1f dB (min %.0f), max abs diff %.3g %s\n", e->tensor, ss, db,
-               MIN_PSNR_DB, test_max_abs_diff(got, want, n), db >= MIN_PSNR_DB ? "ok" : "FAIL");
-        return db >= MIN_PSNR_DB;
+        test_check(db >= MIN_PSNR_DB, "%s %s: PSNR %.1f dB (min %.0f), max abs diff %.3g",
+                   e->tensor, ss, db, MIN_PSNR_DB, test_max_abs_diff(got, want, n));
+        return;
     }
     const double diff = test_max_abs_diff(got, want, n);
     const double limit = e->relative ? e->tol * test_max_abs(want, n) : e->tol;
-    printf("  %s %s: max abs diff %.3g (limit %.3g) %s\n", e->tensor, ss, diff, limit,
-           diff <= limit ? "ok" : "FAIL");
-    return diff <= limit;
+    test_check(diff <= limit, "%s %s: max abs diff %.3g (limit %.3g)", e->tensor, ss, diff, limit);
 }
 
 static int run_case(const Case *c, VknnPrecision precision)
@@ -174,10 +170,9 @@ static int run_case(const Case *c, VknnPrecision precision)
     g_autofree float *input = test_read_f32(input_path, vknn_shape_numel(&shape));
     if (!vknn_net_prepare(net, &shape, &err) ||
         !vknn_net_run(net, (const float *const[]){input}, &err)) {
-        printf("FAIL: %s\n", err->message);
+        test_fail("%s", err->message);
         return 1;
     }
-    gboolean ok = TRUE;
     for (int i = 0; i < 4 && c->expect[i].tensor; i++) {
         const Expect *e = &c->expect[i];
         const VknnShape *s = vknn_net_shape(net, e->tensor);
@@ -190,16 +185,16 @@ static int run_case(const Case *c, VknnPrecision precision)
         g_autofree float *got = g_new(float, n);
         vknn_net_read(net, e->tensor, got, &err);
         g_assert_no_error(err);
-        ok &= check_tensor(e, s, got, want, precision);
+        check_tensor(e, s, got, want, precision);
         if (i == 0)
-            ok &= check_top5(c, got, n);
+            check_top5(c, got, n);
     }
     VknnNetMemory mem;
     vknn_net_memory(net, &mem);
     printf("  peak activation memory %.2f MiB (%.2f MiB without reuse), %d dispatches\n",
            mem.activation_bytes / 1048576.0, mem.naive_activation_bytes / 1048576.0,
            mem.dispatches);
-    return ok ? 0 : 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -212,7 +207,8 @@ int main(int argc, char **argv)
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
         if (g_str_equal(argv[1], cases[i].name)) {
             printf("%s (%s)%s\n", cases[i].name, cases[i].model, half ? ", fp16 tiles" : "");
-            return run_case(&cases[i], half ? VKNN_PRECISION_FP16_TILES : VKNN_PRECISION_FP32);
+            return test_summary(
+                run_case(&cases[i], half ? VKNN_PRECISION_FP16_TILES : VKNN_PRECISION_FP32));
         }
     fprintf(stderr, "unknown case %s\n", argv[1]);
     return 2;

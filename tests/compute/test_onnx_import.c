@@ -3,7 +3,7 @@
  * typed float_data and int64_data, double, a Constant node, symbolic input
  * dims, opset-6 attributes. Values are checked against numbers worked out by
  * hand, then the model runs on the device and on the reference. */
-#include "../testutil.h"
+#include "testutil.h"
 #include "onnx.pb-c.h"
 
 #include <math.h>
@@ -182,15 +182,15 @@ static void check_values(VknnModel *m)
     static const float w_want[] = {0.5f, -1.25f, 2.0f, 0.0999755859375f, -0.0f, 1.0f};
     const VknnValue *w = vknn_model_value(m, vknn_model_find_value(m, "w"));
     for (int i = 0; i < 6; i++)
-        TEST_CHECK(w->data[i] == w_want[i], "w[%d] = %g, expected %g", i, w->data[i], w_want[i]);
+        test_check(w->data[i] == w_want[i], "w[%d] = %g, expected %g", i, w->data[i], w_want[i]);
     const VknnValue *s = vknn_model_value(m, vknn_model_find_value(m, "s"));
-    TEST_CHECK(s->kind == VKNN_VALUE_CONSTANT && s->data[0] == 3.0f, "Constant node value %g",
+    test_check(s->kind == VKNN_VALUE_CONSTANT && s->data[0] == 3.0f, "Constant node value %g",
                s->data[0]);
     const VknnValue *o = vknn_model_value(m, vknn_model_find_value(m, "o"));
-    TEST_CHECK(o->data[0] == -1.5f, "double initializer %g", o->data[0]);
+    test_check(o->data[0] == -1.5f, "double initializer %g", o->data[0]);
     const VknnValue *x = vknn_model_value(m, g_array_index(m->inputs, int, 0));
-    TEST_CHECK(x->declared.dims[2] == -1 && g_strcmp0(x->dim_names[2], "H") == 0, "symbolic dim H");
-    TEST_CHECK(m->opset == 6, "opset %d", m->opset);
+    test_check(x->declared.dims[2] == -1 && g_strcmp0(x->dim_names[2], "H") == 0, "symbolic dim H");
+    test_check(m->opset == 6, "opset %d", m->opset);
 }
 
 /* y[o] = clip(3 * (b[o] + sum_c w[o][c] x[c]) - 1.5, -2, 4), by hand. */
@@ -211,10 +211,8 @@ int main(void)
     g_autofree guint8 *buf = write_model(&len);
     GError *err = NULL;
     g_autoptr(VknnModel) m = vknn_model_load_from_memory(buf, len, &err);
-    if (!m) {
-        printf("FAIL: load: %s\n", err->message);
-        return 1;
-    }
+    if (!m)
+        test_fatal("load: %s", err->message);
     check_values(m);
 
     const int h = 5, w = 3, hw = h * w;
@@ -227,20 +225,16 @@ int main(void)
     GHashTable *ref = vknn_ref_run(m, &in, &err);
     g_assert_no_error(err);
     const VknnRefTensor *ry = g_hash_table_lookup(ref, "y");
-    TEST_CHECK(test_max_abs_diff(ry->data, want, 3 * hw) < 1e-5,
+    test_check(test_max_abs_diff(ry->data, want, 3 * hw) < 1e-5,
                "reference differs from the hand result");
     g_hash_table_unref(ref);
 
     g_autoptr(VknnContext) ctx = test_context();
     g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &err);
     if (!vknn_net_prepare(net, &shape, &err) ||
-        !vknn_net_run(net, (const float *const[]){x}, &err) ||
-        !vknn_net_read(net, "y", got, &err)) {
-        printf("FAIL: device: %s\n", err->message);
-        return 1;
-    }
+        !vknn_net_run(net, (const float *const[]){x}, &err) || !vknn_net_read(net, "y", got, &err))
+        test_fatal("device: %s", err->message);
     const double d = test_max_abs_diff(got, want, 3 * hw);
-    TEST_CHECK(d < 1e-5, "device differs from the hand result by %g", d);
-    printf("%d checks failed\n", test_failures);
-    return test_failures ? 1 : 0;
+    test_check(d < 1e-5, "device differs from the hand result by %g", d);
+    return test_summary(0);
 }

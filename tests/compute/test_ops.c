@@ -10,127 +10,127 @@
  * backward (compute/ref/ref_grad.c), and against central finite differences
  * of the device's own forward pass at a few random elements.
  *
+ * Each case is tagged with the op of compute/ops.def it is about ("graph"
+ * for the gradient cases of whole subgraphs), and the tables below list the
+ * cases in the order of that list. Each case has its own first seed: its
+ * weights, then its inputs, then its seed gradient take consecutive seeds
+ * from there, so a case gets the same data whichever cases run with it.
+ *
  *   test_ops [FAMILY]    run the cases whose name starts with FAMILY
- *   test_ops coverage    check that every op vknn runs (vknn_supported_ops,
- *                        compute/ops.def) appears in a forward case
+ *   test_ops coverage    per op of the list (vknn_supported_ops), its forward,
+ *                        fp16 and gradient cases; fails when an op runs in
+ *                        no forward case
+ *   test_ops write-seeds DIR   the forward cases' models as ONNX fuzzing seeds
  */
-#include "../testutil.h"
+#include "model_build.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static guint32 seed = 1;
+/* ---- forward ----------------------------------------------------------------- */
 
-#define SHAPE(...)                                                                                 \
-    (&(VknnShape){.rank = G_N_ELEMENTS(((int64_t[]){__VA_ARGS__})), .dims = {__VA_ARGS__}})
-#define IN(...) ((const char *const[]){__VA_ARGS__}), G_N_ELEMENTS(((const char *[]){__VA_ARGS__}))
-#define OUT(name) ((const char *const[]){name}), 1
+/* Random graph inputs in [-2, 2), drawn from the case's next seeds after
+ * its weights: what the device and the reference both run on. */
+typedef struct {
+    guint n;
+    VknnRefTensor *t;
+    VknnShape *shapes;
+} Inputs;
 
-static void input(VknnModel *m, const char *name, const VknnShape *s)
+static Inputs inputs_new(TestModel *b)
 {
-    vknn_model_add_input(m, name, s);
-}
-
-static void weight(VknnModel *m, const char *name, const VknnShape *s, float lo, float hi)
-{
-    g_autofree float *data = g_new(float, MAX(vknn_shape_numel(s), 1));
-    test_fill_random(data, vknn_shape_numel(s), seed++, lo, hi);
-    vknn_model_add_constant(m, name, s, data);
-}
-
-static void ints(VknnModel *m, const char *name, const int64_t *v, int n)
-{
-    vknn_model_add_constant_int(m, name, &(VknnShape){1, {n}}, v);
-}
-
-static void floats(VknnModel *m, const char *name, const float *v, int n)
-{
-    vknn_model_add_constant(m, name, &(VknnShape){1, {n}}, v);
-}
-
-static VknnNode *node(VknnModel *m, const char *op, const char *const *in, int n_in,
-                      const char *const *out, int n_out)
-{
-    GError *err = NULL;
-    VknnNode *n = vknn_model_add_node(m, op, out[0], in, n_in, out, n_out, &err);
-    g_assert_no_error(err);
-    return n;
-}
-
-static void set_ints(VknnNode *n, const char *name, int64_t a, int64_t b, int64_t c, int64_t d,
-                     int count)
-{
-    const int64_t v[] = {a, b, c, d};
-    vknn_node_set_ints(n, name, v, count);
-}
-
-/* Runs m on the reference and on the device with the same random inputs and
- * compares every graph output. */
-static gboolean compare(VknnModel *m, VknnContext *ctx, double rel_tol, VknnPrecision precision)
-{
-    GError *err = NULL;
-    const guint n_in = m->inputs->len;
-    g_autofree VknnRefTensor *in = g_new0(VknnRefTensor, n_in);
-    g_autofree VknnShape *shapes = g_new(VknnShape, n_in);
-    g_autofree const float **ptrs = g_new(const float *, n_in);
-    for (guint i = 0; i < n_in; i++) {
+    VknnModel *m = b->m;
+    Inputs in = {m->inputs->len, g_new0(VknnRefTensor, m->inputs->len),
+                 g_new(VknnShape, m->inputs->len)};
+    for (guint i = 0; i < in.n; i++) {
         const VknnValue *v = vknn_model_value(m, g_array_index(m->inputs, int, i));
-        shapes[i] = in[i].shape = v->declared;
-        in[i].data = g_new(float, vknn_shape_numel(&v->declared));
-        test_fill_random(in[i].data, vknn_shape_numel(&v->declared), seed++, -2.0f, 2.0f);
-        ptrs[i] = in[i].data;
+        const int64_t n = vknn_shape_numel(&v->declared);
+        in.shapes[i] = in.t[i].shape = v->declared;
+        in.t[i].data = g_new(float, n);
+        tm_random(b, in.t[i].data, n, -2.0f, 2.0f);
     }
-    gboolean ok = TRUE;
-    VknnNet *net = NULL;
-    GHashTable *ref = vknn_ref_run(m, in, &err);
-    if (!ref) {
-        printf("    reference failed: %s\n", err->message);
-        ok = FALSE;
-        goto out;
+    return in;
+}
+
+static void inputs_free(Inputs *in)
+{
+    for (guint i = 0; i < in->n; i++)
+        g_free(in->t[i].data);
+    g_free(in->t);
+    g_free(in->shapes);
+}
+
+static const float *const *inputs_data(const Inputs *in, const float **ptrs)
+{
+    for (guint i = 0; i < in->n; i++)
+        ptrs[i] = in->t[i].data;
+    return ptrs;
+}
+
+/* got against want: the largest difference, and the limit rel_tol scaled
+ * by want's magnitude (at least 1). */
+typedef struct {
+    double diff, limit;
+} Diff;
+
+static gboolean within(const float *got, const float *want, int64_t n, double rel_tol, Diff *d)
+{
+    d->diff = test_max_abs_diff(got, want, n);
+    d->limit = rel_tol * MAX(1.0, test_max_abs(want, n));
+    return d->diff <= d->limit;
+}
+
+/* One graph output of the device against the reference's. */
+static gboolean compare_output(VknnNet *net, const VknnValue *v, GHashTable *ref, double rel_tol)
+{
+    const VknnRefTensor *want = g_hash_table_lookup(ref, v->name);
+    const int64_t n = vknn_shape_numel(&v->shape);
+    g_autofree float *got = g_new(float, n);
+    GError *err = NULL;
+    if (!vknn_net_read(net, v->name, got, &err)) {
+        printf("    read failed: %s\n", err->message);
+        g_error_free(err);
+        return FALSE;
     }
-    net = vknn_net_new(ctx, m, &err);
+    Diff d;
+    const gboolean ok = within(got, want->data, n, rel_tol, &d);
+    char s[64];
+    printf("    %s %s: max abs diff %.3g (limit %.3g)%s\n", v->name,
+           vknn_shape_str(&v->shape, s, sizeof s), d.diff, d.limit, ok ? "" : " FAIL");
+    return vknn_shape_equal(&v->shape, &want->shape) && ok;
+}
+
+/* Runs the model on the reference and on the device with the same random
+ * inputs and compares every graph output. */
+static gboolean compare(TestModel *b, VknnContext *ctx, double rel_tol, VknnPrecision precision)
+{
+    VknnModel *m = b->m;
+    Inputs in = inputs_new(b);
+    g_autofree const float **ptrs = g_new(const float *, in.n);
+    GError *err = NULL;
+    GHashTable *ref = vknn_ref_run(m, in.t, &err);
+    VknnNet *net = ref ? vknn_net_new(ctx, m, &err) : NULL;
     if (net)
         vknn_net_set_precision(net, precision);
-    if (!net || !vknn_net_prepare(net, shapes, &err) || !vknn_net_run(net, ptrs, &err)) {
-        printf("    device failed: %s\n", err->message);
-        ok = FALSE;
+    gboolean ok = net && vknn_net_prepare(net, in.shapes, &err) &&
+                  vknn_net_run(net, inputs_data(&in, ptrs), &err);
+    if (!ok)
+        printf("    %s failed: %s\n", ref ? "device" : "reference", err->message);
+    const gboolean ran = ok;
+    for (guint i = 0; ran && i < m->outputs->len; i++)
+        ok &= compare_output(net, vknn_model_value(m, g_array_index(m->outputs, int, i)), ref,
+                             rel_tol);
+    if (ref)
         g_hash_table_unref(ref);
-        goto out;
-    }
-    for (guint i = 0; i < m->outputs->len; i++) {
-        const VknnValue *v = vknn_model_value(m, g_array_index(m->outputs, int, i));
-        const VknnRefTensor *want = g_hash_table_lookup(ref, v->name);
-        const int64_t n = vknn_shape_numel(&v->shape);
-        g_autofree float *got = g_new(float, n);
-        if (!vknn_net_read(net, v->name, got, &err)) {
-            printf("    read failed: %s\n", err->message);
-            ok = FALSE;
-            break;
-        }
-        const double diff = test_max_abs_diff(got, want->data, n);
-        const double limit = rel_tol * MAX(1.0, test_max_abs(want->data, n));
-        char s[64];
-        printf("    %s %s: max abs diff %.3g (limit %.3g)%s\n", v->name,
-               vknn_shape_str(&v->shape, s, sizeof s), diff, limit, diff <= limit ? "" : " FAIL");
-        ok &= vknn_shape_equal(&v->shape, &want->shape) && diff <= limit;
-    }
-    g_hash_table_unref(ref);
-out:
     vknn_net_free(net);
     g_clear_error(&err);
-    for (guint i = 0; i < n_in; i++)
-        g_free(in[i].data);
+    inputs_free(&in);
     return ok;
 }
 
 /* ---- backward ---------------------------------------------------------------- */
-
-typedef struct {
-    const char *name;
-    float *data; /* device gradient */
-    int64_t n;
-} Wrt;
 
 /* Names to differentiate with respect to: graph inputs and, with weights,
  * the weights and biases of every Conv and InstanceNormalization. */
@@ -149,6 +149,11 @@ static GPtrArray *wrt_names(const VknnModel *m, gboolean weights)
     return names;
 }
 
+static int64_t numel_of(const VknnModel *m, const char *name)
+{
+    return vknn_shape_numel(&vknn_model_value(m, vknn_model_find_value(m, name))->shape);
+}
+
 /* sum(seed * output) of a device forward run on inputs. */
 static double device_loss(VknnNet *net, const char *output, const float *const *inputs,
                           const float *seed, int64_t n_out)
@@ -163,29 +168,33 @@ static double device_loss(VknnNet *net, const char *output, const float *const *
     return l;
 }
 
-/* Central differences of the device loss at random elements of input 0.
- * Elements where the two one-sided slopes disagree sit on a kink (a Relu
- * edge, a MaxPool argmax switch within eps) and are skipped. */
-static gboolean check_finite_differences(VknnNet *net, VknnModel *m, float **inputs,
+/* Central differences of the device loss at random elements of input 0,
+ * picked from the case's next seed. Elements where the two one-sided
+ * slopes disagree sit on a kink (a Relu edge, a MaxPool argmax switch
+ * within eps) and are skipped. */
+static gboolean check_finite_differences(TestModel *b, VknnNet *net, Inputs *in,
                                          const float *seed_grad, const float *grad)
 {
+    VknnModel *m = b->m;
     const VknnValue *out = vknn_model_value(m, g_array_index(m->outputs, int, 0));
     const VknnValue *x = vknn_model_value(m, g_array_index(m->inputs, int, 0));
     const int64_t n_out = vknn_shape_numel(&out->shape), n_x = vknn_shape_numel(&x->shape);
     const double tol = 2e-2 * MAX(test_max_abs(grad, n_x), 1e-3);
     const float eps = 1e-2f;
-    const float *const *in = (const float *const *)inputs;
-    GRand *r = g_rand_new_with_seed(seed++);
-    const double l0 = device_loss(net, out->name, in, seed_grad, n_out);
+    float *x0 = in->t[0].data;
+    g_autofree const float **ptrs = g_new(const float *, in->n);
+    const float *const *inputs = inputs_data(in, ptrs);
+    GRand *r = g_rand_new_with_seed(b->seed++);
+    const double l0 = device_loss(net, out->name, inputs, seed_grad, n_out);
     int checked = 0, failed = 0;
     for (int t = 0; t < 24 && checked < 6; t++) {
         const int64_t i = g_rand_int_range(r, 0, (gint32)n_x);
-        const float keep = inputs[0][i];
-        inputs[0][i] = keep + eps;
-        const double lp = device_loss(net, out->name, in, seed_grad, n_out);
-        inputs[0][i] = keep - eps;
-        const double lm = device_loss(net, out->name, in, seed_grad, n_out);
-        inputs[0][i] = keep;
+        const float keep = x0[i];
+        x0[i] = keep + eps;
+        const double lp = device_loss(net, out->name, inputs, seed_grad, n_out);
+        x0[i] = keep - eps;
+        const double lm = device_loss(net, out->name, inputs, seed_grad, n_out);
+        x0[i] = keep;
         if (fabs((lp - l0) - (l0 - lm)) / eps > tol)
             continue; /* kink */
         const double fd = (lp - lm) / (2 * eps);
@@ -201,105 +210,131 @@ static gboolean check_finite_differences(VknnNet *net, VknnModel *m, float **inp
     return checked >= 3 && failed == 0;
 }
 
-/* Forward and backward on the device and on the reference with the same
- * random inputs and seed gradient; compares every requested gradient. */
-static gboolean compare_grad(VknnModel *m, VknnContext *ctx, VknnGradMode mode, gboolean weights,
-                             double rel_tol)
+/* A net with the gradients of names requested, run forward on in. */
+static VknnNet *grad_net(VknnContext *ctx, VknnModel *m, GPtrArray *names, VknnGradMode mode,
+                         const Inputs *in, GError **err)
 {
-    GError *err = NULL;
-    const guint n_in = m->inputs->len;
-    g_autofree VknnRefTensor *in = g_new0(VknnRefTensor, n_in);
-    g_autofree VknnShape *shapes = g_new(VknnShape, n_in);
-    g_autofree float **ptrs = g_new(float *, n_in);
-    for (guint i = 0; i < n_in; i++) {
-        const VknnValue *v = vknn_model_value(m, g_array_index(m->inputs, int, i));
-        shapes[i] = in[i].shape = v->declared;
-        ptrs[i] = in[i].data = g_new(float, vknn_shape_numel(&v->declared));
-        test_fill_random(in[i].data, vknn_shape_numel(&v->declared), seed++, -2.0f, 2.0f);
-    }
-    const VknnValue *out = vknn_model_value(m, g_array_index(m->outputs, int, 0));
-    g_autofree float *seed_grad = NULL;
-    g_autoptr(GPtrArray) names = wrt_names(m, weights);
-    gboolean ok = TRUE;
-    GHashTable *ref = NULL, *ref_grads = NULL;
-    VknnNet *net = vknn_net_new(ctx, m, &err);
+    VknnNet *net = vknn_net_new(ctx, m, err);
     for (guint i = 0; net && i < names->len; i++)
-        if (!vknn_net_request_grad(net, g_ptr_array_index(names, i), &err))
+        if (!vknn_net_request_grad(net, g_ptr_array_index(names, i), err))
             g_clear_pointer(&net, vknn_net_free);
     if (net)
         vknn_net_set_grad_mode(net, mode);
-    if (!net || !vknn_net_prepare(net, shapes, &err) ||
-        !vknn_net_run(net, (const float *const *)ptrs, &err)) {
-        printf("    device failed: %s\n", err->message);
-        ok = FALSE;
-        goto out;
-    }
-    const int64_t n_out = vknn_shape_numel(&out->shape); /* inferred by prepare */
-    seed_grad = g_new(float, n_out);
-    test_fill_random(seed_grad, n_out, seed++, -1.0f, 1.0f);
+    g_autofree const float **ptrs = g_new(const float *, in->n);
+    if (net &&
+        (!vknn_net_prepare(net, in->shapes, err) || !vknn_net_run(net, inputs_data(in, ptrs), err)))
+        g_clear_pointer(&net, vknn_net_free);
+    return net;
+}
+
+/* The reference's gradients for the seed gradient of the first output. */
+static GHashTable *ref_grads(VknnModel *m, const Inputs *in, const VknnValue *out, float *seed_grad,
+                             VknnGradMode mode, GError **err)
+{
     VknnRefTensor seed_t = {out->shape, seed_grad};
-    if (!(ref = vknn_ref_run(m, in, &err)) ||
-        !(ref_grads =
-              vknn_ref_backward(m, ref, in, out->name, &seed_t, mode == VKNN_GRAD_GUIDED, &err)) ||
-        !vknn_net_backward(net, seed_grad, &err)) {
-        printf("    backward failed: %s\n", err->message);
-        ok = FALSE;
-        goto out;
+    GHashTable *values = vknn_ref_run(m, in->t, err);
+    if (!values)
+        return NULL;
+    GHashTable *grads =
+        vknn_ref_backward(m, values, in->t, out->name, &seed_t, mode == VKNN_GRAD_GUIDED, err);
+    g_hash_table_unref(values);
+    return grads;
+}
+
+/* The device's gradient of name, read into got, against the reference's;
+ * FALSE in *read when there is none to compare. */
+static gboolean compare_grad_of(VknnNet *net, const char *name, GHashTable *want_grads, int64_t n,
+                                double rel_tol, float *got, gboolean *read)
+{
+    const VknnRefTensor *want = g_hash_table_lookup(want_grads, name);
+    GError *err = NULL;
+    *read = want && vknn_net_read_grad(net, name, got, &err);
+    if (!*read) {
+        printf("    %s: %s\n", name, want ? err->message : "no reference gradient");
+        g_clear_error(&err);
+        return FALSE;
     }
-    for (guint i = 0; i < names->len; i++) {
+    Diff d;
+    const gboolean ok = within(got, want->data, n, rel_tol, &d);
+    printf("    d/d %s: max abs diff %.3g (limit %.3g)%s\n", name, d.diff, d.limit,
+           ok ? "" : " FAIL");
+    return ok;
+}
+
+/* Forward and backward on the device and on the reference with the same
+ * random inputs and seed gradient; compares every requested gradient, and
+ * the first against finite differences too (standard mode). */
+static gboolean compare_grad(TestModel *b, VknnContext *ctx, VknnGradMode mode, gboolean weights,
+                             double rel_tol)
+{
+    VknnModel *m = b->m;
+    Inputs in = inputs_new(b);
+    g_autoptr(GPtrArray) names = wrt_names(m, weights);
+    const VknnValue *out = vknn_model_value(m, g_array_index(m->outputs, int, 0));
+    GError *err = NULL;
+    g_autoptr(VknnNet) net = grad_net(ctx, m, names, mode, &in, &err);
+    const int64_t n_out = net ? vknn_shape_numel(&out->shape) : 0; /* inferred by prepare */
+    g_autofree float *seed_grad = g_new(float, MAX(n_out, 1));
+    if (net)
+        tm_random(b, seed_grad, n_out, -1.0f, 1.0f);
+    GHashTable *want = net ? ref_grads(m, &in, out, seed_grad, mode, &err) : NULL;
+    gboolean ok = want && vknn_net_backward(net, seed_grad, &err);
+    if (!ok)
+        printf("    %s failed: %s\n", net ? "backward" : "device", err->message);
+    const gboolean ran = ok;
+    for (guint i = 0; ran && i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
-        const VknnRefTensor *want = g_hash_table_lookup(ref_grads, name);
-        const int64_t n =
-            vknn_shape_numel(&vknn_model_value(m, vknn_model_find_value(m, name))->shape);
+        const int64_t n = numel_of(m, name);
         g_autofree float *got = g_new(float, n);
-        if (!want || !vknn_net_read_grad(net, name, got, &err)) {
-            printf("    %s: %s\n", name, want ? err->message : "no reference gradient");
-            g_clear_error(&err);
-            ok = FALSE;
-            continue;
-        }
-        const double diff = test_max_abs_diff(got, want->data, n);
-        const double limit = rel_tol * MAX(1.0, test_max_abs(want->data, n));
-        printf("    d/d %s: max abs diff %.3g (limit %.3g)%s\n", name, diff, limit,
-               diff <= limit ? "" : " FAIL");
-        ok &= diff <= limit;
-        if (i == 0 && mode == VKNN_GRAD_STANDARD)
-            ok &= check_finite_differences(net, m, ptrs, seed_grad, got);
+        gboolean read;
+        ok &= compare_grad_of(net, name, want, n, rel_tol, got, &read);
+        if (read && i == 0 && mode == VKNN_GRAD_STANDARD)
+            ok &= check_finite_differences(b, net, &in, seed_grad, got);
     }
-out:
-    if (ref_grads)
-        g_hash_table_unref(ref_grads);
-    if (ref)
-        g_hash_table_unref(ref);
-    vknn_net_free(net);
+    if (want)
+        g_hash_table_unref(want);
     g_clear_error(&err);
-    for (guint i = 0; i < n_in; i++)
-        g_free(in[i].data);
+    inputs_free(&in);
     return ok;
 }
 
 /* Two seeded outputs, one feeding the other (a loss with terms at two
  * layers): the device's gradients equal the sum of the reference backward
  * passes from each output. */
-static gboolean check_multi_output(VknnContext *ctx)
+static void case_multi_output(TestModel *b)
 {
-    g_autoptr(VknnModel) m = vknn_model_new();
-    input(m, "x", SHAPE(1, 3, 7, 6));
-    weight(m, "w1", SHAPE(5, 3, 3, 3), -0.5f, 0.5f);
-    weight(m, "w2", SHAPE(4, 5, 1, 1), -0.5f, 0.5f);
-    set_ints(node(m, "Conv", IN("x", "w1"), OUT("c1")), "pads", 1, 1, 1, 1, 4);
-    node(m, "Relu", IN("c1"), OUT("a"));
-    node(m, "Conv", IN("a", "w2"), OUT("b"));
-    vknn_model_mark_output(m, "a", NULL);
-    vknn_model_mark_output(m, "b", NULL);
+    tm_input(b, "x", SHAPE(1, 3, 7, 6));
+    tm_weight(b, "w1", SHAPE(5, 3, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, "w2", SHAPE(4, 5, 1, 1), -0.5f, 0.5f);
+    tm_node(b, "Conv", NAMES("x", "w1"), "c1");
+    tm_attr_ints(b, "pads", INTS(1, 1, 1, 1));
+    tm_node(b, "Relu", NAMES("c1"), "a");
+    tm_node(b, "Conv", NAMES("a", "w2"), "b");
+    tm_output(b, "a");
+    tm_output(b, "b");
+}
+
+/* The sum of the reference's gradients of name from the two seeds. */
+static float *ref_grad_sum(GHashTable *ga, GHashTable *gb, const char *name, int64_t n)
+{
+    const VknnRefTensor *ra = g_hash_table_lookup(ga, name), *rb = g_hash_table_lookup(gb, name);
+    float *want = g_new(float, n);
+    for (int64_t k = 0; k < n; k++)
+        want[k] = (ra ? ra->data[k] : 0) + (rb ? rb->data[k] : 0);
+    return want;
+}
+
+static gboolean check_multi_output(TestModel *b, VknnContext *ctx)
+{
+    VknnModel *m = b->m;
     const char *outs[] = {"a", "b"}, *wrt[] = {"x", "w1", "w2"};
     const int64_t nx = 3 * 7 * 6, na = 5 * 7 * 6, nb = 4 * 7 * 6;
     g_autofree float *x = g_new(float, nx);
     g_autofree float *sa = g_new(float, na);
     g_autofree float *sb = g_new(float, nb);
-    test_fill_random(x, nx, seed++, -2, 2);
-    test_fill_random(sa, na, seed++, -1, 1);
-    test_fill_random(sb, nb, seed++, -1, 1);
+    tm_random(b, x, nx, -2, 2);
+    tm_random(b, sa, na, -1, 1);
+    tm_random(b, sb, nb, -1, 1);
     GError *err = NULL;
     g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &err);
     const VknnShape shape = {4, {1, 3, 7, 6}};
@@ -319,20 +354,13 @@ static gboolean check_multi_output(VknnContext *ctx)
         ok = FALSE;
     }
     for (int i = 0; ok && i < 3; i++) {
-        const int64_t n =
-            vknn_shape_numel(&vknn_model_value(m, vknn_model_find_value(m, wrt[i]))->shape);
+        const int64_t n = numel_of(m, wrt[i]);
         g_autofree float *got = g_new(float, n);
-        g_autofree float *want = g_new(float, n);
-        const VknnRefTensor *ra = g_hash_table_lookup(ga, wrt[i]),
-                            *rb = g_hash_table_lookup(gb, wrt[i]);
-        for (int64_t k = 0; k < n; k++)
-            want[k] = (ra ? ra->data[k] : 0) + (rb ? rb->data[k] : 0);
-        ok = vknn_net_read_grad(net, wrt[i], got, &err);
-        const double diff = ok ? test_max_abs_diff(got, want, n) : INFINITY;
-        const double limit = 1e-4 * MAX(1.0, test_max_abs(want, n));
-        printf("    d/d %s (seeds at a and b): max abs diff %.3g (limit %.3g)%s\n", wrt[i], diff,
-               limit, diff <= limit ? "" : " FAIL");
-        ok = ok && diff <= limit;
+        g_autofree float *want = ref_grad_sum(ga, gb, wrt[i], n);
+        Diff d = {INFINITY, 0};
+        ok = vknn_net_read_grad(net, wrt[i], got, &err) && within(got, want, n, 1e-4, &d);
+        printf("    d/d %s (seeds at a and b): max abs diff %.3g (limit %.3g)%s\n", wrt[i], d.diff,
+               d.limit, ok ? "" : " FAIL");
     }
     g_clear_error(&err);
     if (gb)
@@ -346,655 +374,156 @@ static gboolean check_multi_output(VknnContext *ctx)
 
 /* ---- cases ------------------------------------------------------------------ */
 
-static VknnModel *conv_model(int64_t c, int64_t oc, int64_t h, int64_t w, int64_t k, int64_t stride,
-                             const int64_t pads[4], int64_t dil, int64_t group, gboolean bias)
+/* x [1,c,h,w] -> Conv -> y, not marked as an output. */
+static void conv_model(TestModel *b, int64_t c, int64_t oc, int64_t h, int64_t w, int64_t k,
+                       int64_t stride, const int64_t pads[4], int64_t dil, int64_t group,
+                       gboolean bias)
 {
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, c, h, w));
-    weight(m, "w", SHAPE(oc, c / group, k, k), -0.5f, 0.5f);
+    tm_input(b, "x", SHAPE(1, c, h, w));
+    tm_weight(b, "w", SHAPE(oc, c / group, k, k), -0.5f, 0.5f);
     if (bias)
-        weight(m, "b", SHAPE(oc), -1, 1);
-    VknnNode *n = bias ? node(m, "Conv", IN("x", "w", "b"), OUT("y"))
-                       : node(m, "Conv", IN("x", "w"), OUT("y"));
-    set_ints(n, "strides", stride, stride, 0, 0, 2);
-    set_ints(n, "dilations", dil, dil, 0, 0, 2);
-    set_ints(n, "pads", pads[0], pads[1], pads[2], pads[3], 4);
-    vknn_node_set_int(n, "group", group);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
+        tm_weight(b, "b", SHAPE(oc), -1, 1);
+    if (bias)
+        tm_node(b, "Conv", NAMES("x", "w", "b"), "y");
+    else
+        tm_node(b, "Conv", NAMES("x", "w"), "y");
+    tm_attr_ints(b, "strides", INTS(stride, stride));
+    tm_attr_ints(b, "dilations", INTS(dil, dil));
+    tm_attr_ints(b, "pads", pads, 4);
+    tm_attr_int(b, "group", group);
 }
 
-static VknnModel *case_conv_3x3(void)
+static void conv_out(TestModel *b, int64_t c, int64_t oc, int64_t h, int64_t w, int64_t k,
+                     int64_t stride, const int64_t pads[4], int64_t dil, int64_t group,
+                     gboolean bias)
 {
-    return conv_model(5, 7, 13, 7, 3, 1, (int64_t[]){1, 1, 1, 1}, 1, 1, TRUE);
+    conv_model(b, c, oc, h, w, k, stride, pads, dil, group, bias);
+    tm_output(b, "y");
 }
-static VknnModel *case_conv_stride2_odd_asym(void)
+
+static void case_conv_3x3(TestModel *b)
 {
-    return conv_model(3, 6, 13, 7, 3, 2, (int64_t[]){0, 0, 1, 1}, 1, 1, TRUE);
+    conv_out(b, 5, 7, 13, 7, 3, 1, I64(1, 1, 1, 1), 1, 1, TRUE);
 }
-static VknnModel *case_conv_1x1_pixel(void)
+static void case_conv_stride2_odd_asym(TestModel *b)
 {
-    return conv_model(1, 1, 1, 1, 1, 1, (int64_t[]){0, 0, 0, 0}, 1, 1, FALSE);
+    conv_out(b, 3, 6, 13, 7, 3, 2, I64(0, 0, 1, 1), 1, 1, TRUE);
+}
+static void case_conv_1x1_pixel(TestModel *b)
+{
+    conv_out(b, 1, 1, 1, 1, 1, 1, I64(0, 0, 0, 0), 1, 1, FALSE);
 }
 /* Pointwise: flattened tiles at any width (conv2d.comp POINTWISE): rows of
  * 29 pixels, 6 input channels (a partial block), 37 outputs (two channel
  * groups of tiles, a partial block), an odd pixel count; and 1x1 windows
  * that are not pointwise: padded, and strided. */
-static VknnModel *case_conv_1x1_wide(void)
+static void case_conv_1x1_wide(TestModel *b)
 {
-    return conv_model(6, 37, 9, 29, 1, 1, (int64_t[]){0, 0, 0, 0}, 1, 1, TRUE);
+    conv_out(b, 6, 37, 9, 29, 1, 1, I64(0, 0, 0, 0), 1, 1, TRUE);
 }
-static VknnModel *case_conv_1x1_padded(void)
+static void case_conv_1x1_padded(TestModel *b)
 {
-    return conv_model(5, 6, 7, 30, 1, 1, (int64_t[]){1, 0, 0, 2}, 1, 1, TRUE);
+    conv_out(b, 5, 6, 7, 30, 1, 1, I64(1, 0, 0, 2), 1, 1, TRUE);
 }
-static VknnModel *case_conv_1x1_stride2(void)
+static void case_conv_1x1_stride2(TestModel *b)
 {
-    return conv_model(5, 6, 13, 30, 1, 2, (int64_t[]){0, 0, 0, 0}, 1, 1, FALSE);
+    conv_out(b, 5, 6, 13, 30, 1, 2, I64(0, 0, 0, 0), 1, 1, FALSE);
 }
-static VknnModel *case_conv_9x9_thin(void)
+static void case_conv_9x9_thin(TestModel *b)
 {
-    return conv_model(3, 8, 127, 3, 9, 1, (int64_t[]){4, 4, 4, 4}, 1, 1, TRUE);
+    conv_out(b, 3, 8, 127, 3, 9, 1, I64(4, 4, 4, 4), 1, 1, TRUE);
 }
 /* Rows of >= 24 pixels take row tiles: a 5x5 stride-1 kernel slides its
  * window along the row (one fetch per tap), asymmetric pads, a partial tile. */
-static VknnModel *case_conv_5x5_row_tiles(void)
+static void case_conv_5x5_row_tiles(TestModel *b)
 {
-    return conv_model(6, 5, 9, 37, 5, 1, (int64_t[]){2, 3, 2, 1}, 1, 1, TRUE);
+    conv_out(b, 6, 5, 9, 37, 5, 1, I64(2, 3, 2, 1), 1, 1, TRUE);
 }
-static VknnModel *case_conv_dilated_grouped(void)
+static void case_conv_dilated_grouped(TestModel *b)
 {
-    return conv_model(6, 4, 13, 7, 3, 1, (int64_t[]){2, 1, 2, 0}, 2, 2, TRUE);
+    conv_out(b, 6, 4, 13, 7, 3, 1, I64(2, 1, 2, 0), 2, 2, TRUE);
 }
-static VknnModel *case_conv_depthwise_clip(void)
+/* Depthwise, through a fused Clip(0, 0.5): the opset-13 form with inputs. */
+static void case_conv_depthwise_clip(TestModel *b)
 {
-    VknnModel *m = conv_model(10, 10, 13, 7, 3, 2, (int64_t[]){1, 1, 1, 1}, 1, 10, TRUE);
-    /* rename y -> z through a fused Clip(0, 6): the opset-13 form with inputs */
-    floats(m, "lo", (float[]){0.0f}, 1);
-    floats(m, "hi", (float[]){0.5f}, 1);
-    node(m, "Clip", IN("y", "lo", "hi"), OUT("z"));
-    vknn_model_value(m, vknn_model_find_value(m, "y"))->is_output = FALSE;
-    g_array_set_size(m->outputs, 0);
-    vknn_model_mark_output(m, "z", NULL);
-    return m;
+    conv_model(b, 10, 10, 13, 7, 3, 2, I64(1, 1, 1, 1), 1, 10, TRUE);
+    tm_const(b, "lo", SHAPE(1), F(0.0f));
+    tm_const(b, "hi", SHAPE(1), F(0.5f));
+    tm_node(b, "Clip", NAMES("y", "lo", "hi"), "z");
+    tm_output(b, "z");
 }
 
 /* Pad -> Conv -> act: the fused padding paths. */
-static VknnModel *padded_conv_c(const char *mode, float value, const int64_t conv_pads[4],
-                                const char *act, int64_t ic, int64_t oc)
+static void padded_conv_c(TestModel *b, const char *mode, float value, const int64_t conv_pads[4],
+                          const char *act, int64_t ic, int64_t oc)
 {
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, ic, 13, 7));
-    ints(m, "pads", (int64_t[]){0, 0, 2, 1, 0, 0, 1, 2}, 8);
-    floats(m, "value", &value, 1);
-    weight(m, "w", SHAPE(oc, ic, 3, 3), -0.5f, 0.5f);
-    weight(m, "b", SHAPE(oc), -1, 1);
-    VknnNode *p = node(m, "Pad", IN("x", "pads", "value"), OUT("p"));
-    vknn_node_set_string(p, "mode", mode);
-    VknnNode *c = node(m, "Conv", IN("p", "w", "b"), OUT("y"));
-    set_ints(c, "pads", conv_pads[0], conv_pads[1], conv_pads[2], conv_pads[3], 4);
-    node(m, act, IN("y"), OUT("z"));
-    vknn_model_mark_output(m, "z", NULL);
-    return m;
+    tm_input(b, "x", SHAPE(1, ic, 13, 7));
+    tm_const_int(b, "pads", SHAPE(8), I64(0, 0, 2, 1, 0, 0, 1, 2));
+    tm_const(b, "value", SHAPE(1), &value);
+    tm_weight(b, "w", SHAPE(oc, ic, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, "b", SHAPE(oc), -1, 1);
+    tm_node(b, "Pad", NAMES("x", "pads", "value"), "p");
+    tm_attr_str(b, "mode", mode);
+    tm_node(b, "Conv", NAMES("p", "w", "b"), "y");
+    tm_attr_ints(b, "pads", conv_pads, 4);
+    tm_node(b, act, NAMES("y"), "z");
+    tm_output(b, "z");
 }
 
-static VknnModel *padded_conv(const char *mode, float value, const int64_t conv_pads[4],
-                              const char *act)
+static void padded_conv(TestModel *b, const char *mode, float value, const int64_t conv_pads[4],
+                        const char *act)
 {
-    return padded_conv_c(mode, value, conv_pads, act, 5, 6);
+    padded_conv_c(b, mode, value, conv_pads, act, 5, 6);
 }
 
-static VknnModel *case_conv_pad_reflect_relu(void)
+static void case_conv_pad_reflect_relu(TestModel *b)
 {
-    return padded_conv("reflect", 0, (int64_t[]){0, 0, 0, 0}, "Relu");
+    padded_conv(b, "reflect", 0, I64(0, 0, 0, 0), "Relu");
 }
-static VknnModel *case_conv_pad_edge_sigmoid(void)
+static void case_conv_pad_edge_sigmoid(TestModel *b)
 {
-    return padded_conv("edge", 0, (int64_t[]){0, 0, 0, 0}, "Sigmoid");
+    padded_conv(b, "edge", 0, I64(0, 0, 0, 0), "Sigmoid");
 }
-static VknnModel *case_conv_pad_zero_plus_own_pads(void)
+static void case_conv_pad_zero_plus_own_pads(TestModel *b)
 {
-    return padded_conv("constant", 0, (int64_t[]){1, 0, 0, 1}, "Relu");
+    padded_conv(b, "constant", 0, I64(1, 0, 0, 1), "Relu");
 }
-static VknnModel *case_conv_pad_constant_nonzero(void)
+static void case_conv_pad_constant_nonzero(TestModel *b)
 {
-    return padded_conv("constant", 1.5f, (int64_t[]){0, 0, 0, 0}, "Tanh");
-}
-
-static void bn(VknnModel *m, const char *x, const char *y, int64_t c)
-{
-    g_autofree char *s = g_strdup_printf("%s_s", y), *b = g_strdup_printf("%s_b", y);
-    g_autofree char *mu = g_strdup_printf("%s_m", y), *v = g_strdup_printf("%s_v", y);
-    weight(m, s, SHAPE(c), 0.5f, 1.5f);
-    weight(m, b, SHAPE(c), -1, 1);
-    weight(m, mu, SHAPE(c), -1, 1);
-    weight(m, v, SHAPE(c), 0.1f, 2.0f);
-    node(m, "BatchNormalization", IN(x, s, b, mu, v), OUT(y));
-}
-
-static VknnModel *case_conv_bn_leaky_then_bn(void)
-{
-    VknnModel *m = conv_model(5, 6, 13, 7, 3, 1, (int64_t[]){1, 1, 1, 1}, 1, 1, TRUE);
-    g_array_set_size(m->outputs, 0);
-    vknn_model_value(m, vknn_model_find_value(m, "y"))->is_output = FALSE;
-    bn(m, "y", "y_bn", 6); /* folded into the conv */
-    VknnNode *l = node(m, "LeakyRelu", IN("y_bn"), OUT("y_act"));
-    vknn_node_set_float(l, "alpha", 0.1f);
-    bn(m, "y_act", "z", 6); /* standalone: no conv right before it */
-    vknn_model_mark_output(m, "z", NULL);
-    return m;
-}
-
-static VknnModel *conv_transpose_model(int64_t c, int64_t oc, int64_t h, int64_t w,
-                                       const int64_t pads[4], int64_t out_pad)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, c, h, w));
-    weight(m, "w", SHAPE(c, oc, 3, 3), -0.5f, 0.5f);
-    weight(m, "b", SHAPE(oc), -1, 1);
-    VknnNode *n = node(m, "ConvTranspose", IN("x", "w", "b"), OUT("y"));
-    set_ints(n, "strides", 2, 2, 0, 0, 2);
-    set_ints(n, "pads", pads[0], pads[1], pads[2], pads[3], 4);
-    if (out_pad)
-        set_ints(n, "output_padding", out_pad, out_pad, 0, 0, 2);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *case_conv_transpose_tf_same(void)
-{
-    return conv_transpose_model(5, 3, 7, 5, (int64_t[]){0, 0, 1, 1}, 0);
-}
-static VknnModel *case_conv_transpose_output_padding(void)
-{
-    return conv_transpose_model(6, 9, 4, 3, (int64_t[]){1, 1, 1, 1}, 1);
-}
-
-static VknnModel *instance_norm_model(int64_t c, int64_t h, int64_t w, const char *act)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, c, h, w));
-    weight(m, "g", SHAPE(c), 0.5f, 1.5f);
-    weight(m, "b", SHAPE(c), -1, 1);
-    VknnNode *n = node(m, "InstanceNormalization", IN("x", "g", "b"), OUT("y"));
-    vknn_node_set_float(n, "epsilon", 1e-3f);
-    node(m, act, IN("y"), OUT("z"));
-    vknn_model_mark_output(m, "z", NULL);
-    return m;
-}
-
-static VknnModel *case_norm_instance_relu(void)
-{
-    return instance_norm_model(6, 13, 7, "Relu");
-}
-static VknnModel *case_norm_instance_tall(void)
-{
-    return instance_norm_model(3, 127, 3, "Sigmoid");
-}
-
-/* InstanceNormalization [-> Relu] [-> Pad] -> Conv: the convolution
- * normalizes its input while reading it (lowering fuses the norm's apply
- * pass); pad_mode NULL: the Conv's own zero padding, which must stay zero. */
-static VknnModel *norm_conv_model(int64_t n, int64_t c, int64_t h, int64_t w, gboolean relu,
-                                  const char *pad_mode, int64_t k, int64_t oc)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(n, c, h, w));
-    weight(m, "g", SHAPE(c), 0.5f, 1.5f);
-    weight(m, "b", SHAPE(c), -1, 1);
-    weight(m, "w", SHAPE(oc, c, k, k), -0.5f, 0.5f);
-    weight(m, "cb", SHAPE(oc), -1, 1);
-    VknnNode *in = node(m, "InstanceNormalization", IN("x", "g", "b"), OUT("y"));
-    vknn_node_set_float(in, "epsilon", 1e-3f);
-    const char *next = "y";
-    if (relu) {
-        node(m, "Relu", IN("y"), OUT("r"));
-        next = "r";
-    }
-    const int64_t pad = k / 2;
-    if (pad_mode) {
-        ints(m, "pads", (int64_t[]){0, 0, pad, pad, 0, 0, pad, pad}, 8);
-        VknnNode *p = node(m, "Pad", IN(next, "pads"), OUT("p"));
-        vknn_node_set_string(p, "mode", pad_mode);
-        next = "p";
-    }
-    VknnNode *conv = node(m, "Conv", IN(next, "w", "cb"), OUT("z"));
-    if (!pad_mode)
-        set_ints(conv, "pads", pad, pad, pad, pad, 4);
-    vknn_model_mark_output(m, "z", NULL);
-    return m;
-}
-
-static VknnModel *case_norm_fused_conv_rows_batch2(void)
-{
-    return norm_conv_model(2, 6, 5, 37, TRUE, NULL, 3, 5);
-}
-static VknnModel *case_norm_fused_conv_flat_1x1(void)
-{
-    return norm_conv_model(2, 7, 6, 7, FALSE, NULL, 1, 9);
-}
-static VknnModel *case_norm_fused_winograd_reflect(void)
-{
-    return norm_conv_model(2, 24, 13, 11, TRUE, "reflect", 3, 26);
-}
-static VknnModel *case_norm_fused_conv_9x9_image(void)
-{
-    return norm_conv_model(1, 3, 12, 30, TRUE, "reflect", 9, 3);
-}
-
-static VknnModel *unary_model(const char *op, int opset)
-{
-    VknnModel *m = vknn_model_new();
-    m->opset = opset;
-    input(m, "x", SHAPE(1, 7, 13, 7));
-    VknnNode *n = node(m, op, IN("x"), OUT("y"));
-    if (g_str_equal(op, "Clip")) {
-        vknn_node_set_float(n, "min", -0.5f);
-        vknn_node_set_float(n, "max", 0.75f);
-    }
-    if (g_str_equal(op, "LeakyRelu"))
-        vknn_node_set_float(n, "alpha", 0.2f);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *case_unary_relu(void)
-{
-    return unary_model("Relu", 13);
-}
-static VknnModel *case_unary_leaky(void)
-{
-    return unary_model("LeakyRelu", 13);
-}
-static VknnModel *case_unary_clip_opset6(void)
-{
-    return unary_model("Clip", 6);
-}
-static VknnModel *case_unary_sigmoid(void)
-{
-    return unary_model("Sigmoid", 13);
-}
-static VknnModel *case_unary_tanh(void)
-{
-    return unary_model("Tanh", 13);
-}
-
-static VknnModel *binary_model(const char *op, const VknnShape *a, const VknnShape *b,
-                               gboolean b_const)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "a", a);
-    if (b_const)
-        weight(m, "b", b, 0.5f, 2.0f); /* away from 0 for Div */
-    else
-        input(m, "b", b);
-    node(m, op, IN("a", "b"), OUT("y"));
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *case_binary_add_same(void)
-{
-    return binary_model("Add", SHAPE(1, 5, 13, 7), SHAPE(1, 5, 13, 7), FALSE);
-}
-static VknnModel *case_binary_mul_scalar(void)
-{
-    return binary_model("Mul", SHAPE(1, 3, 13, 7), SHAPE(1), TRUE);
-}
-static VknnModel *case_binary_sub_channel(void)
-{
-    return binary_model("Sub", SHAPE(1, 6, 13, 7), SHAPE(6, 1, 1), TRUE);
-}
-static VknnModel *case_binary_div_channel4d(void)
-{
-    return binary_model("Div", SHAPE(1, 5, 13, 7), SHAPE(1, 5, 1, 1), TRUE);
-}
-static VknnModel *case_binary_add_outer(void)
-{
-    return binary_model("Add", SHAPE(1, 5, 1, 7), SHAPE(1, 1, 13, 1), FALSE);
-}
-static VknnModel *case_binary_mul_rows(void)
-{
-    return binary_model("Mul", SHAPE(2, 10), SHAPE(10), TRUE);
-}
-
-static VknnModel *pad_model(const char *mode, float value)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 5, 13, 7));
-    ints(m, "pads", (int64_t[]){0, 0, 2, 3, 0, 0, 1, 2}, 8);
-    floats(m, "value", &value, 1);
-    VknnNode *p = node(m, "Pad", IN("x", "pads", "value"), OUT("y"));
-    vknn_node_set_string(p, "mode", mode);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *case_pad_reflect(void)
-{
-    return pad_model("reflect", 0);
-}
-static VknnModel *case_pad_edge(void)
-{
-    return pad_model("edge", 0);
-}
-static VknnModel *case_pad_constant(void)
-{
-    return pad_model("constant", 1.5f);
-}
-
-static VknnModel *resize_model(const char *mode, const char *ctm, const char *nearest, float sh,
-                               float sw, const int64_t *sizes)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 5, 13, 7));
-    VknnNode *n;
-    if (sizes) {
-        ints(m, "sizes", sizes, 4);
-        n = node(m, "Resize", IN("x", "", "", "sizes"), OUT("y"));
-    } else {
-        floats(m, "scales", (float[]){1, 1, sh, sw}, 4);
-        n = node(m, "Resize", IN("x", "", "scales"), OUT("y"));
-    }
-    vknn_node_set_string(n, "mode", mode);
-    vknn_node_set_string(n, "coordinate_transformation_mode", ctm);
-    if (nearest)
-        vknn_node_set_string(n, "nearest_mode", nearest);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *case_resize_nearest_x2(void)
-{
-    return resize_model("nearest", "asymmetric", "floor", 2, 2, NULL);
-}
-static VknnModel *case_resize_nearest_half_pixel(void)
-{
-    return resize_model("nearest", "half_pixel", NULL, 1.5f, 0.5f, NULL);
-}
-static VknnModel *case_resize_linear_half_pixel(void)
-{
-    return resize_model("linear", "half_pixel", NULL, 1.5f, 0.5f, NULL);
-}
-static VknnModel *case_resize_linear_align_corners_sizes(void)
-{
-    return resize_model("linear", "align_corners", NULL, 0, 0, (int64_t[]){1, 5, 20, 9});
-}
-static VknnModel *case_resize_upsample_opset9(void)
-{
-    VknnModel *m = vknn_model_new();
-    m->opset = 9;
-    input(m, "x", SHAPE(1, 3, 7, 5));
-    floats(m, "scales", (float[]){1, 1, 2, 3}, 4);
-    node(m, "Upsample", IN("x", "scales"), OUT("y"));
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *pool_model(const char *op, int64_t k, int64_t s, const int64_t pads[4],
-                             gboolean ceil, int64_t count_pad, int64_t dil)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 6, 13, 7));
-    VknnNode *n = node(m, op, IN("x"), OUT("y"));
-    set_ints(n, "kernel_shape", k, k, 0, 0, 2);
-    set_ints(n, "strides", s, s, 0, 0, 2);
-    set_ints(n, "pads", pads[0], pads[1], pads[2], pads[3], 4);
-    vknn_node_set_int(n, "ceil_mode", ceil);
-    if (g_str_equal(op, "AveragePool"))
-        vknn_node_set_int(n, "count_include_pad", count_pad);
-    else
-        set_ints(n, "dilations", dil, dil, 0, 0, 2);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *case_pool_max_ceil(void)
-{
-    return pool_model("MaxPool", 3, 2, (int64_t[]){0, 0, 0, 0}, TRUE, 0, 1);
-}
-static VknnModel *case_pool_max_dilated_padded(void)
-{
-    return pool_model("MaxPool", 2, 1, (int64_t[]){1, 0, 0, 1}, FALSE, 0, 2);
-}
-static VknnModel *case_pool_avg_exclude_pad(void)
-{
-    return pool_model("AveragePool", 3, 2, (int64_t[]){1, 1, 1, 1}, TRUE, 0, 1);
-}
-static VknnModel *case_pool_avg_include_pad(void)
-{
-    return pool_model("AveragePool", 3, 2, (int64_t[]){1, 1, 1, 1}, FALSE, 1, 1);
-}
-
-static VknnModel *global_pool_model(const char *op, int64_t n, int64_t c)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(n, c, 13, 7));
-    node(m, op, IN("x"), OUT("y"));
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *case_pool_global_average(void)
-{
-    return global_pool_model("GlobalAveragePool", 1, 10);
-}
-static VknnModel *case_pool_global_max(void)
-{
-    return global_pool_model("GlobalMaxPool", 1, 10);
-}
-/* Enough small blocks for one invocation per block (global_pool.c). */
-static VknnModel *case_pool_global_average_blocks(void)
-{
-    return global_pool_model("GlobalAveragePool", 2, 130);
-}
-static VknnModel *case_pool_global_max_blocks(void)
-{
-    return global_pool_model("GlobalMaxPool", 2, 130);
-}
-
-static VknnModel *case_concat_odd_channels(void)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "a", SHAPE(1, 3, 13, 7));
-    input(m, "b", SHAPE(1, 5, 13, 7));
-    input(m, "c", SHAPE(1, 2, 13, 7));
-    VknnNode *n = node(m, "Concat", IN("a", "b", "c"), OUT("y"));
-    vknn_node_set_int(n, "axis", 1);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-/* Channel concats the executor elides (producers write their slices in
- * place: batch 1, leading inputs with channels in multiples of 4) and ones
- * it must copy: a concat of an elided concat's output, the same value twice,
- * and the batch-2 variant where nothing is elided. Graph outputs read a
- * slice (b) and both concats. */
-static VknnModel *concat_in_place(int64_t n, gboolean all_outputs)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(n, 5, 9, 7));
-    const char *names[][3] = {{"wa", "ba", "a"}, {"wb", "bb", "b"}, {"wc", "bc", "c"}};
-    const int64_t channels[] = {4, 8, 3};
-    for (int i = 0; i < 3; i++) {
-        weight(m, names[i][0], SHAPE(channels[i], 5, 3, 3), -0.5f, 0.5f);
-        weight(m, names[i][1], SHAPE(channels[i]), -0.2f, 0.5f);
-        g_autofree char *pre = g_strconcat(names[i][2], "_pre", NULL);
-        set_ints(node(m, "Conv", IN("x", names[i][0], names[i][1]), OUT(pre)), "pads", 1, 1, 1, 1,
-                 4);
-        node(m, "Relu", IN(pre), OUT(names[i][2]));
-    }
-    vknn_node_set_int(node(m, "Concat", IN("a", "b", "c"), OUT("abc")), "axis", 1);
-    vknn_node_set_int(node(m, "Concat", IN("abc", "a"), OUT("abca")), "axis", 1);
-    vknn_node_set_int(node(m, "Concat", IN("c", "c"), OUT("cc")), "axis", 1);
-    node(m, "Add", IN("abca", "abca"), OUT("sum"));
-    vknn_model_mark_output(m, "sum", NULL);
-    if (all_outputs) {
-        vknn_model_mark_output(m, "b", NULL);
-        vknn_model_mark_output(m, "abc", NULL);
-        vknn_model_mark_output(m, "cc", NULL);
-    }
-    return m;
-}
-
-static VknnModel *case_concat_in_place(void)
-{
-    return concat_in_place(1, TRUE);
-}
-static VknnModel *case_concat_in_place_batch2(void)
-{
-    return concat_in_place(2, TRUE);
-}
-/* The gradient flows through the elided and the copied concat to x and to
- * every convolution (one output seeds it). */
-static VknnModel *case_concat_in_place_grad(void)
-{
-    return concat_in_place(1, FALSE);
-}
-
-/* Elementwise steps overwrite an input that dies there, and only then:
- * y is read again after the Sigmoid (no overwrite), s and y both die at the
- * Add, the sum dies at the InstanceNormalization; the graph input x and the
- * output t are never overwritten (t is read by the Relu and is an output). */
-static VknnModel *case_binary_in_place_chain(void)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 6, 9, 7));
-    weight(m, "w", SHAPE(6, 6, 1, 1), -0.5f, 0.5f);
-    weight(m, "g", SHAPE(6), 0.5f, 1.5f);
-    weight(m, "bt", SHAPE(6), -0.5f, 0.5f);
-    node(m, "Conv", IN("x", "w"), OUT("y"));
-    node(m, "Sigmoid", IN("y"), OUT("s"));
-    node(m, "Add", IN("s", "y"), OUT("sum"));
-    node(m, "InstanceNormalization", IN("sum", "g", "bt"), OUT("t"));
-    node(m, "Relu", IN("t"), OUT("r"));
-    node(m, "Mul", IN("r", "x"), OUT("z"));
-    vknn_model_mark_output(m, "t", NULL);
-    vknn_model_mark_output(m, "z", NULL);
-    return m;
-}
-
-/* GlobalAveragePool -> Flatten -> Gemm(transB) -> Softmax: a classifier head. */
-static VknnModel *case_gemm_classifier_head(void)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 10, 5, 3));
-    weight(m, "w", SHAPE(7, 10), -0.5f, 0.5f);
-    weight(m, "bias", SHAPE(7), -1, 1);
-    node(m, "GlobalAveragePool", IN("x"), OUT("g"));
-    node(m, "Flatten", IN("g"), OUT("f"));
-    VknnNode *n = node(m, "Gemm", IN("f", "w", "bias"), OUT("logits"));
-    vknn_node_set_int(n, "transB", 1);
-    vknn_node_set_float(n, "alpha", 0.5f);
-    vknn_node_set_float(n, "beta", 2.0f);
-    node(m, "Softmax", IN("logits"), OUT("p"));
-    vknn_model_mark_output(m, "logits", NULL);
-    vknn_model_mark_output(m, "p", NULL);
-    return m;
-}
-
-static VknnModel *case_gemm_matmul_activations(void)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "a", SHAPE(3, 10));
-    input(m, "b", SHAPE(10, 7));
-    weight(m, "w", SHAPE(7, 5), -1, 1);
-    node(m, "MatMul", IN("a", "b"), OUT("ab"));
-    node(m, "MatMul", IN("ab", "w"), OUT("y"));
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *case_softmax_channels(void)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 6, 5, 3));
-    VknnNode *n = node(m, "Softmax", IN("x"), OUT("y"));
-    vknn_node_set_int(n, "axis", 1);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-/* LRN across channels: windows clipped at both ends of an odd channel count
- * and crossing 4-channel blocks, in a batch of 2. */
-static VknnModel *case_norm_lrn_size5(void)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(2, 7, 5, 6));
-    VknnNode *n = node(m, "LRN", IN("x"), OUT("y"));
-    vknn_node_set_int(n, "size", 5);
-    vknn_node_set_float(n, "alpha", 0.2f);
-    vknn_node_set_float(n, "beta", 0.6f);
-    vknn_node_set_float(n, "bias", 2.0f);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-/* An even size: the window reaches one channel further up than down. */
-static VknnModel *case_norm_lrn_even_size(void)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 13, 3, 4));
-    VknnNode *n = node(m, "LRN", IN("x"), OUT("y"));
-    vknn_node_set_int(n, "size", 4);
-    vknn_node_set_float(n, "alpha", 0.5f);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
-}
-
-static VknnModel *case_reshape_relayout(void)
-{
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 6, 5, 4));
-    ints(m, "s1", (int64_t[]){1, 4, 0, -1}, 4);
-    ints(m, "s2", (int64_t[]){2, 12, 5}, 3);
-    node(m, "Reshape", IN("x", "s1"), OUT("r1"));
-    node(m, "Identity", IN("r1"), OUT("i1"));
-    node(m, "Reshape", IN("i1", "s2"), OUT("r2"));
-    node(m, "Dropout", IN("r2"), OUT("y"));
-    vknn_model_mark_output(m, "y", NULL);
-    vknn_model_mark_output(m, "r1", NULL);
-    return m;
+    padded_conv(b, "constant", 1.5f, I64(0, 0, 0, 0), "Tanh");
 }
 
 /* Resize (nearest x2 or x3) -> [Pad reflect] -> Conv: the upsampling fused
  * into the convolution's reads. */
-static VknnModel *upsampled_conv_c(const char *ctm, const char *nearest, float s, gboolean pad,
-                                   int64_t ic, int64_t oc)
+static void upsampled_conv_c(TestModel *b, const char *ctm, const char *nearest, float s,
+                             gboolean pad, int64_t ic, int64_t oc)
 {
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, ic, 7, 5));
-    floats(m, "scales", (float[]){1, 1, s, s}, 4);
-    ints(m, "pads", (int64_t[]){0, 0, 1, 1, 0, 0, 1, 1}, 8);
-    weight(m, "w", SHAPE(oc, ic, 3, 3), -0.5f, 0.5f);
-    weight(m, "b", SHAPE(oc), -1, 1);
-    VknnNode *r = node(m, "Resize", IN("x", "", "scales"), OUT("u"));
-    vknn_node_set_string(r, "mode", "nearest");
-    vknn_node_set_string(r, "coordinate_transformation_mode", ctm);
-    vknn_node_set_string(r, "nearest_mode", nearest);
+    tm_input(b, "x", SHAPE(1, ic, 7, 5));
+    tm_const(b, "scales", SHAPE(4), F(1, 1, s, s));
+    tm_const_int(b, "pads", SHAPE(8), I64(0, 0, 1, 1, 0, 0, 1, 1));
+    tm_weight(b, "w", SHAPE(oc, ic, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, "b", SHAPE(oc), -1, 1);
+    tm_node(b, "Resize", NAMES("x", "", "scales"), "u");
+    tm_attr_str(b, "mode", "nearest");
+    tm_attr_str(b, "coordinate_transformation_mode", ctm);
+    tm_attr_str(b, "nearest_mode", nearest);
     if (pad) {
-        VknnNode *p = node(m, "Pad", IN("u", "pads"), OUT("p"));
-        vknn_node_set_string(p, "mode", "reflect");
+        tm_node(b, "Pad", NAMES("u", "pads"), "p");
+        tm_attr_str(b, "mode", "reflect");
     }
-    VknnNode *c = node(m, "Conv", IN(pad ? "p" : "u", "w", "b"), OUT("y"));
-    set_ints(c, "pads", 0, 1, 1, 0, 4);
-    node(m, "Relu", IN("y"), OUT("z"));
-    vknn_model_mark_output(m, "z", NULL);
-    return m;
+    tm_node(b, "Conv", NAMES(pad ? "p" : "u", "w", "b"), "y");
+    tm_attr_ints(b, "pads", INTS(0, 1, 1, 0));
+    tm_node(b, "Relu", NAMES("y"), "z");
+    tm_output(b, "z");
 }
 
-static VknnModel *upsampled_conv(const char *ctm, const char *nearest, float s, gboolean pad)
+static void case_conv_upsampled_reflect(TestModel *b)
 {
-    return upsampled_conv_c(ctm, nearest, s, pad, 5, 6);
+    upsampled_conv_c(b, "asymmetric", "floor", 2, TRUE, 5, 6);
 }
-
-static VknnModel *case_conv_upsampled_reflect(void)
+static void case_conv_upsampled_x3_half_pixel(TestModel *b)
 {
-    return upsampled_conv("asymmetric", "floor", 2, TRUE);
-}
-static VknnModel *case_conv_upsampled_x3_half_pixel(void)
-{
-    return upsampled_conv("half_pixel", "round_prefer_floor", 3, FALSE);
+    upsampled_conv_c(b, "half_pixel", "round_prefer_floor", 3, FALSE, 5, 6);
 }
 
 /* Winograd F(4x4, 3x3) runs 3x3 stride-1 layers of >= 16 channels: edge
@@ -1002,260 +531,692 @@ static VknnModel *case_conv_upsampled_x3_half_pixel(void)
  * asymmetric pads, fused reflection/edge padding, upsampling and
  * activations, and bands (tiles split over several passes; 2048 tiles of
  * 64 channels exceed one 8 MiB band on lavapipe, and bands cross images). */
-static VknnModel *winograd_model(int64_t n, int64_t c, int64_t oc, int64_t h, int64_t w,
-                                 const int64_t pads[4])
+static void winograd_model(TestModel *b, int64_t n, int64_t c, int64_t oc, int64_t h, int64_t w,
+                           const int64_t pads[4])
 {
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(n, c, h, w));
-    weight(m, "w", SHAPE(oc, c, 3, 3), -0.5f, 0.5f);
-    weight(m, "b", SHAPE(oc), -1, 1);
-    VknnNode *conv = node(m, "Conv", IN("x", "w", "b"), OUT("y"));
-    set_ints(conv, "pads", pads[0], pads[1], pads[2], pads[3], 4);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
+    tm_input(b, "x", SHAPE(n, c, h, w));
+    tm_weight(b, "w", SHAPE(oc, c, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, "b", SHAPE(oc), -1, 1);
+    tm_node(b, "Conv", NAMES("x", "w", "b"), "y");
+    tm_attr_ints(b, "pads", pads, 4);
+    tm_output(b, "y");
 }
 
 /* Channels chosen so that every device takes the Winograd path (on a CPU:
  * ic * oc >= 12 (ic + oc), vknn_conv_winograd_suits). */
-static VknnModel *case_conv_winograd_edges_batch(void)
+static void case_conv_winograd_edges_batch(TestModel *b)
 {
-    return winograd_model(2, 26, 29, 13, 11, (int64_t[]){1, 0, 2, 1});
+    winograd_model(b, 2, 26, 29, 13, 11, I64(1, 0, 2, 1));
 }
-static VknnModel *case_conv_winograd_bands(void)
+static void case_conv_winograd_bands(TestModel *b)
 {
-    return winograd_model(2, 64, 16, 128, 127, (int64_t[]){1, 1, 1, 1});
+    winograd_model(b, 2, 64, 16, 128, 127, I64(1, 1, 1, 1));
 }
-static VknnModel *case_conv_winograd_reflect_relu(void)
+static void case_conv_winograd_reflect_relu(TestModel *b)
 {
-    return padded_conv_c("reflect", 0, (int64_t[]){0, 0, 0, 0}, "Relu", 24, 28);
+    padded_conv_c(b, "reflect", 0, I64(0, 0, 0, 0), "Relu", 24, 28);
 }
-static VknnModel *case_conv_winograd_edge_pads(void)
+static void case_conv_winograd_edge_pads(TestModel *b)
 {
-    return padded_conv_c("edge", 0, (int64_t[]){1, 0, 0, 1}, "Sigmoid", 25, 24);
+    padded_conv_c(b, "edge", 0, I64(1, 0, 0, 1), "Sigmoid", 25, 24);
 }
-static VknnModel *case_conv_winograd_upsampled(void)
+static void case_conv_winograd_upsampled(TestModel *b)
 {
-    return upsampled_conv_c("asymmetric", "floor", 2, TRUE, 28, 24);
+    upsampled_conv_c(b, "asymmetric", "floor", 2, TRUE, 28, 24);
 }
 
-typedef struct {
-    const char *name;
-    VknnModel *(*build)(void);
-} OpCase;
+static void conv_transpose_model(TestModel *b, int64_t c, int64_t oc, int64_t h, int64_t w,
+                                 const int64_t pads[4], int64_t out_pad)
+{
+    tm_input(b, "x", SHAPE(1, c, h, w));
+    tm_weight(b, "w", SHAPE(c, oc, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, "b", SHAPE(oc), -1, 1);
+    tm_node(b, "ConvTranspose", NAMES("x", "w", "b"), "y");
+    tm_attr_ints(b, "strides", INTS(2, 2));
+    tm_attr_ints(b, "pads", pads, 4);
+    if (out_pad)
+        tm_attr_ints(b, "output_padding", INTS(out_pad, out_pad));
+    tm_output(b, "y");
+}
 
-/* SqueezeNet's Fire module and pooling: fused activations, a value read by
+static void case_conv_transpose_tf_same(TestModel *b)
+{
+    conv_transpose_model(b, 5, 3, 7, 5, I64(0, 0, 1, 1), 0);
+}
+static void case_conv_transpose_output_padding(TestModel *b)
+{
+    conv_transpose_model(b, 6, 9, 4, 3, I64(1, 1, 1, 1), 1);
+}
+
+static void instance_norm_model(TestModel *b, int64_t c, int64_t h, int64_t w, const char *act)
+{
+    tm_input(b, "x", SHAPE(1, c, h, w));
+    tm_weight(b, "g", SHAPE(c), 0.5f, 1.5f);
+    tm_weight(b, "b", SHAPE(c), -1, 1);
+    tm_node(b, "InstanceNormalization", NAMES("x", "g", "b"), "y");
+    tm_attr_float(b, "epsilon", 1e-3f);
+    tm_node(b, act, NAMES("y"), "z");
+    tm_output(b, "z");
+}
+
+static void case_norm_instance_relu(TestModel *b)
+{
+    instance_norm_model(b, 6, 13, 7, "Relu");
+}
+static void case_norm_instance_tall(TestModel *b)
+{
+    instance_norm_model(b, 3, 127, 3, "Sigmoid");
+}
+
+/* InstanceNormalization [-> Relu] [-> Pad] -> Conv: the convolution
+ * normalizes its input while reading it (lowering fuses the norm's apply
+ * pass); pad_mode NULL: the Conv's own zero padding, which must stay zero. */
+static void norm_conv_model(TestModel *b, int64_t n, int64_t c, int64_t h, int64_t w, gboolean relu,
+                            const char *pad_mode, int64_t k, int64_t oc)
+{
+    tm_input(b, "x", SHAPE(n, c, h, w));
+    tm_weight(b, "g", SHAPE(c), 0.5f, 1.5f);
+    tm_weight(b, "b", SHAPE(c), -1, 1);
+    tm_weight(b, "w", SHAPE(oc, c, k, k), -0.5f, 0.5f);
+    tm_weight(b, "cb", SHAPE(oc), -1, 1);
+    tm_node(b, "InstanceNormalization", NAMES("x", "g", "b"), "y");
+    tm_attr_float(b, "epsilon", 1e-3f);
+    const char *next = "y";
+    if (relu) {
+        tm_node(b, "Relu", NAMES("y"), "r");
+        next = "r";
+    }
+    const int64_t pad = k / 2;
+    if (pad_mode) {
+        tm_const_int(b, "pads", SHAPE(8), I64(0, 0, pad, pad, 0, 0, pad, pad));
+        tm_node(b, "Pad", NAMES(next, "pads"), "p");
+        tm_attr_str(b, "mode", pad_mode);
+        next = "p";
+    }
+    tm_node(b, "Conv", NAMES(next, "w", "cb"), "z");
+    if (!pad_mode)
+        tm_attr_ints(b, "pads", INTS(pad, pad, pad, pad));
+    tm_output(b, "z");
+}
+
+static void case_norm_fused_conv_rows_batch2(TestModel *b)
+{
+    norm_conv_model(b, 2, 6, 5, 37, TRUE, NULL, 3, 5);
+}
+static void case_norm_fused_conv_flat_1x1(TestModel *b)
+{
+    norm_conv_model(b, 2, 7, 6, 7, FALSE, NULL, 1, 9);
+}
+static void case_norm_fused_winograd_reflect(TestModel *b)
+{
+    norm_conv_model(b, 2, 24, 13, 11, TRUE, "reflect", 3, 26);
+}
+static void case_norm_fused_conv_9x9_image(TestModel *b)
+{
+    norm_conv_model(b, 1, 3, 12, 30, TRUE, "reflect", 9, 3);
+}
+
+/* BatchNormalization of x into y, its four parameters named after y. */
+static void bn(TestModel *b, const char *x, const char *y, int64_t c)
+{
+    g_autofree char *s = g_strdup_printf("%s_s", y), *bias = g_strdup_printf("%s_b", y);
+    g_autofree char *mu = g_strdup_printf("%s_m", y), *v = g_strdup_printf("%s_v", y);
+    tm_weight(b, s, SHAPE(c), 0.5f, 1.5f);
+    tm_weight(b, bias, SHAPE(c), -1, 1);
+    tm_weight(b, mu, SHAPE(c), -1, 1);
+    tm_weight(b, v, SHAPE(c), 0.1f, 2.0f);
+    tm_node(b, "BatchNormalization", NAMES(x, s, bias, mu, v), y);
+}
+
+static void case_conv_bn_leaky_then_bn(TestModel *b)
+{
+    conv_model(b, 5, 6, 13, 7, 3, 1, I64(1, 1, 1, 1), 1, 1, TRUE);
+    bn(b, "y", "y_bn", 6); /* folded into the conv */
+    tm_node(b, "LeakyRelu", NAMES("y_bn"), "y_act");
+    tm_attr_float(b, "alpha", 0.1f);
+    bn(b, "y_act", "z", 6); /* standalone: no conv right before it */
+    tm_output(b, "z");
+}
+
+static void unary_model(TestModel *b, const char *op, int opset)
+{
+    b->m->opset = opset;
+    tm_input(b, "x", SHAPE(1, 7, 13, 7));
+    tm_node(b, op, NAMES("x"), "y");
+    if (g_str_equal(op, "Clip")) {
+        tm_attr_float(b, "min", -0.5f);
+        tm_attr_float(b, "max", 0.75f);
+    }
+    if (g_str_equal(op, "LeakyRelu"))
+        tm_attr_float(b, "alpha", 0.2f);
+    tm_output(b, "y");
+}
+
+static void case_unary_clip_opset6(TestModel *b)
+{
+    unary_model(b, "Clip", 6);
+}
+static void case_unary_leaky(TestModel *b)
+{
+    unary_model(b, "LeakyRelu", 13);
+}
+static void case_unary_relu(TestModel *b)
+{
+    unary_model(b, "Relu", 13);
+}
+static void case_unary_sigmoid(TestModel *b)
+{
+    unary_model(b, "Sigmoid", 13);
+}
+static void case_unary_tanh(TestModel *b)
+{
+    unary_model(b, "Tanh", 13);
+}
+
+static void binary_model(TestModel *b, const char *op, VknnShape sa, VknnShape sb, gboolean b_const)
+{
+    tm_input(b, "a", sa);
+    if (b_const)
+        tm_weight(b, "b", sb, 0.5f, 2.0f); /* away from 0 for Div */
+    else
+        tm_input(b, "b", sb);
+    tm_node(b, op, NAMES("a", "b"), "y");
+    tm_output(b, "y");
+}
+
+static void case_binary_add_same(TestModel *b)
+{
+    binary_model(b, "Add", SHAPE(1, 5, 13, 7), SHAPE(1, 5, 13, 7), FALSE);
+}
+static void case_binary_add_outer(TestModel *b)
+{
+    binary_model(b, "Add", SHAPE(1, 5, 1, 7), SHAPE(1, 1, 13, 1), FALSE);
+}
+static void case_binary_div_channel4d(TestModel *b)
+{
+    binary_model(b, "Div", SHAPE(1, 5, 13, 7), SHAPE(1, 5, 1, 1), TRUE);
+}
+static void case_binary_mul_scalar(TestModel *b)
+{
+    binary_model(b, "Mul", SHAPE(1, 3, 13, 7), SHAPE(1), TRUE);
+}
+static void case_binary_mul_rows(TestModel *b)
+{
+    binary_model(b, "Mul", SHAPE(2, 10), SHAPE(10), TRUE);
+}
+static void case_binary_sub_channel(TestModel *b)
+{
+    binary_model(b, "Sub", SHAPE(1, 6, 13, 7), SHAPE(6, 1, 1), TRUE);
+}
+
+/* Elementwise steps overwrite an input that dies there, and only then:
+ * y is read again after the Sigmoid (no overwrite), s and y both die at the
+ * Add, the sum dies at the InstanceNormalization; the graph input x and the
+ * output t are never overwritten (t is read by the Relu and is an output). */
+static void case_binary_in_place_chain(TestModel *b)
+{
+    tm_input(b, "x", SHAPE(1, 6, 9, 7));
+    tm_weight(b, "w", SHAPE(6, 6, 1, 1), -0.5f, 0.5f);
+    tm_weight(b, "g", SHAPE(6), 0.5f, 1.5f);
+    tm_weight(b, "bt", SHAPE(6), -0.5f, 0.5f);
+    tm_node(b, "Conv", NAMES("x", "w"), "y");
+    tm_node(b, "Sigmoid", NAMES("y"), "s");
+    tm_node(b, "Add", NAMES("s", "y"), "sum");
+    tm_node(b, "InstanceNormalization", NAMES("sum", "g", "bt"), "t");
+    tm_node(b, "Relu", NAMES("t"), "r");
+    tm_node(b, "Mul", NAMES("r", "x"), "z");
+    tm_output(b, "t");
+    tm_output(b, "z");
+}
+
+static void pad_model(TestModel *b, const char *mode, float value)
+{
+    tm_input(b, "x", SHAPE(1, 5, 13, 7));
+    tm_const_int(b, "pads", SHAPE(8), I64(0, 0, 2, 3, 0, 0, 1, 2));
+    tm_const(b, "value", SHAPE(1), &value);
+    tm_node(b, "Pad", NAMES("x", "pads", "value"), "y");
+    tm_attr_str(b, "mode", mode);
+    tm_output(b, "y");
+}
+
+static void case_pad_reflect(TestModel *b)
+{
+    pad_model(b, "reflect", 0);
+}
+static void case_pad_edge(TestModel *b)
+{
+    pad_model(b, "edge", 0);
+}
+static void case_pad_constant(TestModel *b)
+{
+    pad_model(b, "constant", 1.5f);
+}
+
+/* Resize by scales (sh, sw), or to sizes when given. */
+static void resize_model(TestModel *b, const char *mode, const char *ctm, const char *nearest,
+                         float sh, float sw, const int64_t *sizes)
+{
+    tm_input(b, "x", SHAPE(1, 5, 13, 7));
+    if (sizes) {
+        tm_const_int(b, "sizes", SHAPE(4), sizes);
+        tm_node(b, "Resize", NAMES("x", "", "", "sizes"), "y");
+    } else {
+        tm_const(b, "scales", SHAPE(4), F(1, 1, sh, sw));
+        tm_node(b, "Resize", NAMES("x", "", "scales"), "y");
+    }
+    tm_attr_str(b, "mode", mode);
+    tm_attr_str(b, "coordinate_transformation_mode", ctm);
+    if (nearest)
+        tm_attr_str(b, "nearest_mode", nearest);
+    tm_output(b, "y");
+}
+
+static void case_resize_nearest_x2(TestModel *b)
+{
+    resize_model(b, "nearest", "asymmetric", "floor", 2, 2, NULL);
+}
+static void case_resize_nearest_half_pixel(TestModel *b)
+{
+    resize_model(b, "nearest", "half_pixel", NULL, 1.5f, 0.5f, NULL);
+}
+static void case_resize_linear_half_pixel(TestModel *b)
+{
+    resize_model(b, "linear", "half_pixel", NULL, 1.5f, 0.5f, NULL);
+}
+static void case_resize_linear_align_corners_sizes(TestModel *b)
+{
+    resize_model(b, "linear", "align_corners", NULL, 0, 0, I64(1, 5, 20, 9));
+}
+static void case_resize_upsample_opset9(TestModel *b)
+{
+    b->m->opset = 9;
+    tm_input(b, "x", SHAPE(1, 3, 7, 5));
+    tm_const(b, "scales", SHAPE(4), F(1, 1, 2, 3));
+    tm_node(b, "Upsample", NAMES("x", "scales"), "y");
+    tm_output(b, "y");
+}
+
+static void pool_model(TestModel *b, const char *op, int64_t k, int64_t s, const int64_t pads[4],
+                       gboolean ceil, int64_t count_pad, int64_t dil)
+{
+    tm_input(b, "x", SHAPE(1, 6, 13, 7));
+    tm_node(b, op, NAMES("x"), "y");
+    tm_attr_ints(b, "kernel_shape", INTS(k, k));
+    tm_attr_ints(b, "strides", INTS(s, s));
+    tm_attr_ints(b, "pads", pads, 4);
+    tm_attr_int(b, "ceil_mode", ceil);
+    if (g_str_equal(op, "AveragePool"))
+        tm_attr_int(b, "count_include_pad", count_pad);
+    else
+        tm_attr_ints(b, "dilations", INTS(dil, dil));
+    tm_output(b, "y");
+}
+
+static void case_pool_avg_exclude_pad(TestModel *b)
+{
+    pool_model(b, "AveragePool", 3, 2, I64(1, 1, 1, 1), TRUE, 0, 1);
+}
+static void case_pool_avg_include_pad(TestModel *b)
+{
+    pool_model(b, "AveragePool", 3, 2, I64(1, 1, 1, 1), FALSE, 1, 1);
+}
+static void case_pool_max_ceil(TestModel *b)
+{
+    pool_model(b, "MaxPool", 3, 2, I64(0, 0, 0, 0), TRUE, 0, 1);
+}
+static void case_pool_max_dilated_padded(TestModel *b)
+{
+    pool_model(b, "MaxPool", 2, 1, I64(1, 0, 0, 1), FALSE, 0, 2);
+}
+
+static void global_pool_model(TestModel *b, const char *op, int64_t n, int64_t c)
+{
+    tm_input(b, "x", SHAPE(n, c, 13, 7));
+    tm_node(b, op, NAMES("x"), "y");
+    tm_output(b, "y");
+}
+
+static void case_pool_global_average(TestModel *b)
+{
+    global_pool_model(b, "GlobalAveragePool", 1, 10);
+}
+/* Enough small blocks for one invocation per block (global_pool.c). */
+static void case_pool_global_average_blocks(TestModel *b)
+{
+    global_pool_model(b, "GlobalAveragePool", 2, 130);
+}
+static void case_pool_global_max(TestModel *b)
+{
+    global_pool_model(b, "GlobalMaxPool", 1, 10);
+}
+static void case_pool_global_max_blocks(TestModel *b)
+{
+    global_pool_model(b, "GlobalMaxPool", 2, 130);
+}
+
+static void case_concat_odd_channels(TestModel *b)
+{
+    tm_input(b, "a", SHAPE(1, 3, 13, 7));
+    tm_input(b, "b", SHAPE(1, 5, 13, 7));
+    tm_input(b, "c", SHAPE(1, 2, 13, 7));
+    tm_node(b, "Concat", NAMES("a", "b", "c"), "y");
+    tm_attr_int(b, "axis", 1);
+    tm_output(b, "y");
+}
+
+/* Conv (3x3, pads 1) -> Relu from x into out, with weights w and bias bias. */
+static void conv_relu(TestModel *b, const char *w, const char *bias, int64_t oc, int64_t ic,
+                      const char *out)
+{
+    g_autofree char *pre = g_strconcat(out, "_pre", NULL);
+    tm_weight(b, w, SHAPE(oc, ic, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, bias, SHAPE(oc), -0.2f, 0.5f);
+    tm_node(b, "Conv", NAMES("x", w, bias), pre);
+    tm_attr_ints(b, "pads", INTS(1, 1, 1, 1));
+    tm_node(b, "Relu", NAMES(pre), out);
+}
+
+static void concat_axis1(TestModel *b, const char *const *in, int n_in, const char *out)
+{
+    tm_node(b, "Concat", in, n_in, out);
+    tm_attr_int(b, "axis", 1);
+}
+
+/* Channel concats the executor elides (producers write their slices in
+ * place: batch 1, leading inputs with channels in multiples of 4) and ones
+ * it must copy: a concat of an elided concat's output, the same value twice,
+ * and the batch-2 variant where nothing is elided. Graph outputs read a
+ * slice (b) and both concats. */
+static void concat_in_place(TestModel *b, int64_t n, gboolean all_outputs)
+{
+    tm_input(b, "x", SHAPE(n, 5, 9, 7));
+    conv_relu(b, "wa", "ba", 4, 5, "a");
+    conv_relu(b, "wb", "bb", 8, 5, "b");
+    conv_relu(b, "wc", "bc", 3, 5, "c");
+    concat_axis1(b, NAMES("a", "b", "c"), "abc");
+    concat_axis1(b, NAMES("abc", "a"), "abca");
+    concat_axis1(b, NAMES("c", "c"), "cc");
+    tm_node(b, "Add", NAMES("abca", "abca"), "sum");
+    tm_output(b, "sum");
+    if (all_outputs) {
+        tm_output(b, "b");
+        tm_output(b, "abc");
+        tm_output(b, "cc");
+    }
+}
+
+static void case_concat_in_place(TestModel *b)
+{
+    concat_in_place(b, 1, TRUE);
+}
+static void case_concat_in_place_batch2(TestModel *b)
+{
+    concat_in_place(b, 2, TRUE);
+}
+/* The gradient flows through the elided and the copied concat to x and to
+ * every convolution (one output seeds it). */
+static void case_concat_in_place_grad(TestModel *b)
+{
+    concat_in_place(b, 1, FALSE);
+}
+
+static void case_reshape_relayout(TestModel *b)
+{
+    tm_input(b, "x", SHAPE(1, 6, 5, 4));
+    tm_const_int(b, "s1", SHAPE(4), I64(1, 4, 0, -1));
+    tm_const_int(b, "s2", SHAPE(3), I64(2, 12, 5));
+    tm_node(b, "Reshape", NAMES("x", "s1"), "r1");
+    tm_node(b, "Identity", NAMES("r1"), "i1");
+    tm_node(b, "Reshape", NAMES("i1", "s2"), "r2");
+    tm_node(b, "Dropout", NAMES("r2"), "y");
+    tm_output(b, "y");
+    tm_output(b, "r1");
+}
+
+/* GlobalAveragePool -> Flatten -> Gemm(transB) -> Softmax: a classifier head. */
+static void case_gemm_classifier_head(TestModel *b)
+{
+    tm_input(b, "x", SHAPE(1, 10, 5, 3));
+    tm_weight(b, "w", SHAPE(7, 10), -0.5f, 0.5f);
+    tm_weight(b, "bias", SHAPE(7), -1, 1);
+    tm_node(b, "GlobalAveragePool", NAMES("x"), "g");
+    tm_node(b, "Flatten", NAMES("g"), "f");
+    tm_node(b, "Gemm", NAMES("f", "w", "bias"), "logits");
+    tm_attr_int(b, "transB", 1);
+    tm_attr_float(b, "alpha", 0.5f);
+    tm_attr_float(b, "beta", 2.0f);
+    tm_node(b, "Softmax", NAMES("logits"), "p");
+    tm_output(b, "logits");
+    tm_output(b, "p");
+}
+
+static void case_gemm_matmul_activations(TestModel *b)
+{
+    tm_input(b, "a", SHAPE(3, 10));
+    tm_input(b, "b", SHAPE(10, 7));
+    tm_weight(b, "w", SHAPE(7, 5), -1, 1);
+    tm_node(b, "MatMul", NAMES("a", "b"), "ab");
+    tm_node(b, "MatMul", NAMES("ab", "w"), "y");
+    tm_output(b, "y");
+}
+
+/* LRN across channels: windows clipped at both ends of an odd channel count
+ * and crossing 4-channel blocks, in a batch of 2. */
+static void case_norm_lrn_size5(TestModel *b)
+{
+    tm_input(b, "x", SHAPE(2, 7, 5, 6));
+    tm_node(b, "LRN", NAMES("x"), "y");
+    tm_attr_int(b, "size", 5);
+    tm_attr_float(b, "alpha", 0.2f);
+    tm_attr_float(b, "beta", 0.6f);
+    tm_attr_float(b, "bias", 2.0f);
+    tm_output(b, "y");
+}
+
+/* An even size: the window reaches one channel further up than down. */
+static void case_norm_lrn_even_size(TestModel *b)
+{
+    tm_input(b, "x", SHAPE(1, 13, 3, 4));
+    tm_node(b, "LRN", NAMES("x"), "y");
+    tm_attr_int(b, "size", 4);
+    tm_attr_float(b, "alpha", 0.5f);
+    tm_output(b, "y");
+}
+
+static void case_softmax_channels(TestModel *b)
+{
+    tm_input(b, "x", SHAPE(1, 6, 5, 3));
+    tm_node(b, "Softmax", NAMES("x"), "y");
+    tm_attr_int(b, "axis", 1);
+    tm_output(b, "y");
+}
+
+/* ---- gradient cases of whole subgraphs ------------------------------------------ */
+
+/* SqueezeNet's fire module and pooling: fused activations, a value read by
  * two convolutions (gradients summed), Concat at a channel offset that is
- * not a multiple of 4, MaxPool with ceil_mode. */
-/* SqueezeNet's fire module; with e1 channels a multiple of 4 the concat is
- * assembled in place and its backward aliases the inputs' gradients to
- * slices of its output's (backward.c). */
-static VknnModel *fire_module(int64_t e1)
+ * not a multiple of 4, MaxPool with ceil_mode. With e1 channels a multiple
+ * of 4 the concat is assembled in place and its backward aliases the
+ * inputs' gradients to slices of its output's (backward.c). */
+static void fire_module(TestModel *b, int64_t e1)
 {
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 6, 9, 7));
-    weight(m, "ws", SHAPE(5, 6, 1, 1), -0.5f, 0.5f);
-    weight(m, "bs", SHAPE(5), -0.2f, 0.5f);
-    weight(m, "w1", SHAPE(e1, 5, 1, 1), -0.5f, 0.5f);
-    weight(m, "b1", SHAPE(e1), -0.2f, 0.5f);
-    weight(m, "w3", SHAPE(6, 5, 3, 3), -0.5f, 0.5f);
-    weight(m, "b3", SHAPE(6), -0.2f, 0.5f);
-    node(m, "Conv", IN("x", "ws", "bs"), OUT("sq"));
-    node(m, "Relu", IN("sq"), OUT("s"));
-    node(m, "Conv", IN("s", "w1", "b1"), OUT("e1"));
-    node(m, "Relu", IN("e1"), OUT("r1"));
-    set_ints(node(m, "Conv", IN("s", "w3", "b3"), OUT("e3")), "pads", 1, 1, 1, 1, 4);
-    node(m, "Relu", IN("e3"), OUT("r3"));
-    vknn_node_set_int(node(m, "Concat", IN("r1", "r3"), OUT("cat")), "axis", 1);
-    VknnNode *pool = node(m, "MaxPool", IN("cat"), OUT("y"));
-    set_ints(pool, "kernel_shape", 3, 3, 0, 0, 2);
-    set_ints(pool, "strides", 2, 2, 0, 0, 2);
-    vknn_node_set_int(pool, "ceil_mode", 1);
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
+    tm_input(b, "x", SHAPE(1, 6, 9, 7));
+    tm_weight(b, "ws", SHAPE(5, 6, 1, 1), -0.5f, 0.5f);
+    tm_weight(b, "bs", SHAPE(5), -0.2f, 0.5f);
+    tm_weight(b, "w1", SHAPE(e1, 5, 1, 1), -0.5f, 0.5f);
+    tm_weight(b, "b1", SHAPE(e1), -0.2f, 0.5f);
+    tm_weight(b, "w3", SHAPE(6, 5, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, "b3", SHAPE(6), -0.2f, 0.5f);
+    tm_node(b, "Conv", NAMES("x", "ws", "bs"), "sq");
+    tm_node(b, "Relu", NAMES("sq"), "s");
+    tm_node(b, "Conv", NAMES("s", "w1", "b1"), "e1");
+    tm_node(b, "Relu", NAMES("e1"), "r1");
+    tm_node(b, "Conv", NAMES("s", "w3", "b3"), "e3");
+    tm_attr_ints(b, "pads", INTS(1, 1, 1, 1));
+    tm_node(b, "Relu", NAMES("e3"), "r3");
+    concat_axis1(b, NAMES("r1", "r3"), "cat");
+    tm_node(b, "MaxPool", NAMES("cat"), "y");
+    tm_attr_ints(b, "kernel_shape", INTS(3, 3));
+    tm_attr_ints(b, "strides", INTS(2, 2));
+    tm_attr_int(b, "ceil_mode", 1);
+    tm_output(b, "y");
 }
 
-static VknnModel *case_fire_module(void)
+static void case_fire_module(TestModel *b)
 {
-    return fire_module(3);
+    fire_module(b, 3);
 }
-static VknnModel *case_fire_module_in_place(void)
+static void case_fire_module_in_place(TestModel *b)
 {
-    return fire_module(4);
+    fire_module(b, 4);
 }
 
 /* MobileNetV2's residual: x + Clip(Conv(x)). */
-static VknnModel *case_residual_clip(void)
+static void case_residual_clip(TestModel *b)
 {
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 5, 8, 6));
-    weight(m, "w", SHAPE(5, 5, 3, 3), -0.5f, 0.5f);
-    weight(m, "b", SHAPE(5), -0.5f, 0.5f);
-    floats(m, "lo", (float[]){0.0f}, 1);
-    floats(m, "hi", (float[]){1.0f}, 1);
-    set_ints(node(m, "Conv", IN("x", "w", "b"), OUT("c")), "pads", 1, 1, 1, 1, 4);
-    node(m, "Clip", IN("c", "lo", "hi"), OUT("r"));
-    node(m, "Add", IN("x", "r"), OUT("y"));
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
+    tm_input(b, "x", SHAPE(1, 5, 8, 6));
+    tm_weight(b, "w", SHAPE(5, 5, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, "b", SHAPE(5), -0.5f, 0.5f);
+    tm_const(b, "lo", SHAPE(1), F(0.0f));
+    tm_const(b, "hi", SHAPE(1), F(1.0f));
+    tm_node(b, "Conv", NAMES("x", "w", "b"), "c");
+    tm_attr_ints(b, "pads", INTS(1, 1, 1, 1));
+    tm_node(b, "Clip", NAMES("c", "lo", "hi"), "r");
+    tm_node(b, "Add", NAMES("x", "r"), "y");
+    tm_output(b, "y");
 }
 
 /* One TransformerNet stage as training sees it: reflection padding, conv,
  * instance norm, ReLU, nearest upsampling, and a residual connection. */
-static VknnModel *case_transformer_block(void)
+static void case_transformer_block(TestModel *b)
 {
-    VknnModel *m = vknn_model_new();
-    input(m, "x", SHAPE(1, 4, 6, 5));
-    weight(m, "w1", SHAPE(6, 4, 3, 3), -0.5f, 0.5f);
-    weight(m, "b1", SHAPE(6), -0.5f, 0.5f);
-    weight(m, "g", SHAPE(6), 0.5f, 1.5f);
-    weight(m, "beta", SHAPE(6), -0.5f, 0.5f);
-    weight(m, "w2", SHAPE(4, 6, 3, 3), -0.5f, 0.5f);
-    weight(m, "b2", SHAPE(4), -0.5f, 0.5f);
-    ints(m, "p1", (int64_t[]){0, 0, 1, 1, 0, 0, 1, 1}, 8);
-    floats(m, "scales", (float[]){1, 1, 2, 2}, 4);
-    node(m, "Pad", IN("x", "p1"), OUT("xp"));
-    node(m, "Conv", IN("xp", "w1", "b1"), OUT("c1"));
-    node(m, "InstanceNormalization", IN("c1", "g", "beta"), OUT("n1"));
-    node(m, "Relu", IN("n1"), OUT("r1"));
-    VknnNode *rs = node(m, "Resize", IN("r1", "", "scales"), OUT("up"));
-    vknn_node_set_string(rs, "mode", "nearest");
-    vknn_node_set_string(rs, "coordinate_transformation_mode", "asymmetric");
-    vknn_node_set_string(rs, "nearest_mode", "floor");
-    node(m, "Pad", IN("up", "p1"), OUT("upp"));
-    VknnNode *c2 = node(m, "Conv", IN("upp", "w2", "b2"), OUT("c2"));
-    set_ints(c2, "strides", 2, 2, 0, 0, 2);
-    node(m, "Add", IN("c2", "x"), OUT("y"));
-    vknn_model_mark_output(m, "y", NULL);
-    return m;
+    tm_input(b, "x", SHAPE(1, 4, 6, 5));
+    tm_weight(b, "w1", SHAPE(6, 4, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, "b1", SHAPE(6), -0.5f, 0.5f);
+    tm_weight(b, "g", SHAPE(6), 0.5f, 1.5f);
+    tm_weight(b, "beta", SHAPE(6), -0.5f, 0.5f);
+    tm_weight(b, "w2", SHAPE(4, 6, 3, 3), -0.5f, 0.5f);
+    tm_weight(b, "b2", SHAPE(4), -0.5f, 0.5f);
+    tm_const_int(b, "p1", SHAPE(8), I64(0, 0, 1, 1, 0, 0, 1, 1));
+    tm_const(b, "scales", SHAPE(4), F(1, 1, 2, 2));
+    tm_node(b, "Pad", NAMES("x", "p1"), "xp");
+    tm_node(b, "Conv", NAMES("xp", "w1", "b1"), "c1");
+    tm_node(b, "InstanceNormalization", NAMES("c1", "g", "beta"), "n1");
+    tm_node(b, "Relu", NAMES("n1"), "r1");
+    tm_node(b, "Resize", NAMES("r1", "", "scales"), "up");
+    tm_attr_str(b, "mode", "nearest");
+    tm_attr_str(b, "coordinate_transformation_mode", "asymmetric");
+    tm_attr_str(b, "nearest_mode", "floor");
+    tm_node(b, "Pad", NAMES("up", "p1"), "upp");
+    tm_node(b, "Conv", NAMES("upp", "w2", "b2"), "c2");
+    tm_attr_ints(b, "strides", INTS(2, 2));
+    tm_node(b, "Add", NAMES("c2", "x"), "y");
+    tm_output(b, "y");
 }
 
+/* ---- the cases of each op, in the order of compute/ops.def ------------------------ */
+
 typedef struct {
-    const char *name;
-    VknnModel *(*build)(void);
+    const char *op;   /* the op of compute/ops.def it is about, or GRAPH */
+    const char *name; /* starts with its family: `test_ops conv` runs conv_* */
+    void (*build)(TestModel *b);
+    guint32 seed; /* of its first random tensor */
+    /* gradient cases: the mode, and whether the weights and biases of
+     * Conv and InstanceNormalization are differentiated too */
     VknnGradMode mode;
-    gboolean weights; /* also differentiate with respect to Conv weights and biases */
-} GradCase;
+    gboolean weights;
+} OpCase;
 
-#define GRAD(fn, mode, weights)                                                                    \
-    {                                                                                              \
-#fn + 5, fn, mode, weights                                                                 \
-    }
-static const GradCase grad_cases[] = {
-    GRAD(case_conv_3x3, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_winograd_edges_batch, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_stride2_odd_asym, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_1x1_pixel, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_1x1_wide, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_1x1_stride2, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_9x9_thin, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_dilated_grouped, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_depthwise_clip, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_pad_zero_plus_own_pads, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_unary_relu, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_unary_leaky, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_unary_clip_opset6, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_unary_sigmoid, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_unary_tanh, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_binary_add_same, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_binary_mul_scalar, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_pool_max_ceil, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_pool_max_dilated_padded, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_pool_avg_exclude_pad, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_pool_avg_include_pad, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_pool_global_average, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_concat_odd_channels, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_concat_in_place_grad, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_gemm_classifier_head, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_reshape_relayout, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_conv_pad_reflect_relu, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_pad_edge_sigmoid, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_conv_upsampled_reflect, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_norm_instance_relu, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_norm_instance_tall, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_pad_reflect, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_pad_edge, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_pad_constant, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_resize_nearest_x2, VKNN_GRAD_STANDARD, FALSE),
-    GRAD(case_transformer_block, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_fire_module, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_fire_module_in_place, VKNN_GRAD_STANDARD, TRUE),
-    GRAD(case_residual_clip, VKNN_GRAD_STANDARD, TRUE),
-    {"guided_fire_module", case_fire_module, VKNN_GRAD_GUIDED, FALSE},
-    {"guided_relu", case_unary_relu, VKNN_GRAD_GUIDED, FALSE},
-};
+/* The tag of the gradient cases of subgraphs, after those of single ops. */
+#define GRAPH "graph"
 
-#define CASE(fn)                                                                                   \
+/* The seeds are those the cases had when each took the seeds after its
+ * predecessor's in the run of its family (ops_conv, ops_grad, ...): kept,
+ * so that every case runs on the data it always had. */
+#define CASE(op, fn, seed)                                                                         \
     {                                                                                              \
-#fn + 5, fn                                                                                \
+#op, #fn + 5, fn, seed, VKNN_GRAD_STANDARD, FALSE                                          \
     }
+#define GRAD(op, fn, seed, weights)                                                                \
+    {                                                                                              \
+#op, #fn + 5, fn, seed, VKNN_GRAD_STANDARD, weights                                        \
+    }
+#define GUIDED(op, name, fn, seed)                                                                 \
+    {                                                                                              \
+#op, name, fn, seed, VKNN_GRAD_GUIDED, FALSE                                               \
+    }
+
 static const OpCase op_cases[] = {
-    CASE(case_conv_3x3),
-    CASE(case_conv_stride2_odd_asym),
-    CASE(case_conv_1x1_pixel),
-    CASE(case_conv_1x1_wide),
-    CASE(case_conv_1x1_padded),
-    CASE(case_conv_1x1_stride2),
-    CASE(case_conv_9x9_thin),
-    CASE(case_conv_5x5_row_tiles),
-    CASE(case_conv_dilated_grouped),
-    CASE(case_conv_depthwise_clip),
-    CASE(case_conv_pad_reflect_relu),
-    CASE(case_conv_pad_edge_sigmoid),
-    CASE(case_conv_pad_zero_plus_own_pads),
-    CASE(case_conv_pad_constant_nonzero),
-    CASE(case_conv_bn_leaky_then_bn),
-    CASE(case_conv_upsampled_reflect),
-    CASE(case_conv_upsampled_x3_half_pixel),
-    CASE(case_conv_winograd_edges_batch),
-    CASE(case_conv_winograd_bands),
-    CASE(case_conv_winograd_reflect_relu),
-    CASE(case_conv_winograd_edge_pads),
-    CASE(case_conv_winograd_upsampled),
-    CASE(case_conv_transpose_tf_same),
-    CASE(case_conv_transpose_output_padding),
-    CASE(case_norm_instance_relu),
-    CASE(case_norm_instance_tall),
-    CASE(case_norm_fused_conv_rows_batch2),
-    CASE(case_norm_fused_conv_flat_1x1),
-    CASE(case_norm_fused_winograd_reflect),
-    CASE(case_norm_fused_conv_9x9_image),
-    CASE(case_unary_relu),
-    CASE(case_unary_leaky),
-    CASE(case_unary_clip_opset6),
-    CASE(case_unary_sigmoid),
-    CASE(case_unary_tanh),
-    CASE(case_binary_add_same),
-    CASE(case_binary_mul_scalar),
-    CASE(case_binary_sub_channel),
-    CASE(case_binary_div_channel4d),
-    CASE(case_binary_add_outer),
-    CASE(case_binary_mul_rows),
-    CASE(case_pad_reflect),
-    CASE(case_pad_edge),
-    CASE(case_pad_constant),
-    CASE(case_resize_nearest_x2),
-    CASE(case_resize_nearest_half_pixel),
-    CASE(case_resize_linear_half_pixel),
-    CASE(case_resize_linear_align_corners_sizes),
-    CASE(case_resize_upsample_opset9),
-    CASE(case_pool_max_ceil),
-    CASE(case_pool_max_dilated_padded),
-    CASE(case_pool_avg_exclude_pad),
-    CASE(case_pool_avg_include_pad),
-    CASE(case_pool_global_average),
-    CASE(case_pool_global_max),
-    CASE(case_pool_global_average_blocks),
-    CASE(case_pool_global_max_blocks),
-    CASE(case_concat_odd_channels),
-    CASE(case_binary_in_place_chain),
-    CASE(case_concat_in_place),
-    CASE(case_concat_in_place_batch2),
-    CASE(case_gemm_classifier_head),
-    CASE(case_gemm_matmul_activations),
-    CASE(case_norm_lrn_size5),
-    CASE(case_norm_lrn_even_size),
-    CASE(case_softmax_channels),
-    CASE(case_reshape_relayout),
+    CASE(Conv, case_conv_3x3, 1),
+    CASE(Conv, case_conv_stride2_odd_asym, 4),
+    CASE(Conv, case_conv_1x1_pixel, 7),
+    CASE(Conv, case_conv_1x1_wide, 9),
+    CASE(Conv, case_conv_1x1_padded, 12),
+    CASE(Conv, case_conv_1x1_stride2, 15),
+    CASE(Conv, case_conv_9x9_thin, 17),
+    CASE(Conv, case_conv_5x5_row_tiles, 20),
+    CASE(Conv, case_conv_dilated_grouped, 23),
+    CASE(Conv, case_conv_depthwise_clip, 26),
+    CASE(Conv, case_conv_pad_reflect_relu, 29),
+    CASE(Conv, case_conv_pad_edge_sigmoid, 32),
+    CASE(Conv, case_conv_pad_zero_plus_own_pads, 35),
+    CASE(Conv, case_conv_pad_constant_nonzero, 38),
+    CASE(Conv, case_conv_upsampled_reflect, 52),
+    CASE(Conv, case_conv_upsampled_x3_half_pixel, 55),
+    CASE(Conv, case_conv_winograd_edges_batch, 58),
+    CASE(Conv, case_conv_winograd_bands, 61),
+    CASE(Conv, case_conv_winograd_reflect_relu, 64),
+    CASE(Conv, case_conv_winograd_edge_pads, 67),
+    CASE(Conv, case_conv_winograd_upsampled, 70),
+    CASE(ConvTranspose, case_conv_transpose_tf_same, 73),
+    CASE(ConvTranspose, case_conv_transpose_output_padding, 76),
+    CASE(InstanceNormalization, case_norm_instance_relu, 1),
+    CASE(InstanceNormalization, case_norm_instance_tall, 4),
+    CASE(InstanceNormalization, case_norm_fused_conv_rows_batch2, 7),
+    CASE(InstanceNormalization, case_norm_fused_conv_flat_1x1, 12),
+    CASE(InstanceNormalization, case_norm_fused_winograd_reflect, 17),
+    CASE(InstanceNormalization, case_norm_fused_conv_9x9_image, 22),
+    CASE(LRN, case_norm_lrn_size5, 30),
+    CASE(LRN, case_norm_lrn_even_size, 33),
+    /* folded into a Conv, and standalone */
+    CASE(BatchNormalization, case_conv_bn_leaky_then_bn, 41),
+    CASE(Clip, case_unary_clip_opset6, 3),
+    CASE(LeakyRelu, case_unary_leaky, 2),
+    CASE(Relu, case_unary_relu, 1),
+    CASE(Sigmoid, case_unary_sigmoid, 4),
+    CASE(Tanh, case_unary_tanh, 5),
+    CASE(Add, case_binary_add_same, 1),
+    CASE(Add, case_binary_add_outer, 9),
+    /* elementwise steps writing in place */
+    CASE(Add, case_binary_in_place_chain, 13),
+    CASE(Div, case_binary_div_channel4d, 7),
+    CASE(Mul, case_binary_mul_scalar, 3),
+    CASE(Mul, case_binary_mul_rows, 11),
+    CASE(Sub, case_binary_sub_channel, 5),
+    CASE(Pad, case_pad_reflect, 1),
+    CASE(Pad, case_pad_edge, 2),
+    CASE(Pad, case_pad_constant, 3),
+    CASE(Resize, case_resize_nearest_x2, 1),
+    CASE(Resize, case_resize_nearest_half_pixel, 2),
+    CASE(Resize, case_resize_linear_half_pixel, 3),
+    CASE(Resize, case_resize_linear_align_corners_sizes, 4),
+    CASE(Upsample, case_resize_upsample_opset9, 5),
+    CASE(AveragePool, case_pool_avg_exclude_pad, 3),
+    CASE(AveragePool, case_pool_avg_include_pad, 4),
+    CASE(MaxPool, case_pool_max_ceil, 1),
+    CASE(MaxPool, case_pool_max_dilated_padded, 2),
+    CASE(GlobalAveragePool, case_pool_global_average, 5),
+    CASE(GlobalAveragePool, case_pool_global_average_blocks, 7),
+    CASE(GlobalMaxPool, case_pool_global_max, 6),
+    CASE(GlobalMaxPool, case_pool_global_max_blocks, 8),
+    CASE(Concat, case_concat_odd_channels, 1),
+    CASE(Concat, case_concat_in_place, 4),
+    CASE(Concat, case_concat_in_place_batch2, 11),
+    /* with Identity and Dropout (Flatten: gemm_classifier_head) */
+    CASE(Reshape, case_reshape_relayout, 1),
+    CASE(Gemm, case_gemm_classifier_head, 1),
+    CASE(MatMul, case_gemm_matmul_activations, 4),
+    CASE(Softmax, case_softmax_channels, 1),
 };
 
 /* Winograd layers with fp16 tiles and products: each stored value carries a
@@ -1263,52 +1224,216 @@ static const OpCase op_cases[] = {
  * (up to 8 per dimension) and sums over channels amplify. */
 #define FP16_TILES_REL_TOL 3e-2
 static const OpCase fp16_tile_cases[] = {
-    CASE(case_conv_winograd_edges_batch),
-    CASE(case_conv_winograd_bands),
-    CASE(case_conv_winograd_reflect_relu),
-    CASE(case_conv_winograd_upsampled),
+    CASE(Conv, case_conv_winograd_edges_batch, 79),
+    CASE(Conv, case_conv_winograd_bands, 82),
+    CASE(Conv, case_conv_winograd_reflect_relu, 85),
+    CASE(Conv, case_conv_winograd_upsampled, 88),
     /* an InstanceNormalization applied as the tiles are read */
-    CASE(case_norm_fused_winograd_reflect),
+    CASE(InstanceNormalization, case_norm_fused_winograd_reflect, 27),
 };
 
-/* Compares the cases whose name + suffix starts with family against the
- * reference at the given precision. */
-static void run_op_cases(const OpCase *cases, gsize n, const char *suffix, double rel_tol,
-                         VknnPrecision precision, const char *family, VknnContext *ctx, int *run,
-                         int *failed)
+static const OpCase grad_cases[] = {
+    GRAD(Conv, case_conv_3x3, 1, TRUE),
+    GRAD(Conv, case_conv_winograd_edges_batch, 6, TRUE),
+    GRAD(Conv, case_conv_stride2_odd_asym, 11, TRUE),
+    GRAD(Conv, case_conv_1x1_pixel, 16, TRUE),
+    GRAD(Conv, case_conv_1x1_wide, 20, TRUE),
+    GRAD(Conv, case_conv_1x1_stride2, 25, TRUE),
+    GRAD(Conv, case_conv_9x9_thin, 29, TRUE),
+    GRAD(Conv, case_conv_dilated_grouped, 34, TRUE),
+    GRAD(Conv, case_conv_depthwise_clip, 39, TRUE),
+    GRAD(Conv, case_conv_pad_zero_plus_own_pads, 44, TRUE),
+    GRAD(Conv, case_conv_pad_reflect_relu, 109, TRUE),
+    GRAD(Conv, case_conv_pad_edge_sigmoid, 114, TRUE),
+    GRAD(Conv, case_conv_upsampled_reflect, 119, TRUE),
+    GRAD(InstanceNormalization, case_norm_instance_relu, 124, TRUE),
+    GRAD(InstanceNormalization, case_norm_instance_tall, 129, TRUE),
+    GRAD(Clip, case_unary_clip_opset6, 55, FALSE),
+    GRAD(LeakyRelu, case_unary_leaky, 52, FALSE),
+    GRAD(Relu, case_unary_relu, 49, FALSE),
+    GUIDED(Relu, "guided_relu", case_unary_relu, 186),
+    GRAD(Sigmoid, case_unary_sigmoid, 58, FALSE),
+    GRAD(Tanh, case_unary_tanh, 61, FALSE),
+    GRAD(Add, case_binary_add_same, 64, FALSE),
+    GRAD(Mul, case_binary_mul_scalar, 68, FALSE),
+    GRAD(Pad, case_pad_reflect, 134, FALSE),
+    GRAD(Pad, case_pad_edge, 137, FALSE),
+    GRAD(Pad, case_pad_constant, 140, FALSE),
+    GRAD(Resize, case_resize_nearest_x2, 143, FALSE),
+    GRAD(AveragePool, case_pool_avg_exclude_pad, 78, FALSE),
+    GRAD(AveragePool, case_pool_avg_include_pad, 81, FALSE),
+    GRAD(MaxPool, case_pool_max_ceil, 72, FALSE),
+    GRAD(MaxPool, case_pool_max_dilated_padded, 75, FALSE),
+    GRAD(GlobalAveragePool, case_pool_global_average, 84, FALSE),
+    GRAD(Concat, case_concat_odd_channels, 87, FALSE),
+    GRAD(Concat, case_concat_in_place_grad, 92, TRUE),
+    GRAD(Reshape, case_reshape_relayout, 106, FALSE),
+    GRAD(Gemm, case_gemm_classifier_head, 101, FALSE),
+    GRAD(graph, case_transformer_block, 146, TRUE),
+    GRAD(graph, case_fire_module, 155, TRUE),
+    GRAD(graph, case_fire_module_in_place, 164, TRUE),
+    GRAD(graph, case_residual_clip, 173, TRUE),
+    GUIDED(graph, "guided_fire_module", case_fire_module, 178),
+};
+
+/* grad_multi_output: its own check, after the table's cases. */
+#define MULTI_OUTPUT_SEED 188
+
+/* ---- running them ------------------------------------------------------------------ */
+
+/* Builds case c; on a failed building step reports it (FALSE). */
+static gboolean build(const OpCase *c, TestModel *b)
+{
+    *b = tm_new(0, c->seed);
+    c->build(b);
+    if (b->error)
+        printf("    building the model: %s\n", b->error);
+    return !b->error;
+}
+
+/* Runs the forward cases whose name + suffix starts with family against
+ * the reference at the precision. */
+static void run_forward(const OpCase *cases, gsize n, const char *suffix, double rel_tol,
+                        VknnPrecision precision, const char *family, VknnContext *ctx)
 {
     for (gsize i = 0; i < n; i++) {
         g_autofree char *name = g_strconcat(cases[i].name, suffix, NULL);
         if (!g_str_has_prefix(name, family))
             continue;
-        printf("%s\n", name);
-        g_autoptr(VknnModel) m = cases[i].build();
-        const gboolean ok = compare(m, ctx, rel_tol, precision);
-        printf("  %s\n", ok ? "ok" : "FAILED");
-        *failed += !ok;
-        (*run)++;
+        printf("%s [%s]\n", name, cases[i].op);
+        TestModel b;
+        test_check(build(&cases[i], &b) && compare(&b, ctx, rel_tol, precision), "%s", name);
+        tm_clear(&b);
     }
 }
 
-/* Every op of the list must be run by a forward case: adding an op to
+/* Runs the gradient cases whose name (grad_ + the table's) starts with
+ * family. */
+static void run_grad(const char *family, VknnContext *ctx)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(grad_cases); i++) {
+        const OpCase *c = &grad_cases[i];
+        g_autofree char *name = g_strconcat("grad_", c->name, NULL);
+        if (!g_str_has_prefix(name, family))
+            continue;
+        printf("%s [%s]\n", name, c->op);
+        TestModel b;
+        test_check(build(c, &b) && compare_grad(&b, ctx, c->mode, c->weights, 1e-4), "%s", name);
+        tm_clear(&b);
+    }
+}
+
+static void run_multi_output(const char *family, VknnContext *ctx)
+{
+    if (!g_str_has_prefix("grad_multi_output", family))
+        return;
+    printf("grad_multi_output [%s]\n", GRAPH);
+    TestModel b = tm_new(0, MULTI_OUTPUT_SEED);
+    case_multi_output(&b);
+    test_check(!b.error && check_multi_output(&b, ctx), "grad_multi_output");
+    tm_clear(&b);
+}
+
+/* ---- coverage ---------------------------------------------------------------------- */
+
+/* Position of op in the list, G_MAXINT for GRAPH, -1 when not in it. */
+static int op_index(const char *op)
+{
+    if (g_str_equal(op, GRAPH))
+        return G_MAXINT;
+    const char *const *ops = vknn_supported_ops();
+    for (int i = 0; ops[i]; i++)
+        if (g_str_equal(ops[i], op))
+            return i;
+    return -1;
+}
+
+/* A table's tags name ops of the list, in its order. */
+static void check_order(const char *table, const OpCase *cases, gsize n)
+{
+    int last = 0;
+    for (gsize i = 0; i < n; i++) {
+        const int k = op_index(cases[i].op);
+        if (k < last) {
+            test_fail("%s: %s [%s] %s", table, cases[i].name, cases[i].op,
+                      k < 0 ? "is not an op of compute/ops.def" : "is out of the list's order");
+            return;
+        }
+        last = k;
+    }
+    test_check(TRUE, "%s: %zu cases in the order of compute/ops.def", table, n);
+}
+
+static int count_tagged(const OpCase *cases, gsize n, const char *op)
+{
+    int k = 0;
+    for (gsize i = 0; i < n; i++)
+        k += g_str_equal(cases[i].op, op);
+    return k;
+}
+
+/* Per op of the list, the forward cases that run it without being tagged
+ * with it (fused into a neighbour's case, a view inside a relayout case). */
+static int *count_untagged_runs(int n_ops)
+{
+    int *runs = g_new0(int, n_ops);
+    g_autofree gboolean *seen = g_new(gboolean, n_ops);
+    for (gsize i = 0; i < G_N_ELEMENTS(op_cases); i++) {
+        TestModel b = tm_new(0, op_cases[i].seed);
+        op_cases[i].build(&b);
+        memset(seen, 0, sizeof(gboolean) * n_ops);
+        for (guint j = 0; j < b.m->nodes->len; j++) {
+            const char *op = vknn_model_node(b.m, j)->op_type;
+            const int k = op_index(op);
+            if (k >= 0 && k < n_ops && !seen[k] && !g_str_equal(op, op_cases[i].op))
+                runs[k]++, seen[k] = TRUE;
+        }
+        tm_clear(&b);
+    }
+    return runs;
+}
+
+/* Every op of the list must run in a forward case: adding an op to
  * compute/ops.def without a device test fails here. */
 static int check_coverage(void)
 {
-    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    check_order("op_cases", op_cases, G_N_ELEMENTS(op_cases));
+    check_order("fp16_tile_cases", fp16_tile_cases, G_N_ELEMENTS(fp16_tile_cases));
+    check_order("grad_cases", grad_cases, G_N_ELEMENTS(grad_cases));
+    const char *const *ops = vknn_supported_ops();
+    const int n_ops = (int)g_strv_length((char **)ops);
+    g_autofree int *also = count_untagged_runs(n_ops);
+    for (int k = 0; k < n_ops; k++) {
+        const int fwd = count_tagged(op_cases, G_N_ELEMENTS(op_cases), ops[k]);
+        const int fp16 = count_tagged(fp16_tile_cases, G_N_ELEMENTS(fp16_tile_cases), ops[k]);
+        const int grad = count_tagged(grad_cases, G_N_ELEMENTS(grad_cases), ops[k]);
+        test_check(fwd + also[k] > 0,
+                   "%-21s %2d forward, %d fp16, %2d grad cases; runs in %2d other forward cases%s",
+                   ops[k], fwd, fp16, grad, also[k], fwd + also[k] ? "" : " (add one to op_cases)");
+    }
+    return test_summary(0);
+}
+
+/* Saves each forward case's model as ONNX into dir, as fuzzing seeds: since
+ * every op of the list has a case (coverage), the corpus reaches every op's
+ * shape inference with a model vknn accepts (docs/fuzzing.md). */
+static int write_seeds(const char *dir)
+{
+    g_mkdir_with_parents(dir, 0755);
     for (gsize i = 0; i < G_N_ELEMENTS(op_cases); i++) {
-        g_autoptr(VknnModel) m = op_cases[i].build();
-        for (guint k = 0; k < m->nodes->len; k++)
-            g_hash_table_add(seen, g_strdup(vknn_model_node(m, k)->op_type));
+        TestModel b;
+        g_autofree char *file = g_strdup_printf("case_%02zu_%s.onnx", i, op_cases[i].name);
+        g_autofree char *path = g_build_filename(dir, file, NULL);
+        GError *err = NULL;
+        gboolean ok = build(&op_cases[i], &b) && vknn_model_save(b.m, path, &err);
+        g_autoptr(VknnModel) back = ok ? vknn_model_load(path, &err) : NULL;
+        ok = back && back->nodes->len == b.m->nodes->len;
+        test_check(ok, "%s saved and loaded back%s%s", file, err ? ": " : "",
+                   err ? err->message : "");
+        g_clear_error(&err);
+        tm_clear(&b);
     }
-    int run = 0, failed = 0;
-    for (const char *const *op = vknn_supported_ops(); *op; op++, run++) {
-        const gboolean ok = g_hash_table_contains(seen, *op);
-        if (!ok)
-            printf("%s: no case runs it (add one to op_cases)\n", *op);
-        failed += !ok;
-    }
-    printf("%d passed, %d failed\n", run - failed, failed);
-    return run == 0 || failed ? 1 : 0;
+    return test_summary(0);
 }
 
 int main(int argc, char **argv)
@@ -1316,31 +1441,16 @@ int main(int argc, char **argv)
     const char *family = argc > 1 ? argv[1] : "";
     if (g_str_equal(family, "coverage"))
         return check_coverage();
+    if (g_str_equal(family, "write-seeds") && argc > 2)
+        return write_seeds(argv[2]);
     g_autoptr(VknnContext) ctx = test_context();
-    int failed = 0, run = 0;
-    run_op_cases(op_cases, G_N_ELEMENTS(op_cases), "", 1e-4, VKNN_PRECISION_FP32, family, ctx, &run,
-                 &failed);
-    run_op_cases(fp16_tile_cases, G_N_ELEMENTS(fp16_tile_cases), "_fp16_tiles", FP16_TILES_REL_TOL,
-                 VKNN_PRECISION_FP16_TILES, family, ctx, &run, &failed);
-    for (gsize i = 0; i < G_N_ELEMENTS(grad_cases); i++) {
-        const GradCase *c = &grad_cases[i];
-        g_autofree char *name = g_strconcat("grad_", c->name, NULL);
-        if (!g_str_has_prefix(name, family))
-            continue;
-        printf("%s\n", name);
-        g_autoptr(VknnModel) m = c->build();
-        const gboolean ok = compare_grad(m, ctx, c->mode, c->weights, 1e-4);
-        printf("  %s\n", ok ? "ok" : "FAILED");
-        failed += !ok;
-        run++;
-    }
-    if (g_str_has_prefix("grad_multi_output", family)) {
-        printf("grad_multi_output\n");
-        const gboolean ok = check_multi_output(ctx);
-        printf("  %s\n", ok ? "ok" : "FAILED");
-        failed += !ok;
-        run++;
-    }
-    printf("%d passed, %d failed\n", run - failed, failed);
-    return run == 0 || failed ? 1 : 0;
+    run_forward(op_cases, G_N_ELEMENTS(op_cases), "", 1e-4, VKNN_PRECISION_FP32, family, ctx);
+    run_forward(fp16_tile_cases, G_N_ELEMENTS(fp16_tile_cases), "_fp16_tiles", FP16_TILES_REL_TOL,
+                VKNN_PRECISION_FP16_TILES, family, ctx);
+    run_grad(family, ctx);
+    run_multi_output(family, ctx);
+    /* A family that matches no case is a typo in tests/meson.build. */
+    if (test_passed + test_failed == 0)
+        test_fail("no case starts with '%s'", family);
+    return test_summary(0);
 }

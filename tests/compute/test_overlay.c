@@ -13,7 +13,8 @@
  *    upload -> convert -> network runs in one command buffer.
  * Needs nothing from ../shared.
  */
-#include "../testutil.h"
+#include "model_build.h"
+#include "testutil.h"
 #include "apps/frame_input.h"
 #include "exec/exec.h"
 
@@ -58,23 +59,23 @@ static void test_colormaps(void)
 {
     /* Turbo's polynomial evaluated by hand at 0 (the constant terms), 0.5
      * and 1 (the sums of the coefficients), times 255, rounded. */
-    TEST_CHECK(rgb_near(VKNN_COLORMAP_TURBO, 0.0f, 35, 23, 27, 0) &&
+    test_check(rgb_near(VKNN_COLORMAP_TURBO, 0.0f, 35, 23, 27, 0) &&
                    rgb_near(VKNN_COLORMAP_TURBO, 0.5f, 150, 250, 80, 0) &&
                    rgb_near(VKNN_COLORMAP_TURBO, 1.0f, 144, 13, 0, 0),
                "turbo at 0, 0.5, 1");
     /* matplotlib jet: (0, 0, 0.5), (0.484, 1, 0.484), (0.5, 0, 0). */
-    TEST_CHECK(rgb_near(VKNN_COLORMAP_JET, 0.0f, 0, 0, 128, 0) &&
+    test_check(rgb_near(VKNN_COLORMAP_JET, 0.0f, 0, 0, 128, 0) &&
                    rgb_near(VKNN_COLORMAP_JET, 0.5f, 123, 255, 123, 0) &&
                    rgb_near(VKNN_COLORMAP_JET, 1.0f, 128, 0, 0, 0),
                "jet at 0, 0.5, 1");
     /* The published endpoints (matplotlib's _viridis_data/_inferno_data);
      * the polynomial fits are within a few LSB. Out-of-range and NaN clamp. */
-    TEST_CHECK(rgb_near(VKNN_COLORMAP_VIRIDIS, 0.0f, 68, 1, 84, 4) &&
+    test_check(rgb_near(VKNN_COLORMAP_VIRIDIS, 0.0f, 68, 1, 84, 4) &&
                    rgb_near(VKNN_COLORMAP_VIRIDIS, 1.0f, 253, 231, 37, 4) &&
                    rgb_near(VKNN_COLORMAP_INFERNO, 0.0f, 0, 0, 4, 4) &&
                    rgb_near(VKNN_COLORMAP_INFERNO, 1.0f, 252, 255, 164, 4),
                "viridis and inferno endpoints");
-    TEST_CHECK(rgb_near(VKNN_COLORMAP_GRAY, 0.0f, 0, 0, 0, 0) &&
+    test_check(rgb_near(VKNN_COLORMAP_GRAY, 0.0f, 0, 0, 0, 0) &&
                    rgb_near(VKNN_COLORMAP_GRAY, 1.0f, 255, 255, 255, 0) &&
                    rgb_near(VKNN_COLORMAP_GRAY, 0.5f, 128, 128, 128, 0) &&
                    rgb_near(VKNN_COLORMAP_GRAY, -3.0f, 0, 0, 0, 0) &&
@@ -92,11 +93,11 @@ static void test_colormaps(void)
             top = MAX(top, y);
         }
         /* 8-bit rounding of a rising curve may dip by a fraction of a level. */
-        TEST_CHECK(dip < 1.0, "%s luminance rises monotonically (largest dip %.2f)",
+        test_check(dip < 1.0, "%s luminance rises monotonically (largest dip %.2f)",
                    vknn_colormap_to_string(mono[m]), dip);
     }
     VknnColormap cm;
-    TEST_CHECK(vknn_colormap_from_string("viridis", &cm) && cm == VKNN_COLORMAP_VIRIDIS &&
+    test_check(vknn_colormap_from_string("viridis", &cm) && cm == VKNN_COLORMAP_VIRIDIS &&
                    vknn_colormap_from_string("Turbo", &cm) && cm == VKNN_COLORMAP_TURBO &&
                    !vknn_colormap_from_string("rainbow", &cm) &&
                    strcmp(vknn_colormap_to_string(VKNN_COLORMAP_INFERNO), "inferno") == 0,
@@ -195,12 +196,12 @@ static void overlay_case(VknnOverlay *ov, guint32 seed, const char *name, VknnPi
                   vknn_overlay_process_bytes(ov, params, fmt, w, h, in, stride, got, stride, &err);
     g_assert_no_error(err);
     int d = max_diff(got, want, w, h, stride);
-    TEST_CHECK(ok && d <= 1, "%s: equals the reference (max diff %d)", name, d);
+    test_check(ok && d <= 1, "%s: equals the reference (max diff %d)", name, d);
     /* Again in place, reusing the recorded command buffer. */
     ok = vknn_overlay_process_bytes(ov, params, fmt, w, h, in, stride, in, stride, &err);
     g_assert_no_error(err);
     d = max_diff(in, got, w, h, stride);
-    TEST_CHECK(ok && d == 0, "%s: in place gives the same frame", name);
+    test_check(ok && d == 0, "%s: in place gives the same frame", name);
 }
 
 static void test_overlay_bytes(VknnContext *ctx)
@@ -217,7 +218,7 @@ static void test_overlay_bytes(VknnContext *ctx)
         const gboolean ok = vknn_overlay_process_bytes(ov, NULL, VKNN_PIXEL_RGBA, w, h, in, w * 4,
                                                        out, w * 4, &err);
         g_assert_no_error(err);
-        TEST_CHECK(ok && memcmp(in, out, (gsize)w * h * 4) == 0,
+        test_check(ok && memcmp(in, out, (gsize)w * h * 4) == 0,
                    "without a map, frames pass through");
     }
 
@@ -238,12 +239,12 @@ static void test_overlay_bytes(VknnContext *ctx)
 
     const VknnOverlayParams bad = {VKNN_COLORMAP_TURBO, 1.5f, FALSE};
     guint8 px[4 * 4] = {0};
-    TEST_CHECK(!vknn_overlay_process_bytes(ov, &bad, VKNN_PIXEL_RGBA, 2, 2, px, 8, px, 8, &err) &&
+    test_check(!vknn_overlay_process_bytes(ov, &bad, VKNN_PIXEL_RGBA, 2, 2, px, 8, px, 8, &err) &&
                    err,
                "alpha 1.5 is refused: %s", err ? err->message : "");
     g_clear_error(&err);
     const float zeros[3] = {0};
-    TEST_CHECK(!vknn_overlay_set_map(ov, zeros, 0, 3, NULL, &err) && err, "a 0x3 map is refused");
+    test_check(!vknn_overlay_set_map(ov, zeros, 0, 3, NULL, &err) && err, "a 0x3 map is refused");
     g_clear_error(&err);
 }
 
@@ -426,13 +427,13 @@ static void test_overlay_images(VknnContext *ctx)
             if (fo == 1)
                 swap_rb(got, w * h);
             const int d = max_diff(got, want, w, h, w * 4);
-            TEST_CHECK(ok && d == 0 && in.img.layout == VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+            test_check(ok && d == 0 && in.img.layout == VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
                        "images %s -> %s: the same pixels as the memory path (max diff %d)",
                        fi ? "BGRA8" : "RGBA8", fo ? "BGRA8" : "RGBA8", d);
             image_free(ctx, &in);
             image_free(ctx, &out);
         }
-    TEST_CHECK(vknn_overlay_supports_output_format(ov, VK_FORMAT_B8G8R8A8_UNORM) &&
+    test_check(vknn_overlay_supports_output_format(ov, VK_FORMAT_B8G8R8A8_UNORM) &&
                    !vknn_overlay_supports_output_format(ov, VK_FORMAT_R16G16B16A16_SFLOAT),
                "output formats: RGBA8 and BGRA8");
 }
@@ -504,7 +505,7 @@ static void input_case(VknnContext *ctx, VknnFrameInput *fi, guint32 seed, const
     vknn_frame_input_host(p, fmt, frame, fw, fh, stride, want);
     g_autofree float *got = device_input(ctx, fi, p, fmt, frame, fw, fh, stride, NULL);
     const double d = test_max_abs_diff(got, want, n);
-    TEST_CHECK(d < 1e-4, "frame input %s: device equals host (max diff %.2g)", name, d);
+    test_check(d < 1e-4, "frame input %s: device equals host (max diff %.2g)", name, d);
     if (stride_pad != 0)
         return;
     /* The same picture from images: RGBA frames in both image formats. */
@@ -520,7 +521,7 @@ static void input_case(VknnContext *ctx, VknnFrameInput *fi, guint32 seed, const
         g_autofree float *from_image =
             device_input(ctx, fi, p, VKNN_PIXEL_RGBA, NULL, fw, fh, 0, &img);
         const double di = test_max_abs_diff(from_image, want, n);
-        TEST_CHECK(di < 1e-4, "frame input %s from a %s image equals host (max diff %.2g)", name,
+        test_check(di < 1e-4, "frame input %s from a %s image equals host (max diff %.2g)", name,
                    f ? "BGRA8" : "RGBA8", di);
         image_free(ctx, &img);
     }
@@ -557,7 +558,7 @@ static void test_frame_input(VknnContext *ctx)
             for (int i = 0; i < p.width * p.height; i++)
                 worst = MAX(worst, fabs(got[c * p.width * p.height + i] - want));
         }
-        TEST_CHECK(worst < 1e-5,
+        test_check(worst < 1e-5,
                    "constant (200,100,30) frame: every value is (c/255 - mean)/std (max err %.2g)",
                    worst);
     }
@@ -572,7 +573,7 @@ static void test_frame_input(VknnContext *ctx)
         for (int c = 0; c < 3; c++)
             for (int i = 0; i < fw * fh; i++)
                 worst = MAX(worst, fabs(got[c * fw * fh + i] - frame[i * 4 + 2 - c] / 255.0));
-        TEST_CHECK(worst < 1e-6, "identity resize gives the pixels back (max err %.2g)", worst);
+        test_check(worst < 1e-6, "identity resize gives the pixels back (max err %.2g)", worst);
     }
     /* Regions, by hand. */
     {
@@ -585,7 +586,7 @@ static void test_frame_input(VknnContext *ctx)
         vknn_frame_input_region(&p, 99, 99, &c);
         p.mode = VKNN_RESIZE_STRETCH;
         vknn_frame_input_region(&p, 99, 75, &d);
-        TEST_CHECK(a.x == 80 && a.y == 0 && a.width == 480 && a.height == 480 && b.x == 0 &&
+        test_check(a.x == 80 && a.y == 0 && a.width == 480 && a.height == 480 && b.x == 0 &&
                        b.y == 30 && b.width == 100 && b.height == 100 && c.x == 0 && c.y == 12 &&
                        c.width == 99 && c.height == 74 && d.x == 0 && d.y == 0 && d.width == 99 &&
                        d.height == 75,
@@ -598,7 +599,7 @@ static void test_frame_input(VknnContext *ctx)
         VknnTensor wrong = input_tensor(ctx, 10, 10);
         VknnCmd *cmd = vknn_cmd_new(ctx, &err);
         const VknnFrameInputParams p = VKNN_FRAME_INPUT_PARAMS_IMAGENET;
-        TEST_CHECK(
+        test_check(
             !vknn_frame_input_record_bytes(fi, cmd, &p, VKNN_PIXEL_RGBA, 64, 64, &wrong, &err) &&
                 err,
             "a destination of the wrong shape is refused: %s", err ? err->message : "");
@@ -616,12 +617,13 @@ static void test_frame_input_net(VknnContext *ctx)
     GError *err = NULL;
     const VknnFrameInputParams p = {56, 40, VKNN_RESIZE_CROP, IMAGENET_NORM};
     const int fw = 130, fh = 75;
-    g_autoptr(VknnModel) m = vknn_model_new();
-    const VknnShape shape = {4, {1, 3, p.height, p.width}};
-    vknn_model_add_input(m, "input", &shape);
-    g_assert(vknn_model_add_node(m, "GlobalAveragePool", "gap", (const char *[]){"input"}, 1,
-                                 (const char *[]){"output"}, 1, &err));
-    g_assert(vknn_model_mark_output(m, "output", &err));
+    const VknnShape shape = SHAPE(1, 3, p.height, p.width);
+    TestModel b = tm_new(0, 0);
+    tm_input(&b, "input", shape);
+    tm_named_node(&b, "gap", "GlobalAveragePool", NAMES("input"), "output");
+    tm_output(&b, "output");
+    g_autoptr(VknnModel) m = tm_take(&b);
+    g_assert(m);
     VknnNet *net = vknn_net_new(ctx, m, &err);
     g_assert_no_error(err);
     g_assert(vknn_net_prepare(net, &shape, &err));
@@ -646,7 +648,7 @@ static void test_frame_input_net(VknnContext *ctx)
                 mean += x[c * p.width * p.height + i];
             worst = MAX(worst, fabs(got[c] - mean / (p.width * p.height)));
         }
-        TEST_CHECK(worst < 1e-4,
+        test_check(worst < 1e-4,
                    "frame %d: upload, convert and network in one command buffer (%d dispatches) "
                    "give the host's channel means (max diff %.2g)",
                    k, vknn_cmd_dispatch_count(cmd), worst);
@@ -665,8 +667,7 @@ int main(int argc, char **argv)
     test_overlay_images(ctx);
     test_frame_input(ctx);
     test_frame_input_net(ctx);
-    TEST_CHECK(vknn_live_buffers() == 0, "every device buffer was released (%d left)",
+    test_check(vknn_live_buffers() == 0, "every device buffer was released (%d left)",
                vknn_live_buffers());
-    printf("%d checks failed\n", test_failures);
-    return test_failures ? 1 : 0;
+    return test_summary(0);
 }

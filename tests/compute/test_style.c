@@ -7,7 +7,7 @@
  *  - strength 0 returns the input; preserve-colors keeps the input's chroma;
  *  - a lower inference scale still returns a full-size stylised frame.
  */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -40,10 +40,8 @@ static guint8 *stylize(VknnStyler *s, const guint8 *in, int w, int h, VknnPixelF
     GError *err = NULL;
     guint8 *out = g_malloc0((gsize)w * h * 4);
     if (!vknn_styler_prepare(s, w, h, p, &err) ||
-        !vknn_styler_process_bytes(s, fmt, in, w * 4, out, w * 4, &err)) {
-        printf("FAIL: styler: %s\n", err->message);
-        exit(1);
-    }
+        !vknn_styler_process_bytes(s, fmt, in, w * 4, out, w * 4, &err))
+        test_fatal("styler: %s", err->message);
     return out;
 }
 
@@ -61,7 +59,7 @@ static void test_golden(VknnStyler *s)
     g_autofree char *ip = test_shared_path("golden/style_in_1x3x96x128.f32");
     g_autofree char *op = test_shared_path("golden/candy_nc8_out_1x3x96x128.f32");
     if (!ip || !op)
-        exit(TEST_SKIP);
+        exit(test_summary(TEST_SKIP));
     const int w = 128, h = 96;
     g_autofree float *in_f = test_read_f32(ip, 3 * w * h);
     g_autofree float *want_f = test_read_f32(op, 3 * w * h);
@@ -70,7 +68,7 @@ static void test_golden(VknnStyler *s)
     const VknnStyleParams p = VKNN_STYLE_PARAMS_DEFAULT;
 
     g_autofree guint8 *got = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
-    TEST_CHECK(
+    test_check(
         max_byte_diff(got, want, (gsize)w * h * 4, 4, -1) <= 1,
         "RGBA 128x96 equals PyTorch (clamped, rounded) within 1 LSB, alpha kept (max diff %d)",
         max_byte_diff(got, want, (gsize)w * h * 4, 4, -1));
@@ -79,13 +77,13 @@ static void test_golden(VknnStyler *s)
     swap_rb(bgra, w * h);
     g_autofree guint8 *got_bgra = stylize(s, bgra, w, h, VKNN_PIXEL_BGRA, &p);
     swap_rb(got_bgra, w * h);
-    TEST_CHECK(memcmp(got_bgra, got, (gsize)w * h * 4) == 0, "BGRA gives the same picture");
+    test_check(memcmp(got_bgra, got, (gsize)w * h * 4) == 0, "BGRA gives the same picture");
 
     g_autofree guint8 *got_x = stylize(s, in, w, h, VKNN_PIXEL_RGBX, &p);
     gboolean alpha_255 = TRUE;
     for (int i = 0; i < w * h; i++)
         alpha_255 &= got_x[i * 4 + 3] == 255;
-    TEST_CHECK(alpha_255 && max_byte_diff(got_x, got, (gsize)w * h * 4, 4, 3) == 0,
+    test_check(alpha_255 && max_byte_diff(got_x, got, (gsize)w * h * 4, 4, 3) == 0,
                "RGBx: same colours, padding byte 255");
 }
 
@@ -126,7 +124,7 @@ static void test_odd_size(VknnStyler *s, VknnModel *m)
     vknn_styler_inference_size(s, &nw, &nh);
     g_autofree guint8 *want = reference_odd(m, in, w, h, nw, nh);
     const int d = max_byte_diff(got, want, (gsize)w * h * 4, 4, -1);
-    TEST_CHECK(
+    test_check(
         nw == 76 && nh == 100 && d <= 1,
         "75x99 frame runs at %dx%d, comes back 75x99, equals the CPU reference (max diff %d)", nw,
         nh, d);
@@ -148,14 +146,14 @@ static void test_params(VknnStyler *s)
     g_autofree guint8 *full = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
     p.strength = 0.0f;
     g_autofree guint8 *none = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
-    TEST_CHECK(max_byte_diff(none, in, (gsize)w * h * 4, 4, -1) == 0,
+    test_check(max_byte_diff(none, in, (gsize)w * h * 4, 4, -1) == 0,
                "strength 0 returns the input");
     p.strength = 0.5f;
     g_autofree guint8 *half = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
     int worst = 0;
     for (int i = 0; i < w * h * 4; i++)
         worst = MAX(worst, abs(2 * half[i] - in[i] - full[i]));
-    TEST_CHECK(worst <= 2, "strength 0.5 is the midpoint of input and stylised (max error %d/2)",
+    test_check(worst <= 2, "strength 0.5 is the midpoint of input and stylised (max error %d/2)",
                worst);
 
     p.strength = 1.0f;
@@ -172,7 +170,7 @@ static void test_params(VknnStyler *s)
     }
     chroma_keep /= w * h;
     chroma_full /= w * h;
-    TEST_CHECK(chroma_keep < 0.25 * chroma_full,
+    test_check(chroma_keep < 0.25 * chroma_full,
                "preserve-colors keeps the input's chroma (mean |dCbCr| %.1f vs %.1f without)",
                chroma_keep, chroma_full);
 
@@ -181,7 +179,7 @@ static void test_params(VknnStyler *s)
     g_autofree guint8 *small = stylize(s, in, w, h, VKNN_PIXEL_RGBA, &p);
     int nw, nh;
     vknn_styler_inference_size(s, &nw, &nh);
-    TEST_CHECK(nw == 32 && nh == 24 && max_byte_diff(small, in, (gsize)w * h * 4, 4, 3) > 40,
+    test_check(nw == 32 && nh == 24 && max_byte_diff(small, in, (gsize)w * h * 4, 4, 3) > 40,
                "scale 0.5 runs the network at %dx%d and returns a stylised %dx%d frame", nw, nh, w,
                h);
 }
@@ -190,7 +188,7 @@ int main(void)
 {
     g_autofree char *mp = test_shared_path("models/style/small/candy_nc8.onnx");
     if (!mp)
-        return TEST_SKIP;
+        return test_summary(TEST_SKIP);
     GError *err = NULL;
     g_autoptr(VknnModel) m = vknn_model_load(mp, &err);
     g_assert_no_error(err);
@@ -201,6 +199,5 @@ int main(void)
     test_odd_size(s, m);
     test_params(s);
     vknn_styler_free(s);
-    printf("%d checks failed\n", test_failures);
-    return test_failures ? 1 : 0;
+    return test_summary(0);
 }

@@ -5,7 +5,7 @@
  *
  *   test_train loss_drops | resume | export    (skips with 77 without ../shared)
  */
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -86,7 +86,7 @@ static gboolean train(VknnTrainer *t, const Fixture *f, int steps, VknnTrainLoss
     for (int i = 0; i < steps; i++) {
         content_crop(f, vknn_trainer_steps_done(t), crop);
         if (!vknn_trainer_step(t, crop, last, &err)) {
-            TEST_CHECK(FALSE, "step %d: %s", vknn_trainer_steps_done(t), err->message);
+            test_check(FALSE, "step %d: %s", vknn_trainer_steps_done(t), err->message);
             g_error_free(err);
             return FALSE;
         }
@@ -104,7 +104,7 @@ static int loss_drops(void)
     VknnTrainer *t = trainer(&f);
     VknnTrainLosses first, last;
     if (train(t, &f, 1, &first) && train(t, &f, 39, &last))
-        TEST_CHECK(last.total < first.total / 2,
+        test_check(last.total < first.total / 2,
                    "total loss %.4g -> %.4g after 40 steps (/%.1f, want >= 2)", first.total,
                    last.total, first.total / last.total);
     vknn_trainer_free(t);
@@ -142,15 +142,15 @@ static int resume(void)
                   train(a, &f, 3, &l) && vknn_trainer_load_checkpoint(b, ckpt, &err) &&
                   train(b, &f, 3, &l);
     if (err)
-        TEST_CHECK(FALSE, "checkpoint: %s", err->message);
+        test_check(FALSE, "checkpoint: %s", err->message);
     g_autoptr(GByteArray) wa = weights(a);
     g_autoptr(GByteArray) wb = weights(b);
-    TEST_CHECK(ok && vknn_trainer_steps_done(b) == 6 && wa->len == wb->len &&
+    test_check(ok && vknn_trainer_steps_done(b) == 6 && wa->len == wb->len &&
                    memcmp(wa->data, wb->data, wa->len) == 0,
                "resumed at step 3: the weights after step 6 are identical (%u bytes)", wa->len);
     g_clear_error(&err);
     g_autofree char *readme = test_shared_path("golden/README.md");
-    TEST_CHECK(!vknn_trainer_load_checkpoint(b, readme, &err) && err,
+    test_check(!vknn_trainer_load_checkpoint(b, readme, &err) && err,
                "a file that is not a checkpoint is refused: %s", err ? err->message : "");
     g_clear_error(&err);
     g_unlink(ckpt);
@@ -178,7 +178,7 @@ static int export(void)
         (onnx = vknn_model_save_to_memory(vknn_trainer_model(t), &len, &err)))
         reloaded = vknn_model_load_from_memory(onnx, len, &err);
     if (!reloaded) {
-        TEST_CHECK(FALSE, "save and reload: %s", err ? err->message : "");
+        test_check(FALSE, "save and reload: %s", err ? err->message : "");
         g_clear_error(&err);
     }
     const VknnShape shape = {4, {1, 3, PHOTO_H, PHOTO_W}};
@@ -191,12 +191,12 @@ static int export(void)
     if (b && vknn_net_prepare(a, &shape, &err) && vknn_net_run(a, in, &err) &&
         vknn_net_read(a, "output", want, &err) && vknn_net_prepare(b, &shape, &err) &&
         vknn_net_run(b, in, &err) && vknn_net_read(b, "output", got, &err)) {
-        TEST_CHECK(test_max_abs_diff(got, want, n) == 0,
+        test_check(test_max_abs_diff(got, want, n) == 0,
                    "exported network = trained network at %dx%d (it was trained at %dx%d)", PHOTO_W,
                    PHOTO_H, SIZE, SIZE);
-        TEST_CHECK(test_max_abs_diff(got, f.photo, n) > 10, "the output is not the input");
+        test_check(test_max_abs_diff(got, f.photo, n) > 10, "the output is not the input");
     } else {
-        TEST_CHECK(FALSE, "run: %s", err ? err->message : "");
+        test_check(FALSE, "run: %s", err ? err->message : "");
     }
     g_clear_error(&err);
     g_clear_pointer(&a, vknn_net_free);
@@ -231,17 +231,17 @@ static int multi_style(void)
     gboolean ok = train(a, &f, 3, &l) && vknn_trainer_save_checkpoint(a, ckpt, &err) &&
                   train(a, &f, 3, &l) && vknn_trainer_load_checkpoint(b, ckpt, &err) &&
                   train(b, &f, 3, &l);
-    TEST_CHECK(ok && l.style_index == 1, "6 steps alternate the styles (last: style %d)",
+    test_check(ok && l.style_index == 1, "6 steps alternate the styles (last: style %d)",
                l.style_index);
     g_autoptr(GByteArray) wa = weights(a);
     g_autoptr(GByteArray) wb = weights(b);
-    TEST_CHECK(wa->len == wb->len && memcmp(wa->data, wb->data, wa->len) == 0,
+    test_check(wa->len == wb->len && memcmp(wa->data, wb->data, wa->len) == 0,
                "resumed at step 3: identical weights of both styles after step 6");
     VknnModel *m = vknn_trainer_model(a);
     gsize len = 0;
     g_autofree guint8 *onnx = vknn_model_save_to_memory(m, &len, &err);
     g_autoptr(VknnModel) reloaded = onnx ? vknn_model_load_from_memory(onnx, len, &err) : NULL;
-    TEST_CHECK(reloaded && vknn_style_count(reloaded) == 2,
+    test_check(reloaded && vknn_style_count(reloaded) == 2,
                "saved as ONNX and loaded again, the network has %d styles",
                reloaded ? vknn_style_count(reloaded) : 0);
     /* Style 0 and style 1 outputs through the styler differ. */
@@ -265,7 +265,7 @@ static int multi_style(void)
     int diff = 0;
     for (int i = 0; i < 4 * PHOTO_W * PHOTO_H; i++)
         diff = MAX(diff, abs(out[0][i] - out[1][i]));
-    TEST_CHECK(!err && diff > 0, "style 0 and style 1 give different frames (max diff %d)", diff);
+    test_check(!err && diff > 0, "style 0 and style 1 give different frames (max diff %d)", diff);
     g_clear_error(&err);
     g_free(out[0]);
     g_free(out[1]);
@@ -294,8 +294,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_train loss_drops|resume|export|multi_style\n");
         return 2;
     }
-    if (rc == TEST_SKIP)
-        return rc;
-    printf("%d failed\n", test_failures);
-    return test_failures ? 1 : 0;
+    return test_summary(rc);
 }

@@ -70,18 +70,10 @@ int frame_max_diff(const Frame *a, const Frame *b, int n_ch)
     return m;
 }
 
-gboolean check(gboolean ok, const char *what)
-{
-    printf("  %-72s %s\n", what, ok ? "ok" : "FAIL");
-    return ok;
-}
-
 gboolean check_diff(const Frame *got, const Frame *want, int n_ch, int tol, const char *what)
 {
     const int d = frame_max_diff(got, want, n_ch);
-    char line[160];
-    g_snprintf(line, sizeof line, "%s: max diff %d (<= %d)", what, d, tol);
-    return check(d <= tol, line);
+    return test_check(d <= tol, "%s: max diff %d (<= %d)", what, d, tol);
 }
 
 GstHarness *harness_new(const char *fmt, ...)
@@ -157,10 +149,8 @@ Frame harness_frame(GstHarness *h, const Frame *in)
 {
     Frame out = {0};
     GstFlowReturn flow;
-    if (!harness_run(h, in, &out, &flow)) {
-        fprintf(stderr, "FAIL: push returned %s\n", gst_flow_get_name(flow));
-        exit(1);
-    }
+    if (!harness_run(h, in, &out, &flow))
+        test_fatal("push returned %s", gst_flow_get_name(flow));
     return out;
 }
 
@@ -192,8 +182,7 @@ gboolean have_element(const char *name)
 {
     GstElementFactory *factory = gst_element_factory_find(name);
     if (!factory) {
-        fprintf(stderr, "FAIL: element %s not found (GST_PLUGIN_PATH=%s)\n", name,
-                g_getenv("GST_PLUGIN_PATH"));
+        test_fail("element %s not found (GST_PLUGIN_PATH=%s)", name, g_getenv("GST_PLUGIN_PATH"));
         return FALSE;
     }
     gst_object_unref(factory);
@@ -240,8 +229,7 @@ gboolean decode_file(const char *path, int width, int height, Decoded *d)
     GError *err = NULL;
     GstElement *p = gst_parse_launch(desc, &err);
     if (!p) {
-        printf("FAIL: %s\n", err->message);
-        return FALSE;
+        return test_fail("%s", err->message);
     }
     GstElement *sink = gst_bin_get_by_name(GST_BIN(p), "sink");
     gst_element_set_state(p, GST_STATE_PLAYING);

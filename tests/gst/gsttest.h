@@ -2,7 +2,7 @@
  * pipelines with a bus, whole pipelines run to their end, decoding files. */
 #pragma once
 
-#include "../testutil.h"
+#include "testutil.h"
 
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
@@ -25,8 +25,7 @@ Frame frame_swap_rb(const Frame *in);
  * when the sizes differ). */
 int frame_max_diff(const Frame *a, const Frame *b, int n_ch);
 
-/* Prints the check's line ("  what ... ok|FAIL") and returns ok. */
-gboolean check(gboolean ok, const char *what);
+/* A check (test_check) that got and want differ by at most tol per byte. */
 gboolean check_diff(const Frame *got, const Frame *want, int n_ch, int tol, const char *what);
 
 /* A harness from a launch line, with a bus that collects the elements'

@@ -125,7 +125,7 @@ static GstVknnLoader *fixture_init(Fixture *fx)
 static void fixture_clear(Fixture *fx)
 {
     gst_vknn_loader_free(fx->loader);
-    TEST_CHECK(fx->live == 0, "every result freed (%d live)", fx->live);
+    test_check(fx->live == 0, "every result freed (%d live)", fx->live);
     gst_object_unref(fx->target);
     g_free(fx->message);
     g_mutex_clear(&fx->lock);
@@ -189,35 +189,35 @@ static void case_supersede(void)
 
     gst_vknn_loader_set_path(l, "a");
     Result *r = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(!r && status == GST_VKNN_LOADER_NONE && fixture_get(&fx, &fx.builds) == 0,
+    test_check(!r && status == GST_VKNN_LOADER_NONE && fixture_get(&fx, &fx.builds) == 0,
                "no load without a target, and take does not wait for none");
 
     gst_vknn_loader_set_size(l, 64, 48);
     fixture_set_gate(&fx, TRUE);
     gst_vknn_loader_set_target(l, fx.target);
-    TEST_CHECK(fixture_wait_building(&fx, 1), "a target starts the load of the path");
+    test_check(fixture_wait_building(&fx, 1), "a target starts the load of the path");
     gst_vknn_loader_set_path(l, "b");
     gst_vknn_loader_set_path(l, "c");
     fixture_pass_one(&fx);
-    TEST_CHECK(fixture_wait_building(&fx, 2), "the next build starts");
-    TEST_CHECK(!gst_vknn_loader_take(l, FALSE, &status) && fixture_get(&fx, &fx.live) == 0,
+    test_check(fixture_wait_building(&fx, 2), "the next build starts");
+    test_check(!gst_vknn_loader_take(l, FALSE, &status) && fixture_get(&fx, &fx.live) == 0,
                "the superseded result was freed, never handed over");
-    TEST_CHECK(fixture_get(&fx, &fx.builds) == 2, "the queued stale request was skipped");
+    test_check(fixture_get(&fx, &fx.builds) == 2, "the queued stale request was skipped");
     fixture_set_gate(&fx, FALSE);
     r = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(r && !strcmp(r->path, "c") && r->generation == 3,
+    test_check(r && !strcmp(r->path, "c") && r->generation == 3,
                "take waits for the newest request (%s, generation %u)", r ? r->path : "none",
                r ? r->generation : 0);
-    TEST_CHECK(fx.built_on == fx.target && fx.width == 64 && fx.height == 48,
+    test_check(fx.built_on == fx.target && fx.width == 64 && fx.height == 48,
                "the build got the target and the size");
-    TEST_CHECK(!gst_vknn_loader_take(l, TRUE, &status) && status == GST_VKNN_LOADER_NONE,
+    test_check(!gst_vknn_loader_take(l, TRUE, &status) && status == GST_VKNN_LOADER_NONE,
                "a result is taken once");
     g_autofree gchar *path = gst_vknn_loader_dup_path(l);
-    TEST_CHECK(!g_strcmp0(path, "c"), "dup_path is the last path set");
+    test_check(!g_strcmp0(path, "c"), "dup_path is the last path set");
 
     gst_vknn_loader_reload(l);
     Result *again = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(again && !strcmp(again->path, "c") && again->generation == 4,
+    test_check(again && !strcmp(again->path, "c") && again->generation == 4,
                "reload builds the same path under a new generation");
     result_free(r);
     result_free(again);
@@ -234,19 +234,19 @@ static void case_failure(void)
 
     fixture_load(&fx, "missing.onnx");
     Result *r = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(!r && status == GST_VKNN_LOADER_FAILED, "a failed first load: take says FAILED");
-    TEST_CHECK(fx.reports == 1 && fx.fatal && fx.result == GST_VKNN_LOAD_MODEL_FAILED &&
+    test_check(!r && status == GST_VKNN_LOADER_FAILED, "a failed first load: take says FAILED");
+    test_check(fx.reports == 1 && fx.fatal && fx.result == GST_VKNN_LOAD_MODEL_FAILED &&
                    !g_strcmp0(fx.message, "no such model: missing.onnx"),
                "reported once, fatal, with the build's result and error (%s)", fx.message);
 
     gst_vknn_loader_set_path(l, "good.onnx");
     r = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(r && !strcmp(r->path, "good.onnx"), "a later good load is taken");
+    test_check(r && !strcmp(r->path, "good.onnx"), "a later good load is taken");
 
     gst_vknn_loader_set_path(l, "missing-too.onnx");
     Result *none = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(!none && status == GST_VKNN_LOADER_NONE, "a failure while running is no FAILED");
-    TEST_CHECK(fx.reports == 2 && !fx.fatal &&
+    test_check(!none && status == GST_VKNN_LOADER_NONE, "a failure while running is no FAILED");
+    test_check(fx.reports == 2 && !fx.fatal &&
                    !g_strcmp0(fx.message, "no such model: missing-too.onnx"),
                "and it is reported as not fatal");
 
@@ -265,18 +265,18 @@ static void case_retarget(void)
 
     fixture_load(&fx, "a");
     Result *r = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(r && fx.built_on == fx.target, "loaded on the first target");
+    test_check(r && fx.built_on == fx.target, "loaded on the first target");
 
     gst_vknn_loader_set_path(l, "missing");
     gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(fx.reports == 1 && !fx.fatal, "failure with a result running: not fatal");
+    test_check(fx.reports == 1 && !fx.fatal, "failure with a result running: not fatal");
     gst_vknn_loader_set_target(l, t2);
     Result *none = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(!none && status == GST_VKNN_LOADER_FAILED && fx.reports == 2 && fx.fatal &&
+    test_check(!none && status == GST_VKNN_LOADER_FAILED && fx.reports == 2 && fx.fatal &&
                    fx.built_on == t2,
                "a new target reloads there; with nothing running the failure is fatal");
     GstObject *now = gst_vknn_loader_ref_target(l);
-    TEST_CHECK(now == t2, "ref_target is the new target");
+    test_check(now == t2, "ref_target is the new target");
 
     gst_clear_object(&now);
     result_free(r);
@@ -300,16 +300,16 @@ static void case_flushing(void)
 
     fixture_set_gate(&fx, TRUE);
     fixture_load(&fx, "a");
-    TEST_CHECK(fixture_wait_building(&fx, 1), "the load runs");
+    test_check(fixture_wait_building(&fx, 1), "the load runs");
     GThread *flusher = g_thread_new("flush", flush_later, l);
     Result *r = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(!r && status == GST_VKNN_LOADER_FLUSHING, "flushing woke the waiting take");
+    test_check(!r && status == GST_VKNN_LOADER_FLUSHING, "flushing woke the waiting take");
     g_thread_join(flusher);
 
     gst_vknn_loader_set_flushing(l, FALSE);
     fixture_set_gate(&fx, FALSE);
     r = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(r && !strcmp(r->path, "a"), "after flushing the load is taken");
+    test_check(r && !strcmp(r->path, "a"), "after flushing the load is taken");
 
     result_free(r);
     fixture_clear(&fx);
@@ -325,20 +325,20 @@ static void case_cancel(void)
 
     fixture_load(&fx, "slow-a");
     gst_vknn_loader_set_path(l, "slow-b");
-    TEST_CHECK(fixture_wait_building(&fx, 1), "the load runs");
+    test_check(fixture_wait_building(&fx, 1), "the load runs");
     gst_vknn_loader_cancel(l);
-    TEST_CHECK(fx.building == 0 && fx.live == 0 && fx.reports == 0,
+    test_check(fx.building == 0 && fx.live == 0 && fx.reports == 0,
                "cancel waited for the load and freed its result (%d live)", fx.live);
     Result *r = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(!r && status == GST_VKNN_LOADER_FLUSHING, "after cancel take is flushing");
+    test_check(!r && status == GST_VKNN_LOADER_FLUSHING, "after cancel take is flushing");
     GstObject *now = gst_vknn_loader_ref_target(l);
-    TEST_CHECK(!now, "cancel unset the target");
+    test_check(!now, "cancel unset the target");
 
     const gint builds = fx.builds;
     gst_vknn_loader_set_path(l, "c");
     gst_vknn_loader_set_flushing(l, FALSE);
     r = gst_vknn_loader_take(l, TRUE, &status);
-    TEST_CHECK(!r && fixture_get(&fx, &fx.builds) == builds, "no load without a target");
+    test_check(!r && fixture_get(&fx, &fx.builds) == builds, "no load without a target");
     fixture_clear(&fx);
 }
 
@@ -352,14 +352,14 @@ static void case_free(void)
     fixture_load(&fx, "slow-a");
     gst_vknn_loader_set_path(l, "missing");
     gst_vknn_loader_set_path(l, "slow-b");
-    TEST_CHECK(fixture_wait_building(&fx, 1), "the load runs");
+    test_check(fixture_wait_building(&fx, 1), "the load runs");
     const gint64 start = g_get_monotonic_time();
     gst_vknn_loader_free(l);
     fx.loader = NULL;
-    TEST_CHECK(g_get_monotonic_time() - start < WAIT_US, "free returned");
-    TEST_CHECK(fx.building == 0 && fx.live == 0, "the running load ended and its result was freed");
-    TEST_CHECK(fx.reports == 0, "stale loads report nothing");
-    TEST_CHECK(fx.builds == 1, "queued loads were skipped (%d builds)", fx.builds);
+    test_check(g_get_monotonic_time() - start < WAIT_US, "free returned");
+    test_check(fx.building == 0 && fx.live == 0, "the running load ended and its result was freed");
+    test_check(fx.reports == 0, "stale loads report nothing");
+    test_check(fx.builds == 1, "queued loads were skipped (%d builds)", fx.builds);
     fixture_clear(&fx);
 }
 
@@ -382,6 +382,5 @@ int main(int argc, char **argv)
         cases[i].run();
     }
     gst_deinit();
-    printf("%s\n", test_failures ? "FAIL" : "PASS");
-    return test_failures ? 1 : 0;
+    return test_summary(0);
 }

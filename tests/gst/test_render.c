@@ -36,14 +36,12 @@ static gboolean run(const char *const *argv)
     GError *err = NULL;
     if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &errs, &status,
                       &err)) {
-        printf("FAIL: cannot run %s: %s\n", argv[0], err->message);
-        return FALSE;
+        return test_fail("cannot run %s: %s", argv[0], err->message);
     }
     const char *last = strrchr(errs, '\r');
     printf("  %s: %s", argv[0], last ? last + 1 : errs);
     if (!g_spawn_check_wait_status(status, NULL)) {
-        printf("FAIL: %s failed:\n%s%s\n", argv[0], out, errs);
-        return FALSE;
+        return test_fail("%s failed:\n%s%s", argv[0], out, errs);
     }
     return TRUE;
 }
@@ -53,7 +51,7 @@ int main(int argc, char **argv)
     gst_init(&argc, &argv);
     g_autofree char *clip = test_shared_path(CLIP), *model = test_shared_path(MODEL);
     if (!clip || !model)
-        return TEST_SKIP;
+        return test_summary(TEST_SKIP);
     const char *src = g_getenv("VKNN_SOURCE_DIR"), *build = g_getenv("VKNN_BUILD_DIR");
     g_autofree char *tmp = g_dir_make_tmp("vknn-render-XXXXXX", NULL);
     g_autofree char *mp4 = g_build_filename(tmp, "out.mp4", NULL);
@@ -64,17 +62,15 @@ int main(int argc, char **argv)
 
     const char *render_argv[] = {render, clip, mp4, model, "--seconds", "2", NULL};
     if (!run(render_argv))
-        return 1;
+        return test_summary(1);
     Decoded out, in;
     if (!decode_file(mp4, 0, 0, &out) || !decode_file(clip, 0, 0, &in))
-        return 1;
-    int failures = 0;
-    printf("%s: %d frames of %dx%d (input %dx%d)\n", mp4, out.frames, out.width, out.height,
-           in.width, in.height);
-    failures += !(out.width == in.width && out.height == in.height);
+        return test_summary(1);
+    test_check(out.width == in.width && out.height == in.height, "%s: %dx%d (input %dx%d)", mp4,
+               out.width, out.height, in.width, in.height);
     /* 2 s of the clip: 2 x its frame rate, give or take the last frame. */
-    printf("  expected %.1f frames (2 s at %.2f fps)\n", 2 * in.fps, in.fps);
-    failures += !(fabs(out.frames - 2 * in.fps) <= 1.0);
+    test_check(fabs(out.frames - 2 * in.fps) <= 1.0, "%d frames, expected %.1f (2 s at %.2f fps)",
+               out.frames, 2 * in.fps, in.fps);
 
     /* The reference: vknn stylize on the first input frame, saved losslessly. */
     g_autofree char *save =
@@ -85,16 +81,15 @@ int main(int argc, char **argv)
     const char *stylize_argv[] = {vknn, "stylize", model, first, styled, NULL};
     Decoded ref;
     if (!run(sh_argv) || !run(stylize_argv) || !decode_file(styled, 0, 0, &ref))
-        return 1;
+        return test_summary(1);
     const int n = out.width * out.height;
     const double p_styled = psnr(out.first, ref.first, n), p_input = psnr(out.first, in.first, n);
-    printf("first frame: PSNR %.1f dB against vknn stylize (>= 27), %.1f dB against the input "
-           "(at least 8 dB lower)\n",
-           p_styled, p_input);
-    failures += !(p_styled >= 27 && p_input <= p_styled - 8);
-    printf("%d checks failed\n", failures);
+    test_check(p_styled >= 27 && p_input <= p_styled - 8,
+               "first frame: PSNR %.1f dB against vknn stylize (>= 27), %.1f dB against the input "
+               "(at least 8 dB lower)",
+               p_styled, p_input);
     for (const char *const *f = (const char *const[]){mp4, first, styled, NULL}; *f; f++)
         g_remove(*f);
     g_rmdir(tmp);
-    return failures ? 1 : 0;
+    return test_summary(0);
 }

@@ -37,10 +37,8 @@ static Assets assets;
 static Frame load_photo(int w, int h)
 {
     Decoded d;
-    if (!decode_file(assets.photo, w, h, &d)) {
-        fprintf(stderr, "FAIL: cannot decode %s\n", assets.photo);
-        exit(1);
-    }
+    if (!decode_file(assets.photo, w, h, &d))
+        test_fatal("cannot decode %s", assets.photo);
     return (Frame){d.width, d.height, d.first};
 }
 
@@ -178,20 +176,17 @@ static void frame_region_diff(const Frame *a, const Frame *b, const VknnRect *r,
 static gboolean check_cat_message(GstHarness *h, GstClockTime pts, const char *what)
 {
     SaliencyMessage m;
-    char line[200];
-    if (!check(saliency_message_pop(h, &m), "a vknn-saliency message was posted"))
+    if (!test_check(saliency_message_pop(h, &m), "a vknn-saliency message was posted"))
         return FALSE;
-    g_snprintf(line, sizeof line,
-               "%s: %s says class %d \"%s\" (p %.2f), top-1 %d \"%s\", %d in top5", what, m.method,
-               m.class_id, m.label, m.score, m.top1_id, m.top1_label, m.n_top);
-    gboolean ok = check(m.class_id == EGYPTIAN_CAT && !g_strcmp0(m.label, "Egyptian cat") &&
-                            m.top1_id == EGYPTIAN_CAT && !g_strcmp0(m.top1_label, "Egyptian cat") &&
-                            m.n_top == 5 && m.score > 0.0 && m.score <= 1.0 &&
-                            !g_strcmp0(m.method, "gradcam"),
-                        line);
-    g_snprintf(line, sizeof line, "message timestamp %" GST_TIME_FORMAT " = the buffer's",
-               GST_TIME_ARGS(m.timestamp));
-    ok &= check(m.timestamp == pts && GST_CLOCK_TIME_IS_VALID(m.running_time), line);
+    gboolean ok = test_check(
+        m.class_id == EGYPTIAN_CAT && !g_strcmp0(m.label, "Egyptian cat") &&
+            m.top1_id == EGYPTIAN_CAT && !g_strcmp0(m.top1_label, "Egyptian cat") && m.n_top == 5 &&
+            m.score > 0.0 && m.score <= 1.0 && !g_strcmp0(m.method, "gradcam"),
+        "%s: %s says class %d \"%s\" (p %.2f), top-1 %d \"%s\", %d in top5", what, m.method,
+        m.class_id, m.label, m.score, m.top1_id, m.top1_label, m.n_top);
+    ok &= test_check(m.timestamp == pts && GST_CLOCK_TIME_IS_VALID(m.running_time),
+                     "message timestamp %" GST_TIME_FORMAT " = the buffer's",
+                     GST_TIME_ARGS(m.timestamp));
     saliency_message_clear(&m);
     return ok;
 }
@@ -204,14 +199,14 @@ static int case_sysmem(void)
     Frame in = load_photo(PHOTO_W, PHOTO_H);
     int ref_class = -1;
     Frame want = reference_saliency(&in, &ref_class);
-    gboolean ok = check(ref_class == EGYPTIAN_CAT, "host reference: Egyptian cat");
+    gboolean ok = test_check(ref_class == EGYPTIAN_CAT, "host reference: Egyptian cat");
 
     GstHarness *h =
         harness_new("vksaliency model=\"%s\" labels=\"%s\"", assets.model, assets.labels);
     harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
     Frame got = {0};
     g_assert(harness_run_at(h, &in, 5 * FRAME_NS, &got, NULL));
-    ok &= check(got.w == PHOTO_W && got.h == PHOTO_H, "output size = input size");
+    ok &= test_check(got.w == PHOTO_W && got.h == PHOTO_H, "output size = input size");
     ok &= check_cat_message(h, 5 * FRAME_NS, "message");
 
     const VknnFrameInputParams fp = VKNN_FRAME_INPUT_PARAMS_IMAGENET;
@@ -219,13 +214,10 @@ static int case_sysmem(void)
     vknn_frame_input_region(&fp, PHOTO_W, PHOTO_H, &crop);
     int outside, inside;
     frame_region_diff(&got, &in, &crop, &outside, &inside);
-    char line[160];
-    g_snprintf(line, sizeof line, "outside the crop %dx%d+%d+%d: output = input (max diff %d)",
-               crop.width, crop.height, crop.x, crop.y, outside);
-    ok &= check(outside == 0, line);
-    g_snprintf(line, sizeof line, "inside the crop: the heatmap changes the frame (max diff %d)",
-               inside);
-    ok &= check(inside > 32, line);
+    ok &= test_check(outside == 0, "outside the crop %dx%d+%d+%d: output = input (max diff %d)",
+                     crop.width, crop.height, crop.x, crop.y, outside);
+    ok &= test_check(inside > 32, "inside the crop: the heatmap changes the frame (max diff %d)",
+                     inside);
     ok &= check_diff(&got, &want, 4, 2, "output = host preprocessing + explainer + overlay");
     frame_clear(&got);
     harness_free(h);
@@ -247,9 +239,10 @@ static int case_vulkan(void)
     harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
     Frame sys = harness_frame(h, &in);
     SaliencyMessage m;
-    gboolean ok = check(saliency_message_pop(h, &m) && m.class_id == EGYPTIAN_CAT &&
-                            !g_strcmp0(m.label, "class 285"),
-                        "system memory: class 285, labelled \"class 285\" without a labels file");
+    gboolean ok =
+        test_check(saliency_message_pop(h, &m) && m.class_id == EGYPTIAN_CAT &&
+                       !g_strcmp0(m.label, "class 285"),
+                   "system memory: class 285, labelled \"class 285\" without a labels file");
     saliency_message_clear(&m);
     harness_free(h);
 
@@ -260,7 +253,7 @@ static int case_vulkan(void)
     g_assert(harness_run_at(h, &in, 0, &got, NULL));
     GstElement *e = harness_element(h, "vksaliency");
     GstCaps *caps = gst_pad_get_current_caps(GST_BASE_TRANSFORM_SRC_PAD(e));
-    ok &= check(
+    ok &= test_check(
         caps && gst_caps_features_contains(gst_caps_get_features(caps, 0), "memory:VulkanImage"),
         "the element negotiated memory:VulkanImage");
     gst_clear_caps(&caps);
@@ -308,7 +301,6 @@ static int case_interval(void)
     printf("interval, smoothing, mean/std from a launch line\n");
     Frame photo = load_photo(PHOTO_W, PHOTO_H), mirrored = frame_mirror(&photo);
     gboolean ok = TRUE;
-    char line[160];
 
     /* interval=3: maps on frames 0, 3 and 6; the others reuse the last. */
     GstHarness *h = harness_new("vksaliency model=\"%s\" interval=3", assets.model);
@@ -319,15 +311,14 @@ static int case_interval(void)
     }
     GstClockTime ts[8];
     const int n = saliency_message_count(h, ts, 8);
-    g_snprintf(line, sizeof line, "interval=3, 7 frames: %d messages (3)", n);
-    ok &= check(n == 3, line);
-    ok &= check(n == 3 && ts[0] == 0 && ts[1] == 3 * FRAME_NS && ts[2] == 6 * FRAME_NS,
-                "computed on frames 0, 3 and 6");
+    ok &= test_check(n == 3, "interval=3, 7 frames: %d messages (3)", n);
+    ok &= test_check(n == 3 && ts[0] == 0 && ts[1] == 3 * FRAME_NS && ts[2] == 6 * FRAME_NS,
+                     "computed on frames 0, 3 and 6");
     /* Frame 1 is the mirror image, drawn with frame 0's map: outside the
      * crop it is the mirror, inside it is not what a fresh map gives. */
     Frame *fresh = run_frames("", &mirrored, 1);
-    ok &= check(frame_max_diff(&out[1], &fresh[0], 3) > 16,
-                "frame 1 (mirrored input) keeps frame 0's map");
+    ok &= test_check(frame_max_diff(&out[1], &fresh[0], 3) > 16,
+                     "frame 1 (mirrored input) keeps frame 0's map");
     ok &= check_diff(&out[3], &out[0], 4, 0, "frame 3 (same input as 0): same output");
     frames_free(fresh, 1);
     for (int i = 0; i < 7; i++)
@@ -339,8 +330,7 @@ static int case_interval(void)
     Frame *sharp = run_frames("", pair, 2), *smooth = run_frames("smoothing=0.5", pair, 2);
     ok &= check_diff(&smooth[0], &sharp[0], 4, 0, "smoothing=0.5: first frame unchanged");
     const int d = frame_max_diff(&smooth[1], &sharp[1], 3);
-    g_snprintf(line, sizeof line, "smoothing=0.5: second frame shows the average map (diff %d)", d);
-    ok &= check(d > 16, line);
+    ok &= test_check(d > 16, "smoothing=0.5: second frame shows the average map (diff %d)", d);
     frames_free(sharp, 2);
     frames_free(smooth, 2);
 
@@ -350,7 +340,7 @@ static int case_interval(void)
         run_frames("mean=\"<0.485, 0.456, 0.406>\" std=\"<0.229, 0.224, 0.225>\"", &photo, 1);
     Frame *other = run_frames("mean=\"<0.5, 0.5, 0.5>\" std=\"<0.5, 0.5, 0.5>\"", &photo, 1);
     ok &= check_diff(&same[0], &def[0], 4, 0, "mean/std = the ImageNet defaults: same output");
-    ok &= check(frame_max_diff(&other[0], &def[0], 3) > 0, "other mean/std: other output");
+    ok &= test_check(frame_max_diff(&other[0], &def[0], 3) > 0, "other mean/std: other output");
     frames_free(def, 1);
     frames_free(same, 1);
     frames_free(other, 1);
@@ -400,9 +390,10 @@ static int case_live(void)
     gboolean ok = TRUE;
 
     g_object_set(e, "method", 1 /* guided */, NULL);
-    ok &= check(run_until(h, &photo, is_guided), "method=guided: messages say guided");
+    ok &= test_check(run_until(h, &photo, is_guided), "method=guided: messages say guided");
     g_object_set(e, "method", 2 /* gradcam */, "target-class", TABBY, NULL);
-    ok &= check(run_until(h, &photo, is_tabby), "target-class=281: class 281 explained, top-1 285");
+    ok &= test_check(run_until(h, &photo, is_tabby),
+                     "target-class=281: class 281 explained, top-1 285");
 
     g_object_set(e, "layer", "no-such-tensor", NULL);
     GstMessage *warning = NULL;
@@ -418,8 +409,8 @@ static int case_live(void)
         printf("  warning: %s\n", err->message);
         g_clear_error(&err);
     }
-    ok &= check(warning != NULL, "layer=no-such-tensor while playing: a warning");
-    ok &= check(harness_message(h, GST_MESSAGE_ERROR) == NULL, "and no error: frames flow");
+    ok &= test_check(warning != NULL, "layer=no-such-tensor while playing: a warning");
+    ok &= test_check(harness_message(h, GST_MESSAGE_ERROR) == NULL, "and no error: frames flow");
     gst_clear_message(&warning);
 
     frame_clear(&first);
@@ -434,8 +425,9 @@ static gboolean check_error(const char *launch, GQuark domain, int code, const c
                             const char *what)
 {
     GError *err = pipeline_error(launch);
-    const gboolean ok = check(
-        err && g_error_matches(err, domain, code) && (!path || strstr(err->message, path)), what);
+    const gboolean ok = test_check(err && g_error_matches(err, domain, code) &&
+                                       (!path || strstr(err->message, path)),
+                                   "%s", what);
     g_clear_error(&err);
     return ok;
 }
@@ -487,9 +479,9 @@ static int case_errors(void)
         harness_new("vksaliency model=\"%s\" labels=/nonexistent/labels.txt", assets.model);
     harness_set_size(h, "RGBA", 64, 48);
     Frame in = frame_synthetic(64, 48, 0), out = {0};
-    ok &= check(harness_run(h, &in, &out, NULL), "missing labels file: frames flow");
+    ok &= test_check(harness_run(h, &in, &out, NULL), "missing labels file: frames flow");
     GstMessage *warning = harness_message(h, GST_MESSAGE_WARNING);
-    ok &= check(warning != NULL, "missing labels file: a warning");
+    ok &= test_check(warning != NULL, "missing labels file: a warning");
     gst_clear_message(&warning);
     frame_clear(&out);
     frame_clear(&in);
@@ -526,21 +518,20 @@ static int case_activations(void)
     gboolean ok = TRUE;
 
     Frame grid = activation_run(&in, FALSE, "mode=grid alpha=1");
-    ok &= check(grid.w == 256 && grid.h == 256 && !frame_is_constant(&grid),
-                "grid: 256x256, not constant");
-    ok &= check(frame_max_diff(&grid, &in, 3) > 64, "grid: covers the frame");
+    ok &= test_check(grid.w == 256 && grid.h == 256 && !frame_is_constant(&grid),
+                     "grid: 256x256, not constant");
+    ok &= test_check(frame_max_diff(&grid, &in, 3) > 64, "grid: covers the frame");
     Frame grid_vk = activation_run(&in, TRUE, "mode=grid alpha=1");
     ok &= check_diff(&grid_vk, &grid, 4, 1, "grid: Vulkan images = system memory");
 
     Frame max = activation_run(&in, FALSE, "channel=-2");
     Frame ch0 = activation_run(&in, FALSE, "channel=0");
     Frame mean = activation_run(&in, FALSE, "");
-    char line[160];
     const int d = frame_max_diff(&max, &ch0, 3);
-    g_snprintf(line, sizeof line, "overlay: channel=-2 (max) differs from channel=0 (diff %d)", d);
-    ok &= check(d > 16, line);
-    ok &= check(frame_max_diff(&max, &mean, 3) > 0, "overlay: channel=-2 differs from -1 (mean)");
-    ok &= check(frame_max_diff(&max, &in, 3) > 16, "overlay: the map changes the frame");
+    ok &= test_check(d > 16, "overlay: channel=-2 (max) differs from channel=0 (diff %d)", d);
+    ok &= test_check(frame_max_diff(&max, &mean, 3) > 0,
+                     "overlay: channel=-2 differs from -1 (mean)");
+    ok &= test_check(frame_max_diff(&max, &in, 3) > 16, "overlay: the map changes the frame");
     Frame max_vk = activation_run(&in, TRUE, "channel=-2");
     ok &= check_diff(&max_vk, &max, 4, 1, "overlay: Vulkan images = system memory");
     Frame running = activation_run(&in, FALSE, "channel=-2 normalize=running");
@@ -600,7 +591,8 @@ static int case_pipeline(void)
     GstBus *bus = gst_element_get_bus(p);
     GstMessage *msg =
         gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-    gboolean ok = check(msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS, "pipeline reached EOS");
+    gboolean ok =
+        test_check(msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS, "pipeline reached EOS");
     if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
         g_autofree char *debug = NULL;
         gst_message_parse_error(msg, &err, &debug);
@@ -617,11 +609,10 @@ static int case_pipeline(void)
     gst_object_unref(p);
 
     Decoded out = {0};
-    ok &= check(decode_file(mp4, 0, 0, &out), "the MP4 decodes");
-    char line[160];
-    g_snprintf(line, sizeof line, "%d frames of %dx%d (30 of 320x240; rendered in %.1f s)",
-               out.frames, out.width, out.height, secs);
-    ok &= check(out.frames == 30 && out.width == 320 && out.height == 240, line);
+    ok &= test_check(decode_file(mp4, 0, 0, &out), "the MP4 decodes");
+    ok &= test_check(out.frames == 30 && out.width == 320 && out.height == 240,
+                     "%d frames of %dx%d (30 of 320x240; rendered in %.1f s)", out.frames,
+                     out.width, out.height, secs);
     g_free(out.first);
     g_remove(mp4);
     g_rmdir(tmp);
@@ -646,7 +637,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!have_element("vksaliency") || !have_element("vkactivationmap"))
-        return 1;
+        return test_summary(1);
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         if (strcmp(argv[1], cases[i].name))
             continue;
@@ -656,11 +647,10 @@ int main(int argc, char **argv)
         int res = TEST_SKIP;
         if (assets.model && assets.labels && assets.photo)
             res = cases[i].run();
-        printf("%s: %s\n", argv[1], res == 0 ? "PASS" : res == TEST_SKIP ? "SKIP" : "FAIL");
         g_free(assets.model);
         g_free(assets.labels);
         g_free(assets.photo);
-        return res;
+        return test_summary(res);
     }
     fprintf(stderr, "unknown case %s\n", argv[1]);
     return 2;

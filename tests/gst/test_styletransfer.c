@@ -71,10 +71,8 @@ static Frame reference_run(Reference *r, const Frame *in, const VknnStyleParams 
     Frame out = frame_new(in->w, in->h);
     if (!vknn_styler_prepare(r->styler, in->w, in->h, params, &err) ||
         !vknn_styler_process_bytes(r->styler, VKNN_PIXEL_RGBA, in->px, in->w * 4, out.px, out.w * 4,
-                                   &err)) {
-        fprintf(stderr, "FAIL: libvknn reference: %s\n", err->message);
-        exit(1);
-    }
+                                   &err))
+        test_fatal("libvknn reference: %s", err->message);
     return out;
 }
 
@@ -94,13 +92,11 @@ static gboolean harness_image_size_is(GstHarness *h, const Frame *in)
     GstMemory *mem = gst_buffer_peek_memory(res, 0);
     gboolean ok = gst_is_vulkan_image_memory(mem);
     GstVulkanImageMemory *img = (GstVulkanImageMemory *)mem;
-    char what[96];
-    g_snprintf(what, sizeof what, "renegotiated to %dx%d: output image %ux%u", in->w, in->h,
-               ok ? gst_vulkan_image_memory_get_width(img) : 0,
-               ok ? gst_vulkan_image_memory_get_height(img) : 0);
-    ok = check(ok && gst_vulkan_image_memory_get_width(img) == (guint)in->w &&
-                   gst_vulkan_image_memory_get_height(img) == (guint)in->h,
-               what);
+    ok = test_check(ok && gst_vulkan_image_memory_get_width(img) == (guint)in->w &&
+                        gst_vulkan_image_memory_get_height(img) == (guint)in->h,
+                    "renegotiated to %dx%d: output image %ux%u", in->w, in->h,
+                    ok ? gst_vulkan_image_memory_get_width(img) : 0,
+                    ok ? gst_vulkan_image_memory_get_height(img) : 0);
     gst_buffer_unref(res);
     return ok;
 }
@@ -130,7 +126,7 @@ static int case_sysmem(const char *model)
         harness_new("videoconvert ! video/x-raw,format=RGBA ! vkstyletransfer model=\"%s\"", model);
     harness_set_size(h, "RGBA", 128, 96);
     Frame got = harness_frame(h, &in);
-    gboolean ok = check(got.w == 128 && got.h == 96, "output size = input size (128x96)");
+    gboolean ok = test_check(got.w == 128 && got.h == 96, "output size = input size (128x96)");
     ok &= check_diff(&got, &want, 4, 1, "RGBA output = libvknn process_bytes");
     /* fp16 tiles move candy's float output by up to ~1.5 (golden_fp16_candy:
      * 1.3, PSNR 67 dB); with both sides rounded to bytes that is <= 3. */
@@ -183,10 +179,10 @@ static int case_vulkan(const char *model)
     GstCaps *caps = gst_pad_get_current_caps(GST_BASE_TRANSFORM_SRC_PAD(e));
     const gboolean vk =
         caps && gst_caps_features_contains(gst_caps_get_features(caps, 0), "memory:VulkanImage");
-    gboolean ok = check(vk, "the element negotiated memory:VulkanImage");
+    gboolean ok = test_check(vk, "the element negotiated memory:VulkanImage");
     gst_clear_caps(&caps);
     gst_object_unref(e);
-    ok &= check(got.w == 128 && got.h == 96, "output size = input size (128x96)");
+    ok &= test_check(got.w == 128 && got.h == 96, "output size = input size (128x96)");
     ok &= check_diff(&got, &sys, 4, 1, "RGBA image output = system memory output");
     /* A second frame reuses the pool's images and their recorded layouts. */
     Frame got2 = harness_frame(h, &in);
@@ -249,8 +245,8 @@ static int case_renegotiate(const char *model)
         harness_set_size(h, "RGBA", w, hh);
         Frame in = frame_synthetic(w, hh, (int)i);
         Frame got = harness_frame(h, &in);
-        g_snprintf(what, sizeof what, "%dx%d: output size %dx%d = input size", w, hh, got.w, got.h);
-        ok &= check(got.w == w && got.h == hh, what);
+        ok &= test_check(got.w == w && got.h == hh, "%dx%d: output size %dx%d = input size", w, hh,
+                         got.w, got.h);
         Frame want = reference_run(&ref, &in, NULL);
         g_snprintf(what, sizeof what, "%dx%d: output = libvknn process_bytes", w, hh);
         ok &= check_diff(&got, &want, 4, 1, what);
@@ -306,28 +302,25 @@ static int case_params(const char *model)
     Frame s1 = harness_frame(h, &in);
     g_object_set(e, "strength", 0.5, NULL);
     Frame half = harness_frame(h, &in);
-    ok &= check(frame_between(&half, &in, &s1), "strength=0.5: every byte between input and "
-                                                "strength 1 (+-1)");
-    ok &= check(frame_max_diff(&half, &in, 3) > 8 && frame_max_diff(&half, &s1, 3) > 8,
-                "strength=0.5: differs from both");
+    ok &= test_check(frame_between(&half, &in, &s1), "strength=0.5: every byte between input and "
+                                                     "strength 1 (+-1)");
+    ok &= test_check(frame_max_diff(&half, &in, 3) > 8 && frame_max_diff(&half, &s1, 3) > 8,
+                     "strength=0.5: differs from both");
 
     g_object_set(e, "strength", 1.0, "preserve-colors", TRUE, NULL);
     Frame pc = harness_frame(h, &in);
     const double d_pc = chroma_mean_diff(&pc, &in), d_s1 = chroma_mean_diff(&s1, &in);
-    char what[128];
-    g_snprintf(what, sizeof what, "preserve-colors: mean |chroma - input chroma| %.2f (< 3)", d_pc);
-    ok &= check(d_pc < 3.0, what);
-    g_snprintf(what, sizeof what, "without it: mean |chroma - input chroma| %.2f (> 3 x %.2f)",
-               d_s1, d_pc);
-    ok &= check(d_s1 > 3 * d_pc && d_s1 > 5.0, what);
-    ok &= check(frame_max_diff(&pc, &s1, 3) > 8, "preserve-colors changes the output");
+    ok &= test_check(d_pc < 3.0, "preserve-colors: mean |chroma - input chroma| %.2f (< 3)", d_pc);
+    ok &= test_check(d_s1 > 3 * d_pc && d_s1 > 5.0,
+                     "without it: mean |chroma - input chroma| %.2f (> 3 x %.2f)", d_s1, d_pc);
+    ok &= test_check(frame_max_diff(&pc, &s1, 3) > 8, "preserve-colors changes the output");
 
     g_object_set(e, "preserve-colors", FALSE, "scale", 0.5, NULL);
     Frame sc = harness_frame(h, &in);
     VknnStyleParams params = element_defaults();
     params.scale = 0.5f;
     Frame want_sc = reference_run(&ref, &in, &params);
-    ok &= check(sc.w == 128 && sc.h == 96, "scale=0.5: output at frame size");
+    ok &= test_check(sc.w == 128 && sc.h == 96, "scale=0.5: output at frame size");
     ok &= check_diff(&sc, &want_sc, 4, 1, "scale=0.5: output = libvknn at scale 0.5");
 
     frame_clear(&s0);
@@ -373,9 +366,9 @@ static int case_swap(const char *model)
         if (!(warning = harness_message(h, GST_MESSAGE_WARNING)))
             g_usleep(10000);
     }
-    ok &= check(warning != NULL, "bad model while running: a warning on the bus");
-    ok &= check(harness_message(h, GST_MESSAGE_ERROR) == NULL, "and no error");
-    ok &= check(ok, "frames kept flowing with the first model");
+    ok &= test_check(warning != NULL, "bad model while running: a warning on the bus");
+    ok &= test_check(harness_message(h, GST_MESSAGE_ERROR) == NULL, "and no error");
+    ok &= test_check(ok, "frames kept flowing with the first model");
     gst_clear_message(&warning);
 
     g_object_set(e, "model", model2, NULL);
@@ -389,7 +382,7 @@ static int case_swap(const char *model)
         if (!swapped)
             g_usleep(10000);
     }
-    ok &= check(swapped, "the second model was swapped in");
+    ok &= test_check(swapped, "the second model was swapped in");
 
     /* Requests faster than loads: only the last one counts. */
     for (int k = 0; k < 6; k++)
@@ -403,7 +396,7 @@ static int case_swap(const char *model)
         if (!swapped)
             g_usleep(10000);
     }
-    ok &= check(swapped, "7 quick model changes: the last one (first model) runs");
+    ok &= test_check(swapped, "7 quick model changes: the last one (first model) runs");
 
     frame_clear(&in);
     frame_clear(&want1);
@@ -424,22 +417,23 @@ static int case_errors(const char *model)
                                  "videoconvert ! vkstyletransfer ! fakesink");
     if (err)
         printf("  error: %s\n", err->message);
-    ok &= check(err == NULL, "no model property: the built-in default style runs");
+    ok &= test_check(err == NULL, "no model property: the built-in default style runs");
     g_clear_error(&err);
 
     err = pipeline_error("videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! "
                          "videoconvert ! vkstyletransfer model=builtin:nothing ! fakesink");
-    ok &= check(err && strstr(err->message, "builtin:nothing"),
-                "unknown built-in model: an error naming it");
+    ok &= test_check(err && strstr(err->message, "builtin:nothing"),
+                     "unknown built-in model: an error naming it");
     if (err)
         printf("  error: %s\n", err->message);
     g_clear_error(&err);
 
     err = pipeline_error("videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! "
                          "videoconvert ! vkstyletransfer model=/nonexistent/x.onnx ! fakesink");
-    ok &= check(err && g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND) &&
-                    strstr(err->message, "/nonexistent/x.onnx"),
-                "missing model file: RESOURCE/NOT_FOUND error naming the path");
+    ok &=
+        test_check(err && g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND) &&
+                       strstr(err->message, "/nonexistent/x.onnx"),
+                   "missing model file: RESOURCE/NOT_FOUND error naming the path");
     g_clear_error(&err);
 
     /* In a harness: the push fails cleanly and the error is on the bus. */
@@ -449,15 +443,15 @@ static int case_errors(const char *model)
     harness_set_size(h, "RGBA", 32, 24);
     Frame in = frame_synthetic(32, 24, 0), out = {0};
     GstFlowReturn flow;
-    ok &= check(!harness_run(h, &in, &out, &flow) && flow == GST_FLOW_ERROR,
-                "not a model (harness): push returns GST_FLOW_ERROR");
+    ok &= test_check(!harness_run(h, &in, &out, &flow) && flow == GST_FLOW_ERROR,
+                     "not a model (harness): push returns GST_FLOW_ERROR");
     GstMessage *msg = harness_message(h, GST_MESSAGE_ERROR);
     if (msg) {
         gst_message_parse_error(msg, &err, NULL);
         printf("  error: %s\n", err->message);
     }
-    ok &= check(err && g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ),
-                "not a model (harness): RESOURCE/READ error on the bus");
+    ok &= test_check(err && g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ),
+                     "not a model (harness): RESOURCE/READ error on the bus");
     g_clear_error(&err);
     gst_clear_message(&msg);
     harness_free(h);
@@ -511,13 +505,11 @@ static int case_soak(const char *model)
     }
     const double rss_end = rss_mib();
     const int buffers_end = element_device_buffers(harness_styler(h));
-    char what[160];
-    g_snprintf(what, sizeof what, "300 frames: resident %.1f -> %.1f MiB after warm-up (<= +4)",
-               rss_warm, rss_end);
-    gboolean ok = check(rss_end - rss_warm <= 4.0, what);
-    g_snprintf(what, sizeof what, "device buffers %d -> %d after warm-up (flat)", buffers_warm,
-               buffers_end);
-    ok &= check(buffers_warm > 0 && buffers_end == buffers_warm, what);
+    gboolean ok = test_check(rss_end - rss_warm <= 4.0,
+                             "300 frames: resident %.1f -> %.1f MiB after warm-up (<= +4)",
+                             rss_warm, rss_end);
+    ok &= test_check(buffers_warm > 0 && buffers_end == buffers_warm,
+                     "device buffers %d -> %d after warm-up (flat)", buffers_warm, buffers_end);
     frame_clear(&in[0]);
     frame_clear(&in[1]);
     harness_free(h);
@@ -574,9 +566,9 @@ static int case_styles(const char *unused)
     Frame idx1 = harness_frame(h, &in);
     gboolean ok = check_diff(&w10, &plain, 4, 0, "style-weights=1,0: style 0 as stored");
     ok &= check_diff(&idx1, &w01, 4, 0, "style-index=1: = style-weights 0,1");
-    ok &= check(frame_max_diff(&w01, &w10, 3) > 20, "the two styles differ");
-    ok &= check(frame_max_diff(&half, &w10, 3) > 2 && frame_max_diff(&half, &w01, 3) > 2,
-                "style-weights=0.5,0.5: a third look");
+    ok &= test_check(frame_max_diff(&w01, &w10, 3) > 20, "the two styles differ");
+    ok &= test_check(frame_max_diff(&half, &w10, 3) > 2 && frame_max_diff(&half, &w01, 3) > 2,
+                     "style-weights=0.5,0.5: a third look");
     Frame *frames[] = {&in, &plain, &w10, &w01, &half, &idx1};
     for (gsize i = 0; i < G_N_ELEMENTS(frames); i++)
         frame_clear(frames[i]);
@@ -606,8 +598,8 @@ static int case_device_limit(const char *unused)
         g_clear_error(&err);
         params.scale *= 0.85f;
     }
-    gboolean ok = check(err == NULL && params.scale < 1.0f,
-                        "libvknn alone: the network does not fit at scale 1, fits lower");
+    gboolean ok = test_check(err == NULL && params.scale < 1.0f,
+                             "libvknn alone: the network does not fit at scale 1, fits lower");
     g_clear_error(&err);
     printf("  fits at scale %.3f\n", params.scale);
     Frame want = reference_run(&ref, &in, &params);
@@ -622,12 +614,12 @@ static int case_device_limit(const char *unused)
         printf("  warning: %s\n", err->message);
         gst_message_unref(msg);
     }
-    ok &= check(err && strstr(err->message, "scale"), "a warning names the scale used");
+    ok &= test_check(err && strstr(err->message, "scale"), "a warning names the scale used");
     g_clear_error(&err);
     frame_clear(&got);
     got = harness_frame(h, &in);
     msg = harness_message(h, GST_MESSAGE_WARNING);
-    ok &= check(msg == NULL, "the next frame: no second warning");
+    ok &= test_check(msg == NULL, "the next frame: no second warning");
     ok &= check_diff(&got, &want, 4, 1, "the next frame: same output");
     if (msg)
         gst_message_unref(msg);
@@ -664,16 +656,14 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!have_element("vkstyletransfer"))
-        return 1;
+        return test_summary(1);
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         if (strcmp(argv[1], cases[i].name))
             continue;
         g_autofree char *model = test_shared_path(MODEL);
         if (!model && cases[i].needs_model)
-            return TEST_SKIP;
-        const int res = cases[i].run(model);
-        printf("%s: %s\n", argv[1], res == 0 ? "PASS" : res == TEST_SKIP ? "SKIP" : "FAIL");
-        return res;
+            return test_summary(TEST_SKIP);
+        return test_summary(cases[i].run(model));
     }
     fprintf(stderr, "unknown case %s\n", argv[1]);
     return 2;

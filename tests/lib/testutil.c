@@ -1,10 +1,55 @@
 #include "testutil.h"
 
-int test_failures;
-
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+int test_passed, test_failed;
+
+static void check_v(gboolean ok, const char *fmt, va_list ap)
+{
+    printf("%s: ", ok ? "ok" : "FAIL");
+    vprintf(fmt, ap);
+    printf("\n");
+    /* A test that crashes later keeps the lines of the checks before. */
+    fflush(stdout);
+    if (ok)
+        test_passed++;
+    else
+        test_failed++;
+}
+
+gboolean test_check(gboolean ok, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    check_v(ok, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
+gboolean test_report(gboolean ok, const char *what, const char *detail)
+{
+    return test_check(ok, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+}
+
+int test_summary(int status)
+{
+    if (status == 1 && test_failed == 0)
+        test_fail("the program stopped with status 1 (see above)");
+    printf("%d passed, %d failed\n", test_passed, test_failed);
+    return test_failed ? 1 : status;
+}
+
+void test_fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    check_v(FALSE, fmt, ap);
+    va_end(ap);
+    exit(test_summary(1));
+}
 
 char *test_shared_path(const char *rel)
 {
@@ -23,15 +68,10 @@ float *test_read_f32(const char *path, int64_t count)
     gchar *data = NULL;
     gsize len = 0;
     GError *err = NULL;
-    if (!g_file_get_contents(path, &data, &len, &err)) {
-        fprintf(stderr, "FAIL: %s\n", err->message);
-        exit(1);
-    }
-    if ((int64_t)len != count * 4) {
-        fprintf(stderr, "FAIL: %s has %zu bytes, expected %" G_GINT64_FORMAT "\n", path, len,
-                count * 4);
-        exit(1);
-    }
+    if (!g_file_get_contents(path, &data, &len, &err))
+        test_fatal("%s", err->message);
+    if ((int64_t)len != count * 4)
+        test_fatal("%s has %zu bytes, expected %" G_GINT64_FORMAT, path, len, count * 4);
     return (float *)data;
 }
 
@@ -39,10 +79,8 @@ VknnContext *test_context(void)
 {
     GError *err = NULL;
     VknnContext *ctx = vknn_context_new(NULL, &err);
-    if (!ctx) {
-        fprintf(stderr, "FAIL: no Vulkan device: %s\n", err->message);
-        exit(1);
-    }
+    if (!ctx)
+        test_fatal("no Vulkan device: %s", err->message);
     return ctx;
 }
 

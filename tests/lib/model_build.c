@@ -1,0 +1,129 @@
+#include "model_build.h"
+
+#include "testutil.h"
+
+TestModel tm_new(int opset, guint32 seed)
+{
+    TestModel b = {vknn_model_new(), NULL, seed, NULL};
+    if (opset > 0)
+        b.m->opset = opset;
+    return b;
+}
+
+void tm_clear(TestModel *b)
+{
+    g_clear_pointer(&b->m, vknn_model_free);
+    g_clear_pointer(&b->error, g_free);
+    b->node = NULL;
+}
+
+VknnModel *tm_take(TestModel *b)
+{
+    if (b->error) {
+        test_fail("building the model: %s", b->error);
+        tm_clear(b);
+        return NULL;
+    }
+    VknnModel *m = b->m;
+    b->m = NULL;
+    b->node = NULL;
+    return m;
+}
+
+/* Keeps the first failure: later ones are usually its consequences. */
+void tm_fail(TestModel *b, const char *what, const char *why)
+{
+    if (!b->error)
+        b->error = g_strdup_printf("%s: %s", what, why);
+}
+
+static void failed(TestModel *b, const char *what, const GError *e)
+{
+    tm_fail(b, what, e ? e->message : "failed");
+}
+
+void tm_random(TestModel *b, float *x, int64_t n, float lo, float hi)
+{
+    test_fill_random(x, n, b->seed++, lo, hi);
+}
+
+void tm_input(TestModel *b, const char *name, VknnShape s)
+{
+    if (vknn_model_add_input(b->m, name, &s) < 0)
+        failed(b, name, NULL);
+}
+
+void tm_weight(TestModel *b, const char *name, VknnShape s, float lo, float hi)
+{
+    const int64_t n = vknn_shape_numel(&s);
+    g_autofree float *data = g_new(float, MAX(n, 1));
+    tm_random(b, data, n, lo, hi);
+    tm_const(b, name, s, data);
+}
+
+void tm_const(TestModel *b, const char *name, VknnShape s, const float *data)
+{
+    if (vknn_model_add_constant(b->m, name, &s, data) < 0)
+        failed(b, name, NULL);
+}
+
+void tm_const_int(TestModel *b, const char *name, VknnShape s, const int64_t *data)
+{
+    if (vknn_model_add_constant_int(b->m, name, &s, data) < 0)
+        failed(b, name, NULL);
+}
+
+void tm_named_node(TestModel *b, const char *name, const char *op, const char *const *in, int n_in,
+                   const char *out)
+{
+    GError *e = NULL;
+    b->node = vknn_model_add_node(b->m, op, name, in, n_in, &out, 1, &e);
+    if (!b->node)
+        failed(b, op, e);
+    g_clear_error(&e);
+}
+
+void tm_node(TestModel *b, const char *op, const char *const *in, int n_in, const char *out)
+{
+    tm_named_node(b, out, op, in, n_in, out);
+}
+
+void tm_output(TestModel *b, const char *name)
+{
+    GError *e = NULL;
+    if (!vknn_model_mark_output(b->m, name, &e))
+        failed(b, name, e);
+    g_clear_error(&e);
+}
+
+/* The attribute setters do nothing after a failed tm_node: its failure is
+ * already recorded. */
+void tm_attr_int(TestModel *b, const char *name, int64_t v)
+{
+    if (b->node)
+        vknn_node_set_int(b->node, name, v);
+}
+
+void tm_attr_float(TestModel *b, const char *name, float v)
+{
+    if (b->node)
+        vknn_node_set_float(b->node, name, v);
+}
+
+void tm_attr_str(TestModel *b, const char *name, const char *v)
+{
+    if (b->node)
+        vknn_node_set_string(b->node, name, v);
+}
+
+void tm_attr_ints(TestModel *b, const char *name, const int64_t *v, int count)
+{
+    if (b->node)
+        vknn_node_set_ints(b->node, name, v, count);
+}
+
+void tm_attr_floats(TestModel *b, const char *name, const float *v, int count)
+{
+    if (b->node)
+        vknn_node_set_floats(b->node, name, v, count);
+}
