@@ -15,7 +15,9 @@ on a real violation:
   3. the graph tier is Vulkan-free: none of its objects was compiled with
      vulkan/vulkan.h (the headers ninja recorded: ninja -t deps);
   4. every global symbol libvknn defines starts with vknn_ (protobuf-c's
-     generated onnx__ parser excepted), so embedding it clashes with nothing.
+     generated onnx__ parser excepted), so embedding it clashes with nothing;
+  5. no two files call each other, directly or round a loop, but the
+     executor's forward and backward passes (exec/net.c, exec/backward.c).
 Prints each violation and exits 1 if there is any.
 """
 import os
@@ -62,26 +64,77 @@ def symbols(path):
     return defined, used
 
 
-def check_calls(objdir):
+# The one loop allowed: forward and backward planning share the plan.
+ALLOWED_LOOPS = [{"exec_net.c.o", "exec_backward.c.o"}]
+
+
+def call_graph(objdir):
+    """Object file -> {object file it calls: [symbols]}, within libvknn."""
     objs = sorted(f for f in os.listdir(objdir) if f.endswith(".o"))
-    if not objs:
-        return [f"no object files in {objdir}"]
     where, uses = {}, {}
     for o in objs:
         defined, used = symbols(os.path.join(objdir, o))
         for s in defined:
             where[s] = o
         uses[o] = used
-    bad = []
+    graph = {o: {} for o in objs}
     for o, used in uses.items():
+        for s in sorted(used):
+            p = where.get(s)
+            if p and p != o:
+                graph[o].setdefault(p, []).append(s)
+    return graph
+
+
+def loops(graph):
+    """The strongly connected components of more than one file (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.add(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(comp)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def check_loops(objdir):
+    return [f"files call each other in a loop: {' '.join(sorted(c))}"
+            for c in loops(call_graph(objdir)) if c not in ALLOWED_LOOPS]
+
+
+def check_calls(objdir):
+    graph = call_graph(objdir)
+    if not graph:
+        return [f"no object files in {objdir}"]
+    bad = []
+    for o, callees in graph.items():
         tier = tier_of_object(o)
         if tier not in RANK and tier != "ref":
             bad.append(f"{o}: not in a tier folder")
             continue
-        for s in sorted(used):
-            p = where.get(s)
-            if p and p != o and not may_use(tier, tier_of_object(p)):
-                bad.append(f"{o} ({tier}) calls {s} in {p} ({tier_of_object(p)})")
+        for p, syms in callees.items():
+            if not may_use(tier, tier_of_object(p)):
+                bad.append(f"{o} ({tier}) calls {' '.join(syms)} in {p} ({tier_of_object(p)})")
     return bad
 
 
@@ -131,7 +184,7 @@ def main():
     objdir = os.path.join(builddir, "compute", "libvknn.a.p")
     checks = [("calls", check_calls(objdir)), ("includes", check_includes(srcdir)),
               ("Vulkan-free graph", check_graph_vulkan_free(builddir, objdir)),
-              ("vknn_ prefix", check_prefixes(objdir))]
+              ("vknn_ prefix", check_prefixes(objdir)), ("no loops", check_loops(objdir))]
     failed = 0
     for name, bad in checks:
         for b in bad:

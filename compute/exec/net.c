@@ -114,7 +114,7 @@ gboolean vknn_net_keep(VknnNet *net, const char *name, GError **err)
     return TRUE;
 }
 
-/* ---- executor services for ops ---------------------------------------- */
+/* ---- storage lent to the kernels (VknnRecordStore) --------------------- */
 
 static OwnedTensor *upload_tensor(VknnContext *ctx, VknnTensor *shape_of, float *data, GError **err)
 {

@@ -1,4 +1,5 @@
-/* Host model graph: building, lookup, shape inference driver, statistics. */
+/* Host model graph: building, lookup, shape inference driver, statistics.
+ * Nodes and their attributes: node.c. */
 #include "graph/schema.h"
 
 #include <stdio.h>
@@ -17,14 +18,6 @@ static void value_free(gpointer p)
     g_free(v);
 }
 
-static void attr_clear(VknnAttr *a)
-{
-    g_free(a->name);
-    g_free(a->s);
-    g_free(a->ints);
-    g_free(a->floats);
-}
-
 static void node_free(gpointer p)
 {
     VknnNode *n = p;
@@ -32,9 +25,7 @@ static void node_free(gpointer p)
     g_free(n->op_type);
     g_free(n->inputs);
     g_free(n->outputs);
-    for (int i = 0; i < n->n_attrs; i++)
-        attr_clear(&n->attrs[i]);
-    g_free(n->attrs);
+    vknn_node_clear_attrs(n);
     g_free(n);
 }
 
@@ -197,105 +188,6 @@ gboolean vknn_model_mark_output(VknnModel *m, const char *name, GError **err)
         g_array_append_val(m->outputs, i);
     }
     return TRUE;
-}
-
-/* ---- attributes --------------------------------------------------------- */
-
-static VknnAttr *new_attr(VknnNode *n, const char *name, VknnAttrType type)
-{
-    for (int i = 0; i < n->n_attrs; i++)
-        if (strcmp(n->attrs[i].name, name) == 0) {
-            attr_clear(&n->attrs[i]);
-            memset(&n->attrs[i], 0, sizeof(VknnAttr));
-            n->attrs[i].name = g_strdup(name);
-            n->attrs[i].type = type;
-            return &n->attrs[i];
-        }
-    n->attrs = g_renew(VknnAttr, n->attrs, n->n_attrs + 1);
-    VknnAttr *a = &n->attrs[n->n_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = g_strdup(name);
-    a->type = type;
-    return a;
-}
-
-void vknn_node_set_int(VknnNode *n, const char *name, int64_t v)
-{
-    new_attr(n, name, VKNN_ATTR_INT)->i = v;
-}
-
-void vknn_node_set_float(VknnNode *n, const char *name, float v)
-{
-    new_attr(n, name, VKNN_ATTR_FLOAT)->f = v;
-}
-
-void vknn_node_set_string(VknnNode *n, const char *name, const char *v)
-{
-    new_attr(n, name, VKNN_ATTR_STRING)->s = g_strdup(v ? v : "");
-}
-
-void vknn_node_set_ints(VknnNode *n, const char *name, const int64_t *v, int count)
-{
-    VknnAttr *a = new_attr(n, name, VKNN_ATTR_INTS);
-    a->n = count;
-    a->ints = g_memdup2(v, sizeof(int64_t) * MAX(count, 1));
-}
-
-void vknn_node_set_floats(VknnNode *n, const char *name, const float *v, int count)
-{
-    VknnAttr *a = new_attr(n, name, VKNN_ATTR_FLOATS);
-    a->n = count;
-    a->floats = g_memdup2(v, sizeof(float) * MAX(count, 1));
-}
-
-const VknnAttr *vknn_node_attr(const VknnNode *n, const char *name)
-{
-    for (int i = 0; i < n->n_attrs; i++)
-        if (strcmp(n->attrs[i].name, name) == 0)
-            return &n->attrs[i];
-    return NULL;
-}
-
-int64_t vknn_node_attr_int(const VknnNode *n, const char *name, int64_t def)
-{
-    const VknnAttr *a = vknn_node_attr(n, name);
-    return a && a->type == VKNN_ATTR_INT ? a->i : def;
-}
-
-float vknn_node_attr_float(const VknnNode *n, const char *name, float def)
-{
-    const VknnAttr *a = vknn_node_attr(n, name);
-    return a && a->type == VKNN_ATTR_FLOAT ? a->f : def;
-}
-
-const char *vknn_node_attr_string(const VknnNode *n, const char *name, const char *def)
-{
-    const VknnAttr *a = vknn_node_attr(n, name);
-    return a && a->type == VKNN_ATTR_STRING ? a->s : def;
-}
-
-int vknn_node_attr_ints(const VknnNode *n, const char *name, int64_t *out, int max)
-{
-    const VknnAttr *a = vknn_node_attr(n, name);
-    if (!a || a->type != VKNN_ATTR_INTS)
-        return -1;
-    for (int i = 0; i < a->n && i < max; i++)
-        out[i] = a->ints[i];
-    return a->n;
-}
-
-VknnValue *vknn_node_input(const VknnModel *m, const VknnNode *n, int i)
-{
-    if (i >= n->n_inputs || n->inputs[i] < 0)
-        return NULL;
-    return vknn_model_value(m, n->inputs[i]);
-}
-
-VknnValue *vknn_node_output(const VknnModel *m, const VknnNode *n, int i)
-{
-    if (i >= n->n_outputs || n->outputs[i] < 0)
-        return NULL;
-    return vknn_model_value(m, n->outputs[i]);
 }
 
 /* ---- shape inference -------------------------------------------------------- */

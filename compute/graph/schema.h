@@ -48,7 +48,10 @@ static inline VknnOpId vknn_node_op(const VknnNode *n)
     return n->schema->id;
 }
 
-/* ---- helpers for schemas (and kernels) -------------------------------------- */
+/* ---- nodes (graph/node.c) ------------------------------------------------------ */
+
+/* Frees a node's attributes (the node's own fields stay). */
+void vknn_node_clear_attrs(VknnNode *n);
 
 /* Error helpers that name the node: "node 'conv1' (Conv): <message>". */
 gboolean vknn_node_error(GError **err, VknnErrorCode code, const VknnNode *n, const char *fmt, ...)
