@@ -4,6 +4,7 @@
  * gradient) into maps. */
 #include "apps/frame_input.h"
 #include "exec/exec.h"
+#include "graph/schema.h"
 
 #include <vknn/explain.h>
 
@@ -124,13 +125,19 @@ static int upstream(const VknnModel *m, int v)
     return -1;
 }
 
-static gboolean is_head_op(const char *op)
+static gboolean is_head_op(const VknnNode *n)
 {
-    static const char *const ops[] = {"Relu", "Clip", "LeakyRelu", "Conv", "Dropout", "Identity"};
-    for (gsize i = 0; i < G_N_ELEMENTS(ops); i++)
-        if (g_str_equal(op, ops[i]))
-            return TRUE;
-    return FALSE;
+    switch (vknn_node_op(n)) {
+    case VKNN_OP_Relu:
+    case VKNN_OP_Clip:
+    case VKNN_OP_LeakyRelu:
+    case VKNN_OP_Conv:
+    case VKNN_OP_Dropout:
+    case VKNN_OP_Identity:
+        return TRUE;
+    default:
+        return FALSE;
+    }
 }
 
 const char *vknn_default_feature_layer(const VknnModel *m)
@@ -148,7 +155,7 @@ const char *vknn_default_feature_layer(const VknnModel *m)
     while (vknn_model_value(m, v)->shape.dims[1] == classes) {
         const int p = vknn_model_value(m, v)->producer;
         const int u = upstream(m, v);
-        if (p < 0 || u < 0 || !is_head_op(vknn_model_node(m, p)->op_type) ||
+        if (p < 0 || u < 0 || !is_head_op(vknn_model_node(m, p)) ||
             !is_spatial(vknn_model_value(m, u)))
             break;
         v = u;

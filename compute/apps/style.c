@@ -8,6 +8,7 @@
 #include "style_pre_image.comp.spv.h"
 #include "apps/frame.h"
 #include "exec/exec.h"
+#include "graph/schema.h"
 
 #include <vknn/style.h>
 
@@ -98,7 +99,7 @@ int vknn_style_count(const VknnModel *m)
     int n = 1;
     for (guint i = 0; i < m->nodes->len; i++) {
         const VknnNode *node = vknn_model_node(m, i);
-        if (!g_str_equal(node->op_type, "InstanceNormalization") || node->n_inputs < 2)
+        if (vknn_node_op(node) != VKNN_OP_InstanceNormalization || node->n_inputs < 2)
             continue;
         const char *scale = vknn_model_value(m, node->inputs[1])->name;
         while (n < VKNN_MAX_STYLES && style_copy(m, scale, n))
@@ -122,7 +123,7 @@ static gboolean find_style_params(VknnStyler *s, GError **err)
     s->style_params = g_ptr_array_new_with_free_func((GDestroyNotify)style_param_free);
     for (guint i = 0; s->n_styles > 1 && i < s->model->nodes->len; i++) {
         const VknnNode *node = vknn_model_node(s->model, i);
-        if (!g_str_equal(node->op_type, "InstanceNormalization"))
+        if (vknn_node_op(node) != VKNN_OP_InstanceNormalization)
             continue;
         for (int k = 1; k < node->n_inputs && k < 3; k++) {
             VknnValue *v = vknn_model_value(s->model, node->inputs[k]);

@@ -2,6 +2,8 @@
  * the loss network joined in one graph, so one forward and one backward pass
  * on the device give every weight's gradient; Gram matrices, loss gradients
  * at the loss layers and Adam run on the host. */
+#include "graph/schema.h"
+
 #include <vknn/vknn.h>
 
 #include <math.h>
@@ -439,8 +441,8 @@ static gboolean find_params(VknnTrainer *t, GError **err)
     t->params_ = g_array_new(FALSE, TRUE, sizeof(Param));
     for (guint i = 0; i < t->style_net->nodes->len; i++) {
         const VknnNode *n = vknn_model_node(t->style_net, i);
-        const gboolean norm = g_str_equal(n->op_type, "InstanceNormalization");
-        if (!g_str_equal(n->op_type, "Conv") && !norm)
+        const gboolean norm = vknn_node_op(n) == VKNN_OP_InstanceNormalization;
+        if (vknn_node_op(n) != VKNN_OP_Conv && !norm)
             continue;
         for (int k = 1; k < n->n_inputs; k++) {
             const VknnValue *v = vknn_model_value(t->style_net, n->inputs[k]);
