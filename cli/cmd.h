@@ -52,12 +52,19 @@ extern CliSharedOptions cli_shared;
 gboolean cli_parse_options(const CliCommand *cmd, const GOptionEntry *entries,
                            CliSharedOptionSet shared, int *argc, char ***argv);
 
+/* The domain of errors in the command line itself, such as a malformed or
+ * out-of-range option value: they exit CLI_EXIT_USAGE, like an unknown
+ * option, since a script must tell them from a failed run too. */
+#define CLI_USAGE_ERROR (cli_usage_error_quark())
+GQuark cli_usage_error_quark(void);
+
 /* "vknn: error: MSG (see vknn CMD --help)"; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const CliCommand *cmd, const char *msg);
-/* "vknn: error: MESSAGE"; frees err, returns CLI_EXIT_FAILURE. */
+/* "vknn: error: MESSAGE"; frees err, returns CLI_EXIT_FAILURE, or for a
+ * CLI_USAGE_ERROR adds "(see vknn CMD --help)" and returns CLI_EXIT_USAGE. */
 int cli_fail(GError *err);
 
-/* "WxH", e.g. 640x480; each side 1..16384. */
+/* "WxH", e.g. 640x480; each side 1..16384 (a CLI_USAGE_ERROR otherwise). */
 gboolean cli_parse_size(const char *s, int *w, int *h, GError **err);
 
 /* A context on the device of --device, with --validate. */

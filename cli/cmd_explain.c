@@ -55,7 +55,7 @@ static gboolean parse_triple(const char *s, const char *what, float out[3], GErr
         if (i == 2 && !parts[3])
             return TRUE;
     }
-    g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "invalid %s '%s': expected R,G,B", what, s);
+    g_set_error(err, CLI_USAGE_ERROR, 0, "invalid %s '%s': expected R,G,B", what, s);
     return FALSE;
 }
 
@@ -66,18 +66,18 @@ static gboolean map_options(CliExplainOptions *o, GError **err)
     o->colormap = VKNN_COLORMAP_TURBO;
     o->all = opt_method && g_str_equal(opt_method, "all");
     if (opt_method && !o->all && !vknn_explain_method_from_string(opt_method, &o->params.method)) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+        g_set_error(err, CLI_USAGE_ERROR, 0,
                     "unknown method '%s' (gradient, guided, gradcam, smoothgrad, occlusion, all)",
                     opt_method);
         return FALSE;
     }
     if (opt_colormap && !vknn_colormap_from_string(opt_colormap, &o->colormap)) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+        g_set_error(err, CLI_USAGE_ERROR, 0,
                     "unknown colormap '%s' (turbo, jet, inferno, viridis, gray)", opt_colormap);
         return FALSE;
     }
     if (opt_alpha < 0 || opt_alpha > 1 || opt_samples < 1 || opt_patch < 1 || opt_stride < 1) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+        g_set_error(err, CLI_USAGE_ERROR, 0,
                     "--alpha must be in 0..1, --samples, --patch and --stride positive");
         return FALSE;
     }

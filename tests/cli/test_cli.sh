@@ -1,6 +1,6 @@
 #!/bin/sh
 # The vknn CLI: errors are one line on stderr ("vknn: error: ...") and exit 1,
-# or 2 for a wrong command line; each command takes only its own options;
+# or 2 for a wrong command line (a bad option value too); each command takes only its own options;
 # info and devices print what the documentation promises.
 #   test_cli.sh VKNN SHARED_DIR
 set -u
@@ -67,7 +67,11 @@ check "train --help: only its options" help_lists train --style --content --loss
     --preview-every --resume --profile --device --validate
 check "missing model file" one_line_error info "$tmp/nothing.onnx"
 check "a model that is not ONNX" one_line_error info "$tmp/junk.onnx"
-check "bad --size" one_line_error bench "$tmp/junk.onnx" --size 640by480
+check "bad --size is a usage error" usage_error bench "$tmp/junk.onnx" --size 640by480
+check "--size over 16384 a side is a usage error" usage_error info "$tmp/junk.onnx" \
+    --size 16385x16
+check "unknown --precision is a usage error, before the image is read" usage_error stylize \
+    "$tmp/junk.onnx" "$tmp/none.png" "$tmp/o.png" --precision fp8
 check "missing image" one_line_error stylize "$tmp/junk.onnx" "$tmp/none.png" "$tmp/o.png"
 check "no device matches the selector" one_line_error devices --device no-such-gpu-anywhere
 check "devices marks the chosen device" sh -c "'$vknn' devices | grep -q '^\* 0:'"
@@ -88,7 +92,7 @@ fi
 
 sq=$shared/models/classify/squeezenet1_1.onnx
 cat=$shared/media/photos/skimage_chelsea.png
-check "explain: unknown method" one_line_error explain "$tmp/junk.onnx" "$tmp/none.png" \
+check "explain: unknown method is a usage error" usage_error explain "$tmp/junk.onnx" "$tmp/none.png" \
     "$tmp/o.png" --method frobnicate
 if [ -f "$sq" ] && [ -f "$cat" ]; then
     check "explain: a style model is not a classifier" one_line_error explain \
