@@ -8,7 +8,9 @@
 
 static char *opt_size;
 static char *opt_method;
-static int opt_class = -1;
+/* Not given: the top-1 class (VknnExplainParams' -1, which --class does not take). */
+#define CLASS_TOP1 G_MININT
+static int opt_class = CLASS_TOP1;
 static char *opt_layer;
 static char *opt_labels;
 static char *opt_mean;
@@ -76,11 +78,34 @@ static gboolean map_options(CliExplainOptions *o, GError **err)
                     "unknown colormap '%s' (turbo, jet, inferno, viridis, gray)", opt_colormap);
         return FALSE;
     }
-    if (opt_alpha < 0 || opt_alpha > 1 || opt_samples < 1 || opt_patch < 1 || opt_stride < 1) {
+    /* Written so that a NaN --alpha fails too. */
+    if (!(opt_alpha >= 0 && opt_alpha <= 1) || opt_samples < 1 || opt_patch < 1 || opt_stride < 1) {
         g_set_error(err, CLI_USAGE_ERROR, 0,
                     "--alpha must be in 0..1, --samples, --patch and --stride positive");
         return FALSE;
     }
+    if (opt_class != CLASS_TOP1 && opt_class < 0) {
+        g_set_error(err, CLI_USAGE_ERROR, 0,
+                    "--class %d: a class is an index from 0 (leave --class out for the top-1)",
+                    opt_class);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The input is (x / 255 - mean) / std: a std <= 0 or a value that is not a
+ * number would feed the network infinities or NaNs, and the map would be
+ * noise without a word. */
+static gboolean check_normalisation(const VknnFrameInputParams *fp, GError **err)
+{
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(fp->mean[c]) || !isfinite(fp->std[c]) || fp->std[c] <= 0) {
+            g_set_error(err, CLI_USAGE_ERROR, 0,
+                        "--mean %g,%g,%g --std %g,%g,%g: each std must be positive and every "
+                        "value a finite number",
+                        fp->mean[0], fp->mean[1], fp->mean[2], fp->std[0], fp->std[1], fp->std[2]);
+            return FALSE;
+        }
     return TRUE;
 }
 
@@ -90,7 +115,7 @@ static gboolean explain_options(CliExplainOptions *o, VknnFrameInputParams *fp, 
         return FALSE;
     o->alpha = (float)opt_alpha;
     o->save_map = opt_save_map;
-    o->params.target_class = opt_class;
+    o->params.target_class = opt_class == CLASS_TOP1 ? -1 : opt_class;
     o->params.layer = opt_layer;
     o->params.smooth_samples = opt_samples;
     o->params.occlusion_patch = opt_patch;
@@ -98,7 +123,7 @@ static gboolean explain_options(CliExplainOptions *o, VknnFrameInputParams *fp, 
     *fp = (VknnFrameInputParams)VKNN_FRAME_INPUT_PARAMS_IMAGENET;
     if ((opt_size && !cli_parse_size(opt_size, &fp->width, &fp->height, err)) ||
         (opt_mean && !parse_triple(opt_mean, "--mean", fp->mean, err)) ||
-        (opt_std && !parse_triple(opt_std, "--std", fp->std, err)))
+        (opt_std && !parse_triple(opt_std, "--std", fp->std, err)) || !check_normalisation(fp, err))
         return FALSE;
     if (opt_labels && !(o->labels = vknn_labels_load(opt_labels, &o->n_labels, err)))
         return FALSE;

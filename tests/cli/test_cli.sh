@@ -94,6 +94,12 @@ sq=$shared/models/classify/squeezenet1_1.onnx
 cat=$shared/media/photos/skimage_chelsea.png
 check "explain: unknown method is a usage error" usage_error explain "$tmp/junk.onnx" "$tmp/none.png" \
     "$tmp/o.png" --method frobnicate
+# These ran to exit 0 on a real classifier and photo, explaining NaNs or the
+# top-1 class without a word; the values are refused before a file is read.
+for bad in "--std 0,0,0" "--std 0.2,-1,0.2" "--mean nan,0,0" "--class -7" "--alpha nan"; do
+    # shellcheck disable=SC2086 # $bad is an option and its value
+    check "explain: $bad is a usage error" usage_error explain "$sq" "$cat" "$tmp/o.png" $bad
+done
 if [ -f "$sq" ] && [ -f "$cat" ]; then
     check "explain: a style model is not a classifier" one_line_error explain \
         "$shared/models/style/small/candy_nc8.onnx" "$cat" "$tmp/o.png" --method gradient
