@@ -3,6 +3,7 @@
 #include "cmd.h"
 #include "explain.h"
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -130,22 +131,28 @@ static gboolean explain_options(CliExplainOptions *o, VknnFrameInputParams *fp, 
     return TRUE;
 }
 
-/* The photo as RGBA bytes, preprocessed into the network input. */
+/* The photo preprocessed into the network input, from 4-byte pixels as
+ * gdk-pixbuf decodes them: 7 bytes a pixel at the peak, where 8-bit RGB,
+ * float planes and RGBA took 19 (1.2 GB for a 64-megapixel photo). */
 static gboolean load_input(const char *path, const VknnFrameInputParams *fp, float **input,
                            GError **err)
 {
-    g_auto(CliImage) img = {0};
-    if (!cli_image_load(path, 0, 0, &img, err))
+    g_autoptr(GdkPixbuf) pb = cli_image_load_pixbuf(path, err);
+    if (!pb)
         return FALSE;
-    const int n = img.width * img.height;
-    g_autofree guint8 *rgba = g_new(guint8, 4 * n);
-    for (int i = 0; i < n; i++) {
-        for (int c = 0; c < 3; c++)
-            rgba[4 * i + c] = (guint8)CLAMP(lrintf(img.data[c * n + i]), 0, 255);
-        rgba[4 * i + 3] = 255;
+    if (!gdk_pixbuf_get_has_alpha(pb)) {
+        GdkPixbuf *rgba = gdk_pixbuf_add_alpha(pb, FALSE, 0, 0, 0);
+        if (!rgba) {
+            g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "cannot convert %s to RGBA", path);
+            return FALSE;
+        }
+        g_object_unref(pb);
+        pb = rgba;
     }
     *input = g_new(float, 3 * fp->width * fp->height);
-    vknn_frame_input_host(fp, VKNN_PIXEL_RGBA, rgba, img.width, img.height, 4 * img.width, *input);
+    /* RGBX: the photo's alpha, if any, is ignored, as its RGB planes were. */
+    vknn_frame_input_host(fp, VKNN_PIXEL_RGBX, gdk_pixbuf_read_pixels(pb), gdk_pixbuf_get_width(pb),
+                          gdk_pixbuf_get_height(pb), gdk_pixbuf_get_rowstride(pb), *input);
     return TRUE;
 }
 

@@ -25,6 +25,18 @@ error_line() { # STATUS ARGS...: exit STATUS and exactly one "vknn: error:" line
         grep -q '^vknn: error: ' "$tmp/err" && sed 's/^/    /' "$tmp/err"
 }
 one_line_error() { error_line 1 "$@"; } # the command ran and failed
+
+refused_lean() { # PATTERN ARGS...: one error line matching PATTERN, exit 1, under 200 MB
+    pattern=$1
+    shift
+    measured "$vknn" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    peak=$(cat "$tmp/peak_mb")
+    sed 's/^/    /' "$tmp/err" | head -3
+    echo "    exit $rc, peak $peak MB"
+    [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -qE "$pattern" "$tmp/err" &&
+        [ "$peak" -lt 200 ]
+}
 usage_error() { error_line 2 "$@"; }    # the command line is wrong
 
 rejects_option() { # COMMAND OPTION [ARGS...]: a usage error naming the command and the option
@@ -42,6 +54,48 @@ help_lists() { # COMMAND OPTION...: COMMAND --help lists these long options and 
     printf '    listed: %s\n    wanted: %s\n' "$listed" "$wanted"
     return 1
 }
+
+# Huge images, made on the fly. python3 comes with meson, which
+# scripts/deps.sh installs; zlib is in its standard library.
+cat >"$tmp/png.py" <<'EOF'
+"""png.py OUT W H [truncated]: a PNG of one colour, or only its header."""
+import struct, sys, zlib
+
+def chunk(kind, data):
+    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+
+def pixels(w, h, rows=50):
+    # Every row alike: a fully flushed deflate segment of `rows` rows starts
+    # afresh, so repeating it makes the stream without compressing GBs.
+    row = b'\0' + b'\x80\x40\x20' * w
+    seg = zlib.compressobj(9, zlib.DEFLATED, -15)
+    seg = seg.compress(row * rows) + seg.flush(zlib.Z_FULL_FLUSH)
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15)
+    tail = tail.compress(row * (h % rows)) + tail.flush()
+    adler = 1
+    for _ in range(h):
+        adler = zlib.adler32(row, adler)
+    return b'\x78\xda' + seg * (h // rows) + tail + struct.pack('>I', adler)
+
+out, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = zlib.compress(b'\0' * 8) if len(sys.argv) > 4 else pixels(w, h)
+with open(out, 'wb') as f:
+    f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)))
+    f.write(chunk(b'IDAT', data) + chunk(b'IEND', b''))
+EOF
+# measured ARGS...: runs ARGS (for at most 120 s) and writes its peak resident
+# memory in MB to $tmp/peak_mb: /usr/bin/time is not among the deps.
+cat >"$tmp/measured.py" <<'EOF'
+import resource, subprocess, sys
+try:
+    rc = subprocess.run(sys.argv[2:], timeout=120).returncode
+except subprocess.TimeoutExpired:
+    rc = 124
+with open(sys.argv[1], 'w') as f:
+    f.write('%d\n' % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
+sys.exit(rc)
+EOF
+measured() { python3 "$tmp/measured.py" "$tmp/peak_mb" "$@"; }
 
 printf 'junk' >"$tmp/junk.onnx"
 check "unknown command" usage_error frobnicate
@@ -116,6 +170,25 @@ if [ -f "$sq" ] && [ -f "$cat" ]; then
 else
     echo "SKIP: $sq is absent"
 fi
+# A 20000x20000 PNG of 1.2 MB took 6 GB and 30-100 s to fail (stylize) or
+# to explain; 68 bytes claiming as much, 1.2 GB. The header is read first.
+python3 "$tmp/png.py" "$tmp/huge.png" 20000 20000
+python3 "$tmp/png.py" "$tmp/huge_header.png" 20000 20000 truncated
+python3 "$tmp/png.py" "$tmp/truncated.png" 11000 11000 truncated
+candy=$shared/models/style/small/candy_nc8.onnx
+if [ -f "$candy" ] && [ -f "$sq" ] && [ -f "$cat" ]; then
+    over_limit='is 20000x20000 pixels, 1.2 GB .*limit of 16384 pixels a side'
+    check "stylize: a 20000x20000 PNG is refused from its header" \
+        refused_lean "$over_limit" stylize "$candy" "$tmp/huge.png" "$tmp/o.png"
+    check "explain: a 20000x20000 PNG is refused from its header" \
+        refused_lean "$over_limit" explain "$sq" "$tmp/huge.png" "$tmp/o.png"
+    check "stylize: a PNG header claiming 20000x20000 is refused" \
+        refused_lean "$over_limit" stylize "$candy" "$tmp/huge_header.png" "$tmp/o.png"
+    check "stylize: a truncated 11000x11000 PNG (under the limits) is refused by its file size" \
+        refused_lean 'claims 11000x11000 pixels but is [0-9]+ bytes.*truncated' \
+        stylize "$candy" "$tmp/truncated.png" "$tmp/o.png"
+fi
+
 vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
 check "train: missing --style" usage_error train --content "$tmp" --loss-net x --out y
 if [ -f "$vgg" ] && [ -f "$cat" ]; then
@@ -123,6 +196,9 @@ if [ -f "$vgg" ] && [ -f "$cat" ]; then
     cp "$cat" "$tmp/content/"
     printf 'junk' >"$tmp/content/notes.txt" # not an image: skipped
     printf 'junk' >"$tmp/empty/notes.txt"
+    check "train: a truncated style image is refused" \
+        refused_lean 'claims 11000x11000 pixels but is [0-9]+ bytes' train \
+        --style "$tmp/truncated.png" --content "$tmp/content" --loss-net "$vgg" --out "$tmp/s.onnx"
     check "train: a content folder without images fails in one line" one_line_error train \
         --style "$cat" --content "$tmp/empty" --loss-net "$vgg" --out "$tmp/s.onnx" --steps 1
     check "train: 2 tiny steps write the network, checkpoint, curve and preview" sh -c \
