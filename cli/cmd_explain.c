@@ -169,8 +169,10 @@ int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv)
     g_autofree float *input = NULL;
     g_autoptr(VknnContext) ctx = NULL;
     g_autoptr(VknnModel) model = NULL;
-    gboolean ok = explain_options(&o, &fp, &err) && load_input(argv[2], &fp, &input, &err) &&
-                  (model = vknn_model_load(argv[1], &err)) && (ctx = cli_open_context(&err)) &&
+    /* The crop size is checked against the model before the photo is read. */
+    gboolean ok = explain_options(&o, &fp, &err) && (model = cli_load_model(argv[1], &err)) &&
+                  cli_check_size(model, argv[1], fp.width, fp.height, &err) &&
+                  load_input(argv[2], &fp, &input, &err) && (ctx = cli_open_context(&err)) &&
                   cli_explain(ctx, model, input, &fp, &o, argv[3], &err);
     g_strfreev(o.labels);
     if (!ok)

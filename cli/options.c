@@ -123,16 +123,80 @@ static void set_precision(VknnNet *net)
         vknn_net_set_precision(net, VKNN_PRECISION_FP16_TILES);
 }
 
-gboolean cli_open_net(const char *path, int w, int h, const char *grad_to, CliNet *n, GError **err)
+VknnModel *cli_load_model(const char *path, GError **err)
 {
-    n->model = vknn_model_load(path, err);
-    if (!n->model)
-        return FALSE;
-    if (n->model->inputs->len != 1) {
+    g_autoptr(VknnModel) m = vknn_model_load(path, err);
+    if (m && m->inputs->len != 1) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
-                    "%s: the model has %u inputs; expected 1", path, n->model->inputs->len);
+                    "%s: the model has %u inputs; expected 1", path, m->inputs->len);
+        return NULL;
+    }
+    return g_steal_pointer(&m);
+}
+
+/* Bytes of a tensor as libvknn stores it (docs/architecture.md): fp32, the
+ * shape padded on the right to (n, c, h, w), channels packed by 4 into
+ * vec4s. vknn_model_stats() counts plain elements, which underestimates a
+ * 3-channel image by a third. */
+static guint64 packed_bytes(const VknnShape *s)
+{
+    guint64 d[4] = {1, 1, 1, 1};
+    for (int i = 0; i < s->rank && i < 4; i++)
+        d[i] = (guint64)s->dims[i];
+    return d[0] * ((d[1] + 3) / 4) * d[2] * d[3] * 16;
+}
+
+/* Refuses a tensor over CLI_MAX_TENSOR_BYTES; what names the model and the
+ * size. */
+static gboolean tensor_fits(const char *name, const VknnShape *shape, const char *what,
+                            GError **err)
+{
+    const guint64 bytes = packed_bytes(shape);
+    if (bytes <= CLI_MAX_TENSOR_BYTES)
+        return TRUE;
+    char s[64];
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT,
+                "%s: its tensor '%s' (%s) would take %.1f GiB as libvknn stores it, over the 4 GiB "
+                "that one Vulkan buffer can hold on any device: use a smaller size",
+                what, name, vknn_shape_str(shape, s, sizeof s), bytes / 1073741824.0);
+    return FALSE;
+}
+
+/* The largest tensor that is not a constant, at the inferred shapes. */
+static const VknnValue *largest_tensor(const VknnModel *m)
+{
+    const VknnValue *largest = NULL;
+    for (guint i = 0; i < m->values->len; i++) {
+        const VknnValue *v = vknn_model_value(m, i);
+        if (v->kind != VKNN_VALUE_CONSTANT &&
+            (!largest || packed_bytes(&v->shape) > packed_bytes(&largest->shape)))
+            largest = v;
+    }
+    return largest;
+}
+
+gboolean cli_check_size(VknnModel *m, const char *path, int w, int h, GError **err)
+{
+    g_autofree char *what = g_strdup_printf("%s cannot run at %dx%d", path, w, h);
+    const VknnShape in = vknn_model_default_input_shape(m, 0, h, w);
+    const char *in_name = vknn_model_value(m, g_array_index(m->inputs, int, 0))->name;
+    /* The input alone first: inference names no size when it fails. */
+    if (!tensor_fits(in_name, &in, what, err))
+        return FALSE;
+    GError *e = NULL;
+    if (!vknn_model_infer_shapes(m, &in, &e)) {
+        g_set_error(err, e->domain, e->code, "%s: %s", what, e->message);
+        g_error_free(e);
         return FALSE;
     }
+    const VknnValue *v = largest_tensor(m);
+    return tensor_fits(v->name, &v->shape, what, err);
+}
+
+gboolean cli_open_net(const char *path, int w, int h, const char *grad_to, CliNet *n, GError **err)
+{
+    if (!(n->model = cli_load_model(path, err)) || !cli_check_size(n->model, path, w, h, err))
+        return FALSE;
     if (!(n->ctx = cli_open_context(err)) || !(n->net = vknn_net_new(n->ctx, n->model, err)))
         return FALSE;
     vknn_net_set_profiling(n->net, cli_shared.profile);

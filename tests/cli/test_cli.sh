@@ -187,6 +187,16 @@ if [ -f "$candy" ] && [ -f "$sq" ] && [ -f "$cat" ]; then
     check "stylize: a truncated 11000x11000 PNG (under the limits) is refused by its file size" \
         refused_lean 'claims 11000x11000 pixels but is [0-9]+ bytes.*truncated' \
         stylize "$candy" "$tmp/truncated.png" "$tmp/o.png"
+    # --size 16384x16384 took 17-28 s and 3.9 GB (stylize), 38 s and 4.2 GB
+    # (explain) to fail: the size is checked on the host before any pixel.
+    too_large='cannot run at 16384x16384: .* would take 4.0 GiB .*, over the 4 GiB'
+    check "stylize --size 16384x16384 is refused before the image is scaled" \
+        refused_lean "$too_large" stylize "$candy" "$cat" "$tmp/o.png" --size 16384x16384
+    check "explain --size 16384x16384 is refused before the crop is made" \
+        refused_lean "$too_large" explain "$sq" "$cat" "$tmp/o.png" --size 16384x16384
+    check "bench --size 12000x12000 names the tensor, its estimate and the limit" refused_lean \
+        "cannot run at 12000x12000: its tensor '.+' \\(1x16x12002x12002\\) would take 8.6 GiB" \
+        bench "$candy" --size 12000x12000
 fi
 
 vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
