@@ -161,8 +161,9 @@ int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv)
     if (!cli_parse_options(cmd, entries, CLI_OPT_CONTEXT, &argc, &argv))
         return CLI_EXIT_USAGE;
     if (argc != 4)
-        return cli_usage_error(cmd, "usage: vknn explain MODEL.onnx IMG OUT.png [--method M|all] "
-                                    "[--class C] [--layer L] [--labels FILE]");
+        return cli_usage_error(cmd,
+                               "usage: vknn explain MODEL.onnx IMG OUT.{png,jpg} [--method M|all] "
+                               "[--class C] [--layer L] [--labels FILE]");
     GError *err = NULL;
     CliExplainOptions o = {0};
     VknnFrameInputParams fp;
@@ -170,7 +171,8 @@ int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv)
     g_autoptr(VknnContext) ctx = NULL;
     g_autoptr(VknnModel) model = NULL;
     /* The crop size is checked against the model before the photo is read. */
-    gboolean ok = explain_options(&o, &fp, &err) && (model = cli_load_model(argv[1], &err)) &&
+    gboolean ok = explain_options(&o, &fp, &err) && cli_image_check_output(argv[3], &err) &&
+                  (model = cli_load_model(argv[1], &err)) &&
                   cli_check_size(model, argv[1], fp.width, fp.height, &err) &&
                   load_input(argv[2], &fp, &input, &err) && (ctx = cli_open_context(&err)) &&
                   cli_explain(ctx, model, input, &fp, &o, argv[3], &err);

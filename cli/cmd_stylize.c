@@ -1,5 +1,5 @@
 /* vknn stylize: a style model (RGB 0..255 in and out, docs/model-contract.md)
- * on one image, written as PNG. */
+ * on one image, written in the format its extension names. */
 #include "cmd.h"
 #include "image.h"
 
@@ -88,8 +88,8 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
     if (!cli_parse_options(cmd, entries, CLI_OPT_PRECISION | CLI_OPT_CONTEXT, &argc, &argv))
         return CLI_EXIT_USAGE;
     if (argc != 4)
-        return cli_usage_error(cmd,
-                               "usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.png [--size WxH]");
+        return cli_usage_error(
+            cmd, "usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.{png,jpg} [--size WxH]");
     GError *err = NULL;
     int w = 0, h = 0;
     g_auto(CliImage) img = {0};
@@ -97,12 +97,13 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
     g_autofree float *result = NULL;
     const VknnShape *os = NULL;
     if ((opt_size && !cli_parse_size(opt_size, &w, &h, &err)) ||
+        !cli_image_check_output(argv[3], &err) ||
         !open_for(argv[1], argv[2], w, h, &img, &n, &err) ||
         (opt_save_input &&
          !save_f32(opt_save_input, img.data, (gsize)3 * img.width * img.height, &err)) ||
         !stylize(argv[1], &img, &n, &result, &os, &err) ||
         (opt_save_output && !save_f32(opt_save_output, result, vknn_shape_numel(os), &err)) ||
-        !cli_image_save_png(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
+        !cli_image_save(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
         return cli_fail(err);
     printf("%s: %dx%d -> %s %dx%d on %s\n", argv[2], img.width, img.height, argv[3],
            (int)os->dims[3], (int)os->dims[2], vknn_context_device_name(n.ctx));

@@ -28,9 +28,13 @@ GdkPixbuf *cli_image_load_pixbuf(const char *path, GError **err);
 /* Loads an image (probed first); when width/height > 0 it is resized to that size first
  * (bilinear, as PIL and torchvision resize). */
 gboolean cli_image_load(const char *path, int width, int height, CliImage *out, GError **err);
-/* Saves a 3-plane float image as PNG, clamping to 0..255 and rounding. */
-gboolean cli_image_save_png(const char *path, const float *data, int width, int height,
-                            GError **err);
+/* Whether cli_image_save() can write path: its extension (any case) names
+ * a format gdk-pixbuf writes (.png, .jpg, .jpeg, .bmp, .tiff, ...); a
+ * CLI_USAGE_ERROR otherwise, so that a command checks it before it runs. */
+gboolean cli_image_check_output(const char *path, GError **err);
+/* Saves a 3-plane float image in the format path's extension names (JPEG
+ * at quality 95), clamping to 0..255 and rounding. */
+gboolean cli_image_save(const char *path, const float *data, int width, int height, GError **err);
 /* Converts an 8-bit RGB(A) pixbuf into img. */
 void cli_image_from_pixbuf(GdkPixbuf *pb, CliImage *img);
 /* Loads an image scaled so that its shorter side is `side` pixels. */

@@ -39,6 +39,10 @@ refused_lean() { # PATTERN ARGS...: one error line matching PATTERN, exit 1, und
 }
 usage_error() { error_line 2 "$@"; }    # the command line is wrong
 
+refuses_output() { # ARGS... (writing $tmp/s.xyz): a usage error, and no file
+    usage_error "$@" && grep -q "cannot write .*s.xyz" "$tmp/err" && [ ! -e "$tmp/s.xyz" ]
+}
+
 rejects_option() { # COMMAND OPTION [ARGS...]: a usage error naming the command and the option
     usage_error "$@" && grep -qF "$1: unknown option $2" "$tmp/err"
 }
@@ -140,6 +144,25 @@ if [ -f "$model" ]; then
     check "stylize on a model that is not a style model fails in one line" \
         one_line_error stylize "$shared/models/classify/squeezenet1_1.onnx" \
         "$shared/media/photos/skimage_chelsea.png" "$tmp/o.png"
+    # The extension names the format: PNG bytes went into a .jpg, and .xyz.
+    photo=$shared/media/photos/skimage_chelsea.png
+    check "stylize writes JPEG into OUT.JPG" sh -c \
+        "'$vknn' stylize '$model' '$photo' '$tmp/s.JPG' --size 64x48 >/dev/null &&
+         [ \"\$(od -An -tx1 -N3 '$tmp/s.JPG' | tr -d ' ')\" = ffd8ff ]"
+    check "stylize: an extension vknn cannot write is a usage error, before the run" \
+        refuses_output stylize "$model" "$photo" "$tmp/s.xyz" --size 64x48
+    # EXIF orientation 6 (turn 90 degrees clockwise) added to that JPEG: the
+    # net, prepared at the header's 64x48, is prepared again at 48x64.
+    python3 - "$tmp/s.JPG" "$tmp/turned.jpg" <<'EOF'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+tiff = b'MM\x00\x2a' + struct.pack('>IHHHIHHI', 8, 1, 0x0112, 3, 1, 6, 0, 0)
+app1 = b'Exif\x00\x00' + tiff
+open(sys.argv[2], 'wb').write(d[:2] + b'\xff\xe1' + struct.pack('>H', len(app1) + 2) + app1 + d[2:])
+EOF
+    check "stylize turns an EXIF-rotated JPEG upright and styles it at that size" sh -c \
+        "'$vknn' stylize '$model' '$tmp/turned.jpg' '$tmp/turned.png' |
+         grep -q ': 48x64 -> .* 48x64 on'"
 else
     echo "SKIP: $model is absent"
 fi
@@ -167,6 +190,11 @@ if [ -f "$sq" ] && [ -f "$cat" ]; then
             --labels '$shared/models/classify/imagenet_classes.txt' >'$tmp/out' &&
          grep -q '^gradcam: class 285 Egyptian cat' '$tmp/out' &&
          [ \"\$(od -An -tu1 -j16 -N8 '$tmp/cam.png' | tr -s ' ')\" = ' 0 0 0 224 0 0 0 224' ]"
+    check "explain writes JPEG into OUT.jpg" sh -c \
+        "'$vknn' explain '$sq' '$cat' '$tmp/cam.jpg' >/dev/null &&
+         [ \"\$(od -An -tx1 -N3 '$tmp/cam.jpg' | tr -d ' ')\" = ffd8ff ]"
+    check "explain: an extension vknn cannot write is a usage error, before the run" \
+        refuses_output explain "$sq" "$cat" "$tmp/s.xyz"
 else
     echo "SKIP: $sq is absent"
 fi
