@@ -52,16 +52,38 @@ extern CliSharedOptions cli_shared;
 gboolean cli_parse_options(const CliCommand *cmd, const GOptionEntry *entries,
                            CliSharedOptionSet shared, int *argc, char ***argv);
 
+/* The domain of errors in the command line itself, such as a malformed or
+ * out-of-range option value: they exit CLI_EXIT_USAGE, like an unknown
+ * option, since a script must tell them from a failed run too. */
+#define CLI_USAGE_ERROR (cli_usage_error_quark())
+GQuark cli_usage_error_quark(void);
+
 /* "vknn: error: MSG (see vknn CMD --help)"; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const CliCommand *cmd, const char *msg);
-/* "vknn: error: MESSAGE"; frees err, returns CLI_EXIT_FAILURE. */
+/* "vknn: error: MESSAGE"; frees err, returns CLI_EXIT_FAILURE, or for a
+ * CLI_USAGE_ERROR adds "(see vknn CMD --help)" and returns CLI_EXIT_USAGE. */
 int cli_fail(GError *err);
 
-/* "WxH", e.g. 640x480; each side 1..16384. */
+/* "WxH", e.g. 640x480; each side 1..16384 (a CLI_USAGE_ERROR otherwise). */
 gboolean cli_parse_size(const char *s, int *w, int *h, GError **err);
 
 /* A context on the device of --device, with --validate. */
 VknnContext *cli_open_context(GError **err);
+
+/* Loads the model at path; it must have one input. */
+VknnModel *cli_load_model(const char *path, GError **err);
+
+/* The most bytes one tensor may take: libvknn binds each through a storage
+ * buffer range, and maxStorageBufferRange is a uint32_t on every Vulkan
+ * device. A device's own limit may be lower (lavapipe: 128 MiB), which
+ * vknn_net_prepare() reports as VKNN_ERROR_DEVICE_LIMIT. */
+#define CLI_MAX_TENSOR_BYTES ((guint64)G_MAXUINT32)
+
+/* Refuses on the host, before any device or pixel memory is taken, a w x h
+ * input at which the model (at path) cannot be planned: shape inference
+ * fails, or a tensor would exceed CLI_MAX_TENSOR_BYTES. The error names the
+ * size, the estimate and the limit. Leaves the model's shapes inferred. */
+gboolean cli_check_size(VknnModel *m, const char *path, int w, int h, GError **err);
 
 /* A one-input network prepared on a context of its own. */
 typedef struct {
@@ -70,9 +92,10 @@ typedef struct {
     VknnNet *net;
 } CliNet;
 
-/* Loads the model at path and prepares it for a w x h input with the shared
- * options (--device, --validate, --precision, --profile); grad_to: also
- * prepare the backward pass to that tensor, or NULL. */
+/* Loads the model at path, checks the size (cli_check_size) and prepares
+ * it for a w x h input with the shared options (--device, --validate,
+ * --precision, --profile); grad_to: also prepare the backward pass to that
+ * tensor, or NULL. */
 gboolean cli_open_net(const char *path, int w, int h, const char *grad_to, CliNet *n, GError **err);
 void cli_net_clear(CliNet *n);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliNet, cli_net_clear)

@@ -90,11 +90,11 @@ int cli_cmd_info(const CliCommand *cmd, int argc, char **argv)
     if (argc != 2)
         return cli_usage_error(cmd, "usage: vknn info MODEL.onnx [--size WxH]");
     GError *err = NULL;
-    g_autoptr(VknnModel) m = vknn_model_load(argv[1], &err);
-    if (!m)
-        return cli_fail(err);
     int w = 224, h = 224;
     if (opt_size && !cli_parse_size(opt_size, &w, &h, &err))
+        return cli_fail(err);
+    g_autoptr(VknnModel) m = vknn_model_load(argv[1], &err);
+    if (!m)
         return cli_fail(err);
     g_autofree VknnShape *shapes = g_new(VknnShape, m->inputs->len);
     for (guint i = 0; i < m->inputs->len; i++)

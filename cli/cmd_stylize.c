@@ -1,5 +1,5 @@
 /* vknn stylize: a style model (RGB 0..255 in and out, docs/model-contract.md)
- * on one image, written as PNG. */
+ * on one image, written in the format its extension names. */
 #include "cmd.h"
 #include "image.h"
 
@@ -37,13 +37,10 @@ static gboolean is_image(const VknnModel *m, GArray *ids, const char *path, cons
     return FALSE;
 }
 
-/* Runs the network on img; *out gets the output, its shape *os. */
+/* Runs the prepared network on img; *out gets the output, its shape *os. */
 static gboolean stylize(const char *path, const CliImage *img, CliNet *n, float **out,
                         const VknnShape **os, GError **err)
 {
-    if (!cli_open_net(path, img->width, img->height, NULL, n, err) ||
-        !is_image(n->model, n->model->inputs, path, "input", err))
-        return FALSE;
     const float *inputs[] = {img->data};
     if (!vknn_net_run(n->net, inputs, err) ||
         !is_image(n->model, n->model->outputs, path, "output", err))
@@ -54,13 +51,45 @@ static gboolean stylize(const char *path, const CliImage *img, CliNet *n, float 
     return vknn_net_read(n->net, ov->name, *out, err);
 }
 
+/* EXIF orientation may have turned the image: prepares the net again at
+ * the size it was decoded at (weights stay; only the plan is redone). */
+static gboolean fit_net(CliNet *n, const char *model, const CliImage *img, int w, int h,
+                        GError **err)
+{
+    if (img->width == w && img->height == h)
+        return TRUE;
+    const VknnShape s = vknn_model_default_input_shape(n->model, 0, img->height, img->width);
+    return cli_check_size(n->model, model, img->width, img->height, err) &&
+           vknn_net_prepare(n->net, &s, err);
+}
+
+/* The net is prepared before the image is decoded, at --size or the size
+ * the image's header gives, so that a size the network or the device cannot
+ * take costs no pixels (a 20000x20000 PNG took 6 GB and 30-100 s to decode
+ * before the network refused it). */
+static gboolean open_for(const char *model, const char *image, int size_w, int size_h,
+                         CliImage *img, CliNet *n, GError **err)
+{
+    int w, h;
+    if (!cli_image_probe(image, &w, &h, err))
+        return FALSE;
+    if (size_w) {
+        w = size_w;
+        h = size_h;
+    }
+    if (!cli_open_net(model, w, h, NULL, n, err) ||
+        !is_image(n->model, n->model->inputs, model, "input", err))
+        return FALSE;
+    return cli_image_load(image, size_w, size_h, img, err) && fit_net(n, model, img, w, h, err);
+}
+
 int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
 {
     if (!cli_parse_options(cmd, entries, CLI_OPT_PRECISION | CLI_OPT_CONTEXT, &argc, &argv))
         return CLI_EXIT_USAGE;
     if (argc != 4)
-        return cli_usage_error(cmd,
-                               "usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.png [--size WxH]");
+        return cli_usage_error(
+            cmd, "usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.{png,jpg} [--size WxH]");
     GError *err = NULL;
     int w = 0, h = 0;
     g_auto(CliImage) img = {0};
@@ -68,12 +97,13 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
     g_autofree float *result = NULL;
     const VknnShape *os = NULL;
     if ((opt_size && !cli_parse_size(opt_size, &w, &h, &err)) ||
-        !cli_image_load(argv[2], w, h, &img, &err) ||
+        !cli_image_check_output(argv[3], &err) ||
+        !open_for(argv[1], argv[2], w, h, &img, &n, &err) ||
         (opt_save_input &&
          !save_f32(opt_save_input, img.data, (gsize)3 * img.width * img.height, &err)) ||
         !stylize(argv[1], &img, &n, &result, &os, &err) ||
         (opt_save_output && !save_f32(opt_save_output, result, vknn_shape_numel(os), &err)) ||
-        !cli_image_save_png(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
+        !cli_image_save(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
         return cli_fail(err);
     printf("%s: %dx%d -> %s %dx%d on %s\n", argv[2], img.width, img.height, argv[3],
            (int)os->dims[3], (int)os->dims[2], vknn_context_device_name(n.ctx));

@@ -1,4 +1,4 @@
-/* vknn explain: saliency maps of a classifier on a photo, drawn as PNG.
+/* vknn explain: saliency maps of a classifier on a photo, drawn into an image.
  *
  * The photo is preprocessed like torchvision's evaluation (shorter side
  * scaled, centre crop, mean/std), explained on the device, and the map
@@ -92,7 +92,7 @@ static gboolean draw_map(VknnOverlay *ov, const CliExplainOptions *o, const Vknn
 
 gboolean cli_explain(VknnContext *ctx, VknnModel *model, const float *input,
                      const VknnFrameInputParams *fp, const CliExplainOptions *o,
-                     const char *out_png, GError **err)
+                     const char *out_path, GError **err)
 {
     const VknnExplainMethod all[] = {VKNN_EXPLAIN_GRADIENT, VKNN_EXPLAIN_GUIDED,
                                      VKNN_EXPLAIN_GRADCAM, VKNN_EXPLAIN_SMOOTHGRAD,
@@ -142,5 +142,5 @@ gboolean cli_explain(VknnContext *ctx, VknnModel *model, const float *input,
             return FALSE;
         put_panel(strip, panels, i + (o->all ? 1 : 0), panel, w, h);
     }
-    return cli_image_save_png(out_png, strip, w * panels, h, err);
+    return cli_image_save(out_path, strip, w * panels, h, err);
 }

@@ -16,7 +16,8 @@ typedef struct {
 } CliExplainOptions;
 
 /* Explains input (preprocessed by fp, [1, 3, fp->height, fp->width]) and
- * writes the PNG; prints the top-5 classes and each method's time. */
+ * writes the image at out_path (cli_image_save); prints the top-5 classes
+ * and each method's time. */
 gboolean cli_explain(VknnContext *ctx, VknnModel *model, const float *input,
                      const VknnFrameInputParams *fp, const CliExplainOptions *o,
-                     const char *out_png, GError **err);
+                     const char *out_path, GError **err);

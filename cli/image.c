@@ -1,16 +1,85 @@
 /* Image I/O with gdk-pixbuf: decoders come from the platform, not from us. */
 #include "image.h"
+#include "cmd.h"
 
+#include <errno.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <string.h>
+
+static gboolean within_limits(const char *path, int w, int h, GError **err)
+{
+    if (w <= CLI_IMAGE_MAX_SIDE && h <= CLI_IMAGE_MAX_SIDE && (gint64)w * h <= CLI_IMAGE_MAX_PIXELS)
+        return TRUE;
+    g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "%s is %dx%d pixels, %.1f GB as 8-bit RGB once decoded: over vknn's limit of %d "
+                "pixels a side and %d (2^27) pixels in all",
+                path, w, h, 3.0 * w * h / 1e9, CLI_IMAGE_MAX_SIDE, CLI_IMAGE_MAX_PIXELS);
+    return FALSE;
+}
+
+/* deflate writes at least one byte for every 1032 it encodes (zlib's
+ * maximum compression factor), and a PNG row holds at least a filter byte
+ * and one bit a pixel: a smaller PNG file is truncated or corrupt, and
+ * gdk-pixbuf would allocate every pixel before it found out. */
+static gboolean png_can_hold(const char *path, goffset bytes, int w, int h, GError **err)
+{
+    const double least = (double)h * (1 + (w + 7) / 8) / 1032;
+    if (bytes >= least)
+        return TRUE;
+    g_set_error(
+        err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "%s claims %dx%d pixels but is %" G_GOFFSET_FORMAT
+        " bytes, and a PNG of that size takes at least %.0f bytes (deflate compresses at most "
+        "1032:1): it is truncated or corrupt",
+        path, w, h, bytes, ceil(least));
+    return FALSE;
+}
+
+gboolean cli_image_probe(const char *path, int *width, int *height, GError **err)
+{
+    GStatBuf st;
+    if (g_stat(path, &st) != 0) {
+        const int e = errno;
+        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(e), "cannot read %s: %s", path,
+                    g_strerror(e));
+        return FALSE;
+    }
+    int w = 0, h = 0;
+    /* Reads the header only: the loader stops once it knows the size. */
+    GdkPixbufFormat *format = gdk_pixbuf_get_file_info(path, &w, &h);
+    if (!format || w < 1 || h < 1) {
+        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s is not an image vknn can read",
+                    path);
+        return FALSE;
+    }
+    g_autofree char *name = gdk_pixbuf_format_get_name(format);
+    if (!within_limits(path, w, h, err) ||
+        (g_str_equal(name, "png") && !png_can_hold(path, st.st_size, w, h, err)))
+        return FALSE;
+    *width = w;
+    *height = h;
+    return TRUE;
+}
+
+GdkPixbuf *cli_image_load_pixbuf(const char *path, GError **err)
+{
+    int w, h;
+    if (!cli_image_probe(path, &w, &h, err))
+        return NULL;
+    g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file(path, err);
+    if (!pb)
+        return NULL;
+    GdkPixbuf *oriented = gdk_pixbuf_apply_embedded_orientation(pb);
+    return oriented ? oriented : g_steal_pointer(&pb);
+}
 
 gboolean cli_image_load(const char *path, int width, int height, CliImage *out, GError **err)
 {
-    g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file(path, err);
-    if (!pb)
+    g_autoptr(GdkPixbuf) src = cli_image_load_pixbuf(path, err);
+    if (!src)
         return FALSE;
-    g_autoptr(GdkPixbuf) oriented = gdk_pixbuf_apply_embedded_orientation(pb);
-    GdkPixbuf *src = oriented ? oriented : pb;
     g_autoptr(GdkPixbuf) scaled = NULL;
     if (width > 0 && height > 0 &&
         (width != gdk_pixbuf_get_width(src) || height != gdk_pixbuf_get_height(src))) {
@@ -20,9 +89,8 @@ gboolean cli_image_load(const char *path, int width, int height, CliImage *out, 
                         width, height);
             return FALSE;
         }
-        src = scaled;
     }
-    cli_image_from_pixbuf(src, out);
+    cli_image_from_pixbuf(scaled ? scaled : src, out);
     return TRUE;
 }
 
@@ -40,9 +108,53 @@ void cli_image_from_pixbuf(GdkPixbuf *pb, CliImage *img)
                 img->data[((gsize)c * h + y) * w + x] = px[(gsize)y * stride + (gsize)x * nc + c];
 }
 
-gboolean cli_image_save_png(const char *path, const float *data, int width, int height,
-                            GError **err)
+/* The format gdk-pixbuf writes for path's extension (any case), or NULL. */
+static GdkPixbufFormat *writable_format(const char *path)
 {
+    g_autofree char *base = g_path_get_basename(path);
+    const char *dot = strrchr(base, '.');
+    if (!dot)
+        return NULL;
+    g_autofree char *ext = g_ascii_strdown(dot + 1, -1);
+    g_autoptr(GSList) formats = gdk_pixbuf_get_formats();
+    for (GSList *l = formats; l; l = l->next) {
+        g_auto(GStrv) exts = gdk_pixbuf_format_get_extensions(l->data);
+        if (gdk_pixbuf_format_is_writable(l->data) &&
+            g_strv_contains((const char *const *)exts, ext))
+            return l->data;
+    }
+    return NULL;
+}
+
+/* ".png, .jpeg, .jpg, ...": what writable_format() knows. */
+static char *writable_extensions(void)
+{
+    GString *s = g_string_new(NULL);
+    g_autoptr(GSList) formats = gdk_pixbuf_get_formats();
+    for (GSList *l = formats; l; l = l->next) {
+        g_auto(GStrv) exts = gdk_pixbuf_format_get_extensions(l->data);
+        for (int i = 0; gdk_pixbuf_format_is_writable(l->data) && exts[i]; i++)
+            g_string_append_printf(s, "%s.%s", s->len ? ", " : "", exts[i]);
+    }
+    return g_string_free(s, FALSE);
+}
+
+gboolean cli_image_check_output(const char *path, GError **err)
+{
+    if (writable_format(path))
+        return TRUE;
+    g_autofree char *known = writable_extensions();
+    g_set_error(err, CLI_USAGE_ERROR, 0,
+                "cannot write %s: its extension names no image format vknn writes (%s)", path,
+                known);
+    return FALSE;
+}
+
+gboolean cli_image_save(const char *path, const float *data, int width, int height, GError **err)
+{
+    GdkPixbufFormat *format = writable_format(path);
+    if (!format)
+        return cli_image_check_output(path, err);
     g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, width, height);
     if (!pb) {
         g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "cannot allocate a %dx%d image", width,
@@ -58,16 +170,18 @@ gboolean cli_image_save_png(const char *path, const float *data, int width, int 
                 px[(gsize)y * stride + (gsize)x * 3 + c] =
                     (guint8)lrintf(fminf(fmaxf(v, 0.0f), 255.0f));
             }
-    return gdk_pixbuf_save(pb, path, "png", err, NULL);
+    g_autofree char *name = gdk_pixbuf_format_get_name(format);
+    /* gdk-pixbuf's JPEG default, 75, blurs the brush strokes of a style. */
+    if (g_str_equal(name, "jpeg"))
+        return gdk_pixbuf_save(pb, path, name, err, "quality", "95", NULL);
+    return gdk_pixbuf_save(pb, path, name, err, NULL);
 }
 
 gboolean cli_image_load_cover(const char *path, int side, CliImage *out, GError **err)
 {
-    int w = 0, h = 0;
-    if (!gdk_pixbuf_get_file_info(path, &w, &h) || w < 1 || h < 1) {
-        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s is not an image", path);
+    int w, h;
+    if (!cli_image_probe(path, &w, &h, err))
         return FALSE;
-    }
     const double s = (double)side / MIN(w, h);
     return cli_image_load(path, MAX((int)lround(w * s), side), MAX((int)lround(h * s), side), out,
                           err);

@@ -8,6 +8,11 @@
 
 CliSharedOptions cli_shared;
 
+GQuark cli_usage_error_quark(void)
+{
+    return g_quark_from_static_string("vknn-cli-usage-error");
+}
+
 /* One table, so that a shared option is described alike in each --help. */
 static const struct {
     CliSharedOptionSet flag;
@@ -37,6 +42,17 @@ static GArray *shared_option_entries(CliSharedOptionSet set)
     return entries;
 }
 
+/* The shared options' values, checked before a command loads anything. */
+static gboolean check_shared_options(GError **err)
+{
+    const char *p = cli_shared.precision;
+    if (p && !g_str_equal(p, "fp32") && !g_str_equal(p, "fp16-tiles")) {
+        g_set_error(err, CLI_USAGE_ERROR, 0, "--precision: '%s' is not fp32 or fp16-tiles", p);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean cli_parse_options(const CliCommand *cmd, const GOptionEntry *entries,
                            CliSharedOptionSet shared, int *argc, char ***argv)
 {
@@ -51,7 +67,7 @@ gboolean cli_parse_options(const CliCommand *cmd, const GOptionEntry *entries,
     g_autoptr(GArray) common = shared_option_entries(shared);
     g_option_context_add_main_entries(oc, (const GOptionEntry *)common->data, NULL);
     GError *err = NULL;
-    if (g_option_context_parse(oc, argc, argv, &err))
+    if (g_option_context_parse(oc, argc, argv, &err) && check_shared_options(&err))
         return TRUE;
     /* GLib says "Unknown option --x": lower case reads on after "CMD: ". */
     err->message[0] = g_ascii_tolower(err->message[0]);
@@ -69,9 +85,14 @@ int cli_usage_error(const CliCommand *cmd, const char *msg)
 
 int cli_fail(GError *err)
 {
-    fprintf(stderr, "vknn: error: %s\n", err ? err->message : "unknown failure");
+    const gboolean usage = err && err->domain == CLI_USAGE_ERROR;
+    /* cli_parse_options() named the program "vknn CMD". */
+    if (usage)
+        fprintf(stderr, "vknn: error: %s (see %s --help)\n", err->message, g_get_prgname());
+    else
+        fprintf(stderr, "vknn: error: %s\n", err ? err->message : "unknown failure");
     g_clear_error(&err);
-    return CLI_EXIT_FAILURE;
+    return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
 }
 
 gboolean cli_parse_size(const char *s, int *w, int *h, GError **err)
@@ -80,8 +101,8 @@ gboolean cli_parse_size(const char *s, int *w, int *h, GError **err)
     long a = strtol(s, &end, 10);
     long b = end && (*end == 'x' || *end == 'X') ? strtol(end + 1, &end, 10) : -1;
     if (!end || *end || a < 1 || b < 1 || a > 16384 || b > 16384) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                    "invalid size '%s': expected WxH, e.g. 640x480", s);
+        g_set_error(err, CLI_USAGE_ERROR, 0,
+                    "invalid size '%s': expected WxH, e.g. 640x480, each side 1..16384", s);
         return FALSE;
     }
     *w = (int)a;
@@ -95,34 +116,92 @@ VknnContext *cli_open_context(GError **err)
     return vknn_context_new(&o, err);
 }
 
-static gboolean set_precision(VknnNet *net, GError **err)
+/* --precision, checked by check_shared_options(). */
+static void set_precision(VknnNet *net)
 {
-    const char *p = cli_shared.precision;
-    if (!p || g_str_equal(p, "fp32"))
-        return TRUE;
-    if (!g_str_equal(p, "fp16-tiles")) {
+    if (cli_shared.precision && g_str_equal(cli_shared.precision, "fp16-tiles"))
+        vknn_net_set_precision(net, VKNN_PRECISION_FP16_TILES);
+}
+
+VknnModel *cli_load_model(const char *path, GError **err)
+{
+    g_autoptr(VknnModel) m = vknn_model_load(path, err);
+    if (m && m->inputs->len != 1) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
-                    "--precision: '%s' is not fp32 or fp16-tiles", p);
+                    "%s: the model has %u inputs; expected 1", path, m->inputs->len);
+        return NULL;
+    }
+    return g_steal_pointer(&m);
+}
+
+/* Bytes of a tensor as libvknn stores it (docs/architecture.md): fp32, the
+ * shape padded on the right to (n, c, h, w), channels packed by 4 into
+ * vec4s. vknn_model_stats() counts plain elements, which underestimates a
+ * 3-channel image by a third. */
+static guint64 packed_bytes(const VknnShape *s)
+{
+    guint64 d[4] = {1, 1, 1, 1};
+    for (int i = 0; i < s->rank && i < 4; i++)
+        d[i] = (guint64)s->dims[i];
+    return d[0] * ((d[1] + 3) / 4) * d[2] * d[3] * 16;
+}
+
+/* Refuses a tensor over CLI_MAX_TENSOR_BYTES; what names the model and the
+ * size. */
+static gboolean tensor_fits(const char *name, const VknnShape *shape, const char *what,
+                            GError **err)
+{
+    const guint64 bytes = packed_bytes(shape);
+    if (bytes <= CLI_MAX_TENSOR_BYTES)
+        return TRUE;
+    char s[64];
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT,
+                "%s: its tensor '%s' (%s) would take %.1f GiB as libvknn stores it, over the 4 GiB "
+                "that one Vulkan buffer can hold on any device: use a smaller size",
+                what, name, vknn_shape_str(shape, s, sizeof s), bytes / 1073741824.0);
+    return FALSE;
+}
+
+/* The largest tensor that is not a constant, at the inferred shapes. */
+static const VknnValue *largest_tensor(const VknnModel *m)
+{
+    const VknnValue *largest = NULL;
+    for (guint i = 0; i < m->values->len; i++) {
+        const VknnValue *v = vknn_model_value(m, i);
+        if (v->kind != VKNN_VALUE_CONSTANT &&
+            (!largest || packed_bytes(&v->shape) > packed_bytes(&largest->shape)))
+            largest = v;
+    }
+    return largest;
+}
+
+gboolean cli_check_size(VknnModel *m, const char *path, int w, int h, GError **err)
+{
+    g_autofree char *what = g_strdup_printf("%s cannot run at %dx%d", path, w, h);
+    const VknnShape in = vknn_model_default_input_shape(m, 0, h, w);
+    const char *in_name = vknn_model_value(m, g_array_index(m->inputs, int, 0))->name;
+    /* The input alone first: inference names no size when it fails. */
+    if (!tensor_fits(in_name, &in, what, err))
+        return FALSE;
+    GError *e = NULL;
+    if (!vknn_model_infer_shapes(m, &in, &e)) {
+        g_set_error(err, e->domain, e->code, "%s: %s", what, e->message);
+        g_error_free(e);
         return FALSE;
     }
-    vknn_net_set_precision(net, VKNN_PRECISION_FP16_TILES);
-    return TRUE;
+    const VknnValue *v = largest_tensor(m);
+    return tensor_fits(v->name, &v->shape, what, err);
 }
 
 gboolean cli_open_net(const char *path, int w, int h, const char *grad_to, CliNet *n, GError **err)
 {
-    n->model = vknn_model_load(path, err);
-    if (!n->model)
+    if (!(n->model = cli_load_model(path, err)) || !cli_check_size(n->model, path, w, h, err))
         return FALSE;
-    if (n->model->inputs->len != 1) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
-                    "%s: the model has %u inputs; expected 1", path, n->model->inputs->len);
-        return FALSE;
-    }
     if (!(n->ctx = cli_open_context(err)) || !(n->net = vknn_net_new(n->ctx, n->model, err)))
         return FALSE;
     vknn_net_set_profiling(n->net, cli_shared.profile);
-    if (!set_precision(n->net, err) || (grad_to && !vknn_net_request_grad(n->net, grad_to, err)))
+    set_precision(n->net);
+    if (grad_to && !vknn_net_request_grad(n->net, grad_to, err))
         return FALSE;
     VknnShape shape = vknn_model_default_input_shape(n->model, 0, h, w);
     return vknn_net_prepare(n->net, &shape, err);

@@ -82,7 +82,7 @@ static gboolean write_preview(VknnContext *ctx, VknnTrainer *t, const CliImage *
     const VknnShape *os = vknn_net_shape(net, "output");
     g_autofree float *out = g_new(float, vknn_shape_numel(os));
     return vknn_net_read(net, "output", out, err) &&
-           cli_image_save_png(path, out, (int)os->dims[3], (int)os->dims[2], err);
+           cli_image_save(path, out, (int)os->dims[3], (int)os->dims[2], err);
 }
 
 /* The loss curve as SVG: log-scale total, style and content against steps. */

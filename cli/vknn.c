@@ -2,9 +2,9 @@
  *
  *   vknn devices                              Vulkan devices and the one chosen
  *   vknn info MODEL.onnx [--size WxH]         inputs, outputs, tensors, ops, FLOPs
- *   vknn stylize MODEL.onnx IN OUT.png [--size WxH]
+ *   vknn stylize MODEL.onnx IN OUT.png|jpg [--size WxH]
  *   vknn bench MODEL.onnx --size WxH [--runs N]
- *   vknn explain MODEL.onnx IMG OUT.png [--method M|all] [--class C] [--layer L]
+ *   vknn explain MODEL.onnx IMG OUT.png|jpg [--method M|all] [--class C] [--layer L]
  *   vknn train --style IMG --content DIR --loss-net ONNX --out STYLE.onnx [--steps N]
  *
  * Each command is cli/cmd_NAME.c and takes only its own options (vknn

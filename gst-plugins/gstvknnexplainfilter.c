@@ -171,7 +171,7 @@ static gboolean gst_vknn_explain_filter_get_triple(const GValue *array, gboolean
         if (!g_value_transform(gst_value_array_get_value(array, i), &d))
             return FALSE;
         out[i] = (float)g_value_get_double(&d);
-        if (positive && !(out[i] > 0.0f))
+        if (!isfinite(out[i]) || (positive && !(out[i] > 0.0f)))
             return FALSE;
     }
     return TRUE;
@@ -184,8 +184,10 @@ static void gst_vknn_explain_filter_set_triple(GstVknnExplainFilter *self, GPara
 
     if (!gst_vknn_explain_filter_get_triple(value, positive, v)) {
         g_autofree gchar *str = gst_value_serialize(value);
-        GST_WARNING_OBJECT(self, "%s: need 3 numbers%s (R, G, B), got %s; ignored",
-                           g_param_spec_get_name(pspec), positive ? " > 0" : "", str);
+        gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self),
+                                       "%s: need 3 finite numbers%s (R, G, B), got %s; keeping "
+                                       "the current value",
+                                       g_param_spec_get_name(pspec), positive ? " > 0" : "", str);
         return;
     }
     GST_OBJECT_LOCK(self);

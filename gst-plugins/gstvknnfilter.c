@@ -40,6 +40,13 @@ typedef struct {
 
     /* Model loading: the `model` path, the engines built in the background. */
     GstVknnLoader *loader;
+    /* Under the object lock: the path of the running model, and a path
+     * whose load failed while it ran (`model` reads back the running one). */
+    gchar *running_path;
+    gchar *refused_path;
+    /* Under the object lock: refused property values not yet on a bus
+     * (gchar*): gst-launch sets properties before the element has one. */
+    GPtrArray *pending_warnings;
 
     /* Streaming thread only. */
     GstVknnEngine *engine;
@@ -88,14 +95,69 @@ static gpointer gst_vknn_filter_build_engine(const GstVknnLoadRequest *req,
 
 void gst_vknn_filter_set_model(GstVknnFilter *self, const gchar *path)
 {
+    if (path && !*path) {
+        gst_vknn_filter_refuse_setting(self, "model: empty; %s",
+                                       GST_VKNN_FILTER_GET_CLASS(self)->model_hint);
+        return;
+    }
     /* Before set_caps the device is unknown: set_caps loads it. Unsetting
      * the model while playing keeps the running one. */
     gst_vknn_loader_set_path(PRIV(self)->loader, path);
 }
 
+/* The requested path, unless its load failed while another model ran: then
+ * the one in effect. */
 gchar *gst_vknn_filter_dup_model(GstVknnFilter *self)
 {
-    return gst_vknn_loader_dup_path(PRIV(self)->loader);
+    GstVknnFilterPrivate *priv = PRIV(self);
+    gchar *path = gst_vknn_loader_dup_path(priv->loader);
+
+    GST_OBJECT_LOCK(self);
+    if (path && priv->running_path && !g_strcmp0(path, priv->refused_path)) {
+        g_free(path);
+        path = g_strdup(priv->running_path);
+    }
+    GST_OBJECT_UNLOCK(self);
+    return path;
+}
+
+/* Posts a refused setting as a warning; FALSE when the element has no bus
+ * yet. */
+static gboolean gst_vknn_filter_post_refusal(GstVknnFilter *self, const gchar *text)
+{
+    GError *err = g_error_new_literal(GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, text);
+    GstMessage *msg = gst_message_new_warning(GST_OBJECT(self), err, NULL);
+    g_error_free(err);
+    return gst_element_post_message(GST_ELEMENT(self), msg);
+}
+
+void gst_vknn_filter_refuse_setting(GstVknnFilter *self, const gchar *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    gchar *text = g_strdup_vprintf(format, args);
+    va_end(args);
+
+    GST_WARNING_OBJECT(self, "%s", text);
+    if (gst_vknn_filter_post_refusal(self, text)) {
+        g_free(text);
+        return;
+    }
+    GST_OBJECT_LOCK(self);
+    g_ptr_array_add(PRIV(self)->pending_warnings, text);
+    GST_OBJECT_UNLOCK(self);
+}
+
+/* The refusals made before the element had a bus, now that it has one. */
+static void gst_vknn_filter_post_pending_refusals(GstVknnFilter *self)
+{
+    GST_OBJECT_LOCK(self);
+    GPtrArray *pending = PRIV(self)->pending_warnings;
+    PRIV(self)->pending_warnings = g_ptr_array_new_with_free_func(g_free);
+    GST_OBJECT_UNLOCK(self);
+    for (guint i = 0; i < pending->len; i++)
+        gst_vknn_filter_post_refusal(self, g_ptr_array_index(pending, i));
+    g_ptr_array_unref(pending);
 }
 
 void gst_vknn_filter_reload(GstVknnFilter *self)
@@ -112,6 +174,13 @@ static void gst_vknn_filter_post_load_error(const GstVknnLoadRequest *req, GstVk
     GstVknnFilter *self = user_data;
     const gchar *kind = GST_VKNN_FILTER_GET_CLASS(self)->model_kind;
     const gchar *path = req->path;
+
+    if (!fatal) {
+        GST_OBJECT_LOCK(self);
+        g_free(PRIV(self)->refused_path);
+        PRIV(self)->refused_path = g_strdup(path);
+        GST_OBJECT_UNLOCK(self);
+    }
 
     if (result == GST_VKNN_LOAD_SETTINGS_FAILED && fatal)
         GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
@@ -151,6 +220,10 @@ static GstFlowReturn gst_vknn_filter_ensure_engine(GstVknnFilter *self)
     GstVknnEngine *fresh = gst_vknn_loader_take(priv->loader, !priv->engine, &status);
     if (fresh) {
         GST_INFO_OBJECT(self, "running model %s", fresh->path);
+        GST_OBJECT_LOCK(self);
+        g_free(priv->running_path);
+        priv->running_path = g_strdup(fresh->path);
+        GST_OBJECT_UNLOCK(self);
         gst_vknn_engine_free(priv->engine);
         priv->engine = fresh;
         priv->engine_checked = FALSE;
@@ -484,6 +557,8 @@ static GstStateChangeReturn gst_vknn_filter_change_state(GstElement *element,
      * takes the stream lock that transform holds). */
     if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
         gst_vknn_loader_set_flushing(PRIV(GST_VKNN_FILTER(element))->loader, TRUE);
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+        gst_vknn_filter_post_pending_refusals(GST_VKNN_FILTER(element));
     return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
 }
 
@@ -520,6 +595,9 @@ static void gst_vknn_filter_finalize(GObject *object)
     /* stop() drained it; waits anyway. */
     gst_vknn_loader_free(priv->loader);
     gst_vknn_engine_free(priv->engine);
+    g_free(priv->running_path);
+    g_free(priv->refused_path);
+    g_ptr_array_unref(priv->pending_warnings);
     G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -527,6 +605,7 @@ static void gst_vknn_filter_init(GstVknnFilter *self)
 {
     GstVknnFilterPrivate *priv = PRIV(self);
 
+    priv->pending_warnings = g_ptr_array_new_with_free_func(g_free);
     priv->loader =
         gst_vknn_loader_new(gst_vknn_filter_build_engine, gst_vknn_filter_post_load_error,
                             (GDestroyNotify)gst_vknn_engine_free, self);

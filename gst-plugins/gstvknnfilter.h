@@ -67,6 +67,12 @@ struct _GstVknnFilterClass {
 /* The `model` property: setting it while a device is known queues a load. */
 void gst_vknn_filter_set_model(GstVknnFilter *self, const gchar *path);
 gchar *gst_vknn_filter_dup_model(GstVknnFilter *self);
+/* Refuses a property value, which keeps its previous one: a LIBRARY
+ * SETTINGS warning on the bus (when the element has none yet, as under
+ * gst-launch, which sets properties before building the pipeline, at its
+ * NULL -> READY change) and in the log. */
+void gst_vknn_filter_refuse_setting(GstVknnFilter *self, const gchar *format, ...)
+    G_GNUC_PRINTF(2, 3);
 /* Queues a load of the current model, for properties that build_engine
  * reads (the running engine keeps going until the new one is ready). */
 void gst_vknn_filter_reload(GstVknnFilter *self);

@@ -45,6 +45,8 @@
 #include "gstvkstyletransfer.h"
 
 #include <gst/video/video.h>
+#include <math.h>
+#include <string.h>
 #include <vknn/style.h>
 
 GST_DEBUG_CATEGORY_STATIC(gst_vk_style_transfer_debug);
@@ -93,6 +95,10 @@ struct _GstVkStyleTransfer {
     gint style_index;     /* >= 0: that style alone; -1: style_weights */
     gchar *style_weights; /* "0.7,0.3", or NULL: style 0 */
     VknnPrecision precision;
+    /* The style choice the running model last accepted, which a choice it
+     * cannot take falls back to. */
+    gint applied_index;
+    gchar *applied_weights;
 
     /* Streaming thread only. */
     gfloat last_scale;
@@ -111,21 +117,44 @@ GST_ELEMENT_REGISTER_DEFINE(vkstyletransfer, "vkstyletransfer", GST_RANK_NONE,
 
 /* ---- properties ---------------------------------------------------------- */
 
-/* Parses "0.7,0.3" into weights; FALSE when malformed. */
-static gboolean parse_style_weights(const gchar *text, VknnStyleParams *params)
+/* Parses "0.7,0.3" into weights: NULL, or why they cannot be used
+ * (g_free). Weights must be finite and not all zero: NaN, infinite or zero
+ * weights give black frames. */
+static gchar *parse_style_weights(const gchar *text, VknnStyleParams *params)
 {
     g_auto(GStrv) parts = g_strsplit(text, ",", -1);
     const guint n = g_strv_length(parts);
     if (n == 0 || n > VKNN_MAX_STYLES)
-        return FALSE;
+        return g_strdup_printf("expected 1 to %d numbers separated by commas, e.g. \"0.7,0.3\"",
+                               VKNN_MAX_STYLES);
+    gboolean any = FALSE;
     for (guint i = 0; i < n; i++) {
         gchar *end = NULL;
-        params->style_weights[i] = (float)g_ascii_strtod(parts[i], &end);
+        const double w = g_ascii_strtod(parts[i], &end);
         if (end == parts[i] || *g_strstrip(end) != '\0')
-            return FALSE;
+            return g_strdup_printf("'%s' is not a number", g_strstrip(parts[i]));
+        if (!isfinite(w))
+            return g_strdup_printf("weight %u is %g: weights must be finite", i + 1, w);
+        params->style_weights[i] = (float)w;
+        any |= w != 0.0;
     }
+    if (!any)
+        return g_strdup("all weights are 0: at least one must not be");
     params->n_styles = (int)n;
-    return TRUE;
+    return NULL;
+}
+
+/* The styler's style choice for style-index and style-weights. */
+static void style_choice(gint index, const gchar *weights, VknnStyleParams *params)
+{
+    params->n_styles = 0;
+    if (index >= 0 && index < VKNN_MAX_STYLES) {
+        params->n_styles = index + 1;
+        memset(params->style_weights, 0, sizeof params->style_weights);
+        params->style_weights[index] = 1.0f;
+    } else if (weights) {
+        g_free(parse_style_weights(weights, params)); /* validated when set */
+    }
 }
 
 static void gst_vk_style_transfer_get_params(GstVkStyleTransfer *self, VknnStyleParams *params)
@@ -136,12 +165,7 @@ static void gst_vk_style_transfer_get_params(GstVkStyleTransfer *self, VknnStyle
     params->preserve_colors = self->preserve_colors;
     params->scale = (float)self->scale;
     params->precision = self->precision;
-    if (self->style_index >= 0 && self->style_index < VKNN_MAX_STYLES) {
-        params->n_styles = self->style_index + 1;
-        params->style_weights[self->style_index] = 1.0f;
-    } else if (self->style_weights) {
-        parse_style_weights(self->style_weights, params); /* validated when set */
-    }
+    style_choice(self->style_index, self->style_weights, params);
     GST_OBJECT_UNLOCK(self);
 }
 
@@ -182,12 +206,11 @@ static void gst_vk_style_transfer_set_property(GObject *object, guint prop_id, c
     case PROP_STYLE_WEIGHTS: {
         const gchar *text = g_value_get_string(value);
         VknnStyleParams check;
-        if (text && *text && !parse_style_weights(text, &check)) {
-            GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
-                                ("Invalid style-weights '%s': expected up to %d numbers "
-                                 "separated by commas, e.g. \"0.7,0.3\"",
-                                 text, VKNN_MAX_STYLES),
-                                (NULL));
+        g_autofree gchar *why = text && *text ? parse_style_weights(text, &check) : NULL;
+        if (why) {
+            gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self),
+                                           "style-weights '%s': %s; keeping the current value",
+                                           text, why);
             return;
         }
         GST_OBJECT_LOCK(self);
@@ -275,6 +298,10 @@ static GstVknnLoadResult gst_vk_style_transfer_build_engine(GstVknnFilter *filte
 {
     VknnStyleParams params;
     gst_vk_style_transfer_get_params(GST_VK_STYLE_TRANSFER(filter), &params);
+    /* A style choice beyond the model's styles is refused at its first frame
+     * (gst_vk_style_transfer_fit_styles), not a reason to fail the load. */
+    if (params.n_styles > vknn_style_count(engine->model))
+        params.n_styles = 0;
 
     VknnStyler *styler = vknn_styler_new(engine->ctx, engine->model, err);
     if (!styler)
@@ -294,6 +321,47 @@ static gboolean gst_vk_style_transfer_supports_output_format(GstVknnFilter *filt
 
 /* ---- processing ---------------------------------------------------------- */
 
+/* A style choice names styles the running model has, or is refused: the
+ * properties go back to the last choice the model took (style 0 when that
+ * does not fit either, after a model switch) and read back what runs. */
+static void gst_vk_style_transfer_fit_styles(GstVkStyleTransfer *self, GstVknnEngine *engine,
+                                             VknnStyleParams *params)
+{
+    const int count = vknn_style_count(engine->model);
+    if (params->n_styles <= count)
+        return;
+    VknnStyleParams applied = *params;
+    GST_OBJECT_LOCK(self);
+    g_autofree gchar *asked = self->style_index >= 0
+                                  ? g_strdup_printf("style-index %d", self->style_index)
+                                  : g_strdup_printf("style-weights '%s' (%d styles)",
+                                                    self->style_weights, params->n_styles);
+    style_choice(self->applied_index, self->applied_weights, &applied);
+    const gboolean fits = applied.n_styles <= count;
+    self->style_index = fits ? self->applied_index : -1;
+    g_free(self->style_weights);
+    self->style_weights = fits ? g_strdup(self->applied_weights) : NULL;
+    style_choice(self->style_index, self->style_weights, params);
+    GST_OBJECT_UNLOCK(self);
+    gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self), "%s: model %s has %d style%s; keeping %s",
+                                   asked, engine->path, count, count == 1 ? "" : "s",
+                                   fits && applied.n_styles > 0 ? "the current choice" : "style 0");
+    g_object_notify(G_OBJECT(self), "style-index");
+    g_object_notify(G_OBJECT(self), "style-weights");
+}
+
+/* The style choice the model now runs with. */
+static void gst_vk_style_transfer_note_applied(GstVkStyleTransfer *self)
+{
+    GST_OBJECT_LOCK(self);
+    self->applied_index = self->style_index;
+    if (g_strcmp0(self->applied_weights, self->style_weights)) {
+        g_free(self->applied_weights);
+        self->applied_weights = g_strdup(self->style_weights);
+    }
+    GST_OBJECT_UNLOCK(self);
+}
+
 static GstFlowReturn gst_vk_style_transfer_process(GstVknnFilter *filter, GstVknnEngine *engine,
                                                    GstVknnFrames *frames, GstBuffer *inbuf)
 {
@@ -303,6 +371,7 @@ static GstFlowReturn gst_vk_style_transfer_process(GstVknnFilter *filter, GstVkn
     GError *err = NULL;
 
     gst_vk_style_transfer_get_params(self, &params);
+    gst_vk_style_transfer_fit_styles(self, engine, &params);
     const gboolean fitted = frames->width == self->fit_width &&
                             frames->height == self->fit_height && params.scale == self->fit_asked;
     const gfloat asked = params.scale;
@@ -318,6 +387,7 @@ static GstFlowReturn gst_vk_style_transfer_process(GstVknnFilter *filter, GstVkn
         g_clear_error(&err);
         return GST_FLOW_ERROR;
     }
+    gst_vk_style_transfer_note_applied(self);
     if (params.scale != asked && !fitted) {
         GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
                             ("%dx%d frames need larger buffers than the Vulkan device allows "
@@ -365,6 +435,7 @@ static void gst_vk_style_transfer_init(GstVkStyleTransfer *self)
     self->preserve_colors = DEFAULT_PROP_PRESERVE_COLORS;
     self->scale = DEFAULT_PROP_SCALE;
     self->style_index = -1;
+    self->applied_index = -1;
     self->precision = DEFAULT_PROP_PRECISION;
     gst_vknn_filter_set_model(GST_VKNN_FILTER(self), DEFAULT_PROP_MODEL);
 }
@@ -428,6 +499,7 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
 static void gst_vk_style_transfer_finalize(GObject *object)
 {
     g_free(GST_VK_STYLE_TRANSFER(object)->style_weights);
+    g_free(GST_VK_STYLE_TRANSFER(object)->applied_weights);
     G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 

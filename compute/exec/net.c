@@ -688,6 +688,45 @@ VknnTensor *vknn_net_tensor(VknnNet *net, const char *name)
     return &net->plan->tensors[v];
 }
 
+/* Bytes of the model's constants: the weights the plan will pack (an
+ * estimate: packing pads channels to multiples of 4). */
+static uint64_t constant_bytes(const VknnModel *m)
+{
+    uint64_t bytes = 0;
+    for (guint v = 0; v < m->values->len; v++) {
+        const VknnValue *value = vknn_model_value(m, v);
+        if (value->kind == VKNN_VALUE_CONSTANT)
+            bytes += 4 * (uint64_t)vknn_shape_numel(&value->shape);
+    }
+    return bytes;
+}
+
+/* Refuses a plan the device cannot hold before anything is allocated for
+ * it: a tensor beyond the buffer limits, or activations and weights beyond
+ * the memory budget (a 20000x20000 input would otherwise reserve gigabytes
+ * before failing). */
+static gboolean plan_fits(VknnNet *net, const Plan *p, GError **err)
+{
+    for (guint v = 0; v < p->n_values; v++)
+        if (p->materialised[v] && !vknn_tensor_fits(net->ctx, &p->tensors[v], err))
+            return FALSE;
+    const uint64_t need = p->arena_bytes + constant_bytes(net->model);
+    const uint64_t budget = net->ctx->memory_budget;
+    if (!budget || need <= budget)
+        return TRUE;
+    const VknnModel *m = net->model;
+    char s[64] = "?";
+    if (m->inputs->len)
+        vknn_shape_str(&vknn_model_value(m, g_array_index(m->inputs, int, 0))->shape, s, sizeof s);
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT,
+                "the network at input %s needs about %.1f MiB of device memory (activations "
+                "%.1f MiB, weights %.1f MiB); the budget is %.1f MiB (the device's largest "
+                "heap, or VKNN_MAX_MEMORY): use a smaller size",
+                s, need / 1048576.0, p->arena_bytes / 1048576.0,
+                constant_bytes(net->model) / 1048576.0, budget / 1048576.0);
+    return FALSE;
+}
+
 static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
 {
     const VknnModel *m = net->model;
@@ -698,6 +737,8 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
     p->steps = vknn_lower(m, pinned, vknn_net_wants_grads(net));
     g_free(pinned);
     assign_memory(net, p);
+    if (!plan_fits(net, p, err))
+        return FALSE;
 
     p->arena = vknn_buffer_new(net->ctx, MAX(p->arena_bytes, 16), VKNN_MEM_DEVICE, err);
     if (!p->arena)

@@ -132,23 +132,34 @@ VkDeviceSize vknn_tensor_set_shape(VknnTensor *t, const VknnShape *shape)
     return t->bytes;
 }
 
-gboolean vknn_tensor_make_view(VknnContext *ctx, VknnTensor *t, GError **err)
+static VkFormat view_format(const VknnTensor *t)
 {
-    const VkFormat format = t->view_format ? t->view_format : VK_FORMAT_R32G32B32A32_SFLOAT;
+    return t->view_format ? t->view_format : VK_FORMAT_R32G32B32A32_SFLOAT;
+}
+
+gboolean vknn_tensor_fits(const VknnContext *ctx, const VknnTensor *t, GError **err)
+{
+    const VkFormat format = view_format(t);
     const int64_t texels = format == VK_FORMAT_R32_UINT              ? (int64_t)(t->bytes / 4)
                            : format == VK_FORMAT_R16G16B16A16_SFLOAT ? (int64_t)(t->bytes / 8)
                                                                      : vknn_tensor_texels(t);
-    if (texels > ctx->props.limits.maxTexelBufferElements ||
-        t->bytes > ctx->props.limits.maxStorageBufferRange) {
-        char s[64];
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT,
-                    "tensor %s (%.1f MiB) exceeds the device's buffer limits "
-                    "(maxTexelBufferElements %u, maxStorageBufferRange %u): use a smaller size",
-                    vknn_shape_str(&t->shape, s, sizeof s), t->bytes / 1048576.0,
-                    ctx->props.limits.maxTexelBufferElements,
-                    ctx->props.limits.maxStorageBufferRange);
+    if (texels <= ctx->props.limits.maxTexelBufferElements &&
+        t->bytes <= ctx->props.limits.maxStorageBufferRange)
+        return TRUE;
+    char s[64];
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT,
+                "tensor %s (%.1f MiB) exceeds the device's buffer limits "
+                "(maxTexelBufferElements %u, maxStorageBufferRange %u): use a smaller size",
+                vknn_shape_str(&t->shape, s, sizeof s), t->bytes / 1048576.0,
+                ctx->props.limits.maxTexelBufferElements, ctx->props.limits.maxStorageBufferRange);
+    return FALSE;
+}
+
+gboolean vknn_tensor_make_view(VknnContext *ctx, VknnTensor *t, GError **err)
+{
+    const VkFormat format = view_format(t);
+    if (!vknn_tensor_fits(ctx, t, err))
         return FALSE;
-    }
     VkBufferViewCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
         .buffer = t->buffer->buffer,

@@ -256,6 +256,31 @@ static gboolean tune_for_gpu(const VkPhysicalDeviceProperties *props)
     return props->deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
 
+/* The largest device-local heap, or VKNN_MAX_MEMORY bytes when smaller (a
+ * number with an optional K, M or G suffix: a budget below the device's). */
+static uint64_t memory_budget(const VkPhysicalDeviceMemoryProperties *mp)
+{
+    uint64_t heap = 0;
+    for (uint32_t h = 0; h < mp->memoryHeapCount; h++)
+        if (mp->memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+            heap = MAX(heap, mp->memoryHeaps[h].size);
+    const char *text = g_getenv("VKNN_MAX_MEMORY");
+    if (!text || !*text)
+        return heap;
+    gchar *end = NULL;
+    uint64_t budget = g_ascii_strtoull(text, &end, 10);
+    const char *units = "KMG";
+    const char *unit = *end ? strchr(units, g_ascii_toupper(*end)) : NULL;
+    if (unit)
+        budget <<= 10 * (unit - units + 1);
+    if (budget == 0 || (*end && (!unit || end[1]))) {
+        vknn_log(VKNN_LOG_WARNING, "VKNN_MAX_MEMORY=%s ignored (bytes, or a number with K, M or G)",
+                 text);
+        return heap;
+    }
+    return heap ? MIN(heap, budget) : budget;
+}
+
 /* Creates what every context needs on top of the device handles. */
 static gboolean context_init_common(VknnContext *ctx, GError **err)
 {
@@ -268,6 +293,7 @@ static gboolean context_init_common(VknnContext *ctx, GError **err)
     if (max_bytes && g_ascii_strtoull(max_bytes, NULL, 10) > 0)
         ctx->props.limits.maxStorageBufferRange = (uint32_t)MIN(
             ctx->props.limits.maxStorageBufferRange, g_ascii_strtoull(max_bytes, NULL, 10));
+    ctx->memory_budget = memory_budget(&ctx->mem_props);
     const VkPhysicalDeviceLimits *l = &ctx->props.limits;
     ctx->align = MAX(MAX(l->minTexelBufferOffsetAlignment, l->minStorageBufferOffsetAlignment), 16);
 

@@ -46,6 +46,10 @@ struct VknnContext {
      * and CI runs the GPU shapes on lavapipe for correctness). */
     gboolean gpu_tuning;
 
+    /* Device memory a net may plan for (bytes): the largest device-local
+     * heap, or less under VKNN_MAX_MEMORY. Checked before allocating. */
+    uint64_t memory_budget;
+
     VkCommandPool cmd_pool;
     VkFence fence;
     VkPipelineCache vk_cache;
@@ -105,6 +109,10 @@ static inline void vknn_tensor_dims(const VknnTensor *t, int32_t d[4])
     d[2] = t->w;
     d[3] = t->c4;
 }
+/* FALSE with VKNN_ERROR_DEVICE_LIMIT when t is larger than the device lets
+ * one buffer binding or texel view be: checked before anything is allocated
+ * for it. */
+gboolean vknn_tensor_fits(const VknnContext *ctx, const VknnTensor *t, GError **err);
 /* Creates the texel view of t (buffer and offset set). */
 gboolean vknn_tensor_make_view(VknnContext *ctx, VknnTensor *t, GError **err);
 void vknn_tensor_release_view(VknnContext *ctx, VknnTensor *t);

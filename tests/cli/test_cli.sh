@@ -1,6 +1,6 @@
 #!/bin/sh
 # The vknn CLI: errors are one line on stderr ("vknn: error: ...") and exit 1,
-# or 2 for a wrong command line; each command takes only its own options;
+# or 2 for a wrong command line (a bad option value too); each command takes only its own options;
 # info and devices print what the documentation promises.
 #   test_cli.sh VKNN SHARED_DIR
 set -u
@@ -25,7 +25,23 @@ error_line() { # STATUS ARGS...: exit STATUS and exactly one "vknn: error:" line
         grep -q '^vknn: error: ' "$tmp/err" && sed 's/^/    /' "$tmp/err"
 }
 one_line_error() { error_line 1 "$@"; } # the command ran and failed
+
+refused_lean() { # PATTERN ARGS...: one error line matching PATTERN, exit 1, under 200 MB
+    pattern=$1
+    shift
+    measured "$vknn" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    peak=$(cat "$tmp/peak_mb")
+    sed 's/^/    /' "$tmp/err" | head -3
+    echo "    exit $rc, peak $peak MB"
+    [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -qE "$pattern" "$tmp/err" &&
+        [ "$peak" -lt 200 ]
+}
 usage_error() { error_line 2 "$@"; }    # the command line is wrong
+
+refuses_output() { # ARGS... (writing $tmp/s.xyz): a usage error, and no file
+    usage_error "$@" && grep -q "cannot write .*s.xyz" "$tmp/err" && [ ! -e "$tmp/s.xyz" ]
+}
 
 rejects_option() { # COMMAND OPTION [ARGS...]: a usage error naming the command and the option
     usage_error "$@" && grep -qF "$1: unknown option $2" "$tmp/err"
@@ -42,6 +58,51 @@ help_lists() { # COMMAND OPTION...: COMMAND --help lists these long options and 
     printf '    listed: %s\n    wanted: %s\n' "$listed" "$wanted"
     return 1
 }
+
+# Huge images, made on the fly. python3 comes with meson, which
+# scripts/deps.sh installs; zlib is in its standard library. Debian's
+# first: a version manager's shim can take 0.6 s to start.
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+cat >"$tmp/png.py" <<'EOF'
+"""png.py OUT W H [truncated]: a PNG of one colour, or only its header."""
+import struct, sys, zlib
+
+def chunk(kind, data):
+    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+
+def pixels(w, h, rows=50):
+    # Every row alike: a fully flushed deflate segment of `rows` rows starts
+    # afresh, so repeating it makes the stream without compressing GBs.
+    row = b'\0' + b'\x80\x40\x20' * w
+    seg = zlib.compressobj(9, zlib.DEFLATED, -15)
+    seg = seg.compress(row * rows) + seg.flush(zlib.Z_FULL_FLUSH)
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15)
+    tail = tail.compress(row * (h % rows)) + tail.flush()
+    adler = 1
+    for _ in range(h):
+        adler = zlib.adler32(row, adler)
+    return b'\x78\xda' + seg * (h // rows) + tail + struct.pack('>I', adler)
+
+out, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = zlib.compress(b'\0' * 8) if len(sys.argv) > 4 else pixels(w, h)
+with open(out, 'wb') as f:
+    f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)))
+    f.write(chunk(b'IDAT', data) + chunk(b'IEND', b''))
+EOF
+# measured ARGS...: runs ARGS (for at most 120 s) and writes its peak resident
+# memory in MB to $tmp/peak_mb: /usr/bin/time is not among the deps.
+cat >"$tmp/measured.py" <<'EOF'
+import resource, subprocess, sys
+try:
+    rc = subprocess.run(sys.argv[2:], timeout=120).returncode
+except subprocess.TimeoutExpired:
+    rc = 124
+with open(sys.argv[1], 'w') as f:
+    f.write('%d\n' % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
+sys.exit(rc)
+EOF
+measured() { "$py" "$tmp/measured.py" "$tmp/peak_mb" "$@"; }
 
 printf 'junk' >"$tmp/junk.onnx"
 check "unknown command" usage_error frobnicate
@@ -67,7 +128,11 @@ check "train --help: only its options" help_lists train --style --content --loss
     --preview-every --resume --profile --device --validate
 check "missing model file" one_line_error info "$tmp/nothing.onnx"
 check "a model that is not ONNX" one_line_error info "$tmp/junk.onnx"
-check "bad --size" one_line_error bench "$tmp/junk.onnx" --size 640by480
+check "bad --size is a usage error" usage_error bench "$tmp/junk.onnx" --size 640by480
+check "--size over 16384 a side is a usage error" usage_error info "$tmp/junk.onnx" \
+    --size 16385x16
+check "unknown --precision is a usage error, before the image is read" usage_error stylize \
+    "$tmp/junk.onnx" "$tmp/none.png" "$tmp/o.png" --precision fp8
 check "missing image" one_line_error stylize "$tmp/junk.onnx" "$tmp/none.png" "$tmp/o.png"
 check "no device matches the selector" one_line_error devices --device no-such-gpu-anywhere
 check "devices marks the chosen device" sh -c "'$vknn' devices | grep -q '^\* 0:'"
@@ -82,14 +147,39 @@ if [ -f "$model" ]; then
     check "stylize on a model that is not a style model fails in one line" \
         one_line_error stylize "$shared/models/classify/squeezenet1_1.onnx" \
         "$shared/media/photos/skimage_chelsea.png" "$tmp/o.png"
+    # The extension names the format: PNG bytes went into a .jpg, and .xyz.
+    photo=$shared/media/photos/skimage_chelsea.png
+    check "stylize writes JPEG into OUT.JPG" sh -c \
+        "'$vknn' stylize '$model' '$photo' '$tmp/s.JPG' --size 64x48 >/dev/null &&
+         [ \"\$(od -An -tx1 -N3 '$tmp/s.JPG' | tr -d ' ')\" = ffd8ff ]"
+    check "stylize: an extension vknn cannot write is a usage error, before the run" \
+        refuses_output stylize "$model" "$photo" "$tmp/s.xyz" --size 64x48
+    # EXIF orientation 6 (turn 90 degrees clockwise) added to that JPEG: the
+    # net, prepared at the header's 64x48, is prepared again at 48x64.
+    "$py" - "$tmp/s.JPG" "$tmp/turned.jpg" <<'EOF'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+tiff = b'MM\x00\x2a' + struct.pack('>IHHHIHHI', 8, 1, 0x0112, 3, 1, 6, 0, 0)
+app1 = b'Exif\x00\x00' + tiff
+open(sys.argv[2], 'wb').write(d[:2] + b'\xff\xe1' + struct.pack('>H', len(app1) + 2) + app1 + d[2:])
+EOF
+    check "stylize turns an EXIF-rotated JPEG upright and styles it at that size" sh -c \
+        "'$vknn' stylize '$model' '$tmp/turned.jpg' '$tmp/turned.png' |
+         grep -q ': 48x64 -> .* 48x64 on'"
 else
     echo "SKIP: $model is absent"
 fi
 
 sq=$shared/models/classify/squeezenet1_1.onnx
 cat=$shared/media/photos/skimage_chelsea.png
-check "explain: unknown method" one_line_error explain "$tmp/junk.onnx" "$tmp/none.png" \
+check "explain: unknown method is a usage error" usage_error explain "$tmp/junk.onnx" "$tmp/none.png" \
     "$tmp/o.png" --method frobnicate
+# These ran to exit 0 on a real classifier and photo, explaining NaNs or the
+# top-1 class without a word; the values are refused before a file is read.
+for bad in "--std 0,0,0" "--std 0.2,-1,0.2" "--mean nan,0,0" "--class -7" "--alpha nan"; do
+    # shellcheck disable=SC2086 # $bad is an option and its value
+    check "explain: $bad is a usage error" usage_error explain "$sq" "$cat" "$tmp/o.png" $bad
+done
 if [ -f "$sq" ] && [ -f "$cat" ]; then
     check "explain: a style model is not a classifier" one_line_error explain \
         "$shared/models/style/small/candy_nc8.onnx" "$cat" "$tmp/o.png" --method gradient
@@ -103,9 +193,40 @@ if [ -f "$sq" ] && [ -f "$cat" ]; then
             --labels '$shared/models/classify/imagenet_classes.txt' >'$tmp/out' &&
          grep -q '^gradcam: class 285 Egyptian cat' '$tmp/out' &&
          [ \"\$(od -An -tu1 -j16 -N8 '$tmp/cam.png' | tr -s ' ')\" = ' 0 0 0 224 0 0 0 224' ]"
+    check "explain: an extension vknn cannot write is a usage error, before the run" \
+        refuses_output explain "$sq" "$cat" "$tmp/s.xyz"
 else
     echo "SKIP: $sq is absent"
 fi
+# A 20000x20000 PNG of 1.2 MB took 6 GB and 30-100 s to fail (stylize) or
+# to explain; 68 bytes claiming as much, 1.2 GB. The header is read first.
+"$py" "$tmp/png.py" "$tmp/huge.png" 20000 20000
+"$py" "$tmp/png.py" "$tmp/huge_header.png" 20000 20000 truncated
+"$py" "$tmp/png.py" "$tmp/truncated.png" 11000 11000 truncated
+candy=$shared/models/style/small/candy_nc8.onnx
+if [ -f "$candy" ] && [ -f "$sq" ] && [ -f "$cat" ]; then
+    over_limit='is 20000x20000 pixels, 1.2 GB .*limit of 16384 pixels a side'
+    check "stylize: a 20000x20000 PNG is refused from its header" \
+        refused_lean "$over_limit" stylize "$candy" "$tmp/huge.png" "$tmp/o.png"
+    check "explain: a 20000x20000 PNG is refused from its header" \
+        refused_lean "$over_limit" explain "$sq" "$tmp/huge.png" "$tmp/o.png"
+    check "stylize: a PNG header claiming 20000x20000 is refused" \
+        refused_lean "$over_limit" stylize "$candy" "$tmp/huge_header.png" "$tmp/o.png"
+    check "stylize: a truncated 11000x11000 PNG (under the limits) is refused by its file size" \
+        refused_lean 'claims 11000x11000 pixels but is [0-9]+ bytes.*truncated' \
+        stylize "$candy" "$tmp/truncated.png" "$tmp/o.png"
+    # --size 16384x16384 took 17-28 s and 3.9 GB (stylize), 38 s and 4.2 GB
+    # (explain) to fail: the size is checked on the host before any pixel.
+    too_large='cannot run at 16384x16384: .* would take 4.0 GiB .*, over the 4 GiB'
+    check "stylize --size 16384x16384 is refused before the image is scaled" \
+        refused_lean "$too_large" stylize "$candy" "$cat" "$tmp/o.png" --size 16384x16384
+    check "explain --size 16384x16384 is refused before the crop is made" \
+        refused_lean "$too_large" explain "$sq" "$cat" "$tmp/o.png" --size 16384x16384
+    check "bench --size 12000x12000 names the tensor, its estimate and the limit" refused_lean \
+        "cannot run at 12000x12000: its tensor '.+' \\(1x16x12002x12002\\) would take 8.6 GiB" \
+        bench "$candy" --size 12000x12000
+fi
+
 vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
 check "train: missing --style" usage_error train --content "$tmp" --loss-net x --out y
 if [ -f "$vgg" ] && [ -f "$cat" ]; then
@@ -113,6 +234,9 @@ if [ -f "$vgg" ] && [ -f "$cat" ]; then
     cp "$cat" "$tmp/content/"
     printf 'junk' >"$tmp/content/notes.txt" # not an image: skipped
     printf 'junk' >"$tmp/empty/notes.txt"
+    check "train: a truncated style image is refused" \
+        refused_lean 'claims 11000x11000 pixels but is [0-9]+ bytes' train \
+        --style "$tmp/truncated.png" --content "$tmp/content" --loss-net "$vgg" --out "$tmp/s.onnx"
     check "train: a content folder without images fails in one line" one_line_error train \
         --style "$cat" --content "$tmp/empty" --loss-net "$vgg" --out "$tmp/s.onnx" --steps 1
     check "train: 2 tiny steps write the network, checkpoint, curve and preview" sh -c \

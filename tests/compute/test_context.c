@@ -138,9 +138,59 @@ static void test_adoption(void)
     vkDestroyInstance(inst, NULL);
 }
 
+/* A conv net whose input size is symbolic, planned at h x w on a fresh
+ * context: returns the error (NULL when it planned), and whether the
+ * refusal allocated no device buffer. */
+static GError *plan_at(int64_t h, int64_t w, gboolean *allocated_nothing)
+{
+    TestModel b = tm_new(0, 5);
+    tm_input(&b, "x", SHAPE(1, 3, -1, -1));
+    tm_weight(&b, "w", SHAPE(16, 3, 3, 3), -1, 1);
+    tm_named_node(&b, "c", "Conv", NAMES("x", "w"), "y");
+    tm_output(&b, "y");
+    g_autoptr(VknnModel) m = tm_take(&b);
+    g_autoptr(VknnContext) ctx = test_context();
+    GError *err = NULL;
+    VknnNet *net = vknn_net_new(ctx, m, &err);
+    const int before = vknn_live_buffers();
+    vknn_net_prepare(net, &(VknnShape){4, {1, 3, h, w}}, &err);
+    *allocated_nothing = vknn_live_buffers() == before;
+    vknn_net_free(net);
+    return err;
+}
+
+/* A plan the device cannot hold is refused before anything is allocated
+ * for it, naming the size, the estimate and the budget (issue 19). */
+static void test_memory_limits(void)
+{
+    gboolean nothing = FALSE;
+    GError *err = plan_at(6000, 6000, &nothing);
+    printf("  %s\n", err ? err->message : "(planned)");
+    test_check(g_error_matches(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT) && nothing &&
+                   strstr(err->message, "x6000x6000"),
+               "a 6000x6000 input (a 2.2 GiB activation): DEVICE_LIMIT naming the tensor, nothing "
+               "allocated");
+    g_clear_error(&err);
+
+    g_setenv("VKNN_MAX_MEMORY", "1M", TRUE);
+    err = plan_at(256, 256, &nothing);
+    printf("  %s\n", err ? err->message : "(planned)");
+    test_check(g_error_matches(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT) && nothing &&
+                   strstr(err->message, "1x3x256x256") && strstr(err->message, "budget is 1.0 MiB"),
+               "VKNN_MAX_MEMORY=1M, a plan over it: DEVICE_LIMIT naming size and budget, nothing "
+               "allocated");
+    g_clear_error(&err);
+    err = plan_at(64, 64, &nothing);
+    test_check(err == NULL, "VKNN_MAX_MEMORY=1M, a 0.25 MiB plan: planned%s%s", err ? ": " : "",
+               err ? err->message : "");
+    g_clear_error(&err);
+    g_unsetenv("VKNN_MAX_MEMORY");
+}
+
 int main(void)
 {
     test_selection();
     test_adoption();
+    test_memory_limits();
     return test_summary(0);
 }

@@ -578,6 +578,177 @@ static int case_styles(const char *unused)
     return ok ? 0 : 1;
 }
 
+/* The warning messages on h's bus so far, their texts joined by " | ". */
+static char *harness_warnings(GstHarness *h)
+{
+    GString *all = g_string_new(NULL);
+    GstMessage *msg;
+    while ((msg = harness_message(h, GST_MESSAGE_WARNING))) {
+        GError *err = NULL;
+        gst_message_parse_warning(msg, &err, NULL);
+        g_string_append_printf(all, "%s%s", all->len ? " | " : "", err->message);
+        g_error_free(err);
+        gst_message_unref(msg);
+    }
+    return g_string_free(all, FALSE);
+}
+
+/* Sets a string property; checks it is refused with a warning naming
+ * `expect` and reads back `keep`. */
+static gboolean check_refused_string(GstHarness *h, GstElement *e, const char *prop,
+                                     const char *value, const char *expect, const char *keep)
+{
+    g_object_set(e, prop, value, NULL);
+    g_autofree char *warnings = harness_warnings(h);
+    g_autofree char *now = NULL;
+    g_object_get(e, prop, &now, NULL);
+    printf("  %s=%s: %s\n", prop, value, warnings);
+    return test_check(strstr(warnings, expect) && !g_strcmp0(now, keep),
+                      "%s=\"%s\": refused with a warning, reads back \"%s\"", prop, value,
+                      keep ? keep : "(null)");
+}
+
+/* A change the running model cannot take, made while playing: the stream
+ * goes on with the choice in effect, a warning says why, and the property
+ * reads back what runs. */
+static gboolean check_refused_live(GstHarness *h, GstElement *e, const Frame *in, const Frame *want,
+                                   const char *expect, const char *what)
+{
+    Frame out = {0};
+    GstFlowReturn flow;
+    const gboolean ran = harness_run(h, in, &out, &flow);
+    g_autofree char *warnings = harness_warnings(h);
+    printf("  %s: %s\n", what, warnings);
+    gboolean ok = test_check(ran && flow == GST_FLOW_OK, "%s: the stream goes on", what);
+    ok &= test_check(strstr(warnings, expect) != NULL, "%s: a warning naming %s", what, expect);
+    ok &= ran && check_diff(&out, want, 4, 0, what);
+    frame_clear(&out);
+    return ok;
+}
+
+/* Style choices the running model cannot take, made while playing (issue
+ * 19's fault 1): the stream goes on with the choice in effect. */
+static int case_settings_live(const char *unused)
+{
+    printf("settings_live: style choices the model cannot take keep the stream\n");
+    g_autofree char *model = write_two_style_model();
+    GstHarness *h = harness_new("vkstyletransfer model=\"%s\"", model);
+    GstElement *e = harness_styler(h);
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame in = frame_synthetic(64, 48, 3);
+    Frame plain = harness_frame(h, &in);
+
+    g_object_set(e, "style-index", 5, NULL);
+    gboolean ok =
+        check_refused_live(h, e, &in, &plain, "style-index 5", "style-index=5 (2 styles)");
+    gint index = 0;
+    g_object_get(e, "style-index", &index, NULL);
+    ok &=
+        test_check(index == -1, "style-index reads back -1, the choice in effect (got %d)", index);
+
+    g_object_set(e, "style-weights", "0,1", NULL);
+    Frame w01 = harness_frame(h, &in);
+    g_object_set(e, "style-weights", "1,1,1", NULL);
+    ok &= check_refused_live(h, e, &in, &w01, "style-weights '1,1,1'", "style-weights=1,1,1");
+    g_autofree char *weights = NULL;
+    g_object_get(e, "style-weights", &weights, NULL);
+    ok &= test_check(!g_strcmp0(weights, "0,1"), "style-weights reads back 0,1 (got %s)", weights);
+
+    frame_clear(&in);
+    frame_clear(&plain);
+    frame_clear(&w01);
+    gst_object_unref(e);
+    harness_free(h);
+    g_unlink(model);
+    return ok ? 0 : 1;
+}
+
+/* Values that cannot be used are refused where they are set, with a
+ * warning, keeping the previous value (faults 2, 3 and 6): non-finite or
+ * all-zero weights gave black frames, malformed ones were silent, an empty
+ * model and a model that failed to load read back as if in effect. */
+static int case_settings_values(const char *unused)
+{
+    printf("settings_values: refused values keep the previous one\n");
+    g_autofree char *model = write_two_style_model();
+    GstHarness *h = harness_new("vkstyletransfer model=\"%s\" style-weights=0,1", model);
+    GstElement *e = harness_styler(h);
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame in = frame_synthetic(64, 48, 3);
+    Frame w01 = harness_frame(h, &in);
+
+    const char *bad[][2] = {{"nan,1", "finite"},
+                            {"inf,-inf", "finite"},
+                            {"0,0", "all weights are 0"},
+                            {"abc", "not a number"},
+                            {"1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1", "1 to 16 numbers"}};
+    gboolean ok = TRUE;
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++)
+        ok &= check_refused_string(h, e, "style-weights", bad[i][0], bad[i][1], "0,1");
+    Frame after = harness_frame(h, &in);
+    ok &= check_diff(&after, &w01, 4, 0, "after the refusals: still style 1, not black");
+
+    ok &= check_refused_string(h, e, "model", "", "model: empty", model);
+    g_object_set(e, "model", "/nonexistent/x.onnx", NULL);
+    gboolean warned = FALSE;
+    for (int i = 0; i < 100 && !warned; i++) {
+        Frame out = harness_frame(h, &in);
+        frame_clear(&out);
+        g_autofree char *w = harness_warnings(h);
+        warned = strstr(w, "/nonexistent/x.onnx") != NULL;
+        if (!warned)
+            g_usleep(20000);
+    }
+    g_autofree char *now = NULL;
+    g_object_get(e, "model", &now, NULL);
+    ok &= test_check(warned && !g_strcmp0(now, model),
+                     "a model that fails to load while another runs: a warning, and `model` "
+                     "reads back the one running (%s)",
+                     now);
+
+    frame_clear(&in);
+    frame_clear(&w01);
+    frame_clear(&after);
+    gst_object_unref(e);
+    harness_free(h);
+    g_unlink(model);
+    return ok ? 0 : 1;
+}
+
+/* gst-launch sets properties before the element has a bus: a refusal then
+ * reaches the bus when the pipeline starts, where gst-launch prints it. */
+static int case_launch_warning(const char *unused)
+{
+    printf("launch: a value refused before the pipeline runs is still reported\n");
+    GError *err = NULL;
+    GstElement *p =
+        gst_parse_launch("videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! "
+                         "videoconvert ! vkstyletransfer style-weights=abc ! fakesink",
+                         &err);
+    g_assert_no_error(err);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus(p);
+    gboolean warned = FALSE, ended = FALSE;
+    while (!ended) {
+        GstMessage *msg = gst_bus_timed_pop_filtered(
+            bus, 120 * GST_SECOND, GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+        ended = !msg || GST_MESSAGE_TYPE(msg) != GST_MESSAGE_WARNING;
+        if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
+            gst_message_parse_warning(msg, &err, NULL);
+            printf("  warning: %s\n", err->message);
+            warned |= strstr(err->message, "style-weights 'abc'") != NULL;
+            g_clear_error(&err);
+        } else if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+            test_fail("the pipeline failed");
+        }
+        gst_clear_message(&msg);
+    }
+    gst_object_unref(bus);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    return test_check(warned, "style-weights=abc on the launch line: a warning on the bus") ? 0 : 1;
+}
+
 /* A device whose buffers are too small for the network at the frame's size
  * (emulated with VKNN_MAX_BUFFER_BYTES; lavapipe's real limit, 128 MiB,
  * stops 32-channel networks at 1920x1080): the element lowers the scale in
@@ -647,6 +818,9 @@ int main(int argc, char **argv)
         {"errors", case_errors, FALSE},
         {"soak", case_soak, TRUE},
         {"styles", case_styles, FALSE},
+        {"settings_live", case_settings_live, FALSE},
+        {"settings_values", case_settings_values, FALSE},
+        {"launch_warning", case_launch_warning, FALSE},
         {"device_limit", case_device_limit, FALSE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
