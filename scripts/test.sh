@@ -17,12 +17,12 @@ meson test -C build --print-errorlogs --num-processes 2 || status=$?
 san_build_failed=0
 rm -f build-san/meson-logs/testlog.json
 if scripts/deps.sh --sanitizers; then
-    # Sanitizer builds run slower: five times the usual timeouts (the CLI
-    # test takes about 25 s of its 30 in ./build, 90 s here). Every
+    # Sanitizer builds run slower: three times the usual timeouts (the
+    # slowest test, the CLI's, takes 80-90 s of its 3 x 120 s here). Every
     # report fails its test: ASan and LeakSanitizer stop the process by
     # default, UBSan through -fno-sanitize-recover (scripts/deps.sh).
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-        meson test -C build-san --print-errorlogs --num-processes 2 --timeout-multiplier 5 \
+        meson test -C build-san --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
         --no-suite layout || status=$?
 else
     echo "vknn: the sanitizer build (build-san) failed" >&2
