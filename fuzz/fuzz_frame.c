@@ -7,12 +7,12 @@
  * without one:
  *
  *   mode 0  shapes      vknn_model_infer_shapes() of a small valid model at
- *                       fuzzed input shapes (any int64 dims, any rank), and
+ *                       fuzzed input shapes (any int64 dims, ranks 0-4), and
  *                       vknn_model_default_input_shape() at fuzzed h, w: the
  *                       path of vknn_net_prepare(), vknn_styler_prepare() and
  *                       `vknn info/bench --size WxH`. The model is a built-in
  *                       style network or the ONNX file at the input's tail.
- *   mode 1  frame input vknn_frame_input_region() (any positive sizes) and
+ *   mode 1  frame input vknn_frame_input_region() (frames up to 16384) and
  *                       vknn_frame_input_host() (a frame of fuzzed size,
  *                       stride and pixel format, fuzzed mean/std).
  *   mode 2  grid        vknn_activation_grid() of a fuzzed [c, h, w] tensor.
@@ -232,8 +232,9 @@ static void fuzz_frame_input(Reader *r)
     p.mode = take(r, 1) & 1 ? VKNN_RESIZE_CROP : VKNN_RESIZE_STRETCH;
     p.width = take_size(r, INT32_MAX);
     p.height = take_size(r, INT32_MAX);
-    /* The region at any positive sizes: callers check the frame size
-     * (<= 16384 in frame_input.c, style.c), but the function is public. */
+    /* The region at any positive input size, and frame sizes up to 16384,
+     * the limit its callers check (frame_input.c, style.c). It documents
+     * none, but beyond 2^30 its int product 2 * frame_h overflows. */
     const int rw = take_size(r, 16384), rh = take_size(r, 16384);
     check_region(&p, rw, rh);
 
