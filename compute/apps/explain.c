@@ -55,25 +55,46 @@ void vknn_explanation_clear(VknnExplanation *e)
 
 /* ---- class scores ---------------------------------------------------------- */
 
-void vknn_top_k(const float *logits, int n, int k, VknnClassScore *out)
+/* A logit's rank: NaN ranks below everything (a broken score is no class). */
+static float rank_of(float logit)
+{
+    return isnan(logit) ? -INFINITY : logit;
+}
+
+/* Softmax probability of class c. The largest logit is subtracted first so
+ * that exp() cannot overflow; when it is +inf, the +inf logits share the
+ * probability (the limit of the softmax) instead of giving inf - inf = NaN. */
+static float softmax_prob(const float *logits, int n, int c)
 {
     float max = -INFINITY;
     for (int i = 0; i < n; i++)
-        max = MAX(max, logits[i]);
+        max = MAX(max, rank_of(logits[i]));
+    if (isnan(logits[c]) || max == -INFINITY)
+        return 0.0f;
     double sum = 0;
     for (int i = 0; i < n; i++)
-        sum += exp(logits[i] - max);
+        if (max == INFINITY)
+            sum += logits[i] == INFINITY;
+        else if (!isnan(logits[i]))
+            sum += exp(logits[i] - max);
+    if (max == INFINITY)
+        return logits[c] == INFINITY ? (float)(1.0 / sum) : 0.0f;
+    return (float)(exp(logits[c] - max) / sum);
+}
+
+void vknn_top_k(const float *logits, int n, int k, VknnClassScore *out)
+{
     for (int j = 0; j < k; j++) {
         int best = -1;
         for (int i = 0; i < n; i++) {
             gboolean taken = FALSE;
             for (int t = 0; t < j && !taken; t++)
                 taken = out[t].id == i;
-            if (!taken && (best < 0 || logits[i] > logits[best]))
+            if (!taken && (best < 0 || rank_of(logits[i]) > rank_of(logits[best])))
                 best = i;
         }
         out[j].id = best;
-        out[j].prob = (float)(exp(logits[best] - max) / sum);
+        out[j].prob = softmax_prob(logits, n, best);
     }
 }
 
@@ -90,9 +111,12 @@ char **vknn_labels_load(const char *path, int *n, GError **err)
     return lines;
 }
 
+/* Ascending, NaN first: qsort needs a total order, which < alone is not. */
 static int cmp_float(const void *a, const void *b)
 {
     const float x = *(const float *)a, y = *(const float *)b;
+    if (isnan(x) || isnan(y))
+        return !isnan(x) - !isnan(y);
     return (x > y) - (x < y);
 }
 
@@ -102,7 +126,9 @@ float vknn_map_quantile(const float *map, int n, float q)
         return 0.0f;
     g_autofree float *sorted = g_memdup2(map, sizeof(float) * n);
     qsort(sorted, n, sizeof(float), cmp_float);
-    return sorted[(int)lrintf(CLAMP(q, 0.0f, 1.0f) * (n - 1))];
+    /* In double: a float cannot hold n - 1 above 2^24 and may round it to n. */
+    const double p = isnan(q) ? 1.0 : CLAMP((double)q, 0.0, 1.0);
+    return sorted[MIN((int)lrint(p * (n - 1)), n - 1)];
 }
 
 /* ---- default layer ------------------------------------------------------------ */
@@ -443,15 +469,21 @@ float *vknn_activation_grid(const float *act, int c, int h, int w, int n, int *g
     float *grid = g_new0(float, (gsize)*grid_w **grid_h);
     for (int k = 0; k < n && k < c; k++) {
         const float *a = act + (gsize)k * h * w;
+        /* Scaled by the tile's finite range; a NaN would restart MIN/MAX and
+         * an inf would flatten the rest, so they are left out of it. */
         float lo = INFINITY, hi = -INFINITY;
-        for (int i = 0; i < h * w; i++) {
-            lo = MIN(lo, a[i]);
-            hi = MAX(hi, a[i]);
-        }
+        for (int i = 0; i < h * w; i++)
+            if (isfinite(a[i])) {
+                lo = MIN(lo, a[i]);
+                hi = MAX(hi, a[i]);
+            }
         const int x0 = k % cols * (w + 1), y0 = k / cols * (h + 1);
         for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                grid[(y0 + y) * *grid_w + x0 + x] = hi > lo ? (a[y * w + x] - lo) / (hi - lo) : 0;
+            for (int x = 0; x < w; x++) {
+                const float v = a[y * w + x];
+                const float t = hi > lo ? (v - lo) / (hi - lo) : 0.0f;
+                grid[(y0 + y) * *grid_w + x0 + x] = isnan(t) ? 0.0f : CLAMP(t, 0.0f, 1.0f);
+            }
     }
     return grid;
 }
@@ -469,17 +501,6 @@ static int patch_origins(int n, int patch, int stride, int *origins)
         origins[count++] = o;
     origins[count++] = n - patch;
     return count;
-}
-
-static float class_prob(const float *logits, int n, int c)
-{
-    float max = -INFINITY;
-    for (int i = 0; i < n; i++)
-        max = MAX(max, logits[i]);
-    double sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += exp(logits[i] - max);
-    return (float)(exp(logits[c] - max) / sum);
 }
 
 static gboolean explain_occlusion(VknnExplainer *ex, const float *input, int w, int h,
@@ -517,8 +538,8 @@ static gboolean explain_occlusion(VknnExplainer *ex, const float *input, int w, 
             !vknn_net_read(ex->net, ex->output_name, logits, err))
             return FALSE;
         for (int b = 0; b < batch && first + b < gw * gh; b++)
-            out->map[first + b] = base - class_prob(logits + (gsize)b * out->n_classes,
-                                                    out->n_classes, out->class_id);
+            out->map[first + b] = base - softmax_prob(logits + (gsize)b * out->n_classes,
+                                                      out->n_classes, out->class_id);
     }
     return TRUE;
 }

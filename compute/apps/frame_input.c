@@ -33,11 +33,11 @@ void vknn_frame_input_region(const VknnFrameInputParams *params, int frame_w, in
         return;
     /* The largest centred rectangle with the input's aspect ratio: the
      * shorter side (relative to the input) is kept whole. */
-    const int64_t w = params->width, h = params->height;
-    if ((int64_t)frame_w * h >= (int64_t)frame_h * w)
-        region->width = (int)CLAMP((2 * frame_h * w + h) / (2 * h), 1, frame_w);
+    const int64_t w = params->width, h = params->height, fw = frame_w, fh = frame_h;
+    if (fw * h >= fh * w)
+        region->width = (int)CLAMP((2 * fh * w + h) / (2 * h), 1, fw);
     else
-        region->height = (int)CLAMP((2 * frame_w * h + w) / (2 * w), 1, frame_h);
+        region->height = (int)CLAMP((2 * fw * h + w) / (2 * w), 1, fh);
     region->x = (frame_w - region->width) / 2;
     region->y = (frame_h - region->height) / 2;
 }

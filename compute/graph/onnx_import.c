@@ -67,14 +67,68 @@ static gboolean tensor_shape(const Onnx__TensorProto *t, VknnShape *s, GError **
     return TRUE;
 }
 
-/* Checks that a typed or raw field carries exactly `numel` elements. */
-static gboolean check_count(const Onnx__TensorProto *t, size_t have, int64_t numel, GError **err)
+/* How many values of its type `t` stores (in raw_data or its typed field),
+ * and the size of one raw value; FALSE for a type vknn does not read. */
+static gboolean stored_count(const Onnx__TensorProto *t, gboolean raw, size_t *have,
+                             size_t *raw_size, GError **err)
 {
-    if ((int64_t)have != numel)
+    switch (t->data_type) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
+        *raw_size = 4, *have = t->n_float_data;
+        break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
+        *raw_size = 2, *have = t->n_int32_data;
+        break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
+        *raw_size = 8, *have = t->n_double_data;
+        break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
+        *raw_size = 8, *have = t->n_int64_data;
+        break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
+        *raw_size = 4, *have = t->n_int32_data;
+        break;
+    default:
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "tensor '%s' has data type %s; vknn supports float, float16, double, int32 "
+                    "and int64",
+                    t->name, dtype_name(t->data_type));
+        return FALSE;
+    }
+    if (raw)
+        *have = t->raw_data.len / *raw_size;
+    return TRUE;
+}
+
+/* Checks that the file holds exactly `numel` values of the tensor's type, so
+ * that nothing is allocated for a size a hostile file only claims. */
+static gboolean check_count(const Onnx__TensorProto *t, gboolean raw, int64_t numel, GError **err)
+{
+    size_t have, raw_size;
+    if (!stored_count(t, raw, &have, &raw_size, err))
+        return FALSE;
+    if ((int64_t)have != numel || (raw && t->raw_data.len % raw_size))
         return parse_error(err,
                            "tensor '%s' holds %zu values but its shape needs %" G_GINT64_FORMAT,
                            t->name, have, numel);
     return TRUE;
+}
+
+/* One stored value of an integer tensor. */
+static int64_t int_value(const Onnx__TensorProto *t, gboolean raw, int64_t i)
+{
+    const gboolean is64 = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    if (raw && is64) {
+        int64_t v;
+        memcpy(&v, t->raw_data.data + 8 * i, 8);
+        return v;
+    }
+    if (raw) {
+        int32_t v;
+        memcpy(&v, t->raw_data.data + 4 * i, 4);
+        return v;
+    }
+    return is64 ? t->int64_data[i] : t->int32_data[i];
 }
 
 /* Decodes a tensor's data into floats (and exact int64s for integer types). */
@@ -88,21 +142,17 @@ static gboolean tensor_data(const Onnx__TensorProto *t, int64_t numel, float **f
                            t->name),
                FALSE;
     const gboolean raw = t->has_raw_data && t->raw_data.len > 0;
+    if (!check_count(t, raw, numel, err))
+        return FALSE;
     const uint8_t *rd = t->raw_data.data;
     float *f = g_new(float, MAX(numel, 1));
     int64_t *iv = NULL;
     switch (t->data_type) {
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
-        if (!check_count(t, raw ? t->raw_data.len / 4 : t->n_float_data, numel, err) ||
-            (raw && t->raw_data.len % 4))
-            goto bad;
         if (numel > 0) /* ONNX raw data is little-endian, as is every target */
             memcpy(f, raw ? (const void *)rd : (const void *)t->float_data, numel * 4);
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
-        if (!check_count(t, raw ? t->raw_data.len / 2 : t->n_int32_data, numel, err) ||
-            (raw && t->raw_data.len % 2))
-            goto bad;
         for (int64_t i = 0; i < numel; i++) {
             uint16_t h;
             if (raw)
@@ -113,9 +163,6 @@ static gboolean tensor_data(const Onnx__TensorProto *t, int64_t numel, float **f
         }
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-        if (!check_count(t, raw ? t->raw_data.len / 8 : t->n_double_data, numel, err) ||
-            (raw && t->raw_data.len % 8))
-            goto bad;
         for (int64_t i = 0; i < numel; i++) {
             double d;
             if (raw)
@@ -125,44 +172,17 @@ static gboolean tensor_data(const Onnx__TensorProto *t, int64_t numel, float **f
             f[i] = (float)d;
         }
         break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: {
-        const gboolean is64 = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-        const size_t es = is64 ? 8 : 4;
-        if (!check_count(t,
-                         raw    ? t->raw_data.len / es
-                         : is64 ? t->n_int64_data
-                                : t->n_int32_data,
-                         numel, err) ||
-            (raw && t->raw_data.len % es))
-            goto bad;
+    default: /* INT32 and INT64: stored_count() took no other type */
         iv = g_new(int64_t, MAX(numel, 1));
         for (int64_t i = 0; i < numel; i++) {
-            if (raw && is64)
-                memcpy(&iv[i], rd + 8 * i, 8);
-            else if (raw) {
-                int32_t v32;
-                memcpy(&v32, rd + 4 * i, 4);
-                iv[i] = v32;
-            } else
-                iv[i] = is64 ? t->int64_data[i] : t->int32_data[i];
+            iv[i] = int_value(t, raw, i);
             f[i] = (float)iv[i];
         }
         break;
     }
-    default:
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
-                    "tensor '%s' has data type %s; vknn supports float, float16, double, int32 "
-                    "and int64",
-                    t->name, dtype_name(t->data_type));
-        goto bad;
-    }
     *fout = f;
     *iout = iv;
     return TRUE;
-bad:
-    g_free(f);
-    return FALSE;
 }
 
 static gboolean add_tensor(VknnModel *m, const Onnx__TensorProto *t, const char *name, GError **err)

@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,14 @@
  * about; everything else is checked. */
 void __lsan_disable(void) __attribute__((weak));
 void __lsan_enable(void) __attribute__((weak));
+
+/* In an ASan build, an allocation above 1 GiB is a report that fails the
+ * test (see limit_address_space). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "max_allocation_size_mb=1024";
+}
 
 /* In an UBSan build, undefined behaviour stops the process (by default it
  * is only printed): a hostile case that triggers it then fails. */
@@ -636,6 +645,13 @@ static void m_raw_long(Base *B)
     B->b.raw_data.len = 64;
 }
 
+static void m_claims_gigabytes(Base *B)
+{
+    /* 2^30 floats declared, 4 bytes present: the file is ~100 bytes. */
+    B->b.dims = arena_dims(1, (int64_t[]){(int64_t)1 << 30});
+    B->b.raw_data.len = 4;
+}
+
 static void m_raw_odd(Base *B)
 {
     B->b.raw_data.len = 15;
@@ -907,6 +923,7 @@ static const Hostile hostile[] = {
     {"initializer with dims [2^31, 2^31, 4]", m_overflow_dims, {"'b'"}},
     {"initializer with dims [2^16 x4] (product wraps)", m_overflow_dims_small, {"'b'"}},
     {"raw_data shorter than dims", m_raw_short, {"'b'", "3 values"}},
+    {"initializer claiming 4 GiB with 4 bytes of data", m_claims_gigabytes, {"'b'", "1 values"}},
     {"raw_data longer than dims", m_raw_long, {"'b'", "16 values"}},
     {"raw_data not a multiple of 4", m_raw_odd, {"'b'"}},
     {"float_data longer than dims", m_float_data_short, {"'w'", "100"}},
@@ -991,11 +1008,36 @@ static void run_hostile(const Hostile *h)
         test_report(FALSE, what, "GLib warning printed (see above)");
 }
 
+/* A hostile file must be refused without allocating what it claims: the
+ * child may grow its address space by HOSTILE_MAX_ALLOC at most, so that a
+ * gigabyte allocation fails (GLib aborts, and the case fails) instead of
+ * passing unseen on a machine with memory to spare. Under valgrind the
+ * address space is valgrind's own; under ASan, __asan_default_options
+ * below caps each allocation instead. */
+#define HOSTILE_MAX_ALLOC ((rlim_t)1 << 30)
+
+static void limit_address_space(void)
+{
+    const char *preload = g_getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "vgpreload"))
+        return;
+    g_autofree char *status = NULL;
+    if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
+        return;
+    const char *vm = strstr(status, "VmSize:");
+    if (!vm)
+        return;
+    const rlim_t size = (rlim_t)g_ascii_strtoull(vm + strlen("VmSize:"), NULL, 10) * 1024;
+    const struct rlimit cap = {size + HOSTILE_MAX_ALLOC, size + HOSTILE_MAX_ALLOC};
+    setrlimit(RLIMIT_AS, &cap);
+}
+
 /* The child's side of run_hostile_in_child: its checks' counts go to the
  * parent through fd. */
 static G_GNUC_NORETURN void hostile_child(const Hostile *h, int fd)
 {
     test_passed = test_failed = 0;
+    limit_address_space();
     run_hostile(h);
     const int counts[2] = {test_passed, test_failed};
     const gboolean sent = write(fd, counts, sizeof counts) == sizeof counts;

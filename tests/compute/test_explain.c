@@ -4,7 +4,11 @@
  * backprop; MobileNetV2's Grad-CAM must peak on the parrot; SmoothGrad and
  * occlusion against what they reduce to in limiting cases.
  *
- *   test_explain CASE     (skips with 77 without ../shared)
+ * Case "scores" needs neither: the host-side helpers (top-k, quantile,
+ * activation grid) on non-finite and large inputs, against values worked out
+ * by hand.
+ *
+ *   test_explain CASE     (skips with 77 without ../shared, but "scores")
  */
 #include "testutil.h"
 
@@ -338,6 +342,59 @@ static int mobilenet(void)
     return 0;
 }
 
+/* Scores a broken network can produce: NaN and inf logits and activations. */
+static int scores(void)
+{
+    {
+        const float logits[] = {1.0f, INFINITY, NAN, INFINITY, -3.0f};
+        VknnClassScore top[5];
+        vknn_top_k(logits, 5, 5, top);
+        test_check(top[0].id == 1 && top[1].id == 3 && top[0].prob == 0.5f && top[1].prob == 0.5f &&
+                       top[2].id == 0 && top[2].prob == 0.0f,
+                   "two +inf logits share probability 1 (got %d:%g %d:%g %d:%g)", top[0].id,
+                   top[0].prob, top[1].id, top[1].prob, top[2].id, top[2].prob);
+        test_check(top[4].id == 2 && top[4].prob == 0.0f, "a NaN logit ranks last with 0 (%d:%g)",
+                   top[4].id, top[4].prob);
+    }
+    {
+        const float logits[] = {NAN, 0.0f, logf(3.0f)};
+        VknnClassScore top[2];
+        vknn_top_k(logits, 3, 2, top);
+        test_check(top[0].id == 2 && fabsf(top[0].prob - 0.75f) < 1e-6f && top[1].id == 1 &&
+                       fabsf(top[1].prob - 0.25f) < 1e-6f,
+                   "finite logits beside a NaN: 0.75 and 0.25 (got %g, %g)", top[0].prob,
+                   top[1].prob);
+    }
+    {
+        /* n - 1 = 2^24 + 3 is not a float: q * (n - 1) in float rounds up to n. */
+        const int n = (1 << 24) + 4;
+        float *map = g_new(float, n);
+        for (int i = 0; i < n; i++)
+            map[i] = (float)(i % 1000);
+        map[12345] = 5000.0f;
+        test_check(vknn_map_quantile(map, n, 1.0f) == 5000.0f, "quantile 1 of 2^24 + 4 values is "
+                                                               "their maximum");
+        map[7] = NAN;
+        test_check(vknn_map_quantile(map, n, 1.0f) == 5000.0f &&
+                       vknn_map_quantile(map, n, 0.0f) != vknn_map_quantile(map, n, 0.0f),
+                   "with a NaN, quantile 1 is still the maximum and quantile 0 the NaN");
+        g_free(map);
+    }
+    {
+        /* Two 2x2 tiles: {NaN, 0, 2, inf} and {1, 1, 1, 1}. */
+        const float act[] = {NAN, 0.0f, 2.0f, INFINITY, 1, 1, 1, 1};
+        int gw, gh;
+        g_autofree float *grid = vknn_activation_grid(act, 2, 2, 2, 2, &gw, &gh);
+        const float *row0 = grid, *row1 = grid + gw;
+        test_check(gw == 5 && gh == 2 && row0[0] == 0.0f && row0[1] == 0.0f && row1[0] == 1.0f &&
+                       row1[1] == 1.0f && row0[3] == 0.0f,
+                   "activation grid: NaN -> 0, finite range 0..2 -> 0..1, inf -> 1, flat tile 0 "
+                   "(got %g %g %g %g)",
+                   row0[0], row0[1], row1[0], row1[1]);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "";
@@ -352,9 +409,11 @@ int main(int argc, char **argv)
         rc = frames();
     else if (!strcmp(which, "mobilenetv2_parrot"))
         rc = mobilenet();
+    else if (!strcmp(which, "scores"))
+        rc = scores();
     else {
         fprintf(stderr, "usage: test_explain squeezenet_chelsea|squeezenet_parrot|methods|frames|"
-                        "mobilenetv2_parrot\n");
+                        "mobilenetv2_parrot|scores\n");
         return 2;
     }
     return test_summary(rc);

@@ -593,6 +593,16 @@ static void test_frame_input(VknnContext *ctx)
                    "regions: 640x480 crop (80,0) 480x480, 100x161 crop (0,30) 100x100, 99x99 -> "
                    "4:3 crop (0,12) 99x74, stretch the whole frame");
     }
+    /* A side above 2^30: 2 * side overflows an int. */
+    {
+        const VknnFrameInputParams p = VKNN_FRAME_INPUT_PARAMS_IMAGENET;
+        const int side = (1 << 30) + 2;
+        VknnRect r;
+        vknn_frame_input_region(&p, side, side, &r);
+        test_check(r.x == 0 && r.y == 0 && r.width == side && r.height == side,
+                   "a %dx%d frame's square crop is the whole frame (got (%d,%d) %dx%d)", side, side,
+                   r.x, r.y, r.width, r.height);
+    }
     /* Errors. */
     {
         GError *err = NULL;

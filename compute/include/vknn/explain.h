@@ -122,8 +122,9 @@ gboolean vknn_explainer_run_image(VknnExplainer *ex, const VknnFrameInputParams 
 
 /* Tiles the first n channels of an activation tensor [c, h, w] into one map
  * (the lecture's filter grid): ceil(sqrt(n)) columns, each tile scaled to
- * 0..1 by its own minimum and maximum, 1-pixel gaps of 0. Returns the map
- * (g_free) and its size. */
+ * 0..1 by its own minimum and maximum, 1-pixel gaps of 0. Non-finite values
+ * do not count in a tile's range; they show as 0 (NaN, -inf) or 1 (+inf).
+ * Returns the map (g_free) and its size. */
 float *vknn_activation_grid(const float *act, int c, int h, int w, int n, int *grid_w, int *grid_h);
 
 /* The last spatial feature layer of a classifier: the input of the pooling
@@ -132,7 +133,8 @@ float *vknn_activation_grid(const float *act, int c, int h, int w, int n, int *g
 const char *vknn_default_feature_layer(const VknnModel *model);
 
 /* The q-quantile (q in [0, 1]) of map's n values: a display scale that one
- * hot pixel cannot dominate (gradient maps are sparse; 0.99 suits them). */
+ * hot pixel cannot dominate (gradient maps are sparse; 0.99 suits them).
+ * NaN values sort first. */
 float vknn_map_quantile(const float *map, int n, float q);
 
 /* ---- class scores and labels --------------------------------------------- */
@@ -142,7 +144,8 @@ typedef struct {
     float prob; /* softmax probability */
 } VknnClassScore;
 
-/* The k most probable classes (k <= n), best first. */
+/* The k most probable classes (k <= n), best first. NaN logits rank last
+ * with probability 0; +inf logits share probability 1. */
 void vknn_top_k(const float *logits, int n, int k, VknnClassScore *out);
 
 /* Reads a labels file (one class a line, as imagenet_classes.txt); returns
