@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <gst/video/video.h>
@@ -646,7 +647,9 @@ static char *write_tiny_classifier(void)
     g_autoptr(VknnModel) m = tm_classifier(TINY_CLASSES, 11);
     g_assert(m);
     GError *err = NULL;
-    char *path = g_build_filename(g_get_tmp_dir(), "vknn-test-tiny-classifier.onnx", NULL);
+    /* One file a process: the cases run in parallel and unlink theirs. */
+    g_autofree char *name = g_strdup_printf("vknn-test-tiny-classifier-%d.onnx", (int)getpid());
+    char *path = g_build_filename(g_get_tmp_dir(), name, NULL);
     g_assert(vknn_model_save(m, path, &err));
     return path;
 }
