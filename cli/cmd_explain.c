@@ -170,11 +170,13 @@ int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv)
     g_autofree float *input = NULL;
     g_autoptr(VknnContext) ctx = NULL;
     g_autoptr(VknnModel) model = NULL;
-    /* The crop size is checked against the model before the photo is read. */
+    /* The crop size is checked against the model, then against the
+     * device, before the photo is read and cropped. */
     gboolean ok = explain_options(&o, &fp, &err) && cli_image_check_output(argv[3], &err) &&
                   (model = cli_load_model(argv[1], &err)) &&
                   cli_check_size(model, argv[1], fp.width, fp.height, &err) &&
-                  load_input(argv[2], &fp, &input, &err) && (ctx = cli_open_context(&err)) &&
+                  (ctx = cli_open_context(&err)) && cli_explain_fits(ctx, model, &fp, &o, &err) &&
+                  load_input(argv[2], &fp, &input, &err) &&
                   cli_explain(ctx, model, input, &fp, &o, argv[3], &err);
     g_strfreev(o.labels);
     if (!ok)

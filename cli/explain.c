@@ -90,6 +90,18 @@ static gboolean draw_map(VknnOverlay *ov, const CliExplainOptions *o, const Vknn
            vknn_overlay_process_bytes(ov, &op, VKNN_PIXEL_RGBA, w, h, crop, 4 * w, out, 4 * w, err);
 }
 
+gboolean cli_explain_fits(VknnContext *ctx, VknnModel *model, const VknnFrameInputParams *fp,
+                          const CliExplainOptions *o, GError **err)
+{
+    VknnExplainParams p = o->params;
+    /* --method all starts with the gradient, whose plan holds every
+     * activation and its gradient. */
+    if (o->all)
+        p.method = VKNN_EXPLAIN_GRADIENT;
+    g_autoptr(VknnExplainer) ex = vknn_explainer_new(ctx, model, &p, err);
+    return ex && vknn_explainer_prepare(ex, fp->width, fp->height, err);
+}
+
 gboolean cli_explain(VknnContext *ctx, VknnModel *model, const float *input,
                      const VknnFrameInputParams *fp, const CliExplainOptions *o,
                      const char *out_path, GError **err)

@@ -67,6 +67,8 @@ struct _GstVkActivationMap {
 
     /* Properties, under the object lock (channel is the engine's). */
     gint channel;
+    /* The last channel a model took, which one it cannot take falls back to. */
+    gint applied_channel;
     GstVkActivationMapMode mode;
     gint grid_channels;
     GstVkActivationMapNormalize normalize;
@@ -179,29 +181,42 @@ static void gst_vk_activation_map_explain_params(GstVknnExplainFilter *filter,
     GST_OBJECT_UNLOCK(self);
 }
 
-/* channel must exist in the layer (its shape was inferred by the explainer). */
-static GstVknnLoadResult gst_vk_activation_map_check_engine(GstVknnExplainFilter *filter,
-                                                            GstVknnEngine *engine, GError **err)
+/* channel must exist in the layer: one beyond its channels is refused,
+ * falling back to the last one a model took (or the mean). */
+static void gst_vk_activation_map_fit_params(GstVknnExplainFilter *filter, GstVknnEngine *engine,
+                                             const gchar *layer, VknnExplainParams *params)
 {
     GstVkActivationMap *self = GST_VK_ACTIVATION_MAP(filter);
-    const GstVknnExplainEngine *xe = engine->data;
-    const gchar *layer = vknn_explainer_layer(xe->explainer);
     const gint v = layer ? vknn_model_find_value(engine->model, layer) : -1;
-
-    GST_OBJECT_LOCK(self);
-    const gint channel = self->channel;
-    GST_OBJECT_UNLOCK(self);
-    if (v < 0 || channel < 0)
-        return GST_VKNN_LOAD_OK; /* the explainer checked the layer */
+    const gint channel = params->channel;
+    if (v < 0)
+        return; /* no layer: vknn_explainer_new says so */
     const VknnShape *shape = &vknn_model_value(engine->model, v)->shape;
     const gint n_channels = shape->rank >= 2 ? (gint)shape->dims[1] : 1;
-    if (channel >= n_channels) {
-        g_set_error(err, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
-                    "channel %d, but layer %s has %d channels (0 to %d)", channel, layer,
-                    n_channels, n_channels - 1);
-        return GST_VKNN_LOAD_SETTINGS_FAILED;
+
+    GST_OBJECT_LOCK(self);
+    if (channel < n_channels) {
+        self->applied_channel = channel;
+        GST_OBJECT_UNLOCK(self);
+        return;
     }
-    return GST_VKNN_LOAD_OK;
+    const gint fallback =
+        self->applied_channel < n_channels ? self->applied_channel : DEFAULT_PROP_CHANNEL;
+    const gboolean unchanged = self->channel == channel; /* not set again since */
+    if (unchanged)
+        self->channel = fallback;
+    GST_OBJECT_UNLOCK(self);
+    params->channel = fallback;
+    gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self),
+                                   "channel %d: layer '%s' of %s has %d channels (0 to %d); "
+                                   "keeping %d%s",
+                                   channel, layer, engine->path, n_channels, n_channels - 1,
+                                   fallback,
+                                   fallback == -1   ? " (the mean)"
+                                   : fallback == -2 ? " (the maximum)"
+                                                    : "");
+    if (unchanged)
+        g_object_notify(G_OBJECT(self), "channel");
 }
 
 /* ---- maps (streaming thread) ----------------------------------------------- */
@@ -248,6 +263,7 @@ static gboolean gst_vk_activation_map_start(GstBaseTransform *bt)
 static void gst_vk_activation_map_init(GstVkActivationMap *self)
 {
     self->channel = DEFAULT_PROP_CHANNEL;
+    self->applied_channel = DEFAULT_PROP_CHANNEL;
     self->mode = DEFAULT_PROP_MODE;
     self->grid_channels = DEFAULT_PROP_GRID_CHANNELS;
     self->normalize = DEFAULT_PROP_NORMALIZE;
@@ -299,7 +315,7 @@ static void gst_vk_activation_map_class_init(GstVkActivationMapClass *klass)
     bt_class->start = gst_vk_activation_map_start;
 
     explain_class->explain_params = gst_vk_activation_map_explain_params;
-    explain_class->check_engine = gst_vk_activation_map_check_engine;
+    explain_class->fit_params = gst_vk_activation_map_fit_params;
     explain_class->display_map = gst_vk_activation_map_display_map;
 
     gst_type_mark_as_plugin_api(GST_TYPE_VK_ACTIVATION_MAP_MODE, 0);

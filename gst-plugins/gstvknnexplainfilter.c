@@ -44,6 +44,9 @@ enum {
 typedef struct {
     /* Properties, under the object lock. */
     gchar *layer; /* NULL: the default feature layer */
+    /* The last layer a model took (NULL: the default), which a layer the
+     * model cannot show falls back to. */
+    gchar *applied_layer;
     VknnColormap colormap;
     gdouble alpha;
     VknnFrameInputParams input; /* mean, std, size, resize mode */
@@ -328,9 +331,108 @@ static gboolean gst_vknn_explain_method_is_cheap(VknnExplainMethod method)
     return method != VKNN_EXPLAIN_SMOOTHGRAD && method != VKNN_EXPLAIN_OCCLUSION;
 }
 
-/* Loader thread: explainer and overlay on the engine's context, then one
- * run on a blank frame of the current size (compiles the pipelines, uploads
- * the weights, and checks what only a run shows). */
+/* Why layer cannot be shown (g_free), or NULL: it must be a feature map
+ * [1, C, H, W] of more than one pixel (shapes inferred). */
+static gchar *gst_vknn_explain_layer_problem(const VknnModel *model, const gchar *layer)
+{
+    const gint v = vknn_model_find_value(model, layer);
+    if (v < 0)
+        return g_strdup("no tensor of that name in the model (`vknn info MODEL` lists them)");
+    const VknnValue *value = vknn_model_value(model, v);
+    char s[64];
+    if (value->kind == VKNN_VALUE_CONSTANT)
+        return g_strdup("a weight, not a layer");
+    if (value->shape.rank != 4 || value->shape.dims[2] * value->shape.dims[3] <= 1)
+        return g_strdup_printf("%s, not a spatial feature map [1, C, H, W]",
+                               vknn_shape_str(&value->shape, s, sizeof s));
+    return NULL;
+}
+
+/* The layer the engine uses: *layer, or, when the model cannot show it,
+ * the last one a model took (or the default), refused with a warning and
+ * read back from then on. */
+static void gst_vknn_explain_filter_fit_layer(GstVknnExplainFilter *self, GstVknnEngine *engine,
+                                              gchar **layer)
+{
+    GstVknnExplainFilterPrivate *priv = PRIV(self);
+    g_autofree gchar *why = *layer ? gst_vknn_explain_layer_problem(engine->model, *layer) : NULL;
+    if (!why)
+        return;
+    GST_OBJECT_LOCK(self);
+    gchar *fallback = g_strdup(priv->applied_layer);
+    GST_OBJECT_UNLOCK(self);
+    if (fallback && gst_vknn_explain_layer_problem(engine->model, fallback))
+        g_clear_pointer(&fallback, g_free); /* another model: its default */
+    GST_OBJECT_LOCK(self);
+    const gboolean unchanged = !g_strcmp0(priv->layer, *layer); /* not set again since */
+    if (unchanged) {
+        g_free(priv->layer);
+        priv->layer = g_strdup(fallback);
+    }
+    GST_OBJECT_UNLOCK(self);
+    const gchar *name = fallback ? fallback : vknn_default_feature_layer(engine->model);
+    gst_vknn_filter_refuse_setting(
+        GST_VKNN_FILTER(self), "layer '%s': %s in classifier %s; keeping %s '%s'", *layer, why,
+        engine->path, fallback ? "layer" : "the default feature layer", name ? name : "(none)");
+    if (unchanged)
+        g_object_notify(G_OBJECT(self), "layer");
+    g_free(*layer);
+    *layer = fallback;
+}
+
+/* The settings the model can take: the layer here, the subclass's own by
+ * fit_params. Shapes are inferred at the default input size first; a
+ * model that is no classifier is left to vknn_explainer_new to report. */
+static void gst_vknn_explain_filter_fit(GstVknnExplainFilter *self, GstVknnEngine *engine,
+                                        VknnExplainParams *params, gchar **layer)
+{
+    GstVknnExplainFilterClass *klass = GST_VKNN_EXPLAIN_FILTER_GET_CLASS(self);
+    const VknnModel *m = engine->model;
+    if (m->inputs->len != 1 || m->outputs->len < 1)
+        return;
+    VknnShape shape =
+        vknn_model_default_input_shape(m, 0, DEFAULT_PROP_INPUT_SIZE, DEFAULT_PROP_INPUT_SIZE);
+    if (!vknn_model_infer_shapes(engine->model, &shape, NULL))
+        return;
+    gst_vknn_explain_filter_fit_layer(self, engine, layer);
+    if (klass->fit_params)
+        klass->fit_params(self, engine, *layer ? *layer : vknn_default_feature_layer(m), params);
+}
+
+/* The engine's layer is what a refused one falls back to from now on. */
+static void gst_vknn_explain_filter_note_layer(GstVknnExplainFilter *self, const gchar *layer)
+{
+    GstVknnExplainFilterPrivate *priv = PRIV(self);
+    GST_OBJECT_LOCK(self);
+    g_free(priv->applied_layer);
+    priv->applied_layer = g_strdup(layer);
+    GST_OBJECT_UNLOCK(self);
+}
+
+/* Loader thread: a run on a blank frame of the current size for the cheap
+ * methods (compiles the pipelines, uploads the weights, and checks what
+ * only a run shows); a plan alone for the others, which run the network
+ * many times, so that a network the device cannot hold fails here. */
+static GstVknnLoadResult gst_vknn_explain_filter_warm_up(GstVknnExplainEngine *xe,
+                                                         const VknnFrameInputParams *input,
+                                                         gint width, gint height, GError **err)
+{
+    if (!gst_vknn_explain_method_is_cheap(xe->method))
+        return vknn_explainer_prepare(xe->explainer, input->width, input->height, err)
+                   ? GST_VKNN_LOAD_OK
+                   : GST_VKNN_LOAD_DEVICE_FAILED;
+    const gint w = width > 0 ? width : input->width;
+    const gint h = height > 0 ? height : input->height;
+    g_autofree guint8 *blank = g_malloc0((gsize)w * h * 4);
+    VknnExplanation e = {0};
+    const gboolean ok = vknn_explainer_run_bytes(xe->explainer, input, VKNN_PIXEL_RGBA, blank, w, h,
+                                                 w * 4, &e, err);
+    vknn_explanation_clear(&e);
+    return ok ? GST_VKNN_LOAD_OK : GST_VKNN_LOAD_SETTINGS_FAILED;
+}
+
+/* Loader thread: explainer and overlay on the engine's context, with the
+ * settings the model can take, then warmed up. */
 static GstVknnLoadResult gst_vknn_explain_filter_build_engine(GstVknnFilter *filter,
                                                               GstVknnEngine *engine, gint width,
                                                               gint height, GError **err)
@@ -348,16 +450,11 @@ static GstVknnLoadResult gst_vknn_explain_filter_build_engine(GstVknnFilter *fil
     GST_OBJECT_LOCK(self);
     g_autofree gchar *layer = g_strdup(PRIV(self)->layer);
     GST_OBJECT_UNLOCK(self);
+    gst_vknn_explain_filter_fit(self, engine, &params, &layer);
     params.layer = layer;
     gst_vknn_explain_filter_get_settings(self, &settings);
 
     xe->method = params.method;
-    if (layer && vknn_model_find_value(engine->model, layer) < 0) {
-        g_set_error(err, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
-                    "layer: no tensor named '%s' in the model (`vknn info MODEL` lists them)",
-                    layer);
-        return GST_VKNN_LOAD_SETTINGS_FAILED;
-    }
     if (!(xe->explainer = vknn_explainer_new(engine->ctx, engine->model, &params, err)))
         return GST_VKNN_LOAD_MODEL_FAILED;
     GST_INFO_OBJECT(self, "%s: %s at layer %s", engine->path,
@@ -368,17 +465,11 @@ static GstVknnLoadResult gst_vknn_explain_filter_build_engine(GstVknnFilter *fil
     if (klass->check_engine &&
         (result = klass->check_engine(self, engine, err)) != GST_VKNN_LOAD_OK)
         return result;
-    if (!gst_vknn_explain_method_is_cheap(params.method))
-        return GST_VKNN_LOAD_OK;
-
-    const gint w = width > 0 ? width : settings.input.width;
-    const gint h = height > 0 ? height : settings.input.height;
-    g_autofree guint8 *blank = g_malloc0((gsize)w * h * 4);
-    VknnExplanation e = {0};
-    const gboolean ok = vknn_explainer_run_bytes(xe->explainer, &settings.input, VKNN_PIXEL_RGBA,
-                                                 blank, w, h, w * 4, &e, err);
-    vknn_explanation_clear(&e);
-    return ok ? GST_VKNN_LOAD_OK : GST_VKNN_LOAD_SETTINGS_FAILED;
+    if ((result = gst_vknn_explain_filter_warm_up(xe, &settings.input, width, height, err)) !=
+        GST_VKNN_LOAD_OK)
+        return result;
+    gst_vknn_explain_filter_note_layer(self, layer);
+    return GST_VKNN_LOAD_OK;
 }
 
 static gboolean gst_vknn_explain_filter_supports_output_format(GstVknnFilter *filter,
@@ -524,6 +615,7 @@ static void gst_vknn_explain_filter_finalize(GObject *object)
 
     gst_vknn_map_clear(&priv->map);
     g_free(priv->layer);
+    g_free(priv->applied_layer);
     G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 

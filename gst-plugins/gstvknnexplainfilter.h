@@ -48,10 +48,17 @@ struct _GstVknnExplainFilterClass {
     /* Loader thread: the explainer's method, target class and channel from
      * the subclass's properties (layer is set by the base). */
     void (*explain_params)(GstVknnExplainFilter *self, VknnExplainParams *params);
-    /* Loader thread, optional: checks the settings against the model and
-     * adds to a freshly built engine (engine->data is the
-     * GstVknnExplainEngine, its explainer made); GST_VKNN_LOAD_OK or a
-     * failure with err set. */
+    /* Loader thread, optional: makes params (from explain_params) fit
+     * engine->model, whose shapes are inferred, at `layer` (the layer in
+     * use: the base has made it fit; NULL when the model has none). A value
+     * the model cannot take is refused (gst_vknn_filter_refuse_setting)
+     * and replaced in params and in its property by the last value a model
+     * took, or the default, which the property then reads back. */
+    void (*fit_params)(GstVknnExplainFilter *self, GstVknnEngine *engine, const gchar *layer,
+                       VknnExplainParams *params);
+    /* Loader thread, optional: adds to a freshly built engine
+     * (engine->data is the GstVknnExplainEngine, its explainer made);
+     * GST_VKNN_LOAD_OK or a failure with err set. */
     GstVknnLoadResult (*check_engine)(GstVknnExplainFilter *self, GstVknnEngine *engine,
                                       GError **err);
     /* Streaming thread: the explanation as a display map in 0..1 (fill map;

@@ -22,6 +22,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vknn_filter_debug);
 enum {
     PROP_0,
     PROP_STATS,
+    PROP_MAX_MEMORY,
 };
 
 #define CAPS_STR                                                                                   \
@@ -37,6 +38,7 @@ typedef struct {
     /* Under the object lock. */
     GstClockTime frame_time; /* processing time of the last frame, for latency */
     guint64 frames;          /* processed, for the stats property */
+    guint64 max_memory;      /* device memory budget of an engine (bytes; 0: the device's) */
 
     /* Model loading: the `model` path, the engines built in the background. */
     GstVknnLoader *loader;
@@ -86,6 +88,11 @@ static gpointer gst_vknn_filter_build_engine(const GstVknnLoadRequest *req,
         gst_vknn_engine_new(GST_VULKAN_QUEUE(req->target), req->path, req->generation, result, err);
     if (!e)
         return NULL;
+    /* Before the subclass plans anything: libvknn checks every plan against
+     * the budget before allocating it. */
+    GST_OBJECT_LOCK(self);
+    vknn_context_set_memory_budget(e->ctx, PRIV(self)->max_memory);
+    GST_OBJECT_UNLOCK(self);
     *result = GST_VKNN_FILTER_GET_CLASS(self)->build_engine(self, e, req->width, req->height, err);
     if (*result == GST_VKNN_LOAD_OK)
         return e;
@@ -182,7 +189,20 @@ static void gst_vknn_filter_post_load_error(const GstVknnLoadRequest *req, GstVk
         GST_OBJECT_UNLOCK(self);
     }
 
-    if (result == GST_VKNN_LOAD_SETTINGS_FAILED && fatal)
+    /* The network does not fit the device at this size or budget: the
+     * message names the estimate and the budget, so it goes in the text. */
+    if (g_error_matches(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT) && fatal)
+        GST_ELEMENT_ERROR(
+            self, RESOURCE, NO_SPACE_LEFT,
+            ("Could not run %s %s within the device's limits: %s", kind, path, err->message),
+            ("max-memory, when set, lowers the budget below the device's"));
+    else if (g_error_matches(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT))
+        GST_ELEMENT_WARNING(self, RESOURCE, NO_SPACE_LEFT,
+                            ("Could not run %s %s within the device's limits: %s; keeping the "
+                             "current engine",
+                             kind, path, err->message),
+                            (NULL));
+    else if (result == GST_VKNN_LOAD_SETTINGS_FAILED && fatal)
         GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
                           ("Could not use %s %s with these settings", kind, path),
                           ("%s", err->message));
@@ -564,6 +584,28 @@ static GstStateChangeReturn gst_vknn_filter_change_state(GstElement *element,
 
 /* ---- GObject ------------------------------------------------------------- */
 
+static void gst_vknn_filter_set_property(GObject *object, guint prop_id, const GValue *value,
+                                         GParamSpec *pspec)
+{
+    GstVknnFilter *self = GST_VKNN_FILTER(object);
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    switch (prop_id) {
+    case PROP_MAX_MEMORY: {
+        GST_OBJECT_LOCK(self);
+        const gboolean changed = priv->max_memory != g_value_get_uint64(value);
+        priv->max_memory = g_value_get_uint64(value);
+        GST_OBJECT_UNLOCK(self);
+        /* The budget is the engine's context's: a new engine plans under it. */
+        if (changed)
+            gst_vknn_filter_reload(self);
+        return;
+    }
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    }
+}
+
 static void gst_vknn_filter_get_property(GObject *object, guint prop_id, GValue *value,
                                          GParamSpec *pspec)
 {
@@ -583,6 +625,11 @@ static void gst_vknn_filter_get_property(GObject *object, guint prop_id, GValue 
         GST_OBJECT_UNLOCK(self);
         return;
     }
+    case PROP_MAX_MEMORY:
+        GST_OBJECT_LOCK(self);
+        g_value_set_uint64(value, priv->max_memory);
+        GST_OBJECT_UNLOCK(self);
+        return;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -620,8 +667,19 @@ static void gst_vknn_filter_class_init(GstVknnFilterClass *klass)
 
     base_transform_class = g_type_class_peek(GST_TYPE_BASE_TRANSFORM);
 
+    gobject_class->set_property = gst_vknn_filter_set_property;
     gobject_class->get_property = gst_vknn_filter_get_property;
     gobject_class->finalize = gst_vknn_filter_finalize;
+    g_object_class_install_property(
+        gobject_class, PROP_MAX_MEMORY,
+        g_param_spec_uint64(
+            "max-memory", "Maximum device memory",
+            "Device memory the network may plan for, in bytes (activations, gradients and "
+            "weights, estimated before anything is allocated); 0: the device's largest heap, or "
+            "VKNN_MAX_MEMORY. It cannot raise the budget above those. Changing it builds a new "
+            "engine in the background",
+            0, G_MAXUINT64, 0,
+            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
     g_object_class_install_property(
         gobject_class, PROP_STATS,
         g_param_spec_boxed("stats", "Statistics",

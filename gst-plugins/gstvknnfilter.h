@@ -20,7 +20,11 @@
  * - per frame: controller sync, both frames mapped for libvknn
  *   (GstVknnFrames), the subclass's process(), statistics;
  * - QoS on, and the processing time of the last frame added to the latency in
- *   live pipelines (a latency message after changes).
+ *   live pipelines (a latency message after changes);
+ * - `max-memory`: the device memory budget of each engine's context, set
+ *   before the subclass plans; a network over it is a RESOURCE/NO_SPACE_LEFT
+ *   error naming the estimate and the budget (a warning while another
+ *   engine runs).
  *
  * Subclasses implement build_engine (loader thread), process (streaming
  * thread) and optionally supports_output_format, install their own `model`

@@ -61,6 +61,9 @@ struct _GstVkSaliency {
     gchar *labels;
     VknnExplainMethod method;
     gint target_class;
+    /* The last target-class a model took, which one it cannot take falls
+     * back to. */
+    gint applied_class;
 };
 
 #define gst_vk_saliency_parent_class parent_class
@@ -93,11 +96,31 @@ static GType gst_vk_saliency_method_get_type(void)
 
 /* ---- properties ------------------------------------------------------------ */
 
+/* A labels file is read where it is set: one that cannot be read is
+ * refused, keeping the current one. */
+static gboolean gst_vk_saliency_labels_readable(GstVkSaliency *self, const gchar *path)
+{
+    GError *err = NULL;
+    gint n = 0;
+    gchar **labels = path && *path ? vknn_labels_load(path, &n, &err) : NULL;
+    g_strfreev(labels);
+    if (!err)
+        return TRUE;
+    gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self),
+                                   "labels '%s': %s; keeping the current "
+                                   "value",
+                                   path, err->message);
+    g_error_free(err);
+    return FALSE;
+}
+
 static void gst_vk_saliency_set_property(GObject *object, guint prop_id, const GValue *value,
                                          GParamSpec *pspec)
 {
     GstVkSaliency *self = GST_VK_SALIENCY(object);
 
+    if (prop_id == PROP_LABELS && !gst_vk_saliency_labels_readable(self, g_value_get_string(value)))
+        return;
     GST_OBJECT_LOCK(self);
     switch (prop_id) {
     case PROP_LABELS:
@@ -161,8 +184,38 @@ static gint gst_vk_saliency_n_classes(const VknnModel *model)
     return (gint)vknn_shape_numel(&scores->shape);
 }
 
-/* target-class must name a class; labels are optional: a file that cannot
- * be read is a warning, and messages carry class numbers. */
+/* target-class must name a class of the model: one beyond them is refused,
+ * falling back to the last one a model took (or the top class). */
+static void gst_vk_saliency_fit_params(GstVknnExplainFilter *filter, GstVknnEngine *engine,
+                                       const gchar *layer, VknnExplainParams *params)
+{
+    GstVkSaliency *self = GST_VK_SALIENCY(filter);
+    const gint n_classes = gst_vk_saliency_n_classes(engine->model);
+    const gint target = params->target_class;
+
+    GST_OBJECT_LOCK(self);
+    if (target < n_classes) {
+        self->applied_class = target;
+        GST_OBJECT_UNLOCK(self);
+        return;
+    }
+    const gint fallback = self->applied_class < n_classes ? self->applied_class : -1;
+    const gboolean unchanged = self->target_class == target; /* not set again since */
+    if (unchanged)
+        self->target_class = fallback;
+    GST_OBJECT_UNLOCK(self);
+    params->target_class = fallback;
+    gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self),
+                                   "target-class %d: classifier %s has %d classes (0 to %d); "
+                                   "keeping %d%s",
+                                   target, engine->path, n_classes, n_classes - 1, fallback,
+                                   fallback < 0 ? " (the top class of each frame)" : "");
+    if (unchanged)
+        g_object_notify(G_OBJECT(self), "target-class");
+}
+
+/* Labels are optional: a file that cannot be read is a warning, and
+ * messages carry class numbers. */
 static GstVknnLoadResult gst_vk_saliency_check_engine(GstVknnExplainFilter *filter,
                                                       GstVknnEngine *engine, GError **err)
 {
@@ -171,16 +224,9 @@ static GstVknnLoadResult gst_vk_saliency_check_engine(GstVknnExplainFilter *filt
     const gint n_classes = gst_vk_saliency_n_classes(engine->model);
 
     GST_OBJECT_LOCK(self);
-    const gint target = self->target_class;
     g_autofree gchar *labels = g_strdup(self->labels);
     GST_OBJECT_UNLOCK(self);
 
-    if (target >= n_classes) {
-        g_set_error(err, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
-                    "target-class %d, but the classifier has %d classes (0 to %d)", target,
-                    n_classes, n_classes - 1);
-        return GST_VKNN_LOAD_SETTINGS_FAILED;
-    }
     if (labels && *labels) {
         GError *lerr = NULL;
         if (!(xe->labels = vknn_labels_load(labels, &xe->n_labels, &lerr))) {
@@ -279,6 +325,7 @@ static void gst_vk_saliency_init(GstVkSaliency *self)
 {
     self->method = DEFAULT_PROP_METHOD;
     self->target_class = DEFAULT_PROP_TARGET_CLASS;
+    self->applied_class = DEFAULT_PROP_TARGET_CLASS;
 }
 
 static void gst_vk_saliency_class_init(GstVkSaliencyClass *klass)
@@ -317,6 +364,7 @@ static void gst_vk_saliency_class_init(GstVkSaliencyClass *klass)
         "vknn developers");
 
     explain_class->explain_params = gst_vk_saliency_explain_params;
+    explain_class->fit_params = gst_vk_saliency_fit_params;
     explain_class->check_engine = gst_vk_saliency_check_engine;
     explain_class->display_map = gst_vk_saliency_display_map;
     explain_class->explained = gst_vk_saliency_explained;

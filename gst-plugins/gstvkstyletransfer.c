@@ -272,7 +272,8 @@ static void gst_vk_style_transfer_get_property(GObject *object, guint prop_id, G
 
 /* Prepares styler for width x height frames, lowering params->scale while a
  * tensor of the network exceeds the device's buffer limits (lavapipe allows
- * 128 MiB in one buffer; a 32-channel activation at 1920x1080 is 253 MiB). */
+ * 128 MiB in one buffer; a 32-channel activation at 1920x1080 is 253 MiB)
+ * or the plan the memory budget (max-memory). */
 static gboolean prepare_fitting(VknnStyler *styler, gint width, gint height,
                                 VknnStyleParams *params, GError **err)
 {
@@ -280,8 +281,10 @@ static gboolean prepare_fitting(VknnStyler *styler, gint width, gint height,
         GError *e = NULL;
         if (vknn_styler_prepare(styler, width, height, params, &e))
             return TRUE;
+        /* As a float: 0.1f is above the double 0.1, and the loop would not end
+         * when nothing fits (a small max-memory). */
         if (!g_error_matches(e, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT) ||
-            params->scale <= MIN_SCALE) {
+            params->scale <= (float)MIN_SCALE) {
             g_propagate_error(err, e);
             return FALSE;
         }

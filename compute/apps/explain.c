@@ -293,6 +293,11 @@ static gboolean prepare(VknnExplainer *ex, int batch, int width, int height, GEr
     return vknn_net_prepare(ex->net, &s, err);
 }
 
+gboolean vknn_explainer_prepare(VknnExplainer *ex, int width, int height, GError **err)
+{
+    return prepare(ex, 1, width, height, err);
+}
+
 /* Runs the network on input (NULL: a frame already ran through it) and
  * reads the class scores into out. */
 static gboolean classify(VknnExplainer *ex, const float *input, VknnExplanation *out, GError **err)

@@ -19,9 +19,10 @@ struct VknnBackward {
     int *contributions;   /* per value: gradient contributions from its readers */
     int *slice_of;        /* per value: grads[v] is a slice of grads[slice_of[v]], or -1 */
     VknnBuffer *arena;
-    GPtrArray *seeds; /* VknnBuffer*: staging of each output's seed */
-    StepClock clock;  /* profiling */
-    VknnCmd *cmd;     /* seed uploads + backward, recorded at the first vknn_net_backward */
+    uint64_t arena_bytes; /* the gradients' storage, known before it is allocated */
+    GPtrArray *seeds;     /* VknnBuffer*: staging of each output's seed */
+    StepClock clock;      /* profiling */
+    VknnCmd *cmd;         /* seed uploads + backward, recorded at the first vknn_net_backward */
 };
 
 gboolean vknn_net_wants_grads(const VknnNet *net)
@@ -228,7 +229,9 @@ static gboolean grads_are_slices(const VknnBackward *b, const VknnStep *st)
     return any;
 }
 
-static gboolean allocate_grads(VknnNet *net, const Plan *p, VknnBackward *b, GError **err)
+/* Places the gradient tensors in one arena (offsets and its size only:
+ * the budget check comes before any allocation). */
+static void layout_grads(VknnNet *net, const Plan *p, VknnBackward *b)
 {
     const VknnModel *m = net->model;
     const guint nv = m->values->len;
@@ -250,10 +253,30 @@ static gboolean allocate_grads(VknnNet *net, const Plan *p, VknnBackward *b, GEr
         if (y >= 0) /* where the forward pass put v within y */
             b->grads[v].offset = b->grads[y].offset + (p->tensors[v].offset - p->tensors[y].offset);
     }
-    b->arena = vknn_buffer_new(net->ctx, MAX(end, 16), VKNN_MEM_DEVICE, err);
+    b->arena_bytes = MAX(end, 16);
+}
+
+uint64_t vknn_backward_bytes(const Plan *p)
+{
+    return p->backward ? p->backward->arena_bytes : 0;
+}
+
+gboolean vknn_backward_fits(const VknnContext *ctx, const Plan *p, GError **err)
+{
+    const VknnBackward *b = p->backward;
+    for (guint v = 0; b && v < b->n_values; v++)
+        if (b->has_tensor[v] && !vknn_tensor_fits(ctx, &b->grads[v], err))
+            return FALSE;
+    return TRUE;
+}
+
+gboolean vknn_backward_allocate(VknnNet *net, Plan *p, GError **err)
+{
+    VknnBackward *b = p->backward;
+    b->arena = vknn_buffer_new(net->ctx, b->arena_bytes, VKNN_MEM_DEVICE, err);
     if (!b->arena)
         return FALSE;
-    for (guint v = 0; v < nv; v++) {
+    for (guint v = 0; v < b->n_values; v++) {
         if (!b->has_tensor[v])
             continue;
         b->grads[v].buffer = b->arena;
@@ -311,7 +334,8 @@ gboolean vknn_backward_plan(VknnNet *net, Plan *p, GError **err)
                 b->contributions[st->in[k]]++;
     }
     find_grad_slices(p, b);
-    return allocate_grads(net, p, b, err);
+    layout_grads(net, p, b);
+    return TRUE;
 }
 
 /* ---- recording ---------------------------------------------------------------- */

@@ -82,6 +82,12 @@ void vknn_net_follow_model(VknnNet *net);
 
 /* Whether any gradient was requested: then the plan keeps every activation. */
 gboolean vknn_net_wants_grads(const VknnNet *net);
-/* Plans the backward pass of the prepared forward plan p. */
+/* Plans the backward pass of the forward plan p (its steps and tensor
+ * offsets known), allocating nothing: vknn_backward_bytes then tells the
+ * gradients' storage, for the budget, and vknn_backward_allocate makes it. */
 gboolean vknn_backward_plan(VknnNet *net, Plan *p, GError **err);
+uint64_t vknn_backward_bytes(const Plan *p);
+/* Whether every gradient tensor is within the device's buffer limits. */
+gboolean vknn_backward_fits(const VknnContext *ctx, const Plan *p, GError **err);
+gboolean vknn_backward_allocate(VknnNet *net, Plan *p, GError **err);
 void vknn_backward_free(VknnContext *ctx, VknnBackward *b);

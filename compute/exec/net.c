@@ -702,15 +702,18 @@ static uint64_t constant_bytes(const VknnModel *m)
 }
 
 /* Refuses a plan the device cannot hold before anything is allocated for
- * it: a tensor beyond the buffer limits, or activations and weights beyond
- * the memory budget (a 20000x20000 input would otherwise reserve gigabytes
- * before failing). */
+ * it: a tensor beyond the buffer limits, or activations, gradients and
+ * weights beyond the memory budget (a 20000x20000 input would otherwise
+ * reserve gigabytes before failing). */
 static gboolean plan_fits(VknnNet *net, const Plan *p, GError **err)
 {
     for (guint v = 0; v < p->n_values; v++)
         if (p->materialised[v] && !vknn_tensor_fits(net->ctx, &p->tensors[v], err))
             return FALSE;
-    const uint64_t need = p->arena_bytes + constant_bytes(net->model);
+    if (!vknn_backward_fits(net->ctx, p, err))
+        return FALSE;
+    const uint64_t weights = constant_bytes(net->model), grads = vknn_backward_bytes(p);
+    const uint64_t need = p->arena_bytes + grads + weights;
     const uint64_t budget = net->ctx->memory_budget;
     if (!budget || need <= budget)
         return TRUE;
@@ -720,10 +723,11 @@ static gboolean plan_fits(VknnNet *net, const Plan *p, GError **err)
         vknn_shape_str(&vknn_model_value(m, g_array_index(m->inputs, int, 0))->shape, s, sizeof s);
     g_set_error(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT,
                 "the network at input %s needs about %.1f MiB of device memory (activations "
-                "%.1f MiB, weights %.1f MiB); the budget is %.1f MiB (the device's largest "
-                "heap, or VKNN_MAX_MEMORY): use a smaller size",
-                s, need / 1048576.0, p->arena_bytes / 1048576.0,
-                constant_bytes(net->model) / 1048576.0, budget / 1048576.0);
+                "%.1f MiB, gradients %.1f MiB, weights %.1f MiB); the budget is %.1f MiB (the "
+                "device's largest heap, or less by VKNN_MAX_MEMORY or max-memory): use a "
+                "smaller size",
+                s, need / 1048576.0, p->arena_bytes / 1048576.0, grads / 1048576.0,
+                weights / 1048576.0, budget / 1048576.0);
     return FALSE;
 }
 
@@ -737,7 +741,9 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
     p->steps = vknn_lower(m, pinned, vknn_net_wants_grads(net));
     g_free(pinned);
     assign_memory(net, p);
-    if (!plan_fits(net, p, err))
+    /* The backward plan is laid out first so that its gradients count in
+     * the budget. */
+    if ((vknn_net_wants_grads(net) && !vknn_backward_plan(net, p, err)) || !plan_fits(net, p, err))
         return FALSE;
 
     p->arena = vknn_buffer_new(net->ctx, MAX(p->arena_bytes, 16), VKNN_MEM_DEVICE, err);
@@ -750,8 +756,7 @@ static gboolean build_plan(VknnNet *net, Plan *p, GError **err)
         if (!vknn_tensor_make_view(net->ctx, &p->tensors[v], err))
             return FALSE;
     }
-    return size_workspace(net, err) &&
-           (!vknn_net_wants_grads(net) || vknn_backward_plan(net, p, err));
+    return size_workspace(net, err) && (!p->backward || vknn_backward_allocate(net, p, err));
 }
 
 /* Values added to the model after the net was made (a styler keeps a

@@ -281,6 +281,19 @@ static uint64_t memory_budget(const VkPhysicalDeviceMemoryProperties *mp)
     return heap ? MIN(heap, budget) : budget;
 }
 
+void vknn_context_set_memory_budget(VknnContext *ctx, uint64_t bytes)
+{
+    /* A budget above the heap would only move the failure to allocation. */
+    ctx->memory_budget = bytes && (!ctx->default_budget || bytes < ctx->default_budget)
+                             ? bytes
+                             : ctx->default_budget;
+}
+
+uint64_t vknn_context_memory_budget(const VknnContext *ctx)
+{
+    return ctx->memory_budget;
+}
+
 /* Creates what every context needs on top of the device handles. */
 static gboolean context_init_common(VknnContext *ctx, GError **err)
 {
@@ -293,7 +306,7 @@ static gboolean context_init_common(VknnContext *ctx, GError **err)
     if (max_bytes && g_ascii_strtoull(max_bytes, NULL, 10) > 0)
         ctx->props.limits.maxStorageBufferRange = (uint32_t)MIN(
             ctx->props.limits.maxStorageBufferRange, g_ascii_strtoull(max_bytes, NULL, 10));
-    ctx->memory_budget = memory_budget(&ctx->mem_props);
+    ctx->memory_budget = ctx->default_budget = memory_budget(&ctx->mem_props);
     const VkPhysicalDeviceLimits *l = &ctx->props.limits;
     ctx->align = MAX(MAX(l->minTexelBufferOffsetAlignment, l->minStorageBufferOffsetAlignment), 16);
 

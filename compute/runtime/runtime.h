@@ -47,8 +47,10 @@ struct VknnContext {
     gboolean gpu_tuning;
 
     /* Device memory a net may plan for (bytes): the largest device-local
-     * heap, or less under VKNN_MAX_MEMORY. Checked before allocating. */
+     * heap, or less under VKNN_MAX_MEMORY or vknn_context_set_memory_budget.
+     * Checked before allocating. default_budget: without the latter. */
     uint64_t memory_budget;
+    uint64_t default_budget;
 
     VkCommandPool cmd_pool;
     VkFence fence;

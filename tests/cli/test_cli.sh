@@ -222,6 +222,14 @@ if [ -f "$candy" ] && [ -f "$sq" ] && [ -f "$cat" ]; then
         refused_lean "$too_large" stylize "$candy" "$cat" "$tmp/o.png" --size 16384x16384
     check "explain --size 16384x16384 is refused before the crop is made" \
         refused_lean "$too_large" explain "$sq" "$cat" "$tmp/o.png" --size 16384x16384
+    # A crop the device cannot hold (lavapipe's 128 MiB buffers, or the
+    # budget) was made before the explainer planned: 6000x6000 took 432 MB
+    # for the network input alone before it failed.
+    export VKNN_MAX_MEMORY=256M
+    check "explain --size 6000x6000 over the device's limits is refused before the crop is made" \
+        refused_lean 'at input 1x3x6000x6000|exceeds the device.s buffer limits' \
+        explain "$sq" "$cat" "$tmp/o.png" --size 6000x6000
+    unset VKNN_MAX_MEMORY
     check "bench --size 12000x12000 names the tensor, its estimate and the limit" refused_lean \
         "cannot run at 12000x12000: its tensor '.+' \\(1x16x12002x12002\\) would take 8.6 GiB" \
         bench "$candy" --size 12000x12000

@@ -187,10 +187,50 @@ static void test_memory_limits(void)
     g_unsetenv("VKNN_MAX_MEMORY");
 }
 
+/* Plans the tiny classifier's gradient saliency at 128x128 under a budget
+ * of `budget` bytes: the error (NULL when it planned), and whether the
+ * refusal allocated no device buffer. */
+static GError *plan_saliency(uint64_t budget, gboolean *allocated_nothing)
+{
+    g_autoptr(VknnModel) m = tm_classifier(10, 7);
+    g_autoptr(VknnContext) ctx = test_context();
+    GError *err = NULL;
+    VknnExplainParams params = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    params.method = VKNN_EXPLAIN_GRADIENT;
+    g_autoptr(VknnExplainer) ex = vknn_explainer_new(ctx, m, &params, &err);
+    g_assert_no_error(err);
+    vknn_context_set_memory_budget(ctx, budget);
+    const int before = vknn_live_buffers();
+    vknn_explainer_prepare(ex, 128, 128, &err);
+    *allocated_nothing = vknn_live_buffers() == before;
+    return err;
+}
+
+/* The gradients of a backward plan count in the budget, before anything
+ * is allocated (issue 19): they were allocated after the check. */
+static void test_backward_budget(void)
+{
+    gboolean nothing = FALSE;
+    GError *err = plan_saliency(G_GUINT64_CONSTANT(1) << 30, &nothing);
+    test_check(err == NULL, "gradient saliency at 128x128 with 1 GiB: planned%s%s", err ? ": " : "",
+               err ? err->message : "");
+    g_clear_error(&err);
+    /* Above the forward pass alone (activations and weights: 0.6 MiB),
+     * below it with its gradients. */
+    err = plan_saliency(900 * 1024, &nothing);
+    printf("  %s\n", err ? err->message : "(planned)");
+    test_check(g_error_matches(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT) && nothing && err &&
+                   strstr(err->message, "gradients") && strstr(err->message, "budget is 0.9 MiB"),
+               "a 0.9 MiB budget, gradients over it: DEVICE_LIMIT naming the gradients and the "
+               "budget, nothing allocated");
+    g_clear_error(&err);
+}
+
 int main(void)
 {
     test_selection();
     test_adoption();
     test_memory_limits();
+    test_backward_budget();
     return test_summary(0);
 }

@@ -197,15 +197,25 @@ gboolean have_shared(const char *rel)
 }
 
 /* Runs launch to its end; returns the error it posted (or NULL). */
-GError *pipeline_error(const char *launch)
+GError *pipeline_run(const char *launch, char **warnings)
 {
     GError *err = NULL;
     GstElement *p = gst_parse_launch(launch, &err);
     g_assert_no_error(err);
     gst_element_set_state(p, GST_STATE_PLAYING);
     GstBus *bus = gst_element_get_bus(p);
-    GstMessage *msg =
-        gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    GString *all = g_string_new(NULL);
+    const GstMessageType types = GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_WARNING;
+    GstMessage *msg;
+    while ((msg = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND, types)) &&
+           GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
+        GError *w = NULL;
+        gst_message_parse_warning(msg, &w, NULL);
+        printf("  warning: %s\n", w->message);
+        g_string_append_printf(all, "%s%s", all->len ? " | " : "", w->message);
+        g_error_free(w);
+        gst_message_unref(msg);
+    }
     if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
         g_autofree char *debug = NULL;
         gst_message_parse_error(msg, &err, &debug);
@@ -215,7 +225,16 @@ GError *pipeline_error(const char *launch)
     gst_object_unref(bus);
     gst_element_set_state(p, GST_STATE_NULL);
     gst_object_unref(p);
+    if (warnings)
+        *warnings = g_string_free(all, FALSE);
+    else
+        g_string_free(all, TRUE);
     return err;
+}
+
+GError *pipeline_error(const char *launch)
+{
+    return pipeline_run(launch, NULL);
 }
 
 gboolean decode_file(const char *path, int width, int height, Decoded *d)

@@ -59,6 +59,9 @@ gboolean have_shared(const char *rel);
 
 /* Runs launch to its end; returns the error it posted (or NULL). */
 GError *pipeline_error(const char *launch);
+/* The same, also giving the texts of the warnings it posted, joined by
+ * " | " (g_free). */
+GError *pipeline_run(const char *launch, char **warnings);
 
 typedef struct {
     int width, height, frames;

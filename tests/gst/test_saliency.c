@@ -2,16 +2,20 @@
  * libvknn's host path (vknn_frame_input_host + vknn_explainer_run + a
  * VknnOverlay), on system memory and Vulkan images.
  *
- *   test_saliency CASE   (sysmem, vulkan, interval, live, errors, activations, pipeline)
+ *   test_saliency CASE   (sysmem, vulkan, interval, live, errors, activations, pipeline,
+ *                         settings_live, max_memory)
  *
  * Needs GST_PLUGIN_PATH pointing at build/gst-plugins (tests/meson.build sets
- * it). Skips with 77 when the model or photo in ../shared is absent.
+ * it). Skips with 77 when the model or photo in ../shared is absent;
+ * settings_live and max_memory use a tiny generated classifier instead.
  */
 #include "gsttest.h"
+#include "model_build.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <gst/video/video.h>
@@ -461,30 +465,43 @@ static int case_errors(void)
         ok &= check_error(launch, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, style,
                           "vkactivationmap, style network: RESOURCE/READ naming the path");
     }
-    g_snprintf(launch, sizeof launch, "%s ! vksaliency model=\"%s\" target-class=5000 ! fakesink",
-               src, assets.model);
-    ok &= check_error(launch, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, NULL,
-                      "target-class=5000 (1000 classes): LIBRARY/SETTINGS");
-    g_snprintf(launch, sizeof launch, "%s ! vkactivationmap model=\"%s\" channel=100000 ! fakesink",
-               src, assets.model);
-    ok &= check_error(launch, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, NULL,
-                      "vkactivationmap channel=100000: LIBRARY/SETTINGS");
-    g_snprintf(launch, sizeof launch, "%s ! vkactivationmap model=\"%s\" layer=nope ! fakesink",
-               src, assets.model);
-    ok &= check_error(launch, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, NULL,
-                      "vkactivationmap layer=nope: LIBRARY/SETTINGS");
+    /* Settings the classifier cannot take, on a launch line: refused with a
+     * warning, and the pipeline runs (they were fatal LIBRARY/SETTINGS). */
+    const char *refused[][3] = {
+        {"vksaliency", "target-class=5000", "target-class 5000: classifier .* has 1000 classes"},
+        {"vkactivationmap", "channel=100000", "channel 100000: layer "},
+        {"vkactivationmap", "layer=nope", "layer 'nope': no tensor"},
+        {"vksaliency", "layer=logits", "layer 'logits': 1x1000, not a spatial"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(refused); i++) {
+        g_snprintf(launch, sizeof launch, "%s ! %s model=\"%s\" %s ! fakesink", src, refused[i][0],
+                   assets.model, refused[i][1]);
+        g_autofree char *warnings = NULL;
+        GError *err = pipeline_run(launch, &warnings);
+        ok &= test_check(!err && g_regex_match_simple(refused[i][2], warnings, 0, 0),
+                         "%s %s on a launch line: runs, with a warning naming the value",
+                         refused[i][0], refused[i][1]);
+        g_clear_error(&err);
+    }
 
-    /* A labels file that cannot be read: a warning, frames flow. */
+    /* A labels file that cannot be read: refused where it is set, with a
+     * warning, keeping the previous value; frames flow. */
     GstHarness *h =
-        harness_new("vksaliency model=\"%s\" labels=/nonexistent/labels.txt", assets.model);
+        harness_new("vksaliency model=\"%s\" labels=\"%s\"", assets.model, assets.labels);
+    GstElement *e = harness_element(h, "vksaliency");
     harness_set_size(h, "RGBA", 64, 48);
-    Frame in = frame_synthetic(64, 48, 0), out = {0};
-    ok &= test_check(harness_run(h, &in, &out, NULL), "missing labels file: frames flow");
+    g_object_set(e, "labels", "/nonexistent/labels.txt", NULL);
     GstMessage *warning = harness_message(h, GST_MESSAGE_WARNING);
     ok &= test_check(warning != NULL, "missing labels file: a warning");
     gst_clear_message(&warning);
+    g_autofree char *labels = NULL;
+    g_object_get(e, "labels", &labels, NULL);
+    ok &= test_check(!g_strcmp0(labels, assets.labels), "labels reads back the previous file");
+    Frame in = frame_synthetic(64, 48, 0), out = {0};
+    ok &= test_check(harness_run(h, &in, &out, NULL), "missing labels file: frames flow");
     frame_clear(&out);
     frame_clear(&in);
+    gst_object_unref(e);
     harness_free(h);
     g_unlink(junk);
     return ok ? 0 : 1;
@@ -619,20 +636,216 @@ static int case_pipeline(void)
     return ok ? 0 : 1;
 }
 
+/* ---- settings the running classifier cannot take (tiny generated model) ---- */
+
+#define TINY_CLASSES 10
+
+/* The tiny classifier (tm_classifier: 10 classes, "feat" of 8 channels) as
+ * an ONNX file (g_free; the caller unlinks it). */
+static char *write_tiny_classifier(void)
+{
+    g_autoptr(VknnModel) m = tm_classifier(TINY_CLASSES, 11);
+    g_assert(m);
+    GError *err = NULL;
+    /* One file a process: the cases run in parallel and unlink theirs. */
+    g_autofree char *name = g_strdup_printf("vknn-test-tiny-classifier-%d.onnx", (int)getpid());
+    char *path = g_build_filename(g_get_tmp_dir(), name, NULL);
+    g_assert(vknn_model_save(m, path, &err));
+    return path;
+}
+
+/* Runs frames through h until a warning comes (the refusal is made when
+ * the new engine is built, in the background); its text (g_free) or NULL.
+ * Every frame must flow. */
+static char *run_until_warning(GstHarness *h, const Frame *in, gboolean *flowed)
+{
+    *flowed = TRUE;
+    for (int i = 0; i < 300; i++) {
+        Frame out = {0};
+        GstFlowReturn flow;
+        *flowed &= harness_run(h, in, &out, &flow) && flow == GST_FLOW_OK;
+        frame_clear(&out);
+        GstMessage *msg = harness_message(h, GST_MESSAGE_WARNING);
+        if (msg) {
+            GError *err = NULL;
+            gst_message_parse_warning(msg, &err, NULL);
+            gst_message_unref(msg);
+            printf("  warning: %s\n", err->message);
+            char *text = g_strdup(err->message);
+            g_error_free(err);
+            return text;
+        }
+        g_usleep(10000);
+    }
+    return NULL;
+}
+
+/* Sets prop to a value the running model cannot take: frames keep flowing,
+ * a warning names `expect`, no error, and an int property reads back `keep`
+ * (a string one `keep_str`). */
+static gboolean check_live_refusal(GstHarness *h, GstElement *e, const Frame *in, const char *prop,
+                                   const GValue *value, const char *expect, gint keep,
+                                   const char *keep_str)
+{
+    g_object_set_property(G_OBJECT(e), prop, value);
+    gboolean flowed;
+    g_autofree char *warning = run_until_warning(h, in, &flowed);
+    g_autofree char *shown = gst_value_serialize(value);
+    gboolean ok = test_check(warning && strstr(warning, expect), "%s=%s: a warning naming %s", prop,
+                             shown, expect);
+    ok &= test_check(flowed && !harness_message(h, GST_MESSAGE_ERROR),
+                     "%s=%s: frames flow, no error", prop, shown);
+    if (keep_str) {
+        g_autofree char *now = NULL;
+        g_object_get(e, prop, &now, NULL);
+        ok &= test_check(!g_strcmp0(now, keep_str), "%s reads back '%s' (got '%s')", prop, keep_str,
+                         now);
+    } else {
+        gint now = 0;
+        g_object_get(e, prop, &now, NULL);
+        ok &= test_check(now == keep, "%s reads back %d (got %d)", prop, keep, now);
+    }
+    return ok;
+}
+
+static gboolean check_live_int(GstHarness *h, GstElement *e, const Frame *in, const char *prop,
+                               gint v, const char *expect, gint keep)
+{
+    GValue value = G_VALUE_INIT;
+    g_value_init(&value, G_TYPE_INT);
+    g_value_set_int(&value, v);
+    return check_live_refusal(h, e, in, prop, &value, expect, keep, NULL);
+}
+
+static gboolean check_live_string(GstHarness *h, GstElement *e, const Frame *in, const char *prop,
+                                  const char *v, const char *expect, const char *keep)
+{
+    GValue value = G_VALUE_INIT;
+    g_value_init(&value, G_TYPE_STRING);
+    g_value_set_string(&value, v);
+    const gboolean ok = check_live_refusal(h, e, in, prop, &value, expect, 0, keep);
+    g_value_unset(&value);
+    return ok;
+}
+
+/* Waits until the element runs the settings just made (a new engine): a
+ * saliency message with class class_id. */
+static gboolean run_until_class(GstHarness *h, const Frame *in, int class_id)
+{
+    for (int i = 0; i < 300; i++) {
+        Frame out = harness_frame(h, in);
+        frame_clear(&out);
+        SaliencyMessage m = {0};
+        while (saliency_message_pop(h, &m)) {
+            const gboolean hit = m.class_id == class_id;
+            saliency_message_clear(&m);
+            if (hit)
+                return TRUE;
+        }
+        g_usleep(10000);
+    }
+    return FALSE;
+}
+
+/* Issue 19: target-class, layer and channel values the running classifier
+ * cannot take were fatal LIBRARY/SETTINGS errors; now refused, the stream
+ * going on with the last value that worked, which reads back. */
+static int case_settings_live(void)
+{
+    printf("settings_live: values the running classifier cannot take keep the stream\n");
+    g_autofree char *model = write_tiny_classifier();
+    Frame in = frame_synthetic(64, 48, 1);
+    gboolean ok = TRUE;
+
+    GstHarness *h = harness_new("vksaliency model=\"%s\"", model);
+    GstElement *e = harness_element(h, "vksaliency");
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame first = harness_frame(h, &in);
+    ok &= check_live_int(h, e, &in, "target-class", 5000, "target-class 5000", -1);
+    g_object_set(e, "target-class", 3, NULL);
+    ok &= test_check(run_until_class(h, &in, 3), "target-class=3: class 3 explained");
+    ok &= check_live_int(h, e, &in, "target-class", TINY_CLASSES, "has 10 classes (0 to 9)", 3);
+    ok &=
+        check_live_string(h, e, &in, "layer", "nonexistent", "layer 'nonexistent': no tensor", "");
+    ok &=
+        check_live_string(h, e, &in, "layer", "scores", "layer 'scores': 1x10, not a spatial", "");
+    /* A layer that worked is what a refused one falls back to. */
+    g_object_set(e, "layer", "conv1", "target-class", 4, NULL);
+    ok &= test_check(run_until_class(h, &in, 4), "layer=conv1 target-class=4: runs");
+    ok &= check_live_string(h, e, &in, "layer", "w1", "layer 'w1': a weight", "conv1");
+    gst_object_unref(e);
+    harness_free(h);
+
+    h = harness_new("vkactivationmap model=\"%s\" channel=2", model);
+    e = harness_element(h, "vkactivationmap");
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame act = harness_frame(h, &in);
+    ok &= check_live_int(h, e, &in, "channel", 100, "channel 100: layer 'feat'", 2);
+    ok &= check_live_int(h, e, &in, "channel", 8, "has 8 channels (0 to 7)", 2);
+    gst_object_unref(e);
+    harness_free(h);
+
+    frame_clear(&act);
+    frame_clear(&first);
+    frame_clear(&in);
+    g_unlink(model);
+    return ok ? 0 : 1;
+}
+
+/* max-memory (issue 19): a budget the network cannot fit in is an element
+ * error naming the estimate and the budget, before anything is allocated;
+ * a generous one runs. The same property on all three elements. */
+static int case_max_memory(void)
+{
+    printf("max-memory: too small is a clear error, generous runs\n");
+    g_autofree char *model = write_tiny_classifier();
+    const char *src = "videotestsrc num-buffers=2 ! video/x-raw,width=64,height=48 ! videoconvert";
+    const char *elements[] = {"vksaliency", "vkactivationmap", "vkstyletransfer"};
+    char launch[1024];
+    gboolean ok = TRUE;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(elements); i++) {
+        g_autofree char *model_prop = i < 2 ? g_strdup_printf("model=\"%s\"", model) : g_strdup("");
+        g_snprintf(launch, sizeof launch, "%s ! %s %s max-memory=100000 ! fakesink", src,
+                   elements[i], model_prop);
+        GError *err = pipeline_error(launch);
+        ok &=
+            test_check(g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT) &&
+                           strstr(err->message, "needs about") &&
+                           strstr(err->message, "the budget is 0.1 MiB"),
+                       "%s max-memory=100000: RESOURCE/NO_SPACE_LEFT naming the estimate and "
+                       "the budget",
+                       elements[i]);
+        g_clear_error(&err);
+        g_snprintf(launch, sizeof launch, "%s ! %s %s max-memory=1000000000 ! fakesink", src,
+                   elements[i], model_prop);
+        err = pipeline_error(launch);
+        ok &= test_check(err == NULL, "%s max-memory=1000000000: runs", elements[i]);
+        g_clear_error(&err);
+    }
+    g_unlink(model);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
         const char *name;
         int (*run)(void);
+        gboolean needs_assets; /* from ../shared */
     } cases[] = {
-        {"sysmem", case_sysmem},     {"vulkan", case_vulkan}, {"interval", case_interval},
-        {"live", case_live},         {"errors", case_errors}, {"activations", case_activations},
-        {"pipeline", case_pipeline},
+        {"sysmem", case_sysmem, TRUE},          {"vulkan", case_vulkan, TRUE},
+        {"interval", case_interval, TRUE},      {"live", case_live, TRUE},
+        {"errors", case_errors, TRUE},          {"activations", case_activations, TRUE},
+        {"pipeline", case_pipeline, TRUE},      {"settings_live", case_settings_live, FALSE},
+        {"max_memory", case_max_memory, FALSE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
     gst_init(&argc, &argv);
     if (argc != 2) {
-        fprintf(stderr, "usage: %s sysmem|vulkan|interval|live|errors|activations|pipeline\n",
+        fprintf(stderr,
+                "usage: %s sysmem|vulkan|interval|live|errors|activations|pipeline|"
+                "settings_live|max_memory\n",
                 argv[0]);
         return 2;
     }
@@ -645,7 +858,7 @@ int main(int argc, char **argv)
         assets.labels = test_shared_path(LABELS);
         assets.photo = test_shared_path(PHOTO);
         int res = TEST_SKIP;
-        if (assets.model && assets.labels && assets.photo)
+        if (!cases[i].needs_assets || (assets.model && assets.labels && assets.photo))
             res = cases[i].run();
         g_free(assets.model);
         g_free(assets.labels);

@@ -127,3 +127,21 @@ void tm_attr_floats(TestModel *b, const char *name, const float *v, int count)
     if (b->node)
         vknn_node_set_floats(b->node, name, v, count);
 }
+
+VknnModel *tm_classifier(int classes, guint32 seed)
+{
+    TestModel b = tm_new(0, seed);
+    tm_input(&b, "x", SHAPE(1, 3, -1, -1));
+    tm_weight(&b, "w1", SHAPE(8, 3, 3, 3), -0.5f, 0.5f);
+    tm_node(&b, "Conv", NAMES("x", "w1"), "conv1");
+    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
+    tm_attr_ints(&b, "strides", INTS(2, 2));
+    tm_node(&b, "Relu", NAMES("conv1"), "feat");
+    tm_weight(&b, "w2", SHAPE(classes, 8, 1, 1), -0.5f, 0.5f);
+    tm_node(&b, "Conv", NAMES("feat", "w2"), "conv2");
+    tm_node(&b, "Relu", NAMES("conv2"), "class_maps");
+    tm_node(&b, "GlobalAveragePool", NAMES("class_maps"), "pooled");
+    tm_node(&b, "Flatten", NAMES("pooled"), "scores");
+    tm_output(&b, "scores");
+    return tm_take(&b);
+}

@@ -69,3 +69,9 @@ void tm_attr_float(TestModel *b, const char *name, float v);
 void tm_attr_str(TestModel *b, const char *name, const char *v);
 void tm_attr_ints(TestModel *b, const char *name, const int64_t *v, int count);
 void tm_attr_floats(TestModel *b, const char *name, const float *v, int count);
+
+/* A tiny image classifier (x [1, 3, H, W], any H and W): a stride-2 3x3
+ * convolution to 8 channels and a Relu ("feat", the default feature layer),
+ * a 1x1 convolution to `classes` class maps, global average pooling and a
+ * flatten to "scores" [1, classes]. NULL (after printing why) on failure. */
+VknnModel *tm_classifier(int classes, guint32 seed);

@@ -54,6 +54,15 @@ const char *vknn_context_device_name(const VknnContext *ctx);
 VkPhysicalDeviceType vknn_context_device_type(const VknnContext *ctx);
 VkDevice vknn_context_vk_device(const VknnContext *ctx);
 
+/* Device memory a network's plan may take (activations, gradients and
+ * weights, estimated before anything is allocated; vknn_net_prepare refuses
+ * a plan beyond it with VKNN_ERROR_DEVICE_LIMIT). The default is the
+ * largest device-local heap, or less with VKNN_MAX_MEMORY. Setting bytes
+ * lowers it further (never above that default); 0 restores the default.
+ * Applies to plans made after the call. */
+void vknn_context_set_memory_budget(VknnContext *ctx, uint64_t bytes);
+uint64_t vknn_context_memory_budget(const VknnContext *ctx);
+
 typedef struct {
     int index;
     char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];

@@ -101,6 +101,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnExplainer, vknn_explainer_free)
 /* The Grad-CAM layer in use (the resolved default when params->layer was NULL). */
 const char *vknn_explainer_layer(const VknnExplainer *ex);
 
+/* Plans the network for [1, 3, height, width] inputs, as every run does
+ * first: a caller learns that the device cannot hold it
+ * (VKNN_ERROR_DEVICE_LIMIT, naming the estimate and the budget) before it
+ * spends memory on an input. Gradient methods count their gradients. */
+gboolean vknn_explainer_prepare(VknnExplainer *ex, int width, int height, GError **err);
+
 /* Explains one input: NCHW floats of shape [1, 3, height, width], already
  * preprocessed as the model expects. Fills out (clear it with
  * vknn_explanation_clear). */
