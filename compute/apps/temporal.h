@@ -1,0 +1,60 @@
+/* libvknn internals: temporal stabilisation of a style network's output on
+ * video (temporal.c), used by the styler (style.c).
+ *
+ * Per frame, after the network: dense optical flow between the previous and
+ * the current network input, both ways (pyramidal Lucas-Kanade on grey
+ * levels), the previous stabilised output warped along the backward flow,
+ * and a blend of it into the current output where the two flows agree and
+ * the grey levels match (Ruder et al. 2016's occlusion test); then the
+ * current frame becomes the history. All on the device, in the caller's
+ * command buffer; the blend weight of each frame is read from a small
+ * host-visible buffer, so one recording serves every frame, the first (no
+ * history: weight 0, output unchanged) included. */
+#pragma once
+
+#include "runtime/runtime.h"
+
+typedef struct VknnTemporal VknnTemporal;
+
+/* The flow's tuning, shared with the CPU reference (ref/ref_flow.c). */
+#define VKNN_FLOW_MIN_SIDE 16 /* coarsest pyramid level's shorter side, at least */
+#define VKNN_FLOW_MAX_LEVELS 5
+#define VKNN_FLOW_ITERATIONS 3 /* Lucas-Kanade steps per level */
+#define VKNN_FLOW_LAMBDA 25.0f /* regularisation of A, in grey levels^2 */
+/* Grey error (0..255) above which a warped pixel is not trusted. */
+#define VKNN_TEMPORAL_MAX_GREY_ERROR 20.0f
+
+/* Pyramid levels for an input of w x h. */
+int vknn_flow_levels(int w, int h);
+
+VknnTemporal *vknn_temporal_new(VknnContext *ctx);
+void vknn_temporal_free(VknnTemporal *t);
+
+/* Allocates for a network input of in_w x in_h and an output of out_w x
+ * out_h; nothing when the sizes are unchanged. A new size forgets the
+ * history; commands recorded before must be recorded again. */
+gboolean vknn_temporal_prepare(VknnTemporal *t, int in_w, int in_h, int out_w, int out_h,
+                               GError **err);
+
+/* Records the stabilisation of `output` (the network's, [1,3,out_h,out_w])
+ * given its `input` ([1,3,in_h,in_w], RGB 0..255) into cmd, after the
+ * network. Returns the tensor holding the stabilised output, to be read
+ * instead of `output`. */
+const VknnTensor *vknn_temporal_record(VknnTemporal *t, VknnCmd *cmd, const VknnTensor *input,
+                                       const VknnTensor *output);
+
+/* Around each submission of the recorded commands: begin sets the frame's
+ * blend weight (strength 0..1, or 0 without history); end, after a
+ * successful submission, makes this frame the history of the next. */
+void vknn_temporal_begin_frame(VknnTemporal *t, float strength);
+void vknn_temporal_end_frame(VknnTemporal *t);
+
+/* Forgets the history: the next frame is output as the network made it. */
+void vknn_temporal_reset(VknnTemporal *t);
+
+/* For tests and tools, after a frame: the backward flow (current -> previous
+ * input, in input pixels) and the forward flow (previous -> current), each
+ * in_w x in_h x 2 floats (u, v), and the mask, out_w x out_h floats (1:
+ * blended). Any may be NULL. */
+gboolean vknn_temporal_read(VknnTemporal *t, float *backward, float *forward, float *mask,
+                            GError **err);

@@ -1,0 +1,79 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// One Lucas-Kanade step of dense pyramidal optical flow (temporal.c): for
+// each pixel x of the template, the displacement d with target(x + d) ~
+// template(x) over a (2R+1)^2 window, refined by
+//   d += -(A + lambda I)^-1 sum_w g (target(x' + d) - template(x')),
+//   A = sum_w g g^T, g = the template's gradient (inverse-compositional
+// approximation: no target gradients, A fixed per pixel). lambda keeps
+// flat regions at the coarser estimate; a step is limited to MAX_STEP px.
+//
+// Bindings: 0 template (texel: grey, gx, gy), 1 target (texel: grey in lane
+// 0), 2 flow in (texel: u, v), 3 flow out (storage: u, v, 0, 0).
+// Push: mode 0 starts at d = 0 (coarsest level, flow in unused), 1 starts
+// from 2 x the bilinear upsample of the coarser level's flow, 2 continues
+// from this level's flow. Grid: size.x x size.y.
+#include "vknn.glsl"
+#include "frame.glsl"
+
+#define R 2
+#define MAX_STEP 2.0
+
+layout(binding = 0) uniform samplerBuffer tmpl_t;
+layout(binding = 1) uniform samplerBuffer target_t;
+layout(binding = 2) uniform samplerBuffer flow_in_t;
+layout(binding = 3) writeonly buffer Out { vec4 out_t[]; };
+
+layout(push_constant) uniform Params {
+    ivec2 size;    // this level
+    ivec2 in_size; // flow in (the coarser level for mode 1)
+    int mode;
+    float lambda;
+} p;
+
+vec4 load_target(ivec2 q)
+{
+    return texelFetch(target_t, q.y * p.size.x + q.x);
+}
+
+vec4 load_flow_in(ivec2 q)
+{
+    return texelFetch(flow_in_t, q.y * p.in_size.x + q.x);
+}
+
+vec2 start(ivec2 q)
+{
+    if (p.mode == 0)
+        return vec2(0.0);
+    if (p.mode == 2)
+        return load_flow_in(q).xy;
+    vec4 f;
+    BILINEAR(f, load_flow_in, (vec2(q) + 0.5) * 0.5 - 0.5, p.in_size);
+    return 2.0 * f.xy;
+}
+
+void main()
+{
+    const ivec2 q = ivec2(gl_GlobalInvocationID.xy);
+    if (any(greaterThanEqual(q, p.size)))
+        return;
+    vec2 d = start(q);
+    vec3 a = vec3(p.lambda, 0.0, p.lambda); // A + lambda I: xx, xy, yy
+    vec2 b = vec2(0.0);
+    for (int dy = -R; dy <= R; dy++)
+        for (int dx = -R; dx <= R; dx++) {
+            const ivec2 w = clamp(q + ivec2(dx, dy), ivec2(0), p.size - 1);
+            const vec3 t = texelFetch(tmpl_t, w.y * p.size.x + w.x).xyz;
+            vec4 s;
+            BILINEAR(s, load_target, vec2(w) + d, p.size);
+            const float e = s.x - t.x;
+            a += vec3(t.y * t.y, t.y * t.z, t.z * t.z);
+            b += t.yz * e;
+        }
+    const float det = a.x * a.z - a.y * a.y;
+    vec2 step = -vec2(a.z * b.x - a.y * b.y, a.x * b.y - a.y * b.x) / det;
+    const float len = length(step);
+    if (len > MAX_STEP)
+        step *= MAX_STEP / len;
+    out_t[q.y * p.size.x + q.x] = vec4(d + step, 0.0, 0.0);
+}

@@ -1,0 +1,304 @@
+/* Temporal stabilisation's device flow, warp and mask (compute/apps/
+ * temporal.c) on synthetic frames whose motion is known exactly, and against
+ * the CPU reference of the same flow algorithm (vknn_ref_flow).
+ *
+ *   test_temporal        (needs no ../shared)
+ */
+#include "testutil.h"
+#include "apps/temporal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define W 128
+#define H 96
+#define MARGIN 8 /* border pixels left out of flow checks: they see the clamp */
+
+/* A smooth texture with structure in every direction (grey 0..255). */
+static float texture(float x, float y)
+{
+    return 128.0f + 40.0f * sinf(0.21f * x + 0.05f * y) + 35.0f * sinf(0.17f * y - 0.11f * x) +
+           25.0f * sinf(0.31f * (x + y)) + 15.0f * cosf(0.43f * x - 0.29f * y);
+}
+
+typedef float (*Scene)(float x, float y, const float *motion);
+
+/* Frame content moved by (motion[0], motion[1]). */
+static float shifted(float x, float y, const float *m)
+{
+    return texture(x - m[0], y - m[1]);
+}
+
+/* Frame content rotated by motion[0] radians about the centre. */
+static float rotated(float x, float y, const float *m)
+{
+    const float cx = W / 2.0f, cy = H / 2.0f, c = cosf(m[0]), s = sinf(m[0]);
+    const float dx = x - cx, dy = y - cy; /* source = R^-1 (x - c) + c */
+    return texture(cx + c * dx + s * dy, cy - s * dx + c * dy);
+}
+
+/* A 24-px square of its own pattern at x = 40 + motion[0], over a still
+ * background. */
+static float square(float x, float y, const float *m)
+{
+    const float x0 = 40.0f + m[0], y0 = 36.0f;
+    if (x >= x0 && x < x0 + 24 && y >= y0 && y < y0 + 24)
+        return 60.0f + 50.0f * sinf(0.9f * (x - x0)) * cosf(0.7f * (y - y0));
+    return texture(x, y);
+}
+
+static void render(Scene scene, const float *motion, float *grey)
+{
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            grey[y * W + x] = scene((float)x, (float)y, motion);
+}
+
+/* A [1,3,H,W] tensor (grey in R, G and B) on the device. */
+static VknnTensor tensor_new(VknnContext *ctx)
+{
+    GError *err = NULL;
+    VknnTensor t = {0};
+    vknn_tensor_set_shape(&t, &(VknnShape){4, {1, 3, H, W}});
+    t.buffer = vknn_buffer_new(ctx, t.bytes, VKNN_MEM_DEVICE, &err);
+    g_assert_no_error(err);
+    g_assert(vknn_tensor_make_view(ctx, &t, &err));
+    return t;
+}
+
+static void tensor_free(VknnContext *ctx, VknnTensor *t)
+{
+    vknn_tensor_release_view(ctx, t);
+    vknn_buffer_free(ctx, &t->buffer);
+}
+
+static void upload_grey(VknnContext *ctx, VknnTensor *t, const float *grey)
+{
+    GError *err = NULL;
+    g_autofree float *packed = g_new0(float, W *H * 4);
+    for (int i = 0; i < W * H; i++)
+        packed[4 * i] = packed[4 * i + 1] = packed[4 * i + 2] = grey[i];
+    g_assert(vknn_upload(ctx, t->buffer, 0, packed, t->bytes, &err));
+}
+
+typedef struct {
+    VknnContext *ctx;
+    VknnTemporal *temporal;
+    VknnTensor input, output;
+    VknnCmd *cmd;
+    const VknnTensor *stable;
+} Fixture;
+
+static void fixture_open(Fixture *f, VknnContext *ctx)
+{
+    GError *err = NULL;
+    f->ctx = ctx;
+    f->temporal = vknn_temporal_new(ctx);
+    g_assert(vknn_temporal_prepare(f->temporal, W, H, W, H, &err));
+    f->input = tensor_new(ctx);
+    f->output = tensor_new(ctx);
+    f->cmd = vknn_cmd_new(ctx, &err);
+    f->stable = vknn_temporal_record(f->temporal, f->cmd, &f->input, &f->output);
+    g_assert(vknn_cmd_end(f->cmd, &err));
+}
+
+static void fixture_close(Fixture *f)
+{
+    vknn_cmd_free(&f->cmd);
+    tensor_free(f->ctx, &f->input);
+    tensor_free(f->ctx, &f->output);
+    vknn_temporal_free(f->temporal);
+}
+
+/* One frame: input grey, network output `out` (grey too), blend weight. */
+static void run_frame(Fixture *f, const float *grey, const float *out, float strength)
+{
+    GError *err = NULL;
+    upload_grey(f->ctx, &f->input, grey);
+    upload_grey(f->ctx, &f->output, out);
+    vknn_temporal_begin_frame(f->temporal, strength);
+    g_assert(vknn_cmd_submit_wait(f->cmd, &err));
+    vknn_temporal_end_frame(f->temporal);
+}
+
+/* Mean end-point error of flow (W x H x 2) against expected(x, y) in the
+ * interior. */
+static double mean_epe(const float *flow, void (*expected)(int, int, const float *, float *),
+                       const float *motion)
+{
+    double sum = 0;
+    int n = 0;
+    for (int y = MARGIN; y < H - MARGIN; y++)
+        for (int x = MARGIN; x < W - MARGIN; x++, n++) {
+            float e[2];
+            expected(x, y, motion, e);
+            sum += hypot(flow[2 * (y * W + x)] - e[0], flow[2 * (y * W + x) + 1] - e[1]);
+        }
+    return sum / n;
+}
+
+/* Backward flows (current frame -> previous) of the two scenes. */
+static void shift_back(int x, int y, const float *m, float *e)
+{
+    e[0] = -m[0], e[1] = -m[1];
+}
+
+static void rotation_back(int x, int y, const float *m, float *e)
+{
+    const float cx = W / 2.0f, cy = H / 2.0f, c = cosf(m[0]), s = sinf(m[0]);
+    const float dx = x - cx, dy = y - cy;
+    e[0] = cx + c * dx + s * dy - x;
+    e[1] = cy - s * dx + c * dy - y;
+}
+
+static void check_flow(VknnContext *ctx, const char *what, Scene scene, const float *motion,
+                       void (*expected)(int, int, const float *, float *))
+{
+    Fixture f;
+    fixture_open(&f, ctx);
+    const float still[2] = {0, 0};
+    g_autofree float *prev = g_new(float, W *H), *cur = g_new(float, W *H);
+    render(scene, still, prev);
+    render(scene, motion, cur);
+    run_frame(&f, prev, prev, 1.0f);
+    run_frame(&f, cur, cur, 1.0f);
+    g_autofree float *bwd = g_new(float, W *H * 2), *fwd = g_new(float, W *H * 2);
+    GError *err = NULL;
+    g_assert(vknn_temporal_read(f.temporal, bwd, fwd, NULL, &err));
+
+    const double epe = mean_epe(bwd, expected, motion);
+    test_check(epe < 0.25, "%s: backward flow mean end-point error %.3f px (< 0.25)", what, epe);
+
+    g_autofree float *ref = g_new(float, W *H * 2);
+    vknn_ref_flow(cur, prev, W, H, vknn_flow_levels(W, H), VKNN_FLOW_ITERATIONS, VKNN_FLOW_LAMBDA,
+                  ref);
+    double worst = 0, sum = 0;
+    for (int i = 0; i < W * H * 2; i++) {
+        worst = MAX(worst, fabsf(bwd[i] - ref[i]));
+        sum += fabsf(bwd[i] - ref[i]);
+    }
+    test_check(worst < 0.05, "%s: device flow = CPU reference (max diff %.2g px, mean %.2g)", what,
+               worst, sum / (W * H * 2));
+    fixture_close(&f);
+}
+
+static float *read_stable(const Fixture *f)
+{
+    GError *err = NULL;
+    g_autofree float *packed = g_new(float, W *H * 4);
+    g_assert(vknn_download(f->ctx, f->stable->buffer, f->stable->offset, packed, W * H * 16, &err));
+    float *grey = g_new(float, W *H);
+    for (int i = 0; i < W * H; i++)
+        grey[i] = packed[4 * i];
+    return grey;
+}
+
+static float bilinear(const float *img, float x, float y)
+{
+    x = CLAMP(x, 0.0f, W - 1.0f);
+    y = CLAMP(y, 0.0f, H - 1.0f);
+    const int x0 = (int)x, y0 = (int)y, x1 = MIN(x0 + 1, W - 1), y1 = MIN(y0 + 1, H - 1);
+    const float fx = x - x0, fy = y - y0;
+    return (img[y0 * W + x0] * (1 - fx) + img[y0 * W + x1] * fx) * (1 - fy) +
+           (img[y1 * W + x0] * (1 - fx) + img[y1 * W + x1] * fx) * fy;
+}
+
+/* Frame 1's output P is warped into frame 2 along the backward flow where
+ * the mask is 1 (strength 1, frame 2's own output 0): the result must be a
+ * bilinear warp of P by the flow the device reports, and the mask must
+ * cover the interior of a pure shift. Then a reset: the next frame is the
+ * network's output exactly. */
+static void check_warp(VknnContext *ctx)
+{
+    Fixture f;
+    fixture_open(&f, ctx);
+    const float still[2] = {0, 0}, motion[2] = {2.5f, 1.0f};
+    g_autofree float *prev = g_new(float, W *H), *cur = g_new(float, W *H);
+    g_autofree float *p = g_new(float, W *H), *zero = g_new0(float, W *H);
+    render(shifted, still, prev);
+    render(shifted, motion, cur);
+    for (int i = 0; i < W * H; i++)
+        p[i] = 255.0f - 0.5f * prev[i] + (float)(i % 7);
+    run_frame(&f, prev, p, 1.0f);
+    run_frame(&f, cur, zero, 1.0f);
+    g_autofree float *bwd = g_new(float, W *H * 2), *mask = g_new(float, W *H);
+    GError *err = NULL;
+    g_assert(vknn_temporal_read(f.temporal, bwd, NULL, mask, &err));
+    g_autofree float *stable = read_stable(&f);
+    double worst = 0;
+    int covered = 0, interior = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            const int i = y * W + x;
+            const float want = mask[i] > 0 ? bilinear(p, x + bwd[2 * i], y + bwd[2 * i + 1]) : 0.0f;
+            worst = MAX(worst, fabsf(stable[i] - want));
+            if (x >= MARGIN && x < W - MARGIN && y >= MARGIN && y < H - MARGIN) {
+                interior++;
+                covered += mask[i] > 0;
+            }
+        }
+    test_check(worst < 1e-3,
+               "warp: stable output = CPU bilinear warp of the previous output by "
+               "the flow, where masked (max diff %.2g)",
+               worst);
+    test_check(covered > 0.98 * interior, "warp: mask covers %.1f%% of a shift's interior (> 98%%)",
+               100.0 * covered / interior);
+
+    vknn_temporal_reset(f.temporal);
+    run_frame(&f, prev, p, 1.0f);
+    g_autofree float *first = read_stable(&f);
+    test_check(memcmp(first, p, sizeof(float) * W * H) == 0,
+               "after a reset the output is the network's, bit for bit");
+    fixture_close(&f);
+}
+
+/* A square moves 6 px right over a still background: the strip it uncovers
+ * was not in the previous frame, so the mask must leave it out, and keep
+ * the still background. */
+static void check_occlusion(VknnContext *ctx)
+{
+    Fixture f;
+    fixture_open(&f, ctx);
+    const float still[2] = {0, 0}, motion[2] = {6.0f, 0.0f};
+    g_autofree float *prev = g_new(float, W *H), *cur = g_new(float, W *H);
+    render(square, still, prev);
+    render(square, motion, cur);
+    run_frame(&f, prev, prev, 1.0f);
+    run_frame(&f, cur, cur, 1.0f);
+    g_autofree float *mask = g_new(float, W *H);
+    GError *err = NULL;
+    g_assert(vknn_temporal_read(f.temporal, NULL, NULL, mask, &err));
+    int strip = 0, strip_out = 0, background = 0, background_in = 0;
+    for (int y = MARGIN; y < H - MARGIN; y++)
+        for (int x = MARGIN; x < W - MARGIN; x++) {
+            const gboolean uncovered = x >= 41 && x < 45 && y >= 37 && y < 59;
+            const gboolean far = x < 30 || x >= 80 || y < 26 || y >= 70;
+            strip += uncovered;
+            strip_out += uncovered && mask[y * W + x] == 0;
+            background += far;
+            background_in += far && mask[y * W + x] > 0;
+        }
+    test_check(strip_out > 0.9 * strip,
+               "occlusion: %d of %d pixels the square uncovers are masked out", strip_out, strip);
+    test_check(background_in > 0.98 * background,
+               "occlusion: %.1f%% of the still background away from the square is kept",
+               100.0 * background_in / background);
+    fixture_close(&f);
+}
+
+int main(void)
+{
+    g_autoptr(VknnContext) ctx = test_context();
+    printf("device: %s, %dx%d, %d levels\n", vknn_context_device_name(ctx), W, H,
+           vknn_flow_levels(W, H));
+    check_flow(ctx, "shift (1.3, -0.7)", shifted, (const float[]){1.3f, -0.7f}, shift_back);
+    check_flow(ctx, "shift (5.5, 3)", shifted, (const float[]){5.5f, 3.0f}, shift_back);
+    check_flow(ctx, "rotation 2 deg", rotated, (const float[]){2.0f * (float)G_PI / 180.0f},
+               rotation_back);
+    check_warp(ctx);
+    check_occlusion(ctx);
+    test_check(vknn_live_buffers() == 0, "every device buffer was released (%d left)",
+               vknn_live_buffers());
+    return test_summary(0);
+}
