@@ -6,7 +6,7 @@
 //   stable = mix(current, warp(previous), alpha * mask)
 // mask is 1 where (Ruder et al. 2016) the backward flow b and the forward
 // flow f agree, |b(x) + f(x + b(x))|^2 <= 0.01 (|b|^2 + |f|^2) + 0.5 (flow
-// pixels), the grey levels agree, |cur(x) - prev(x + b(x))| < max_grey_error
+// pixels), the flow is smooth (no motion boundary), the grey levels agree, |cur(x) - prev(x + b(x))| < max_grey_error
 // (a scene cut fails it everywhere), and x + b(x) lies inside the frame; 0
 // elsewhere (disocclusions, motion boundaries, new content).
 //
@@ -34,6 +34,7 @@ layout(push_constant) uniform Params {
     ivec2 out_size;
     ivec2 flow_size;
     float max_grey_error;
+    float max_flow_gradient;
 } p;
 
 #define LOADER(name, tex, width)                                                                   \
@@ -66,7 +67,18 @@ void main()
     const float grey_error = abs(g0.x - g1.x);
     const bool inside = all(greaterThanEqual(src, vec2(-0.5))) &&
                         all(lessThanEqual(src, vec2(p.flow_size) - 0.5));
-    const float mask = consistent && inside && grey_error < p.max_grey_error ? 1.0 : 0.0;
+    // Motion boundaries (Ruder et al.'s second test, with a threshold for a
+    // flow noisier than theirs): where the flow changes fast, the pixels on
+    // one side were hidden.
+    vec4 bx0, bx1, by0, by1;
+    BILINEAR(bx0, load_bwd, f - vec2(1.0, 0.0), p.flow_size);
+    BILINEAR(bx1, load_bwd, f + vec2(1.0, 0.0), p.flow_size);
+    BILINEAR(by0, load_bwd, f - vec2(0.0, 1.0), p.flow_size);
+    BILINEAR(by1, load_bwd, f + vec2(0.0, 1.0), p.flow_size);
+    const vec2 du = 0.5 * (bx1.xy - bx0.xy), dv = 0.5 * (by1.xy - by0.xy);
+    const bool boundary = dot(du, du) + dot(dv, dv) > 0.01 * dot(b.xy, b.xy) + p.max_flow_gradient;
+    const float mask =
+        consistent && inside && !boundary && grey_error < p.max_grey_error ? 1.0 : 0.0;
 
     vec4 out_v = cur;
     if (alpha * mask > 0.0) {

@@ -4,20 +4,21 @@
 // each pixel x of the template, the displacement d with target(x + d) ~
 // template(x) over a (2R+1)^2 window, refined by
 //   d += -(A + lambda I)^-1 sum_w g (target(x' + d) - template(x')),
-//   A = sum_w g g^T, g = the template's gradient (inverse-compositional
-// approximation: no target gradients, A fixed per pixel). lambda keeps
-// flat regions at the coarser estimate; a step is limited to MAX_STEP px.
+//   A = sum_w g g^T, g = the mean of the template's gradient at x' and the
+// target's at x' + d (symmetric: better convergence, less noise bias than
+// either alone). lambda keeps flat and one-directional regions near the
+// coarser estimate (noise there would otherwise drive d far off); a step is
+// limited to MAX_STEP px.
 //
-// Bindings: 0 template (texel: grey, gx, gy), 1 target (texel: grey in lane
-// 0), 2 flow in (texel: u, v), 3 flow out (storage: u, v, 0, 0).
+// Bindings: 0 template, 1 target (texel: grey, gx, gy), 2 flow in (texel: u, v), 3 flow out (storage: u, v, 0, 0).
 // Push: mode 0 starts at d = 0 (coarsest level, flow in unused), 1 starts
 // from 2 x the bilinear upsample of the coarser level's flow, 2 continues
 // from this level's flow. Grid: size.x x size.y.
 #include "vknn.glsl"
 #include "frame.glsl"
 
-#define R 2
-#define MAX_STEP 2.0
+#define R 3 // VKNN_REF_FLOW_RADIUS
+#define MAX_STEP 2.0 // VKNN_REF_FLOW_MAX_STEP
 
 layout(binding = 0) uniform samplerBuffer tmpl_t;
 layout(binding = 1) uniform samplerBuffer target_t;
@@ -67,8 +68,9 @@ void main()
             vec4 s;
             BILINEAR(s, load_target, vec2(w) + d, p.size);
             const float e = s.x - t.x;
-            a += vec3(t.y * t.y, t.y * t.z, t.z * t.z);
-            b += t.yz * e;
+            const vec2 g = 0.5 * (t.yz + s.yz);
+            a += vec3(g.x * g.x, g.x * g.y, g.y * g.y);
+            b += g * e;
         }
     const float det = a.x * a.z - a.y * a.y;
     vec2 step = -vec2(a.z * b.x - a.y * b.y, a.x * b.y - a.y * b.x) / det;

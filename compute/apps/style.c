@@ -7,6 +7,7 @@
 #include "style_pre_bytes.comp.spv.h"
 #include "style_pre_image.comp.spv.h"
 #include "apps/frame.h"
+#include "apps/temporal.h"
 #include "exec/exec.h"
 #include "graph/schema.h"
 
@@ -60,6 +61,14 @@ struct VknnStyler {
     VknnCmd *net_cmd;
 
     double last_ms;
+
+    /* Temporal stabilisation (params.temporal): its state, and the tensor
+     * the post step reads (the network output, or the stabilised one). The
+     * flow reads the network input after the run: once stabilisation was
+     * asked for, the plan keeps it (input_kept). */
+    VknnTemporal *temporal;
+    gboolean input_kept;
+    const VknnTensor *styled;
 
     /* Multi-style: per blended constant, the data of each style. */
     GPtrArray *style_params; /* StyleParam* */
@@ -224,6 +233,7 @@ void vknn_styler_free(VknnStyler *s)
         return;
     /* Frames are processed synchronously: nothing is in flight here. */
     invalidate_commands(s);
+    vknn_temporal_free(s->temporal);
     vknn_frame_buffer_clear(s->ctx, &s->in_frame);
     vknn_frame_buffer_clear(s->ctx, &s->out_frame);
     vknn_frame_buffer_clear(s->ctx, &s->image_out);
@@ -244,13 +254,33 @@ static gboolean check_params(const VknnStyleParams *p, int width, int height, GE
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE, "invalid frame size %dx%d", width, height);
         return FALSE;
     }
-    if (!(p->scale > 0.0f && p->scale <= 1.0f) || !(p->strength >= 0.0f && p->strength <= 1.0f)) {
+    if (!(p->scale > 0.0f && p->scale <= 1.0f) || !(p->strength >= 0.0f && p->strength <= 1.0f) ||
+        !(p->temporal_strength >= 0.0f && p->temporal_strength <= 1.0f) ||
+        (p->temporal != VKNN_TEMPORAL_OFF && p->temporal != VKNN_TEMPORAL_FLOW)) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                    "invalid style parameters: scale %g (0..1], strength %g [0..1]", p->scale,
-                    p->strength);
+                    "invalid style parameters: scale %g (0..1], strength %g [0..1], temporal %d "
+                    "(off or flow), temporal strength %g [0..1]",
+                    p->scale, p->strength, p->temporal, p->temporal_strength);
         return FALSE;
     }
     return TRUE;
+}
+
+/* Makes or drops the temporal state; a new plan or style starts a new
+ * history (the previous output is another network's). */
+static gboolean prepare_temporal(VknnStyler *s, const VknnStyleParams *params, int net_w, int net_h,
+                                 gboolean new_net, GError **err)
+{
+    if (params->temporal == VKNN_TEMPORAL_OFF) {
+        g_clear_pointer(&s->temporal, vknn_temporal_free);
+        return TRUE;
+    }
+    if (!s->temporal)
+        s->temporal = vknn_temporal_new(s->ctx);
+    else if (new_net)
+        vknn_temporal_reset(s->temporal);
+    const VknnTensor *out = vknn_net_tensor(s->net, s->output_name);
+    return vknn_temporal_prepare(s->temporal, net_w, net_h, out->w, out->h, err);
 }
 
 gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnStyleParams *params,
@@ -267,15 +297,18 @@ gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnSty
     const int net_h = MAX(MIN_NET_SIZE, round_up4(content_h));
     const gboolean restyle = !s->prepared || !same_style_weights(params, &s->params);
     const gboolean resized = !s->prepared || width != s->width || height != s->height;
+    const gboolean keep_input = params->temporal != VKNN_TEMPORAL_OFF && !s->input_kept;
     const gboolean replan = !s->prepared || net_w != s->net_w || net_h != s->net_h ||
                             (restyle && s->n_styles > 1) ||
-                            params->precision != s->params.precision;
+                            params->precision != s->params.precision || keep_input;
     if (!resized && !replan && memcmp(params, &s->params, sizeof *params) == 0)
         return TRUE;
 
     invalidate_commands(s);
     s->prepared = FALSE;
     if (restyle && !blend_styles(s, params, err))
+        return FALSE;
+    if (keep_input && !(s->input_kept = vknn_net_keep(s->net, s->input_name, err)))
         return FALSE;
     if (replan) {
         const VknnShape shape = {4, {1, 3, net_h, net_w}};
@@ -291,6 +324,8 @@ gboolean vknn_styler_prepare(VknnStyler *s, int width, int height, const VknnSty
             return FALSE;
         }
     }
+    if (!prepare_temporal(s, params, net_w, net_h, replan || restyle, err))
+        return FALSE;
     if (resized) {
         vknn_frame_buffer_clear(s->ctx, &s->in_frame);
         vknn_frame_buffer_clear(s->ctx, &s->out_frame);
@@ -351,6 +386,37 @@ static PostPush post_push(const VknnStyler *s, const VknnTensor *out, int stride
     };
 }
 
+/* After the network: the stabilisation, when on; s->styled is what the
+ * post step reads. */
+static void record_temporal(VknnStyler *s, VknnCmd *cmd)
+{
+    const VknnTensor *out = vknn_net_tensor(s->net, s->output_name);
+    s->styled = s->temporal ? vknn_temporal_record(s->temporal, cmd,
+                                                   vknn_net_tensor(s->net, s->input_name), out)
+                            : out;
+}
+
+/* Runs the recorded commands of one frame, with the stabilisation's blend
+ * weight set before and its history advanced after (reset on failure: the
+ * history may be half written). */
+static gboolean submit_frame(VknnStyler *s, VknnCmd *const *cmds, int n, GError **err)
+{
+    if (s->temporal)
+        vknn_temporal_begin_frame(s->temporal, s->params.temporal_strength);
+    const gboolean ok = vknn_cmd_submit_wait_many(cmds, n, err);
+    if (s->temporal && ok)
+        vknn_temporal_end_frame(s->temporal);
+    else if (s->temporal)
+        vknn_temporal_reset(s->temporal);
+    return ok;
+}
+
+void vknn_styler_reset_history(VknnStyler *s)
+{
+    if (s->temporal)
+        vknn_temporal_reset(s->temporal);
+}
+
 /* ---- frames in memory ------------------------------------------------------ */
 
 static gboolean record_bytes(VknnStyler *s, VknnPixelFormat fmt, GError **err)
@@ -369,8 +435,9 @@ static gboolean record_bytes(VknnStyler *s, VknnPixelFormat fmt, GError **err)
     vknn_frame_dispatch(s->bytes_cmd, pre, pre_bind, NULL, &pp, s->net_w, s->net_h);
     if (!vknn_net_record(s->net, s->bytes_cmd, err))
         return FALSE;
+    record_temporal(s, s->bytes_cmd);
     const PostPush qp = post_push(s, out, s->width);
-    const VknnTensor *post_bind[] = {out, &s->in_frame.texels, &s->out_frame.texels};
+    const VknnTensor *post_bind[] = {s->styled, &s->in_frame.texels, &s->out_frame.texels};
     vknn_frame_dispatch(s->bytes_cmd, post, post_bind, NULL, &qp, s->width, s->height);
     s->bytes_format = fmt;
     return vknn_cmd_end(s->bytes_cmd, err);
@@ -393,7 +460,7 @@ gboolean vknn_styler_process_bytes(VknnStyler *s, VknnPixelFormat fmt, const gui
         return FALSE;
     }
     vknn_frame_buffer_write(&s->in_frame, in, in_stride);
-    if (!vknn_cmd_submit_wait(s->bytes_cmd, err))
+    if (!submit_frame(s, &s->bytes_cmd, 1, err))
         return FALSE;
     vknn_frame_buffer_read(s->ctx, &s->out_frame, out, out_stride);
     s->last_ms = (g_get_monotonic_time() - t0) / 1e3;
@@ -434,7 +501,7 @@ static gboolean record_post_image(VknnStyler *s, VknnCmd *cmd, VknnImage *in, Vk
     if (!p)
         return FALSE;
     const VknnImage *images[] = {in, out};
-    const VknnTensor *bind[] = {net_out, &s->image_out.texels};
+    const VknnTensor *bind[] = {s->styled, &s->image_out.texels};
     vknn_frame_dispatch(cmd, p, bind, images, &qp, s->width, s->height);
     vknn_frame_write_image_end(cmd, out, &s->image_out);
     return vknn_cmd_end(cmd, err);
@@ -447,7 +514,10 @@ static gboolean record_net(VknnStyler *s, GError **err)
     if (!s->net_cmd)
         return FALSE;
     vknn_cmd_barrier_all(s->net_cmd); /* its input was written by the pre command buffer */
-    return vknn_net_record(s->net, s->net_cmd, err) && vknn_cmd_end(s->net_cmd, err);
+    if (!vknn_net_record(s->net, s->net_cmd, err))
+        return FALSE;
+    record_temporal(s, s->net_cmd);
+    return vknn_cmd_end(s->net_cmd, err);
 }
 
 gboolean vknn_styler_process_images(VknnStyler *s, VknnImage *in, VknnImage *out, GError **err)
@@ -467,7 +537,7 @@ gboolean vknn_styler_process_images(VknnStyler *s, VknnImage *in, VknnImage *out
         post && record_pre_image(s, pre, in, err) && record_post_image(s, post, in, out, err);
     if (ok) {
         VknnCmd *cmds[] = {pre, s->net_cmd, post};
-        ok = vknn_cmd_submit_wait_many(cmds, 3, err);
+        ok = submit_frame(s, cmds, 3, err);
     }
     vknn_cmd_free(&pre);
     vknn_cmd_free(&post);

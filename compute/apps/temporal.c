@@ -23,7 +23,7 @@ typedef struct {
 
 typedef struct {
     int32_t out_size[2], flow_size[2];
-    float max_grey_error;
+    float max_grey_error, max_flow_gradient;
 } BlendPush;
 
 enum { LK_START_ZERO, LK_START_UPSAMPLE, LK_CONTINUE };
@@ -224,7 +224,10 @@ const VknnTensor *vknn_temporal_record(VknnTemporal *t, VknnCmd *cmd, const Vknn
     record_pyramid(t, cmd, input);
     t->flow_result[0] = record_flow(t, cmd, t->cur, t->prev, t->flow[0]);
     t->flow_result[1] = record_flow(t, cmd, t->prev, t->cur, t->flow[1]);
-    const BlendPush bp = {{t->out_w, t->out_h}, {t->in_w, t->in_h}, VKNN_TEMPORAL_MAX_GREY_ERROR};
+    const BlendPush bp = {{t->out_w, t->out_h},
+                          {t->in_w, t->in_h},
+                          VKNN_TEMPORAL_MAX_GREY_ERROR,
+                          VKNN_TEMPORAL_MAX_FLOW_GRADIENT};
     const VknnTensor *bind[] = {output,
                                 &t->prev_out,
                                 &t->flow[0][t->flow_result[0]],

@@ -19,10 +19,17 @@ typedef struct VknnTemporal VknnTemporal;
 /* The flow's tuning, shared with the CPU reference (ref/ref_flow.c). */
 #define VKNN_FLOW_MIN_SIDE 16 /* coarsest pyramid level's shorter side, at least */
 #define VKNN_FLOW_MAX_LEVELS 5
-#define VKNN_FLOW_ITERATIONS 3 /* Lucas-Kanade steps per level */
-#define VKNN_FLOW_LAMBDA 25.0f /* regularisation of A, in grey levels^2 */
+/* Lucas-Kanade steps per level, and the regularisation of its normal
+ * equations (grey levels^2, summed over the 7x7 window). Chosen on noisy
+ * static frames (sensor-like noise of 2 levels, vknn_ref_flow): more steps
+ * or a smaller lambda fit the noise (mean |flow| 0.2-0.5 px where it is 0),
+ * a larger lambda slows real motion down. */
+#define VKNN_FLOW_ITERATIONS 2
+#define VKNN_FLOW_LAMBDA 300.0f
 /* Grey error (0..255) above which a warped pixel is not trusted. */
 #define VKNN_TEMPORAL_MAX_GREY_ERROR 20.0f
+/* Squared flow gradient (px/px)^2 above which a pixel is a motion boundary. */
+#define VKNN_TEMPORAL_MAX_FLOW_GRADIENT 0.05f
 
 /* Pyramid levels for an input of w x h. */
 int vknn_flow_levels(int w, int h);

@@ -76,12 +76,15 @@ static void lk_step(const Level *t, const Level *s, int x, int y, float lambda, 
         for (int dx = -VKNN_REF_FLOW_RADIUS; dx <= VKNN_REF_FLOW_RADIUS; dx++) {
             const int wx = CLAMP(x + dx, 0, t->w - 1), wy = CLAMP(y + dy, 0, t->h - 1);
             const int i = wy * t->w + wx;
-            const float e = sample(s->grey, s->w, s->h, wx + d[0], wy + d[1]) - t->grey[i];
-            a += t->gx[i] * t->gx[i];
-            b += t->gx[i] * t->gy[i];
-            c += t->gy[i] * t->gy[i];
-            bx += t->gx[i] * e;
-            by += t->gy[i] * e;
+            const float sx = wx + d[0], sy = wy + d[1];
+            const float e = sample(s->grey, s->w, s->h, sx, sy) - t->grey[i];
+            const float gx = 0.5f * (t->gx[i] + sample(s->gx, s->w, s->h, sx, sy));
+            const float gy = 0.5f * (t->gy[i] + sample(s->gy, s->w, s->h, sx, sy));
+            a += gx * gx;
+            b += gx * gy;
+            c += gy * gy;
+            bx += gx * e;
+            by += gy * e;
         }
     const double det = a * c - b * b;
     double ux = -(c * bx - b * by) / det, uy = -(a * by - b * bx) / det;

@@ -287,6 +287,82 @@ static void check_occlusion(VknnContext *ctx)
     fixture_close(&f);
 }
 
+/* RGBA frame of the texture moved by `shift` px, with Gaussian noise of
+ * sigma 3 levels (a sensor's), seeded per frame. */
+static guint8 *noisy_frame(int w, int h, float shift, guint32 seed)
+{
+    GRand *rng = g_rand_new_with_seed(seed);
+    guint8 *px = g_new(guint8, (gsize)w * h * 4);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const double u1 = g_rand_double(rng) + 1e-12, u2 = g_rand_double(rng);
+            const double noise = 3.0 * sqrt(-2 * log(u1)) * cos(2 * G_PI * u2);
+            const float v = texture(x * 0.6f - shift, y * 0.6f);
+            guint8 *p = px + ((gsize)y * w + x) * 4;
+            p[0] = (guint8)CLAMP(v + noise, 0, 255);
+            p[1] = (guint8)CLAMP(0.8 * v + noise + 20, 0, 255);
+            p[2] = (guint8)CLAMP(255 - v + noise, 0, 255);
+            p[3] = 255;
+        }
+    g_rand_free(rng);
+    return px;
+}
+
+/* Mean absolute difference of two RGB frames, in levels. */
+static double frame_change(const guint8 *a, const guint8 *b, int n_pixels)
+{
+    double sum = 0;
+    for (int i = 0; i < n_pixels; i++)
+        for (int c = 0; c < 3; c++)
+            sum += abs(a[4 * i + c] - b[4 * i + c]);
+    return sum / (3.0 * n_pixels);
+}
+
+/* A static shot with sensor noise through a built-in style network: with
+ * VKNN_TEMPORAL_FLOW the output changes much less from frame to frame; and
+ * after vknn_styler_reset_history a frame is stylised exactly as without
+ * stabilisation. */
+static void check_styler(VknnContext *ctx)
+{
+    enum { SW = 96, SH = 64, FRAMES = 14 };
+    GError *err = NULL;
+    g_autoptr(VknnModel) m = vknn_model_load("builtin:starry_night", &err);
+    g_assert_no_error(err);
+    double change[2] = {0, 0};
+    g_autofree guint8 *last_plain = NULL, *first_again = NULL;
+    for (int mode = 0; mode < 2; mode++) {
+        g_autoptr(VknnStyler) st = vknn_styler_new(ctx, m, &err);
+        VknnStyleParams params = VKNN_STYLE_PARAMS_DEFAULT;
+        params.temporal = mode ? VKNN_TEMPORAL_FLOW : VKNN_TEMPORAL_OFF;
+        g_assert(vknn_styler_prepare(st, SW, SH, &params, &err));
+        guint8 *out[2] = {g_new(guint8, SW * SH * 4), g_new(guint8, SW * SH * 4)};
+        for (int f = 0; f < FRAMES; f++) {
+            g_autofree guint8 *in = noisy_frame(SW, SH, 0.0f, 100 + f);
+            g_assert(vknn_styler_process_bytes(st, VKNN_PIXEL_RGBA, in, SW * 4, out[f % 2], SW * 4,
+                                               &err));
+            if (f >= 6) /* after the first frames have settled */
+                change[mode] += frame_change(out[0], out[1], SW * SH) / (FRAMES - 6);
+        }
+        if (mode == 0) {
+            last_plain = g_memdup2(out[(FRAMES - 1) % 2], SW * SH * 4);
+        } else {
+            g_autofree guint8 *in = noisy_frame(SW, SH, 0.0f, 100 + FRAMES - 1);
+            vknn_styler_reset_history(st);
+            first_again = g_new(guint8, SW * SH * 4);
+            g_assert(vknn_styler_process_bytes(st, VKNN_PIXEL_RGBA, in, SW * 4, first_again, SW * 4,
+                                               &err));
+        }
+        g_free(out[0]);
+        g_free(out[1]);
+    }
+    test_check(change[1] < change[0] / 2,
+               "static noisy shot: frame-to-frame change %.2f levels per-frame, %.2f with "
+               "temporal flow (< half)",
+               change[0], change[1]);
+    test_check(memcmp(last_plain, first_again, SW * SH * 4) == 0,
+               "after vknn_styler_reset_history a frame is stylised as without stabilisation");
+}
+
 int main(void)
 {
     g_autoptr(VknnContext) ctx = test_context();
@@ -298,6 +374,7 @@ int main(void)
                rotation_back);
     check_warp(ctx);
     check_occlusion(ctx);
+    check_styler(ctx);
     test_check(vknn_live_buffers() == 0, "every device buffer was released (%d left)",
                vknn_live_buffers());
     return test_summary(0);

@@ -49,10 +49,10 @@ GHashTable *vknn_ref_backward(VknnModel *m, GHashTable *values, const VknnRefTen
  * device (shaders/temporal_*.comp), for tests: for each pixel x of the
  * grey image tmpl (w x h), the displacement d with target(x + d) ~ tmpl(x),
  * by pyramidal Lucas-Kanade (levels >= 1, 2x2-mean levels; iterations steps
- * per level over a (2R+1)^2 window, R = VKNN_REF_FLOW_RADIUS; normal
- * equations regularised by lambda; a step at most VKNN_REF_FLOW_MAX_STEP
- * px). uv: w x h x 2 floats (u, v). */
-#define VKNN_REF_FLOW_RADIUS 2
+ * per level over a (2R+1)^2 window, R = VKNN_REF_FLOW_RADIUS, with the mean
+ * of both images' gradients; normal equations regularised by lambda; a step
+ * at most VKNN_REF_FLOW_MAX_STEP px). uv: w x h x 2 floats (u, v). */
+#define VKNN_REF_FLOW_RADIUS 3
 #define VKNN_REF_FLOW_MAX_STEP 2.0
 void vknn_ref_flow(const float *tmpl, const float *target, int w, int h, int levels, int iterations,
                    float lambda, float *uv);

@@ -28,6 +28,18 @@ typedef struct VknnStyler VknnStyler;
 
 #define VKNN_MAX_STYLES 16
 
+/* Temporal stabilisation of video (vknn_styler_process_*): per-frame
+ * stylisation flickers, as a feed-forward network answers small input
+ * changes with large texture changes. */
+typedef enum {
+    VKNN_TEMPORAL_OFF, /* each frame on its own */
+    /* Optical flow between consecutive inputs (pyramidal Lucas-Kanade, both
+     * ways); the previous output, warped along it, is blended into the
+     * current one where the flows agree and the pixels match (occlusions,
+     * new content and scene cuts are left as the network made them). */
+    VKNN_TEMPORAL_FLOW,
+} VknnTemporalMode;
+
 typedef struct {
     float strength;           /* 0 = input, 1 = stylised (default 1) */
     gboolean preserve_colors; /* keep the input's chroma, transfer luminance only */
@@ -40,11 +52,15 @@ typedef struct {
     /* VKNN_PRECISION_FP16_TILES: faster 3x3 layers, output 61-67 dB PSNR
      * from fp32 PyTorch, about the 8-bit output's own rounding (default FP32). */
     VknnPrecision precision;
+    VknnTemporalMode temporal;
+    /* Weight of the warped previous output where the flow is trusted, 0..1
+     * (default 0.8): higher is steadier, lower follows the network more. */
+    float temporal_strength;
 } VknnStyleParams;
 
 #define VKNN_STYLE_PARAMS_DEFAULT                                                                  \
     {                                                                                              \
-        .strength = 1.0f, .preserve_colors = FALSE, .scale = 1.0f                                  \
+        .strength = 1.0f, .preserve_colors = FALSE, .scale = 1.0f, .temporal_strength = 0.8f       \
     }
 
 /* Styles in a multi-style network (conditional instance normalisation,
@@ -82,6 +98,11 @@ gboolean vknn_styler_process_bytes(VknnStyler *s, VknnPixelFormat fmt, const gui
  * the prepared size, and waits for completion. Updates the layout, stages and
  * access of both so the caller can publish them to the next user. */
 gboolean vknn_styler_process_images(VknnStyler *s, VknnImage *in, VknnImage *out, GError **err);
+
+/* Forgets the previous frame (VKNN_TEMPORAL_FLOW): the next frame is
+ * stylised on its own. Call it at a seek, a cut or a discontinuity; a new
+ * size or model does it already. */
+void vknn_styler_reset_history(VknnStyler *s);
 
 /* Whether `format` can be written by vknn_styler_process_images on this device. */
 gboolean vknn_styler_supports_output_format(const VknnStyler *s, VkFormat format);
