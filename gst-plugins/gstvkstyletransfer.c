@@ -57,6 +57,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_vk_style_transfer_debug);
 #define DEFAULT_PROP_PRESERVE_COLORS FALSE
 #define DEFAULT_PROP_SCALE 1.0
 #define DEFAULT_PROP_PRECISION VKNN_PRECISION_FP16_TILES
+#define DEFAULT_PROP_TEMPORAL VKNN_TEMPORAL_OFF
+#define DEFAULT_PROP_TEMPORAL_STRENGTH 0.8
 #define MIN_SCALE 0.1
 
 enum {
@@ -68,6 +70,8 @@ enum {
     PROP_STYLE_INDEX,
     PROP_STYLE_WEIGHTS,
     PROP_PRECISION,
+    PROP_TEMPORAL,
+    PROP_TEMPORAL_STRENGTH,
 };
 
 #define GST_TYPE_VKNN_PRECISION (gst_vknn_precision_get_type())
@@ -85,6 +89,22 @@ static GType gst_vknn_precision_get_type(void)
     return type;
 }
 
+#define GST_TYPE_VKNN_TEMPORAL (gst_vknn_temporal_get_type())
+static GType gst_vknn_temporal_get_type(void)
+{
+    static gsize type = 0;
+    static const GEnumValue values[] = {
+        {VKNN_TEMPORAL_OFF, "Each frame stylised on its own", "off"},
+        {VKNN_TEMPORAL_FLOW,
+         "The previous output, warped along the optical flow, blended in where it is trusted",
+         "flow"},
+        {0, NULL, NULL},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstVknnTemporal", values));
+    return type;
+}
+
 struct _GstVkStyleTransfer {
     GstVknnFilter parent;
 
@@ -95,10 +115,16 @@ struct _GstVkStyleTransfer {
     gint style_index;     /* >= 0: that style alone; -1: style_weights */
     gchar *style_weights; /* "0.7,0.3", or NULL: style 0 */
     VknnPrecision precision;
+    VknnTemporalMode temporal;
+    gdouble temporal_strength;
     /* The style choice the running model last accepted, which a choice it
      * cannot take falls back to. */
     gint applied_index;
     gchar *applied_weights;
+
+    /* A flush, seek or discontinuity: the next frame has no history.
+     * Atomic (set from the event, read in the streaming thread). */
+    gint forget_history;
 
     /* Streaming thread only. */
     gfloat last_scale;
@@ -165,6 +191,8 @@ static void gst_vk_style_transfer_get_params(GstVkStyleTransfer *self, VknnStyle
     params->preserve_colors = self->preserve_colors;
     params->scale = (float)self->scale;
     params->precision = self->precision;
+    params->temporal = self->temporal;
+    params->temporal_strength = (float)self->temporal_strength;
     style_choice(self->style_index, self->style_weights, params);
     GST_OBJECT_UNLOCK(self);
 }
@@ -201,6 +229,16 @@ static void gst_vk_style_transfer_set_property(GObject *object, guint prop_id, c
     case PROP_PRECISION:
         GST_OBJECT_LOCK(self);
         self->precision = g_value_get_enum(value);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_TEMPORAL:
+        GST_OBJECT_LOCK(self);
+        self->temporal = g_value_get_enum(value);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_TEMPORAL_STRENGTH:
+        GST_OBJECT_LOCK(self);
+        self->temporal_strength = g_value_get_double(value);
         GST_OBJECT_UNLOCK(self);
         return;
     case PROP_STYLE_WEIGHTS: {
@@ -261,6 +299,16 @@ static void gst_vk_style_transfer_get_property(GObject *object, guint prop_id, G
     case PROP_STYLE_WEIGHTS:
         GST_OBJECT_LOCK(self);
         g_value_set_string(value, self->style_weights);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_TEMPORAL:
+        GST_OBJECT_LOCK(self);
+        g_value_set_enum(value, self->temporal);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_TEMPORAL_STRENGTH:
+        GST_OBJECT_LOCK(self);
+        g_value_set_double(value, self->temporal_strength);
         GST_OBJECT_UNLOCK(self);
         return;
     default:
@@ -406,6 +454,9 @@ static GstFlowReturn gst_vk_style_transfer_process(GstVknnFilter *filter, GstVkn
     if (params.scale != self->last_scale)
         gst_vknn_filter_latency_changed(filter);
     self->last_scale = params.scale;
+    if (g_atomic_int_compare_and_exchange(&self->forget_history, TRUE, FALSE) ||
+        GST_BUFFER_IS_DISCONT(inbuf))
+        vknn_styler_reset_history(styler);
     const gboolean ok =
         frames->vulkan
             ? vknn_styler_process_images(styler, &frames->in_image, &frames->out_image, &err)
@@ -427,7 +478,18 @@ static gboolean gst_vk_style_transfer_start(GstBaseTransform *bt)
     GstVkStyleTransfer *self = GST_VK_STYLE_TRANSFER(bt);
     self->last_scale = 0;
     self->fit_width = self->fit_height = 0;
+    g_atomic_int_set(&self->forget_history, TRUE);
     return GST_BASE_TRANSFORM_CLASS(parent_class)->start(bt);
+}
+
+/* After a flush (a seek) or a new segment the next frame does not follow
+ * the last one: stabilisation starts again. A new size or model starts it
+ * again by itself (vknn_styler_prepare, a new styler). */
+static gboolean gst_vk_style_transfer_sink_event(GstBaseTransform *bt, GstEvent *event)
+{
+    if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP || GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT)
+        g_atomic_int_set(&GST_VK_STYLE_TRANSFER(bt)->forget_history, TRUE);
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(bt, event);
 }
 
 /* ---- GObject ------------------------------------------------------------- */
@@ -440,6 +502,8 @@ static void gst_vk_style_transfer_init(GstVkStyleTransfer *self)
     self->style_index = -1;
     self->applied_index = -1;
     self->precision = DEFAULT_PROP_PRECISION;
+    self->temporal = DEFAULT_PROP_TEMPORAL;
+    self->temporal_strength = DEFAULT_PROP_TEMPORAL_STRENGTH;
     gst_vknn_filter_set_model(GST_VKNN_FILTER(self), DEFAULT_PROP_MODEL);
 }
 
@@ -497,6 +561,23 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
                           "(faster, output within ~60 dB PSNR of fp32); fp32: exact",
                           GST_TYPE_VKNN_PRECISION, DEFAULT_PROP_PRECISION,
                           flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_TEMPORAL,
+        g_param_spec_enum("temporal", "Temporal stabilisation",
+                          "flow: steady video instead of per-frame flicker. Optical flow between "
+                          "consecutive frames (on the device) carries the previous stylised "
+                          "frame into the current one where the flow is trusted (not at "
+                          "occlusions, motion boundaries or scene cuts); restarts at seeks, "
+                          "discontinuities, size and model changes. off: each frame on its own",
+                          GST_TYPE_VKNN_TEMPORAL, DEFAULT_PROP_TEMPORAL,
+                          flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_TEMPORAL_STRENGTH,
+        g_param_spec_double("temporal-strength", "Temporal strength",
+                            "temporal=flow: weight of the previous stylised frame where the flow "
+                            "is trusted (0 = per-frame, 1 = hold; default 0.8)",
+                            0.0, 1.0, DEFAULT_PROP_TEMPORAL_STRENGTH,
+                            flags | GST_PARAM_CONTROLLABLE | GST_PARAM_MUTABLE_PLAYING));
 }
 
 static void gst_vk_style_transfer_finalize(GObject *object)
@@ -524,6 +605,7 @@ static void gst_vk_style_transfer_class_init(GstVkStyleTransferClass *klass)
         "vknn developers");
 
     bt_class->start = gst_vk_style_transfer_start;
+    bt_class->sink_event = gst_vk_style_transfer_sink_event;
 
     filter_class->model_kind = "style model";
     filter_class->model_hint = "Set the 'model' property to a style network (ONNX file)";

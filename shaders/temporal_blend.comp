@@ -12,7 +12,7 @@
 //
 // Bindings: 0 current output, 1 previous stabilised output (texel, vec4,
 // out size), 2 backward flow, 3 forward flow (texel, u v, flow size),
-// 4 current grey level 0, 5 previous grey level 0 (texel, flow size),
+// 4 current grey, 5 previous grey (texel, the flow's finest level),
 // 6 state (texel, one texel: alpha of this frame, 0 without history),
 // 7 stable output (storage, vec4, out size), 8 mask (storage, vec4: mask,
 // flow disagreement in px, grey error, 0; out size).

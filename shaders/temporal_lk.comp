@@ -8,7 +8,9 @@
 // target's at x' + d (symmetric: better convergence, less noise bias than
 // either alone). lambda keeps flat and one-directional regions near the
 // coarser estimate (noise there would otherwise drive d far off); a step is
-// limited to MAX_STEP px.
+// limited to MAX_STEP px. Window pixels are clamped to the template; target
+// samples are bilinear with edge-clamped indices (as a sampler's
+// CLAMP_TO_EDGE).
 //
 // Bindings: 0 template, 1 target (texel: grey, gx, gy), 2 flow in (texel: u, v), 3 flow out (storage: u, v, 0, 0).
 // Push: mode 0 starts at d = 0 (coarsest level, flow in unused), 1 starts
@@ -59,19 +61,31 @@ void main()
     if (any(greaterThanEqual(q, p.size)))
         return;
     vec2 d = start(q);
+    // d is the same over the window: each target sample interpolates the
+    // same fractions of an integer grid, fetched once, two rows at a time
+    // (64 fetches for R = 3 instead of 196), indices clamped to the edge.
+    const ivec2 base = q + ivec2(floor(d)) - R;
+    const vec2 fr = d - floor(d);
+    vec3 row0[2 * R + 2], row1[2 * R + 2];
+    for (int i = 0; i < 2 * R + 2; i++)
+        row0[i] = load_target(clamp(base + ivec2(i, 0), ivec2(0), p.size - 1)).xyz;
     vec3 a = vec3(p.lambda, 0.0, p.lambda); // A + lambda I: xx, xy, yy
     vec2 b = vec2(0.0);
-    for (int dy = -R; dy <= R; dy++)
-        for (int dx = -R; dx <= R; dx++) {
-            const ivec2 w = clamp(q + ivec2(dx, dy), ivec2(0), p.size - 1);
+    for (int dy = 0; dy <= 2 * R; dy++) {
+        for (int i = 0; i < 2 * R + 2; i++)
+            row1[i] = load_target(clamp(base + ivec2(i, dy + 1), ivec2(0), p.size - 1)).xyz;
+        for (int dx = 0; dx <= 2 * R; dx++) {
+            const ivec2 w = clamp(q + ivec2(dx - R, dy - R), ivec2(0), p.size - 1);
             const vec3 t = texelFetch(tmpl_t, w.y * p.size.x + w.x).xyz;
-            vec4 s;
-            BILINEAR(s, load_target, vec2(w) + d, p.size);
+            const vec3 s = mix(mix(row0[dx], row0[dx + 1], fr.x), mix(row1[dx], row1[dx + 1], fr.x),
+                               fr.y);
             const float e = s.x - t.x;
             const vec2 g = 0.5 * (t.yz + s.yz);
             a += vec3(g.x * g.x, g.x * g.y, g.y * g.y);
             b += g * e;
         }
+        row0 = row1;
+    }
     const float det = a.x * a.z - a.y * a.y;
     vec2 step = -vec2(a.z * b.x - a.y * b.y, a.x * b.y - a.y * b.x) / det;
     const float len = length(step);

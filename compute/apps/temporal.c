@@ -35,7 +35,7 @@ static const VknnShader blend_shader = VKNN_SHADER(temporal_blend, 7, 2, BlendPu
 
 struct VknnTemporal {
     VknnContext *ctx;
-    int in_w, in_h, out_w, out_h, levels;
+    int in_w, in_h, out_w, out_h, levels, finest; /* the flow's finest level */
     int lw[VKNN_FLOW_MAX_LEVELS], lh[VKNN_FLOW_MAX_LEVELS];
 
     VknnBuffer *memory; /* every tensor below */
@@ -45,7 +45,7 @@ struct VknnTemporal {
     VknnTensor grey[VKNN_FLOW_MAX_LEVELS], cur[VKNN_FLOW_MAX_LEVELS], prev[VKNN_FLOW_MAX_LEVELS];
     VkDeviceSize pyramid_offset[2], pyramid_bytes; /* cur, prev */
     VknnTensor flow[2][2];                         /* [backward, forward][ping, pong] */
-    int flow_result[2];                            /* which of the pair holds level 0's */
+    int flow_result[2];                            /* which of the pair holds the result */
     VknnTensor prev_out, stable, mask;
 
     VknnPipeline *grey_p[2], *gradient_p, *lk_p, *blend_p; /* grey_p[from_rgb] */
@@ -60,6 +60,18 @@ int vknn_flow_levels(int w, int h)
     while (levels < VKNN_FLOW_MAX_LEVELS && MIN(w, h) >> levels >= VKNN_FLOW_MIN_SIDE)
         levels++;
     return levels;
+}
+
+int vknn_flow_finest_level(int w, int h)
+{
+    const int levels = vknn_flow_levels(w, h);
+    int l = 0;
+    while (l + 1 < levels && (int64_t)w * h > VKNN_FLOW_MAX_PIXELS) {
+        w = (w + 1) / 2;
+        h = (h + 1) / 2;
+        l++;
+    }
+    return l;
 }
 
 VknnTemporal *vknn_temporal_new(VknnContext *ctx)
@@ -117,7 +129,7 @@ static void layout(VknnTemporal *t, VkDeviceSize *total)
     }
     for (int d = 0; d < 2; d++)
         for (int k = 0; k < 2; k++)
-            place(t, &t->flow[d][k], t->in_w, t->in_h, &off);
+            place(t, &t->flow[d][k], t->lw[t->finest], t->lh[t->finest], &off);
     place(t, &t->prev_out, t->out_w, t->out_h, &off);
     place(t, &t->stable, t->out_w, t->out_h, &off);
     place(t, &t->mask, t->out_w, t->out_h, &off);
@@ -165,6 +177,7 @@ gboolean vknn_temporal_prepare(VknnTemporal *t, int in_w, int in_h, int out_w, i
     t->has_history = FALSE;
     t->in_w = in_w, t->in_h = in_h, t->out_w = out_w, t->out_h = out_h;
     t->levels = vknn_flow_levels(in_w, in_h);
+    t->finest = vknn_flow_finest_level(in_w, in_h);
     for (int l = 0; l < t->levels; l++) {
         t->lw[l] = l ? (t->lw[l - 1] + 1) / 2 : in_w;
         t->lh[l] = l ? (t->lh[l - 1] + 1) / 2 : in_h;
@@ -191,6 +204,8 @@ static void record_pyramid(VknnTemporal *t, VknnCmd *cmd, const VknnTensor *inpu
                              {l ? t->lw[l - 1] : t->in_w, l ? t->lh[l - 1] : t->in_h}};
         const VknnTensor *gb[] = {l ? &t->grey[l - 1] : input, &t->grey[l]};
         vknn_frame_dispatch(cmd, t->grey_p[l == 0], gb, NULL, &gp, t->lw[l], t->lh[l]);
+        if (l < t->finest)
+            continue; /* only a step to the coarser levels: no gradients needed */
         const GradientPush dp = {{t->lw[l], t->lh[l]}};
         const VknnTensor *db[] = {&t->grey[l], &t->cur[l]};
         vknn_frame_dispatch(cmd, t->gradient_p, db, NULL, &dp, t->lw[l], t->lh[l]);
@@ -203,7 +218,7 @@ static int record_flow(VknnTemporal *t, VknnCmd *cmd, const VknnTensor *tmpl,
                        const VknnTensor *target, VknnTensor *flow)
 {
     int result = 0, steps = 0;
-    for (int l = t->levels - 1; l >= 0; l--)
+    for (int l = t->levels - 1; l >= t->finest; l--)
         for (int i = 0; i < VKNN_FLOW_ITERATIONS; i++, steps++) {
             const int mode = steps == 0 ? LK_START_ZERO : i == 0 ? LK_START_UPSAMPLE : LK_CONTINUE;
             const int coarser = i == 0 && l + 1 < t->levels;
@@ -224,16 +239,17 @@ const VknnTensor *vknn_temporal_record(VknnTemporal *t, VknnCmd *cmd, const Vknn
     record_pyramid(t, cmd, input);
     t->flow_result[0] = record_flow(t, cmd, t->cur, t->prev, t->flow[0]);
     t->flow_result[1] = record_flow(t, cmd, t->prev, t->cur, t->flow[1]);
+    const int f = t->finest;
     const BlendPush bp = {{t->out_w, t->out_h},
-                          {t->in_w, t->in_h},
+                          {t->lw[f], t->lh[f]},
                           VKNN_TEMPORAL_MAX_GREY_ERROR,
                           VKNN_TEMPORAL_MAX_FLOW_GRADIENT};
     const VknnTensor *bind[] = {output,
                                 &t->prev_out,
                                 &t->flow[0][t->flow_result[0]],
                                 &t->flow[1][t->flow_result[1]],
-                                &t->cur[0],
-                                &t->prev[0],
+                                &t->cur[f],
+                                &t->prev[f],
                                 &t->state_texel,
                                 &t->stable,
                                 &t->mask};
@@ -274,6 +290,12 @@ static gboolean read_lanes(VknnTemporal *t, const VknnTensor *x, int lanes, floa
         for (int k = 0; k < lanes; k++)
             dst[i * lanes + k] = texels[i * 4 + k];
     return TRUE;
+}
+
+void vknn_temporal_flow_size(const VknnTemporal *t, int *w, int *h)
+{
+    *w = t->lw[t->finest];
+    *h = t->lh[t->finest];
 }
 
 gboolean vknn_temporal_read(VknnTemporal *t, float *backward, float *forward, float *mask,

@@ -31,8 +31,14 @@ typedef struct VknnTemporal VknnTemporal;
 /* Squared flow gradient (px/px)^2 above which a pixel is a motion boundary. */
 #define VKNN_TEMPORAL_MAX_FLOW_GRADIENT 0.05f
 
-/* Pyramid levels for an input of w x h. */
+/* The flow is computed down to the first level of at most this many pixels
+ * (640x480 -> 320x240): the blend needs no finer flow, and on lavapipe a
+ * full-size flow would cost more than the network. */
+#define VKNN_FLOW_MAX_PIXELS (320 * 240)
+
+/* Pyramid levels for an input of w x h, and the finest one the flow reaches. */
 int vknn_flow_levels(int w, int h);
+int vknn_flow_finest_level(int w, int h);
 
 VknnTemporal *vknn_temporal_new(VknnContext *ctx);
 void vknn_temporal_free(VknnTemporal *t);
@@ -60,8 +66,10 @@ void vknn_temporal_end_frame(VknnTemporal *t);
 void vknn_temporal_reset(VknnTemporal *t);
 
 /* For tests and tools, after a frame: the backward flow (current -> previous
- * input, in input pixels) and the forward flow (previous -> current), each
- * in_w x in_h x 2 floats (u, v), and the mask, out_w x out_h floats (1:
- * blended). Any may be NULL. */
+ * input) and the forward flow (previous -> current), each flow_w x flow_h x
+ * 2 floats (u, v) in pixels of that size (vknn_temporal_flow_size: the
+ * finest level's), and the mask, out_w x out_h floats (1: blended). Any
+ * may be NULL. */
+void vknn_temporal_flow_size(const VknnTemporal *t, int *w, int *h);
 gboolean vknn_temporal_read(VknnTemporal *t, float *backward, float *forward, float *mask,
                             GError **err);

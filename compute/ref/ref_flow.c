@@ -15,7 +15,8 @@ static float at(const float *img, int w, int h, int x, int y)
     return img[CLAMP(y, 0, h - 1) * w + CLAMP(x, 0, w - 1)];
 }
 
-/* Bilinear, clamped to the image (as BILINEAR in shaders/common/frame.glsl). */
+/* Bilinear, clamped to the image (as BILINEAR in shaders/common/frame.glsl):
+ * for the upsampling of a coarser flow. */
 static float sample(const float *img, int w, int h, float x, float y)
 {
     x = CLAMP(x, 0.0f, (float)(w - 1));
@@ -68,6 +69,17 @@ static void build_pyramid(const float *grey, int w, int h, int levels, Level *py
     }
 }
 
+/* Bilinear with each index clamped to the edge (a sampler's CLAMP_TO_EDGE):
+ * the target's samples in a Lucas-Kanade window. */
+static float sample_edge(const float *img, int w, int h, float x, float y)
+{
+    const int x0 = (int)floorf(x), y0 = (int)floorf(y);
+    const float fx = x - x0, fy = y - y0;
+    const float top = at(img, w, h, x0, y0) * (1 - fx) + at(img, w, h, x0 + 1, y0) * fx;
+    const float bottom = at(img, w, h, x0, y0 + 1) * (1 - fx) + at(img, w, h, x0 + 1, y0 + 1) * fx;
+    return top * (1 - fy) + bottom * fy;
+}
+
 /* One Lucas-Kanade step at pixel (x, y) from displacement d. */
 static void lk_step(const Level *t, const Level *s, int x, int y, float lambda, float d[2])
 {
@@ -76,10 +88,10 @@ static void lk_step(const Level *t, const Level *s, int x, int y, float lambda, 
         for (int dx = -VKNN_REF_FLOW_RADIUS; dx <= VKNN_REF_FLOW_RADIUS; dx++) {
             const int wx = CLAMP(x + dx, 0, t->w - 1), wy = CLAMP(y + dy, 0, t->h - 1);
             const int i = wy * t->w + wx;
-            const float sx = wx + d[0], sy = wy + d[1];
-            const float e = sample(s->grey, s->w, s->h, sx, sy) - t->grey[i];
-            const float gx = 0.5f * (t->gx[i] + sample(s->gx, s->w, s->h, sx, sy));
-            const float gy = 0.5f * (t->gy[i] + sample(s->gy, s->w, s->h, sx, sy));
+            const float sx = x + dx + d[0], sy = y + dy + d[1]; /* unclamped: the grid moves */
+            const float e = sample_edge(s->grey, s->w, s->h, sx, sy) - t->grey[i];
+            const float gx = 0.5f * (t->gx[i] + sample_edge(s->gx, s->w, s->h, sx, sy));
+            const float gy = 0.5f * (t->gy[i] + sample_edge(s->gy, s->w, s->h, sx, sy));
             a += gx * gx;
             b += gx * gy;
             c += gy * gy;
@@ -97,15 +109,16 @@ static void lk_step(const Level *t, const Level *s, int x, int y, float lambda, 
     d[1] += (float)uy;
 }
 
-void vknn_ref_flow(const float *tmpl, const float *target, int w, int h, int levels, int iterations,
-                   float lambda, float *uv)
+void vknn_ref_flow(const float *tmpl, const float *target, int w, int h, int levels, int finest,
+                   int iterations, float lambda, float *uv)
 {
     Level pt[8], ps[8];
     levels = CLAMP(levels, 1, 8);
     build_pyramid(tmpl, w, h, levels, pt);
     build_pyramid(target, w, h, levels, ps);
     float *flow[2] = {NULL, NULL}; /* the coarser level's u and v planes */
-    for (int l = levels - 1; l >= 0; l--) {
+    finest = CLAMP(finest, 0, levels - 1);
+    for (int l = levels - 1; l >= finest; l--) {
         const Level *t = &pt[l];
         float *next[2] = {g_new(float, (gsize)t->w * t->h), g_new(float, (gsize)t->w * t->h)};
         for (int y = 0; y < t->h; y++)
@@ -127,7 +140,7 @@ void vknn_ref_flow(const float *tmpl, const float *target, int w, int h, int lev
             flow[k] = next[k];
         }
     }
-    for (int i = 0; i < w * h; i++) {
+    for (int i = 0; i < pt[finest].w * pt[finest].h; i++) {
         uv[2 * i] = flow[0][i];
         uv[2 * i + 1] = flow[1][i];
     }

@@ -11,13 +11,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#define W 128
-#define H 96
+/* Frame size of the current check (128x96; larger where the flow stops at a
+ * coarser level). */
+static int W = 128, H = 96;
 #define MARGIN 8 /* border pixels left out of flow checks: they see the clamp */
 
 /* A smooth texture with structure in every direction (grey 0..255). */
 static float texture(float x, float y)
 {
+    /* The same picture at every frame size (finer at larger sizes, as a
+     * camera's would be), so coarse pyramid levels do not alias it. */
+    x *= 128.0f / W;
+    y *= 128.0f / W;
     return 128.0f + 40.0f * sinf(0.21f * x + 0.05f * y) + 35.0f * sinf(0.17f * y - 0.11f * x) +
            25.0f * sinf(0.31f * (x + y)) + 15.0f * cosf(0.43f * x - 0.29f * y);
 }
@@ -122,18 +127,21 @@ static void run_frame(Fixture *f, const float *grey, const float *out, float str
     vknn_temporal_end_frame(f->temporal);
 }
 
-/* Mean end-point error of flow (W x H x 2) against expected(x, y) in the
- * interior. */
-static double mean_epe(const float *flow, void (*expected)(int, int, const float *, float *),
-                       const float *motion)
+/* Mean end-point error of flow (fw x fh x 2, in its own pixels) against
+ * expected(x, y) (frame pixels) in the interior. */
+static double mean_epe(const float *flow, int fw, int fh,
+                       void (*expected)(int, int, const float *, float *), const float *motion)
 {
+    const float scale = (float)W / fw; /* frame pixels per flow pixel */
     double sum = 0;
     int n = 0;
-    for (int y = MARGIN; y < H - MARGIN; y++)
-        for (int x = MARGIN; x < W - MARGIN; x++, n++) {
+    for (int y = MARGIN; y < fh - MARGIN; y++)
+        for (int x = MARGIN; x < fw - MARGIN; x++, n++) {
             float e[2];
-            expected(x, y, motion, e);
-            sum += hypot(flow[2 * (y * W + x)] - e[0], flow[2 * (y * W + x) + 1] - e[1]);
+            expected((int)lrintf((x + 0.5f) * scale - 0.5f), (int)lrintf((y + 0.5f) * scale - 0.5f),
+                     motion, e);
+            sum += hypot(flow[2 * (y * fw + x)] * scale - e[0],
+                         flow[2 * (y * fw + x) + 1] * scale - e[1]);
         }
     return sum / n;
 }
@@ -163,23 +171,27 @@ static void check_flow(VknnContext *ctx, const char *what, Scene scene, const fl
     render(scene, motion, cur);
     run_frame(&f, prev, prev, 1.0f);
     run_frame(&f, cur, cur, 1.0f);
-    g_autofree float *bwd = g_new(float, W *H * 2), *fwd = g_new(float, W *H * 2);
+    int fw, fh;
+    vknn_temporal_flow_size(f.temporal, &fw, &fh);
+    g_autofree float *bwd = g_new(float, fw *fh * 2), *fwd = g_new(float, fw *fh * 2);
     GError *err = NULL;
     g_assert(vknn_temporal_read(f.temporal, bwd, fwd, NULL, &err));
 
-    const double epe = mean_epe(bwd, expected, motion);
-    test_check(epe < 0.25, "%s: backward flow mean end-point error %.3f px (< 0.25)", what, epe);
+    const double epe = mean_epe(bwd, fw, fh, expected, motion);
+    test_check(epe < 0.25,
+               "%s at %dx%d: backward flow (%dx%d) mean end-point error %.3f px (< 0.25)", what, W,
+               H, fw, fh, epe);
 
-    g_autofree float *ref = g_new(float, W *H * 2);
-    vknn_ref_flow(cur, prev, W, H, vknn_flow_levels(W, H), VKNN_FLOW_ITERATIONS, VKNN_FLOW_LAMBDA,
-                  ref);
+    g_autofree float *ref = g_new(float, fw *fh * 2);
+    vknn_ref_flow(cur, prev, W, H, vknn_flow_levels(W, H), vknn_flow_finest_level(W, H),
+                  VKNN_FLOW_ITERATIONS, VKNN_FLOW_LAMBDA, ref);
     double worst = 0, sum = 0;
-    for (int i = 0; i < W * H * 2; i++) {
+    for (int i = 0; i < fw * fh * 2; i++) {
         worst = MAX(worst, fabsf(bwd[i] - ref[i]));
         sum += fabsf(bwd[i] - ref[i]);
     }
     test_check(worst < 0.05, "%s: device flow = CPU reference (max diff %.2g px, mean %.2g)", what,
-               worst, sum / (W * H * 2));
+               worst, sum / (fw * fh * 2));
     fixture_close(&f);
 }
 
@@ -372,6 +384,10 @@ int main(void)
     check_flow(ctx, "shift (5.5, 3)", shifted, (const float[]){5.5f, 3.0f}, shift_back);
     check_flow(ctx, "rotation 2 deg", rotated, (const float[]){2.0f * (float)G_PI / 180.0f},
                rotation_back);
+    /* Above VKNN_FLOW_MAX_PIXELS the flow stops at half size. */
+    W = 480, H = 360;
+    check_flow(ctx, "shift (3.2, -1.6)", shifted, (const float[]){3.2f, -1.6f}, shift_back);
+    W = 128, H = 96;
     check_warp(ctx);
     check_occlusion(ctx);
     check_styler(ctx);

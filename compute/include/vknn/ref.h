@@ -51,10 +51,11 @@ GHashTable *vknn_ref_backward(VknnModel *m, GHashTable *values, const VknnRefTen
  * by pyramidal Lucas-Kanade (levels >= 1, 2x2-mean levels; iterations steps
  * per level over a (2R+1)^2 window, R = VKNN_REF_FLOW_RADIUS, with the mean
  * of both images' gradients; normal equations regularised by lambda; a step
- * at most VKNN_REF_FLOW_MAX_STEP px). uv: w x h x 2 floats (u, v). */
+ * at most VKNN_REF_FLOW_MAX_STEP px), down to level `finest` (0: full
+ * size). uv: that level's w x h x 2 floats (u, v), in its pixels. */
 #define VKNN_REF_FLOW_RADIUS 3
 #define VKNN_REF_FLOW_MAX_STEP 2.0
-void vknn_ref_flow(const float *tmpl, const float *target, int w, int h, int levels, int iterations,
-                   float lambda, float *uv);
+void vknn_ref_flow(const float *tmpl, const float *target, int w, int h, int levels, int finest,
+                   int iterations, float lambda, float *uv);
 
 G_END_DECLS
