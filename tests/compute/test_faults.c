@@ -7,6 +7,7 @@
  * fast, while a new context runs again.
  *
  *   test_faults CASE   (style, saliency, lost)
+ *   test_faults write-classifier PATH   (the tiny classifier, as ONNX)
  *
  * Needs nothing from ../shared: the style network is built in, the
  * classifier is a tiny one built here.
@@ -66,37 +67,6 @@ static gboolean run_style(VknnContext *ctx, const Job *j, guint8 *out, GError **
         if (!vknn_styler_process_bytes(st, VKNN_PIXEL_RGBA, j->frame, 4 * W, out, 4 * W, err))
             return FALSE;
     return TRUE;
-}
-
-/* A classifier small enough to sweep: conv, relu, conv, relu, global
- * pooling, a linear layer of 5 classes. The second relu's output is the
- * Grad-CAM layer. */
-static VknnModel *tiny_classifier(void)
-{
-    TestModel b = tm_new(0, 19);
-    tm_input(&b, "x", SHAPE(1, 3, 32, 32));
-    tm_weight(&b, "w1", SHAPE(8, 3, 3, 3), -0.5f, 0.5f);
-    tm_weight(&b, "b1", SHAPE(8), -0.1f, 0.1f);
-    tm_node(&b, "Conv", NAMES("x", "w1", "b1"), "c1");
-    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
-    tm_node(&b, "Relu", NAMES("c1"), "r1");
-    tm_weight(&b, "w2", SHAPE(8, 8, 3, 3), -0.3f, 0.3f);
-    tm_node(&b, "Conv", NAMES("r1", "w2"), "c2");
-    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
-    tm_attr_ints(&b, "strides", INTS(2, 2));
-    tm_node(&b, "Relu", NAMES("c2"), "r2");
-    tm_node(&b, "GlobalAveragePool", NAMES("r2"), "g");
-    tm_node(&b, "Flatten", NAMES("g"), "f");
-    tm_weight(&b, "wf", SHAPE(5, 8), -1.0f, 1.0f);
-    tm_weight(&b, "bf", SHAPE(5), -0.1f, 0.1f);
-    tm_node(&b, "Gemm", NAMES("f", "wf", "bf"), "y");
-    tm_attr_int(&b, "transB", 1);
-    tm_output(&b, "y");
-    VknnModel *m = tm_take(&b);
-    tm_clear(&b);
-    if (!m)
-        test_fatal("cannot build the classifier");
-    return m;
 }
 
 /* A map of a frame converted on the device, as vksaliency makes it, by
@@ -266,7 +236,7 @@ static Job saliency_job(guint8 *frame, VknnExplainMethod method)
 {
     return (Job){vknn_explain_method_to_string(method),
                  run_saliency,
-                 tiny_classifier(),
+                 tm_tiny_classifier(),
                  frame,
                  sizeof(float) * 32 * 32,
                  method};
@@ -278,6 +248,14 @@ int main(int argc, char **argv)
     g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
     const char *which = argc > 1 ? argv[1] : "style";
     g_autofree guint8 *frame = synthetic_frame();
+    if (g_str_equal(which, "write-classifier") && argc > 2) {
+        /* For the CLI's and the elements' fault tests. */
+        g_autoptr(VknnModel) m = tm_tiny_classifier();
+        GError *err = NULL;
+        if (!vknn_model_save(m, argv[2], &err))
+            test_fatal("%s", err->message);
+        return 0;
+    }
     if (g_str_equal(which, "style") || g_str_equal(which, "lost")) {
         Job j = style_job(frame);
         (g_str_equal(which, "lost") ? lost_job : sweep_job)(&j);

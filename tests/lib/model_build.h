@@ -69,3 +69,9 @@ void tm_attr_float(TestModel *b, const char *name, float v);
 void tm_attr_str(TestModel *b, const char *name, const char *v);
 void tm_attr_ints(TestModel *b, const char *name, const int64_t *v, int count);
 void tm_attr_floats(TestModel *b, const char *name, const float *v, int count);
+
+/* A classifier small enough to run thousands of times (fault sweeps):
+ * [1,3,32,32] in, conv, relu, conv (stride 2), relu, global pooling, a
+ * linear layer of 5 classes out; the second relu ("r2", 8x16x16) is the
+ * Grad-CAM layer. test_fatal when it cannot be built. */
+VknnModel *tm_tiny_classifier(void);
