@@ -59,6 +59,12 @@ typedef struct {
 
     /* Set once at start() from the device; read by transform_caps. */
     gint bgra_unwritable;
+
+    /* The Vulkan instance, device and queue of the last start(), kept from
+     * stop() to READY -> NULL (state changes only). */
+    GstVulkanInstance *kept_instance;
+    GstVulkanDevice *kept_device;
+    GstVulkanQueue *kept_queue;
 } GstVknnFilterPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_CODE(GstVknnFilter, gst_vknn_filter, GST_TYPE_VULKAN_VIDEO_FILTER,
@@ -458,10 +464,43 @@ static void gst_vknn_filter_frame_done(GstVknnFilter *self)
         gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
 }
 
+/* A frame that failed before our submission was waited for leaves the
+ * upstream copy into its image (vulkanupload's) unwaited: nothing of ours
+ * follows it on the queue. The error then tears the pipeline down, and
+ * lavapipe ran that copy on freed memory (a crash in its queue thread, one
+ * run in three of gst_faults_style_vulkan). Wait for the queue before the
+ * buffers go. */
+static void gst_vknn_filter_drain_queue(GstVknnFilter *self)
+{
+    GstVulkanQueue *queue = GST_VULKAN_VIDEO_FILTER(self)->queue;
+
+    if (!queue)
+        return;
+    gst_vulkan_queue_submit_lock(queue);
+    const VkResult res = vkQueueWaitIdle(queue->queue);
+    gst_vulkan_queue_submit_unlock(queue);
+    if (res != VK_SUCCESS)
+        GST_WARNING_OBJECT(self, "vkQueueWaitIdle: %s", vknn_result_str(res));
+}
+
+static GstFlowReturn gst_vknn_filter_process_frame(GstVknnFilter *self, GstBuffer *inbuf,
+                                                   GstBuffer *outbuf);
+
 static GstFlowReturn gst_vknn_filter_transform(GstBaseTransform *bt, GstBuffer *inbuf,
                                                GstBuffer *outbuf)
 {
     GstVknnFilter *self = GST_VKNN_FILTER(bt);
+    const GstFlowReturn ret = gst_vknn_filter_process_frame(self, inbuf, outbuf);
+
+    if (ret != GST_FLOW_OK && PRIV(self)->vulkan_memory)
+        gst_vknn_filter_drain_queue(self);
+    return ret;
+}
+
+static GstFlowReturn gst_vknn_filter_process_frame(GstVknnFilter *self, GstBuffer *inbuf,
+                                                   GstBuffer *outbuf)
+{
+    GstBaseTransform *bt = GST_BASE_TRANSFORM(self);
     GstVknnFilterPrivate *priv = PRIV(self);
     GstVknnFrames frames;
     GError *err = NULL;
@@ -530,6 +569,44 @@ static gboolean gst_vknn_filter_sink_event(GstBaseTransform *bt, GstEvent *event
     return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(bt, event);
 }
 
+/* GstVulkanVideoFilter drops its device at stop() and finds one again at
+ * start() by asking its peers, who started after it the first time and have
+ * none to give: it would create a second device, whose images vulkanupload
+ * (holding the first until NULL) does not share, so a READY -> PLAYING
+ * after an error failed with "Vulkan image from another device". Like
+ * vulkanupload, keep the device until NULL: start() takes what the filter
+ * already holds. */
+static void gst_vknn_filter_keep_device(GstVknnFilter *self)
+{
+    GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(self);
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    gst_object_replace((GstObject **)&priv->kept_instance, GST_OBJECT(filter->instance));
+    gst_object_replace((GstObject **)&priv->kept_device, GST_OBJECT(filter->device));
+    gst_object_replace((GstObject **)&priv->kept_queue, GST_OBJECT(filter->queue));
+}
+
+static void gst_vknn_filter_reuse_device(GstVknnFilter *self)
+{
+    GstVulkanVideoFilter *filter = GST_VULKAN_VIDEO_FILTER(self);
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    if (!priv->kept_device || filter->device)
+        return;
+    gst_object_replace((GstObject **)&filter->instance, GST_OBJECT(priv->kept_instance));
+    gst_object_replace((GstObject **)&filter->device, GST_OBJECT(priv->kept_device));
+    gst_object_replace((GstObject **)&filter->queue, GST_OBJECT(priv->kept_queue));
+}
+
+static void gst_vknn_filter_release_device(GstVknnFilter *self)
+{
+    GstVknnFilterPrivate *priv = PRIV(self);
+
+    gst_clear_object(&priv->kept_queue);
+    gst_clear_object(&priv->kept_device);
+    gst_clear_object(&priv->kept_instance);
+}
+
 static gboolean gst_vknn_filter_start(GstBaseTransform *bt)
 {
     GstVknnFilter *self = GST_VKNN_FILTER(bt);
@@ -543,6 +620,7 @@ static gboolean gst_vknn_filter_start(GstBaseTransform *bt)
         return FALSE;
     }
     gst_vknn_loader_set_flushing(priv->loader, FALSE);
+    gst_vknn_filter_reuse_device(self);
     if (!GST_BASE_TRANSFORM_CLASS(parent_class)->start(bt))
         return FALSE;
     /* When the device cannot make the storage images our pool allocates for
@@ -567,6 +645,7 @@ static gboolean gst_vknn_filter_stop(GstBaseTransform *bt)
 
     gst_vknn_loader_cancel(priv->loader);
     g_clear_pointer(&priv->engine, gst_vknn_engine_free);
+    gst_vknn_filter_keep_device(self);
     return GST_BASE_TRANSFORM_CLASS(parent_class)->stop(bt);
 }
 
@@ -579,7 +658,10 @@ static GstStateChangeReturn gst_vknn_filter_change_state(GstElement *element,
         gst_vknn_loader_set_flushing(PRIV(GST_VKNN_FILTER(element))->loader, TRUE);
     if (transition == GST_STATE_CHANGE_NULL_TO_READY)
         gst_vknn_filter_post_pending_refusals(GST_VKNN_FILTER(element));
-    return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+    GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+    if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+        gst_vknn_filter_release_device(GST_VKNN_FILTER(element));
+    return ret;
 }
 
 /* ---- GObject ------------------------------------------------------------- */
@@ -642,6 +724,7 @@ static void gst_vknn_filter_finalize(GObject *object)
     /* stop() drained it; waits anyway. */
     gst_vknn_loader_free(priv->loader);
     gst_vknn_engine_free(priv->engine);
+    gst_vknn_filter_release_device(GST_VKNN_FILTER(object));
     g_free(priv->running_path);
     g_free(priv->refused_path);
     g_ptr_array_unref(priv->pending_warnings);

@@ -1,5 +1,5 @@
 /* Device buffers, tensor layout and host <-> device transfers. */
-#include "runtime/runtime.h"
+#include "runtime/fault.h"
 
 #include <string.h>
 
@@ -49,6 +49,8 @@ int vknn_live_buffers(void)
 
 VknnBuffer *vknn_buffer_new(VknnContext *ctx, VkDeviceSize size, VknnMemKind kind, GError **err)
 {
+    if (!vknn_context_check_alive(ctx, "cannot allocate a buffer", err))
+        return NULL;
     VknnBuffer *b = g_new0(VknnBuffer, 1);
     g_atomic_int_inc(&live_buffers);
     b->size = size;
@@ -76,9 +78,10 @@ VknnBuffer *vknn_buffer_new(VknnContext *ctx, VkDeviceSize size, VknnMemKind kin
         .allocationSize = req.size,
         .memoryTypeIndex = (uint32_t)type,
     };
-    VkResult res = vkAllocateMemory(ctx->device, &mai, NULL, &b->memory);
+    VkResult res = vknn_vk_allocate_memory(ctx, &mai, &b->memory);
     if (res != VK_SUCCESS) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_OUT_OF_MEMORY,
+        g_set_error(err, VKNN_ERROR,
+                    res == VK_ERROR_DEVICE_LOST ? VKNN_ERROR_DEVICE_LOST : VKNN_ERROR_OUT_OF_MEMORY,
                     "cannot allocate %.1f MiB of Vulkan memory: %s", size / 1048576.0,
                     vknn_result_str(res));
         goto fail;

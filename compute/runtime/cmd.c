@@ -5,7 +5,7 @@
  * touches a range written since the last barrier, or writes a range read
  * since then, so independent dispatches (the two expand branches of a Fire
  * module, say) may overlap on the device. */
-#include "runtime/runtime.h"
+#include "runtime/fault.h"
 
 /* A byte range of a buffer, or a whole image ([0, 1) of its handle). */
 typedef struct {
@@ -28,6 +28,8 @@ struct VknnCmd {
 
 VknnCmd *vknn_cmd_new(VknnContext *ctx, GError **err)
 {
+    if (!vknn_context_check_alive(ctx, "cannot record commands", err))
+        return NULL;
     VknnCmd *cmd = g_new0(VknnCmd, 1);
     cmd->ctx = ctx;
     cmd->pools = g_ptr_array_new();
@@ -336,15 +338,11 @@ gboolean vknn_cmd_submit_wait_many(VknnCmd *const *cmds, int n, GError **err)
         .commandBufferCount = (uint32_t)n,
         .pCommandBuffers = cbs,
     };
+    if (!vknn_context_check_alive(ctx, "cannot submit", err))
+        return FALSE;
     VKNN_CHECK(vkResetFences(ctx->device, 1, &ctx->fence), "vkResetFences");
-    if (ctx->queue_lock)
-        ctx->queue_lock(TRUE, ctx->queue_lock_data);
-    const VkResult res = vkQueueSubmit(ctx->queue, 1, &si, ctx->fence);
-    if (ctx->queue_lock)
-        ctx->queue_lock(FALSE, ctx->queue_lock_data);
-    VKNN_CHECK(res, "vkQueueSubmit");
-    VKNN_CHECK(vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX),
-               "waiting for the device");
+    VKNN_CHECK(vknn_vk_queue_submit(ctx, &si), "vkQueueSubmit");
+    VKNN_CHECK(vknn_vk_wait_fence(ctx), "waiting for the device");
     return TRUE;
 fail:
     return FALSE;

@@ -1,5 +1,5 @@
 /* Vulkan instance and device selection, or adoption of a host's handles. */
-#include "runtime/runtime.h"
+#include "runtime/fault.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -307,6 +307,9 @@ static gboolean context_init_common(VknnContext *ctx, GError **err)
         ctx->props.limits.maxStorageBufferRange = (uint32_t)MIN(
             ctx->props.limits.maxStorageBufferRange, g_ascii_strtoull(max_bytes, NULL, 10));
     ctx->memory_budget = ctx->default_budget = memory_budget(&ctx->mem_props);
+    const char *fault = g_getenv("VKNN_FAULT");
+    if (fault && *fault)
+        vknn_fault_parse(ctx, fault);
     const VkPhysicalDeviceLimits *l = &ctx->props.limits;
     ctx->align = MAX(MAX(l->minTexelBufferOffsetAlignment, l->minStorageBufferOffsetAlignment), 16);
 

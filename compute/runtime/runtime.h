@@ -21,6 +21,21 @@
 
 /* ---- context ------------------------------------------------------------ */
 
+/* The Vulkan calls fault injection can fail (runtime/fault.h). */
+typedef enum {
+    VKNN_FAULT_ALLOC,  /* vkAllocateMemory */
+    VKNN_FAULT_SUBMIT, /* vkQueueSubmit */
+    VKNN_FAULT_WAIT,   /* vkWaitForFences */
+    VKNN_FAULT_KINDS,
+} VknnFaultKind;
+
+typedef struct {
+    VknnFaultKind kind;
+    int64_t at;      /* the call of `kind` that fails (1-based); 0: none */
+    VkResult result; /* what it returns */
+    int64_t counts[VKNN_FAULT_KINDS];
+} VknnFault;
+
 struct VknnContext {
     VkInstance instance;
     VkPhysicalDevice physical;
@@ -51,6 +66,10 @@ struct VknnContext {
      * Checked before allocating. default_budget: without the latter. */
     uint64_t memory_budget;
     uint64_t default_budget;
+
+    VknnFault fault; /* runtime/fault.h */
+    /* VK_ERROR_DEVICE_LOST was seen: nothing more is sent to the device. */
+    gboolean lost;
 
     VkCommandPool cmd_pool;
     VkFence fence;

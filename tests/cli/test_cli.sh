@@ -259,5 +259,21 @@ if [ -f "$vgg" ] && [ -f "$cat" ]; then
     check "train: the trained network stylizes a photo" \
         "$vknn" stylize "$tmp/s.onnx" "$cat" "$tmp/styled.png" --size 64x48
 fi
+# Fault injection (docs/reliability.md): a failed device allocation,
+# submission or wait, or a lost device, is one error line and exit 1.
+"$py" "$tmp/png.py" "$tmp/small.png" 64 48
+faulty() { # SPEC ARGS...: one error line naming the Vulkan result
+    spec=$1
+    shift
+    VKNN_FAULT=$spec one_line_error "$@" && grep -q "VK_ERROR_" "$tmp/err"
+}
+for spec in alloc:3 submit:1 wait:20:lost; do
+    check "stylize: VKNN_FAULT=$spec is one error line, exit 1" \
+        faulty $spec stylize builtin:wave "$tmp/small.png" "$tmp/f.png"
+done
+check "bench: VKNN_FAULT=wait:30 is one error line, exit 1" \
+    faulty wait:30 bench builtin:wave --size 64x48 --runs 2
+check "VKNN_FAULT beyond the run: stylize succeeds" sh -c \
+    "VKNN_FAULT=submit:100000 '$vknn' stylize builtin:wave '$tmp/small.png' '$tmp/f.png' --size 64x48"
 echo "$((checks - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

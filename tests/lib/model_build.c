@@ -145,3 +145,31 @@ VknnModel *tm_classifier(int classes, guint32 seed)
     tm_output(&b, "scores");
     return tm_take(&b);
 }
+
+VknnModel *tm_tiny_classifier(void)
+{
+    TestModel b = tm_new(0, 19);
+    tm_input(&b, "x", SHAPE(1, 3, 32, 32));
+    tm_weight(&b, "w1", SHAPE(8, 3, 3, 3), -0.5f, 0.5f);
+    tm_weight(&b, "b1", SHAPE(8), -0.1f, 0.1f);
+    tm_node(&b, "Conv", NAMES("x", "w1", "b1"), "c1");
+    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
+    tm_node(&b, "Relu", NAMES("c1"), "r1");
+    tm_weight(&b, "w2", SHAPE(8, 8, 3, 3), -0.3f, 0.3f);
+    tm_node(&b, "Conv", NAMES("r1", "w2"), "c2");
+    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
+    tm_attr_ints(&b, "strides", INTS(2, 2));
+    tm_node(&b, "Relu", NAMES("c2"), "r2");
+    tm_node(&b, "GlobalAveragePool", NAMES("r2"), "g");
+    tm_node(&b, "Flatten", NAMES("g"), "f");
+    tm_weight(&b, "wf", SHAPE(5, 8), -1.0f, 1.0f);
+    tm_weight(&b, "bf", SHAPE(5), -0.1f, 0.1f);
+    tm_node(&b, "Gemm", NAMES("f", "wf", "bf"), "y");
+    tm_attr_int(&b, "transB", 1);
+    tm_output(&b, "y");
+    VknnModel *m = tm_take(&b);
+    tm_clear(&b);
+    if (!m)
+        test_fatal("cannot build the classifier");
+    return m;
+}

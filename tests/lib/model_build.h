@@ -75,3 +75,9 @@ void tm_attr_floats(TestModel *b, const char *name, const float *v, int count);
  * a 1x1 convolution to `classes` class maps, global average pooling and a
  * flatten to "scores" [1, classes]. NULL (after printing why) on failure. */
 VknnModel *tm_classifier(int classes, guint32 seed);
+
+/* A classifier small enough to run thousands of times (fault sweeps):
+ * [1,3,32,32] in, conv, relu, conv (stride 2), relu, global pooling, a
+ * linear layer of 5 classes out; the second relu ("r2", 8x16x16) is the
+ * Grad-CAM layer. test_fatal when it cannot be built. */
+VknnModel *tm_tiny_classifier(void);
