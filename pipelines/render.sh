@@ -4,7 +4,8 @@
 # Decoding goes through decodebin (libav decoders), encoding through x264enc
 # (gstreamer1.0-plugins-ugly) or libav's avenc_mpeg4; audio is kept (AAC).
 # Options: --strength S, --scale X (run the network smaller: faster),
-# --seconds N (only the start), --preserve-colors.
+# --seconds N (only the start), --preserve-colors, --temporal (stabilised
+# along the optical flow: no flicker; --temporal-strength T, default 0.8).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -lt 2 ]; then

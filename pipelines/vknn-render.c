@@ -1,12 +1,14 @@
 /* vknn-render: stylise a video file into an MP4, with a progress line.
  *
  *   vknn-render IN OUT.mp4 [--model STYLE.onnx|builtin:NAME] [--strength S] [--scale X]
- *               [--seconds N] [--preserve-colors]
+ *               [--seconds N] [--preserve-colors] [--temporal [--temporal-strength T]]
  *
  * Decodes through decodebin (libav decoders via gst-libav), runs
  * vkstyletransfer on every frame, encodes H.264 with x264enc (or MPEG-4 Part 2
  * with libav's avenc_mpeg4 where x264 is not installed) into MP4; an audio
  * track is re-encoded to AAC and kept. Prints frames done, fps and ETA.
+ * --temporal stabilises the stylisation along the optical flow
+ * (vkstyletransfer temporal=flow): steady strokes instead of flicker.
  */
 #include <gst/gst.h>
 
@@ -28,7 +30,8 @@ typedef struct {
 static gchar *opt_model; /* NULL: the element's default, a built-in style */
 static gdouble opt_strength = 1.0, opt_scale = 1.0;
 static gint opt_seconds = 0;
-static gboolean opt_preserve;
+static gboolean opt_preserve, opt_temporal;
+static gdouble opt_temporal_strength = 0.8;
 
 static GstElement *make(const char *factory, GError **err)
 {
@@ -211,7 +214,8 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
             if (opt_model)
                 g_object_set(e, "model", opt_model, NULL);
             g_object_set(e, "strength", opt_strength, "scale", opt_scale, "preserve-colors",
-                         opt_preserve, NULL);
+                         opt_preserve, "temporal-strength", opt_temporal_strength, NULL);
+            gst_util_set_object_arg(G_OBJECT(e), "temporal", opt_temporal ? "flow" : "off");
             GstPad *pad = gst_element_get_static_pad(e, "src");
             gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, r, NULL);
             gst_object_unref(pad);
@@ -237,6 +241,10 @@ int main(int argc, char **argv)
         {"seconds", 't', 0, G_OPTION_ARG_INT, &opt_seconds, "Render only the first N seconds", "N"},
         {"preserve-colors", 0, 0, G_OPTION_ARG_NONE, &opt_preserve, "Keep the input's colours",
          NULL},
+        {"temporal", 0, 0, G_OPTION_ARG_NONE, &opt_temporal,
+         "Stabilise along the optical flow: no flicker (vkstyletransfer temporal=flow)", NULL},
+        {"temporal-strength", 0, 0, G_OPTION_ARG_DOUBLE, &opt_temporal_strength,
+         "With --temporal: weight of the previous frame 0..1 (default 0.8)", "T"},
         {NULL},
     };
     GError *err = NULL;

@@ -803,6 +803,75 @@ static int case_device_limit(const char *unused)
     return ok ? 0 : 1;
 }
 
+/* Frame seed of the noisy static shot: the synthetic picture plus noise of
+ * up to +-4 levels, a new draw per frame. */
+static Frame noisy_frame(int w, int h, guint32 frame)
+{
+    Frame f = frame_synthetic(w, h, 3);
+    GRand *rng = g_rand_new_with_seed(frame);
+    for (int i = 0; i < w * h * 4; i++)
+        if (i % 4 != 3)
+            f.px[i] = (guint8)CLAMP(f.px[i] + g_rand_int_range(rng, -4, 5), 0, 255);
+    g_rand_free(rng);
+    return f;
+}
+
+/* temporal=flow: the first frame, and the first after a flush or a size
+ * change, is the per-frame stylisation bit for bit (no history); the frames
+ * between are not (the history is used), and temporal-strength=0 set while
+ * playing gives per-frame output again. */
+static int case_temporal(const char *unused)
+{
+    printf("temporal: stabilisation restarts at flushes and size changes\n");
+    GstHarness *h = harness_new("vkstyletransfer temporal=flow");
+    GstHarness *plain = harness_new("vkstyletransfer temporal=off");
+    GstElement *e = harness_styler(h);
+    gboolean ok = TRUE;
+    for (int size = 0; size < 2; size++) {
+        const int w = size ? 72 : 64, hh = size ? 40 : 48;
+        harness_set_size(h, "RGBA", w, hh);
+        harness_set_size(plain, "RGBA", w, hh);
+        for (int f = 0; f < 4; f++) {
+            if (f == 3) { /* a seek: flush, then a new segment */
+                gst_harness_push_event(h, gst_event_new_flush_start());
+                gst_harness_push_event(h, gst_event_new_flush_stop(TRUE));
+                GstSegment seg;
+                gst_segment_init(&seg, GST_FORMAT_TIME);
+                gst_harness_push_event(h, gst_event_new_segment(&seg));
+            }
+            Frame in = noisy_frame(w, hh, 10 * size + f);
+            Frame got = harness_frame(h, &in), want = harness_frame(plain, &in);
+            const int diff = frame_max_diff(&got, &want, 3);
+            const char *when = f == 0   ? (size ? "after a size change" : "first frame")
+                               : f == 3 ? "after a flush"
+                                        : NULL;
+            if (when)
+                ok &= test_check(diff == 0, "%dx%d %s: the per-frame output (max diff %d)", w, hh,
+                                 when, diff);
+            else
+                ok &= test_check(diff > 0,
+                                 "%dx%d frame %d: stabilised, not per-frame (max diff "
+                                 "%d)",
+                                 w, hh, f, diff);
+            frame_clear(&in);
+            frame_clear(&got);
+            frame_clear(&want);
+        }
+    }
+    g_object_set(e, "temporal-strength", 0.0, NULL);
+    Frame in = noisy_frame(72, 40, 99);
+    Frame got = harness_frame(h, &in), want = harness_frame(plain, &in);
+    ok &= test_check(frame_max_diff(&got, &want, 3) == 0,
+                     "temporal-strength=0 set while playing: the per-frame output");
+    frame_clear(&in);
+    frame_clear(&got);
+    frame_clear(&want);
+    gst_object_unref(e);
+    harness_free(h);
+    harness_free(plain);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -822,6 +891,7 @@ int main(int argc, char **argv)
         {"settings_values", case_settings_values, FALSE},
         {"launch_warning", case_launch_warning, FALSE},
         {"device_limit", case_device_limit, FALSE},
+        {"temporal", case_temporal, FALSE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
     gst_init(&argc, &argv);
