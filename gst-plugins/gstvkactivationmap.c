@@ -67,6 +67,9 @@ struct _GstVkActivationMap {
 
     /* Properties, under the object lock (channel is the engine's). */
     gint channel;
+    /* The last channel an engine took: a refused one goes back to it, so
+     * that the next engine (a restart, a model switch) is not refused too. */
+    gint accepted_channel;
     GstVkActivationMapMode mode;
     gint grid_channels;
     GstVkActivationMapNormalize normalize;
@@ -191,16 +194,26 @@ static GstVknnLoadResult gst_vk_activation_map_check_engine(GstVknnExplainFilter
     GST_OBJECT_LOCK(self);
     const gint channel = self->channel;
     GST_OBJECT_UNLOCK(self);
-    if (v < 0 || channel < 0)
-        return GST_VKNN_LOAD_OK; /* the explainer checked the layer */
-    const VknnShape *shape = &vknn_model_value(engine->model, v)->shape;
-    const gint n_channels = shape->rank >= 2 ? (gint)shape->dims[1] : 1;
-    if (channel >= n_channels) {
+    const VknnShape *shape = v >= 0 ? &vknn_model_value(engine->model, v)->shape : NULL;
+    const gint n_channels = shape && shape->rank >= 2 ? (gint)shape->dims[1] : 1;
+    /* v < 0: the explainer checked the layer. */
+    if (v >= 0 && channel >= n_channels) {
+        GST_OBJECT_LOCK(self);
+        const gint accepted = self->accepted_channel;
+        const gboolean unchanged = self->channel == channel; /* not set again since */
+        if (unchanged)
+            self->channel = accepted;
+        GST_OBJECT_UNLOCK(self);
         g_set_error(err, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
-                    "channel %d, but layer %s has %d channels (0 to %d)", channel, layer,
-                    n_channels, n_channels - 1);
+                    "channel %d, but layer %s has %d channels (0 to %d); channel is %d again",
+                    channel, layer, n_channels, n_channels - 1, accepted);
+        if (unchanged)
+            g_object_notify(G_OBJECT(self), "channel");
         return GST_VKNN_LOAD_SETTINGS_FAILED;
     }
+    GST_OBJECT_LOCK(self);
+    self->accepted_channel = channel;
+    GST_OBJECT_UNLOCK(self);
     return GST_VKNN_LOAD_OK;
 }
 
@@ -248,6 +261,7 @@ static gboolean gst_vk_activation_map_start(GstBaseTransform *bt)
 static void gst_vk_activation_map_init(GstVkActivationMap *self)
 {
     self->channel = DEFAULT_PROP_CHANNEL;
+    self->accepted_channel = DEFAULT_PROP_CHANNEL;
     self->mode = DEFAULT_PROP_MODE;
     self->grid_channels = DEFAULT_PROP_GRID_CHANNELS;
     self->normalize = DEFAULT_PROP_NORMALIZE;

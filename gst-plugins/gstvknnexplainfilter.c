@@ -44,6 +44,9 @@ enum {
 typedef struct {
     /* Properties, under the object lock. */
     gchar *layer; /* NULL: the default feature layer */
+    /* The last layer an engine took: a refused one goes back to it, so that
+     * the next engine (a restart, a model switch) is not refused too. */
+    gchar *accepted_layer;
     VknnColormap colormap;
     gdouble alpha;
     VknnFrameInputParams input; /* mean, std, size, resize mode */
@@ -353,11 +356,26 @@ static GstVknnLoadResult gst_vknn_explain_filter_build_engine(GstVknnFilter *fil
 
     xe->method = params.method;
     if (layer && vknn_model_find_value(engine->model, layer) < 0) {
+        GST_OBJECT_LOCK(self);
+        const gboolean unchanged = !g_strcmp0(PRIV(self)->layer, layer); /* not set since */
+        if (unchanged) {
+            g_free(PRIV(self)->layer);
+            PRIV(self)->layer = g_strdup(PRIV(self)->accepted_layer);
+        }
+        g_autofree gchar *accepted = g_strdup(PRIV(self)->accepted_layer);
+        GST_OBJECT_UNLOCK(self);
         g_set_error(err, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
-                    "layer: no tensor named '%s' in the model (`vknn info MODEL` lists them)",
-                    layer);
+                    "layer: no tensor named '%s' in the model (`vknn info MODEL` lists them); "
+                    "layer is '%s' again",
+                    layer, accepted ? accepted : "");
+        if (unchanged)
+            g_object_notify(G_OBJECT(self), "layer");
         return GST_VKNN_LOAD_SETTINGS_FAILED;
     }
+    GST_OBJECT_LOCK(self);
+    g_free(PRIV(self)->accepted_layer);
+    PRIV(self)->accepted_layer = g_strdup(layer);
+    GST_OBJECT_UNLOCK(self);
     if (!(xe->explainer = vknn_explainer_new(engine->ctx, engine->model, &params, err)))
         return GST_VKNN_LOAD_MODEL_FAILED;
     GST_INFO_OBJECT(self, "%s: %s at layer %s", engine->path,
@@ -524,6 +542,7 @@ static void gst_vknn_explain_filter_finalize(GObject *object)
 
     gst_vknn_map_clear(&priv->map);
     g_free(priv->layer);
+    g_free(priv->accepted_layer);
     G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 

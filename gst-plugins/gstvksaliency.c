@@ -61,6 +61,9 @@ struct _GstVkSaliency {
     gchar *labels;
     VknnExplainMethod method;
     gint target_class;
+    /* The last target-class an engine took: a refused one goes back to it,
+     * so that the next engine (a restart, a model switch) is not refused too. */
+    gint accepted_target_class;
 };
 
 #define gst_vk_saliency_parent_class parent_class
@@ -176,11 +179,23 @@ static GstVknnLoadResult gst_vk_saliency_check_engine(GstVknnExplainFilter *filt
     GST_OBJECT_UNLOCK(self);
 
     if (target >= n_classes) {
+        GST_OBJECT_LOCK(self);
+        const gint accepted = self->accepted_target_class;
+        const gboolean unchanged = self->target_class == target; /* not set again since */
+        if (unchanged)
+            self->target_class = accepted;
+        GST_OBJECT_UNLOCK(self);
         g_set_error(err, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
-                    "target-class %d, but the classifier has %d classes (0 to %d)", target,
-                    n_classes, n_classes - 1);
+                    "target-class %d, but the classifier has %d classes (0 to %d); "
+                    "target-class is %d again",
+                    target, n_classes, n_classes - 1, accepted);
+        if (unchanged)
+            g_object_notify(G_OBJECT(self), "target-class");
         return GST_VKNN_LOAD_SETTINGS_FAILED;
     }
+    GST_OBJECT_LOCK(self);
+    self->accepted_target_class = target;
+    GST_OBJECT_UNLOCK(self);
     if (labels && *labels) {
         GError *lerr = NULL;
         if (!(xe->labels = vknn_labels_load(labels, &xe->n_labels, &lerr))) {
@@ -279,6 +294,7 @@ static void gst_vk_saliency_init(GstVkSaliency *self)
 {
     self->method = DEFAULT_PROP_METHOD;
     self->target_class = DEFAULT_PROP_TARGET_CLASS;
+    self->accepted_target_class = DEFAULT_PROP_TARGET_CLASS;
 }
 
 static void gst_vk_saliency_class_init(GstVkSaliencyClass *klass)
