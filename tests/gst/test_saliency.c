@@ -2,7 +2,8 @@
  * libvknn's host path (vknn_frame_input_host + vknn_explainer_run + a
  * VknnOverlay), on system memory and Vulkan images.
  *
- *   test_saliency CASE   (sysmem, vulkan, interval, live, errors, activations, pipeline)
+ *   test_saliency CASE   (sysmem, vulkan, interval, live, errors, activations, pipeline,
+ *                         refused)
  *
  * Needs GST_PLUGIN_PATH pointing at build/gst-plugins (tests/meson.build sets
  * it). Skips with 77 when the model or photo in ../shared is absent.
@@ -420,6 +421,89 @@ static int case_live(void)
     return ok ? 0 : 1;
 }
 
+/* Pushes the photo until a WARNING comes (or 500 frames); returns it. */
+static GstMessage *frames_until_warning(GstHarness *h, const Frame *photo)
+{
+    GstMessage *warning = NULL;
+    for (int i = 0; i < 500 && !warning; i++) {
+        Frame out = harness_frame(h, photo);
+        frame_clear(&out);
+        if (!(warning = harness_message(h, GST_MESSAGE_WARNING)))
+            g_usleep(10000);
+    }
+    return warning;
+}
+
+/* READY and back to PLAYING, then a frame: the restart builds a new engine
+ * from the properties as they read. */
+static gboolean restart_runs(GstHarness *h, const Frame *photo)
+{
+    gst_element_set_state(h->element, GST_STATE_READY);
+    gst_element_set_state(h->element, GST_STATE_PLAYING);
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    Frame out = harness_frame(h, photo);
+    frame_clear(&out);
+    return harness_message(h, GST_MESSAGE_ERROR) == NULL;
+}
+
+/* Found by bench/soak.sh: a value refused while playing must not be what the
+ * next engine (another setting, a restart) is built from. */
+static int case_refused(void)
+{
+    printf("refused while playing, then a new engine: a model, target-class, channel\n");
+    Frame photo = load_photo(PHOTO_W, PHOTO_H);
+    GstHarness *h = harness_new("vksaliency model=\"%s\"", assets.model);
+    GstElement *e = harness_element(h, "vksaliency");
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    Frame first = harness_frame(h, &photo);
+    gboolean ok = TRUE;
+
+    g_object_set(e, "model", "/nonexistent/model.onnx", NULL);
+    GstMessage *warning = frames_until_warning(h, &photo);
+    ok &= test_check(warning != NULL, "model=/nonexistent/model.onnx: a warning");
+    gst_clear_message(&warning);
+    gchar *model = NULL;
+    g_object_get(e, "model", &model, NULL);
+    ok &= test_check(!g_strcmp0(model, assets.model), "model reads back the running one");
+    g_free(model);
+    /* Before: the rebuild loaded the refused file again and was lost. */
+    g_object_set(e, "method", 1 /* guided */, NULL);
+    ok &= test_check(run_until(h, &photo, is_guided), "then method=guided takes effect");
+    ok &= test_check(harness_message(h, GST_MESSAGE_WARNING) == NULL, "without a warning");
+
+    g_object_set(e, "target-class", 5000, NULL);
+    warning = frames_until_warning(h, &photo);
+    ok &= test_check(warning != NULL, "target-class=5000 (1000 classes): a warning");
+    gst_clear_message(&warning);
+    gint target = 0;
+    g_object_get(e, "target-class", &target, NULL);
+    ok &= test_check(target == -1, "target-class reads back -1 (the accepted value): %d", target);
+    /* Before: the restart loaded the refused file or target-class, fatally. */
+    ok &= test_check(restart_runs(h, &photo), "READY -> PLAYING: frames, no error");
+    gst_object_unref(e);
+    harness_free(h);
+
+    h = harness_new("vkactivationmap model=\"%s\"", assets.model);
+    e = harness_element(h, "vkactivationmap");
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    Frame out = harness_frame(h, &photo);
+    frame_clear(&out);
+    g_object_set(e, "channel", 100000, NULL);
+    warning = frames_until_warning(h, &photo);
+    ok &= test_check(warning != NULL, "vkactivationmap channel=100000: a warning");
+    gst_clear_message(&warning);
+    gint channel = 0;
+    g_object_get(e, "channel", &channel, NULL);
+    ok &= test_check(channel == -1, "channel reads back -1 (the accepted value): %d", channel);
+    ok &= test_check(restart_runs(h, &photo), "READY -> PLAYING: frames, no error");
+    gst_object_unref(e);
+    harness_free(h);
+
+    frame_clear(&first);
+    frame_clear(&photo);
+    return ok ? 0 : 1;
+}
+
 /* Whether launch fails with an error of domain/code whose message names path. */
 static gboolean check_error(const char *launch, GQuark domain, int code, const char *path,
                             const char *what)
@@ -625,14 +709,15 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(void);
     } cases[] = {
-        {"sysmem", case_sysmem},     {"vulkan", case_vulkan}, {"interval", case_interval},
-        {"live", case_live},         {"errors", case_errors}, {"activations", case_activations},
-        {"pipeline", case_pipeline},
+        {"sysmem", case_sysmem},     {"vulkan", case_vulkan},   {"interval", case_interval},
+        {"live", case_live},         {"errors", case_errors},   {"activations", case_activations},
+        {"pipeline", case_pipeline}, {"refused", case_refused},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
     gst_init(&argc, &argv);
     if (argc != 2) {
-        fprintf(stderr, "usage: %s sysmem|vulkan|interval|live|errors|activations|pipeline\n",
+        fprintf(stderr,
+                "usage: %s sysmem|vulkan|interval|live|errors|activations|pipeline|refused\n",
                 argv[0]);
         return 2;
     }
