@@ -192,7 +192,14 @@ static void gst_vknn_filter_post_load_error(const GstVknnLoadRequest *req, GstVk
         GST_OBJECT_LOCK(self);
         g_free(PRIV(self)->refused_path);
         PRIV(self)->refused_path = g_strdup(path);
+        g_autofree gchar *running = g_strdup(PRIV(self)->running_path);
         GST_OBJECT_UNLOCK(self);
+        /* The refused model is not asked for again: the next engine (a
+         * setting that rebuilds it, a restart from READY) loads the running
+         * one, rather than failing on the refused file (fatally at a
+         * restart, when nothing runs). */
+        if (running && result != GST_VKNN_LOAD_SETTINGS_FAILED)
+            gst_vknn_loader_restore_path(PRIV(self)->loader, path, running);
     }
 
     /* The network does not fit the device at this size or budget: the

@@ -179,6 +179,16 @@ gchar *gst_vknn_loader_dup_path(GstVknnLoader *l)
     return path;
 }
 
+void gst_vknn_loader_restore_path(GstVknnLoader *l, const gchar *refused, const gchar *path)
+{
+    g_mutex_lock(&l->lock);
+    if (!g_strcmp0(l->path, refused)) {
+        g_free(l->path);
+        l->path = g_strdup(path);
+    }
+    g_mutex_unlock(&l->lock);
+}
+
 void gst_vknn_loader_reload(GstVknnLoader *l)
 {
     g_mutex_lock(&l->lock);

@@ -67,6 +67,9 @@ void gst_vknn_loader_free(GstVknnLoader *loader);
  * whatever runs. */
 void gst_vknn_loader_set_path(GstVknnLoader *loader, const gchar *path);
 gchar *gst_vknn_loader_dup_path(GstVknnLoader *loader);
+/* Makes path the path again, without loading it, if the path is still
+ * `refused` (nothing set since): for a load that failed while path ran. */
+void gst_vknn_loader_restore_path(GstVknnLoader *loader, const gchar *refused, const gchar *path);
 /* Queues a load of the current path (for settings the build reads). */
 void gst_vknn_loader_reload(GstVknnLoader *loader);
 /* The frame size the next loads build for. */
