@@ -81,17 +81,31 @@ VknnTemporal *vknn_temporal_new(VknnContext *ctx)
     return t;
 }
 
+/* Every tensor that lives in t->memory, for the current layout; at most
+ * 3 per level and 7 more. */
+#define MAX_MEMORY_TENSORS (3 * VKNN_FLOW_MAX_LEVELS + 7)
+static int memory_tensors(VknnTemporal *t, VknnTensor **out)
+{
+    int n = 0;
+    for (int l = 0; l < t->levels; l++) {
+        out[n++] = &t->grey[l];
+        out[n++] = &t->cur[l];
+        out[n++] = &t->prev[l];
+    }
+    VknnTensor *rest[] = {&t->flow[0][0], &t->flow[0][1], &t->flow[1][0], &t->flow[1][1],
+                          &t->prev_out,   &t->stable,     &t->mask};
+    for (guint i = 0; i < G_N_ELEMENTS(rest); i++)
+        out[n++] = rest[i];
+    return n;
+}
+
 static void release(VknnTemporal *t)
 {
-    VknnTensor *all[] = {&t->prev_out,   &t->stable,     &t->mask,       &t->state_texel,
-                         &t->flow[0][0], &t->flow[0][1], &t->flow[1][0], &t->flow[1][1]};
-    for (guint i = 0; i < G_N_ELEMENTS(all); i++)
+    VknnTensor *all[MAX_MEMORY_TENSORS];
+    const int n = memory_tensors(t, all);
+    for (int i = 0; i < n; i++)
         vknn_tensor_release_view(t->ctx, all[i]);
-    for (int l = 0; l < VKNN_FLOW_MAX_LEVELS; l++) {
-        vknn_tensor_release_view(t->ctx, &t->grey[l]);
-        vknn_tensor_release_view(t->ctx, &t->cur[l]);
-        vknn_tensor_release_view(t->ctx, &t->prev[l]);
-    }
+    vknn_tensor_release_view(t->ctx, &t->state_texel);
     vknn_buffer_free(t->ctx, &t->memory);
     vknn_buffer_free(t->ctx, &t->state);
     t->in_w = t->in_h = t->out_w = t->out_h = 0;
@@ -136,25 +150,44 @@ static void layout(VknnTemporal *t, VkDeviceSize *total)
     *total = off;
 }
 
+/* Whether every tensor of the layout is within the device's buffer limits:
+ * checked before the memory is allocated. */
+static gboolean tensors_fit(VknnTemporal *t, GError **err)
+{
+    VknnTensor *all[MAX_MEMORY_TENSORS];
+    const int n = memory_tensors(t, all);
+    for (int i = 0; i < n; i++)
+        if (!vknn_tensor_fits(t->ctx, all[i], err))
+            return FALSE;
+    return TRUE;
+}
+
 static gboolean bind_views(VknnTemporal *t, GError **err)
 {
-    VknnTensor *all[] = {&t->prev_out,   &t->stable,     &t->mask,      &t->flow[0][0],
-                         &t->flow[0][1], &t->flow[1][0], &t->flow[1][1]};
-    for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
+    VknnTensor *all[MAX_MEMORY_TENSORS];
+    const int n = memory_tensors(t, all);
+    for (int i = 0; i < n; i++) {
         all[i]->buffer = t->memory;
-        if (!vknn_tensor_fits(t->ctx, all[i], err) || !vknn_tensor_make_view(t->ctx, all[i], err))
+        if (!vknn_tensor_make_view(t->ctx, all[i], err))
             return FALSE;
-    }
-    for (int l = 0; l < t->levels; l++) {
-        VknnTensor *level[] = {&t->grey[l], &t->cur[l], &t->prev[l]};
-        for (int k = 0; k < 3; k++) {
-            level[k]->buffer = t->memory;
-            if (!vknn_tensor_make_view(t->ctx, level[k], err))
-                return FALSE;
-        }
     }
     t->state_texel = (VknnTensor){.buffer = t->state, .bytes = 16};
     return vknn_tensor_make_view(t->ctx, &t->state_texel, err);
+}
+
+/* The first frame reads the history it has not written yet (its blend
+ * weight of 0 discards the result): zeros, so that the flow computed from
+ * it is defined (uninitialised memory steered texel addresses, which
+ * valgrind reported inside lavapipe's shaders). */
+static gboolean zero_memory(VknnTemporal *t, VkDeviceSize bytes, GError **err)
+{
+    VknnCmd *cmd = vknn_cmd_new(t->ctx, err);
+    if (!cmd)
+        return FALSE;
+    vknn_cmd_fill_zero(cmd, t->memory, 0, bytes);
+    const gboolean ok = vknn_cmd_end(cmd, err) && vknn_cmd_submit_wait(cmd, err);
+    vknn_cmd_free(&cmd);
+    return ok;
 }
 
 /* Fetched at prepare, so that recording cannot fail. */
@@ -184,9 +217,13 @@ gboolean vknn_temporal_prepare(VknnTemporal *t, int in_w, int in_h, int out_w, i
     }
     VkDeviceSize total;
     layout(t, &total);
+    if (!tensors_fit(t, err)) {
+        release(t);
+        return FALSE;
+    }
     t->memory = vknn_buffer_new(t->ctx, total, VKNN_MEM_DEVICE, err);
     t->state = t->memory ? vknn_buffer_new(t->ctx, 16, VKNN_MEM_UPLOAD, err) : NULL;
-    if (!t->state || !bind_views(t, err) || !get_pipelines(t, err)) {
+    if (!t->state || !bind_views(t, err) || !zero_memory(t, total, err) || !get_pipelines(t, err)) {
         release(t);
         return FALSE;
     }
