@@ -3,11 +3,12 @@
  * VknnOverlay), on system memory and Vulkan images.
  *
  *   test_saliency CASE   (sysmem, vulkan, interval, live, errors, activations, pipeline,
- *                         settings_live, max_memory)
+ *                         settings_live, refused_model, max_memory)
  *
  * Needs GST_PLUGIN_PATH pointing at build/gst-plugins (tests/meson.build sets
  * it). Skips with 77 when the model or photo in ../shared is absent;
- * settings_live and max_memory use a tiny generated classifier instead.
+ * settings_live, refused_model and max_memory use a tiny generated
+ * classifier instead.
  */
 #include "gsttest.h"
 #include "model_build.h"
@@ -792,6 +793,49 @@ static int case_settings_live(void)
     return ok ? 0 : 1;
 }
 
+/* READY and back to PLAYING, then a frame: the restart builds a new engine
+ * from the properties as they read. */
+static gboolean restart_runs(GstHarness *h, const Frame *in)
+{
+    gst_element_set_state(h->element, GST_STATE_READY);
+    gst_element_set_state(h->element, GST_STATE_PLAYING);
+    harness_set_size(h, "RGBA", in->w, in->h);
+    Frame out = harness_frame(h, in);
+    frame_clear(&out);
+    return harness_message(h, GST_MESSAGE_ERROR) == NULL;
+}
+
+/* Found by bench/soak.sh: a model refused while another ran stayed the one to
+ * load, so every later engine setting reloaded the refused file (lost, with a
+ * warning) and a READY -> PLAYING restart failed on it. */
+static int case_refused_model(void)
+{
+    printf("refused_model: a model that cannot load is not what later engines load\n");
+    g_autofree char *model = write_tiny_classifier();
+    Frame in = frame_synthetic(64, 48, 1);
+    gboolean ok = TRUE;
+
+    GstHarness *h = harness_new("vksaliency model=\"%s\"", model);
+    GstElement *e = harness_element(h, "vksaliency");
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame first = harness_frame(h, &in);
+    ok &= check_live_string(h, e, &in, "model", "/nonexistent/model.onnx",
+                            "/nonexistent/model.onnx", model);
+    g_object_set(e, "target-class", 3, NULL);
+    ok &= test_check(run_until_class(h, &in, 3), "then target-class=3: class 3 explained");
+    ok &= test_check(!harness_message(h, GST_MESSAGE_WARNING), "without a warning");
+    ok &= test_check(restart_runs(h, &in), "READY -> PLAYING: frames, no error");
+    ok &= test_check(run_until_class(h, &in, 3), "the restart runs the model that loaded");
+    ok &= test_check(!harness_message(h, GST_MESSAGE_WARNING), "without a warning");
+    gst_object_unref(e);
+    harness_free(h);
+
+    frame_clear(&first);
+    frame_clear(&in);
+    g_unlink(model);
+    return ok ? 0 : 1;
+}
+
 /* max-memory (issue 19): a budget the network cannot fit in is an element
  * error naming the estimate and the budget, before anything is allocated;
  * a generous one runs. The same property on all three elements. */
@@ -834,10 +878,15 @@ int main(int argc, char **argv)
         int (*run)(void);
         gboolean needs_assets; /* from ../shared */
     } cases[] = {
-        {"sysmem", case_sysmem, TRUE},          {"vulkan", case_vulkan, TRUE},
-        {"interval", case_interval, TRUE},      {"live", case_live, TRUE},
-        {"errors", case_errors, TRUE},          {"activations", case_activations, TRUE},
-        {"pipeline", case_pipeline, TRUE},      {"settings_live", case_settings_live, FALSE},
+        {"sysmem", case_sysmem, TRUE},
+        {"vulkan", case_vulkan, TRUE},
+        {"interval", case_interval, TRUE},
+        {"live", case_live, TRUE},
+        {"errors", case_errors, TRUE},
+        {"activations", case_activations, TRUE},
+        {"pipeline", case_pipeline, TRUE},
+        {"settings_live", case_settings_live, FALSE},
+        {"refused_model", case_refused_model, FALSE},
         {"max_memory", case_max_memory, FALSE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
@@ -845,7 +894,7 @@ int main(int argc, char **argv)
     if (argc != 2) {
         fprintf(stderr,
                 "usage: %s sysmem|vulkan|interval|live|errors|activations|pipeline|"
-                "settings_live|max_memory\n",
+                "settings_live|refused_model|max_memory\n",
                 argv[0]);
         return 2;
     }
