@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "train.h"
 
+#include <math.h>
 #include <string.h>
 
 static char *opt_size;
@@ -18,6 +19,7 @@ static int opt_style_size = 256;
 static double opt_lr = 1e-3;
 /* Negative: the library's default (VKNN_TRAIN_PARAMS_DEFAULT). */
 static double opt_style_weight = -1, opt_content_weight = -1, opt_tv_weight = -1;
+static double opt_stability_weight = 0, opt_stability_noise = -1;
 static int opt_seed = 1;
 static int opt_checkpoint_every = 100;
 static int opt_preview_every = 100;
@@ -44,6 +46,10 @@ static const GOptionEntry entries[] = {
     {"content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_content_weight, "Content loss weight (1)",
      "W"},
     {"tv-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_tv_weight, "Total-variation weight (1e-6)", "W"},
+    {"stability-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_stability_weight,
+     "Weight of the noise-resilience loss, for video without flicker (0: off; e.g. 1e4)", "W"},
+    {"stability-noise", 0, 0, G_OPTION_ARG_DOUBLE, &opt_stability_noise,
+     "Its input noise, standard deviation in levels of 0..255 (8)", "SIGMA"},
     {"style-layers", 0, 0, G_OPTION_ARG_STRING, &opt_style_layers,
      "Loss-net tensors for style (relu1_1,relu2_1,relu3_1)", "A,B"},
     {"content-layer", 0, 0, G_OPTION_ARG_STRING, &opt_content_layer,
@@ -85,6 +91,9 @@ static VknnTrainParams train_params(int size)
         p.content_weight = (float)opt_content_weight;
     if (opt_tv_weight >= 0)
         p.tv_weight = (float)opt_tv_weight;
+    p.stability_weight = (float)opt_stability_weight;
+    if (opt_stability_noise >= 0)
+        p.stability_noise = (float)opt_stability_noise;
     if (opt_style_layers)
         p.style_layers = opt_style_layers;
     if (opt_content_layer)
@@ -134,5 +143,9 @@ int cli_cmd_train(const CliCommand *cmd, int argc, char **argv)
         opt_lr <= 0)
         return cli_usage_error(cmd, "--steps, --batch (<= 64) and --lr must be positive, --size "
                                     "and --style-size at least 16");
+    if (!(opt_stability_weight >= 0 && opt_stability_weight < INFINITY) ||
+        (opt_stability_noise != -1 && !(opt_stability_noise >= 0 && opt_stability_noise <= 255)))
+        return cli_usage_error(cmd, "--stability-weight must be finite and >= 0, "
+                                    "--stability-noise in 0..255");
     return train(size);
 }

@@ -136,10 +136,12 @@ static gboolean write_plot(GArray *losses, const char *path, GError **err)
 static void print_progress(const VknnTrainLosses *l, int steps, double seconds_per_step)
 {
     const int eta = (int)((steps - l->step) * seconds_per_step);
-    printf("%sstep %d/%d  content %.4g  style %.4g  tv %.4g  total %.4g  %.2f s/step  ETA "
+    g_autofree char *stability =
+        l->stability > 0 ? g_strdup_printf("  stability %.4g", l->stability) : g_strdup("");
+    printf("%sstep %d/%d  content %.4g  style %.4g  tv %.4g%s  total %.4g  %.2f s/step  ETA "
            "%dh%02dm%02ds%s",
-           isatty(STDOUT_FILENO) ? "\r" : "", l->step, steps, l->content, l->style, l->tv, l->total,
-           seconds_per_step, eta / 3600, eta / 60 % 60, eta % 60,
+           isatty(STDOUT_FILENO) ? "\r" : "", l->step, steps, l->content, l->style, l->tv,
+           stability, l->total, seconds_per_step, eta / 3600, eta / 60 % 60, eta % 60,
            isatty(STDOUT_FILENO) ? "  " : "\n");
     fflush(stdout);
 }

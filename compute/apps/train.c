@@ -363,6 +363,24 @@ static double tv_loss(const float *y, int batch, int h, int w, float weight, flo
     return weight * loss;
 }
 
+/* Stability loss weight * mean(((a - b) / 255)^2) between the two halves of
+ * y (the clean images, then the same with noise), gradient added to grad. */
+static double stability_loss(const Features *y, float weight, float *grad)
+{
+    const gsize n = (gsize)(y->batch / 2) * y->c * y->hw;
+    const float *a = y->data, *b = y->data + n;
+    const double scale = (double)weight / (255.0 * 255.0 * n);
+    double loss = 0;
+    for (gsize i = 0; i < n; i++) {
+        const double e = (double)a[i] - b[i];
+        loss += e * e;
+        const float g = (float)(2 * scale * e);
+        grad[i] += g;
+        grad[n + i] -= g;
+    }
+    return scale * loss;
+}
+
 /* ---- the trainer ----------------------------------------------------------------- */
 
 /* One trainable tensor and its Adam moments. Instance-norm scales and
@@ -568,6 +586,13 @@ VknnTrainer *vknn_trainer_new_multi(VknnContext *ctx, VknnModel *loss_net, int n
                     VKNN_MAX_STYLES);
         return NULL;
     }
+    if (!(params->stability_weight >= 0) || !(params->stability_noise >= 0) ||
+        !isfinite(params->stability_weight) || !isfinite(params->stability_noise)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "the stability weight and noise must be finite and >= 0 (got %g, %g)",
+                    params->stability_weight, params->stability_noise);
+        return NULL;
+    }
     g_autoptr(VknnTrainer) t = g_new0(VknnTrainer, 1);
     t->ctx = ctx;
     t->n_styles = n_styles;
@@ -648,8 +673,41 @@ static int seed_index(const VknnTrainer *t, const char *layer)
     return -1;
 }
 
+static gboolean with_stability(const VknnTrainer *t)
+{
+    return t->params.stability_weight > 0;
+}
+
+/* The images the joined network runs on (batch x 3 x size x size each): the
+ * content batch, then, for the stability loss, the same images with
+ * Gaussian noise (clamped to 0..255 like a real frame), drawn from the seed
+ * and the step so that a resumed run draws the same. */
+static float *step_images(const VknnTrainer *t, const float *content, int *images)
+{
+    const gsize n = (gsize)t->params.batch * 3 * t->params.size * t->params.size;
+    *images = t->params.batch * (with_stability(t) ? 2 : 1);
+    float *x = g_new(float, n **images / t->params.batch);
+    memcpy(x, content, sizeof(float) * n);
+    if (!with_stability(t))
+        return x;
+    g_autoptr(GRand) r = g_rand_new_with_seed(t->params.seed * 2654435761u + (guint32)t->step);
+    for (gsize i = 0; i < n; i += 2) {
+        /* Box-Muller: two independent normal samples from two uniform ones. */
+        const double radius = sqrt(-2 * log(1 - g_rand_double(r)));
+        const double angle = 2 * G_PI * g_rand_double(r);
+        const double z[2] = {radius * cos(angle), radius * sin(angle)};
+        for (gsize k = 0; k < 2 && i + k < n; k++)
+            x[n + i + k] =
+                (float)CLAMP(content[i + k] + t->params.stability_noise * z[k], 0.0, 255.0);
+    }
+    return x;
+}
+
 /* Reads the seeded outputs of the joined forward run and fills their seeds
- * (d loss / d output) and the losses. */
+ * (d loss / d output) and the losses. With the stability loss the batch is
+ * run twice (clean, noisy): content_target is the clean images' features,
+ * the target of both halves, and the total variation is halved to keep its
+ * weight per content image. */
 static gboolean losses_and_seeds(VknnTrainer *t, int style, const Features *content_target,
                                  float **seeds, VknnTrainLosses *l, GError **err)
 {
@@ -661,7 +719,11 @@ static gboolean losses_and_seeds(VknnTrainer *t, int style, const Features *cont
         seeds[i] = g_new0(float, (gsize)f[i].batch *f[i].c *f[i].hw);
     }
     if (ok) {
-        l->tv = tv_loss(f[0].data, batch, size, size, t->params.tv_weight, seeds[0]);
+        const int images = f[0].batch;
+        l->tv =
+            tv_loss(f[0].data, images, size, size, t->params.tv_weight * batch / images, seeds[0]);
+        l->stability =
+            with_stability(t) ? stability_loss(&f[0], t->params.stability_weight, seeds[0]) : 0;
         l->style = 0;
         for (int i = 0; t->style_layers[i]; i++) {
             const int k = seed_index(t, t->style_layers[i]);
@@ -669,8 +731,13 @@ static gboolean losses_and_seeds(VknnTrainer *t, int style, const Features *cont
             l->style += style_loss(&f[k], target, t->params.style_weight, seeds[k]);
         }
         const int k = seed_index(t, t->content_layer);
-        l->content = content_loss(&f[k], content_target->data, t->params.content_weight, seeds[k]);
-        l->total = l->content + l->style + l->tv;
+        const gsize per_half =
+            (gsize)content_target->batch * content_target->c * content_target->hw;
+        g_autofree float *target = g_new(float, per_half *images / batch);
+        for (int h = 0; h < images / batch; h++)
+            memcpy(target + h * per_half, content_target->data, sizeof(float) * per_half);
+        l->content = content_loss(&f[k], target, t->params.content_weight, seeds[k]);
+        l->total = l->content + l->style + l->tv + l->stability;
     }
     for (int i = 0; i < n; i++)
         g_free(f[i].data);
@@ -683,8 +750,10 @@ gboolean vknn_trainer_step(VknnTrainer *t, const float *content, VknnTrainLosses
     const int batch = t->params.batch, size = t->params.size;
     Features target = {0};
     float **seeds = g_new0(float *, t->n_seeded);
-    const VknnShape s = {4, {batch, 3, size, size}};
-    const float *in[] = {content};
+    int images = 0;
+    g_autofree float *x = step_images(t, content, &images);
+    const VknnShape s = {4, {images, 3, size, size}};
+    const float *in[] = {x};
     const int style = t->step % t->n_styles;
     VknnTrainLosses l = {.step = t->step + 1, .style_index = style};
     load_style(t, style);

@@ -3,7 +3,8 @@
  * the normalised VGG-19 encoder as loss network and a stylised image as
  * the style.
  *
- *   test_train loss_drops | resume | export    (skips with 77 without ../shared)
+ *   test_train loss_drops | resume | export | multi_style | stability
+ *   (skips with 77 without ../shared)
  */
 #include "testutil.h"
 
@@ -16,6 +17,7 @@
 #define SIZE 64
 #define PHOTO_W 128
 #define PHOTO_H 96
+#define STABILITY_STEPS 20
 
 typedef struct {
     VknnContext *ctx;
@@ -70,13 +72,18 @@ static VknnTrainParams params(void)
     return p;
 }
 
-static VknnTrainer *trainer(Fixture *f)
+static VknnTrainer *trainer_with(Fixture *f, const VknnTrainParams *p)
 {
     GError *err = NULL;
-    const VknnTrainParams p = params();
-    VknnTrainer *t = vknn_trainer_new(f->ctx, f->loss_net, f->style, PHOTO_W, PHOTO_H, &p, &err);
+    VknnTrainer *t = vknn_trainer_new(f->ctx, f->loss_net, f->style, PHOTO_W, PHOTO_H, p, &err);
     g_assert_no_error(err);
     return t;
+}
+
+static VknnTrainer *trainer(Fixture *f)
+{
+    const VknnTrainParams p = params();
+    return trainer_with(f, &p);
 }
 
 static gboolean train(VknnTrainer *t, const Fixture *f, int steps, VknnTrainLosses *last)
@@ -90,8 +97,8 @@ static gboolean train(VknnTrainer *t, const Fixture *f, int steps, VknnTrainLoss
             g_error_free(err);
             return FALSE;
         }
-        printf("step %3d: content %.4g style %.4g tv %.4g total %.4g\n", last->step, last->content,
-               last->style, last->tv, last->total);
+        printf("step %3d: content %.4g style %.4g tv %.4g stability %.4g total %.4g\n", last->step,
+               last->content, last->style, last->tv, last->stability, last->total);
     }
     return TRUE;
 }
@@ -126,8 +133,30 @@ static GByteArray *weights(VknnTrainer *t)
     return w;
 }
 
-/* Training resumed from a checkpoint continues exactly: same weights after
- * 3 + 3 steps as after 6 uninterrupted ones. */
+/* Whether training with p resumed from a checkpoint continues exactly:
+ * same weights after 3 + 3 steps as after 6 uninterrupted ones. */
+static gboolean resumes_exactly(Fixture *f, const VknnTrainParams *p, const char *ckpt)
+{
+    GError *err = NULL;
+    VknnTrainLosses l;
+    VknnTrainer *a = trainer_with(f, p), *b = trainer_with(f, p);
+    gboolean ok = train(a, f, 3, &l) && vknn_trainer_save_checkpoint(a, ckpt, &err) &&
+                  train(a, f, 3, &l) && vknn_trainer_load_checkpoint(b, ckpt, &err) &&
+                  train(b, f, 3, &l);
+    if (err)
+        test_check(FALSE, "checkpoint: %s", err->message);
+    g_clear_error(&err);
+    g_autoptr(GByteArray) wa = weights(a);
+    g_autoptr(GByteArray) wb = weights(b);
+    ok =
+        test_check(ok && vknn_trainer_steps_done(b) == 6 && wa->len == wb->len &&
+                       memcmp(wa->data, wb->data, wa->len) == 0,
+                   "resumed at step 3: the weights after step 6 are identical (%u bytes)", wa->len);
+    vknn_trainer_free(a);
+    vknn_trainer_free(b);
+    return ok;
+}
+
 static int resume(void)
 {
     Fixture f = {0};
@@ -135,28 +164,90 @@ static int resume(void)
         return TEST_SKIP;
     g_autofree char *dir = g_dir_make_tmp("vknn-train-XXXXXX", NULL);
     g_autofree char *ckpt = g_build_filename(dir, "t.ckpt", NULL);
+    const VknnTrainParams p = params();
+    resumes_exactly(&f, &p, ckpt);
     GError *err = NULL;
-    VknnTrainLosses l;
-    VknnTrainer *a = trainer(&f), *b = trainer(&f);
-    gboolean ok = train(a, &f, 3, &l) && vknn_trainer_save_checkpoint(a, ckpt, &err) &&
-                  train(a, &f, 3, &l) && vknn_trainer_load_checkpoint(b, ckpt, &err) &&
-                  train(b, &f, 3, &l);
-    if (err)
-        test_check(FALSE, "checkpoint: %s", err->message);
-    g_autoptr(GByteArray) wa = weights(a);
-    g_autoptr(GByteArray) wb = weights(b);
-    test_check(ok && vknn_trainer_steps_done(b) == 6 && wa->len == wb->len &&
-                   memcmp(wa->data, wb->data, wa->len) == 0,
-               "resumed at step 3: the weights after step 6 are identical (%u bytes)", wa->len);
-    g_clear_error(&err);
+    VknnTrainer *b = trainer(&f);
     g_autofree char *readme = test_shared_path("golden/README.md");
     test_check(!vknn_trainer_load_checkpoint(b, readme, &err) && err,
                "a file that is not a checkpoint is refused: %s", err ? err->message : "");
     g_clear_error(&err);
     g_unlink(ckpt);
     g_rmdir(dir);
-    vknn_trainer_free(a);
     vknn_trainer_free(b);
+    fixture_close(&f);
+    return 0;
+}
+
+/* A standard normal sample (Box-Muller). */
+static float gaussian(GRand *r)
+{
+    return (float)(sqrt(-2 * log(1 - g_rand_double(r))) * cos(2 * G_PI * g_rand_double(r)));
+}
+
+/* Mean absolute change (levels) of the network's output when Gaussian
+ * noise of sigma 8 levels is added to its input, over three crops of the
+ * photo; the noise is the test's own (not the trainer's). */
+static double output_change_under_noise(VknnContext *ctx, VknnModel *m, const Fixture *f)
+{
+    const int n = 3 * SIZE * SIZE;
+    float clean[3 * SIZE * SIZE], noisy[3 * SIZE * SIZE], a[3 * SIZE * SIZE], b[3 * SIZE * SIZE];
+    const VknnShape shape = {4, {1, 3, SIZE, SIZE}};
+    GError *err = NULL;
+    g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &err);
+    g_autoptr(GRand) r = g_rand_new_with_seed(4242);
+    double change = 0;
+    for (int k = 0; k < 3; k++) {
+        content_crop(f, 1000 + 7 * k, clean);
+        for (int i = 0; i < n; i++)
+            noisy[i] = CLAMP(clean[i] + 8 * gaussian(r), 0.0f, 255.0f);
+        const float *in_a[] = {clean}, *in_b[] = {noisy};
+        if (!net || !vknn_net_prepare(net, &shape, &err) || !vknn_net_run(net, in_a, &err) ||
+            !vknn_net_read(net, "output", a, &err) || !vknn_net_run(net, in_b, &err) ||
+            !vknn_net_read(net, "output", b, &err)) {
+            test_check(FALSE, "run: %s", err ? err->message : "");
+            g_clear_error(&err);
+            return INFINITY;
+        }
+        for (int i = 0; i < n; i++)
+            change += fabsf(CLAMP(a[i], 0.0f, 255.0f) - CLAMP(b[i], 0.0f, 255.0f));
+    }
+    return change / (3.0 * n);
+}
+
+/* Issue 14: the stability (noise-resilience) loss. At equal steps from the
+ * same start, a network trained with it changes its output less under input
+ * noise than one trained without; and it resumes exactly (its noise comes
+ * from the seed and the step). */
+static int stability(void)
+{
+    Fixture f = {0};
+    if (!fixture_open(&f))
+        return TEST_SKIP;
+    const char *w = g_getenv("VKNN_TEST_STABILITY_WEIGHT");
+    VknnTrainParams plain = params(), stable = params();
+    stable.stability_weight = w ? (float)g_ascii_strtod(w, NULL) : 1e4f;
+    double change[2];
+    VknnTrainLosses l;
+    for (int k = 0; k < 2; k++) {
+        VknnTrainer *t = trainer_with(&f, k ? &stable : &plain);
+        change[k] = train(t, &f, STABILITY_STEPS, &l)
+                        ? output_change_under_noise(f.ctx, vknn_trainer_model(t), &f)
+                        : INFINITY;
+        printf("stability weight %g: output change under noise %.3f levels\n",
+               k ? stable.stability_weight : 0.0, change[k]);
+        vknn_trainer_free(t);
+    }
+    test_check(change[1] < 0.7 * change[0],
+               "%d steps with stability weight %g: output change under noise %.3f -> %.3f "
+               "levels (x%.2f, want < 0.7)",
+               STABILITY_STEPS, stable.stability_weight, change[0], change[1],
+               change[1] / change[0]);
+    g_autofree char *dir = g_dir_make_tmp("vknn-train-XXXXXX", NULL);
+    g_autofree char *ckpt = g_build_filename(dir, "s.ckpt", NULL);
+    resumes_exactly(&f, &stable, ckpt);
+    g_unlink(ckpt);
+    g_rmdir(dir);
     fixture_close(&f);
     return 0;
 }
@@ -290,8 +381,10 @@ int main(int argc, char **argv)
         rc = export();
     else if (!strcmp(which, "multi_style"))
         rc = multi_style();
+    else if (!strcmp(which, "stability"))
+        rc = stability();
     else {
-        fprintf(stderr, "usage: test_train loss_drops|resume|export|multi_style\n");
+        fprintf(stderr, "usage: test_train loss_drops|resume|export|multi_style|stability\n");
         return 2;
     }
     return test_summary(rc);

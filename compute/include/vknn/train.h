@@ -11,6 +11,13 @@
  *   content  mean((F_c(y) - F_c(x))^2) at the content layer;
  *   tv       total variation of the output y (sum of squared neighbour
  *            differences), which keeps it smooth;
+ *   stability  (when its weight is > 0) mean((y(x) - y(x + n))^2 / 255^2),
+ *            n Gaussian noise of stability_noise levels per pixel: the
+ *            noise-resilience loss of Gupta et al. 2017, which makes the
+ *            network answer small input changes (sensor noise, compression,
+ *            lighting) with small output changes, so that video stylised
+ *            frame by frame flickers less. Each step then runs the batch
+ *            twice, clean and noisy (content, style and tv losses on both);
  *
  * each multiplied by its weight. The forward and backward passes of both
  * networks run on the Vulkan device; the host computes the Gram matrices
@@ -42,6 +49,8 @@ typedef struct {
     int batch;    /* images per step */
     float lr;     /* Adam learning rate */
     float content_weight, style_weight, tv_weight;
+    float stability_weight;    /* 0: no stability loss */
+    float stability_noise;     /* its noise's standard deviation, in levels of 0..255 */
     const char *style_layers;  /* comma-separated tensor names of the loss net */
     const char *content_layer; /* tensor name of the loss net */
     guint32 seed;              /* weight initialisation */
@@ -50,14 +59,14 @@ typedef struct {
 #define VKNN_TRAIN_PARAMS_DEFAULT                                                                  \
     {                                                                                              \
         .channels = 16, .size = 128, .batch = 1, .lr = 1e-3f, .content_weight = 1.0f,              \
-        .style_weight = 1e4f, .tv_weight = 1e-6f, .style_layers = "relu1_1,relu2_1,relu3_1",       \
-        .content_layer = "relu2_1", .seed = 1                                                      \
+        .style_weight = 1e4f, .tv_weight = 1e-6f, .stability_noise = 8.0f,                         \
+        .style_layers = "relu1_1,relu2_1,relu3_1", .content_layer = "relu2_1", .seed = 1           \
     }
 
 typedef struct {
-    int step;  /* steps done, this one included */
+    int step;        /* steps done, this one included */
     int style_index; /* the style this step trained */
-    double content, style, tv, total;
+    double content, style, tv, stability, total;
 } VknnTrainLosses;
 
 typedef struct VknnTrainer VknnTrainer;
@@ -81,7 +90,8 @@ void vknn_trainer_free(VknnTrainer *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnTrainer, vknn_trainer_free)
 
 /* One optimisation step on a batch of content images (params->batch x 3 x
- * size x size, 0..255). */
+ * size x size, 0..255). The stability loss's noise is drawn from the seed
+ * and the step count, so a resumed run draws the same noise. */
 gboolean vknn_trainer_step(VknnTrainer *t, const float *content, VknnTrainLosses *losses,
                            GError **err);
 
