@@ -399,6 +399,34 @@ static void gst_vknn_explain_filter_fit(GstVknnExplainFilter *self, GstVknnEngin
         klass->fit_params(self, engine, *layer ? *layer : vknn_default_feature_layer(m), params);
 }
 
+/* A model whose input height and width are fixed runs at that size:
+ * input-width/height apply to models that take any size. Found by
+ * bench/soak.sh: MobileNetV2 with input-height=96 was refused as a model
+ * ("with these settings"), and after a restart, with no engine to keep,
+ * fatally. */
+static void gst_vknn_explain_filter_fit_input_size(GstVknnExplainFilter *self,
+                                                   GstVknnEngine *engine,
+                                                   VknnFrameInputParams *input)
+{
+    GstVknnExplainEngine *xe = engine->data;
+    const VknnModel *m = engine->model;
+    if (m->inputs->len != 1)
+        return;
+    const VknnShape s = vknn_model_default_input_shape(m, 0, 0, 0);
+    if (s.rank != 4 || s.dims[2] < 1 || s.dims[3] < 1)
+        return;
+    xe->fixed_width = (gint)s.dims[3];
+    xe->fixed_height = (gint)s.dims[2];
+    if (input->width != xe->fixed_width || input->height != xe->fixed_height)
+        gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self),
+                                       "input-width/height %dx%d: classifier %s takes only %dx%d "
+                                       "input; running it at that size",
+                                       input->width, input->height, engine->path, xe->fixed_width,
+                                       xe->fixed_height);
+    input->width = xe->fixed_width;
+    input->height = xe->fixed_height;
+}
+
 /* The engine's layer is what a refused one falls back to from now on. */
 static void gst_vknn_explain_filter_note_layer(GstVknnExplainFilter *self, const gchar *layer)
 {
@@ -453,6 +481,7 @@ static GstVknnLoadResult gst_vknn_explain_filter_build_engine(GstVknnFilter *fil
     gst_vknn_explain_filter_fit(self, engine, &params, &layer);
     params.layer = layer;
     gst_vknn_explain_filter_get_settings(self, &settings);
+    gst_vknn_explain_filter_fit_input_size(self, engine, &settings.input);
 
     xe->method = params.method;
     if (!(xe->explainer = vknn_explainer_new(engine->ctx, engine->model, &params, err)))
@@ -558,6 +587,11 @@ static GstFlowReturn gst_vknn_explain_filter_process(GstVknnFilter *filter, GstV
     GError *err = NULL;
 
     gst_vknn_explain_filter_get_settings(self, &settings);
+    const GstVknnExplainEngine *xe = engine->data;
+    if (xe->fixed_width) {
+        settings.input.width = xe->fixed_width;
+        settings.input.height = xe->fixed_height;
+    }
     /* Another network input size or crop changes the processing time. */
     if (memcmp(&settings.input, &priv->last_input, sizeof settings.input))
         gst_vknn_filter_latency_changed(filter);

@@ -32,6 +32,10 @@ typedef struct {
     VknnOverlay *overlay;
     gchar **labels; /* class names (NULL-terminated), or NULL */
     gint n_labels;
+    /* The network input size a model with a fixed one (e.g. MobileNetV2's
+     * ONNX, 224x224) runs at, whatever input-width/height say; 0 when the
+     * model takes any size. */
+    gint fixed_width, fixed_height;
 } GstVknnExplainEngine;
 
 /* What to draw: a map of values in 0..1 (data owned by the holder). */

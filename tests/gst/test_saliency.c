@@ -3,11 +3,12 @@
  * VknnOverlay), on system memory and Vulkan images.
  *
  *   test_saliency CASE   (sysmem, vulkan, interval, live, errors, activations, pipeline,
- *                         settings_live, refused_model, max_memory)
+ *                         settings_live, refused_model, fixed_input,
+ *                         max_memory)
  *
  * Needs GST_PLUGIN_PATH pointing at build/gst-plugins (tests/meson.build sets
  * it). Skips with 77 when the model or photo in ../shared is absent;
- * settings_live, refused_model and max_memory use a tiny generated
+ * settings_live, refused_model, fixed_input and max_memory use a tiny generated
  * classifier instead.
  */
 #include "gsttest.h"
@@ -836,6 +837,36 @@ static int case_refused_model(void)
     return ok ? 0 : 1;
 }
 
+/* Found by bench/soak.sh: a classifier with a fixed input size (MobileNetV2's
+ * ONNX) and input-width/height of another size was refused as a model, and
+ * after a restart, with no engine to keep, failed fatally. It runs at its
+ * own size, with a warning saying so. */
+static int case_fixed_input(void)
+{
+    printf("fixed_input: a classifier that takes only 32x32 runs at 32x32\n");
+    g_autoptr(VknnModel) m = tm_tiny_classifier();
+    GError *err = NULL;
+    g_autofree char *name = g_strdup_printf("vknn-test-fixed-%d.onnx", (int)getpid());
+    g_autofree char *model = g_build_filename(g_get_tmp_dir(), name, NULL);
+    g_assert(vknn_model_save(m, model, &err));
+    Frame in = frame_synthetic(64, 48, 1);
+    gboolean ok = TRUE;
+
+    GstHarness *h = harness_new("vksaliency model=\"%s\" input-width=64 input-height=48", model);
+    harness_set_size(h, "RGBA", 64, 48);
+    gboolean flowed;
+    g_autofree char *warning = run_until_warning(h, &in, &flowed);
+    ok &= test_check(warning && strstr(warning, "takes only 32x32"),
+                     "input 64x48: a warning that the classifier takes only 32x32");
+    ok &= test_check(flowed && !harness_message(h, GST_MESSAGE_ERROR), "frames flow, no error");
+    ok &= test_check(restart_runs(h, &in), "READY -> PLAYING: frames, no error");
+    harness_free(h);
+
+    frame_clear(&in);
+    g_unlink(model);
+    return ok ? 0 : 1;
+}
+
 /* max-memory (issue 19): a budget the network cannot fit in is an element
  * error naming the estimate and the budget, before anything is allocated;
  * a generous one runs. The same property on all three elements. */
@@ -887,6 +918,7 @@ int main(int argc, char **argv)
         {"pipeline", case_pipeline, TRUE},
         {"settings_live", case_settings_live, FALSE},
         {"refused_model", case_refused_model, FALSE},
+        {"fixed_input", case_fixed_input, FALSE},
         {"max_memory", case_max_memory, FALSE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
@@ -894,7 +926,7 @@ int main(int argc, char **argv)
     if (argc != 2) {
         fprintf(stderr,
                 "usage: %s sysmem|vulkan|interval|live|errors|activations|pipeline|"
-                "settings_live|refused_model|max_memory\n",
+                "settings_live|refused_model|fixed_input|max_memory\n",
                 argv[0]);
         return 2;
     }
