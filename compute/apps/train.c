@@ -685,8 +685,9 @@ static gboolean with_stability(const VknnTrainer *t)
 static float *step_images(const VknnTrainer *t, const float *content, int *images)
 {
     const gsize n = (gsize)t->params.batch * 3 * t->params.size * t->params.size;
-    *images = t->params.batch * (with_stability(t) ? 2 : 1);
-    float *x = g_new(float, n **images / t->params.batch);
+    const int copies = with_stability(t) ? 2 : 1;
+    *images = t->params.batch * copies;
+    float *x = g_new(float, n *copies);
     memcpy(x, content, sizeof(float) * n);
     if (!with_stability(t))
         return x;
@@ -733,8 +734,9 @@ static gboolean losses_and_seeds(VknnTrainer *t, int style, const Features *cont
         const int k = seed_index(t, t->content_layer);
         const gsize per_half =
             (gsize)content_target->batch * content_target->c * content_target->hw;
-        g_autofree float *target = g_new(float, per_half *images / batch);
-        for (int h = 0; h < images / batch; h++)
+        const int copies = images / batch;
+        g_autofree float *target = g_new(float, per_half *copies);
+        for (int h = 0; h < copies; h++)
             memcpy(target + h * per_half, content_target->data, sizeof(float) * per_half);
         l->content = content_loss(&f[k], target, t->params.content_weight, seeds[k]);
         l->total = l->content + l->style + l->tv + l->stability;
