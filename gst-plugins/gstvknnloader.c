@@ -16,6 +16,7 @@ struct _GstVknnLoader {
     GMutex lock;
     GCond cond;           /* broadcast when a load ends or flushing changes */
     gchar *path;          /* what to load */
+    gchar *fallback;      /* the last path that loaded: what a failure goes back to */
     GstObject *target;    /* where to load; NULL: nowhere yet */
     gint width, height;   /* the frame size to build for */
     guint request;        /* generation of the latest request */
@@ -56,15 +57,32 @@ static gboolean gst_vknn_loader_get_request(GstVknnLoader *l, guint generation,
     return current;
 }
 
+/* With nothing running, a failed path goes back to the last one that
+ * loaded, if another, and queues its load: a bad model set while a restart
+ * was still loading the good one must not leave the element with nothing to
+ * run (found by bench/soak.sh: every later restart failed on the bad file).
+ * Called with lock held; whether it went back. */
+static gboolean gst_vknn_loader_fall_back_locked(GstVknnLoader *l, const gchar *failed)
+{
+    if (!l->fallback || !l->target || !g_strcmp0(l->fallback, failed) || g_strcmp0(l->path, failed))
+        return FALSE;
+    g_free(l->path);
+    l->path = g_strdup(l->fallback);
+    gst_vknn_loader_request_locked(l);
+    return TRUE;
+}
+
 /* Reports a failure of the latest request before handing over, so that a
  * consumer waiting for this load sees the error (on the bus) first. Returns
- * whether it was fatal. */
+ * whether it was fatal: nothing runs or waits to be taken, and there is no
+ * earlier model to go back to. */
 static gboolean gst_vknn_loader_report(GstVknnLoader *l, const GstVknnLoadRequest *req,
                                        GstVknnLoadResult result, const GError *err)
 {
     g_mutex_lock(&l->lock);
     const gboolean current = req->generation == l->request;
-    const gboolean running = l->have_result || l->ready != NULL;
+    const gboolean running = l->have_result || l->ready != NULL ||
+                             (current && gst_vknn_loader_fall_back_locked(l, req->path));
     g_mutex_unlock(&l->lock);
     if (!current)
         return FALSE;
@@ -74,16 +92,18 @@ static gboolean gst_vknn_loader_report(GstVknnLoader *l, const GstVknnLoadReques
 
 /* Makes built the result to take if its request is still the latest; frees
  * what it replaces or what was superseded while loading. */
-static void gst_vknn_loader_hand_over(GstVknnLoader *l, guint generation, gpointer built,
-                                      gboolean fatal)
+static void gst_vknn_loader_hand_over(GstVknnLoader *l, const GstVknnLoadRequest *req,
+                                      gpointer built, gboolean fatal)
 {
     gpointer old = built;
 
     g_mutex_lock(&l->lock);
-    if (built && generation == l->request) {
+    if (built && req->generation == l->request) {
         old = l->ready;
         l->ready = built;
         l->failed = FALSE;
+        g_free(l->fallback);
+        l->fallback = g_strdup(req->path);
     }
     if (fatal)
         l->failed = TRUE;
@@ -118,7 +138,7 @@ static void gst_vknn_loader_run(gpointer data, gpointer user_data)
         built = l->build(&req, &result, &err, l->user_data);
     if (err)
         fatal = gst_vknn_loader_report(l, &req, result, err);
-    gst_vknn_loader_hand_over(l, req.generation, built, fatal);
+    gst_vknn_loader_hand_over(l, &req, built, fatal);
     g_clear_error(&err);
     gst_vknn_load_request_clear(&req);
 
@@ -157,6 +177,7 @@ void gst_vknn_loader_free(GstVknnLoader *l)
         l->free_result(l->ready);
     gst_clear_object(&l->target);
     g_free(l->path);
+    g_free(l->fallback);
     g_mutex_clear(&l->lock);
     g_cond_clear(&l->cond);
     g_free(l);

@@ -14,7 +14,9 @@
  * - nothing loads without a path and a target: the device is known only
  *   after negotiation;
  * - a failed load is reported through a callback on the loader thread before
- *   any waiting consumer wakes, fatal when nothing would run otherwise.
+ *   any waiting consumer wakes; with nothing running, the path goes back to
+ *   the last one that loaded (a new load of it is queued); fatal when there
+ *   is none.
  *
  * The loader knows nothing of Vulkan or elements: the build, report and
  * free callbacks do the work, so it can be tested without a pipeline.
@@ -44,7 +46,8 @@ typedef struct {
 typedef gpointer (*GstVknnLoaderBuildFunc)(const GstVknnLoadRequest *req, GstVknnLoadResult *result,
                                            GError **err, gpointer user_data);
 /* Loader thread: a failed load of the latest request; fatal when no result
- * runs or waits to be taken (the consumer will have nothing to run). */
+ * runs or waits to be taken and no earlier path loaded (the consumer will
+ * have nothing to run). */
 typedef void (*GstVknnLoaderReportFunc)(const GstVknnLoadRequest *req, GstVknnLoadResult result,
                                         const GError *err, gboolean fatal, gpointer user_data);
 

@@ -2,7 +2,7 @@
  * pipeline: a fake build that can be held at a gate, fails for paths
  * starting with "missing" and takes a while for paths starting with "slow".
  *
- *   test_loader CASE   (supersede, failure, retarget, flushing, cancel, free)
+ *   test_loader CASE   (supersede, failure, retarget, flushing, cancel, free, fallback)
  */
 #include "gsttest.h"
 
@@ -254,8 +254,51 @@ static void case_failure(void)
     fixture_clear(&fx);
 }
 
-/* A new target forgets the result the consumer runs: a failure is fatal
- * again, and loads build on the new target. */
+/* Found by bench/soak.sh: a restart (a new target) was still loading the
+ * good model when a bad one was set; with nothing running the failure was
+ * fatal and every later restart failed on the bad path. Now the path goes
+ * back to the last one that loaded, whose load is queued at once. */
+static void case_fallback(void)
+{
+    Fixture fx;
+    GstVknnLoader *l = fixture_init(&fx);
+    GstVknnLoaderStatus status;
+
+    fixture_load(&fx, "good.onnx");
+    Result *r = gst_vknn_loader_take(l, TRUE, &status);
+    test_check(r != NULL, "good.onnx loads");
+    result_free(r);
+    g_autoptr(GstObject) other = target_new("restarted");
+    /* A restart (nothing runs) reloads good.onnx; missing.onnx is set before
+     * that load ends (the gate holds it), so it is superseded. */
+    fixture_set_gate(&fx, TRUE);
+    gst_vknn_loader_set_target(l, other);
+    gst_vknn_loader_set_path(l, "missing.onnx");
+    fixture_set_gate(&fx, FALSE);
+    r = gst_vknn_loader_take(l, TRUE, &status);
+    test_check(r && !strcmp(r->path, "good.onnx"),
+               "missing.onnx with nothing running: good.onnx is loaded again and taken (%s)",
+               r ? r->path : "nothing");
+    test_check(fx.reports == 1 && !fx.fatal &&
+                   !g_strcmp0(fx.message, "no such model: missing.onnx"),
+               "the failure is reported, not fatal");
+    g_autofree gchar *path = gst_vknn_loader_dup_path(l);
+    test_check(!g_strcmp0(path, "good.onnx"), "the path is good.onnx again (%s)", path);
+    result_free(r);
+
+    fixture_set_gate(&fx, TRUE);
+    gst_vknn_loader_set_target(l, fx.target);
+    gst_vknn_loader_set_path(l, "missing-too.onnx");
+    gst_vknn_loader_set_path(l, "missing.onnx");
+    fixture_set_gate(&fx, FALSE);
+    r = gst_vknn_loader_take(l, TRUE, &status);
+    test_check(r && !strcmp(r->path, "good.onnx"), "a second failure goes back again");
+    result_free(r);
+    fixture_clear(&fx);
+}
+
+/* A new target forgets the result the consumer runs, and loads build on
+ * the new target. */
 static void case_retarget(void)
 {
     Fixture fx;
@@ -271,10 +314,12 @@ static void case_retarget(void)
     gst_vknn_loader_take(l, TRUE, &status);
     test_check(fx.reports == 1 && !fx.fatal, "failure with a result running: not fatal");
     gst_vknn_loader_set_target(l, t2);
-    Result *none = gst_vknn_loader_take(l, TRUE, &status);
-    test_check(!none && status == GST_VKNN_LOADER_FAILED && fx.reports == 2 && fx.fatal &&
+    Result *again = gst_vknn_loader_take(l, TRUE, &status);
+    test_check(again && !strcmp(again->path, "a") && fx.reports == 2 && !fx.fatal &&
                    fx.built_on == t2,
-               "a new target reloads there; with nothing running the failure is fatal");
+               "a new target reloads there; with nothing running the failure goes back to the "
+               "path that loaded (fatal only without one: case failure)");
+    result_free(again);
     GstObject *now = gst_vknn_loader_ref_target(l);
     test_check(now == t2, "ref_target is the new target");
 
@@ -371,6 +416,7 @@ int main(int argc, char **argv)
     } cases[] = {
         {"supersede", case_supersede}, {"failure", case_failure}, {"retarget", case_retarget},
         {"flushing", case_flushing},   {"cancel", case_cancel},   {"free", case_free},
+        {"fallback", case_fallback},
     };
     setvbuf(stdout, NULL, _IONBF, 0);
     gst_init(&argc, &argv);
