@@ -4,10 +4,12 @@
 #include "image.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static char *opt_size;
 static char *opt_save_input;
 static char *opt_save_output;
+static gboolean opt_network_size;
 
 static const GOptionEntry entries[] = {
     {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size,
@@ -16,6 +18,10 @@ static const GOptionEntry entries[] = {
      "Also write the network input as raw float32 NCHW", "FILE.f32"},
     {"save-output", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_output,
      "Also write the unclamped network output as raw float32 NCHW", "FILE.f32"},
+    {"network-size", 0, 0, G_OPTION_ARG_NONE, &opt_network_size,
+     "Write the network's output at its own size (the input's rounded up by the stride-2 "
+     "layers) instead of cropping it to the input's size",
+     NULL},
     {NULL},
 };
 
@@ -49,6 +55,30 @@ static gboolean stylize(const char *path, const CliImage *img, CliNet *n, float 
     *os = &ov->shape;
     *out = g_new(float, vknn_shape_numel(*os));
     return vknn_net_read(n->net, ov->name, *out, err);
+}
+
+/* The output as written: a style network's output maps pixel for pixel to
+ * its input, larger by the stride-2 layers' rounding on the right and the
+ * bottom (99x75 -> 100x76, docs/model-contract.md). As vkstyletransfer
+ * does, the input's region is kept: *w x *h becomes the input's size, and
+ * the planes are cropped into *out (data itself when nothing is cropped).
+ * An output smaller than the input (not a style model of the contract) is
+ * written as it is. */
+static const float *crop_to_input(const float *data, const CliImage *img, int *w, int *h,
+                                  float **out)
+{
+    const int ow = *w, oh = *h;
+    if (opt_network_size || ow < img->width || oh < img->height ||
+        (ow == img->width && oh == img->height))
+        return data;
+    *w = img->width;
+    *h = img->height;
+    *out = g_new(float, (gsize)3 * *w * *h);
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < *h; y++)
+            memcpy(*out + ((gsize)c * *h + y) * *w, data + ((gsize)c * oh + y) * ow,
+                   (gsize)*w * sizeof(float));
+    return *out;
 }
 
 /* EXIF orientation may have turned the image: prepares the net again at
@@ -89,12 +119,13 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
         return CLI_EXIT_USAGE;
     if (argc != 4)
         return cli_usage_error(
-            cmd, "usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.{png,jpg} [--size WxH]");
+            cmd, "usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.{png,jpg} [--size WxH] "
+                 "[--network-size]");
     GError *err = NULL;
     int w = 0, h = 0;
     g_auto(CliImage) img = {0};
     g_auto(CliNet) n = {0};
-    g_autofree float *result = NULL;
+    g_autofree float *result = NULL, *cropped = NULL;
     const VknnShape *os = NULL;
     if ((opt_size && !cli_parse_size(opt_size, &w, &h, &err)) ||
         !cli_image_check_output(argv[3], &err) ||
@@ -102,10 +133,13 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
         (opt_save_input &&
          !save_f32(opt_save_input, img.data, (gsize)3 * img.width * img.height, &err)) ||
         !stylize(argv[1], &img, &n, &result, &os, &err) ||
-        (opt_save_output && !save_f32(opt_save_output, result, vknn_shape_numel(os), &err)) ||
-        !cli_image_save(argv[3], result, (int)os->dims[3], (int)os->dims[2], &err))
+        (opt_save_output && !save_f32(opt_save_output, result, vknn_shape_numel(os), &err)))
         return cli_fail(err);
-    printf("%s: %dx%d -> %s %dx%d on %s\n", argv[2], img.width, img.height, argv[3],
-           (int)os->dims[3], (int)os->dims[2], vknn_context_device_name(n.ctx));
+    int out_w = (int)os->dims[3], out_h = (int)os->dims[2];
+    const float *written = crop_to_input(result, &img, &out_w, &out_h, &cropped);
+    if (!cli_image_save(argv[3], written, out_w, out_h, &err))
+        return cli_fail(err);
+    printf("%s: %dx%d -> %s %dx%d on %s\n", argv[2], img.width, img.height, argv[3], out_w, out_h,
+           vknn_context_device_name(n.ctx));
     return 0;
 }

@@ -17,7 +17,11 @@ on a real violation:
   4. every global symbol libvknn defines starts with vknn_ (protobuf-c's
      generated onnx__ parser excepted), so embedding it clashes with nothing;
   5. no two files call each other, directly or round a loop, but the
-     executor's forward and backward passes (exec/net.c, exec/backward.c).
+     executor's forward and backward passes (exec/net.c, exec/backward.c);
+  6. the shared library libvknn.so exports only vknn_ names (compute/vknn.map:
+     protobuf-c's onnx__ parser stays inside);
+  7. the installed public headers (include/vknn/) include only one another and
+     system headers, never an internal ("tier/...") one.
 Prints each violation and exits 1 if there is any.
 """
 import os
@@ -146,6 +150,40 @@ def check_prefixes(objdir):
     return bad
 
 
+def check_shared_exports(builddir):
+    lib = os.path.join(builddir, "compute", "libvknn.so")
+    out = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True, text=True,
+                         check=True).stdout
+    bad = []
+    for line in out.splitlines():
+        parts = line.split()
+        # "A" is the version node (VKNN_0) itself.
+        if len(parts) == 3 and parts[1] != "A" and not parts[2].startswith("vknn_"):
+            bad.append(f"libvknn.so exports {parts[2]}")
+    if not bad and "vknn_net_new" not in out:
+        bad.append("libvknn.so does not export vknn_net_new")
+    return bad
+
+
+PUBLIC_INCLUDE = re.compile(r'^\s*#\s*include\s+([<"])([^>"]+)[>"]')
+
+
+def check_public_headers(srcdir):
+    incdir = os.path.join(srcdir, "include", "vknn")
+    public = set(os.listdir(incdir))
+    bad = []
+    for f in sorted(public):
+        for n, line in enumerate(open(os.path.join(incdir, f), encoding="utf-8"), 1):
+            m = PUBLIC_INCLUDE.match(line)
+            if not m:
+                continue
+            kind, name = m.groups()
+            if kind == '"' or name.split("/")[0] in RANK or name.split("/")[0] == "ref" or (
+                    name.startswith("vknn/") and name[5:] not in public):
+                bad.append(f"include/vknn/{f}:{n} includes {kind}{name}: not a public header")
+    return bad
+
+
 INCLUDE = re.compile(r'^\s*#\s*include\s+"(\w+)/')
 
 
@@ -184,7 +222,9 @@ def main():
     objdir = os.path.join(builddir, "compute", "libvknn.a.p")
     checks = [("calls", check_calls(objdir)), ("includes", check_includes(srcdir)),
               ("Vulkan-free graph", check_graph_vulkan_free(builddir, objdir)),
-              ("vknn_ prefix", check_prefixes(objdir)), ("no loops", check_loops(objdir))]
+              ("vknn_ prefix", check_prefixes(objdir)), ("no loops", check_loops(objdir)),
+              ("shared library exports", check_shared_exports(builddir)),
+              ("public headers", check_public_headers(srcdir))]
     failed = 0
     for name, bad in checks:
         for b in bad:

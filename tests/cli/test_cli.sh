@@ -116,7 +116,7 @@ check "stylize rejects bench's --runs" rejects_option stylize --runs 3 "$tmp/jun
 check "info takes no --device (it opens none)" rejects_option info --device 0
 check "devices --help: only --device" help_lists devices --device
 check "info --help: only --size" help_lists info --size
-check "stylize --help: only its options" help_lists stylize --size --save-input --save-output \
+check "stylize --help: only its options" help_lists stylize --size --save-input --save-output --network-size \
     --precision --device --validate
 check "bench --help: only its options" help_lists bench --size --runs --backward --precision \
     --profile --device --validate
@@ -259,6 +259,29 @@ if [ -f "$vgg" ] && [ -f "$cat" ]; then
     check "train: the trained network stylizes a photo" \
         "$vknn" stylize "$tmp/s.onnx" "$cat" "$tmp/styled.png" --size 64x48
 fi
+# The output keeps the input's size, as vkstyletransfer does: the stride-2
+# layers round 99x75 up to 100x76 (docs/model-contract.md), cropped back;
+# --network-size writes the network's own output.
+png_size() { # PNG: its WxH from the header
+    "$py" -c 'import struct, sys
+print("%dx%d" % struct.unpack(">II", open(sys.argv[1], "rb").read(24)[16:24]))' "$1"
+}
+stylized_size() { # WANT ARGS...: vknn stylize ARGS writes $tmp/st.png of WANT (WxH) and says so
+    want=$1
+    shift
+    rm -f "$tmp/st.png"
+    "$vknn" stylize "$@" >"$tmp/out" 2>"$tmp/err" || { sed 's/^/    /' "$tmp/err"; return 1; }
+    got=$(png_size "$tmp/st.png")
+    echo "    $got: $(cat "$tmp/out")"
+    [ "$got" = "$want" ] && grep -q " -> $tmp/st.png $want on " "$tmp/out"
+}
+"$py" "$tmp/png.py" "$tmp/odd.png" 99 75
+check "stylize: a 99x75 input gives a 99x75 output" \
+    stylized_size 99x75 builtin:wave "$tmp/odd.png" "$tmp/st.png"
+check "stylize --network-size: a 99x75 input gives the network's 100x76" \
+    stylized_size 100x76 builtin:wave "$tmp/odd.png" "$tmp/st.png" --network-size
+check "stylize --size 50x30 gives 50x30 (the network's output is 52x32)" \
+    stylized_size 50x30 builtin:wave "$tmp/odd.png" "$tmp/st.png" --size 50x30
 # Fault injection (docs/reliability.md): a failed device allocation,
 # submission or wait, or a lost device, is one error line and exit 1.
 "$py" "$tmp/png.py" "$tmp/small.png" 64 48
