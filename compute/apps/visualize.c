@@ -554,6 +554,7 @@ gboolean vknn_class_visualize(VknnVisualizer *vis, const VknnClassVisParams *par
     result->final_prob = prob_of(logits, vis->classes, c);
     result->final_top1 = top1(logits, vis->classes);
     p.iteration = params->iterations;
+    p.done = TRUE;
     report(progress, user, &p, logits, vis->classes, c);
     return TRUE;
 }
@@ -624,7 +625,8 @@ static gboolean attack_steps(VknnVisualizer *vis, const VknnAdversarialParams *p
         if (!forward(vis, adv, err) || !read_logits(vis, logits, err))
             return FALSE;
     }
-    pr.iteration = steps;
+    pr.iteration = r->iterations;
+    pr.done = TRUE;
     report(progress, user, &pr, logits, vis->classes, label);
     return TRUE;
 }

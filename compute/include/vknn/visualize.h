@@ -95,8 +95,10 @@ int vknn_visualizer_classes(const VknnVisualizer *vis);
 gboolean vknn_visualizer_classify(VknnVisualizer *vis, const float *image, int width, int height,
                                   float *logits, GError **err);
 
-/* Progress of an optimisation, once an iteration (before its step) and once
- * at the end (iteration == iterations). */
+/* Progress of an optimisation, once an iteration (before its step) and,
+ * for class and adversarial, once at the end (done: iteration is then the
+ * number of steps taken, which an attack that succeeded early makes fewer
+ * than iterations). */
 typedef struct {
     const char *method; /* "class", "adversarial", "dream" */
     int iteration, iterations;
@@ -105,6 +107,7 @@ typedef struct {
                           * logit; dream: mean squared activation of the layer */
     float prob;          /* class, adversarial: that class's softmax probability */
     int top1;            /* class, adversarial: the current top-1 class */
+    gboolean done;       /* the final report */
 } VknnVisProgress;
 
 typedef void (*VknnVisProgressFunc)(const VknnVisProgress *p, void *user);
