@@ -222,8 +222,10 @@ static gboolean class_params(VknnClassVisParams *p, GError **err)
     p->init_noise = noise ? (float)opt_noise : 0.0f;
     p->optimizer =
         opt_optimizer && g_str_equal(opt_optimizer, "adam") ? VKNN_VIS_ADAM : VKNN_VIS_SGD;
-    if (opt_class == NO_CLASS || opt_class < 0)
-        g_set_error(err, CLI_USAGE_ERROR, 0, "--class C is required, an index from 0");
+    if (opt_class == NO_CLASS)
+        g_set_error(err, CLI_USAGE_ERROR, 0, "--class C is required");
+    else if (opt_class < 0)
+        g_set_error(err, CLI_USAGE_ERROR, 0, "--class %d: a class is an index from 0", opt_class);
     else if (opt_init && !noise && !g_str_equal(opt_init, "zero"))
         g_set_error(err, CLI_USAGE_ERROR, 0, "unknown --init '%s' (zero, noise)", opt_init);
     else if (opt_optimizer && !g_str_equal(opt_optimizer, "sgd") &&
