@@ -3,6 +3,7 @@
  * device. The host holds the image (3 x H x W floats) and updates it from
  * the input gradient each step: jitter, decay, blur and clipping are a few
  * operations a pixel, small next to the network's passes. */
+#include "apps/classifier.h"
 #include "apps/optim.h"
 #include "graph/schema.h"
 
@@ -266,22 +267,6 @@ static gboolean check_classifier(VknnModel *m, GError **err)
     return TRUE;
 }
 
-static gboolean check_input(const VknnModel *m, GError **err)
-{
-    if (m->inputs->len != 1 || m->outputs->len < 1) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
-                    "the network needs one input (an RGB image) and an output");
-        return FALSE;
-    }
-    const VknnValue *in = vknn_model_value(m, g_array_index(m->inputs, int, 0));
-    if (in->declared.rank != 4 || (in->declared.dims[1] != 3 && in->declared.dims[1] != -1)) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
-                    "input '%s' must be [1, 3, H, W] (an RGB image)", in->name);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 /* Asks the executor for d(score or layer)/d input. */
 static gboolean configure(VknnVisualizer *vis, GError **err)
 {
@@ -302,7 +287,7 @@ VknnVisualizer *vknn_visualizer_new(VknnContext *ctx, VknnModel *model,
                                     const VknnFrameInputParams *input, const char *layer,
                                     GError **err)
 {
-    if (!check_input(model, err) || (!layer && !check_classifier(model, err)))
+    if (!vknn_check_image_input(model, err) || (!layer && !check_classifier(model, err)))
         return NULL;
     g_autoptr(VknnVisualizer) vis = g_new0(VknnVisualizer, 1);
     vis->ctx = ctx;
@@ -407,16 +392,6 @@ static gboolean check_class(const VknnVisualizer *vis, int c, GError **err)
     return FALSE;
 }
 
-static float prob_of(const float *logits, int n, int c)
-{
-    double max = -INFINITY, sum = 0;
-    for (int i = 0; i < n; i++)
-        max = MAX(max, logits[i]);
-    for (int i = 0; i < n; i++)
-        sum += exp(logits[i] - max);
-    return (float)(exp(logits[c] - max) / sum);
-}
-
 static int top1(const float *logits, int n)
 {
     VknnClassScore s;
@@ -429,7 +404,7 @@ static void report(VknnVisProgressFunc progress, void *user, VknnVisProgress *p,
 {
     if (logits) {
         p->score = logits[c];
-        p->prob = prob_of(logits, n, c);
+        p->prob = vknn_softmax_prob(logits, n, c);
         p->top1 = top1(logits, n);
     }
     if (progress)
@@ -538,7 +513,7 @@ gboolean vknn_class_visualize(VknnVisualizer *vis, const VknnClassVisParams *par
     if (!forward(vis, image, err) || !read_logits(vis, logits, err))
         return FALSE;
     result->start_score = logits[c];
-    result->start_prob = prob_of(logits, vis->classes, c);
+    result->start_prob = vknn_softmax_prob(logits, vis->classes, c);
     VknnVisProgress p = {.method = "class", .iterations = params->iterations, .octaves = 1};
     const gint64 t0 = g_get_monotonic_time();
     for (int it = 0; it < params->iterations; it++) {
@@ -551,7 +526,7 @@ gboolean vknn_class_visualize(VknnVisualizer *vis, const VknnClassVisParams *par
     if (!forward(vis, image, err) || !read_logits(vis, logits, err))
         return FALSE;
     result->final_score = logits[c];
-    result->final_prob = prob_of(logits, vis->classes, c);
+    result->final_prob = vknn_softmax_prob(logits, vis->classes, c);
     result->final_top1 = top1(logits, vis->classes);
     p.iteration = params->iterations;
     p.done = TRUE;
@@ -561,11 +536,17 @@ gboolean vknn_class_visualize(VknnVisualizer *vis, const VknnClassVisParams *par
 
 /* ---- adversarial examples ----------------------------------------------------------- */
 
-/* Cross-entropy gradient of the logits for class c: softmax - onehot(c). */
+/* Cross-entropy gradient of the logits for class c: softmax - onehot(c),
+ * the softmax in one pass (n calls of vknn_softmax_prob would take n^2). */
 static void ce_seed(const float *logits, int n, int c, float *seed)
 {
+    double max = -INFINITY, sum = 0;
     for (int i = 0; i < n; i++)
-        seed[i] = prob_of(logits, n, i) - (i == c);
+        max = MAX(max, logits[i]);
+    for (int i = 0; i < n; i++)
+        sum += exp(logits[i] - max);
+    for (int i = 0; i < n; i++)
+        seed[i] = (float)(exp(logits[i] - max) / sum) - (i == c);
 }
 
 /* adv moved by step * sign(dir * g), then clipped to the budget around
@@ -651,7 +632,7 @@ gboolean vknn_adversarial(VknnVisualizer *vis, const VknnAdversarialParams *para
     if (!forward(vis, image, err) || !read_logits(vis, logits, err))
         return FALSE;
     result->clean_class = top1(logits, vis->classes);
-    result->clean_prob = prob_of(logits, vis->classes, result->clean_class);
+    result->clean_prob = vknn_softmax_prob(logits, vis->classes, result->clean_class);
     memcpy(adv, image, sizeof(float) * n);
     const gint64 t0 = g_get_monotonic_time();
     if (!attack_steps(vis, params, image, adv, logits, result->clean_class, progress, user, result,
@@ -659,9 +640,9 @@ gboolean vknn_adversarial(VknnVisualizer *vis, const VknnAdversarialParams *para
         return FALSE;
     result->seconds = (g_get_monotonic_time() - t0) / 1e6;
     result->adv_class = top1(logits, vis->classes);
-    result->adv_prob = prob_of(logits, vis->classes, result->adv_class);
+    result->adv_prob = vknn_softmax_prob(logits, vis->classes, result->adv_class);
     if (params->target_class >= 0)
-        result->target_prob = prob_of(logits, vis->classes, params->target_class);
+        result->target_prob = vknn_softmax_prob(logits, vis->classes, params->target_class);
     result->success = attack_done(params, result->clean_class, result->adv_class);
     for (gsize i = 0; i < n; i++)
         result->linf = MAX(result->linf, fabsf(adv[i] - image[i]));
