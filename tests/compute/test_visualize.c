@@ -50,6 +50,17 @@ static VknnModel *small_classifier(guint32 seed)
     return m;
 }
 
+/* A visualizer, or the end of the test program. */
+static VknnVisualizer *open_visualizer(VknnContext *ctx, VknnModel *m,
+                                       const VknnFrameInputParams *fp, const char *layer)
+{
+    GError *err = NULL;
+    VknnVisualizer *vis = vknn_visualizer_new(ctx, m, fp, layer, &err);
+    if (!vis)
+        test_fatal("visualizer: %s", err->message);
+    return vis;
+}
+
 /* ---- filters -------------------------------------------------------------------- */
 
 /* A conv 3->5 3x2 kernels, named "first"; with colour, a 1x1 conv 3->3
@@ -217,10 +228,7 @@ static int class_tiny(void)
 {
     g_autoptr(VknnContext) ctx = test_context();
     g_autoptr(VknnModel) m = small_classifier(23);
-    GError *err = NULL;
-    g_autoptr(VknnVisualizer) vis = vknn_visualizer_new(ctx, m, &tiny_input, NULL, &err);
-    if (!vis)
-        test_fatal("visualizer: %s", err->message);
+    g_autoptr(VknnVisualizer) vis = open_visualizer(ctx, m, &tiny_input, NULL);
     VknnClassVisParams p = VKNN_CLASS_VIS_PARAMS_DEFAULT;
     p.target_class = least_likely(vis, 32, 32, &tiny_input);
     p.iterations = 30;
@@ -253,10 +261,7 @@ static int class_squeezenet(void)
     if (!m)
         return TEST_SKIP;
     g_autoptr(VknnContext) ctx = test_context();
-    GError *err = NULL;
-    g_autoptr(VknnVisualizer) vis = vknn_visualizer_new(ctx, m, &imagenet, NULL, &err);
-    if (!vis)
-        test_fatal("visualizer: %s", err->message);
+    g_autoptr(VknnVisualizer) vis = open_visualizer(ctx, m, &imagenet, NULL);
     VknnClassVisParams p = VKNN_CLASS_VIS_PARAMS_DEFAULT;
     p.target_class = 130; /* flamingo */
     p.iterations = 25;
@@ -321,10 +326,7 @@ static int attack_tiny(void)
 {
     g_autoptr(VknnContext) ctx = test_context();
     g_autoptr(VknnModel) m = small_classifier(23);
-    GError *err = NULL;
-    g_autoptr(VknnVisualizer) vis = vknn_visualizer_new(ctx, m, &tiny_input, NULL, &err);
-    if (!vis)
-        test_fatal("visualizer: %s", err->message);
+    g_autoptr(VknnVisualizer) vis = open_visualizer(ctx, m, &tiny_input, NULL);
     /* Mid-grey with noise of +-4 levels: random weights over a random
      * image average out to a wide margin, which a deep net's texture
      * detectors do not have; near the grey the classes are close. */
@@ -370,10 +372,7 @@ static int fgsm_squeezenet(void)
     if (!x)
         return TEST_SKIP;
     g_autoptr(VknnContext) ctx = test_context();
-    GError *err = NULL;
-    g_autoptr(VknnVisualizer) vis = vknn_visualizer_new(ctx, m, &imagenet, NULL, &err);
-    if (!vis)
-        test_fatal("visualizer: %s", err->message);
+    g_autoptr(VknnVisualizer) vis = open_visualizer(ctx, m, &imagenet, NULL);
     VknnAdversarialParams p = VKNN_ADVERSARIAL_PARAMS_DEFAULT; /* FGSM, 2/255 */
     attack(vis, &p, SIDE, SIDE, x, TRUE, "SqueezeNet chelsea, FGSM eps 2/255 flips the top-1");
     return 0;
@@ -386,9 +385,7 @@ static int dream_tiny(void)
     g_autoptr(VknnContext) ctx = test_context();
     g_autoptr(VknnModel) m = tm_classifier(4, 7); /* any size; "feat" is 8 x H/2 x W/2 */
     GError *err = NULL;
-    g_autoptr(VknnVisualizer) vis = vknn_visualizer_new(ctx, m, &tiny_input, "feat", &err);
-    if (!vis)
-        test_fatal("visualizer: %s", err->message);
+    g_autoptr(VknnVisualizer) vis = open_visualizer(ctx, m, &tiny_input, "feat");
     float x[3 * 40 * 36];
     random_pixels(x, 3 * 40 * 36, 9);
     VknnDreamParams p = VKNN_DREAM_PARAMS_DEFAULT;
