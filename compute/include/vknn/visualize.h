@@ -66,8 +66,8 @@ void vknn_filter_grid_clear(VknnFilterGrid *g);
 
 /* Draws the kernels of the layer as a grid of ceil(sqrt(filters)) columns:
  * tile pixel (y, x) of filter f, channel c is the normalised weight
- * W[f, c, y / zoom, x / zoom]. Errors name the layer: not found, not a Conv,
- * not on 3 input channels, grouped. */
+ * W[f, c, y / zoom, x / zoom]. Errors name the layer: not found
+ * (VKNN_ERROR_NOT_FOUND), not a Conv, not on 3 input channels, grouped. */
 gboolean vknn_filter_grid(const VknnModel *model, const VknnFilterGridParams *params,
                           VknnFilterGrid *out, GError **err);
 
@@ -78,8 +78,8 @@ typedef struct VknnVisualizer VknnVisualizer;
 /* A network on ctx for image optimisation (model and ctx outlive it).
  * layer NULL: the model must be a classifier (one [1, 3, H, W] input, class
  * scores out), for class visualisation and adversarial examples; otherwise
- * the tensor whose activations DeepDream amplifies (an unknown name is an
- * error that names it). */
+ * the tensor whose activations DeepDream amplifies (an unknown name is
+ * VKNN_ERROR_NOT_FOUND, naming it). */
 VknnVisualizer *vknn_visualizer_new(VknnContext *ctx, VknnModel *model,
                                     const VknnFrameInputParams *input, const char *layer,
                                     GError **err);
@@ -154,8 +154,8 @@ typedef struct {
 } VknnVisResult;
 
 /* Optimises image (3 x height x width, written; its content is replaced by
- * the start of params) to raise the target class's score. An unknown class
- * is an error naming the model's count. */
+ * the start of params) to raise the target class's score. A class the
+ * model lacks is VKNN_ERROR_NOT_FOUND, naming the model's range. */
 gboolean vknn_class_visualize(VknnVisualizer *vis, const VknnClassVisParams *params, int width,
                               int height, float *image, VknnVisProgressFunc progress, void *user,
                               VknnVisResult *result, GError **err);
@@ -199,7 +199,8 @@ typedef struct {
 /* Perturbs image (3 x height x width pixels) into adv within the budget
  * and the 0..1 range. The loss is the cross-entropy of the softmax: FGSM
  * and the untargeted attack ascend it for the clean top-1, the targeted
- * ones descend it for the target. */
+ * ones descend it for the target (one the model lacks:
+ * VKNN_ERROR_NOT_FOUND). */
 gboolean vknn_adversarial(VknnVisualizer *vis, const VknnAdversarialParams *params, int width,
                           int height, const float *image, float *adv, VknnVisProgressFunc progress,
                           void *user, VknnAdversarialResult *result, GError **err);
