@@ -24,6 +24,7 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_bench(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_train(const CliCommand *cmd, int argc, char **argv);
+int cli_cmd_visualize(const CliCommand *cmd, int argc, char **argv);
 
 /* The options that several commands take, so that each reads and is
  * described the same everywhere; a command names those it takes. */
@@ -66,6 +67,12 @@ int cli_fail(GError *err);
 
 /* "WxH", e.g. 640x480; each side 1..16384 (a CLI_USAGE_ERROR otherwise). */
 gboolean cli_parse_size(const char *s, int *w, int *h, GError **err);
+
+/* "R,G,B" into three floats (a CLI_USAGE_ERROR naming `what` otherwise). */
+gboolean cli_parse_rgb(const char *s, const char *what, float out[3], GError **err);
+/* The input is (x / 255 - mean) / std: each std positive, every value
+ * finite (a CLI_USAGE_ERROR otherwise). */
+gboolean cli_check_normalisation(const VknnFrameInputParams *fp, GError **err);
 
 /* A context on the device of --device, with --validate. */
 VknnContext *cli_open_context(GError **err);

@@ -46,22 +46,6 @@ static const GOptionEntry entries[] = {
     {NULL},
 };
 
-/* Parses "a,b,c" into three floats. */
-static gboolean parse_triple(const char *s, const char *what, float out[3], GError **err)
-{
-    g_auto(GStrv) parts = g_strsplit(s, ",", -1);
-    char *end = NULL;
-    for (int i = 0; i < 3 && parts[i]; i++) {
-        out[i] = (float)g_ascii_strtod(parts[i], &end);
-        if (!end || *end)
-            break;
-        if (i == 2 && !parts[3])
-            return TRUE;
-    }
-    g_set_error(err, CLI_USAGE_ERROR, 0, "invalid %s '%s': expected R,G,B", what, s);
-    return FALSE;
-}
-
 /* --method, --colormap and the numbers that must be in range. */
 static gboolean map_options(CliExplainOptions *o, GError **err)
 {
@@ -94,22 +78,6 @@ static gboolean map_options(CliExplainOptions *o, GError **err)
     return TRUE;
 }
 
-/* The input is (x / 255 - mean) / std: a std <= 0 or a value that is not a
- * number would feed the network infinities or NaNs, and the map would be
- * noise without a word. */
-static gboolean check_normalisation(const VknnFrameInputParams *fp, GError **err)
-{
-    for (int c = 0; c < 3; c++)
-        if (!isfinite(fp->mean[c]) || !isfinite(fp->std[c]) || fp->std[c] <= 0) {
-            g_set_error(err, CLI_USAGE_ERROR, 0,
-                        "--mean %g,%g,%g --std %g,%g,%g: each std must be positive and every "
-                        "value a finite number",
-                        fp->mean[0], fp->mean[1], fp->mean[2], fp->std[0], fp->std[1], fp->std[2]);
-            return FALSE;
-        }
-    return TRUE;
-}
-
 static gboolean explain_options(CliExplainOptions *o, VknnFrameInputParams *fp, GError **err)
 {
     if (!map_options(o, err))
@@ -123,36 +91,12 @@ static gboolean explain_options(CliExplainOptions *o, VknnFrameInputParams *fp, 
     o->params.occlusion_stride = opt_stride;
     *fp = (VknnFrameInputParams)VKNN_FRAME_INPUT_PARAMS_IMAGENET;
     if ((opt_size && !cli_parse_size(opt_size, &fp->width, &fp->height, err)) ||
-        (opt_mean && !parse_triple(opt_mean, "--mean", fp->mean, err)) ||
-        (opt_std && !parse_triple(opt_std, "--std", fp->std, err)) || !check_normalisation(fp, err))
+        (opt_mean && !cli_parse_rgb(opt_mean, "--mean", fp->mean, err)) ||
+        (opt_std && !cli_parse_rgb(opt_std, "--std", fp->std, err)) ||
+        !cli_check_normalisation(fp, err))
         return FALSE;
     if (opt_labels && !(o->labels = vknn_labels_load(opt_labels, &o->n_labels, err)))
         return FALSE;
-    return TRUE;
-}
-
-/* The photo preprocessed into the network input, from 4-byte pixels as
- * gdk-pixbuf decodes them: 7 bytes a pixel at the peak, where 8-bit RGB,
- * float planes and RGBA took 19 (1.2 GB for a 64-megapixel photo). */
-static gboolean load_input(const char *path, const VknnFrameInputParams *fp, float **input,
-                           GError **err)
-{
-    g_autoptr(GdkPixbuf) pb = cli_image_load_pixbuf(path, err);
-    if (!pb)
-        return FALSE;
-    if (!gdk_pixbuf_get_has_alpha(pb)) {
-        GdkPixbuf *rgba = gdk_pixbuf_add_alpha(pb, FALSE, 0, 0, 0);
-        if (!rgba) {
-            g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "cannot convert %s to RGBA", path);
-            return FALSE;
-        }
-        g_object_unref(pb);
-        pb = rgba;
-    }
-    *input = g_new(float, 3 * fp->width * fp->height);
-    /* RGBX: the photo's alpha, if any, is ignored, as its RGB planes were. */
-    vknn_frame_input_host(fp, VKNN_PIXEL_RGBX, gdk_pixbuf_read_pixels(pb), gdk_pixbuf_get_width(pb),
-                          gdk_pixbuf_get_height(pb), gdk_pixbuf_get_rowstride(pb), *input);
     return TRUE;
 }
 
@@ -176,7 +120,7 @@ int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv)
                   (model = cli_load_model(argv[1], &err)) &&
                   cli_check_size(model, argv[1], fp.width, fp.height, &err) &&
                   (ctx = cli_open_context(&err)) && cli_explain_fits(ctx, model, &fp, &o, &err) &&
-                  load_input(argv[2], &fp, &input, &err) &&
+                  cli_image_load_input(argv[2], &fp, &input, &err) &&
                   cli_explain(ctx, model, input, &fp, &o, argv[3], &err);
     g_strfreev(o.labels);
     if (!ok)

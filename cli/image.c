@@ -197,3 +197,28 @@ void cli_image_free(CliImage *img)
     cli_image_clear(img);
     g_free(img);
 }
+
+/* From 4-byte pixels as gdk-pixbuf decodes them: 7 bytes a pixel at the
+ * peak, where 8-bit RGB, float planes and RGBA took 19 (1.2 GB for a
+ * 64-megapixel photo). */
+gboolean cli_image_load_input(const char *path, const VknnFrameInputParams *fp, float **input,
+                              GError **err)
+{
+    g_autoptr(GdkPixbuf) pb = cli_image_load_pixbuf(path, err);
+    if (!pb)
+        return FALSE;
+    if (!gdk_pixbuf_get_has_alpha(pb)) {
+        GdkPixbuf *rgba = gdk_pixbuf_add_alpha(pb, FALSE, 0, 0, 0);
+        if (!rgba) {
+            g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "cannot convert %s to RGBA", path);
+            return FALSE;
+        }
+        g_object_unref(pb);
+        pb = rgba;
+    }
+    *input = g_new(float, 3 * fp->width * fp->height);
+    /* RGBX: the photo's alpha, if any, is ignored, as its RGB planes were. */
+    vknn_frame_input_host(fp, VKNN_PIXEL_RGBX, gdk_pixbuf_read_pixels(pb), gdk_pixbuf_get_width(pb),
+                          gdk_pixbuf_get_height(pb), gdk_pixbuf_get_rowstride(pb), *input);
+    return TRUE;
+}

@@ -1,6 +1,8 @@
 /* Image files <-> float NCHW RGB 0..255, through gdk-pixbuf (PNG, JPEG, ...). */
 #pragma once
 
+#include <vknn/overlay.h> /* VknnFrameInputParams */
+
 #include <glib.h>
 
 typedef struct {
@@ -39,6 +41,11 @@ gboolean cli_image_save(const char *path, const float *data, int width, int heig
 void cli_image_from_pixbuf(GdkPixbuf *pb, CliImage *img);
 /* Loads an image scaled so that its shorter side is `side` pixels. */
 gboolean cli_image_load_cover(const char *path, int side, CliImage *out, GError **err);
+/* A photo preprocessed into a network input as fp says (shorter side
+ * scaled, centre crop, (rgb / 255 - mean) / std): fp->width x fp->height
+ * RGB planes, *input to g_free. */
+gboolean cli_image_load_input(const char *path, const VknnFrameInputParams *fp, float **input,
+                              GError **err);
 void cli_image_clear(CliImage *img);
 void cli_image_free(CliImage *img);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliImage, cli_image_clear)

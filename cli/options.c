@@ -3,6 +3,7 @@
  * options describe. */
 #include "cmd.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -107,6 +108,36 @@ gboolean cli_parse_size(const char *s, int *w, int *h, GError **err)
     }
     *w = (int)a;
     *h = (int)b;
+    return TRUE;
+}
+
+gboolean cli_parse_rgb(const char *s, const char *what, float out[3], GError **err)
+{
+    g_auto(GStrv) parts = g_strsplit(s, ",", -1);
+    char *end = NULL;
+    for (int i = 0; i < 3 && parts[i]; i++) {
+        out[i] = (float)g_ascii_strtod(parts[i], &end);
+        if (!end || *end)
+            break;
+        if (i == 2 && !parts[3])
+            return TRUE;
+    }
+    g_set_error(err, CLI_USAGE_ERROR, 0, "invalid %s '%s': expected R,G,B", what, s);
+    return FALSE;
+}
+
+/* A std <= 0 or a value that is not a number would feed the network
+ * infinities or NaNs, and the result would be noise without a word. */
+gboolean cli_check_normalisation(const VknnFrameInputParams *fp, GError **err)
+{
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(fp->mean[c]) || !isfinite(fp->std[c]) || fp->std[c] <= 0) {
+            g_set_error(err, CLI_USAGE_ERROR, 0,
+                        "--mean %g,%g,%g --std %g,%g,%g: each std must be positive and every "
+                        "value a finite number",
+                        fp->mean[0], fp->mean[1], fp->mean[2], fp->std[0], fp->std[1], fp->std[2]);
+            return FALSE;
+        }
     return TRUE;
 }
 

@@ -6,6 +6,7 @@
  *   vknn bench MODEL.onnx --size WxH [--runs N]
  *   vknn explain MODEL.onnx IMG OUT.png|jpg [--method M|all] [--class C] [--layer L]
  *   vknn train --style IMG --content DIR --loss-net ONNX --out STYLE.onnx [--steps N]
+ *   vknn visualize filters|class|adversarial|dream MODEL.onnx [IMG] OUT.png [options]
  *
  * Each command is cli/cmd_NAME.c and takes only its own options (vknn
  * COMMAND --help); those that use a device take --device SEL (index, name
@@ -27,6 +28,8 @@ static const CliCommand commands[] = {
      cli_cmd_explain},
     {"train", "--style IMG --content DIR", "train a style network (--loss-net, --out)",
      cli_cmd_train},
+    {"visualize", "METHOD MODEL.onnx ...",
+     "filters, class visualisation, adversarial examples, DeepDream", cli_cmd_visualize},
 };
 
 static void print_help(void)

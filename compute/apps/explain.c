@@ -2,6 +2,7 @@
  * executor's forward and backward passes. The device does the networks;
  * the host combines small results (a 13x13x512 Grad-CAM layer, a 3x224x224
  * gradient) into maps. */
+#include "apps/classifier.h"
 #include "apps/frame_input.h"
 #include "exec/exec.h"
 #include "graph/schema.h"
@@ -61,10 +62,7 @@ static float rank_of(float logit)
     return isnan(logit) ? -INFINITY : logit;
 }
 
-/* Softmax probability of class c. The largest logit is subtracted first so
- * that exp() cannot overflow; when it is +inf, the +inf logits share the
- * probability (the limit of the softmax) instead of giving inf - inf = NaN. */
-static float softmax_prob(const float *logits, int n, int c)
+float vknn_softmax_prob(const float *logits, int n, int c)
 {
     float max = -INFINITY;
     for (int i = 0; i < n; i++)
@@ -94,7 +92,7 @@ void vknn_top_k(const float *logits, int n, int k, VknnClassScore *out)
                 best = i;
         }
         out[j].id = best;
-        out[j].prob = softmax_prob(logits, n, best);
+        out[j].prob = vknn_softmax_prob(logits, n, best);
     }
 }
 
@@ -191,11 +189,11 @@ const char *vknn_default_feature_layer(const VknnModel *m)
 
 /* ---- explainer ----------------------------------------------------------------- */
 
-static gboolean check_classifier(const VknnModel *m, GError **err)
+gboolean vknn_check_image_input(const VknnModel *m, GError **err)
 {
     if (m->inputs->len != 1 || m->outputs->len < 1) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
-                    "a classifier needs one input and an output of class scores");
+                    "the network needs one input (an RGB image) and an output");
         return FALSE;
     }
     const VknnValue *in = vknn_model_value(m, g_array_index(m->inputs, int, 0));
@@ -231,7 +229,7 @@ static gboolean configure_net(VknnExplainer *ex, GError **err)
 VknnExplainer *vknn_explainer_new(VknnContext *ctx, VknnModel *model,
                                   const VknnExplainParams *params, GError **err)
 {
-    if (!check_classifier(model, err))
+    if (!vknn_check_image_input(model, err))
         return NULL;
     VknnShape shape = vknn_model_default_input_shape(model, 0, 224, 224);
     if (!vknn_model_infer_shapes(model, &shape, err))
@@ -543,8 +541,8 @@ static gboolean explain_occlusion(VknnExplainer *ex, const float *input, int w, 
             !vknn_net_read(ex->net, ex->output_name, logits, err))
             return FALSE;
         for (int b = 0; b < batch && first + b < gw * gh; b++)
-            out->map[first + b] = base - softmax_prob(logits + (gsize)b * out->n_classes,
-                                                      out->n_classes, out->class_id);
+            out->map[first + b] = base - vknn_softmax_prob(logits + (gsize)b * out->n_classes,
+                                                           out->n_classes, out->class_id);
     }
     return TRUE;
 }

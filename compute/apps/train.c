@@ -2,6 +2,7 @@
  * the loss network joined in one graph, so one forward and one backward pass
  * on the device give every weight's gradient; Gram matrices, loss gradients
  * at the loss layers and Adam run on the host. */
+#include "apps/optim.h"
 #include "graph/schema.h"
 
 #include <vknn/vknn.h>
@@ -335,34 +336,6 @@ static double content_loss(const Features *f, const float *target, float weight,
     return weight * loss / n;
 }
 
-/* Total variation weight * sum of squared neighbour differences of y
- * (batch x 3 x h x w), gradient added to grad. */
-static double tv_loss(const float *y, int batch, int h, int w, float weight, float *grad)
-{
-    double loss = 0;
-    for (int p = 0; p < batch * 3; p++) {
-        const float *x = y + (gsize)p * h * w;
-        float *g = grad + (gsize)p * h * w;
-        for (int i = 0; i < h; i++)
-            for (int j = 0; j < w; j++) {
-                const float v = x[i * w + j];
-                if (i + 1 < h) {
-                    const float e = x[(i + 1) * w + j] - v;
-                    loss += (double)e * e;
-                    g[(i + 1) * w + j] += 2 * weight * e;
-                    g[i * w + j] -= 2 * weight * e;
-                }
-                if (j + 1 < w) {
-                    const float e = x[i * w + j + 1] - v;
-                    loss += (double)e * e;
-                    g[i * w + j + 1] += 2 * weight * e;
-                    g[i * w + j] -= 2 * weight * e;
-                }
-            }
-    }
-    return weight * loss;
-}
-
 /* Stability loss weight * mean(((a - b) / 255)^2) between the two halves of
  * y (the clean images, then the same with noise), gradient added to grad. */
 static double stability_loss(const Features *y, float weight, float *grad)
@@ -638,7 +611,6 @@ static void keep_profiles(VknnTrainer *t)
  * next prepare. */
 static gboolean adam_step(VknnTrainer *t, int s, GError **err)
 {
-    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     keep_profiles(t);
     for (guint i = 0; i < t->params_->len; i++) {
         Param *p = &g_array_index(t->params_, Param, i);
@@ -649,13 +621,7 @@ static gboolean adam_step(VknnTrainer *t, int s, GError **err)
         /* A slot is updated every n_styles steps (style s at steps s, s + n, ...). */
         const int slot = p->slots > 1 ? s : 0;
         const int updates = p->slots > 1 ? t->step / t->n_styles + 1 : t->step + 1;
-        const double c1 = 1 - pow(b1, updates), c2 = 1 - pow(b2, updates);
-        float *m = p->m[slot], *v2 = p->v[slot];
-        for (int64_t k = 0; k < p->numel; k++) {
-            m[k] = (float)(b1 * m[k] + (1 - b1) * g[k]);
-            v2[k] = (float)(b2 * v2[k] + (1 - b2) * (double)g[k] * g[k]);
-            v->data[k] -= (float)(t->params.lr * (m[k] / c1) / (sqrt(v2[k] / c2) + eps));
-        }
+        vknn_adam_update(v->data, g, p->m[slot], p->v[slot], p->numel, t->params.lr, updates);
         if (p->slots > 1)
             memcpy(p->data[slot], v->data, sizeof(float) * p->numel);
     }
@@ -721,8 +687,8 @@ static gboolean losses_and_seeds(VknnTrainer *t, int style, const Features *cont
     }
     if (ok) {
         const int images = f[0].batch;
-        l->tv =
-            tv_loss(f[0].data, images, size, size, t->params.tv_weight * batch / images, seeds[0]);
+        l->tv = vknn_tv_loss(f[0].data, 3 * images, size, size,
+                             t->params.tv_weight * batch / images, seeds[0]);
         l->stability =
             with_stability(t) ? stability_loss(&f[0], t->params.stability_weight, seeds[0]) : 0;
         l->style = 0;

@@ -38,6 +38,11 @@ refused_lean() { # PATTERN ARGS...: one error line matching PATTERN, exit 1, und
         [ "$peak" -lt 200 ]
 }
 usage_error() { error_line 2 "$@"; }    # the command line is wrong
+usage_error_naming() { # TEXT ARGS...: a usage error whose line holds TEXT
+    text=$1
+    shift
+    usage_error "$@" && grep -qF -- "$text" "$tmp/err"
+}
 
 refuses_output() { # ARGS... (writing $tmp/s.xyz): a usage error, and no file
     usage_error "$@" && grep -q "cannot write .*s.xyz" "$tmp/err" && [ ! -e "$tmp/s.xyz" ]
@@ -106,11 +111,11 @@ measured() { "$py" "$tmp/measured.py" "$tmp/peak_mb" "$@"; }
 
 printf 'junk' >"$tmp/junk.onnx"
 check "unknown command" usage_error frobnicate
-commands='^  (devices|info|stylize|bench|explain|train) '
+commands='^  (devices|info|stylize|bench|explain|train|visualize) '
 check "no command: the commands on stdout, exit 2" sh -c \
-    "'$vknn' >'$tmp/out'; [ \$? -eq 2 ] && [ \$(grep -cE '$commands' '$tmp/out') -eq 6 ]"
-check "vknn --help lists the six commands" sh -c \
-    "'$vknn' --help | grep -cE '$commands' | grep -qx 6"
+    "'$vknn' >'$tmp/out'; [ \$? -eq 2 ] && [ \$(grep -cE '$commands' '$tmp/out') -eq 7 ]"
+check "vknn --help lists the seven commands" sh -c \
+    "'$vknn' --help | grep -cE '$commands' | grep -qx 7"
 check "bench rejects train's --style, naming bench" rejects_option bench --style x
 check "stylize rejects bench's --runs" rejects_option stylize --runs 3 "$tmp/junk.onnx" a b
 check "info takes no --device (it opens none)" rejects_option info --device 0
@@ -203,6 +208,44 @@ fi
 "$py" "$tmp/png.py" "$tmp/huge.png" 20000 20000
 "$py" "$tmp/png.py" "$tmp/huge_header.png" 20000 20000 truncated
 "$py" "$tmp/png.py" "$tmp/truncated.png" 11000 11000 truncated
+# vknn visualize METHOD: a method, class or layer that is not there is a
+# mistake on the command line (exit 2), named in the one error line.
+check "visualize: no method is a usage error" usage_error visualize
+check "visualize: unknown method is a usage error" usage_error visualize frobnicate
+check "visualize --help lists the four methods" sh -c \
+    "'$vknn' visualize --help | grep -cE '^  (filters|class|adversarial|dream) ' | grep -qx 4"
+check "visualize class: --class is required" usage_error visualize class "$tmp/junk.onnx" \
+    "$tmp/o.png"
+check "visualize class: --class -1 is a usage error" usage_error visualize class \
+    "$tmp/junk.onnx" "$tmp/o.png" --class -1
+check "visualize adversarial: --epsilon x is a usage error" usage_error visualize adversarial \
+    "$tmp/junk.onnx" "$cat" "$tmp/o.png" --epsilon x
+check "visualize dream: --layer is required" usage_error visualize dream "$tmp/junk.onnx" \
+    "$cat" "$tmp/o.png"
+check "visualize class rejects dream's --octaves, naming the method" sh -c \
+    "'$vknn' visualize class --octaves 3 2>&1 | grep -q 'visualize class: unknown option --octaves'"
+if [ -f "$sq" ] && [ -f "$cat" ]; then
+    check "visualize class: class 1000 of SqueezeNet's 0..999 is a usage error" \
+        usage_error_naming "0..999" visualize class "$sq" "$tmp/o.png" --class 1000
+    check "visualize dream: a layer SqueezeNet lacks is a usage error naming it" \
+        usage_error_naming "'no-such-layer'" visualize dream "$sq" "$cat" "$tmp/o.png" \
+        --layer no-such-layer
+    check "visualize filters: a layer SqueezeNet lacks is a usage error naming it" \
+        usage_error_naming "'nope'" visualize filters "$sq" "$tmp/o.png" --layer nope
+    check "visualize class: a style model is not a classifier" one_line_error visualize class \
+        "$shared/models/style/small/candy_nc8.onnx" "$tmp/o.png" --class 1
+    check "visualize filters: SqueezeNet's 64 3x3 kernels as a 210x210 PNG" sh -c \
+        "'$vknn' visualize filters '$sq' '$tmp/f.png' | grep -q ': 64 filters 3x3, per-filter' &&
+         [ \"\$(od -An -tu1 -j16 -N8 '$tmp/f.png' | tr -s ' ')\" = ' 0 0 0 210 0 0 0 210' ]"
+    check "visualize adversarial: FGSM 2/255 flips Egyptian cat, L-inf 2/255" sh -c \
+        "'$vknn' visualize adversarial '$sq' '$cat' '$tmp/adv.png' --perturbation '$tmp/p.png' \
+            >'$tmp/out' 2>/dev/null && grep -q '^clean: 285 ' '$tmp/out' &&
+         ! grep -q '^adversarial: 285 ' '$tmp/out' && grep -q '^L-inf .* = 2.00/255' '$tmp/out' &&
+         [ -s '$tmp/p.png' ]"
+else
+    echo "SKIP: $sq is absent"
+fi
+
 candy=$shared/models/style/small/candy_nc8.onnx
 if [ -f "$candy" ] && [ -f "$sq" ] && [ -f "$cat" ]; then
     over_limit='is 20000x20000 pixels, 1.2 GB .*limit of 16384 pixels a side'

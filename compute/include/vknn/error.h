@@ -22,6 +22,8 @@ typedef enum {
     /* a tensor exceeds what the device allows in one buffer (lavapipe: 128
      * MiB, a 32-channel 1920x1080 activation is 253 MiB): run smaller */
     VKNN_ERROR_DEVICE_LIMIT,
+    /* a name or an index the model does not have: a layer, a class */
+    VKNN_ERROR_NOT_FOUND,
 } VknnErrorCode;
 
 typedef enum {

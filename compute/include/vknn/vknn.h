@@ -10,7 +10,9 @@
  *   frame.h            video frames in host memory or Vulkan images;
  *   style.h, explain.h, overlay.h, train.h   what runs on frames: style
  *                      transfer, saliency and activation maps, heatmap
- *                      overlays, training style networks.
+ *                      overlays, training style networks;
+ *   visualize.h        filter grids, class visualisation, adversarial
+ *                      examples and DeepDream by optimising images.
  * docs/architecture.md draws the tiers behind them. No GStreamer header is
  * included anywhere in libvknn.
  */
@@ -27,3 +29,4 @@
 #include <vknn/explain.h>
 #include <vknn/train.h>
 #include <vknn/overlay.h>
+#include <vknn/visualize.h>

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Makes every figure of docs/visualize.md with `vknn visualize`, printing
+# each command as the page quotes it (paths relative to ../shared) and the
+# tool's own summary lines (labels, scores, L-inf, iterations per second).
+#   bench/visualize_figures.sh [OUT_DIR]     (default docs/images)
+# Needs a build (./build/cli/vknn) and ../shared (models and CC0 /
+# public-domain photos only: skimage_chelsea, skimage_astronaut).
+set -eu
+cd "$(dirname "$0")/.."
+out=${1:-docs/images}
+shared=${VKNN_SHARED:-../shared}
+vknn=./build/cli/vknn
+sq=$shared/models/classify/squeezenet1_1.onnx
+mn=$shared/models/classify/mobilenet_v2_1.0_224.onnx
+vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
+labels=$shared/models/classify/imagenet_classes.txt
+photos=$shared/media/photos
+mkdir -p "$out"
+
+run() { # ARGS...: prints the command (../shared as the docs write it), runs it
+    echo "\$ vknn $*" | sed "s#$shared/models/[a-z]*/##g; s#$shared/media/photos/##g; s#$out/##g"
+    "$vknn" "$@" 2>/dev/null
+}
+
+# 1. First-layer filters (MobileNetV2 and VGG take other input scalings,
+# which the kernels do not depend on).
+run visualize filters "$sq" "$out/vis_filters_squeezenet.png"
+run visualize filters "$mn" "$out/vis_filters_mobilenetv2.png"
+run visualize filters "$vgg" "$out/vis_filters_vgg19.png"
+
+# 2. Class visualisation from the mean colour, SqueezeNet's defaults:
+# 200 steps, L2 decay 1e-3, blur 0.5 px every 10, jitter 16.
+for c in 130 76 366 1; do
+    run visualize class "$sq" "$out/vis_class_$c.png" --class "$c" --labels "$labels"
+done
+
+# 3. Adversarial examples on the CC0 cat: FGSM, untargeted, 2/255; the
+# iterative attack towards goldfish (class 1) within the same budget.
+run visualize adversarial "$sq" "$photos/skimage_chelsea.png" "$out/vis_adv_fgsm.png" \
+    --perturbation "$out/vis_adv_fgsm_x10.png" --labels "$labels"
+run visualize adversarial "$sq" "$photos/skimage_chelsea.png" "$out/vis_adv_goldfish.png" \
+    --method iterative --target 1 --epsilon 2/255 \
+    --perturbation "$out/vis_adv_goldfish_x10.png" --labels "$labels"
+
+# 4. DeepDream on the public-domain astronaut: SqueezeNet's fire7 (mid-level
+# textures) and the VGG encoder's relu3_1 (its input is RGB 0..1).
+run visualize dream "$sq" "$photos/skimage_astronaut.png" "$out/vis_dream_fire7.png" \
+    --layer /features/features.7/Concat_output_0 --size 320x320
+run visualize dream "$vgg" "$photos/skimage_astronaut.png" "$out/vis_dream_vgg_relu3_1.png" \
+    --layer relu3_1 --size 320x320 --mean 0,0,0 --std 1,1,1
