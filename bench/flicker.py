@@ -415,6 +415,9 @@ def main():
     ap.add_argument("--label", help="name of the mode in the table (default: the props, or per-frame)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="meson build folder")
     ap.add_argument("--keep", metavar="DIR", help="write a few input and output frames as PNG here")
+    ap.add_argument("--painting", metavar="IMG",
+                    help="the painting the models were trained on, for the style distance "
+                         "(default: found in ../shared/media/style by the model's name)")
     ap.add_argument("--no-style", action="store_true", help="skip the style/content distances")
     ap.add_argument("--self-test", action="store_true",
                     help="check the metrics on the inputs (no vknn run) and exit")
@@ -449,7 +452,7 @@ def main():
             if a.keep:
                 save_pngs(a.keep, c, c.frames, "in")
         for m in models:
-            paint = painting_for(m)
+            paint = a.painting or painting_for(m)
             if vgg is not None and paint and paint not in targets:
                 targets[paint] = sd.StyleTarget(vgg, sd.load_rgb(paint), 256)
             for c, r in clips:

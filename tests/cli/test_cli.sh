@@ -129,8 +129,8 @@ check "explain --help: only its options" help_lists explain --method --class --l
     --size --mean --std --colormap --alpha --samples --patch --stride --save-map --device --validate
 check "train --help: only its options" help_lists train --style --content --loss-net --out \
     --steps --size --batch --channels --style-size --lr --style-weight --content-weight \
-    --tv-weight --style-layers --content-layer --seed --checkpoint --checkpoint-every \
-    --preview-every --resume --profile --device --validate
+    --tv-weight --stability-weight --stability-noise --style-layers --content-layer --seed \
+    --checkpoint --checkpoint-every --preview-every --resume --profile --device --validate
 check "missing model file" one_line_error info "$tmp/nothing.onnx"
 check "a model that is not ONNX" one_line_error info "$tmp/junk.onnx"
 check "bad --size is a usage error" usage_error bench "$tmp/junk.onnx" --size 640by480
@@ -280,6 +280,9 @@ fi
 
 vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
 check "train: missing --style" usage_error train --content "$tmp" --loss-net x --out y
+check "train: a negative --stability-weight is a usage error" usage_error_naming \
+    "--stability-weight must be finite and >= 0" train --style x --content "$tmp" --loss-net x \
+    --out y --stability-weight -1
 if [ -f "$vgg" ] && [ -f "$cat" ]; then
     mkdir -p "$tmp/content" "$tmp/empty"
     cp "$cat" "$tmp/content/"
