@@ -11,6 +11,7 @@ static char *opt_content;
 static char *opt_loss_net;
 static char *opt_out;
 static char *opt_resume;
+static char *opt_init;
 static char *opt_checkpoint;
 static int opt_steps = 2000;
 static int opt_batch = 1;
@@ -62,6 +63,8 @@ static const GOptionEntry entries[] = {
     {"preview-every", 0, 0, G_OPTION_ARG_INT, &opt_preview_every,
      "Steps between previews, OUT.preview.png (100)", "N"},
     {"resume", 0, 0, G_OPTION_ARG_FILENAME, &opt_resume, "Continue from a checkpoint", "FILE"},
+    {"init", 0, 0, G_OPTION_ARG_FILENAME, &opt_init,
+     "Start from this style network's weights (fine-tuning; same width)", "STYLE.onnx"},
     {NULL},
 };
 
@@ -113,6 +116,7 @@ static int train(int size)
         .out = opt_out,
         .checkpoint = checkpoint,
         .resume = opt_resume,
+        .init = opt_init,
         .steps = opt_steps,
         .checkpoint_every = opt_checkpoint_every,
         .preview_every = opt_preview_every,
@@ -143,6 +147,9 @@ int cli_cmd_train(const CliCommand *cmd, int argc, char **argv)
         opt_lr <= 0)
         return cli_usage_error(cmd, "--steps, --batch (<= 64) and --lr must be positive, --size "
                                     "and --style-size at least 16");
+    if (opt_init && opt_resume)
+        return cli_usage_error(cmd, "--init and --resume exclude each other: a checkpoint holds "
+                                    "its own weights");
     if (!(opt_stability_weight >= 0 && opt_stability_weight < INFINITY) ||
         (opt_stability_noise != -1 && !(opt_stability_noise >= 0 && opt_stability_noise <= 255)))
         return cli_usage_error(cmd, "--stability-weight must be finite and >= 0, "

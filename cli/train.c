@@ -183,7 +183,9 @@ gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions 
     }
     g_autoptr(VknnTrainer) t =
         vknn_trainer_new_multi(ctx, loss_net, n_styles, data, widths, heights, p, err);
-    if (!t || (o->resume && !vknn_trainer_load_checkpoint(t, o->resume, err)))
+    g_autoptr(VknnModel) init = t && o->init ? vknn_model_load(o->init, err) : NULL;
+    if (!t || (o->init && (!init || !vknn_trainer_init_weights(t, init, err))) ||
+        (o->resume && !vknn_trainer_load_checkpoint(t, o->resume, err)))
         return FALSE;
     vknn_trainer_set_profiling(t, o->profile);
     printf("training a %d-channel TransformerNet for %d style%s on %u content images at %dx%d, "

@@ -13,6 +13,7 @@ typedef struct {
     const char *out;        /* the trained network, ONNX */
     const char *checkpoint; /* written every checkpoint_every steps and at the end */
     const char *resume;     /* checkpoint to continue from, or NULL */
+    const char *init;       /* style network to start from (fine-tuning), or NULL */
     int steps, checkpoint_every, preview_every;
     gboolean profile; /* print per-op device times after the first step */
 } CliTrainOptions;

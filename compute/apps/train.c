@@ -849,6 +849,57 @@ static gboolean checkpoint_fits(const VknnTrainer *t, const guint8 *data, gsize 
     return TRUE;
 }
 
+/* The trainable tensors of m in the order find_params lists them: the
+ * weight inputs of its Conv and InstanceNormalization nodes, by node order. */
+static GPtrArray *trainable_values(const VknnModel *m)
+{
+    GPtrArray *values = g_ptr_array_new();
+    for (guint i = 0; i < m->nodes->len; i++) {
+        const VknnNode *n = vknn_model_node(m, i);
+        if (vknn_node_op(n) != VKNN_OP_Conv && vknn_node_op(n) != VKNN_OP_InstanceNormalization)
+            continue;
+        for (int k = 1; k < n->n_inputs; k++)
+            g_ptr_array_add(values, vknn_model_value((VknnModel *)m, n->inputs[k]));
+    }
+    return values;
+}
+
+gboolean vknn_trainer_init_weights(VknnTrainer *t, const VknnModel *from, GError **err)
+{
+    g_autoptr(GPtrArray) src = trainable_values(from);
+    if (src->len != t->params_->len) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "the network to start from has %u trainable tensors (Conv and "
+                    "InstanceNormalization inputs), this %d-channel TransformerNet %u",
+                    src->len, t->params.channels, t->params_->len);
+        return FALSE;
+    }
+    for (guint i = 0; i < src->len; i++) {
+        const VknnValue *v = g_ptr_array_index(src, i);
+        const Param *p = &g_array_index(t->params_, Param, i);
+        const VknnValue *mine = vknn_model_value(t->joined, p->joined);
+        if (!v->data || !vknn_shape_equal(&v->shape, &mine->shape)) {
+            char a[64] = "?", b[64];
+            vknn_shape_str(&v->shape, a, sizeof a);
+            vknn_shape_str(&mine->shape, b, sizeof b);
+            g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                        "trainable tensor %u of the network to start from, '%s', is %s%s; this "
+                        "%d-channel TransformerNet's is %s",
+                        i + 1, v->name, a, v->data ? "" : " without data", t->params.channels, b);
+            return FALSE;
+        }
+    }
+    for (guint i = 0; i < src->len; i++) {
+        const VknnValue *v = g_ptr_array_index(src, i);
+        Param *p = &g_array_index(t->params_, Param, i);
+        for (int sl = 0; sl < p->slots; sl++)
+            memcpy(slot_data(t, p, sl), v->data, sizeof(float) * p->numel);
+    }
+    t->synced = FALSE;
+    vknn_net_reload_constants(t->net);
+    return TRUE;
+}
+
 gboolean vknn_trainer_load_checkpoint(VknnTrainer *t, const char *path, GError **err)
 {
     g_autofree guint8 *data = NULL;

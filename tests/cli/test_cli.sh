@@ -130,7 +130,7 @@ check "explain --help: only its options" help_lists explain --method --class --l
 check "train --help: only its options" help_lists train --style --content --loss-net --out \
     --steps --size --batch --channels --style-size --lr --style-weight --content-weight \
     --tv-weight --stability-weight --stability-noise --style-layers --content-layer --seed \
-    --checkpoint --checkpoint-every --preview-every --resume --profile --device --validate
+    --checkpoint --checkpoint-every --preview-every --resume --init --profile --device --validate
 check "missing model file" one_line_error info "$tmp/nothing.onnx"
 check "a model that is not ONNX" one_line_error info "$tmp/junk.onnx"
 check "bad --size is a usage error" usage_error bench "$tmp/junk.onnx" --size 640by480

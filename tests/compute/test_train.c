@@ -3,7 +3,7 @@
  * the normalised VGG-19 encoder as loss network and a stylised image as
  * the style.
  *
- *   test_train loss_drops | resume | export | multi_style | stability
+ *   test_train loss_drops | resume | export | multi_style | stability | init
  *   (skips with 77 without ../shared)
  */
 #include "testutil.h"
@@ -183,6 +183,45 @@ static int resume(void)
 static float gaussian(GRand *r)
 {
     return (float)(sqrt(-2 * log(1 - g_rand_double(r))) * cos(2 * G_PI * g_rand_double(r)));
+}
+
+/* A trainer started from a saved network (vknn_trainer_init_weights) holds
+ * exactly its weights; a network of another width is refused, naming the
+ * tensor and both shapes. */
+static int init(void)
+{
+    Fixture f = {0};
+    if (!fixture_open(&f))
+        return TEST_SKIP;
+    VknnTrainer *a = trainer(&f), *b = trainer(&f);
+    VknnTrainLosses l;
+    GError *err = NULL;
+    if (train(a, &f, 3, &l)) {
+        VknnModel *trained = vknn_trainer_model(a);
+        g_autoptr(GByteArray) before = weights(b);
+        g_autoptr(GByteArray) want = weights(a);
+        test_check(before->len == want->len && memcmp(before->data, want->data, want->len),
+                   "a fresh trainer's weights differ from the trained ones");
+        test_check(vknn_trainer_init_weights(b, trained, &err), "init from the trained network");
+        g_autoptr(GByteArray) got = weights(b);
+        test_check(got->len == want->len && !memcmp(got->data, want->data, want->len),
+                   "the trainer now holds exactly its weights (%u bytes)", want->len);
+        g_clear_error(&err);
+        VknnTrainParams wide = params();
+        wide.channels = 16;
+        VknnTrainer *c = trainer_with(&f, &wide);
+        const gboolean refused = !vknn_trainer_init_weights(c, trained, &err);
+        test_check(refused && err && strstr(err->message, "is 8x3x9x9") &&
+                       strstr(err->message, "16x3x9x9"),
+                   "an 8-channel network into a 16-channel trainer is refused: %s",
+                   err ? err->message : "");
+        g_clear_error(&err);
+        vknn_trainer_free(c);
+    }
+    vknn_trainer_free(a);
+    vknn_trainer_free(b);
+    fixture_close(&f);
+    return 0;
 }
 
 /* Mean absolute change (levels) of the network's output when Gaussian
@@ -383,8 +422,10 @@ int main(int argc, char **argv)
         rc = multi_style();
     else if (!strcmp(which, "stability"))
         rc = stability();
+    else if (!strcmp(which, "init"))
+        rc = init();
     else {
-        fprintf(stderr, "usage: test_train loss_drops|resume|export|multi_style|stability\n");
+        fprintf(stderr, "usage: test_train loss_drops|resume|export|multi_style|stability|init\n");
         return 2;
     }
     return test_summary(rc);

@@ -107,6 +107,14 @@ VknnModel *vknn_trainer_model(VknnTrainer *t);
 void vknn_trainer_set_profiling(VknnTrainer *t, gboolean enable);
 GArray *vknn_trainer_profile(VknnTrainer *t, gboolean backward, GError **err);
 
+/* Starts from the weights of an existing style network instead of the
+ * random initialisation (fine-tuning, e.g. with a stability weight): its
+ * Conv and InstanceNormalization weights, in graph order, must have this
+ * TransformerNet's shapes (a pytorch/examples network of the same width
+ * does). Every style of a multi-style trainer starts from them. Call before
+ * the first step; Adam's moments stay zero. */
+gboolean vknn_trainer_init_weights(VknnTrainer *t, const VknnModel *from, GError **err);
+
 /* Checkpoints: weights, Adam moments and the step count, so that training
  * resumed from one continues exactly as if it had not stopped (given the
  * same content images in the same order). */
