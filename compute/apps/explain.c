@@ -4,6 +4,7 @@
  * gradient) into maps. */
 #include "apps/classifier.h"
 #include "apps/frame_input.h"
+#include "apps/optim.h"
 #include "exec/exec.h"
 #include "graph/schema.h"
 
@@ -352,12 +353,6 @@ static gboolean explain_gradient(VknnExplainer *ex, const float *input, int w, i
     return TRUE;
 }
 
-static float gaussian(GRand *r)
-{
-    const double u = 1.0 - g_rand_double(r), v = g_rand_double(r);
-    return (float)(sqrt(-2.0 * log(u)) * cos(2.0 * G_PI * v));
-}
-
 /* Vanilla saliency averaged over noisy inputs; the class is the clean
  * input's. input_grad holds the mean gradient. */
 static gboolean explain_smoothgrad(VknnExplainer *ex, const float *input, int w, int h,
@@ -381,7 +376,7 @@ static gboolean explain_smoothgrad(VknnExplainer *ex, const float *input, int w,
     const float *inputs[] = {noisy};
     for (int s = 0; s < samples; s++) {
         for (int i = 0; i < n; i++)
-            noisy[i] = input[i] + sigma * gaussian(ex->rand);
+            noisy[i] = input[i] + sigma * vknn_gaussian(ex->rand);
         if (!vknn_net_run(ex->net, inputs, err) || !backward_class(ex, out, err) ||
             !vknn_net_read_grad(ex->net, ex->input_name, grad, err))
             return FALSE;

@@ -42,3 +42,9 @@ double vknn_tv_loss(const float *y, int planes, int h, int w, float weight, floa
     }
     return weight * loss;
 }
+
+float vknn_gaussian(GRand *r)
+{
+    const double u = 1.0 - g_rand_double(r), v = g_rand_double(r);
+    return (float)(sqrt(-2.0 * log(u)) * cos(2.0 * G_PI * v));
+}

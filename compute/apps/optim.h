@@ -1,5 +1,6 @@
 /* What training (train.c) and image optimisation (visualize.c) share: the
- * Adam update and the total-variation loss, written once. Both work on
+ * Adam update, the total-variation loss and Gaussian noise (also SmoothGrad's,
+ * explain.c), written once. Both work on
  * plain float arrays on the host, where the callers keep their parameters
  * (network weights, or the image being optimised). */
 #pragma once
@@ -15,3 +16,6 @@ void vknn_adam_update(float *x, const float *g, float *m, float *v, int64_t n, d
 /* Total variation weight * sum of squared neighbour differences of `planes`
  * planes of h x w (batch x 3 images), its gradient added to grad. */
 double vknn_tv_loss(const float *y, int planes, int h, int w, float weight, float *grad);
+
+/* A standard normal sample from r (Box-Muller, one of the pair). */
+float vknn_gaussian(GRand *r);

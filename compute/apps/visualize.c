@@ -413,12 +413,6 @@ static void report(VknnVisProgressFunc progress, void *user, VknnVisProgress *p,
 
 /* ---- class visualisation --------------------------------------------------------- */
 
-static float gaussian(GRand *r)
-{
-    const double u = 1.0 - g_rand_double(r), v = g_rand_double(r);
-    return (float)(sqrt(-2.0 * log(u)) * cos(2.0 * G_PI * v));
-}
-
 /* d logit[c] / d pixels of the image rolled by (dx, dy), rolled back into
  * grad; logits of the rolled image into logits. */
 static gboolean class_gradient(VknnVisualizer *vis, const float *image, int c, int dx, int dy,
@@ -465,7 +459,7 @@ static void class_start(const VknnVisualizer *vis, const VknnClassVisParams *p, 
     const gsize hw = (gsize)vis->width * vis->height;
     for (int c = 0; c < 3; c++)
         for (gsize i = 0; i < hw; i++)
-            x[c * hw + i] = CLAMP(vis->mean[c] + p->init_noise * gaussian(r), 0.0f, 1.0f);
+            x[c * hw + i] = CLAMP(vis->mean[c] + p->init_noise * vknn_gaussian(r), 0.0f, 1.0f);
 }
 
 /* One step: the gradient of the class score minus the TV term, then the
