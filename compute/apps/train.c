@@ -423,44 +423,62 @@ void vknn_trainer_free(VknnTrainer *t)
     g_free(t);
 }
 
-/* The trainable tensors: every Conv weight/bias and InstanceNormalization
- * scale/shift of the style network; with several styles, the latter get a
- * slot per style (all starting equal) and the style network their copies
- * NAME@1.. (vknn_style_count). */
-static gboolean find_params(VknnTrainer *t, GError **err)
+/* A trainable tensor of a style network: value index, and whether it is an
+ * instance-norm scale or shift (one slot per style). */
+typedef struct {
+    int value;
+    gboolean norm;
+} Trainable;
+
+/* The trainable tensors of a style network, in graph order: every Conv
+ * weight/bias and InstanceNormalization scale/shift. */
+static GArray *trainable_tensors(const VknnModel *m)
 {
-    t->params_ = g_array_new(FALSE, TRUE, sizeof(Param));
-    for (guint i = 0; i < t->style_net->nodes->len; i++) {
-        const VknnNode *n = vknn_model_node(t->style_net, i);
+    GArray *all = g_array_new(FALSE, FALSE, sizeof(Trainable));
+    for (guint i = 0; i < m->nodes->len; i++) {
+        const VknnNode *n = vknn_model_node(m, i);
         const gboolean norm = vknn_node_op(n) == VKNN_OP_InstanceNormalization;
         if (vknn_node_op(n) != VKNN_OP_Conv && !norm)
             continue;
-        for (int k = 1; k < n->n_inputs; k++) {
-            const VknnValue *v = vknn_model_value(t->style_net, n->inputs[k]);
-            Param p = {
-                .joined = vknn_model_find_value(t->joined, v->name),
-                .style = n->inputs[k],
-                .numel = vknn_shape_numel(&v->shape),
-                .slots = norm ? t->n_styles : 1,
-            };
-            p.m = g_new0(float *, p.slots);
-            p.v = g_new0(float *, p.slots);
-            if (p.slots > 1)
-                p.data = g_new0(float *, p.slots);
-            for (int sl = 0; sl < p.slots; sl++) {
-                p.m[sl] = g_new0(float, p.numel);
-                p.v[sl] = g_new0(float, p.numel);
-                if (p.data)
-                    p.data[sl] = g_memdup2(v->data, sizeof(float) * p.numel);
-            }
-            for (int sl = 1; sl < p.slots; sl++) {
-                g_autofree char *copy = g_strdup_printf("%s@%d", v->name, sl);
-                vknn_model_add_constant(t->style_net, copy, &v->shape, v->data);
-            }
-            g_array_append_val(t->params_, p);
-            if (!vknn_net_request_grad(t->net, vknn_model_value(t->joined, p.joined)->name, err))
-                return FALSE;
+        for (int k = 1; k < n->n_inputs; k++)
+            g_array_append_val(all, ((Trainable){n->inputs[k], norm}));
+    }
+    return all;
+}
+
+/* The trainer's parameters, from trainable_tensors(style network); with
+ * several styles, the instance-norm ones get a slot per style (all starting
+ * equal) and the style network their copies NAME@1.. (vknn_style_count). */
+static gboolean find_params(VknnTrainer *t, GError **err)
+{
+    t->params_ = g_array_new(FALSE, TRUE, sizeof(Param));
+    g_autoptr(GArray) trainable = trainable_tensors(t->style_net);
+    for (guint i = 0; i < trainable->len; i++) {
+        const Trainable *tr = &g_array_index(trainable, Trainable, i);
+        const VknnValue *v = vknn_model_value(t->style_net, tr->value);
+        Param p = {
+            .joined = vknn_model_find_value(t->joined, v->name),
+            .style = tr->value,
+            .numel = vknn_shape_numel(&v->shape),
+            .slots = tr->norm ? t->n_styles : 1,
+        };
+        p.m = g_new0(float *, p.slots);
+        p.v = g_new0(float *, p.slots);
+        if (p.slots > 1)
+            p.data = g_new0(float *, p.slots);
+        for (int sl = 0; sl < p.slots; sl++) {
+            p.m[sl] = g_new0(float, p.numel);
+            p.v[sl] = g_new0(float, p.numel);
+            if (p.data)
+                p.data[sl] = g_memdup2(v->data, sizeof(float) * p.numel);
         }
+        for (int sl = 1; sl < p.slots; sl++) {
+            g_autofree char *copy = g_strdup_printf("%s@%d", v->name, sl);
+            vknn_model_add_constant(t->style_net, copy, &v->shape, v->data);
+        }
+        g_array_append_val(t->params_, p);
+        if (!vknn_net_request_grad(t->net, vknn_model_value(t->joined, p.joined)->name, err))
+            return FALSE;
     }
     return TRUE;
 }
@@ -849,24 +867,9 @@ static gboolean checkpoint_fits(const VknnTrainer *t, const guint8 *data, gsize 
     return TRUE;
 }
 
-/* The trainable tensors of m in the order find_params lists them: the
- * weight inputs of its Conv and InstanceNormalization nodes, by node order. */
-static GPtrArray *trainable_values(const VknnModel *m)
-{
-    GPtrArray *values = g_ptr_array_new();
-    for (guint i = 0; i < m->nodes->len; i++) {
-        const VknnNode *n = vknn_model_node(m, i);
-        if (vknn_node_op(n) != VKNN_OP_Conv && vknn_node_op(n) != VKNN_OP_InstanceNormalization)
-            continue;
-        for (int k = 1; k < n->n_inputs; k++)
-            g_ptr_array_add(values, vknn_model_value((VknnModel *)m, n->inputs[k]));
-    }
-    return values;
-}
-
 gboolean vknn_trainer_init_weights(VknnTrainer *t, const VknnModel *from, GError **err)
 {
-    g_autoptr(GPtrArray) src = trainable_values(from);
+    g_autoptr(GArray) src = trainable_tensors(from);
     if (src->len != t->params_->len) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
                     "the network to start from has %u trainable tensors (Conv and "
@@ -875,7 +878,7 @@ gboolean vknn_trainer_init_weights(VknnTrainer *t, const VknnModel *from, GError
         return FALSE;
     }
     for (guint i = 0; i < src->len; i++) {
-        const VknnValue *v = g_ptr_array_index(src, i);
+        const VknnValue *v = vknn_model_value(from, g_array_index(src, Trainable, i).value);
         const Param *p = &g_array_index(t->params_, Param, i);
         const VknnValue *mine = vknn_model_value(t->joined, p->joined);
         if (!v->data || !vknn_shape_equal(&v->shape, &mine->shape)) {
@@ -890,7 +893,7 @@ gboolean vknn_trainer_init_weights(VknnTrainer *t, const VknnModel *from, GError
         }
     }
     for (guint i = 0; i < src->len; i++) {
-        const VknnValue *v = g_ptr_array_index(src, i);
+        const VknnValue *v = vknn_model_value(from, g_array_index(src, Trainable, i).value);
         Param *p = &g_array_index(t->params_, Param, i);
         for (int sl = 0; sl < p->slots; sl++)
             memcpy(slot_data(t, p, sl), v->data, sizeof(float) * p->numel);
