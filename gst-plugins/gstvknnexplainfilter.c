@@ -399,6 +399,16 @@ static void gst_vknn_explain_filter_fit(GstVknnExplainFilter *self, GstVknnEngin
         klass->fit_params(self, engine, *layer ? *layer : vknn_default_feature_layer(m), params);
 }
 
+/* The network input size the engine runs at: its model's fixed one, if any. */
+static void gst_vknn_explain_engine_input_size(const GstVknnExplainEngine *xe,
+                                               VknnFrameInputParams *input)
+{
+    if (!xe->fixed_width)
+        return;
+    input->width = xe->fixed_width;
+    input->height = xe->fixed_height;
+}
+
 /* A model whose input height and width are fixed runs at that size:
  * input-width/height apply to models that take any size. Found by
  * bench/soak.sh: MobileNetV2 with input-height=96 was refused as a model
@@ -423,8 +433,7 @@ static void gst_vknn_explain_filter_fit_input_size(GstVknnExplainFilter *self,
                                        "input; running it at that size",
                                        input->width, input->height, engine->path, xe->fixed_width,
                                        xe->fixed_height);
-    input->width = xe->fixed_width;
-    input->height = xe->fixed_height;
+    gst_vknn_explain_engine_input_size(xe, input);
 }
 
 /* The engine's layer is what a refused one falls back to from now on. */
@@ -587,11 +596,7 @@ static GstFlowReturn gst_vknn_explain_filter_process(GstVknnFilter *filter, GstV
     GError *err = NULL;
 
     gst_vknn_explain_filter_get_settings(self, &settings);
-    const GstVknnExplainEngine *xe = engine->data;
-    if (xe->fixed_width) {
-        settings.input.width = xe->fixed_width;
-        settings.input.height = xe->fixed_height;
-    }
+    gst_vknn_explain_engine_input_size(engine->data, &settings.input);
     /* Another network input size or crop changes the processing time. */
     if (memcmp(&settings.input, &priv->last_input, sizeof settings.input))
         gst_vknn_filter_latency_changed(filter);
