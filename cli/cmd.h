@@ -25,6 +25,7 @@ int cli_cmd_bench(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_train(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_visualize(const CliCommand *cmd, int argc, char **argv);
+int cli_cmd_split(const CliCommand *cmd, int argc, char **argv);
 
 /* The options that several commands take, so that each reads and is
  * described the same everywhere; a command names those it takes. */

@@ -7,6 +7,7 @@
  *   vknn explain MODEL.onnx IMG OUT.png|jpg [--method M|all] [--class C] [--layer L]
  *   vknn train --style IMG --content DIR --loss-net ONNX --out STYLE.onnx [--steps N]
  *   vknn visualize filters|class|adversarial|dream MODEL.onnx [IMG] OUT.png [options]
+ *   vknn split MULTI.onnx OUT.onnx...         each style of a multi-style network alone
  *
  * Each command is cli/cmd_NAME.c and takes only its own options (vknn
  * COMMAND --help); those that use a device take --device SEL (index, name
@@ -30,6 +31,8 @@ static const CliCommand commands[] = {
      cli_cmd_train},
     {"visualize", "METHOD MODEL.onnx ...",
      "filters, class visualisation, adversarial examples, DeepDream", cli_cmd_visualize},
+    {"split", "MULTI.onnx OUT.onnx...", "each style of a multi-style network as its own network",
+     cli_cmd_split},
 };
 
 static void print_help(void)

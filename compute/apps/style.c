@@ -118,6 +118,49 @@ int vknn_style_count(const VknnModel *m)
     return n;
 }
 
+/* Copies style `style`'s instance-norm parameters over the plain ones. */
+static gboolean select_style(VknnModel *m, int style, GError **err)
+{
+    for (guint i = 0; i < m->nodes->len; i++) {
+        const VknnNode *node = vknn_model_node(m, i);
+        if (vknn_node_op(node) != VKNN_OP_InstanceNormalization)
+            continue;
+        for (int k = 1; k < node->n_inputs && k < 3; k++) {
+            VknnValue *v = vknn_model_value(m, node->inputs[k]);
+            const VknnValue *c = style_copy(m, v->name, style);
+            if (!c && style == 0)
+                continue; /* style 0 is the plain parameters themselves */
+            if (!c || !vknn_shape_equal(&c->shape, &v->shape)) {
+                g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                            "multi-style network: '%s@%d' is missing or has the wrong size",
+                            v->name, style);
+                return FALSE;
+            }
+            memcpy(v->data, c->data, sizeof(float) * vknn_shape_numel(&v->shape));
+        }
+    }
+    return TRUE;
+}
+
+VknnModel *vknn_style_extract(const VknnModel *model, int style, GError **err)
+{
+    const int n = vknn_style_count(model);
+    if (style < 0 || style >= n) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "style %d: the network has %d style%s",
+                    style, n, n == 1 ? "" : "s");
+        return NULL;
+    }
+    /* A copy through ONNX: the caller's model stays as it is. */
+    gsize len = 0;
+    g_autofree guint8 *bytes = vknn_model_save_to_memory(model, &len, err);
+    VknnModel *one = bytes ? vknn_model_load_from_memory(bytes, len, err) : NULL;
+    if (one && !select_style(one, style, err))
+        g_clear_pointer(&one, vknn_model_free);
+    if (one)
+        vknn_model_drop_unused_constants(one);
+    return one;
+}
+
 static void style_param_free(StyleParam *p)
 {
     g_free(p->styles);

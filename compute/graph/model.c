@@ -74,6 +74,48 @@ static int add_value(VknnModel *m, const char *name, VknnValueKind kind)
     return idx;
 }
 
+/* Renumbers every reference to a value through `map` (old index -> new). */
+static void remap_values(VknnModel *m, const int *map)
+{
+    for (guint i = 0; i < m->nodes->len; i++) {
+        VknnNode *n = vknn_model_node(m, i);
+        for (int k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0)
+                n->inputs[k] = map[n->inputs[k]];
+        for (int k = 0; k < n->n_outputs; k++)
+            n->outputs[k] = map[n->outputs[k]];
+    }
+    GArray *lists[] = {m->inputs, m->outputs};
+    for (gsize l = 0; l < G_N_ELEMENTS(lists); l++)
+        for (guint i = 0; i < lists[l]->len; i++)
+            g_array_index(lists[l], int, i) = map[g_array_index(lists[l], int, i)];
+}
+
+int vknn_model_drop_unused_constants(VknnModel *m)
+{
+    g_autofree int *map = g_new(int, m->values->len);
+    GPtrArray *kept = g_ptr_array_new_with_free_func(value_free);
+    int dropped = 0;
+    g_hash_table_remove_all(m->by_name);
+    g_ptr_array_set_free_func(m->values, NULL); /* each value is kept or freed below */
+    for (guint i = 0; i < m->values->len; i++) {
+        VknnValue *v = vknn_model_value(m, (int)i);
+        if (v->kind == VKNN_VALUE_CONSTANT && v->n_consumers == 0 && !v->is_output) {
+            value_free(v);
+            map[i] = -1;
+            dropped++;
+            continue;
+        }
+        map[i] = (int)kept->len;
+        g_ptr_array_add(kept, v);
+        g_hash_table_insert(m->by_name, v->name, GINT_TO_POINTER(kept->len));
+    }
+    g_ptr_array_unref(m->values);
+    m->values = kept;
+    remap_values(m, map);
+    return dropped;
+}
+
 int vknn_model_add_input(VknnModel *m, const char *name, const VknnShape *declared)
 {
     int i = add_value(m, name, VKNN_VALUE_INPUT);

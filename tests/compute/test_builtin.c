@@ -4,7 +4,8 @@
  * apart from a few overshooting pixels). Needs nothing from ../shared: the
  * photo is the golden chelsea crop when present, else a synthetic scene.
  * Also multi-style networks (NAME@s instance-norm parameters): the styler's
- * blends equal single-style networks built with the blended parameters.
+ * blends equal single-style networks built with the blended parameters, and
+ * vknn_style_extract()'s single styles equal those built with theirs.
  *
  *   test_builtin
  */
@@ -208,6 +209,26 @@ static void check_multi_style(VknnContext *ctx, const float *photo)
     g_autofree guint8 *b = stylize(ctx, s1, &plain, in, W, H);
     test_check(max_diff(a, b, 4 * W * H) > 20, "the two styles differ (max diff %d)",
                max_diff(a, b, 4 * W * H));
+    /* vknn_style_extract: each style alone, as the network built with its parameters. */
+    for (int k = 0; k < 2; k++) {
+        GError *xerr = NULL;
+        g_autoptr(VknnModel) one = vknn_style_extract(multi, k, &xerr);
+        test_check(one && vknn_style_count(one) == 1 && one->values->len < multi->values->len,
+                   "style %d extracted: %d style, %u of %u values%s%s", k,
+                   one ? vknn_style_count(one) : 0, one ? one->values->len : 0, multi->values->len,
+                   xerr ? ": " : "", xerr ? xerr->message : "");
+        g_clear_error(&xerr);
+        if (!one)
+            continue;
+        g_autofree guint8 *alone = stylize(ctx, one, &plain, in, W, H);
+        test_check(max_diff(alone, k ? b : a, 4 * W * H) == 0,
+                   "style %d extracted = the network with its parameters (max diff %d)", k,
+                   max_diff(alone, k ? b : a, 4 * W * H));
+    }
+    GError *xerr = NULL;
+    g_autoptr(VknnModel) none = vknn_style_extract(multi, 2, &xerr);
+    test_check(!none && xerr, "style 2 of 2 is refused: %s", xerr ? xerr->message : "");
+    g_clear_error(&xerr);
     VknnStyleParams three = VKNN_STYLE_PARAMS_DEFAULT;
     three.n_styles = 3;
     GError *err = NULL;

@@ -198,6 +198,9 @@ void vknn_node_set_float(VknnNode *n, const char *name, float v);
 void vknn_node_set_string(VknnNode *n, const char *name, const char *v);
 void vknn_node_set_ints(VknnNode *n, const char *name, const int64_t *v, int count);
 void vknn_node_set_floats(VknnNode *n, const char *name, const float *v, int count);
+/* Drops the constants nothing reads (and that are not outputs), e.g. the
+ * per-style copies of a network reduced to one style. Returns how many. */
+int vknn_model_drop_unused_constants(VknnModel *m);
 /* Marks a value as a graph output. */
 gboolean vknn_model_mark_output(VknnModel *m, const char *name, GError **err);
 

@@ -69,6 +69,11 @@ typedef struct {
  * next to style 0's NAME; docs/model-contract.md); 1 for other networks. */
 int vknn_style_count(const VknnModel *model);
 
+/* Style `style` of a multi-style network as a network of its own (its
+ * instance-norm parameters, without the other styles'), e.g. to ship or to
+ * run in other runtimes. A new model; the given one is not changed. */
+VknnModel *vknn_style_extract(const VknnModel *model, int style, GError **err);
+
 /* Checks that model is a style network ([1,3,H,W] in and out) and loads it on
  * ctx. Both must outlive the styler. */
 VknnStyler *vknn_styler_new(VknnContext *ctx, VknnModel *model, GError **err);
