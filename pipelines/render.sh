@@ -19,5 +19,6 @@ case "${1:-}" in
     ""|-*) ;;
     *) model=$1; shift ;;
 esac
-export GST_PLUGIN_PATH="$root/build/gst-plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-exec "$root/build/pipelines/vknn-render" "$in" "$out" --model "$model" "$@"
+build=${VKNN_BUILD_DIR:-$root/build} # VKNN_BUILD_DIR: another build (the tests' own)
+export GST_PLUGIN_PATH="$build/gst-plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+exec "$build/pipelines/vknn-render" "$in" "$out" --model "$model" "$@"

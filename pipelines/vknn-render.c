@@ -18,7 +18,9 @@
 typedef struct {
     GstElement *pipeline, *mux, *video_in;
     GMainLoop *loop;
-    guint64 frames;
+    guint64 frames;    /* stylised, leaving vkstyletransfer */
+    guint64 frames_in; /* decoded, entering the video branch (after --seconds) */
+    gboolean done;     /* EOS reached: frames_in is the exact total */
     gint64 start_us;
     gdouble fps_in;  /* source frame rate, for the frame total */
     gint64 limit_ns; /* --seconds, or -1 */
@@ -58,19 +60,21 @@ static gboolean send_eos(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* --seconds: drops decoded frames beyond the limit before they are
- * stylised, and ends the stream. */
-static GstPadProbeReturn limit_frames(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+/* Counts the decoded frames and notes the first one's time. --seconds:
+ * drops decoded frames beyond the limit before they are stylised, and ends
+ * the stream. */
+static GstPadProbeReturn decoded_frame(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
     Render *r = data;
     const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
-    if (r->limit_ns <= 0 || !GST_CLOCK_TIME_IS_VALID(pts))
-        return GST_PAD_PROBE_OK;
     /* Clips need not start at 0 (edit lists, B-frame delay): count from the first frame. */
-    if (!GST_CLOCK_TIME_IS_VALID(r->first_pts))
+    if (!GST_CLOCK_TIME_IS_VALID(r->first_pts) && GST_CLOCK_TIME_IS_VALID(pts))
         r->first_pts = pts;
-    if (pts < r->first_pts + (GstClockTime)r->limit_ns)
+    if (r->limit_ns <= 0 || !GST_CLOCK_TIME_IS_VALID(pts) ||
+        pts < r->first_pts + (GstClockTime)r->limit_ns) {
+        r->frames_in++;
         return GST_PAD_PROBE_OK;
+    }
     if (!r->eos_sent) {
         r->eos_sent = TRUE;
         g_idle_add(send_eos, r);
@@ -87,17 +91,31 @@ static GstPadProbeReturn count_frame(GstPad *pad, GstPadProbeInfo *info, gpointe
     return GST_PAD_PROBE_OK;
 }
 
-static gboolean print_progress(gpointer data)
+/* The frame total: exact (the frames decoded) once the stream has ended;
+ * until then an estimate, the duration times the frame rate, as the
+ * container states them. They need not agree with the frames there are:
+ * intel_book.mkv states 3.666 s at 30 fps, 110 frames, and holds 109 (from
+ * 33 ms on); a phone's variable-rate clip states a nominal rate. */
+static double frame_total(Render *r)
 {
-    Render *r = data;
+    if (r->done)
+        return (double)r->frames_in;
     gint64 dur = -1;
     if (!gst_element_query_duration(r->pipeline, GST_FORMAT_TIME, &dur))
         dur = -1;
     if (r->limit_ns > 0 && (dur < 0 || dur > r->limit_ns))
         dur = r->limit_ns;
+    const double total =
+        dur > 0 && r->fps_in > 0 ? (double)(gint64)(dur / 1e9 * r->fps_in + 0.5) : 0;
+    return total > 0 ? MAX(total, (double)r->frames) : 0;
+}
+
+static gboolean print_progress(gpointer data)
+{
+    Render *r = data;
     const double elapsed = (g_get_monotonic_time() - r->start_us) / 1e6;
     const double fps = r->frames > 1 && elapsed > 0 ? (r->frames - 1) / elapsed : 0;
-    const double total = dur > 0 && r->fps_in > 0 ? dur / 1e9 * r->fps_in : 0;
+    const double total = frame_total(r);
     if (total > 0 && fps > 0) {
         const int eta = (int)MAX(0, (total - r->frames) / fps);
         fprintf(stderr,
@@ -164,6 +182,7 @@ static gboolean on_message(GstBus *bus, GstMessage *msg, gpointer data)
         r->failed = TRUE;
         g_main_loop_quit(r->loop);
     } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
+        r->done = TRUE;
         g_main_loop_quit(r->loop);
     }
     return G_SOURCE_CONTINUE;
@@ -202,7 +221,7 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
         if (!prev) {
             r->video_in = e;
             GstPad *pad = gst_element_get_static_pad(e, "sink");
-            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, limit_frames, r, NULL);
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, decoded_frame, r, NULL);
             gst_object_unref(pad);
         }
         if (g_str_equal(video[i], "capsfilter")) {
@@ -292,6 +311,11 @@ int main(int argc, char **argv)
     if (!r.failed)
         fprintf(stderr, "\nrender: %" G_GUINT64_FORMAT " frames in %.1f s (%.2f fps) -> %s (%s)\n",
                 r.frames, secs, r.frames / MAX(secs, 1e-3), argv[2], video_encoder());
+    if (!r.failed && r.frames != r.frames_in)
+        fprintf(stderr,
+                "vknn-render: warning: %" G_GUINT64_FORMAT " frames decoded, %" G_GUINT64_FORMAT
+                " stylised\n",
+                r.frames_in, r.frames);
     gst_object_unref(bus);
     gst_object_unref(r.pipeline);
     g_main_loop_unref(r.loop);

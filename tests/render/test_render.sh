@@ -1,0 +1,59 @@
+#!/bin/sh
+# The render script end to end, with frames counted by GStreamer alone
+# (decodebin into 8x8 grey frames, 64 bytes each), independent of vknn-render.
+#   test_render.sh frames SOURCE_DIR BUILD_DIR
+#     pipelines/render.sh on a clip whose stated duration and frame rate
+#     promise more frames than it holds: every frame is rendered and the
+#     progress line ends at N/N (it ended at 30/60 when its total stayed the
+#     duration x the frame rate; intel_book.mkv's 109/110).
+set -u
+mode=$1 src=$2 build=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export VKNN_BUILD_DIR=$build
+fails=0
+
+check() { # DESCRIPTION CONDITION...
+    desc=$1
+    shift
+    if "$@"; then echo "ok: $desc"; else echo "FAIL: $desc"; fails=$((fails + 1)); fi
+}
+
+frames() { # FILE: its decoded video frames
+    gst-launch-1.0 -q filesrc location="$1" ! decodebin ! videoconvert ! videoscale \
+        ! video/x-raw,format=GRAY8,width=8,height=8 ! filesink location="$tmp/count.raw" \
+        >/dev/null 2>&1 || { echo -1; return; }
+    echo $(($(wc -c <"$tmp/count.raw") / 64))
+}
+
+last_progress() { # LOG: the last "render: frame N/M" of the progress line
+    tr '\r' '\n' <"$1" | grep -o 'render: frame [0-9]*/[0-9]*' | tail -n 1
+}
+
+case $mode in
+frames)
+    # 30 frames 66 ms apart in a clip that states 30 fps: 2 s at 30 fps, 60
+    # frame times (as a phone's variable-rate clip, or intel_book.mkv, whose
+    # 3.666 s at 30 fps hold 109 frames, not 110).
+    gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=30 \
+        ! video/x-raw,width=128,height=96,framerate=15/1 ! capssetter caps=video/x-raw,framerate=30/1 \
+        ! videoconvert ! video/x-raw,format=I420 ! x264enc ! matroskamux \
+        ! filesink location="$tmp/in.mkv" || exit 1
+    "$src/pipelines/render.sh" "$tmp/in.mkv" "$tmp/out.mp4" --scale 0.5 >"$tmp/log" 2>&1
+    rc=$?
+    tr '\r' '\n' <"$tmp/log" | tail -n 2 | sed 's/^/    /'
+    check "pipelines/render.sh exits 0" [ $rc -eq 0 ]
+    n_in=$(frames "$tmp/in.mkv")
+    n_out=$(frames "$tmp/out.mp4")
+    echo "    frames: $n_in in, $n_out out"
+    check "the input has 30 frames" [ "$n_in" -eq 30 ]
+    check "the output has every frame of the input" [ "$n_out" -eq "$n_in" ]
+    check "the progress line ends at frame $n_in/$n_in" \
+        [ "$(last_progress "$tmp/log")" = "render: frame $n_in/$n_in" ]
+    ;;
+*)
+    echo "usage: $0 frames SOURCE_DIR BUILD_DIR" >&2
+    exit 2
+    ;;
+esac
+[ $fails -eq 0 ]
