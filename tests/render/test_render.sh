@@ -1,6 +1,12 @@
 #!/bin/sh
-# The render script end to end, with frames counted by GStreamer alone
+# The render scripts end to end, with frames counted by GStreamer alone
 # (decodebin into 8x8 grey frames, 64 bytes each), independent of vknn-render.
+#   test_render.sh clip SOURCE_DIR BUILD_DIR
+#     `./scripts/render.sh` as the README runs it, with no arguments, in a
+#     copy of the checkout's scripts/, pipelines/ and media/ that has no
+#     ../shared beside it: it renders the committed clip into
+#     out/stylized.mp4, every frame, says where the output went and how to
+#     watch it.
 #   test_render.sh frames SOURCE_DIR BUILD_DIR
 #     pipelines/render.sh on a clip whose stated duration and frame rate
 #     promise more frames than it holds: every frame is rendered and the
@@ -31,6 +37,26 @@ last_progress() { # LOG: the last "render: frame N/M" of the progress line
 }
 
 case $mode in
+clip)
+    mkdir "$tmp/vknn"
+    cp -R "$src/scripts" "$src/pipelines" "$src/media" "$tmp/vknn/"
+    clip=$tmp/vknn/media/intel_one-by-one-person.mp4
+    [ ! -e "$tmp/shared" ] || exit 1
+    (cd "$tmp/vknn" && ./scripts/render.sh) >"$tmp/log" 2>&1
+    rc=$?
+    tr '\r' '\n' <"$tmp/log" | tail -n 4 | sed 's/^/    /'
+    check "./scripts/render.sh exits 0" [ $rc -eq 0 ]
+    n_in=$(frames "$clip")
+    n_out=$(frames "$tmp/vknn/out/stylized.mp4")
+    echo "    frames: $n_in in $clip, $n_out in out/stylized.mp4"
+    check "the committed clip decodes" [ "$n_in" -gt 0 ]
+    check "out/stylized.mp4 has every frame of the clip" [ "$n_out" -eq "$n_in" ]
+    check "the progress line ends at frame $n_in/$n_in" \
+        [ "$(last_progress "$tmp/log")" = "render: frame $n_in/$n_in" ]
+    check "it says where the output went" \
+        grep -q "^render: the stylised video is $tmp/vknn/out/stylized.mp4\$" "$tmp/log"
+    check "it says how to watch it" grep -q "^render: watch it: " "$tmp/log"
+    ;;
 frames)
     # 30 frames 66 ms apart in a clip that states 30 fps: 2 s at 30 fps, 60
     # frame times (as a phone's variable-rate clip, or intel_book.mkv, whose
@@ -52,7 +78,7 @@ frames)
         [ "$(last_progress "$tmp/log")" = "render: frame $n_in/$n_in" ]
     ;;
 *)
-    echo "usage: $0 frames SOURCE_DIR BUILD_DIR" >&2
+    echo "usage: $0 clip|frames SOURCE_DIR BUILD_DIR" >&2
     exit 2
     ;;
 esac
