@@ -4,18 +4,19 @@
  * backprop; MobileNetV2's Grad-CAM must peak on the parrot; SmoothGrad and
  * occlusion against what they reduce to in limiting cases.
  *
- * Without ../shared (a fresh clone) the cases but mobilenetv2_parrot run on a
- * tiny generated classifier (tm_classifier) and a random input instead:
- * squeezenet_* check Grad-CAM, vanilla saliency and guided backprop against
- * the CPU reference executor's forward and backward passes (vknn_ref_run,
- * vknn_ref_backward), frames the activations against its forward pass;
- * methods checks the same limiting cases as with SqueezeNet.
+ * Without ../shared (a fresh clone) the cases run on a tiny generated
+ * classifier (tm_classifier; mobilenetv2_parrot: MobileNetV2's kinds of
+ * layer in miniature) and a random input instead: squeezenet_* and
+ * mobilenetv2_parrot check Grad-CAM, vanilla saliency and guided backprop
+ * against the CPU reference executor's forward and backward passes
+ * (vknn_ref_run, vknn_ref_backward), frames the activations against its
+ * forward pass; methods checks the same limiting cases as with SqueezeNet.
  *
  * Case "scores" needs neither: the host-side helpers (top-k, quantile,
  * activation grid) on non-finite and large inputs, against values worked out
  * by hand.
  *
- *   test_explain CASE     (mobilenetv2_parrot skips with 77 without ../shared)
+ *   test_explain CASE
  */
 #include "model_build.h"
 #include "testutil.h"
@@ -61,14 +62,54 @@ static gboolean fixture_open(Fixture *f, const char *model, const char *input)
     return TRUE;
 }
 
-/* Without ../shared: tm_classifier (a stride-2 convolution to 8 channels,
- * "feat", and 10 class maps) on uniform random input in [-2, 2). */
-static void fixture_open_tiny(Fixture *f, guint32 seed)
+/* MobileNetV2's kinds of layer in miniature: a stride-2 convolution, Clip
+ * (ReLU6) activations, a depthwise 3x3 convolution, a 1x1 projection with
+ * a residual Add, a 1x1 expansion to "feat" (16 channels), global average
+ * pooling and a Gemm to TINY_CLASSES "scores". */
+static VknnModel *tiny_mobilenet(guint32 seed)
 {
-    printf("without ../shared: a generated %d-class classifier on a random %dx%d input\n",
-           TINY_CLASSES, SIDE, SIDE);
+    TestModel b = tm_new(0, seed);
+    tm_input(&b, "x", SHAPE(1, 3, -1, -1));
+    tm_const(&b, "lo", SCALAR, F(0.0f));
+    tm_const(&b, "hi", SCALAR, F(6.0f));
+    tm_weight(&b, "w1", SHAPE(8, 3, 3, 3), -0.5f, 0.5f);
+    tm_weight(&b, "b1", SHAPE(8), -0.1f, 0.1f);
+    tm_node(&b, "Conv", NAMES("x", "w1", "b1"), "c1");
+    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
+    tm_attr_ints(&b, "strides", INTS(2, 2));
+    tm_node(&b, "Clip", NAMES("c1", "lo", "hi"), "r1");
+    tm_weight(&b, "wd", SHAPE(8, 1, 3, 3), -0.6f, 0.6f);
+    tm_node(&b, "Conv", NAMES("r1", "wd"), "dw");
+    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
+    tm_attr_int(&b, "group", 8);
+    tm_node(&b, "Clip", NAMES("dw", "lo", "hi"), "r2");
+    tm_weight(&b, "wp", SHAPE(8, 8, 1, 1), -0.5f, 0.5f);
+    tm_node(&b, "Conv", NAMES("r2", "wp"), "pw");
+    tm_node(&b, "Add", NAMES("r1", "pw"), "res");
+    tm_weight(&b, "we", SHAPE(16, 8, 1, 1), -0.5f, 0.5f);
+    tm_node(&b, "Conv", NAMES("res", "we"), "c3");
+    tm_node(&b, "Clip", NAMES("c3", "lo", "hi"), "feat");
+    tm_node(&b, "GlobalAveragePool", NAMES("feat"), "pooled");
+    tm_node(&b, "Flatten", NAMES("pooled"), "flat");
+    tm_weight(&b, "wf", SHAPE(TINY_CLASSES, 16), -1.0f, 1.0f);
+    tm_weight(&b, "bf", SHAPE(TINY_CLASSES), -0.1f, 0.1f);
+    tm_node(&b, "Gemm", NAMES("flat", "wf", "bf"), "scores");
+    tm_attr_int(&b, "transB", 1);
+    tm_output(&b, "scores");
+    VknnModel *m = tm_take(&b);
+    tm_clear(&b);
+    return m;
+}
+
+/* Without ../shared: tm_classifier (a stride-2 convolution to 8 channels,
+ * "feat", and 10 class maps), or with mobile tiny_mobilenet, on uniform
+ * random input in [-2, 2). */
+static void fixture_open_tiny(Fixture *f, guint32 seed, gboolean mobile)
+{
+    printf("without ../shared: a generated %d-class %s on a random %dx%d input\n", TINY_CLASSES,
+           mobile ? "MobileNetV2-like network" : "classifier", SIDE, SIDE);
     f->ctx = test_context();
-    f->model = tm_classifier(TINY_CLASSES, seed);
+    f->model = mobile ? tiny_mobilenet(seed) : tm_classifier(TINY_CLASSES, seed);
     if (!f->model)
         test_fatal("tiny classifier: not built");
     f->input = g_new(float, 3 * SIDE * SIDE);
@@ -80,7 +121,7 @@ static void fixture_open_tiny(Fixture *f, guint32 seed)
 static void fixture_open_any(Fixture *f, const char *model, const char *input, guint32 seed)
 {
     if (!fixture_open(f, model, input))
-        fixture_open_tiny(f, seed);
+        fixture_open_tiny(f, seed, FALSE);
 }
 
 static void fixture_close(Fixture *f)
@@ -143,7 +184,7 @@ static void check_gradcam_alpha(Fixture *f, const char *prefix, int cls)
     check_relative("Grad-CAM alpha (512)", alpha, want, 512);
 }
 
-static int tiny_gradients(guint32 seed);
+static int tiny_gradients(guint32 seed, gboolean mobile);
 
 static int squeezenet(const char *photo, int cls)
 {
@@ -151,7 +192,7 @@ static int squeezenet(const char *photo, int cls)
     g_autofree char *input = g_strdup_printf("%s_input_1x3x224x224.f32", prefix);
     Fixture f = {0};
     if (!fixture_open(&f, SQUEEZENET, input))
-        return tiny_gradients(!strcmp(photo, "chelsea") ? 1 : 2);
+        return tiny_gradients(!strcmp(photo, "chelsea") ? 1 : 2, FALSE);
     g_autofree float *want_map = golden(prefix, "gradcam_fire9_13x13.f32", 169);
     g_autofree float *want_sal = golden(prefix, "saliency_vanilla_224x224.f32", SIDE * SIDE);
     g_autofree float *want_gb = golden(prefix, "guided_backprop_3x224x224.f32", 3 * SIDE * SIDE);
@@ -195,10 +236,10 @@ static GHashTable *reference_forward(Fixture *f, VknnRefTensor *x)
  * against the CPU reference: its forward pass picks the class, its backward
  * pass (guided or not) gives d score / d feat and d score / d input, from
  * which the maps follow by their definitions in vknn/explain.h. */
-static int tiny_gradients(guint32 seed)
+static int tiny_gradients(guint32 seed, gboolean mobile)
 {
     Fixture f = {0};
-    fixture_open_tiny(&f, seed);
+    fixture_open_tiny(&f, seed, mobile);
     GError *err = NULL;
     VknnRefTensor x;
     GHashTable *values = reference_forward(&f, &x);
@@ -470,7 +511,7 @@ static int mobilenet(void)
     Fixture f = {0};
     if (!fixture_open(&f, "models/classify/mobilenet_v2_1.0_224.onnx",
                       "mnv2_parrot_input_1x3x224x224.f32"))
-        return TEST_SKIP;
+        return tiny_gradients(5, TRUE);
     VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
     VknnExplanation e = {0};
     if (explain(&f, &p, &e)) {
