@@ -4,7 +4,7 @@
 # info and devices print what the documentation promises.
 #   test_cli.sh VKNN SHARED_DIR
 set -u
-vknn=$1 shared=$2
+vknn=$1 shared=${VKNN_SHARED:-$2} # VKNN_SHARED overrides, as in the C tests
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0 checks=0

@@ -4,12 +4,21 @@
  * backprop; MobileNetV2's Grad-CAM must peak on the parrot; SmoothGrad and
  * occlusion against what they reduce to in limiting cases.
  *
+ * Without ../shared (a fresh clone) the cases run on a tiny generated
+ * classifier (tm_classifier; mobilenetv2_parrot: MobileNetV2's kinds of
+ * layer in miniature) and a random input instead: squeezenet_* and
+ * mobilenetv2_parrot check Grad-CAM, vanilla saliency and guided backprop
+ * against the CPU reference executor's forward and backward passes
+ * (vknn_ref_run, vknn_ref_backward), frames the activations against its
+ * forward pass; methods checks the same limiting cases as with SqueezeNet.
+ *
  * Case "scores" needs neither: the host-side helpers (top-k, quantile,
  * activation grid) on non-finite and large inputs, against values worked out
  * by hand.
  *
- *   test_explain CASE     (skips with 77 without ../shared, but "scores")
+ *   test_explain CASE
  */
+#include "model_build.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -27,10 +36,15 @@
 #define PARROT_Y0 0
 #define PARROT_Y1 4
 
+/* The generated classifier's classes and its Grad-CAM layer. */
+#define TINY_CLASSES 10
+#define TINY_LAYER "feat"
+
 typedef struct {
     VknnContext *ctx;
     VknnModel *model;
     float *input;
+    gboolean tiny; /* the generated classifier on a random input */
 } Fixture;
 
 static gboolean fixture_open(Fixture *f, const char *model, const char *input)
@@ -46,6 +60,68 @@ static gboolean fixture_open(Fixture *f, const char *model, const char *input)
     g_assert_no_error(err);
     f->input = test_read_f32(ipath, 3 * SIDE * SIDE);
     return TRUE;
+}
+
+/* MobileNetV2's kinds of layer in miniature: a stride-2 convolution, Clip
+ * (ReLU6) activations, a depthwise 3x3 convolution, a 1x1 projection with
+ * a residual Add, a 1x1 expansion to "feat" (16 channels), global average
+ * pooling and a Gemm to TINY_CLASSES "scores". */
+static VknnModel *tiny_mobilenet(guint32 seed)
+{
+    TestModel b = tm_new(0, seed);
+    tm_input(&b, "x", SHAPE(1, 3, -1, -1));
+    tm_const(&b, "lo", SCALAR, F(0.0f));
+    tm_const(&b, "hi", SCALAR, F(6.0f));
+    tm_weight(&b, "w1", SHAPE(8, 3, 3, 3), -0.5f, 0.5f);
+    tm_weight(&b, "b1", SHAPE(8), -0.1f, 0.1f);
+    tm_node(&b, "Conv", NAMES("x", "w1", "b1"), "c1");
+    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
+    tm_attr_ints(&b, "strides", INTS(2, 2));
+    tm_node(&b, "Clip", NAMES("c1", "lo", "hi"), "r1");
+    tm_weight(&b, "wd", SHAPE(8, 1, 3, 3), -0.6f, 0.6f);
+    tm_node(&b, "Conv", NAMES("r1", "wd"), "dw");
+    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
+    tm_attr_int(&b, "group", 8);
+    tm_node(&b, "Clip", NAMES("dw", "lo", "hi"), "r2");
+    tm_weight(&b, "wp", SHAPE(8, 8, 1, 1), -0.5f, 0.5f);
+    tm_node(&b, "Conv", NAMES("r2", "wp"), "pw");
+    tm_node(&b, "Add", NAMES("r1", "pw"), "res");
+    tm_weight(&b, "we", SHAPE(16, 8, 1, 1), -0.5f, 0.5f);
+    tm_node(&b, "Conv", NAMES("res", "we"), "c3");
+    tm_node(&b, "Clip", NAMES("c3", "lo", "hi"), "feat");
+    tm_node(&b, "GlobalAveragePool", NAMES("feat"), "pooled");
+    tm_node(&b, "Flatten", NAMES("pooled"), "flat");
+    tm_weight(&b, "wf", SHAPE(TINY_CLASSES, 16), -1.0f, 1.0f);
+    tm_weight(&b, "bf", SHAPE(TINY_CLASSES), -0.1f, 0.1f);
+    tm_node(&b, "Gemm", NAMES("flat", "wf", "bf"), "scores");
+    tm_attr_int(&b, "transB", 1);
+    tm_output(&b, "scores");
+    VknnModel *m = tm_take(&b);
+    tm_clear(&b);
+    return m;
+}
+
+/* Without ../shared: tm_classifier (a stride-2 convolution to 8 channels,
+ * "feat", and 10 class maps), or with mobile tiny_mobilenet, on uniform
+ * random input in [-2, 2). */
+static void fixture_open_tiny(Fixture *f, guint32 seed, gboolean mobile)
+{
+    printf("without ../shared: a generated %d-class %s on a random %dx%d input\n", TINY_CLASSES,
+           mobile ? "MobileNetV2-like network" : "classifier", SIDE, SIDE);
+    f->ctx = test_context();
+    f->model = mobile ? tiny_mobilenet(seed) : tm_classifier(TINY_CLASSES, seed);
+    if (!f->model)
+        test_fatal("tiny classifier: not built");
+    f->input = g_new(float, 3 * SIDE * SIDE);
+    test_fill_random(f->input, 3 * SIDE * SIDE, seed + 100, -2.0f, 2.0f);
+    f->tiny = TRUE;
+}
+
+/* fixture_open, or the tiny fixture when ../shared lacks the files. */
+static void fixture_open_any(Fixture *f, const char *model, const char *input, guint32 seed)
+{
+    if (!fixture_open(f, model, input))
+        fixture_open_tiny(f, seed, FALSE);
 }
 
 static void fixture_close(Fixture *f)
@@ -108,13 +184,15 @@ static void check_gradcam_alpha(Fixture *f, const char *prefix, int cls)
     check_relative("Grad-CAM alpha (512)", alpha, want, 512);
 }
 
+static int tiny_gradients(guint32 seed, gboolean mobile);
+
 static int squeezenet(const char *photo, int cls)
 {
     g_autofree char *prefix = g_strdup_printf("sq_%s", photo);
     g_autofree char *input = g_strdup_printf("%s_input_1x3x224x224.f32", prefix);
     Fixture f = {0};
     if (!fixture_open(&f, SQUEEZENET, input))
-        return TEST_SKIP;
+        return tiny_gradients(!strcmp(photo, "chelsea") ? 1 : 2, FALSE);
     g_autofree float *want_map = golden(prefix, "gradcam_fire9_13x13.f32", 169);
     g_autofree float *want_sal = golden(prefix, "saliency_vanilla_224x224.f32", SIDE * SIDE);
     g_autofree float *want_gb = golden(prefix, "guided_backprop_3x224x224.f32", 3 * SIDE * SIDE);
@@ -138,6 +216,92 @@ static int squeezenet(const char *photo, int cls)
     if (explain(&f, &p, &e))
         check_relative("guided backprop 3x224x224", e.input_grad, want_gb, 3 * SIDE * SIDE);
     vknn_explanation_clear(&e);
+    fixture_close(&f);
+    return 0;
+}
+
+/* The CPU reference's forward pass on the fixture's input; free with
+ * g_hash_table_unref. */
+static GHashTable *reference_forward(Fixture *f, VknnRefTensor *x)
+{
+    GError *err = NULL;
+    *x = (VknnRefTensor){{4, {1, 3, SIDE, SIDE}}, f->input};
+    GHashTable *values = vknn_ref_run(f->model, x, &err);
+    if (!values)
+        test_fatal("CPU reference: %s", err->message);
+    return values;
+}
+
+/* The tiny classifier's Grad-CAM, vanilla saliency and guided backprop
+ * against the CPU reference: its forward pass picks the class, its backward
+ * pass (guided or not) gives d score / d feat and d score / d input, from
+ * which the maps follow by their definitions in vknn/explain.h. */
+static int tiny_gradients(guint32 seed, gboolean mobile)
+{
+    Fixture f = {0};
+    fixture_open_tiny(&f, seed, mobile);
+    GError *err = NULL;
+    VknnRefTensor x;
+    GHashTable *values = reference_forward(&f, &x);
+    const VknnRefTensor *logits = g_hash_table_lookup(values, "scores");
+    const VknnRefTensor *feat = g_hash_table_lookup(values, TINY_LAYER);
+    g_assert(logits && feat);
+    int cls;
+    test_top_k(logits->data, TINY_CLASSES, 1, &cls);
+    float one_hot[TINY_CLASSES] = {0};
+    one_hot[cls] = 1.0f;
+    const VknnRefTensor seed_t = {{2, {1, TINY_CLASSES}}, one_hot};
+    GHashTable *grads = vknn_ref_backward(f.model, values, &x, "scores", &seed_t, FALSE, &err);
+    g_assert_no_error(err);
+    GHashTable *guided = vknn_ref_backward(f.model, values, &x, "scores", &seed_t, TRUE, &err);
+    g_assert_no_error(err);
+    const VknnRefTensor *dfeat = g_hash_table_lookup(grads, TINY_LAYER);
+    const VknnRefTensor *dx = g_hash_table_lookup(grads, "x");
+    const VknnRefTensor *dx_guided = g_hash_table_lookup(guided, "x");
+    g_assert(dfeat && dx && dx_guided);
+
+    /* Grad-CAM: ReLU(sum_k alpha_k A_k), alpha_k the spatial mean of dfeat. */
+    const int fc = (int)feat->shape.dims[1], fh = (int)feat->shape.dims[2],
+              fw = (int)feat->shape.dims[3], n = fh * fw;
+    g_autofree float *want_cam = g_new0(float, n);
+    for (int k = 0; k < fc; k++) {
+        double a = 0;
+        for (int i = 0; i < n; i++)
+            a += dfeat->data[k * n + i];
+        for (int i = 0; i < n; i++)
+            want_cam[i] += (float)(a / n) * feat->data[k * n + i];
+    }
+    for (int i = 0; i < n; i++)
+        want_cam[i] = MAX(want_cam[i], 0.0f);
+    /* Vanilla saliency: max over colour channels of |d score / d input|. */
+    g_autofree float *want_sal = g_new(float, SIDE *SIDE);
+    for (int i = 0; i < SIDE * SIDE; i++)
+        want_sal[i] = MAX(fabsf(dx->data[i]), MAX(fabsf(dx->data[SIDE * SIDE + i]),
+                                                  fabsf(dx->data[2 * SIDE * SIDE + i])));
+
+    VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
+    VknnExplanation e = {0};
+    if (explain(&f, &p, &e)) {
+        test_check(e.class_id == cls, "top-1 class %d (CPU reference: %d)", e.class_id, cls);
+        test_check(e.map_w == fw && e.map_h == fh,
+                   "Grad-CAM map %dx%d at the default layer (%dx%d)", e.map_w, e.map_h, fw, fh);
+        if (e.map_w == fw && e.map_h == fh)
+            check_relative("Grad-CAM map = CPU reference", e.map, want_cam, n);
+    }
+    p.method = VKNN_EXPLAIN_GRADIENT;
+    if (explain(&f, &p, &e)) {
+        check_relative("vanilla saliency = CPU reference", e.map, want_sal, SIDE * SIDE);
+        check_relative("d score / d input = CPU reference backward", e.input_grad, dx->data,
+                       3 * SIDE * SIDE);
+    }
+    p.method = VKNN_EXPLAIN_GUIDED;
+    if (explain(&f, &p, &e))
+        check_relative("guided backprop = CPU reference guided backward", e.input_grad,
+                       dx_guided->data, 3 * SIDE * SIDE);
+    vknn_explanation_clear(&e);
+    g_hash_table_unref(guided);
+    g_hash_table_unref(grads);
+    g_hash_table_unref(values);
     fixture_close(&f);
     return 0;
 }
@@ -199,13 +363,13 @@ static void check_occlusion_grid(Fixture *f)
     if (!explain(f, &p, &occ))
         return;
     int peak = 0, best = 0;
-    for (int i = 1; i < 169; i++)
+    for (int i = 1; i < cam.map_w * cam.map_h; i++)
         peak = cam.map[i] > cam.map[peak] ? i : peak;
     for (int i = 1; i < occ.map_w * occ.map_h; i++)
         best = occ.map[i] > occ.map[best] ? i : best;
     printf("occlusion %dx%d: largest drop %.3f at cell (%d, %d); Grad-CAM peak at (%d, %d)\n",
-           occ.map_w, occ.map_h, occ.map[best], best % occ.map_w, best / occ.map_w, peak % 13,
-           peak / 13);
+           occ.map_w, occ.map_h, occ.map[best], best % occ.map_w, best / occ.map_w,
+           peak % cam.map_w, peak / cam.map_w);
     test_check(occ.map_w == 6 && occ.map_h == 6 && occ.map[best] > 0.0f,
                "occlusion grid 6x6 with a positive largest drop");
     vknn_explanation_clear(&occ);
@@ -215,8 +379,7 @@ static void check_occlusion_grid(Fixture *f)
 static int methods(void)
 {
     Fixture f = {0};
-    if (!fixture_open(&f, SQUEEZENET, "sq_chelsea_input_1x3x224x224.f32"))
-        return TEST_SKIP;
+    fixture_open_any(&f, SQUEEZENET, "sq_chelsea_input_1x3x224x224.f32", 3);
     check_smoothgrad_limit(&f);
     check_occlusion_limit(&f);
     check_occlusion_grid(&f);
@@ -270,44 +433,69 @@ static void check_frame_path(Fixture *f, VknnExplainMethod method, int w, int h)
     vknn_explanation_clear(&host);
 }
 
-/* Activations of fire9's squeeze layer against the golden tensor, and
- * the channel reductions and grid against their definitions. */
+/* Activations of fire9's squeeze layer against the golden tensor (the tiny
+ * classifier's "feat" against the CPU reference), and the channel
+ * reductions and grid against their definitions. */
 static void check_activations(Fixture *f)
 {
     VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
     p.method = VKNN_EXPLAIN_ACTIVATIONS;
-    p.layer = "/features/features.12/squeeze_activation/Relu_output_0";
+    p.layer = f->tiny ? TINY_LAYER : "/features/features.12/squeeze_activation/Relu_output_0";
     p.channel = -2;
     VknnExplanation e = {0};
-    g_autofree float *want = golden("sq_chelsea", "fire9_squeeze_relu_1x64x13x13.f32", 64 * 169);
+    int c = 64, h = 13, w = 13;
+    g_autofree float *want = NULL;
+    if (f->tiny) {
+        VknnRefTensor x;
+        GHashTable *values = reference_forward(f, &x);
+        const VknnRefTensor *feat = g_hash_table_lookup(values, TINY_LAYER);
+        c = (int)feat->shape.dims[1], h = (int)feat->shape.dims[2], w = (int)feat->shape.dims[3];
+        want = g_memdup2(feat->data, sizeof(float) * c * h * w);
+        g_hash_table_unref(values);
+    } else {
+        want = golden("sq_chelsea", "fire9_squeeze_relu_1x64x13x13.f32", 64 * 169);
+    }
     if (!explain(f, &p, &e))
         return;
-    check_relative("activations of fire9 squeeze (64x13x13)", e.activations, want, 64 * 169);
+    const int n = h * w;
+    if (!test_check(e.act_c == c && e.act_h == h && e.act_w == w,
+                    "activations of %s: %dx%dx%d (want %dx%dx%d)", p.layer, e.act_c, e.act_h,
+                    e.act_w, c, h, w))
+        return;
+    check_relative(f->tiny ? "activations of feat = CPU reference"
+                           : "activations of fire9 squeeze (64x13x13)",
+                   e.activations, want, (int64_t)c * n);
     gboolean max_ok = TRUE;
-    for (int i = 0; i < 169; i++) {
+    for (int i = 0; i < n; i++) {
         float m = 0;
-        for (int k = 0; k < 64; k++)
-            m = MAX(m, want[k * 169 + i]);
+        for (int k = 0; k < c; k++)
+            m = MAX(m, want[k * n + i]);
         max_ok &= fabsf(e.map[i] - m) <= 1e-3f * MAX(m, 1.0f);
     }
     test_check(max_ok, "channel -2 is the maximum over channels");
     int gw, gh;
-    g_autofree float *grid = vknn_activation_grid(e.activations, 64, 13, 13, 64, &gw, &gh);
+    g_autofree float *grid = vknn_activation_grid(e.activations, c, h, w, c, &gw, &gh);
     float lo = 1, hi = 0;
     for (int i = 0; i < gw * gh; i++) {
         lo = MIN(lo, grid[i]);
         hi = MAX(hi, grid[i]);
     }
-    test_check(gw == 8 * 14 - 1 && gh == 8 * 14 - 1 && lo == 0.0f && hi == 1.0f,
-               "grid of 64 channels: %dx%d (want 111x111), values %.2f..%.2f", gw, gh, lo, hi);
+    /* ceil(sqrt(c)) columns, as many rows as the channels need, 1-pixel gaps. */
+    int cols = 1;
+    while (cols * cols < c)
+        cols++;
+    const int rows = (c + cols - 1) / cols;
+    const int want_w = cols * (w + 1) - 1, want_h = rows * (h + 1) - 1;
+    test_check(gw == want_w && gh == want_h && lo == 0.0f && hi == 1.0f,
+               "grid of %d channels: %dx%d (want %dx%d), values %.2f..%.2f", c, gw, gh, want_w,
+               want_h, lo, hi);
     vknn_explanation_clear(&e);
 }
 
 static int frames(void)
 {
     Fixture f = {0};
-    if (!fixture_open(&f, SQUEEZENET, "sq_chelsea_input_1x3x224x224.f32"))
-        return TEST_SKIP;
+    fixture_open_any(&f, SQUEEZENET, "sq_chelsea_input_1x3x224x224.f32", 4);
     check_frame_path(&f, VKNN_EXPLAIN_GRADCAM, SIDE, SIDE);
     check_frame_path(&f, VKNN_EXPLAIN_GUIDED, 201, 163);
     check_frame_path(&f, VKNN_EXPLAIN_ACTIVATIONS, 163, 201);
@@ -323,7 +511,7 @@ static int mobilenet(void)
     Fixture f = {0};
     if (!fixture_open(&f, "models/classify/mobilenet_v2_1.0_224.onnx",
                       "mnv2_parrot_input_1x3x224x224.f32"))
-        return TEST_SKIP;
+        return tiny_gradients(5, TRUE);
     VknnExplainParams p = VKNN_EXPLAIN_PARAMS_DEFAULT;
     VknnExplanation e = {0};
     if (explain(&f, &p, &e)) {

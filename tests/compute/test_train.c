@@ -1,11 +1,15 @@
 /* Training a style network on the device (vknn/train.h), small enough for
  * CI: a TransformerNet of 8 base channels on 64x64 crops of a photo, with
  * the normalised VGG-19 encoder as loss network and a stylised image as
- * the style.
+ * the style. Without ../shared (a fresh clone): a small VGG-shaped loss
+ * network of random weights built here (its relu1_1, relu2_1 and relu3_1
+ * the loss layers), a synthetic photo and a synthetic pattern as the style;
+ * random convolutional features are enough for the perceptual losses to
+ * fall.
  *
  *   test_train loss_drops | resume | export | multi_style | stability | init
- *   (skips with 77 without ../shared)
  */
+#include "model_build.h"
 #include "testutil.h"
 
 #include <glib/gstdio.h>
@@ -26,13 +30,87 @@ typedef struct {
     float *style; /* 3 x 96 x 128, 0..255 */
 } Fixture;
 
-static gboolean fixture_open(Fixture *f)
+/* A VGG-shaped loss network of random weights: 3x3 convolutions (He
+ * uniform) to 8, 16 and 16 channels, each with a Relu (relu1_1, relu2_1,
+ * relu3_1), 2x2 max pooling between them. */
+static VknnModel *random_loss_net(void)
+{
+    TestModel b = tm_new(0, 77);
+    tm_input(&b, "x", SHAPE(1, 3, -1, -1));
+    static const struct {
+        const char *w, *conv, *relu, *pool;
+        int in, out;
+    } layers[] = {
+        {"w1", "conv1_1", "relu1_1", "pool1", 3, 8},
+        {"w2", "conv2_1", "relu2_1", "pool2", 8, 16},
+        {"w3", "conv3_1", "relu3_1", NULL, 16, 16},
+    };
+    const char *in = "x";
+    for (guint i = 0; i < G_N_ELEMENTS(layers); i++) {
+        const float r = sqrtf(6.0f / (9.0f * layers[i].in));
+        tm_weight(&b, layers[i].w, SHAPE(layers[i].out, layers[i].in, 3, 3), -r, r);
+        tm_node(&b, "Conv", NAMES(in, layers[i].w), layers[i].conv);
+        tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
+        tm_node(&b, "Relu", NAMES(layers[i].conv), layers[i].relu);
+        in = layers[i].relu;
+        if (layers[i].pool) {
+            tm_node(&b, "MaxPool", NAMES(in), layers[i].pool);
+            tm_attr_ints(&b, "kernel_shape", INTS(2, 2));
+            tm_attr_ints(&b, "strides", INTS(2, 2));
+            in = layers[i].pool;
+        }
+    }
+    tm_output(&b, "relu3_1");
+    VknnModel *m = tm_take(&b);
+    tm_clear(&b);
+    if (!m)
+        test_fatal("random loss network: not built");
+    return m;
+}
+
+/* A synthetic photo (3 x 96 x 128, 0..255): smooth colour ramps, a bright
+ * disc and a dark bar, so that crops differ; or the style (`style`):
+ * saturated diagonal stripes of two colours with a finer checker on top. */
+static float *synthetic_image(gboolean style)
+{
+    float *img = g_new(float, 3 * PHOTO_W * PHOTO_H);
+    for (int y = 0; y < PHOTO_H; y++)
+        for (int x = 0; x < PHOTO_W; x++) {
+            float rgb[3];
+            if (style) {
+                const gboolean stripe = ((x + y) / 6) % 2, check = ((x / 3) + (y / 3)) % 2;
+                rgb[0] = stripe ? 230.0f : 30.0f;
+                rgb[1] = check ? 200.0f : 60.0f;
+                rgb[2] = stripe ? 40.0f : 210.0f;
+            } else {
+                const float dx = x - 80.0f, dy = y - 40.0f;
+                const gboolean disc = dx * dx + dy * dy < 20.0f * 20.0f;
+                const gboolean bar = x > 20 && x < 36 && y > 30;
+                rgb[0] = 60.0f + 150.0f * x / PHOTO_W;
+                rgb[1] = 50.0f + 160.0f * y / PHOTO_H;
+                rgb[2] = 120.0f + 60.0f * sinf(x * 0.1f);
+                for (int c = 0; c < 3; c++)
+                    rgb[c] = disc ? 245.0f - 20.0f * c : bar ? 15.0f + 5.0f * c : rgb[c];
+            }
+            for (int c = 0; c < 3; c++)
+                img[(c * PHOTO_H + y) * PHOTO_W + x] = rgb[c];
+        }
+    return img;
+}
+
+static void fixture_open(Fixture *f)
 {
     g_autofree char *vgg = test_shared_path("models/vgg/vgg19_normalised_relu3_1.onnx");
     g_autofree char *photo = vgg ? test_shared_path("golden/style_in_1x3x96x128.f32") : NULL;
     g_autofree char *style = photo ? test_shared_path("golden/candy_out_1x3x96x128.f32") : NULL;
-    if (!style)
-        return FALSE;
+    if (!style) {
+        printf("without ../shared: a random VGG-shaped loss network, synthetic photo and style\n");
+        f->ctx = test_context();
+        f->loss_net = random_loss_net();
+        f->photo = synthetic_image(FALSE);
+        f->style = synthetic_image(TRUE);
+        return;
+    }
     GError *err = NULL;
     f->ctx = test_context();
     f->loss_net = vknn_model_load(vgg, &err);
@@ -41,7 +119,6 @@ static gboolean fixture_open(Fixture *f)
     f->style = test_read_f32(style, 3 * PHOTO_W * PHOTO_H);
     for (int i = 0; i < 3 * PHOTO_W * PHOTO_H; i++)
         f->style[i] = CLAMP(f->style[i], 0.0f, 255.0f);
-    return TRUE;
 }
 
 static void fixture_close(Fixture *f)
@@ -106,8 +183,7 @@ static gboolean train(VknnTrainer *t, const Fixture *f, int steps, VknnTrainLoss
 static int loss_drops(void)
 {
     Fixture f = {0};
-    if (!fixture_open(&f))
-        return TEST_SKIP;
+    fixture_open(&f);
     VknnTrainer *t = trainer(&f);
     VknnTrainLosses first, last;
     if (train(t, &f, 1, &first) && train(t, &f, 39, &last))
@@ -160,17 +236,18 @@ static gboolean resumes_exactly(Fixture *f, const VknnTrainParams *p, const char
 static int resume(void)
 {
     Fixture f = {0};
-    if (!fixture_open(&f))
-        return TEST_SKIP;
+    fixture_open(&f);
     g_autofree char *dir = g_dir_make_tmp("vknn-train-XXXXXX", NULL);
     g_autofree char *ckpt = g_build_filename(dir, "t.ckpt", NULL);
     const VknnTrainParams p = params();
     resumes_exactly(&f, &p, ckpt);
     GError *err = NULL;
     VknnTrainer *b = trainer(&f);
-    g_autofree char *readme = test_shared_path("golden/README.md");
+    g_autofree char *readme = g_build_filename(dir, "README.md", NULL);
+    g_assert(g_file_set_contents(readme, "# not a checkpoint\n\nBut a text file.\n", -1, NULL));
     test_check(!vknn_trainer_load_checkpoint(b, readme, &err) && err,
                "a file that is not a checkpoint is refused: %s", err ? err->message : "");
+    g_unlink(readme);
     g_clear_error(&err);
     g_unlink(ckpt);
     g_rmdir(dir);
@@ -191,8 +268,7 @@ static float gaussian(GRand *r)
 static int init(void)
 {
     Fixture f = {0};
-    if (!fixture_open(&f))
-        return TEST_SKIP;
+    fixture_open(&f);
     VknnTrainer *a = trainer(&f), *b = trainer(&f);
     VknnTrainLosses l;
     GError *err = NULL;
@@ -261,8 +337,7 @@ static double output_change_under_noise(VknnContext *ctx, VknnModel *m, const Fi
 static int stability(void)
 {
     Fixture f = {0};
-    if (!fixture_open(&f))
-        return TEST_SKIP;
+    fixture_open(&f);
     const char *w = g_getenv("VKNN_TEST_STABILITY_WEIGHT");
     VknnTrainParams plain = params(), stable = params();
     stable.stability_weight = w ? (float)g_ascii_strtod(w, NULL) : 1e4f;
@@ -296,8 +371,7 @@ static int stability(void)
 static int export(void)
 {
     Fixture f = {0};
-    if (!fixture_open(&f))
-        return TEST_SKIP;
+    fixture_open(&f);
     VknnTrainer *t = trainer(&f);
     VknnTrainLosses l;
     GError *err = NULL;
@@ -342,11 +416,20 @@ static int export(void)
 static int multi_style(void)
 {
     Fixture f = {0};
-    if (!fixture_open(&f))
-        return TEST_SKIP;
+    fixture_open(&f);
+    /* The second style: another golden output, or without ../shared the
+     * synthetic style with its colour channels rotated. */
     g_autofree char *second = test_shared_path("golden/matta_engstrom_out_1x3x96x128.f32");
-    g_autofree float *style2 = test_read_f32(second, 3 * PHOTO_W * PHOTO_H);
-    for (int i = 0; i < 3 * PHOTO_W * PHOTO_H; i++)
+    g_autofree float *style2 = NULL;
+    const int plane = PHOTO_W * PHOTO_H;
+    if (second) {
+        style2 = test_read_f32(second, 3 * plane);
+    } else {
+        style2 = g_new(float, 3 * plane);
+        for (int c = 0; c < 3; c++)
+            memcpy(style2 + c * plane, f.style + ((c + 1) % 3) * plane, sizeof(float) * plane);
+    }
+    for (int i = 0; i < 3 * plane; i++)
         style2[i] = CLAMP(style2[i], 0.0f, 255.0f);
     const float *styles[] = {f.style, style2};
     const int w[] = {PHOTO_W, PHOTO_W}, h[] = {PHOTO_H, PHOTO_H};
