@@ -302,11 +302,14 @@ def model_label(m):
 
 
 def painting_for(m):
-    """The painting a model was trained on, when ../shared/media/style has it."""
-    name = m.split(":", 1)[1] if m.startswith("builtin:") else model_label(m)
-    name = name.replace("_nc16", "").replace("_nc8", "")
-    if name == "starry_wave":
-        name = "starry_night"  # style 0
+    """The painting a model was trained on: the built-ins' thumbnail, or ../shared's."""
+    if m.startswith("builtin:"):  # the thumbnails of docs/images/paintings
+        name = m.split(":", 1)[1]
+        if name == "paintings":
+            name = "starry_night"  # style 0
+        p = os.path.join(HERE, "..", "docs", "images", "paintings", name + ".jpg")
+        return p if os.path.exists(p) else None
+    name = model_label(m).replace("_nc16", "").replace("_nc8", "")
     p = os.path.join(STYLES, name + ".jpg")
     return p if os.path.exists(p) else None
 

@@ -98,11 +98,11 @@ static gchar *shared_path(Soak *s, const char *rel)
 static const char *const colormaps[] = {"turbo", "jet", "inferno", "viridis", "gray", NULL};
 static const char *const classifiers[] = {"models/classify/squeezenet1_1.onnx",
                                           "models/classify/mobilenet_v2_1.0_224.onnx", NULL};
-/* Two-style: the style-weights/style-index actions need one. */
+/* Multi-style: the style-weights/style-index actions need one. */
 static const char *const style_models[] = {"builtin:starry_night",
                                            "builtin:wave",
-                                           "builtin:starry_wave",
-                                           "builtin:starry_wave",
+                                           "builtin:paintings",
+                                           "builtin:paintings",
                                            "models/style/small/candy_nc8.onnx",
                                            "models/style/small/mosaic_nc8.onnx",
                                            NULL};
@@ -228,9 +228,10 @@ static void invalid_activation(Soak *s)
         invalid_explain(s);
 }
 
-static gboolean two_styles(Soak *s)
+/* Styles of the current model: builtin:paintings holds five. */
+static int style_count(Soak *s)
 {
-    return g_strcmp0(s->model, "builtin:starry_wave") == 0;
+    return g_strcmp0(s->model, "builtin:paintings") == 0 ? 5 : 1;
 }
 
 static void prop_style(Soak *s)
@@ -252,17 +253,19 @@ static void prop_style(Soak *s)
         set(s, ACT_PROP, "precision", g_rand_boolean(s->rand) ? "fp16-tiles" : "fp32");
         return;
     case 4:
-        v = g_strdup_printf("%d", two_styles(s) ? g_rand_int_range(s->rand, -1, 2) : 0);
+        v = g_strdup_printf("%d",
+                            g_rand_int_range(s->rand, style_count(s) > 1 ? -1 : 0, style_count(s)));
         set(s, ACT_PROP, "style-index", v);
         return;
-    default:
-        if (two_styles(s))
-            v = g_strdup_printf("%.2f,%.2f", g_rand_double_range(s->rand, 0.1, 1),
-                                g_rand_double_range(s->rand, 0, 1));
-        else
-            v = g_strdup("1");
+    default: {
+        GString *w = g_string_new(NULL);
+        for (int i = 0; i < style_count(s); i++)
+            g_string_append_printf(w, "%s%.2f", i ? "," : "",
+                                   g_rand_double_range(s->rand, i ? 0 : 0.1, 1));
+        v = g_string_free(w, FALSE);
         set(s, ACT_PROP, "style-weights", v);
         return;
+    }
     }
 }
 
@@ -273,7 +276,7 @@ static void invalid_style(Soak *s)
         {"style-weights", "nan,1"},
         {"style-weights", "inf,-inf"},
         {"style-weights", "0,0"},
-        {"style-weights", "1,1,1"},
+        {"style-weights", "1,1,1,1,1,1"},
         {"style-index", "5"},
         {"model", ""},
     };

@@ -517,7 +517,8 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
             "model", "Model",
             "Style network to apply: an ONNX file (see docs/model-contract.md), or a "
             "style built into vknn: builtin:starry_night (default), builtin:wave, "
-            "builtin:starry_wave (two styles, see style-weights). Changing it "
+            "builtin:scream, builtin:composition_vii, builtin:shipwreck, builtin:paintings "
+            "(the five in one network, see style-weights). Changing it "
             "while playing loads the new model in the background; the current one runs until "
             "it is ready",
             DEFAULT_PROP_MODEL, flags | GST_PARAM_MUTABLE_PLAYING));

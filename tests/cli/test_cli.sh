@@ -111,11 +111,11 @@ measured() { "$py" "$tmp/measured.py" "$tmp/peak_mb" "$@"; }
 
 printf 'junk' >"$tmp/junk.onnx"
 check "unknown command" usage_error frobnicate
-commands='^  (devices|info|stylize|bench|explain|train|visualize) '
+commands='^  (devices|info|stylize|bench|explain|train|visualize|split) '
 check "no command: the commands on stdout, exit 2" sh -c \
-    "'$vknn' >'$tmp/out'; [ \$? -eq 2 ] && [ \$(grep -cE '$commands' '$tmp/out') -eq 7 ]"
-check "vknn --help lists the seven commands" sh -c \
-    "'$vknn' --help | grep -cE '$commands' | grep -qx 7"
+    "'$vknn' >'$tmp/out'; [ \$? -eq 2 ] && [ \$(grep -cE '$commands' '$tmp/out') -eq 8 ]"
+check "vknn --help lists the eight commands" sh -c \
+    "'$vknn' --help | grep -cE '$commands' | grep -qx 8"
 check "bench rejects train's --style, naming bench" rejects_option bench --style x
 check "stylize rejects bench's --runs" rejects_option stylize --runs 3 "$tmp/junk.onnx" a b
 check "info takes no --device (it opens none)" rejects_option info --device 0
@@ -328,6 +328,15 @@ check "stylize --network-size: a 99x75 input gives the network's 100x76" \
     stylized_size 100x76 builtin:wave "$tmp/odd.png" "$tmp/st.png" --network-size
 check "stylize --size 50x30 gives 50x30 (the network's output is 52x32)" \
     stylized_size 50x30 builtin:wave "$tmp/odd.png" "$tmp/st.png" --size 50x30
+# split: the built-in five-style network into single-style files, which
+# load as networks of one style each.
+check "split: one output per style is required, the error says how many" \
+    usage_error_naming "has 5 styles: give 5 output names, not 1" split builtin:paintings "$tmp/a.onnx"
+check "split: five styles into four files and a skip (-)" sh -c \
+    "'$vknn' split builtin:paintings '$tmp/s0.onnx' - '$tmp/s2.onnx' '$tmp/s3.onnx' '$tmp/s4.onnx' &&
+     [ ! -e '$tmp/s1.onnx' ] && for i in 0 2 3 4; do '$vknn' info '$tmp/s'\$i.onnx >/dev/null || exit 1; done"
+check "split: a single style splits into one network, itself" sh -c \
+    "'$vknn' split '$tmp/s2.onnx' '$tmp/t2.onnx' && cmp -s '$tmp/s2.onnx' '$tmp/t2.onnx'"
 # Fault injection (docs/reliability.md): a failed device allocation,
 # submission or wait, or a lost device, is one error line and exit 1.
 "$py" "$tmp/png.py" "$tmp/small.png" 64 48
