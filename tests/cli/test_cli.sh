@@ -278,33 +278,39 @@ if [ -f "$candy" ] && [ -f "$sq" ] && [ -f "$cat" ]; then
         bench "$candy" --size 12000x12000
 fi
 
-vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
-check "train: missing --style" usage_error train --content "$tmp" --loss-net x --out y
+check "train: missing --style" usage_error train --content "$tmp" --out y
 check "train: a negative --stability-weight is a usage error" usage_error_naming \
-    "--stability-weight must be finite and >= 0" train --style x --content "$tmp" --loss-net x \
+    "--stability-weight must be finite and >= 0" train --style x --content "$tmp" \
     --out y --stability-weight -1
-if [ -f "$vgg" ] && [ -f "$cat" ]; then
-    mkdir -p "$tmp/content" "$tmp/empty"
-    cp "$cat" "$tmp/content/"
-    printf 'junk' >"$tmp/content/notes.txt" # not an image: skipped
-    printf 'junk' >"$tmp/empty/notes.txt"
-    check "train: a truncated style image is refused" \
-        refused_lean 'claims 11000x11000 pixels but is [0-9]+ bytes' train \
-        --style "$tmp/truncated.png" --content "$tmp/content" --loss-net "$vgg" --out "$tmp/s.onnx"
-    check "train: a content folder without images fails in one line" one_line_error train \
-        --style "$cat" --content "$tmp/empty" --loss-net "$vgg" --out "$tmp/s.onnx" --steps 1
-    check "train: 2 tiny steps write the network, checkpoint, curve and preview" sh -c \
-        "'$vknn' train --style '$cat' --content '$tmp/content' --loss-net '$vgg' \
-            --out '$tmp/s.onnx' --steps 2 --size 32 --channels 4 >'$tmp/out' &&
-         grep -q '^step 2/2 ' '$tmp/out' && [ -s '$tmp/s.onnx' ] && [ -s '$tmp/s.onnx.ckpt' ] &&
-         grep -q '<polyline' '$tmp/s.onnx.losses.svg' && [ -s '$tmp/s.onnx.preview.png' ]"
-    check "train: resumes from the checkpoint at step 3" sh -c \
-        "'$vknn' train --style '$cat' --content '$tmp/content' --loss-net '$vgg' \
-            --out '$tmp/s.onnx' --steps 3 --size 32 --channels 4 --resume '$tmp/s.onnx.ckpt' |
-         grep -q 'from step 2'"
-    check "train: the trained network stylizes a photo" \
-        "$vknn" stylize "$tmp/s.onnx" "$cat" "$tmp/styled.png" --size 64x48
+# Training needs no file from ../shared: the loss network is built in
+# (builtin:vgg19_relu3_1); the photo is the cat, or a flat 96x80 PNG.
+mkdir -p "$tmp/content" "$tmp/empty"
+if [ -f "$cat" ]; then photo=$cat; else
+    photo=$tmp/flat.png
+    "$py" "$tmp/png.py" "$photo" 96 80
 fi
+cp "$photo" "$tmp/content/"
+printf 'junk' >"$tmp/content/notes.txt" # not an image: skipped
+printf 'junk' >"$tmp/empty/notes.txt"
+check "train: a truncated style image is refused" \
+    refused_lean 'claims 11000x11000 pixels but is [0-9]+ bytes' train \
+    --style "$tmp/truncated.png" --content "$tmp/content" --out "$tmp/s.onnx"
+check "train: a content folder without images fails in one line" one_line_error train \
+    --style "$photo" --content "$tmp/empty" --out "$tmp/s.onnx" --steps 1
+check "train: a loss network that is not there fails in one line" one_line_error train \
+    --style "$photo" --content "$tmp/content" --out "$tmp/s.onnx" --steps 1 \
+    --loss-net builtin:no-such-net
+check "train: 2 tiny steps write the network, checkpoint, curve and preview" sh -c \
+    "'$vknn' train --style '$photo' --content '$tmp/content' \
+        --out '$tmp/s.onnx' --steps 2 --size 32 --channels 4 >'$tmp/out' &&
+     grep -q '^step 2/2 ' '$tmp/out' && [ -s '$tmp/s.onnx' ] && [ -s '$tmp/s.onnx.ckpt' ] &&
+     grep -q '<polyline' '$tmp/s.onnx.losses.svg' && [ -s '$tmp/s.onnx.preview.png' ]"
+check "train: resumes from the checkpoint at step 3" sh -c \
+    "'$vknn' train --style '$photo' --content '$tmp/content' \
+        --out '$tmp/s.onnx' --steps 3 --size 32 --channels 4 --resume '$tmp/s.onnx.ckpt' |
+     grep -q 'from step 2'"
+check "train: the trained network stylizes a photo" \
+    "$vknn" stylize "$tmp/s.onnx" "$photo" "$tmp/styled.png" --size 64x48
 # The output keeps the input's size, as vkstyletransfer does: the stride-2
 # layers round 99x75 up to 100x76 (docs/model-contract.md), cropped back;
 # --network-size writes the network's own output.
