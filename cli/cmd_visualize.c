@@ -453,6 +453,12 @@ static const CliCommand methods[] = {
      run_adversarial},
     {"visualize dream", "MODEL.onnx IMG OUT.png --layer NAME", "DeepDream on a still image",
      run_dream},
+    {"visualize neighbours", "MODEL.onnx DIR|VIDEO... OUT.png --query IMG...",
+     "nearest neighbours by the penultimate features (L2)", cli_visualize_neighbours},
+    {"visualize embed", "MODEL.onnx DIR|VIDEO... OUT.png [--method pca|tsne]",
+     "2-D embedding of the features (t-SNE or PCA) as a thumbnail plot", cli_visualize_embed},
+    {"visualize patches", "MODEL.onnx DIR|VIDEO... OUT.png --layer L --channels A,B",
+     "maximally activating receptive-field crops of channels", cli_visualize_patches},
 };
 
 static void print_methods(FILE *f)

@@ -627,13 +627,34 @@ gboolean vknn_receptive_field(const VknnModel *model, const char *layer, VknnRec
 /* ---- maximally activating patches ---------------------------------------------------------------
  */
 
+/* The positions lo..hi - 1 of one axis (n positions, image side `side`)
+ * whose field lies within the image; all n when none does. */
+static void inner_range(const VknnReceptiveField *rf, int axis, int n, int side, int *lo, int *hi)
+{
+    *lo = 0;
+    *hi = n;
+    if (!rf)
+        return;
+    const int j = rf->jump[axis], s = rf->start[axis], size = rf->size[axis];
+    const int first = s >= 0 ? 0 : (-s + j - 1) / j;                   /* start + p j >= 0 */
+    const int last = side - size - s < 0 ? -1 : (side - size - s) / j; /* ... + size <= side */
+    if (first <= MIN(last, n - 1)) {
+        *lo = first;
+        *hi = MIN(last, n - 1) + 1;
+    }
+}
+
 void vknn_top_patches_add(VknnPatch *top, int *count, int k, const float *map, int h, int w,
-                          int channel, int image)
+                          int channel, int image, const VknnReceptiveField *inside, int width,
+                          int height)
 {
     const float *plane = map + (gsize)channel * h * w;
     VknnPatch p = {image, -1, -1, -INFINITY};
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
+    int y0, y1, x0, x1;
+    inner_range(inside, 0, h, height, &y0, &y1);
+    inner_range(inside, 1, w, width, &x0, &x1);
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++)
             if (plane[y * w + x] > p.activation) /* NaN never wins */
                 p = (VknnPatch){image, y, x, plane[y * w + x]};
     if (p.y < 0 || k < 1)

@@ -555,6 +555,9 @@ static int patches(void)
     const gsize per = 3 * W * W;
     VknnPatch top[3][K];
     int count[3] = {0};
+    VknnPatch inner[K]; /* channel 0, fields within the image only */
+    int inner_count = 0;
+    float inner_best[IMAGES];
     float best[3][IMAGES]; /* brute force: each image's max by the reference */
     int by[3][IMAGES], bx[3][IMAGES];
     g_autofree float *map = g_new(float, C *S *S);
@@ -567,8 +570,16 @@ static int patches(void)
         if (c != C || h != S || w != S)
             test_fatal("r2 is %dx%dx%d", c, h, w);
         g_autofree float *ref = ref_layer(m, x + i * per, W, W, "r2", &numel);
+        vknn_top_patches_add(inner, &inner_count, K, map, S, S, 0, i, &rf, W, W);
+        inner_best[i] = -INFINITY;
+        for (int y = 0; y < S; y++)
+            for (int t = 0; t < S; t++) {
+                const int y0 = rf.start[0] + y * rf.jump[0], x0 = rf.start[1] + t * rf.jump[1];
+                if (y0 >= 0 && x0 >= 0 && y0 + rf.size[0] <= W && x0 + rf.size[1] <= W)
+                    inner_best[i] = fmaxf(inner_best[i], ref[y * S + t]);
+            }
         for (int k = 0; k < 3; k++) {
-            vknn_top_patches_add(top[k], &count[k], K, map, S, S, channels[k], i);
+            vknn_top_patches_add(top[k], &count[k], K, map, S, S, channels[k], i, NULL, W, W);
             best[k][i] = -INFINITY;
             for (int p = 0; p < S * S; p++)
                 if (ref[channels[k] * S * S + p] > best[k][i]) {
@@ -595,6 +606,19 @@ static int patches(void)
                    channels[k], count[k], top[k][0].image, top[k][1].image, top[k][2].image,
                    top[k][3].image, top[k][0].activation, top[k][K - 1].activation, same, worst);
     }
+    int order[IMAGES];
+    test_top_k(inner_best, IMAGES, K, order);
+    double worst = 0;
+    gboolean within = inner_count == K;
+    for (int j = 0; j < inner_count; j++) {
+        const VknnPatch *p = &inner[j];
+        worst = fmax(worst, fabs(p->activation - inner_best[order[j]]));
+        within &= p->image == order[j] && p->y >= 1 && p->y <= 14 && p->x >= 1 && p->x <= 14;
+    }
+    test_check(within && worst < 1e-4,
+               "channel 0, fields inside the image only: top %d at positions 1..14, the "
+               "brute-force max over those, max |activation - reference| %.2g",
+               inner_count, worst);
     /* The strongest patch of channel 3, recomputed from an image that keeps
      * only its crop (noise elsewhere). */
     const VknnPatch *p = &top[1][0];

@@ -153,9 +153,12 @@ typedef struct {
  * row-major order among equals); top[0..*count - 1] stays sorted by
  * activation, strongest first (equals: lower image first), at most k long.
  * One patch an image: consecutive video frames would otherwise fill the
- * list with the same object. */
+ * list with the same object. inside (may be NULL): only the positions whose
+ * receptive field lies within the width x height image count, so that no
+ * crop is mostly padding (along an axis where none does, all count). */
 void vknn_top_patches_add(VknnPatch *top, int *count, int k, const float *map, int h, int w,
-                          int channel, int image);
+                          int channel, int image, const VknnReceptiveField *inside, int width,
+                          int height);
 
 /* The crop of pixels (3 x height x width) that patch p's receptive field
  * covers: 3 x rf->size[0] x rf->size[1] floats into crop, the parts outside
