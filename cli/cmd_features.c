@@ -324,7 +324,8 @@ static gboolean save_canvas(const char *path, const float *x, int w, int h, GErr
 
 static const GOptionEntry neighbour_entries[] = {
     {"query", 'q', 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_queries,
-     "A query image (repeat for several; required)", "IMG"},
+     "A query image, or #N: the set's N-th (then not its own neighbour); repeat for several",
+     "IMG"},
     {"k", 'k', 0, G_OPTION_ARG_INT, &opt_k, "Neighbours a query (5)", "K"},
     {"layer", 'l', 0, G_OPTION_ARG_STRING, &opt_layer,
      "Feature layer (default: the input of the final Gemm or Conv), averaged over positions",
@@ -333,6 +334,30 @@ static const GOptionEntry neighbour_entries[] = {
     SET_ENTRIES,
     {NULL},
 };
+
+/* A query: an image file, or "#N", the N-th image of the set (*self = N). */
+static gboolean load_query(const char *arg, GPtrArray *items, const VknnFrameInputParams *fp,
+                           Item **out, int *self, GError **err)
+{
+    *self = -1;
+    if (arg[0] != '#') {
+        *out = load_image_item(arg, fp, err);
+        return *out != NULL;
+    }
+    char *end = NULL;
+    const long n = strtol(arg + 1, &end, 10);
+    if (!arg[1] || *end || n < 0 || n >= (long)items->len) {
+        g_set_error(err, CLI_USAGE_ERROR, 0, "--query %s: the set has images #0..#%u", arg,
+                    items->len - 1);
+        return FALSE;
+    }
+    const Item *src = g_ptr_array_index(items, n);
+    *out = g_new0(Item, 1);
+    (*out)->name = g_strdup_printf("#%ld %s", n, src->name);
+    (*out)->pixels = g_memdup2(src->pixels, sizeof(float) * 3 * fp->width * fp->height);
+    *self = (int)n;
+    return TRUE;
+}
 
 /* Row q: the query, a gap, its neighbours; under each neighbour a bar as
  * long as its distance relative to the figure's largest. */
@@ -381,23 +406,38 @@ int cli_visualize_neighbours(const CliCommand *cmd, int argc, char **argv)
                   (items = load_set(argv + 2, argc - 3, &fp, &err)) &&
                   features_open(&f, argv[1], &fp, opt_layer, &err) &&
                   (feats = extract_all(&f, items, &fp, &dim, &seconds, &err));
+    g_autofree int *self = g_new(int, nq);
     for (int q = 0; ok && q < nq; q++) {
-        Item *it = load_image_item(opt_queries[q], &fp, &err);
-        ok = it != NULL;
+        Item *it = NULL;
+        ok = load_query(opt_queries[q], items, &fp, &it, &self[q], &err);
         if (ok) {
             g_ptr_array_add(queries, it);
             qfeats = g_renew(float, qfeats, (gsize)dim *(q + 1));
-            ok = vknn_feature_net_run(f.net, it->pixels, fp.width, fp.height, &err) &&
-                 vknn_feature_net_vector(f.net, qfeats + (gsize)q * dim, &err);
+            if (self[q] >= 0)
+                memcpy(qfeats + (gsize)q * dim, feats + (gsize)self[q] * dim, sizeof(float) * dim);
+            else
+                ok = vknn_feature_net_run(f.net, it->pixels, fp.width, fp.height, &err) &&
+                     vknn_feature_net_vector(f.net, qfeats + (gsize)q * dim, &err);
         }
     }
     if (ok) {
         print_throughput(items->len, seconds, &fp, vknn_feature_net_layer(f.net), dim);
-        const int k = MIN(opt_k, (int)items->len);
+        const int k = MIN(opt_k, (int)items->len - 1);
+        if (k < 1) {
+            g_set_error(&err, CLI_USAGE_ERROR, 0, "the set needs at least 2 images");
+            features_clear(&f);
+            return cli_fail(err);
+        }
         g_autofree VknnNeighbour *nb = g_new(VknnNeighbour, (gsize)nq * k);
+        g_autofree VknnNeighbour *all = g_new(VknnNeighbour, k + 1);
         float max_distance = 0;
         for (int q = 0; q < nq; q++) {
-            vknn_nearest(feats, items->len, dim, qfeats + (gsize)q * dim, k, nb + q * k);
+            /* A query from the set is left out of its own neighbours. */
+            const int got =
+                vknn_nearest(feats, items->len, dim, qfeats + (gsize)q * dim, k + 1, all);
+            for (int j = 0, m = 0; j < got && m < k; j++)
+                if (all[j].index != self[q])
+                    nb[q * k + m++] = all[j];
             const Item *qi = g_ptr_array_index(queries, q);
             printf("%s:", qi->name);
             for (int j = 0; j < k; j++) {

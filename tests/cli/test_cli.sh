@@ -262,10 +262,12 @@ if [ -f "$sq" ] && [ -f "$cat" ]; then
     done
     cp "$cat" "$tmp/badset/a.png"
     printf 'junk' >"$tmp/badset/b.png"
-    check "visualize neighbours: the cat's nearest is itself at 0.00, a 1x4 grid" sh -c \
+    check "visualize neighbours: the cat's nearest is itself at 0.00; #1 is left out of its own" sh -c \
         "'$vknn' visualize neighbours '$sq' '$tmp/set' '$tmp/nb.png' --query '$cat' --k 3 \
             >'$tmp/out' 2>'$tmp/err' && grep -q '^skimage_chelsea.png: skimage_chelsea.png (0.00), ' \
-            '$tmp/out' && grep -q '^features: 3/3 images' '$tmp/err' && [ -s '$tmp/nb.png' ]"
+            '$tmp/out' && grep -q '^features: 3/3 images' '$tmp/err' && [ -s '$tmp/nb.png' ] &&
+         '$vknn' visualize neighbours '$sq' '$tmp/set' '$tmp/nb.png' --query '#1' --k 2 \
+            2>/dev/null | grep -qE '^#1 skimage_chelsea.png: (coral_owl|skimage_coffee).(png|jpg) \\([0-9.]+\\), [a-z_]+'"
     check "visualize neighbours: an unreadable image in the folder is named" sh -c \
         "'$vknn' visualize neighbours '$sq' '$tmp/badset' '$tmp/o.png' --query '$cat' \
             2>&1 >/dev/null | grep -q 'badset/b.png'"
