@@ -48,3 +48,32 @@ run visualize dream "$sq" "$photos/skimage_astronaut.png" "$out/vis_dream_fire7.
     --layer /features/features.7/Concat_output_0 --size 320x320
 run visualize dream "$vgg" "$photos/skimage_astronaut.png" "$out/vis_dream_vgg_relu3_1.png" \
     --layer relu3_1 --size 320x320 --mean 0,0,0 --std 1,1,1
+
+# 5. Last-layer features and maximally activating patches (vknn/features.h)
+# over frames of the four CC BY 4.0 Intel sample clips (one every 2 s, at
+# most 20 a clip: 42 frames) and the 13 photos: 72 images, SqueezeNet 1.1.
+video=$shared/media/video
+clips="$video/intel_book.mkv $video/intel_bottle-detection.mp4 $video/intel_car-detection.mp4
+       $video/intel_one-by-one-person-detection.mp4"
+run_set() { # as run(), also shortening the clips' paths
+    echo "\$ vknn $*" | tr -s ' \n' ' ' |
+        sed "s#$shared/models/[a-z]*/##g; s#$shared/media/video/##g; s#$shared/media/##g; s#$out/##g"
+    echo
+    "$vknn" "$@" 2>/dev/null
+}
+# shellcheck disable=SC2086 # $clips: one argument a clip
+run_set visualize neighbours "$sq" $clips "$photos" "$out/vis_neighbours.png" --every 2 \
+    --max 20 --unit --k 5 --thumb 64 --query '#0' --query '#45' --query '#59' --query '#60' \
+    --query '#62' --query '#64'
+# shellcheck disable=SC2086
+run_set visualize embed "$sq" $clips "$photos" "$out/vis_tsne.png" --every 2 --max 20 \
+    --method tsne --canvas 720 --thumb 48
+# shellcheck disable=SC2086
+run_set visualize embed "$sq" $clips "$photos" "$out/vis_pca.png" --every 2 --max 20 \
+    --method pca --canvas 720 --thumb 48
+# fire5 (features.7): 63x63-pixel fields; six channels picked from every
+# 7th of the first 160 for the motif they share.
+# shellcheck disable=SC2086
+run_set visualize patches "$sq" $clips "$photos" "$out/vis_patches_fire5.png" --every 2 \
+    --max 20 --layer /features/features.7/Concat_output_0 --channels 21,28,35,77,133,147 \
+    --top 8 --thumb 56

@@ -24,7 +24,7 @@ static char *opt_size, *opt_mean, *opt_std, *opt_layer, *opt_method, *opt_channe
 static char **opt_queries;
 static int opt_k = 5, opt_max = 100, opt_thumb = 0, opt_canvas = 900, opt_top = 8, opt_seed = 1;
 static int opt_iterations = 1000;
-static gboolean opt_edges;
+static gboolean opt_edges, opt_unit;
 static double opt_every = 0.5, opt_perplexity = 30;
 
 #define SET_ENTRIES                                                                                \
@@ -330,10 +330,24 @@ static const GOptionEntry neighbour_entries[] = {
     {"layer", 'l', 0, G_OPTION_ARG_STRING, &opt_layer,
      "Feature layer (default: the input of the final Gemm or Conv), averaged over positions",
      "NAME"},
+    {"unit", 0, 0, G_OPTION_ARG_NONE, &opt_unit,
+     "Scale feature vectors to unit length first (L2 then ranks as cosine similarity)", NULL},
     {"thumb", 0, 0, G_OPTION_ARG_INT, &opt_thumb, "Tile side in pixels (112)", "PX"},
     SET_ENTRIES,
     {NULL},
 };
+
+/* Each of the n vectors (n x dim) scaled to length 1 (zero ones stay zero). */
+static void unit_length(float *v, int n, int dim)
+{
+    for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int d = 0; d < dim; d++)
+            s += (double)v[(gsize)i * dim + d] * v[(gsize)i * dim + d];
+        for (int d = 0; s > 0 && d < dim; d++)
+            v[(gsize)i * dim + d] = (float)(v[(gsize)i * dim + d] / sqrt(s));
+    }
+}
 
 /* A query: an image file, or "#N", the N-th image of the set (*self = N). */
 static gboolean load_query(const char *arg, GPtrArray *items, const VknnFrameInputParams *fp,
@@ -422,6 +436,10 @@ int cli_visualize_neighbours(const CliCommand *cmd, int argc, char **argv)
     }
     if (ok) {
         print_throughput(items->len, seconds, &fp, vknn_feature_net_layer(f.net), dim);
+        if (opt_unit) {
+            unit_length(feats, items->len, dim);
+            unit_length(qfeats, nq, dim);
+        }
         const int k = MIN(opt_k, (int)items->len - 1);
         if (k < 1) {
             g_set_error(&err, CLI_USAGE_ERROR, 0, "the set needs at least 2 images");
