@@ -77,8 +77,7 @@ static Item *load_image_item(const char *path, const VknnFrameInputParams *fp, G
     const VknnFrameInputParams raw = raw_params(fp);
     Item *it = g_new0(Item, 1);
     it->name = g_path_get_basename(path);
-    if (!cli_image_load_input(path, &raw, &it->pixels, err)) {
-        g_prefix_error(err, "%s: ", path);
+    if (!cli_image_load_input(path, &raw, &it->pixels, err)) { /* the error names path */
         item_free(it);
         return NULL;
     }

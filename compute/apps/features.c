@@ -37,10 +37,23 @@ static gboolean is_head_passthrough(const char *op)
     return FALSE;
 }
 
-/* The input of the classifier's final Gemm / MatMul / Conv, or NULL. */
-static const char *penultimate(const VknnModel *m, GError **err)
+/* The input of the classifier's final Gemm / MatMul / Conv, or NULL. A
+ * network whose output is a map (style transfer, segmentation) has none:
+ * its last Conv's input is no feature vector. */
+static const char *penultimate(VknnModel *m, GError **err)
 {
+    const VknnShape shape = vknn_model_default_input_shape(m, 0, 224, 224);
+    if (!vknn_model_infer_shapes(m, &shape, err))
+        return NULL;
     const VknnValue *out = vknn_model_value(m, g_array_index(m->outputs, int, 0));
+    if (out->shape.rank == 4 && out->shape.dims[2] * out->shape.dims[3] > 1) {
+        char s[64];
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                    "output '%s' is %s, not class scores: not a classifier, name the feature "
+                    "layer",
+                    out->name, vknn_shape_str(&out->shape, s, sizeof s));
+        return NULL;
+    }
     const VknnValue *v = out;
     while (v->producer >= 0) {
         const VknnNode *n = vknn_model_node(m, v->producer);
@@ -80,8 +93,8 @@ VknnFeatureNet *vknn_feature_net_new(VknnContext *ctx, VknnModel *model,
 {
     if (!vknn_check_image_input(model, err))
         return NULL;
-    const char *name = layer ? NULL : penultimate(model, err);
-    const VknnValue *v = find_layer(model, layer ? layer : name, err);
+    const char *name = layer ? layer : penultimate(model, err);
+    const VknnValue *v = name ? find_layer(model, name, err) : NULL;
     if (!v)
         return NULL;
     if (v->kind != VKNN_VALUE_ACTIVATION) {
@@ -496,7 +509,7 @@ static gboolean is_resampling_op(const char *op)
 }
 
 /* The union of the fields of n's non-constant inputs. */
-static FieldState union_of_inputs(const VknnModel *m, const VknnNode *n, const FieldState *st)
+static FieldState union_of_inputs(const VknnNode *n, const FieldState *st)
 {
     FieldState out = {.kind = RF_NONE};
     for (int i = 0; i < n->n_inputs; i++) {
@@ -518,7 +531,6 @@ static FieldState union_of_inputs(const VknnModel *m, const VknnNode *n, const F
             out.rf.jump[a] = MAX(out.rf.jump[a], s->rf.jump[a]);
         }
     }
-    (void)m;
     return out;
 }
 
@@ -568,7 +580,7 @@ static gboolean shift_by_pad(const VknnModel *m, const VknnNode *n, VknnReceptiv
 
 static FieldState node_field(const VknnModel *m, const VknnNode *n, const FieldState *st)
 {
-    FieldState s = union_of_inputs(m, n, st);
+    FieldState s = union_of_inputs(n, st);
     if (s.kind != RF_FIELD)
         return s;
     gboolean ok = TRUE;

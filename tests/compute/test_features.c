@@ -522,6 +522,20 @@ static int neighbours(void)
                    strstr(err->message, "'no_such_layer'"),
                "unknown layer: %s", err ? err->message : "no error");
     g_clear_error(&err);
+    TestModel b = tm_new(0, 3); /* an image-to-image network: no class scores */
+    tm_input(&b, "x", SHAPE(1, 3, -1, -1));
+    tm_weight(&b, "w", SHAPE(3, 3, 3, 3), -0.5f, 0.5f);
+    tm_node(&b, "Conv", NAMES("x", "w"), "y");
+    tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
+    tm_output(&b, "y");
+    g_autoptr(VknnModel) map = tm_take(&b);
+    tm_clear(&b);
+    f = map ? vknn_feature_net_new(ctx, map, &tiny_input, NULL, &err) : NULL;
+    test_check(map && !f && err && err->code == VKNN_ERROR_SHAPE &&
+                   strstr(err->message, "not a classifier"),
+               "no default layer in an image-to-image network: %s",
+               err ? err->message : "no error");
+    g_clear_error(&err);
     f = vknn_feature_net_new(ctx, conv, &tiny_input, "w1", &err);
     test_check(!f && err && strstr(err->message, "'w1'"), "a weight as the layer: %s",
                err ? err->message : "no error");

@@ -38,7 +38,8 @@ typedef struct VknnFeatureNet VknnFeatureNet;
  * global pools, activations and Dropout to the last Gemm, MatMul or Conv
  * and taking its input (SqueezeNet 1.1: the 512-channel fire9 concat,
  * MobileNetV2: the 1280 pooled features). An unknown name is
- * VKNN_ERROR_NOT_FOUND naming it; no final Gemm or Conv, VKNN_ERROR_SHAPE. */
+ * VKNN_ERROR_NOT_FOUND naming it; without a layer, an output that is a map
+ * (not class scores) or no final Gemm or Conv is VKNN_ERROR_SHAPE. */
 VknnFeatureNet *vknn_feature_net_new(VknnContext *ctx, VknnModel *model,
                                      const VknnFrameInputParams *input, const char *layer,
                                      GError **err);
