@@ -77,3 +77,8 @@ run_set visualize embed "$sq" $clips "$photos" "$out/vis_pca.png" --every 2 --ma
 run_set visualize patches "$sq" $clips "$photos" "$out/vis_patches_fire5.png" --every 2 \
     --max 20 --layer /features/features.7/Concat_output_0 --channels 21,28,35,77,133,147 \
     --top 8 --thumb 56
+# fire3 (features.4): 23x23-pixel fields, colours and edges.
+# shellcheck disable=SC2086
+run_set visualize patches "$sq" $clips "$photos" "$out/vis_patches_fire3.png" --every 2 \
+    --max 20 --layer /features/features.4/Concat_output_0 --channels 12,18,30,48,78,84 \
+    --top 8 --thumb 48
