@@ -4,7 +4,9 @@
 # tool's own summary lines (labels, scores, L-inf, iterations per second).
 #   bench/visualize_figures.sh [OUT_DIR]     (default docs/images)
 # Needs a build (./build/cli/vknn) and ../shared (models and CC0 /
-# public-domain photos only: skimage_chelsea, skimage_astronaut).
+# public-domain photos only: skimage_chelsea, skimage_astronaut; section 5
+# also the four CC BY 4.0 Intel clips and every photo, shown as thumbnails
+# with the attributions of docs/visualize.md).
 set -eu
 cd "$(dirname "$0")/.."
 out=${1:-docs/images}

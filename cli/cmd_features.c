@@ -32,7 +32,10 @@ static double opt_every = 0.5, opt_perplexity = 30;
         {"mean", 0, 0, G_OPTION_ARG_STRING, &opt_mean, "Input mean of RGB/255 (ImageNet's)",       \
          "R,G,B"},                                                                                 \
         {"std", 0, 0, G_OPTION_ARG_STRING, &opt_std, "Input std (ImageNet's)", "R,G,B"},           \
-        {"max", 0, 0, G_OPTION_ARG_INT, &opt_max, "At most N images or frames (100)", "N"},        \
+        {"max",    0,                                                                              \
+         0,        G_OPTION_ARG_INT,                                                               \
+         &opt_max, "At most N images or frames from each folder or video (100)",                   \
+         "N"},                                                                                     \
     {                                                                                              \
         "every", 0, 0, G_OPTION_ARG_DOUBLE, &opt_every, "Video: a frame every S seconds (0.5)",    \
             "S"                                                                                    \

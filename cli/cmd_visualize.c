@@ -453,12 +453,13 @@ static const CliCommand methods[] = {
      run_adversarial},
     {"visualize dream", "MODEL.onnx IMG OUT.png --layer NAME", "DeepDream on a still image",
      run_dream},
-    {"visualize neighbours", "MODEL.onnx DIR|VIDEO... OUT.png --query IMG...",
-     "nearest neighbours by the penultimate features (L2)", cli_visualize_neighbours},
-    {"visualize embed", "MODEL.onnx DIR|VIDEO... OUT.png [--method pca|tsne]",
-     "2-D embedding of the features (t-SNE or PCA) as a thumbnail plot", cli_visualize_embed},
-    {"visualize patches", "MODEL.onnx DIR|VIDEO... OUT.png --layer L --channels A,B",
-     "maximally activating receptive-field crops of channels", cli_visualize_patches},
+    {"visualize neighbours", "MODEL.onnx SET... OUT.png -q IMG",
+     "nearest neighbours in a SET (folders, videos) by penultimate features",
+     cli_visualize_neighbours},
+    {"visualize embed", "MODEL.onnx SET... OUT.png",
+     "t-SNE or PCA of a SET's features as a thumbnail plot", cli_visualize_embed},
+    {"visualize patches", "MODEL.onnx SET... OUT.png --layer L",
+     "top receptive-field crops of a layer's --channels over a SET", cli_visualize_patches},
 };
 
 static void print_methods(FILE *f)
