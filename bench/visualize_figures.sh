@@ -53,34 +53,41 @@ run visualize dream "$vgg" "$photos/skimage_astronaut.png" "$out/vis_dream_vgg_r
 
 # 5. Last-layer features and maximally activating patches (vknn/features.h)
 # over frames of the four CC BY 4.0 Intel sample clips (one every 2 s, at
-# most 20 a clip: 42 frames) and the 13 photos: 72 images, SqueezeNet 1.1.
+# most 20 a clip: 59 frames) and the four CC0 / public-domain scikit-image
+# photos: 63 images, SqueezeNet 1.1. #N is the set's N-th image.
 video=$shared/media/video
-clips="$video/intel_book.mkv $video/intel_bottle-detection.mp4 $video/intel_car-detection.mp4
-       $video/intel_one-by-one-person-detection.mp4"
-run_set() { # as run(), also shortening the clips' paths
+media_set="$video/intel_book.mkv $video/intel_bottle-detection.mp4 $video/intel_car-detection.mp4
+       $video/intel_one-by-one-person-detection.mp4 $photos/skimage_astronaut.png
+       $photos/skimage_chelsea.png $photos/skimage_coffee.png $photos/skimage_rocket.jpg"
+run_set() { # as run(), also shortening the media paths
     echo "\$ vknn $*" | tr -s ' \n' ' ' |
-        sed "s#$shared/models/[a-z]*/##g; s#$shared/media/video/##g; s#$shared/media/##g; s#$out/##g"
+        sed "s#$shared/models/[a-z]*/##g; s#$shared/media/video/##g; s#$shared/media/photos/##g; s#$out/##g"
     echo
     "$vknn" "$@" 2>/dev/null
 }
-# shellcheck disable=SC2086 # $clips: one argument a clip
-run_set visualize neighbours "$sq" $clips "$photos" "$out/vis_neighbours.png" --every 2 \
-    --max 20 --unit --k 5 --thumb 64 --query '#0' --query '#45' --query '#59' --query '#60' \
-    --query '#62' --query '#64'
+# shellcheck disable=SC2086 # $media_set: one argument a file
+run_set visualize neighbours "$sq" $media_set "$out/vis_neighbours.png" --every 2 \
+    --max 20 --unit --k 5 --thumb 64 --query '#0' --query '#10' --query '#30' --query '#45' \
+    --query '#59' --query '#62'
 # shellcheck disable=SC2086
-run_set visualize embed "$sq" $clips "$photos" "$out/vis_tsne.png" --every 2 --max 20 \
+run_set visualize embed "$sq" $media_set "$out/vis_tsne.png" --every 2 --max 20 \
     --method tsne --canvas 720 --thumb 48
 # shellcheck disable=SC2086
-run_set visualize embed "$sq" $clips "$photos" "$out/vis_pca.png" --every 2 --max 20 \
+run_set visualize embed "$sq" $media_set "$out/vis_pca.png" --every 2 --max 20 \
     --method pca --canvas 720 --thumb 48
 # fire5 (features.7): 63x63-pixel fields; six channels picked from every
 # 7th of the first 160 for the motif they share.
 # shellcheck disable=SC2086
-run_set visualize patches "$sq" $clips "$photos" "$out/vis_patches_fire5.png" --every 2 \
+run_set visualize patches "$sq" $media_set "$out/vis_patches_fire5.png" --every 2 \
     --max 20 --layer /features/features.7/Concat_output_0 --channels 21,28,35,77,133,147 \
     --top 8 --thumb 56
+# The same with at most 2 patches from each clip or photo.
+# shellcheck disable=SC2086
+run_set visualize patches "$sq" $media_set "$out/vis_patches_fire5_sources.png" --every 2 \
+    --max 20 --layer /features/features.7/Concat_output_0 --channels 21,28,35,77,133,147 \
+    --top 8 --thumb 56 --per-source 2
 # fire3 (features.4): 23x23-pixel fields, colours and edges.
 # shellcheck disable=SC2086
-run_set visualize patches "$sq" $clips "$photos" "$out/vis_patches_fire3.png" --every 2 \
+run_set visualize patches "$sq" $media_set "$out/vis_patches_fire3.png" --every 2 \
     --max 20 --layer /features/features.4/Concat_output_0 --channels 12,18,30,48,78,84 \
     --top 8 --thumb 48

@@ -5,8 +5,9 @@
  *   embed       MODEL SET OUT.png --method pca|tsne   thumbnails at 2-D positions
  *   patches     MODEL SET OUT.png --layer L --channels a,b   top-k crops a channel
  *
- * SET is one or more folders (their images, sorted by name) or video files
- * (a frame every --every seconds), at most --max images from each. Every image is preprocessed as
+ * SET is one or more folders (their images, sorted by name), image files or
+ * video files (a frame every --every seconds), at most --max images from
+ * each folder or video. Every image is preprocessed as
  * the network input (shorter side scaled, centre crop to --size); progress lines go to stderr,
  * results to stdout. A layer the model lacks exits 2. */
 #include "cmd.h"
@@ -23,7 +24,7 @@
 static char *opt_size, *opt_mean, *opt_std, *opt_layer, *opt_method, *opt_channels;
 static char **opt_queries;
 static int opt_k = 5, opt_max = 100, opt_thumb = 0, opt_canvas = 900, opt_top = 8, opt_seed = 1;
-static int opt_iterations = 1000;
+static int opt_iterations = 1000, opt_per_source = 0;
 static gboolean opt_edges, opt_unit;
 static double opt_every = 0.5, opt_perplexity = 30;
 
@@ -44,7 +45,8 @@ static double opt_every = 0.5, opt_perplexity = 30;
 /* ---- the image set -------------------------------------------------------------- */
 
 typedef struct {
-    char *name;    /* file name, or "frame N" */
+    char *name;    /* file name, or "VIDEO@SECONDSs" */
+    int source;    /* the index of its folder, image or video on the command line */
     float *pixels; /* 3 x height x width of the network input, 0..1 */
 } Item;
 
@@ -178,6 +180,13 @@ static GPtrArray *load_one(const char *path, const VknnFrameInputParams *fp, GEr
 {
     if (g_file_test(path, G_FILE_TEST_IS_DIR))
         return load_folder(path, fp, err);
+    if (has_image_extension(path)) { /* one image */
+        Item *it = load_image_item(path, fp, err);
+        GPtrArray *one = it ? g_ptr_array_new_with_free_func((GDestroyNotify)item_free) : NULL;
+        if (one)
+            g_ptr_array_add(one, it);
+        return one;
+    }
     if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
         g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s: no such folder or video", path);
         return NULL;
@@ -198,8 +207,10 @@ static GPtrArray *load_set(char **paths, int n, const VknnFrameInputParams *fp, 
         g_autoptr(GPtrArray) one = load_one(paths[i], fp, err);
         if (!one)
             return NULL;
-        for (guint j = 0; j < one->len; j++)
+        for (guint j = 0; j < one->len; j++) {
+            ((Item *)one->pdata[j])->source = i;
             g_ptr_array_add(all, g_steal_pointer(&one->pdata[j]));
+        }
         g_ptr_array_set_free_func(one, NULL);
     }
     return g_steal_pointer(&all);
@@ -567,6 +578,8 @@ static const GOptionEntry patch_entries[] = {
     {"channels", 'c', 0, G_OPTION_ARG_STRING, &opt_channels, "Channels, one row each (required)",
      "A,B,..."},
     {"top", 't', 0, G_OPTION_ARG_INT, &opt_top, "Patches a channel, one an image (8)", "K"},
+    {"per-source", 0, 0, G_OPTION_ARG_INT, &opt_per_source,
+     "At most N patches a row from one folder or video (0: any)", "N"},
     {"thumb", 0, 0, G_OPTION_ARG_INT, &opt_thumb, "Tile side in pixels (64)", "PX"},
     {"edges", 0, 0, G_OPTION_ARG_NONE, &opt_edges,
      "Also positions whose field crosses the image border (padding shows grey)", NULL},
@@ -603,11 +616,19 @@ static gboolean check_channels(const int *ch, int n, int channels, const char *l
     return TRUE;
 }
 
-/* Runs every item and keeps each channel's top patches (n_ch x opt_top). */
+/* How many patches a channel keeps while collecting: all images when
+ * --per-source may skip some of the strongest. */
+static int patch_capacity(guint n_items)
+{
+    return opt_per_source > 0 ? (int)n_items : opt_top;
+}
+
+/* Runs every item and keeps each channel's top patches (n_ch x capacity). */
 static gboolean collect_patches(Features *f, GPtrArray *items, const VknnFrameInputParams *fp,
                                 const VknnReceptiveField *rf, const int *ch, int n_ch,
                                 VknnPatch *top, int *count, double *seconds, GError **err)
 {
+    const int cap = patch_capacity(items->len);
     g_autofree float *map = NULL;
     const gint64 t0 = g_get_monotonic_time();
     for (guint i = 0; i < items->len; i++) {
@@ -622,7 +643,7 @@ static gboolean collect_patches(Features *f, GPtrArray *items, const VknnFrameIn
         if (!vknn_feature_net_read(f->net, map, err))
             return FALSE;
         for (int k = 0; k < n_ch; k++)
-            vknn_top_patches_add(top + k * opt_top, &count[k], opt_top, map, h, w, ch[k], i,
+            vknn_top_patches_add(top + (gsize)k * cap, &count[k], cap, map, h, w, ch[k], i,
                                  opt_edges ? NULL : rf, fp->width, fp->height);
         progress("patches", i + 1, items->len);
     }
@@ -640,16 +661,21 @@ static float *draw_patches(const VknnReceptiveField *rf, GPtrArray *items,
     float *canvas = white(*cw, *chh);
     g_autofree float *crop = g_new(float, 3 * (gsize)rf->size[0] * rf->size[1]);
     g_autofree float *tile = g_new(float, 3 * (gsize)t * t);
+    const int cap = patch_capacity(items->len);
+    g_autofree int *per_source = g_new(int, items->len);
     for (int k = 0; k < n_ch; k++) {
         printf("channel %d:", ch[k]);
-        for (int j = 0; j < count[k]; j++) {
-            const VknnPatch *p = &top[k * opt_top + j];
+        memset(per_source, 0, sizeof(int) * items->len);
+        for (int j = 0, drawn = 0; j < count[k] && drawn < opt_top; j++) {
+            const VknnPatch *p = &top[(gsize)k * cap + j];
             const Item *it = g_ptr_array_index(items, p->image);
+            if (opt_per_source > 0 && per_source[it->source]++ >= opt_per_source)
+                continue;
             vknn_patch_crop(rf, p, it->pixels, fp->width, fp->height, 0.5f, crop);
             vknn_image_resize(crop, rf->size[1], rf->size[0], tile, t, t);
-            paste(canvas, *cw, *chh, tile, t, t, gap + j * (t + gap), gap + k * (t + gap));
-            printf(" %s@%d,%d (%.2f)%s", it->name, p->y, p->x, p->activation,
-                   j + 1 < count[k] ? "," : "");
+            paste(canvas, *cw, *chh, tile, t, t, gap + drawn * (t + gap), gap + k * (t + gap));
+            printf("%s %s@%d,%d (%.2f)", drawn ? "," : "", it->name, p->y, p->x, p->activation);
+            drawn++;
         }
         printf("\n");
     }
@@ -667,8 +693,8 @@ int cli_visualize_patches(const CliCommand *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "--layer NAME and --channels A,B,... are required");
     if (opt_thumb == 0)
         opt_thumb = 64;
-    if (opt_top < 1 || opt_top > 64 || opt_thumb < 8 || opt_thumb > 512)
-        return cli_usage_error(cmd, "--top must be 1..64 and --thumb 8..512");
+    if (opt_top < 1 || opt_top > 64 || opt_thumb < 8 || opt_thumb > 512 || opt_per_source < 0)
+        return cli_usage_error(cmd, "--top must be 1..64, --thumb 8..512, --per-source >= 0");
     GError *err = NULL;
     int ch[64], count[64] = {0};
     const int n_ch = parse_channels(opt_channels, ch, &err);
@@ -678,13 +704,16 @@ int cli_visualize_patches(const CliCommand *cmd, int argc, char **argv)
     VknnReceptiveField rf;
     Features f = {0};
     g_autoptr(GPtrArray) items = NULL;
-    g_autofree VknnPatch *top = g_new(VknnPatch, (gsize)n_ch * opt_top);
+    g_autofree VknnPatch *top = NULL;
     double seconds = 0;
     gboolean ok = input_params(&fp, &err) && cli_image_check_output(argv[argc - 1], &err) &&
                   features_open(&f, argv[1], &fp, opt_layer, &err) &&
                   as_usage(vknn_receptive_field(f.model, opt_layer, &rf, &err), &err) &&
-                  (items = load_set(argv + 2, argc - 3, &fp, &err)) &&
-                  collect_patches(&f, items, &fp, &rf, ch, n_ch, top, count, &seconds, &err);
+                  (items = load_set(argv + 2, argc - 3, &fp, &err));
+    if (ok) {
+        top = g_new(VknnPatch, (gsize)n_ch * patch_capacity(items->len));
+        ok = collect_patches(&f, items, &fp, &rf, ch, n_ch, top, count, &seconds, &err);
+    }
     if (ok) {
         printf("layer '%s': receptive field %dx%d pixels, jump %dx%d, from (%d, %d); %u images in "
                "%.2f s (%.1f images/s)\n",

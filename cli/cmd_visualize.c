@@ -454,7 +454,7 @@ static const CliCommand methods[] = {
     {"visualize dream", "MODEL.onnx IMG OUT.png --layer NAME", "DeepDream on a still image",
      run_dream},
     {"visualize neighbours", "MODEL.onnx SET... OUT.png -q IMG",
-     "nearest neighbours in a SET (folders, videos) by penultimate features",
+     "nearest neighbours in a SET (folders, images, videos) by penultimate features",
      cli_visualize_neighbours},
     {"visualize embed", "MODEL.onnx SET... OUT.png",
      "t-SNE or PCA of a SET's features as a thumbnail plot", cli_visualize_embed},
