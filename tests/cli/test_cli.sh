@@ -283,6 +283,10 @@ if [ -f "$sq" ] && [ -f "$cat" ]; then
             --layer /features/features.4/Concat_output_0 2>/dev/null >'$tmp/out' &&
          grep -q 'receptive field 23x23 pixels, jump 4x4' '$tmp/out' &&
          grep -q '^channel 7: ' '$tmp/out' && [ -s '$tmp/p.png' ]"
+    check "visualize patches: --per-source 1 keeps one patch a row from one folder" sh -c \
+        "[ \$('$vknn' visualize patches '$sq' '$tmp/set' '$tmp/p.png' --top 3 --channels 3 \
+            --per-source 1 --layer /features/features.4/Concat_output_0 2>/dev/null |
+            grep '^channel 3: ' | grep -o ' (' | wc -l) -eq 1 ]"
 else
     echo "SKIP: $sq is absent"
 fi
