@@ -453,6 +453,13 @@ static const CliCommand methods[] = {
      run_adversarial},
     {"visualize dream", "MODEL.onnx IMG OUT.png --layer NAME", "DeepDream on a still image",
      run_dream},
+    {"visualize neighbours", "MODEL.onnx SET... OUT.png -q IMG",
+     "nearest neighbours in a SET (folders, images, videos) by penultimate features",
+     cli_visualize_neighbours},
+    {"visualize embed", "MODEL.onnx SET... OUT.png",
+     "t-SNE or PCA of a SET's features as a thumbnail plot", cli_visualize_embed},
+    {"visualize patches", "MODEL.onnx SET... OUT.png --layer L",
+     "top receptive-field crops of a layer's --channels over a SET", cli_visualize_patches},
 };
 
 static void print_methods(FILE *f)

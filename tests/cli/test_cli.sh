@@ -246,6 +246,51 @@ else
     echo "SKIP: $sq is absent"
 fi
 
+# vknn visualize neighbours|embed|patches (vknn/features.h) over folders
+check "visualize neighbours: --query is required" usage_error visualize neighbours \
+    "$tmp/junk.onnx" "$tmp" "$tmp/o.png"
+check "visualize embed: unknown --method is a usage error" usage_error visualize embed \
+    "$tmp/junk.onnx" "$tmp" "$tmp/o.png" --method umap
+check "visualize patches: --layer and --channels are required" usage_error visualize patches \
+    "$tmp/junk.onnx" "$tmp" "$tmp/o.png" --channels 1
+check "visualize patches: --channels x is a usage error" usage_error visualize patches \
+    "$tmp/junk.onnx" "$tmp" "$tmp/o.png" --layer l --channels 1,x
+if [ -f "$sq" ] && [ -f "$cat" ]; then
+    mkdir -p "$tmp/set" "$tmp/badset"
+    for f in skimage_chelsea.png skimage_coffee.png coral_owl.jpg; do
+        ln -s "$shared/media/photos/$f" "$tmp/set/$f"
+    done
+    cp "$cat" "$tmp/badset/a.png"
+    printf 'junk' >"$tmp/badset/b.png"
+    check "visualize neighbours: the cat's nearest is itself at 0.00; #1 is left out of its own" sh -c \
+        "'$vknn' visualize neighbours '$sq' '$tmp/set' '$tmp/nb.png' --query '$cat' --k 3 \
+            >'$tmp/out' 2>'$tmp/err' && grep -q '^skimage_chelsea.png: skimage_chelsea.png (0.00), ' \
+            '$tmp/out' && grep -q '^features: 3/3 images' '$tmp/err' && [ -s '$tmp/nb.png' ] &&
+         '$vknn' visualize neighbours '$sq' '$tmp/set' '$tmp/nb.png' --query '#1' --k 2 \
+            2>/dev/null | grep -qE '^#1 skimage_chelsea.png: (coral_owl|skimage_coffee).(png|jpg) \\([0-9.]+\\), [a-z_]+'"
+    check "visualize neighbours: an unreadable image in the folder is named" sh -c \
+        "'$vknn' visualize neighbours '$sq' '$tmp/badset' '$tmp/o.png' --query '$cat' \
+            2>&1 >/dev/null | grep -q 'badset/b.png'"
+    check "visualize embed: PCA of 3 images as a 300x300 PNG" sh -c \
+        "'$vknn' visualize embed '$sq' '$tmp/set' '$tmp/e.png' --method pca --canvas 300 \
+            2>/dev/null | grep -q '^PCA of 3 points' &&
+         [ \"\$(od -An -tu1 -j16 -N8 '$tmp/e.png' | tr -s ' ')\" = ' 0 0 1 44 0 0 1 44' ]"
+    check "visualize patches: a layer SqueezeNet lacks is a usage error naming it" \
+        usage_error_naming "'nope'" visualize patches "$sq" "$tmp/set" "$tmp/o.png" --layer nope \
+        --channels 1
+    check "visualize patches: fire3's 23x23 field, top 2 of 2 channels" sh -c \
+        "'$vknn' visualize patches '$sq' '$tmp/set' '$tmp/p.png' --top 2 --channels 3,7 \
+            --layer /features/features.4/Concat_output_0 2>/dev/null >'$tmp/out' &&
+         grep -q 'receptive field 23x23 pixels, jump 4x4' '$tmp/out' &&
+         grep -q '^channel 7: ' '$tmp/out' && [ -s '$tmp/p.png' ]"
+    check "visualize patches: --per-source 1 keeps one patch a row from one folder" sh -c \
+        "[ \$('$vknn' visualize patches '$sq' '$tmp/set' '$tmp/p.png' --top 3 --channels 3 \
+            --per-source 1 --layer /features/features.4/Concat_output_0 2>/dev/null |
+            grep '^channel 3: ' | grep -o ' (' | wc -l) -eq 1 ]"
+else
+    echo "SKIP: $sq is absent"
+fi
+
 candy=$shared/models/style/small/candy_nc8.onnx
 if [ -f "$candy" ] && [ -f "$sq" ] && [ -f "$cat" ]; then
     over_limit='is 20000x20000 pixels, 1.2 GB .*limit of 16384 pixels a side'
