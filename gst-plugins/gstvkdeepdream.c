@@ -16,9 +16,10 @@
  * ONNX network (forward and backward passes in Vulkan compute shaders
  * through libvknn), over #GstVkDeepDream:octaves scales of the frame,
  * #GstVkDeepDream:iterations steps an octave. With
- * #GstVkDeepDream:temporal blend (default) each frame starts from the camera
- * frame blended with the previous dream (#GstVkDeepDream:feedback), so the
- * dream grows over the frames instead of starting again each frame.
+ * #GstVkDeepDream:temporal flow (default) each frame starts from the camera
+ * frame blended with the previous dream (#GstVkDeepDream:feedback), warped
+ * along the optical flow between the camera frames, so the dream grows over
+ * the frames and moves with the scene instead of starting again each frame.
  *
  * Frames in system memory (RGBA, BGRA, RGBx, BGRx) and in Vulkan images
  * (RGBA, BGRA) are both taken; the dream's image update runs on the host
@@ -53,7 +54,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vk_deep_dream_debug);
 #define DEFAULT_PROP_STEP (1.5 / 255)
 #define DEFAULT_PROP_JITTER 8
 #define MAX_JITTER 256
-#define DEFAULT_PROP_TEMPORAL VKNN_DREAM_FEED_BLEND
+#define DEFAULT_PROP_TEMPORAL VKNN_DREAM_FEED_FLOW
 #define DEFAULT_PROP_FEEDBACK 0.8
 
 enum {
@@ -77,6 +78,10 @@ static GType gst_vk_deep_dream_temporal_get_type(void)
         {VKNN_DREAM_FEED_NONE, "Each frame dreams from the camera frame alone (flickers)", "none"},
         {VKNN_DREAM_FEED_BLEND,
          "Each frame starts from the camera frame blended with the previous dream", "blend"},
+        {VKNN_DREAM_FEED_FLOW,
+         "The previous dream, warped along the optical flow, blended in where the flow is "
+         "trusted",
+         "flow"},
         {0, NULL, NULL},
     };
     if (g_once_init_enter(&type))
@@ -333,15 +338,18 @@ static void gst_vk_deep_dream_install_properties(GObjectClass *gobject_class)
     g_object_class_install_property(
         gobject_class, PROP_TEMPORAL,
         g_param_spec_enum("temporal", "Temporal feedback",
-                          "blend: each frame starts from the camera frame blended with the "
-                          "previous dream, so the dream grows over the frames (restarts at "
-                          "seeks, discontinuities, size and model changes); none: each frame "
-                          "dreams afresh",
+                          "flow: each frame starts from the camera frame blended with the "
+                          "previous dream warped along the optical flow (on the device, as "
+                          "vkstyletransfer's temporal=flow), where the flow is trusted, so the "
+                          "dream grows over the frames and moves with the scene; blend: the "
+                          "same without the warp (moving things leave ghosts); none: each "
+                          "frame dreams afresh. Restarts at seeks, discontinuities, size and "
+                          "model changes",
                           GST_TYPE_VK_DEEP_DREAM_TEMPORAL, DEFAULT_PROP_TEMPORAL, flags));
     g_object_class_install_property(
         gobject_class, PROP_FEEDBACK,
         g_param_spec_double("feedback", "Feedback",
-                            "temporal=blend: weight of the previous dream in the start of the "
+                            "temporal=flow or blend: weight of the previous dream in the start of the "
                             "next frame (0 = camera only, 1 = the camera is ignored)",
                             0.0, 1.0, DEFAULT_PROP_FEEDBACK, controllable));
 }

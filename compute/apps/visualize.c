@@ -6,6 +6,7 @@
 #include "apps/classifier.h"
 #include "apps/frame_input.h"
 #include "apps/optim.h"
+#include "apps/temporal.h"
 #include "exec/exec.h"
 #include "graph/schema.h"
 
@@ -799,6 +800,11 @@ struct VknnDreamStream {
     GRand *rand;
     float *prev; /* the previous dream, 3 x width x height, or NULL */
     int width, height;
+    /* VKNN_DREAM_FEED_FLOW: the camera frame (RGB 0..255) on the device,
+     * and the optical flow and warp of vkstyletransfer's temporal=flow. */
+    VknnTemporal *temporal;
+    VknnBuffer *camera_buffer;
+    VknnTensor camera;
     /* The image path: the input image converted on the device into the
      * full-size net's input tensor; the output staged for the copy. */
     VknnFrameInput *fi;
@@ -849,6 +855,9 @@ void vknn_dream_stream_free(VknnDreamStream *s)
         g_rand_free(s->rand);
     vknn_frame_input_free(s->fi);
     vknn_frame_buffer_clear(s->ctx, &s->out_staging);
+    vknn_temporal_free(s->temporal);
+    vknn_tensor_release_view(s->ctx, &s->camera);
+    vknn_buffer_free(s->ctx, &s->camera_buffer);
     g_free(s->prev);
     g_free(s->bytes);
     g_free(s->layer);
@@ -858,6 +867,8 @@ void vknn_dream_stream_free(VknnDreamStream *s)
 void vknn_dream_stream_reset(VknnDreamStream *s)
 {
     g_clear_pointer(&s->prev, g_free);
+    if (s->temporal)
+        vknn_temporal_reset(s->temporal);
 }
 
 double vknn_dream_stream_last_frame_ms(const VknnDreamStream *s)
@@ -895,6 +906,70 @@ static void stream_feed(VknnDreamStream *s, const VknnLiveDreamParams *p, float 
         image[i] = (1 - f) * image[i] + f * s->prev[i];
 }
 
+/* The device state of the flow feed for w x h frames (a new size forgets
+ * the history). */
+static gboolean flow_prepare(VknnDreamStream *s, int w, int h, GError **err)
+{
+    if (!s->temporal)
+        s->temporal = vknn_temporal_new(s->ctx);
+    if (!vknn_temporal_prepare(s->temporal, w, h, w, h, err))
+        return FALSE;
+    if (s->camera_buffer && s->camera.w == w && s->camera.h == h)
+        return TRUE;
+    vknn_tensor_release_view(s->ctx, &s->camera);
+    vknn_buffer_free(s->ctx, &s->camera_buffer);
+    const VknnShape shape = {4, {1, 3, h, w}};
+    s->camera = (VknnTensor){0};
+    s->camera.bytes = vknn_tensor_set_shape(&s->camera, &shape);
+    s->camera_buffer = vknn_buffer_new(s->ctx, s->camera.bytes, VKNN_MEM_DEVICE, err);
+    s->camera.buffer = s->camera_buffer;
+    return s->camera_buffer && vknn_tensor_make_view(s->ctx, &s->camera, err);
+}
+
+/* The flow feed: the previous dream warped along the optical flow from the
+ * last camera frame to this one and blended in with weight `feedback` where
+ * the flow is trusted (VknnTemporal: not at occlusions, motion boundaries or
+ * cuts, where the camera frame shows alone). image: 0..1 in and out. */
+static gboolean stream_flow_feed(VknnDreamStream *s, const VknnLiveDreamParams *p, int w, int h,
+                                 float *image, GError **err)
+{
+    const gsize n = 3 * (gsize)w * h;
+    if (!flow_prepare(s, w, h, err))
+        return FALSE;
+    g_autofree float *rgb = g_new(float, n), *packed = g_malloc(s->camera.bytes);
+    for (gsize i = 0; i < n; i++)
+        rgb[i] = image[i] * 255.0f;
+    vknn_pack_c4(&s->camera, rgb, packed);
+    if (!vknn_upload(s->ctx, s->camera_buffer, 0, packed, s->camera.bytes, err))
+        return FALSE;
+    VknnCmd *cmd = vknn_cmd_new(s->ctx, err);
+    if (!cmd)
+        return FALSE;
+    /* The camera frame is both the flow's input and the output the warped
+     * dream is blended into. */
+    vknn_temporal_record(s->temporal, cmd, &s->camera, &s->camera);
+    vknn_temporal_begin_frame(s->temporal, p->feedback);
+    const gboolean ok = vknn_cmd_end(cmd, err) && vknn_cmd_submit_wait(cmd, err);
+    vknn_cmd_free(&cmd);
+    if (!ok || !vknn_temporal_read_stable(s->temporal, rgb, err)) {
+        vknn_temporal_reset(s->temporal);
+        return FALSE;
+    }
+    vknn_temporal_end_frame(s->temporal);
+    for (gsize i = 0; i < n; i++)
+        image[i] = CLAMP(rgb[i] / 255.0f, 0.0f, 1.0f);
+    return TRUE;
+}
+
+/* After the dream: it is what the next frame warps. */
+static gboolean flow_keep_dream(VknnDreamStream *s, const float *image, gsize n, GError **err)
+{
+    g_autofree float *rgb = g_new(float, n);
+    for (gsize i = 0; i < n; i++)
+        rgb[i] = image[i] * 255.0f;
+    return vknn_temporal_set_history_output(s->temporal, rgb, err);
+}
+
 gboolean vknn_dream_stream_frame(VknnDreamStream *s, const VknnLiveDreamParams *params, int width,
                                  int height, float *image, GError **err)
 {
@@ -909,10 +984,17 @@ gboolean vknn_dream_stream_frame(VknnDreamStream *s, const VknnLiveDreamParams *
         s->width = width;
         s->height = height;
     }
-    stream_feed(s, params, image, n);
+    if (params->feed == VKNN_DREAM_FEED_FLOW) {
+        if (!stream_flow_feed(s, params, width, height, image, err))
+            return FALSE;
+    } else {
+        stream_feed(s, params, image, n);
+    }
     VknnVisualizer **vis = (VknnVisualizer **)s->vis->pdata + (s->vis->len - params->dream.octaves);
     if (params->dream.iterations > 0 &&
         !dream_octaves(vis, &params->dream, width, height, image, s->rand, NULL, NULL, err))
+        return FALSE;
+    if (params->feed == VKNN_DREAM_FEED_FLOW && !flow_keep_dream(s, image, n, err))
         return FALSE;
     if (!s->prev)
         s->prev = g_new(float, n);

@@ -2,7 +2,7 @@
  * reference executor (vknn_ref_run) and host arithmetic, on system memory
  * and Vulkan images, at an odd size.
  *
- *   test_deepdream CASE   (sysmem, vulkan, live, feedback, errors, squeezenet)
+ *   test_deepdream CASE   (sysmem, vulkan, live, feedback, flow, errors, squeezenet)
  *
  * Needs GST_PLUGIN_PATH pointing at build/gst-plugins (tests/meson.build sets
  * it). Every case but squeezenet runs a tiny generated classifier
@@ -275,6 +275,74 @@ static int case_feedback(void)
     return ok ? 0 : 1;
 }
 
+/* in moved right by dx pixels (the left columns repeat the edge). */
+static Frame frame_shift(const Frame *in, int dx)
+{
+    Frame f = frame_new(in->w, in->h);
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++)
+            memcpy(f.px + ((gsize)y * in->w + x) * 4,
+                   in->px + ((gsize)y * in->w + MAX(x - dx, 0)) * 4, 4);
+    return f;
+}
+
+/* Mean |a - b| over RGB away from a margin of m pixels. */
+static double interior_diff(const Frame *a, const Frame *b, int m)
+{
+    double s = 0;
+    int n = 0;
+    for (int y = m; y < a->h - m; y++)
+        for (int x = m; x < a->w - m; x++, n++)
+            for (int c = 0; c < 3; c++) {
+                const gsize i = ((gsize)y * a->w + x) * 4 + c;
+                s += fabs((double)a->px[i] - b->px[i]);
+            }
+    return s / (3.0 * n);
+}
+
+/* temporal=flow: the scene moves 2 px right; the previous dream, warped
+ * along the flow, moves with it (iterations=0 and feedback=1 make the
+ * warped dream the output where the flow is trusted). */
+static int case_flow(void)
+{
+    printf("flow: the previous dream follows the scene's motion\n");
+    const int dx = 2;
+    Frame a = frame_synthetic(W, H, 4), b = frame_shift(&a, dx);
+    double err[2];
+    const char *modes[2] = {"flow", "blend"};
+    gboolean ok = TRUE;
+    for (int m = 0; m < 2; m++) {
+        GstHarness *h = harness_new("vkdeepdream model=\"%s\" layer=" LAYER
+                                    " iterations=4 step=0.02 temporal=%s feedback=1",
+                                    model_path, modes[m]);
+        harness_set_size(h, "RGBA", W, H);
+        GstElement *e = harness_element(h, "vkdeepdream");
+        Frame dream = harness_frame(h, &a);
+        g_object_set(e, "iterations", 0, NULL);
+        Frame got = harness_frame(h, &b);
+        Frame moved = frame_shift(&dream, dx);
+        err[m] = interior_diff(&got, &moved, 8);
+        const double unmoved = interior_diff(&got, &dream, 8);
+        printf("  %s: |out - dream moved %d px| %.2f, |out - dream in place| %.2f\n", modes[m], dx,
+               err[m], unmoved);
+        if (m == 0)
+            ok &= test_check(err[0] < 3.0 && err[0] < 0.5 * unmoved,
+                             "flow: the output is the dream moved %d px (mean |diff| %.2f, "
+                             "in place %.2f)",
+                             dx, err[0], unmoved);
+        frame_clear(&moved);
+        frame_clear(&got);
+        frame_clear(&dream);
+        gst_object_unref(e);
+        harness_free(h);
+    }
+    ok &= test_check(err[0] < 0.5 * err[1],
+                     "flow follows the motion better than blend (%.2f vs %.2f)", err[0], err[1]);
+    frame_clear(&a);
+    frame_clear(&b);
+    return ok ? 0 : 1;
+}
+
 /* Runs launch to its end; the error's message and debug text (g_free), or
  * NULL when none came. */
 static char *pipeline_error_text(const char *launch)
@@ -356,13 +424,14 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(void);
     } cases[] = {
-        {"sysmem", case_sysmem},     {"vulkan", case_vulkan}, {"live", case_live},
-        {"feedback", case_feedback}, {"errors", case_errors}, {"squeezenet", case_squeezenet},
+        {"sysmem", case_sysmem},         {"vulkan", case_vulkan}, {"live", case_live},
+        {"feedback", case_feedback},     {"flow", case_flow},     {"errors", case_errors},
+        {"squeezenet", case_squeezenet},
     };
     setvbuf(stdout, NULL, _IONBF, 0);
     gst_init(&argc, &argv);
     if (argc != 2) {
-        fprintf(stderr, "usage: %s sysmem|vulkan|live|feedback|errors|squeezenet\n", argv[0]);
+        fprintf(stderr, "usage: %s sysmem|vulkan|live|feedback|flow|errors|squeezenet\n", argv[0]);
         return 2;
     }
     if (!have_element("vkdeepdream"))

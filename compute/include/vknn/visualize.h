@@ -247,6 +247,12 @@ typedef enum {
     /* The camera frame blended with the previous frame's dream (weight
      * `feedback`), so the dream keeps growing where the scene holds still. */
     VKNN_DREAM_FEED_BLEND,
+    /* The previous dream warped along the optical flow between the last
+     * camera frame and this one (vkstyletransfer's temporal=flow: pyramidal
+     * Lucas-Kanade on the device), blended in where the flow is trusted; at
+     * occlusions, motion boundaries and cuts the camera frame starts alone,
+     * so moving things carry their dream along instead of leaving ghosts. */
+    VKNN_DREAM_FEED_FLOW,
 } VknnDreamFeed;
 
 typedef struct {
