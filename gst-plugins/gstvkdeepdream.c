@@ -41,6 +41,8 @@
  */
 #include "gstvkdeepdream.h"
 
+#include <math.h>
+#include <string.h>
 #include <vknn/visualize.h>
 
 GST_DEBUG_CATEGORY_STATIC(gst_vk_deep_dream_debug);
@@ -68,6 +70,8 @@ enum {
     PROP_JITTER,
     PROP_TEMPORAL,
     PROP_FEEDBACK,
+    PROP_MEAN,
+    PROP_STD,
 };
 
 #define GST_TYPE_VK_DEEP_DREAM_TEMPORAL (gst_vk_deep_dream_temporal_get_type())
@@ -92,8 +96,10 @@ static GType gst_vk_deep_dream_temporal_get_type(void)
 struct _GstVkDeepDream {
     GstVknnFilter parent;
 
-    /* Properties, under the object lock (layer is the engine's). */
+    /* Properties, under the object lock (layer, mean and std are the
+     * engine's). */
     gchar *layer;
+    gfloat mean[3], std[3];
     VknnLiveDreamParams params;
 
     /* A flush, seek or discontinuity: the next frame has no history.
@@ -109,15 +115,72 @@ GST_ELEMENT_REGISTER_DEFINE(vkdeepdream, "vkdeepdream", GST_RANK_NONE, GST_TYPE_
 
 /* ---- properties ---------------------------------------------------------- */
 
+/* mean, std: a GstValueArray of 3 finite numbers (R, G, B); std > 0. */
+static gboolean gst_vk_deep_dream_get_triple(const GValue *array, gboolean positive, float out[3])
+{
+    if (gst_value_array_get_size(array) != 3)
+        return FALSE;
+    for (guint i = 0; i < 3; i++) {
+        GValue d = G_VALUE_INIT;
+        g_value_init(&d, G_TYPE_DOUBLE);
+        if (!g_value_transform(gst_value_array_get_value(array, i), &d))
+            return FALSE;
+        out[i] = (float)g_value_get_double(&d);
+        if (!isfinite(out[i]) || (positive && !(out[i] > 0.0f)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Sets dest from value, or refuses it (a warning; the old value stays).
+ * The engine normalises with them: a new one is built in the background. */
+static void gst_vk_deep_dream_set_triple(GstVkDeepDream *self, GParamSpec *pspec,
+                                         const GValue *value, float *dest, gboolean positive)
+{
+    float v[3];
+    if (!gst_vk_deep_dream_get_triple(value, positive, v)) {
+        g_autofree gchar *str = gst_value_serialize(value);
+        gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self),
+                                       "%s: need 3 finite numbers%s (R, G, B), got %s; keeping "
+                                       "the current value",
+                                       g_param_spec_get_name(pspec), positive ? " > 0" : "", str);
+        return;
+    }
+    GST_OBJECT_LOCK(self);
+    memcpy(dest, v, sizeof v);
+    GST_OBJECT_UNLOCK(self);
+    gst_vknn_filter_reload(GST_VKNN_FILTER(self));
+}
+
+static void gst_vk_deep_dream_take_triple(GValue *value, const float *v)
+{
+    for (guint i = 0; i < 3; i++) {
+        GValue d = G_VALUE_INIT;
+        g_value_init(&d, G_TYPE_DOUBLE);
+        /* The float, shown as the number it was set from (0.485, not 0.48500001). */
+        g_value_set_double(&d, round(v[i] * 1e6) / 1e6);
+        gst_value_array_append_and_take_value(value, &d);
+    }
+}
+
 static void gst_vk_deep_dream_set_property(GObject *object, guint prop_id, const GValue *value,
                                            GParamSpec *pspec)
 {
     GstVkDeepDream *self = GST_VK_DEEP_DREAM(object);
     VknnLiveDreamParams *p = &self->params;
 
-    if (prop_id == PROP_MODEL) {
+    switch (prop_id) {
+    case PROP_MODEL:
         gst_vknn_filter_set_model(GST_VKNN_FILTER(self), g_value_get_string(value));
         return;
+    case PROP_MEAN:
+        gst_vk_deep_dream_set_triple(self, pspec, value, self->mean, FALSE);
+        return;
+    case PROP_STD:
+        gst_vk_deep_dream_set_triple(self, pspec, value, self->std, TRUE);
+        return;
+    default:
+        break;
     }
     GST_OBJECT_LOCK(self);
     switch (prop_id) {
@@ -191,6 +254,12 @@ static void gst_vk_deep_dream_get_property(GObject *object, guint prop_id, GValu
     case PROP_FEEDBACK:
         g_value_set_double(value, p->feedback);
         break;
+    case PROP_MEAN:
+        gst_vk_deep_dream_take_triple(value, self->mean);
+        break;
+    case PROP_STD:
+        gst_vk_deep_dream_take_triple(value, self->std);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -204,8 +273,11 @@ static GstVknnLoadResult gst_vk_deep_dream_build_engine(GstVknnFilter *filter,
                                                         gint height, GError **err)
 {
     GstVkDeepDream *self = GST_VK_DEEP_DREAM(filter);
+    VknnFrameInputParams input = VKNN_FRAME_INPUT_PARAMS_IMAGENET;
     GST_OBJECT_LOCK(self);
     g_autofree gchar *layer = g_strdup(self->layer);
+    memcpy(input.mean, self->mean, sizeof input.mean);
+    memcpy(input.std, self->std, sizeof input.std);
     GST_OBJECT_UNLOCK(self);
     if (!layer) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND,
@@ -213,7 +285,6 @@ static GstVknnLoadResult gst_vk_deep_dream_build_engine(GstVknnFilter *filter,
                     "lists them)");
         return GST_VKNN_LOAD_MODEL_FAILED;
     }
-    const VknnFrameInputParams input = VKNN_FRAME_INPUT_PARAMS_IMAGENET;
     VknnDreamStream *stream = vknn_dream_stream_new(engine->ctx, engine->model, &input, layer, err);
     if (!stream)
         return GST_VKNN_LOAD_MODEL_FAILED;
@@ -274,6 +345,9 @@ static gboolean gst_vk_deep_dream_sink_event(GstBaseTransform *bt, GstEvent *eve
 
 static void gst_vk_deep_dream_init(GstVkDeepDream *self)
 {
+    const VknnFrameInputParams imagenet = VKNN_FRAME_INPUT_PARAMS_IMAGENET;
+    memcpy(self->mean, imagenet.mean, sizeof self->mean);
+    memcpy(self->std, imagenet.std, sizeof self->std);
     self->params = (VknnLiveDreamParams){
         .dream = {.octaves = DEFAULT_PROP_OCTAVES,
                   .octave_scale = DEFAULT_PROP_OCTAVE_SCALE,
@@ -286,6 +360,16 @@ static void gst_vk_deep_dream_init(GstVkDeepDream *self)
     };
 }
 
+static GParamSpec *gst_vk_deep_dream_triple_spec(const gchar *name, const gchar *nick,
+                                                 const gchar *blurb)
+{
+    return gst_param_spec_array(
+        name, nick, blurb,
+        g_param_spec_double("value", "Value", "One channel's value", -G_MAXDOUBLE, G_MAXDOUBLE, 0.0,
+                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS),
+        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+}
+
 static void gst_vk_deep_dream_install_properties(GObjectClass *gobject_class)
 {
     const GParamFlags flags =
@@ -296,8 +380,8 @@ static void gst_vk_deep_dream_install_properties(GObjectClass *gobject_class)
         gobject_class, PROP_MODEL,
         g_param_spec_string("model", "Model",
                             "The network to dream with: an ONNX file taking [1,3,H,W] RGB "
-                            "images normalised with ImageNet's mean and std (an image "
-                            "classifier such as SqueezeNet). Changing it while playing loads the "
+                            "images normalised with mean and std (an image classifier such as "
+                            "SqueezeNet). Changing it while playing loads the "
                             "new model in the background",
                             NULL, flags));
     g_object_class_install_property(
@@ -348,10 +432,24 @@ static void gst_vk_deep_dream_install_properties(GObjectClass *gobject_class)
                           GST_TYPE_VK_DEEP_DREAM_TEMPORAL, DEFAULT_PROP_TEMPORAL, flags));
     g_object_class_install_property(
         gobject_class, PROP_FEEDBACK,
-        g_param_spec_double("feedback", "Feedback",
-                            "temporal=flow or blend: weight of the previous dream in the start of the "
-                            "next frame (0 = camera only, 1 = the camera is ignored)",
-                            0.0, 1.0, DEFAULT_PROP_FEEDBACK, controllable));
+        g_param_spec_double(
+            "feedback", "Feedback",
+            "temporal=flow or blend: weight of the previous dream in the start of the "
+            "next frame (0 = camera only, 1 = the camera is ignored)",
+            0.0, 1.0, DEFAULT_PROP_FEEDBACK, controllable));
+    g_object_class_install_property(
+        gobject_class, PROP_MEAN,
+        gst_vk_deep_dream_triple_spec(
+            "mean", "Mean",
+            "Network input = (RGB / 255 - mean) / std: the mean per channel, \"<R, G, B>\" "
+            "(default ImageNet's <0.485, 0.456, 0.406>). Changing it builds a new engine"));
+    g_object_class_install_property(
+        gobject_class, PROP_STD,
+        gst_vk_deep_dream_triple_spec(
+            "std", "Standard deviation",
+            "Network input = (RGB / 255 - mean) / std: the standard deviation per channel, "
+            "\"<R, G, B>\", each > 0 (default ImageNet's <0.229, 0.224, 0.225>). Changing it "
+            "builds a new engine"));
 }
 
 static void gst_vk_deep_dream_finalize(GObject *object)

@@ -2,7 +2,8 @@
  * reference executor (vknn_ref_run) and host arithmetic, on system memory
  * and Vulkan images, at an odd size.
  *
- *   test_deepdream CASE   (sysmem, vulkan, live, feedback, flow, errors, squeezenet)
+ *   test_deepdream CASE   (sysmem, vulkan, live, feedback, flow, input, errors,
+ *                          squeezenet)
  *
  * Needs GST_PLUGIN_PATH pointing at build/gst-plugins (tests/meson.build sets
  * it). Every case but squeezenet runs a tiny generated classifier
@@ -343,6 +344,40 @@ static int case_flow(void)
     return ok ? 0 : 1;
 }
 
+/* mean and std from a launch line reach the network; a std of 0 is refused
+ * with a warning and the stream runs on the default. */
+static int case_input(void)
+{
+    printf("input: mean and std\n");
+    Frame in = frame_synthetic(W, H, 3);
+    g_autofree char *plain = g_strdup_printf(DREAM, model_path);
+    g_autofree char *normed =
+        g_strdup_printf(DREAM " mean=\"<0.2, 0.2, 0.2>\" std=\"<0.5, 0.5, 0.5>\"", model_path);
+    Frame a = run_one(plain, &in), b = run_one(normed, &in);
+    const double d = mean_diff(&a, &b);
+    gboolean ok = test_check(d > 0.5, "mean/std change the dream (mean |diff| %.2f)", d);
+    GstHarness *h = harness_new(DREAM, model_path);
+    GstElement *e = harness_element(h, "vkdeepdream");
+    gst_util_set_object_arg(G_OBJECT(e), "std", "<0.0, 1.0, 1.0>");
+    g_autofree char *std = NULL;
+    GValue back = G_VALUE_INIT;
+    g_value_init(&back, GST_TYPE_ARRAY);
+    g_object_get_property(G_OBJECT(e), "std", &back);
+    std = gst_value_serialize(&back);
+    g_value_unset(&back);
+    ok &= test_check(std && strstr(std, "0.229"), "std <0, 1, 1> refused, reads back %s", std);
+    harness_set_size(h, "RGBA", W, H);
+    Frame c = harness_frame(h, &in);
+    ok &= check_diff(&c, &a, 4, 0, "the stream runs with the default std");
+    frame_clear(&c);
+    gst_object_unref(e);
+    harness_free(h);
+    frame_clear(&a);
+    frame_clear(&b);
+    frame_clear(&in);
+    return ok ? 0 : 1;
+}
+
 /* Runs launch to its end; the error's message and debug text (g_free), or
  * NULL when none came. */
 static char *pipeline_error_text(const char *launch)
@@ -424,14 +459,16 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(void);
     } cases[] = {
-        {"sysmem", case_sysmem},         {"vulkan", case_vulkan}, {"live", case_live},
-        {"feedback", case_feedback},     {"flow", case_flow},     {"errors", case_errors},
-        {"squeezenet", case_squeezenet},
+        {"sysmem", case_sysmem}, {"vulkan", case_vulkan},
+        {"live", case_live},     {"feedback", case_feedback},
+        {"flow", case_flow},     {"errors", case_errors},
+        {"input", case_input},   {"squeezenet", case_squeezenet},
     };
     setvbuf(stdout, NULL, _IONBF, 0);
     gst_init(&argc, &argv);
     if (argc != 2) {
-        fprintf(stderr, "usage: %s sysmem|vulkan|live|feedback|flow|errors|squeezenet\n", argv[0]);
+        fprintf(stderr, "usage: %s sysmem|vulkan|live|feedback|flow|input|errors|squeezenet\n",
+                argv[0]);
         return 2;
     }
     if (!have_element("vkdeepdream"))

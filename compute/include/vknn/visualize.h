@@ -266,7 +266,7 @@ typedef struct {
     {                                                                                              \
         .dream = {.octaves = 2, .octave_scale = 1.4f, .iterations = 2, .step = 1.5f / 255,         \
                   .jitter = 8, .seed = 1},                                                         \
-        .feed = VKNN_DREAM_FEED_BLEND, .feedback = 0.8f                                            \
+        .feed = VKNN_DREAM_FEED_FLOW, .feedback = 0.8f                                            \
     }
 // clang-format on
 
