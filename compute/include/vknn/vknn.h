@@ -14,7 +14,9 @@
  *   visualize.h        filter grids, class visualisation, adversarial
  *                      examples and DeepDream by optimising images;
  *   features.h         penultimate features, nearest neighbours, PCA and
- *                      t-SNE embeddings, receptive fields, top patches.
+ *                      t-SNE embeddings, receptive fields, top patches;
+ *   wct.h              AdaIN and whitening-colouring feature transforms
+ *                      (universal style transfer).
  * docs/architecture.md draws the tiers behind them. No GStreamer header is
  * included anywhere in libvknn.
  */
@@ -33,3 +35,4 @@
 #include <vknn/overlay.h>
 #include <vknn/visualize.h>
 #include <vknn/features.h>
+#include <vknn/wct.h>

@@ -1,0 +1,242 @@
+/* AdaIN and the whitening-colouring transform (vknn/wct.h). */
+#include "apps/linalg.h"
+
+#include <vknn/error.h>
+#include <vknn/wct.h>
+
+#include <math.h>
+#include <string.h>
+
+/* Added to each channel's variance before AdaIN divides by its square
+ * root, as Huang & Belongie's code does: flat channels stay finite. */
+#define ADAIN_VARIANCE_EPS 1e-5
+
+struct VknnStyleStats {
+    int c;
+    double *mean;   /* c */
+    double *std;    /* c, AdaIN's: sqrt(variance + ADAIN_VARIANCE_EPS) */
+    double *cov;    /* c x c */
+    double *colour; /* c x c: the covariance's square root */
+};
+
+void vknn_feature_moments(const float *x, int c, int hw, double *mean, double *cov)
+{
+    for (int i = 0; i < c; i++) {
+        double s = 0;
+        for (int k = 0; k < hw; k++)
+            s += x[(gsize)i * hw + k];
+        mean[i] = s / hw;
+    }
+    if (!cov)
+        return;
+    g_autofree double *row_i = g_new(double, hw);
+    for (int i = 0; i < c; i++) {
+        for (int k = 0; k < hw; k++)
+            row_i[k] = x[(gsize)i * hw + k] - mean[i];
+        for (int j = i; j < c; j++) {
+            const float *xj = x + (gsize)j * hw;
+            double s = 0;
+            for (int k = 0; k < hw; k++)
+                s += row_i[k] * (xj[k] - mean[j]);
+            cov[i * c + j] = cov[j * c + i] = s / hw;
+        }
+    }
+}
+
+/* m = E diag(f(lambda)) E^T over the eigenvalues above eps times the
+ * largest (the others contribute nothing); power is 1/2 or -1/2. */
+static gboolean matrix_power(const double *cov, int c, double eps, double power, double *m,
+                             GError **err)
+{
+    g_autofree double *values = g_new(double, c);
+    g_autofree double *vectors = g_new(double, (gsize)c *c);
+    if (!vknn_sym_eigen(cov, c, values, vectors)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "the %dx%d channel covariance's eigen-decomposition did not converge", c, c);
+        return FALSE;
+    }
+    memset(m, 0, sizeof(double) * c * c);
+    const double floor = eps * fmax(values[0], 0);
+    for (int k = 0; k < c && values[k] > floor && values[k] > 0; k++) {
+        const double f = pow(values[k], power);
+        const double *e = vectors + (gsize)k * c;
+        for (int i = 0; i < c; i++)
+            for (int j = 0; j < c; j++)
+                m[i * c + j] += f * e[i] * e[j];
+    }
+    return TRUE;
+}
+
+static gboolean all_finite(const float *x, gsize n)
+{
+    for (gsize i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean check_features(const float *x, int c, int hw, GError **err)
+{
+    if (c < 1 || hw < 1) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                    "features of %d channels of %d values: need at least 1 of each", c, hw);
+        return FALSE;
+    }
+    if (!all_finite(x, (gsize)c * hw)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "the features hold NaN or infinity");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+VknnStyleStats *vknn_style_stats_new(const float *features, int c, int hw, double eps, GError **err)
+{
+    if (!check_features(features, c, hw, err))
+        return NULL;
+    VknnStyleStats *s = g_new0(VknnStyleStats, 1);
+    s->c = c;
+    s->mean = g_new(double, c);
+    s->std = g_new(double, c);
+    s->cov = g_new(double, (gsize)c *c);
+    s->colour = g_new(double, (gsize)c *c);
+    vknn_feature_moments(features, c, hw, s->mean, s->cov);
+    for (int i = 0; i < c; i++)
+        s->std[i] = sqrt(s->cov[i * c + i] + ADAIN_VARIANCE_EPS);
+    if (!matrix_power(s->cov, c, eps, 0.5, s->colour, err)) {
+        vknn_style_stats_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void vknn_style_stats_free(VknnStyleStats *s)
+{
+    if (!s)
+        return;
+    g_free(s->mean);
+    g_free(s->std);
+    g_free(s->cov);
+    g_free(s->colour);
+    g_free(s);
+}
+
+int vknn_style_stats_channels(const VknnStyleStats *s)
+{
+    return s->c;
+}
+
+void vknn_style_stats_get(const VknnStyleStats *s, double *mean, double *cov)
+{
+    if (mean)
+        memcpy(mean, s->mean, sizeof(double) * s->c);
+    if (cov)
+        memcpy(cov, s->cov, sizeof(double) * s->c * s->c);
+}
+
+/* out = t (x - mean) + shift, channel by channel: t is c x c. */
+static void affine(const double *t, const double *mean, const double *shift, const float *x, int c,
+                   int hw, float *out)
+{
+    g_autofree double *acc = g_new(double, hw);
+    g_autofree float *y = g_new(float, (gsize)c *hw);
+    for (int i = 0; i < c; i++) {
+        for (int k = 0; k < hw; k++)
+            acc[k] = shift ? shift[i] : 0;
+        for (int j = 0; j < c; j++) {
+            const double w = t[i * c + j];
+            if (w == 0)
+                continue;
+            const float *xj = x + (gsize)j * hw;
+            for (int k = 0; k < hw; k++)
+                acc[k] += w * (xj[k] - mean[j]);
+        }
+        for (int k = 0; k < hw; k++)
+            y[(gsize)i * hw + k] = (float)acc[k];
+    }
+    memcpy(out, y, sizeof(float) * c * hw);
+}
+
+static gboolean whitening(const float *x, int c, int hw, double eps, double *mean, double *w,
+                          GError **err)
+{
+    g_autofree double *cov = g_new(double, (gsize)c *c);
+    vknn_feature_moments(x, c, hw, mean, cov);
+    return matrix_power(cov, c, eps, -0.5, w, err);
+}
+
+gboolean vknn_feature_whiten(const float *features, int c, int hw, double eps, float *out,
+                             GError **err)
+{
+    if (!check_features(features, c, hw, err))
+        return FALSE;
+    g_autofree double *mean = g_new(double, c);
+    g_autofree double *w = g_new(double, (gsize)c *c);
+    if (!whitening(features, c, hw, eps, mean, w, err))
+        return FALSE;
+    affine(w, mean, NULL, features, c, hw, out);
+    return TRUE;
+}
+
+/* WCT's one matrix: colour (c x c) times the content's whitening. */
+static gboolean wct_matrix(const VknnStyleStats *s, const float *x, int hw, double *mean, double *t,
+                           GError **err)
+{
+    const int c = s->c;
+    g_autofree double *w = g_new(double, (gsize)c *c);
+    if (!whitening(x, c, hw, VKNN_WCT_DEFAULT_EPS, mean, w, err))
+        return FALSE;
+    for (int i = 0; i < c; i++)
+        for (int j = 0; j < c; j++) {
+            double v = 0;
+            for (int k = 0; k < c; k++)
+                v += s->colour[i * c + k] * w[k * c + j];
+            t[i * c + j] = v;
+        }
+    return TRUE;
+}
+
+/* AdaIN as a diagonal matrix: style std over content std per channel. */
+static void adain_matrix(const VknnStyleStats *s, const float *x, int hw, double *mean, double *t)
+{
+    const int c = s->c;
+    vknn_feature_moments(x, c, hw, mean, NULL);
+    memset(t, 0, sizeof(double) * c * c);
+    for (int i = 0; i < c; i++) {
+        const float *xi = x + (gsize)i * hw;
+        double var = 0;
+        for (int k = 0; k < hw; k++)
+            var += (xi[k] - mean[i]) * (xi[k] - mean[i]);
+        t[i * c + i] = s->std[i] / sqrt(var / hw + ADAIN_VARIANCE_EPS);
+    }
+}
+
+gboolean vknn_feature_transform(const VknnStyleStats *style, VknnFeatureTransform transform,
+                                const float *content, int c, int hw, float alpha, float *out,
+                                GError **err)
+{
+    if (!check_features(content, c, hw, err))
+        return FALSE;
+    if (c != style->c || !(alpha >= 0 && alpha <= 1)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                    "content features of %d channels for a style of %d, alpha %g (0..1)", c,
+                    style->c, alpha);
+        return FALSE;
+    }
+    g_autofree double *mean = g_new(double, c);
+    g_autofree double *t = g_new(double, (gsize)c *c);
+    if (transform == VKNN_TRANSFORM_ADAIN)
+        adain_matrix(style, content, hw, mean, t);
+    else if (!wct_matrix(style, content, hw, mean, t, err))
+        return FALSE;
+    /* Blending the matrix, not the features, saves a pass: alpha T (x - m)
+     * + alpha ms + (1 - alpha) x = (alpha T + (1 - alpha) I)(x - m) +
+     * alpha ms + (1 - alpha) m. */
+    g_autofree double *shift = g_new(double, c);
+    for (int i = 0; i < c; i++) {
+        for (int j = 0; j < c; j++)
+            t[i * c + j] = alpha * t[i * c + j] + (i == j ? 1.0 - alpha : 0.0);
+        shift[i] = alpha * style->mean[i] + (1.0 - alpha) * mean[i];
+    }
+    affine(t, mean, shift, content, c, hw, out);
+    return TRUE;
+}

@@ -1,0 +1,72 @@
+/* vknn — feature transforms of universal style transfer.
+ *
+ * Arbitrary style transfer moves a content image's deep features (e.g. the
+ * VGG encoder's relu3_1, builtin:vgg19_relu3_1) towards a style image's
+ * statistics and decodes the result back to pixels:
+ *
+ *   AdaIN  (Huang & Belongie 2017): each channel's mean and standard
+ *          deviation become the style's;
+ *   WCT    (Li et al. 2017): the whitening-colouring transform, the channel
+ *          mean and the whole channel covariance become the style's.
+ *
+ * Features are planar: c channels of hw values each (a [1, c, h, w] tensor).
+ * The style side is computed once per style image (VknnStyleStats) and
+ * reused for every frame. Host code in double precision; the
+ * eigen-decompositions are cyclic Jacobi (O(c^3) a sweep, about a second at
+ * c = 256 on one core), so WCT suits stills and a style's statistics, AdaIN
+ * live video.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Eigenvalues of a channel covariance below eps times the largest are
+ * treated as zero: their directions are neither whitened nor coloured
+ * (dividing by them would amplify noise, as the WCT reference code's
+ * 1e-5 cut-off avoids). */
+#define VKNN_WCT_DEFAULT_EPS 1e-5
+
+typedef struct VknnStyleStats VknnStyleStats;
+
+/* The statistics of a style image's features: per channel mean and
+ * standard deviation, and the colouring matrix (the covariance's square
+ * root). NULL and err when c or hw < 1 or the values are not finite. */
+VknnStyleStats *vknn_style_stats_new(const float *features, int c, int hw, double eps,
+                                     GError **err);
+void vknn_style_stats_free(VknnStyleStats *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnStyleStats, vknn_style_stats_free)
+
+/* The channels the statistics were taken over. */
+int vknn_style_stats_channels(const VknnStyleStats *s);
+/* The style's channel means and covariance (c x c, row-major, 1/hw
+ * normalisation), copied into the given arrays (either may be NULL). */
+void vknn_style_stats_get(const VknnStyleStats *s, double *mean, double *cov);
+
+/* Which statistics a transform matches. */
+typedef enum {
+    VKNN_TRANSFORM_ADAIN,
+    VKNN_TRANSFORM_WCT,
+} VknnFeatureTransform;
+
+/* Transforms content features (c channels of hw values, c equal to the
+ * style's) towards the style's statistics into out (the same size; may be
+ * content itself), blended: out = alpha * transformed + (1 - alpha) *
+ * content, alpha in 0..1. Errors: channel counts that
+ * differ, hw < 1, alpha outside 0..1. */
+gboolean vknn_feature_transform(const VknnStyleStats *style, VknnFeatureTransform transform,
+                                const float *content, int c, int hw, float alpha, float *out,
+                                GError **err);
+
+/* The whitening step of WCT alone: out = E D^-1/2 E^T (x - mean), whose
+ * channel covariance is the identity on the eigenvectors kept (for tests
+ * and figures). */
+gboolean vknn_feature_whiten(const float *features, int c, int hw, double eps, float *out,
+                             GError **err);
+
+/* Channel means (c) and covariance (c x c, 1/hw) of planar features, the
+ * statistics every transform above matches. */
+void vknn_feature_moments(const float *features, int c, int hw, double *mean, double *cov);
+
+G_END_DECLS

@@ -1,0 +1,249 @@
+/* vknn/wct.h: AdaIN and the whitening-colouring transform on random
+ * features, every statistic recomputed here by plain loops: WCT's output
+ * has the style's channel means and covariance, whitened features have the
+ * identity covariance, AdaIN's output the style's means and deviations,
+ * alpha 0 gives the content back; also for a rank-deficient style, an
+ * ill-conditioned content, and one past the eigenvalue cut-off.
+ *
+ *   test_wct (no device, no ../shared)
+ */
+#include "apps/linalg.h"
+#include "testutil.h"
+
+#include <vknn/wct.h>
+
+#include <math.h>
+#include <string.h>
+
+#define C 24
+#define HW 900
+
+/* Features z mixed by a random matrix, plus per-channel offsets: correlated
+ * channels, as deep features are. rank < C leaves the covariance singular;
+ * decay scales mixture k by decay^k (ill-conditioned when small). */
+static float *features(guint32 seed, int rank, double decay)
+{
+    g_autofree float *z = g_new(float, (gsize)rank *HW);
+    g_autofree float *mix = g_new(float, C *rank);
+    float offset[C];
+    test_fill_random(z, (gsize)rank * HW, seed, -1, 1);
+    test_fill_random(mix, C * rank, seed + 1, -1, 1);
+    test_fill_random(offset, C, seed + 2, -3, 3);
+    float *x = g_new(float, (gsize)C *HW);
+    for (int i = 0; i < C; i++)
+        for (int k = 0; k < HW; k++) {
+            double v = offset[i];
+            for (int r = 0; r < rank; r++)
+                v += mix[i * rank + r] * pow(decay, r) * z[(gsize)r * HW + k];
+            x[(gsize)i * HW + k] = (float)v;
+        }
+    return x;
+}
+
+/* Means and covariance by the textbook two-pass formula. */
+static void moments(const float *x, double *mean, double *cov)
+{
+    for (int i = 0; i < C; i++) {
+        double s = 0;
+        for (int k = 0; k < HW; k++)
+            s += x[(gsize)i * HW + k];
+        mean[i] = s / HW;
+    }
+    for (int i = 0; i < C; i++)
+        for (int j = 0; j < C; j++) {
+            double s = 0;
+            for (int k = 0; k < HW; k++)
+                s += (x[(gsize)i * HW + k] - mean[i]) * (x[(gsize)j * HW + k] - mean[j]);
+            cov[i * C + j] = s / HW;
+        }
+}
+
+/* max |a - b| / max |b| */
+static double rel(const double *a, const double *b, int n)
+{
+    double d = 0, m = 1e-300;
+    for (int i = 0; i < n; i++) {
+        d = fmax(d, fabs(a[i] - b[i]));
+        m = fmax(m, fabs(b[i]));
+    }
+    return d / m;
+}
+
+/* The content of the ill-conditioned case: its covariance's condition
+ * number, by the eigensolver test_features checks, stays below the cut-off
+ * WCT applies (1 / VKNN_WCT_DEFAULT_EPS), so every direction is whitened. */
+static void check_condition(const float *x)
+{
+    double mean[C], cov[C * C], values[C];
+    moments(x, mean, cov);
+    vknn_sym_eigen(cov, C, values, NULL);
+    const double k = values[0] / values[C - 1];
+    test_check(k > 1e3 && k < 1 / VKNN_WCT_DEFAULT_EPS,
+               "the ill-conditioned content's covariance has condition number %.3g", k);
+}
+
+static void check_wct(const char *what, const float *content, const float *style)
+{
+    GError *err = NULL;
+    g_autoptr(VknnStyleStats) s = vknn_style_stats_new(style, C, HW, VKNN_WCT_DEFAULT_EPS, &err);
+    g_assert_no_error(err);
+    g_autofree float *out = g_new(float, (gsize)C *HW);
+    test_check(vknn_feature_transform(s, VKNN_TRANSFORM_WCT, content, C, HW, 1, out, &err),
+               "%s: WCT runs", what);
+    g_assert_no_error(err);
+    double ms[C], cs[C * C], mo[C], co[C * C];
+    moments(style, ms, cs);
+    moments(out, mo, co);
+    const double dm = rel(mo, ms, C), dc = rel(co, cs, C * C);
+    test_check(dm <= 1e-3 && dc <= 1e-3,
+               "%s: WCT output's channel means %.2g and covariance %.2g from the style's "
+               "(relative, <= 1e-3)",
+               what, dm, dc);
+}
+
+/* A content beyond the cut-off (condition ~3e8): the directions below it
+ * are dropped, not divided by their tiny eigenvalues, so the output stays
+ * finite and holds no more variance than the style's. */
+static void check_cut_off(const float *style)
+{
+    g_autofree float *content = features(35, C, 0.7);
+    GError *err = NULL;
+    g_autoptr(VknnStyleStats) s = vknn_style_stats_new(style, C, HW, VKNN_WCT_DEFAULT_EPS, &err);
+    g_autofree float *out = g_new(float, (gsize)C *HW);
+    vknn_feature_transform(s, VKNN_TRANSFORM_WCT, content, C, HW, 1, out, &err);
+    g_assert_no_error(err);
+    double ms[C], cs[C * C], mo[C], co[C * C], ts = 0, to = 0;
+    moments(style, ms, cs);
+    moments(out, mo, co);
+    gboolean finite = TRUE;
+    for (gsize i = 0; i < (gsize)C * HW; i++)
+        finite &= isfinite(out[i]);
+    for (int i = 0; i < C; i++) {
+        ts += cs[i * C + i];
+        to += co[i * C + i];
+    }
+    test_check(finite && to <= ts * (1 + 1e-6),
+               "content past the cut-off: output finite, total variance %.4g <= the style's %.4g",
+               to, ts);
+}
+
+static void test_whiten(void)
+{
+    g_autofree float *x = features(1, C, 1.0);
+    g_autofree float *w = g_new(float, (gsize)C *HW);
+    GError *err = NULL;
+    test_check(vknn_feature_whiten(x, C, HW, VKNN_WCT_DEFAULT_EPS, w, &err), "whiten runs");
+    g_assert_no_error(err);
+    double m[C], cov[C * C], eye[C * C] = {0}, zero[C] = {0};
+    for (int i = 0; i < C; i++)
+        eye[i * C + i] = 1;
+    moments(w, m, cov);
+    const double dc = rel(cov, eye, C * C);
+    double dm = 0;
+    for (int i = 0; i < C; i++)
+        dm = fmax(dm, fabs(m[i] - zero[i]));
+    test_check(dc <= 1e-3 && dm <= 1e-4,
+               "whitened features: covariance %.2g from the identity, means within %.2g of 0", dc,
+               dm);
+}
+
+static void test_adain(void)
+{
+    g_autofree float *content = features(3, C, 1.0);
+    g_autofree float *style = features(7, C / 2, 0.8);
+    GError *err = NULL;
+    g_autoptr(VknnStyleStats) s = vknn_style_stats_new(style, C, HW, 1e-5, &err);
+    g_autofree float *out = g_new(float, (gsize)C *HW);
+    test_check(vknn_feature_transform(s, VKNN_TRANSFORM_ADAIN, content, C, HW, 1, out, &err),
+               "AdaIN runs");
+    g_assert_no_error(err);
+    double ms[C], cs[C * C], mo[C], co[C * C], ss[C], so[C];
+    moments(style, ms, cs);
+    moments(out, mo, co);
+    for (int i = 0; i < C; i++) {
+        ss[i] = sqrt(cs[i * C + i]);
+        so[i] = sqrt(co[i * C + i]);
+    }
+    const double dm = rel(mo, ms, C), ds = rel(so, ss, C);
+    test_check(dm <= 1e-3 && ds <= 1e-3,
+               "AdaIN output's channel means %.2g and deviations %.2g from the style's (<= 1e-3)",
+               dm, ds);
+    /* AdaIN keeps the content's correlations: only the diagonal is set. */
+    double mc[C], cc[C * C];
+    moments(content, mc, cc);
+    const double corr_c = cc[1] / sqrt(cc[0] * cc[C + 1]);
+    const double corr_o = co[1] / sqrt(co[0] * co[C + 1]);
+    test_check(fabs(corr_c - corr_o) <= 1e-3,
+               "AdaIN keeps the correlation of channels 0 and 1 (%.4f -> %.4f)", corr_c, corr_o);
+}
+
+static void test_alpha(void)
+{
+    g_autofree float *content = features(11, C, 1.0);
+    g_autofree float *style = features(12, C, 1.0);
+    GError *err = NULL;
+    g_autoptr(VknnStyleStats) s = vknn_style_stats_new(style, C, HW, 1e-5, &err);
+    g_autofree float *out = g_new(float, (gsize)C *HW);
+    g_autofree float *full = g_new(float, (gsize)C *HW);
+    g_autofree float *half = g_new(float, (gsize)C *HW);
+    for (int t = 0; t < 2; t++) {
+        const VknnFeatureTransform tr = t ? VKNN_TRANSFORM_WCT : VKNN_TRANSFORM_ADAIN;
+        const char *name = t ? "WCT" : "AdaIN";
+        vknn_feature_transform(s, tr, content, C, HW, 0, out, &err);
+        vknn_feature_transform(s, tr, content, C, HW, 1, full, &err);
+        vknn_feature_transform(s, tr, content, C, HW, 0.5f, half, &err);
+        g_assert_no_error(err);
+        double d0 = 0, dh = 0;
+        for (gsize i = 0; i < (gsize)C * HW; i++) {
+            d0 = fmax(d0, fabs(out[i] - content[i]));
+            dh = fmax(dh, fabs(half[i] - 0.5 * (full[i] + content[i])));
+        }
+        test_check(d0 <= 1e-5 && dh <= 1e-4,
+                   "%s: alpha 0 is the content (max diff %.2g), alpha 0.5 the midpoint (%.2g)",
+                   name, d0, dh);
+    }
+    /* In place: out may be the content. */
+    memcpy(out, content, sizeof(float) * C * HW);
+    vknn_feature_transform(s, VKNN_TRANSFORM_WCT, out, C, HW, 1, out, &err);
+    test_check(memcmp(out, full, sizeof(float) * C * HW) == 0, "WCT in place = out of place");
+}
+
+static void test_errors(void)
+{
+    g_autofree float *x = features(21, C, 1.0);
+    GError *err = NULL;
+    g_autoptr(VknnStyleStats) s = vknn_style_stats_new(x, C, HW, 1e-5, &err);
+    g_autofree float *out = g_new(float, (gsize)C *HW);
+    gboolean ok = vknn_feature_transform(s, VKNN_TRANSFORM_WCT, x, C - 1, HW, 1, out, &err);
+    test_check(!ok && g_error_matches(err, VKNN_ERROR, VKNN_ERROR_SHAPE),
+               "content of other channels than the style's is refused: %s",
+               err ? err->message : "");
+    g_clear_error(&err);
+    ok = vknn_feature_transform(s, VKNN_TRANSFORM_ADAIN, x, C, HW, 1.5f, out, &err);
+    test_check(!ok && err, "alpha 1.5 is refused: %s", err ? err->message : "");
+    g_clear_error(&err);
+    x[5] = NAN;
+    VknnStyleStats *none = vknn_style_stats_new(x, C, HW, 1e-5, &err);
+    test_check(!none && err, "NaN in a style's features is refused: %s", err ? err->message : "");
+    g_clear_error(&err);
+    test_check(!vknn_style_stats_new(x, 0, HW, 1e-5, &err) && err, "0 channels are refused");
+    g_clear_error(&err);
+}
+
+int main(void)
+{
+    g_autofree float *content = features(31, C, 1.0);
+    g_autofree float *style = features(32, C, 1.0);
+    check_wct("full-rank content and style", content, style);
+    g_autofree float *low_rank = features(33, C / 3, 1.0);
+    check_wct("a style of rank 8 in 24 channels", content, low_rank);
+    g_autofree float *ill = features(34, C, 0.85);
+    check_condition(ill);
+    check_wct("an ill-conditioned content", ill, style);
+    check_cut_off(style);
+    test_whiten();
+    test_adain();
+    test_alpha();
+    test_errors();
+    return test_summary(0);
+}
