@@ -30,3 +30,4 @@
 #include <vknn/train.h>
 #include <vknn/overlay.h>
 #include <vknn/visualize.h>
+#include <vknn/synthesis.h>
