@@ -737,7 +737,7 @@ static const CliCommand methods[] = {
      run_adversarial},
     {"visualize dream", "MODEL.onnx IMG OUT.png --layer NAME", "DeepDream on a still image",
      run_dream},
-    {"visualize invert", "MODEL.onnx IMG OUT.png --layer NAME[,NAME...]",
+    {"visualize invert", "MODEL.onnx IMG OUT.png --layer L,...",
      "feature inversion (Mahendran & Vedaldi 2015), layers side by side", run_invert},
     {"visualize texture", "MODEL.onnx TEXTURE OUT.png",
      "texture synthesis by Gram matrices (Gatys et al. 2015)", run_texture},
