@@ -630,7 +630,7 @@ static int run_invert(const CliCommand *cmd, int argc, char **argv)
     synth_clear(&s);
     if (!ok)
         return cli_fail(err);
-    printf("photo and %d reconstructions side by side -> %s\n", n - 1, argv[3]);
+    printf("photo and %d reconstruction%s side by side -> %s\n", n - 1, n == 2 ? "" : "s", argv[3]);
     return 0;
 }
 
