@@ -596,6 +596,22 @@ static gboolean invert_layer(Synth *s, const char *model, const VknnFrameInputPa
     return TRUE;
 }
 
+/* Every layer exists, checked before the first one is inverted. */
+static gboolean check_layers(Synth *s, const char *path, char **layers, GError **err)
+{
+    if (!s->model && !(s->model = cli_load_model(path, err)))
+        return FALSE;
+    for (char **l = layers; *l; l++) {
+        const int v = vknn_model_find_value(s->model, g_strstrip(*l));
+        if (v < 0 || vknn_model_value(s->model, v)->kind == VKNN_VALUE_CONSTANT) {
+            g_set_error(err, CLI_USAGE_ERROR, 0,
+                        "layer '%s' not found in the model (vknn info lists its tensors)", *l);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static int run_invert(const CliCommand *cmd, int argc, char **argv)
 {
     if (!cli_parse_options(cmd, invert_entries, CLI_OPT_CONTEXT, &argc, &argv))
@@ -612,6 +628,7 @@ static int run_invert(const CliCommand *cmd, int argc, char **argv)
     const int n = (int)g_strv_length(layers) + 1, gap = 4;
     g_autofree float *photo = NULL, *x = NULL, *strip = NULL;
     gboolean ok = input_params(&fp, &err) && cli_image_check_output(argv[3], &err) &&
+                  check_layers(&s, argv[1], layers, &err) &&
                   load_pixels(argv[2], &fp, &photo, &err);
     if (ok) {
         x = g_new(float, 3 * (gsize)fp.width * fp.height);
