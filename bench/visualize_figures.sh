@@ -4,7 +4,9 @@
 # tool's own summary lines (labels, scores, L-inf, iterations per second).
 #   bench/visualize_figures.sh [OUT_DIR]     (default docs/images)
 # Needs a build (./build/cli/vknn) and ../shared (models and CC0 /
-# public-domain photos only: skimage_chelsea, skimage_astronaut).
+# public-domain photos only: skimage_chelsea, skimage_astronaut; section 5
+# also the four CC BY 4.0 Intel clips and every photo, shown as thumbnails
+# with the attributions of docs/visualize.md).
 set -eu
 cd "$(dirname "$0")/.."
 out=${1:-docs/images}
@@ -66,3 +68,44 @@ run visualize texture "$vgg" "$paintings/starry_night.jpg" "$out/vis_texture_sta
     --size 224x224 --mean 0,0,0 --std 1,1,1 --lr 0.05 --noise 0.2
 run visualize gatys "$vgg" "$photos/skimage_chelsea.png" "$paintings/starry_night.jpg" \
     "$out/vis_gatys_chelsea_starry_night.png" --size 224x224 --mean 0,0,0 --std 1,1,1
+
+# 5. Last-layer features and maximally activating patches (vknn/features.h)
+# over frames of the four CC BY 4.0 Intel sample clips (one every 2 s, at
+# most 20 a clip: 59 frames) and the four CC0 / public-domain scikit-image
+# photos: 63 images, SqueezeNet 1.1. #N is the set's N-th image.
+video=$shared/media/video
+media_set="$video/intel_book.mkv $video/intel_bottle-detection.mp4 $video/intel_car-detection.mp4
+       $video/intel_one-by-one-person-detection.mp4 $photos/skimage_astronaut.png
+       $photos/skimage_chelsea.png $photos/skimage_coffee.png $photos/skimage_rocket.jpg"
+run_set() { # as run(), also shortening the media paths
+    echo "\$ vknn $*" | tr -s ' \n' ' ' |
+        sed "s#$shared/models/[a-z]*/##g; s#$shared/media/video/##g; s#$shared/media/photos/##g; s#$out/##g"
+    echo
+    "$vknn" "$@" 2>/dev/null
+}
+# shellcheck disable=SC2086 # $media_set: one argument a file
+run_set visualize neighbours "$sq" $media_set "$out/vis_neighbours.png" --every 2 \
+    --max 20 --unit --k 5 --thumb 64 --query '#0' --query '#10' --query '#30' --query '#45' \
+    --query '#59' --query '#62'
+# shellcheck disable=SC2086
+run_set visualize embed "$sq" $media_set "$out/vis_tsne.png" --every 2 --max 20 \
+    --method tsne --canvas 720 --thumb 48
+# shellcheck disable=SC2086
+run_set visualize embed "$sq" $media_set "$out/vis_pca.png" --every 2 --max 20 \
+    --method pca --canvas 720 --thumb 48
+# fire5 (features.7): 63x63-pixel fields; six channels picked from every
+# 7th of the first 160 for the motif they share.
+# shellcheck disable=SC2086
+run_set visualize patches "$sq" $media_set "$out/vis_patches_fire5.png" --every 2 \
+    --max 20 --layer /features/features.7/Concat_output_0 --channels 21,28,35,77,133,147 \
+    --top 8 --thumb 56
+# The same with at most 2 patches from each clip or photo.
+# shellcheck disable=SC2086
+run_set visualize patches "$sq" $media_set "$out/vis_patches_fire5_sources.png" --every 2 \
+    --max 20 --layer /features/features.7/Concat_output_0 --channels 21,28,35,77,133,147 \
+    --top 8 --thumb 56 --per-source 2
+# fire3 (features.4): 23x23-pixel fields, colours and edges.
+# shellcheck disable=SC2086
+run_set visualize patches "$sq" $media_set "$out/vis_patches_fire3.png" --every 2 \
+    --max 20 --layer /features/features.4/Concat_output_0 --channels 12,18,30,48,78,84 \
+    --top 8 --thumb 48

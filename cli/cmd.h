@@ -26,6 +26,10 @@ int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_train(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_visualize(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_split(const CliCommand *cmd, int argc, char **argv);
+/* vknn visualize's feature methods (cli/cmd_features.c). */
+int cli_visualize_neighbours(const CliCommand *cmd, int argc, char **argv);
+int cli_visualize_embed(const CliCommand *cmd, int argc, char **argv);
+int cli_visualize_patches(const CliCommand *cmd, int argc, char **argv);
 
 /* The options that several commands take, so that each reads and is
  * described the same everywhere; a command names those it takes. */

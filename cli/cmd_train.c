@@ -33,7 +33,7 @@ static const GOptionEntry entries[] = {
     {"content", 0, 0, G_OPTION_ARG_FILENAME, &opt_content,
      "Folder of content images, or a video file", "DIR"},
     {"loss-net", 0, 0, G_OPTION_ARG_FILENAME, &opt_loss_net,
-     "Loss network (e.g. vgg19_normalised_relu3_1.onnx)", "ONNX"},
+     "Loss network (default builtin:vgg19_relu3_1, the normalised VGG-19)", "ONNX"},
     {"out", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out, "The trained network", "STYLE.onnx"},
     {"steps", 0, 0, G_OPTION_ARG_INT, &opt_steps, "Total steps (2000)", "N"},
     {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, "Crop size (128)", "S"},
@@ -123,7 +123,8 @@ static int train(int size)
         .profile = cli_shared.profile,
     };
     GError *err = NULL;
-    g_autoptr(VknnModel) loss_net = vknn_model_load(opt_loss_net, &err);
+    g_autoptr(VknnModel) loss_net =
+        vknn_model_load(opt_loss_net ? opt_loss_net : "builtin:vgg19_relu3_1", &err);
     g_autoptr(VknnContext) ctx = loss_net ? cli_open_context(&err) : NULL;
     if (!ctx || !cli_train(ctx, loss_net, &o, &err))
         return cli_fail(err);
@@ -134,8 +135,8 @@ int cli_cmd_train(const CliCommand *cmd, int argc, char **argv)
 {
     if (!cli_parse_options(cmd, entries, CLI_OPT_PROFILE | CLI_OPT_CONTEXT, &argc, &argv))
         return CLI_EXIT_USAGE;
-    if (argc != 1 || !opt_style || !opt_content || !opt_loss_net || !opt_out)
-        return cli_usage_error(cmd, "usage: vknn train --style IMG --content DIR --loss-net ONNX "
+    if (argc != 1 || !opt_style || !opt_content || !opt_out)
+        return cli_usage_error(cmd, "usage: vknn train --style IMG --content DIR "
                                     "--out STYLE.onnx [--steps N] [--size S] [--channels C]");
     int size = 128, size_h = 128;
     GError *err = NULL;

@@ -8,6 +8,7 @@
  *   invert       MODEL.onnx IMG OUT.png --layer L[,L...]  feature inversion
  *   texture      MODEL.onnx TEXTURE OUT.png  texture synthesis (Gram matrices)
  *   gatys        MODEL.onnx CONTENT STYLE OUT.png   style transfer by optimisation
+ *   neighbours, embed, patches  last-layer features (cmd_features.c)
  *
  * Progress lines go to stderr, results to stdout. A class or layer the
  * model lacks is a usage error (exit 2), like any wrong option value. */
@@ -739,7 +740,8 @@ static int run_gatys(const CliCommand *cmd, int argc, char **argv)
     return 0;
 }
 
-#define METHOD_NAMES "filters, class, adversarial, dream, invert, texture, gatys"
+#define METHOD_NAMES                                                                               \
+    "filters, class, adversarial, dream, invert, texture, gatys, neighbours, embed, patches"
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
@@ -760,6 +762,13 @@ static const CliCommand methods[] = {
      "texture synthesis by Gram matrices (Gatys et al. 2015)", run_texture},
     {"visualize gatys", "MODEL.onnx CONTENT STYLE OUT.png",
      "style transfer by optimisation (Gatys et al. 2016)", run_gatys},
+    {"visualize neighbours", "MODEL.onnx SET... OUT.png -q IMG",
+     "nearest neighbours in a SET (folders, images, videos) by penultimate features",
+     cli_visualize_neighbours},
+    {"visualize embed", "MODEL.onnx SET... OUT.png",
+     "t-SNE or PCA of a SET's features as a thumbnail plot", cli_visualize_embed},
+    {"visualize patches", "MODEL.onnx SET... OUT.png --layer L",
+     "top receptive-field crops of a layer's --channels over a SET", cli_visualize_patches},
 };
 
 static void print_methods(FILE *f)

@@ -5,7 +5,7 @@
  *   vknn stylize MODEL.onnx IN OUT.png|jpg [--size WxH]
  *   vknn bench MODEL.onnx --size WxH [--runs N]
  *   vknn explain MODEL.onnx IMG OUT.png|jpg [--method M|all] [--class C] [--layer L]
- *   vknn train --style IMG --content DIR --loss-net ONNX --out STYLE.onnx [--steps N]
+ *   vknn train --style IMG --content DIR --out STYLE.onnx [--loss-net ONNX] [--steps N]
  *   vknn visualize METHOD MODEL.onnx [IMG...] OUT.png  filters, class, adversarial, dream, ...
  *   vknn split MULTI.onnx OUT.onnx...         each style of a multi-style network alone
  *
@@ -27,8 +27,7 @@ static const CliCommand commands[] = {
      cli_cmd_bench},
     {"explain", "MODEL.onnx IMG OUT.png", "saliency map of a classifier (--method, --class)",
      cli_cmd_explain},
-    {"train", "--style IMG --content DIR", "train a style network (--loss-net, --out)",
-     cli_cmd_train},
+    {"train", "--style IMG --content DIR", "train a style network (--out)", cli_cmd_train},
     {"visualize", "METHOD MODEL.onnx ...",
      "filters, class visualisation, adversarial, DeepDream, inversion, textures, Gatys",
      cli_cmd_visualize},

@@ -4,6 +4,7 @@
 #include <vknn/vknn.h>
 
 #include "gstvkactivationmap.h"
+#include "gstvkdeepdream.h"
 #include "gstvksaliency.h"
 #include "gstvkstyletransfer.h"
 
@@ -41,6 +42,7 @@ static gboolean plugin_init(GstPlugin *plugin)
     gboolean ok = GST_ELEMENT_REGISTER(vkstyletransfer, plugin);
     ok &= GST_ELEMENT_REGISTER(vksaliency, plugin);
     ok &= GST_ELEMENT_REGISTER(vkactivationmap, plugin);
+    ok &= GST_ELEMENT_REGISTER(vkdeepdream, plugin);
     return ok;
 }
 

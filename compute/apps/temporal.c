@@ -342,3 +342,27 @@ gboolean vknn_temporal_read(VknnTemporal *t, float *backward, float *forward, fl
            (!forward || read_lanes(t, &t->flow[1][t->flow_result[1]], 2, forward, err)) &&
            (!mask || read_lanes(t, &t->mask, 1, mask, err));
 }
+
+/* ---- feeding a dream forward -------------------------------------------------------- */
+
+gboolean vknn_temporal_read_stable(VknnTemporal *t, float *nchw, GError **err)
+{
+    const gsize hw = (gsize)t->out_w * t->out_h;
+    g_autofree float *rgb = g_new(float, 3 * hw);
+    if (!read_lanes(t, &t->stable, 3, rgb, err))
+        return FALSE;
+    for (gsize i = 0; i < hw; i++)
+        for (int c = 0; c < 3; c++)
+            nchw[c * hw + i] = rgb[i * 3 + c];
+    return TRUE;
+}
+
+gboolean vknn_temporal_set_history_output(VknnTemporal *t, const float *nchw, GError **err)
+{
+    const gsize hw = (gsize)t->out_w * t->out_h;
+    g_autofree float *texels = g_new0(float, 4 * hw);
+    for (gsize i = 0; i < hw; i++)
+        for (int c = 0; c < 3; c++)
+            texels[i * 4 + c] = nchw[c * hw + i];
+    return vknn_upload(t->ctx, t->memory, t->prev_out.offset, texels, 16 * hw, err);
+}

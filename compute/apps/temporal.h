@@ -73,3 +73,14 @@ void vknn_temporal_reset(VknnTemporal *t);
 void vknn_temporal_flow_size(const VknnTemporal *t, int *w, int *h);
 gboolean vknn_temporal_read(VknnTemporal *t, float *backward, float *forward, float *mask,
                             GError **err);
+
+/* ---- feeding a dream forward (visualize.c's VknnDreamStream) ---------------- */
+
+/* The stabilised output of the last submitted frame, as NCHW floats
+ * [1, 3, out_h, out_w] (the units of `output`). */
+gboolean vknn_temporal_read_stable(VknnTemporal *t, float *nchw, GError **err);
+
+/* Replaces the history's output (what the next frame warps and blends in)
+ * by nchw ([1, 3, out_h, out_w] host floats), after vknn_temporal_end_frame:
+ * DeepDream warps its previous dream, not the blend it started from. */
+gboolean vknn_temporal_set_history_output(VknnTemporal *t, const float *nchw, GError **err);

@@ -4,7 +4,10 @@
  * the input gradient each step: jitter, decay, blur and clipping are a few
  * operations a pixel, small next to the network's passes. */
 #include "apps/classifier.h"
+#include "apps/frame_input.h"
 #include "apps/optim.h"
+#include "apps/temporal.h"
+#include "exec/exec.h"
 #include "graph/schema.h"
 
 #include <vknn/explain.h> /* vknn_top_k */
@@ -713,27 +716,20 @@ static void octave_size(const VknnDreamParams *p, int k, int w, int h, int *ow, 
     *oh = MAX(1, (int)lround(h / f));
 }
 
-gboolean vknn_dream(VknnVisualizer *vis, const VknnDreamParams *params, int width, int height,
-                    float *image, VknnVisProgressFunc progress, void *user, VknnVisResult *result,
-                    GError **err)
+/* google/deepdream's octave loop on image (width x height, in place):
+ * octave k runs on vis[k], the same visualizer at every octave (vknn_dream)
+ * or one per octave, which then stays prepared at its size across video
+ * frames (VknnDreamStream). r: the jitter. */
+static gboolean dream_octaves(VknnVisualizer *const *vis, const VknnDreamParams *params, int width,
+                              int height, float *image, GRand *r, VknnVisProgressFunc progress,
+                              void *user, GError **err)
 {
-    memset(result, 0, sizeof *result);
-    if (!vis->layer || params->octaves < 1 || !(params->octave_scale >= 1)) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
-                    vis->layer ? "octaves must be >= 1 and the octave scale >= 1"
-                               : "DeepDream needs a layer");
-        return FALSE;
-    }
-    if (!dream_score(vis, image, width, height, &result->start_score, err))
-        return FALSE;
     const gsize n = 3 * (gsize)width * height;
-    g_autoptr(GRand) r = g_rand_new_with_seed(params->seed);
     /* detail: what the dream added at the previous octave, at its size. */
     g_autofree float *detail = NULL, *base = g_new(float, n), *x = g_new(float, n);
     int dw = 0, dh = 0;
     VknnVisProgress pr = {
         .method = "dream", .iterations = params->iterations, .octaves = params->octaves};
-    const gint64 t0 = g_get_monotonic_time();
     for (int k = 0; k < params->octaves; k++) {
         int w, h;
         octave_size(params, k, width, height, &w, &h);
@@ -745,7 +741,7 @@ gboolean vknn_dream(VknnVisualizer *vis, const VknnDreamParams *params, int widt
         for (gsize i = 0; i < 3 * (gsize)w * h; i++)
             x[i] = CLAMP(x[i] + base[i], 0.0f, 1.0f);
         pr.octave = k;
-        if (!dream_octave(vis, params, x, w, h, r, &pr, progress, user, err))
+        if (!dream_octave(vis[k], params, x, w, h, r, &pr, progress, user, err))
             return FALSE;
         detail = g_renew(float, detail, 3 * (gsize)w * h);
         for (gsize i = 0; i < 3 * (gsize)w * h; i++)
@@ -753,7 +749,357 @@ gboolean vknn_dream(VknnVisualizer *vis, const VknnDreamParams *params, int widt
         dw = w;
         dh = h;
     }
-    result->seconds = (g_get_monotonic_time() - t0) / 1e6;
     memcpy(image, x, sizeof(float) * n); /* the last octave is full size */
+    return TRUE;
+}
+
+static gboolean check_dream_params(const VknnVisualizer *vis, const VknnDreamParams *params,
+                                   GError **err)
+{
+    if (vis->layer && params->octaves >= 1 && params->octave_scale >= 1)
+        return TRUE;
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                vis->layer ? "octaves must be >= 1 and the octave scale >= 1"
+                           : "DeepDream needs a layer");
+    return FALSE;
+}
+
+gboolean vknn_dream(VknnVisualizer *vis, const VknnDreamParams *params, int width, int height,
+                    float *image, VknnVisProgressFunc progress, void *user, VknnVisResult *result,
+                    GError **err)
+{
+    memset(result, 0, sizeof *result);
+    if (!check_dream_params(vis, params, err) ||
+        !dream_score(vis, image, width, height, &result->start_score, err))
+        return FALSE;
+    g_autoptr(GRand) r = g_rand_new_with_seed(params->seed);
+    g_autofree VknnVisualizer **per_octave = g_new(VknnVisualizer *, params->octaves);
+    for (int k = 0; k < params->octaves; k++)
+        per_octave[k] = vis;
+    const gint64 t0 = g_get_monotonic_time();
+    if (!dream_octaves(per_octave, params, width, height, image, r, progress, user, err))
+        return FALSE;
+    result->seconds = (g_get_monotonic_time() - t0) / 1e6;
     return dream_score(vis, image, width, height, &result->final_score, err);
+}
+
+/* ---- DeepDream on video ------------------------------------------------------------------ */
+
+struct VknnDreamStream {
+    VknnContext *ctx;
+    VknnModel *model;
+    VknnFrameInputParams input;
+    char *layer;
+    /* vis[k]: octave k's, in the order of vknn_dream's octaves, so the last
+     * one runs at the frame's size; created as octaves are asked for. */
+    GPtrArray *vis;
+    /* The models of the smaller octaves' visualizers: private copies, as a
+     * net reads its value shapes from its model, which a prepare at another
+     * size would change under the other nets. */
+    GPtrArray *copies;
+    GRand *rand;
+    float *prev; /* the previous dream, 3 x width x height, or NULL */
+    int width, height;
+    /* VKNN_DREAM_FEED_FLOW: the camera frame (RGB 0..255) on the device,
+     * and the optical flow and warp of vkstyletransfer's temporal=flow. */
+    VknnTemporal *temporal;
+    VknnBuffer *camera_buffer;
+    VknnTensor camera;
+    /* The image path: the input image converted on the device into the
+     * full-size net's input tensor; the output staged for the copy. */
+    VknnFrameInput *fi;
+    VknnFrameBuffer out_staging;
+    guint8 *bytes; /* the dream as packed 8-bit pixels */
+    double last_ms;
+};
+
+VknnDreamStream *vknn_dream_stream_new(VknnContext *ctx, VknnModel *model,
+                                       const VknnFrameInputParams *input, const char *layer,
+                                       GError **err)
+{
+    g_autoptr(VknnDreamStream) s = g_new0(VknnDreamStream, 1);
+    s->ctx = ctx;
+    s->model = model;
+    s->input = *input;
+    s->layer = g_strdup(layer);
+    s->vis = g_ptr_array_new_with_free_func((GDestroyNotify)vknn_visualizer_free);
+    s->copies = g_ptr_array_new_with_free_func((GDestroyNotify)vknn_model_free);
+    s->rand = g_rand_new_with_seed(1);
+    s->fi = vknn_frame_input_new(ctx);
+    /* The first visualizer checks the model and the layer now, not at the
+     * first frame. */
+    VknnVisualizer *vis = vknn_visualizer_new(ctx, model, input, layer, err);
+    if (!vis)
+        return NULL;
+    g_ptr_array_add(s->vis, vis);
+    /* The full-size visualizer (always the last) reads Vulkan images back
+     * through its input tensor. */
+    if (!vknn_net_keep(vis->net, vis->input_name, err))
+        return NULL;
+    if (!layer) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE, "DeepDream needs a layer");
+        return NULL;
+    }
+    return g_steal_pointer(&s);
+}
+
+void vknn_dream_stream_free(VknnDreamStream *s)
+{
+    if (!s)
+        return;
+    if (s->vis)
+        g_ptr_array_unref(s->vis);
+    if (s->copies)
+        g_ptr_array_unref(s->copies); /* after the nets that use them */
+    if (s->rand)
+        g_rand_free(s->rand);
+    vknn_frame_input_free(s->fi);
+    vknn_frame_buffer_clear(s->ctx, &s->out_staging);
+    vknn_temporal_free(s->temporal);
+    vknn_tensor_release_view(s->ctx, &s->camera);
+    vknn_buffer_free(s->ctx, &s->camera_buffer);
+    g_free(s->prev);
+    g_free(s->bytes);
+    g_free(s->layer);
+    g_free(s);
+}
+
+void vknn_dream_stream_reset(VknnDreamStream *s)
+{
+    g_clear_pointer(&s->prev, g_free);
+    if (s->temporal)
+        vknn_temporal_reset(s->temporal);
+}
+
+double vknn_dream_stream_last_frame_ms(const VknnDreamStream *s)
+{
+    return s->last_ms;
+}
+
+/* One visualizer per octave: a change of the octave count re-lays them out
+ * (the full-size one stays last, so it keeps its plan). */
+static gboolean stream_octaves(VknnDreamStream *s, int octaves, GError **err)
+{
+    while ((int)s->vis->len < octaves) {
+        gsize len = 0;
+        g_autofree guint8 *onnx = vknn_model_save_to_memory(s->model, &len, err);
+        VknnModel *copy = onnx ? vknn_model_load_from_memory(onnx, len, err) : NULL;
+        if (!copy)
+            return FALSE;
+        g_ptr_array_add(s->copies, copy);
+        VknnVisualizer *vis = vknn_visualizer_new(s->ctx, copy, &s->input, s->layer, err);
+        if (!vis)
+            return FALSE;
+        g_ptr_array_insert(s->vis, 0, vis);
+    }
+    return TRUE;
+}
+
+/* The start of the frame's dream: the camera frame, with the previous dream
+ * blended in. */
+static void stream_feed(VknnDreamStream *s, const VknnLiveDreamParams *p, float *image, gsize n)
+{
+    if (p->feed == VKNN_DREAM_FEED_NONE || !s->prev)
+        return;
+    const float f = CLAMP(p->feedback, 0.0f, 1.0f);
+    for (gsize i = 0; i < n; i++)
+        image[i] = (1 - f) * image[i] + f * s->prev[i];
+}
+
+/* The device state of the flow feed for w x h frames (a new size forgets
+ * the history). */
+static gboolean flow_prepare(VknnDreamStream *s, int w, int h, GError **err)
+{
+    if (!s->temporal)
+        s->temporal = vknn_temporal_new(s->ctx);
+    if (!vknn_temporal_prepare(s->temporal, w, h, w, h, err))
+        return FALSE;
+    if (s->camera_buffer && s->camera.w == w && s->camera.h == h)
+        return TRUE;
+    vknn_tensor_release_view(s->ctx, &s->camera);
+    vknn_buffer_free(s->ctx, &s->camera_buffer);
+    const VknnShape shape = {4, {1, 3, h, w}};
+    s->camera = (VknnTensor){0};
+    s->camera.bytes = vknn_tensor_set_shape(&s->camera, &shape);
+    s->camera_buffer = vknn_buffer_new(s->ctx, s->camera.bytes, VKNN_MEM_DEVICE, err);
+    s->camera.buffer = s->camera_buffer;
+    return s->camera_buffer && vknn_tensor_make_view(s->ctx, &s->camera, err);
+}
+
+/* The flow feed: the previous dream warped along the optical flow from the
+ * last camera frame to this one and blended in with weight `feedback` where
+ * the flow is trusted (VknnTemporal: not at occlusions, motion boundaries or
+ * cuts, where the camera frame shows alone). image: 0..1 in and out. */
+static gboolean stream_flow_feed(VknnDreamStream *s, const VknnLiveDreamParams *p, int w, int h,
+                                 float *image, GError **err)
+{
+    const gsize n = 3 * (gsize)w * h;
+    if (!flow_prepare(s, w, h, err))
+        return FALSE;
+    g_autofree float *rgb = g_new(float, n), *packed = g_malloc(s->camera.bytes);
+    for (gsize i = 0; i < n; i++)
+        rgb[i] = image[i] * 255.0f;
+    vknn_pack_c4(&s->camera, rgb, packed);
+    if (!vknn_upload(s->ctx, s->camera_buffer, 0, packed, s->camera.bytes, err))
+        return FALSE;
+    VknnCmd *cmd = vknn_cmd_new(s->ctx, err);
+    if (!cmd)
+        return FALSE;
+    /* The camera frame is both the flow's input and the output the warped
+     * dream is blended into. */
+    vknn_temporal_record(s->temporal, cmd, &s->camera, &s->camera);
+    vknn_temporal_begin_frame(s->temporal, p->feedback);
+    const gboolean ok = vknn_cmd_end(cmd, err) && vknn_cmd_submit_wait(cmd, err);
+    vknn_cmd_free(&cmd);
+    if (!ok || !vknn_temporal_read_stable(s->temporal, rgb, err)) {
+        vknn_temporal_reset(s->temporal);
+        return FALSE;
+    }
+    vknn_temporal_end_frame(s->temporal);
+    for (gsize i = 0; i < n; i++)
+        image[i] = CLAMP(rgb[i] / 255.0f, 0.0f, 1.0f);
+    return TRUE;
+}
+
+/* After the dream: it is what the next frame warps. */
+static gboolean flow_keep_dream(VknnDreamStream *s, const float *image, gsize n, GError **err)
+{
+    g_autofree float *rgb = g_new(float, n);
+    for (gsize i = 0; i < n; i++)
+        rgb[i] = image[i] * 255.0f;
+    return vknn_temporal_set_history_output(s->temporal, rgb, err);
+}
+
+gboolean vknn_dream_stream_frame(VknnDreamStream *s, const VknnLiveDreamParams *params, int width,
+                                 int height, float *image, GError **err)
+{
+    VknnVisualizer *first = g_ptr_array_index(s->vis, 0);
+    if (!check_dream_params(first, &params->dream, err) || !(params->dream.step >= 0) ||
+        !stream_octaves(s, params->dream.octaves, err))
+        return FALSE;
+    const gint64 t0 = g_get_monotonic_time();
+    const gsize n = 3 * (gsize)width * height;
+    if (width != s->width || height != s->height) {
+        vknn_dream_stream_reset(s);
+        s->width = width;
+        s->height = height;
+    }
+    if (params->feed == VKNN_DREAM_FEED_FLOW) {
+        if (!stream_flow_feed(s, params, width, height, image, err))
+            return FALSE;
+    } else {
+        stream_feed(s, params, image, n);
+    }
+    VknnVisualizer **vis = (VknnVisualizer **)s->vis->pdata + (s->vis->len - params->dream.octaves);
+    if (params->dream.iterations > 0 &&
+        !dream_octaves(vis, &params->dream, width, height, image, s->rand, NULL, NULL, err))
+        return FALSE;
+    if (params->feed == VKNN_DREAM_FEED_FLOW && !flow_keep_dream(s, image, n, err))
+        return FALSE;
+    if (!s->prev)
+        s->prev = g_new(float, n);
+    memcpy(s->prev, image, sizeof(float) * n);
+    s->last_ms = (g_get_monotonic_time() - t0) / 1e3;
+    return TRUE;
+}
+
+/* 8-bit pixels in fmt's byte order <-> 0..1 RGB planes. */
+static void bytes_to_planes(VknnPixelFormat fmt, const guint8 *in, int stride, int w, int h,
+                            float *out)
+{
+    const gsize hw = (gsize)w * h;
+    const int r = vknn_pixel_swaps_rb(fmt) ? 2 : 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const guint8 *px = in + (gsize)y * stride + 4 * x;
+            const gsize i = (gsize)y * w + x;
+            out[i] = px[r] / 255.0f;
+            out[hw + i] = px[1] / 255.0f;
+            out[2 * hw + i] = px[2 - r] / 255.0f;
+        }
+}
+
+static void planes_to_bytes(VknnPixelFormat fmt, const float *in, int w, int h, guint8 *out,
+                            int stride)
+{
+    const gsize hw = (gsize)w * h;
+    const int r = vknn_pixel_swaps_rb(fmt) ? 2 : 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            guint8 *px = out + (gsize)y * stride + 4 * x;
+            const gsize i = (gsize)y * w + x;
+            px[r] = (guint8)lrintf(CLAMP(in[i], 0.0f, 1.0f) * 255.0f);
+            px[1] = (guint8)lrintf(CLAMP(in[hw + i], 0.0f, 1.0f) * 255.0f);
+            px[2 - r] = (guint8)lrintf(CLAMP(in[2 * hw + i], 0.0f, 1.0f) * 255.0f);
+            px[3] = 255;
+        }
+}
+
+gboolean vknn_dream_stream_frame_bytes(VknnDreamStream *s, const VknnLiveDreamParams *params,
+                                       VknnPixelFormat fmt, int width, int height, const guint8 *in,
+                                       int in_stride, guint8 *out, int out_stride, GError **err)
+{
+    g_autofree float *image = g_new(float, 3 * (gsize)width * height);
+    bytes_to_planes(fmt, in, in_stride, width, height, image);
+    if (!vknn_dream_stream_frame(s, params, width, height, image, err))
+        return FALSE;
+    planes_to_bytes(fmt, image, width, height, out, out_stride);
+    return TRUE;
+}
+
+/* The input image as 0..1 RGB planes: converted on the device (no resize,
+ * mean 0, std 1) into the full-size net's input tensor, read back. */
+static gboolean read_image(VknnDreamStream *s, VknnImage *in, int w, int h, float *image,
+                           GError **err)
+{
+    VknnVisualizer *vis = g_ptr_array_index(s->vis, s->vis->len - 1);
+    const VknnFrameInputParams fp = {
+        .width = w, .height = h, .mode = VKNN_RESIZE_STRETCH, .mean = {0, 0, 0}, .std = {1, 1, 1}};
+    if (!prepare(vis, w, h, err))
+        return FALSE;
+    VknnCmd *cmd = vknn_cmd_new(s->ctx, err);
+    if (!cmd)
+        return FALSE;
+    const gboolean ok =
+        vknn_frame_input_record_image(s->fi, cmd, &fp, in, w, h,
+                                      vknn_net_tensor(vis->net, vis->input_name), err) &&
+        vknn_cmd_end(cmd, err) && vknn_cmd_submit_wait(cmd, err);
+    vknn_cmd_free(&cmd);
+    return ok && vknn_net_read(vis->net, vis->input_name, image, err);
+}
+
+/* Copies the dream into out through a host-visible staging buffer. */
+static gboolean write_image(VknnDreamStream *s, const float *image, int w, int h, VknnImage *out,
+                            GError **err)
+{
+    if (!vknn_frame_check_image_format(out->format, "output", err) ||
+        !vknn_frame_buffer_ensure(s->ctx, &s->out_staging, w, h, VKNN_MEM_UPLOAD, err))
+        return FALSE;
+    const VknnPixelFormat fmt =
+        out->format == VK_FORMAT_B8G8R8A8_UNORM ? VKNN_PIXEL_BGRA : VKNN_PIXEL_RGBA;
+    s->bytes = g_renew(guint8, s->bytes, 4 * (gsize)w * h);
+    planes_to_bytes(fmt, image, w, h, s->bytes, 4 * w);
+    vknn_frame_buffer_write(&s->out_staging, s->bytes, 4 * w);
+    VknnCmd *cmd = vknn_cmd_new(s->ctx, err);
+    if (!cmd)
+        return FALSE;
+    vknn_cmd_image_barrier(cmd, out, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
+    vknn_cmd_copy_to_image(cmd, s->out_staging.buffer, 0, out, w, h);
+    const gboolean ok = vknn_cmd_end(cmd, err) && vknn_cmd_submit_wait(cmd, err);
+    vknn_cmd_free(&cmd);
+    return ok;
+}
+
+gboolean vknn_dream_stream_frame_images(VknnDreamStream *s, const VknnLiveDreamParams *params,
+                                        int width, int height, VknnImage *in, VknnImage *out,
+                                        GError **err)
+{
+    if (!vknn_frame_check_image_format(in->format, "input", err) ||
+        !stream_octaves(s, params->dream.octaves, err))
+        return FALSE;
+    g_autofree float *image = g_new(float, 3 * (gsize)width * height);
+    return read_image(s, in, width, height, image, err) &&
+           vknn_dream_stream_frame(s, params, width, height, image, err) &&
+           write_image(s, image, width, height, out, err);
 }

@@ -212,8 +212,8 @@ fi
 # mistake on the command line (exit 2), named in the one error line.
 check "visualize: no method is a usage error" usage_error visualize
 check "visualize: unknown method is a usage error" usage_error visualize frobnicate
-check "visualize --help lists the seven methods" sh -c \
-    "'$vknn' visualize --help | grep -cE '^  (filters|class|adversarial|dream|invert|texture|gatys) ' | grep -qx 7"
+check "visualize --help lists the ten methods" sh -c \
+    "'$vknn' visualize --help | grep -cE '^  (filters|class|adversarial|dream|invert|texture|gatys|neighbours|embed|patches) ' | grep -qx 10"
 check "visualize class: --class is required" usage_error visualize class "$tmp/junk.onnx" \
     "$tmp/o.png"
 check "visualize class: --class -1 is a usage error" usage_error visualize class \
@@ -263,6 +263,51 @@ else
     echo "SKIP: $sq is absent"
 fi
 
+# vknn visualize neighbours|embed|patches (vknn/features.h) over folders
+check "visualize neighbours: --query is required" usage_error visualize neighbours \
+    "$tmp/junk.onnx" "$tmp" "$tmp/o.png"
+check "visualize embed: unknown --method is a usage error" usage_error visualize embed \
+    "$tmp/junk.onnx" "$tmp" "$tmp/o.png" --method umap
+check "visualize patches: --layer and --channels are required" usage_error visualize patches \
+    "$tmp/junk.onnx" "$tmp" "$tmp/o.png" --channels 1
+check "visualize patches: --channels x is a usage error" usage_error visualize patches \
+    "$tmp/junk.onnx" "$tmp" "$tmp/o.png" --layer l --channels 1,x
+if [ -f "$sq" ] && [ -f "$cat" ]; then
+    mkdir -p "$tmp/set" "$tmp/badset"
+    for f in skimage_chelsea.png skimage_coffee.png coral_owl.jpg; do
+        ln -s "$shared/media/photos/$f" "$tmp/set/$f"
+    done
+    cp "$cat" "$tmp/badset/a.png"
+    printf 'junk' >"$tmp/badset/b.png"
+    check "visualize neighbours: the cat's nearest is itself at 0.00; #1 is left out of its own" sh -c \
+        "'$vknn' visualize neighbours '$sq' '$tmp/set' '$tmp/nb.png' --query '$cat' --k 3 \
+            >'$tmp/out' 2>'$tmp/err' && grep -q '^skimage_chelsea.png: skimage_chelsea.png (0.00), ' \
+            '$tmp/out' && grep -q '^features: 3/3 images' '$tmp/err' && [ -s '$tmp/nb.png' ] &&
+         '$vknn' visualize neighbours '$sq' '$tmp/set' '$tmp/nb.png' --query '#1' --k 2 \
+            2>/dev/null | grep -qE '^#1 skimage_chelsea.png: (coral_owl|skimage_coffee).(png|jpg) \\([0-9.]+\\), [a-z_]+'"
+    check "visualize neighbours: an unreadable image in the folder is named" sh -c \
+        "'$vknn' visualize neighbours '$sq' '$tmp/badset' '$tmp/o.png' --query '$cat' \
+            2>&1 >/dev/null | grep -q 'badset/b.png'"
+    check "visualize embed: PCA of 3 images as a 300x300 PNG" sh -c \
+        "'$vknn' visualize embed '$sq' '$tmp/set' '$tmp/e.png' --method pca --canvas 300 \
+            2>/dev/null | grep -q '^PCA of 3 points' &&
+         [ \"\$(od -An -tu1 -j16 -N8 '$tmp/e.png' | tr -s ' ')\" = ' 0 0 1 44 0 0 1 44' ]"
+    check "visualize patches: a layer SqueezeNet lacks is a usage error naming it" \
+        usage_error_naming "'nope'" visualize patches "$sq" "$tmp/set" "$tmp/o.png" --layer nope \
+        --channels 1
+    check "visualize patches: fire3's 23x23 field, top 2 of 2 channels" sh -c \
+        "'$vknn' visualize patches '$sq' '$tmp/set' '$tmp/p.png' --top 2 --channels 3,7 \
+            --layer /features/features.4/Concat_output_0 2>/dev/null >'$tmp/out' &&
+         grep -q 'receptive field 23x23 pixels, jump 4x4' '$tmp/out' &&
+         grep -q '^channel 7: ' '$tmp/out' && [ -s '$tmp/p.png' ]"
+    check "visualize patches: --per-source 1 keeps one patch a row from one folder" sh -c \
+        "[ \$('$vknn' visualize patches '$sq' '$tmp/set' '$tmp/p.png' --top 3 --channels 3 \
+            --per-source 1 --layer /features/features.4/Concat_output_0 2>/dev/null |
+            grep '^channel 3: ' | grep -o ' (' | wc -l) -eq 1 ]"
+else
+    echo "SKIP: $sq is absent"
+fi
+
 candy=$shared/models/style/small/candy_nc8.onnx
 if [ -f "$candy" ] && [ -f "$sq" ] && [ -f "$cat" ]; then
     over_limit='is 20000x20000 pixels, 1.2 GB .*limit of 16384 pixels a side'
@@ -295,33 +340,39 @@ if [ -f "$candy" ] && [ -f "$sq" ] && [ -f "$cat" ]; then
         bench "$candy" --size 12000x12000
 fi
 
-vgg=$shared/models/vgg/vgg19_normalised_relu3_1.onnx
-check "train: missing --style" usage_error train --content "$tmp" --loss-net x --out y
+check "train: missing --style" usage_error train --content "$tmp" --out y
 check "train: a negative --stability-weight is a usage error" usage_error_naming \
-    "--stability-weight must be finite and >= 0" train --style x --content "$tmp" --loss-net x \
+    "--stability-weight must be finite and >= 0" train --style x --content "$tmp" \
     --out y --stability-weight -1
-if [ -f "$vgg" ] && [ -f "$cat" ]; then
-    mkdir -p "$tmp/content" "$tmp/empty"
-    cp "$cat" "$tmp/content/"
-    printf 'junk' >"$tmp/content/notes.txt" # not an image: skipped
-    printf 'junk' >"$tmp/empty/notes.txt"
-    check "train: a truncated style image is refused" \
-        refused_lean 'claims 11000x11000 pixels but is [0-9]+ bytes' train \
-        --style "$tmp/truncated.png" --content "$tmp/content" --loss-net "$vgg" --out "$tmp/s.onnx"
-    check "train: a content folder without images fails in one line" one_line_error train \
-        --style "$cat" --content "$tmp/empty" --loss-net "$vgg" --out "$tmp/s.onnx" --steps 1
-    check "train: 2 tiny steps write the network, checkpoint, curve and preview" sh -c \
-        "'$vknn' train --style '$cat' --content '$tmp/content' --loss-net '$vgg' \
-            --out '$tmp/s.onnx' --steps 2 --size 32 --channels 4 >'$tmp/out' &&
-         grep -q '^step 2/2 ' '$tmp/out' && [ -s '$tmp/s.onnx' ] && [ -s '$tmp/s.onnx.ckpt' ] &&
-         grep -q '<polyline' '$tmp/s.onnx.losses.svg' && [ -s '$tmp/s.onnx.preview.png' ]"
-    check "train: resumes from the checkpoint at step 3" sh -c \
-        "'$vknn' train --style '$cat' --content '$tmp/content' --loss-net '$vgg' \
-            --out '$tmp/s.onnx' --steps 3 --size 32 --channels 4 --resume '$tmp/s.onnx.ckpt' |
-         grep -q 'from step 2'"
-    check "train: the trained network stylizes a photo" \
-        "$vknn" stylize "$tmp/s.onnx" "$cat" "$tmp/styled.png" --size 64x48
+# Training needs no file from ../shared: the loss network is built in
+# (builtin:vgg19_relu3_1); the photo is the cat, or a flat 96x80 PNG.
+mkdir -p "$tmp/content" "$tmp/empty"
+if [ -f "$cat" ]; then photo=$cat; else
+    photo=$tmp/flat.png
+    "$py" "$tmp/png.py" "$photo" 96 80
 fi
+cp "$photo" "$tmp/content/"
+printf 'junk' >"$tmp/content/notes.txt" # not an image: skipped
+printf 'junk' >"$tmp/empty/notes.txt"
+check "train: a truncated style image is refused" \
+    refused_lean 'claims 11000x11000 pixels but is [0-9]+ bytes' train \
+    --style "$tmp/truncated.png" --content "$tmp/content" --out "$tmp/s.onnx"
+check "train: a content folder without images fails in one line" one_line_error train \
+    --style "$photo" --content "$tmp/empty" --out "$tmp/s.onnx" --steps 1
+check "train: a loss network that is not there fails in one line" one_line_error train \
+    --style "$photo" --content "$tmp/content" --out "$tmp/s.onnx" --steps 1 \
+    --loss-net builtin:no-such-net
+check "train: 2 tiny steps write the network, checkpoint, curve and preview" sh -c \
+    "'$vknn' train --style '$photo' --content '$tmp/content' \
+        --out '$tmp/s.onnx' --steps 2 --size 32 --channels 4 >'$tmp/out' &&
+     grep -q '^step 2/2 ' '$tmp/out' && [ -s '$tmp/s.onnx' ] && [ -s '$tmp/s.onnx.ckpt' ] &&
+     grep -q '<polyline' '$tmp/s.onnx.losses.svg' && [ -s '$tmp/s.onnx.preview.png' ]"
+check "train: resumes from the checkpoint at step 3" sh -c \
+    "'$vknn' train --style '$photo' --content '$tmp/content' \
+        --out '$tmp/s.onnx' --steps 3 --size 32 --channels 4 --resume '$tmp/s.onnx.ckpt' |
+     grep -q 'from step 2'"
+check "train: the trained network stylizes a photo" \
+    "$vknn" stylize "$tmp/s.onnx" "$photo" "$tmp/styled.png" --size 64x48
 # The output keeps the input's size, as vkstyletransfer does: the stride-2
 # layers round 99x75 up to 100x76 (docs/model-contract.md), cropped back;
 # --network-size writes the network's own output.

@@ -5,7 +5,9 @@
  * photo is the golden chelsea crop when present, else a synthetic scene.
  * Also multi-style networks (NAME@s instance-norm parameters): the styler's
  * blends equal single-style networks built with the blended parameters, and
- * vknn_style_extract()'s single styles equal those built with theirs.
+ * vknn_style_extract()'s single styles equal those built with theirs. And the
+ * VGG-19 encoder (builtin:vgg19_relu3_1) against the reference ops and, with
+ * ../shared, PyTorch's golden tensors.
  *
  *   test_builtin
  */
@@ -238,11 +240,92 @@ static void check_multi_style(VknnContext *ctx, const float *photo)
     g_clear_error(&err);
 }
 
+/* Largest |a - b| over the largest |b|: agreement relative to the tensor's scale. */
+static double rel_diff(const float *a, const float *b, int64_t n)
+{
+    return test_max_abs_diff(a, b, n) / fmax(test_max_abs(b, n), 1e-12);
+}
+
+/* The golden VGG tensors of ../shared (PyTorch) through the built-in encoder. */
+static void check_encoder_golden(VknnContext *ctx, VknnModel *m)
+{
+    g_autofree char *in_path = test_shared_path("golden/vgg_in_1x3x96x128.f32");
+    g_autofree char *r3_path =
+        in_path ? test_shared_path("golden/vgg_relu3_1_1x256x24x32.f32") : NULL;
+    g_autofree char *r2_path =
+        in_path ? test_shared_path("golden/vgg_relu2_1_1x128x48x64.f32") : NULL;
+    if (!r3_path || !r2_path)
+        return;
+    g_autofree float *x = test_read_f32(in_path, 3 * 96 * 128);
+    g_autofree float *r3 = test_read_f32(r3_path, 256 * 24 * 32);
+    g_autofree float *r2 = test_read_f32(r2_path, 128 * 48 * 64);
+    GError *err = NULL;
+    g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &err);
+    const VknnShape shape = {4, {1, 3, 96, 128}};
+    const float *inputs[] = {x};
+    g_autofree float *got3 = g_new(float, 256 * 24 * 32);
+    g_autofree float *got2 = g_new(float, 128 * 48 * 64);
+    if (!net || !vknn_net_prepare(net, &shape, &err) || !vknn_net_run(net, inputs, &err) ||
+        !vknn_net_read(net, "relu3_1", got3, &err) || !vknn_net_read(net, "relu2_1", got2, &err)) {
+        test_check(FALSE, "builtin:vgg19_relu3_1 on the golden input: %s", err->message);
+        g_error_free(err);
+        return;
+    }
+    const double d3 = rel_diff(got3, r3, 256 * 24 * 32), d2 = rel_diff(got2, r2, 128 * 48 * 64);
+    test_check(d3 <= 1e-4 && d2 <= 1e-4,
+               "builtin:vgg19_relu3_1 vs PyTorch: relu3_1 %.2g, relu2_1 %.2g relative (<= 1e-4)",
+               d3, d2);
+}
+
+/* builtin:vgg19_relu3_1 on the device at an odd size: its three outputs have
+ * the documented shapes and match the plain-C reference ops; on the golden
+ * input (when ../shared is there), relu3_1 and relu2_1 match PyTorch's. */
+static void check_encoder(VknnContext *ctx)
+{
+    enum { EW = 37, EH = 29 };
+    const char *path = "builtin:vgg19_relu3_1";
+    GError *err = NULL;
+    g_autoptr(VknnModel) m = vknn_model_load(path, &err);
+    g_autoptr(VknnNet) net = m ? vknn_net_new(ctx, m, &err) : NULL;
+    const VknnShape shape = {4, {1, 3, EH, EW}};
+    static float x[3 * EW * EH];
+    test_fill_random(x, G_N_ELEMENTS(x), 11, 0, 1);
+    const float *inputs[] = {x};
+    if (!net || !vknn_net_prepare(net, &shape, &err) || !vknn_net_run(net, inputs, &err)) {
+        test_check(FALSE, "%s runs: %s", path, err->message);
+        g_error_free(err);
+        return;
+    }
+    const VknnRefTensor in = {shape, x};
+    g_autoptr(GHashTable) ref = vknn_ref_run(m, &in, &err);
+    g_assert_no_error(err);
+    const struct {
+        const char *name;
+        int c, h, w;
+    } outs[] = {{"relu1_1", 64, EH, EW}, {"relu2_1", 128, 15, 19}, {"relu3_1", 256, 8, 10}};
+    for (size_t i = 0; i < G_N_ELEMENTS(outs); i++) {
+        const VknnRefTensor *want = g_hash_table_lookup(ref, outs[i].name);
+        const int64_t n = (int64_t)outs[i].c * outs[i].h * outs[i].w;
+        const VknnShape s = {4, {1, outs[i].c, outs[i].h, outs[i].w}};
+        test_check(want && vknn_shape_equal(&want->shape, &s), "%s: %s is 1x%dx%dx%d", path,
+                   outs[i].name, outs[i].c, outs[i].h, outs[i].w);
+        g_autofree float *got = g_new(float, n);
+        if (!want || !vknn_net_read(net, outs[i].name, got, &err)) {
+            g_clear_error(&err);
+            continue;
+        }
+        const double d = rel_diff(got, want->data, n);
+        test_check(d <= 1e-4, "%s: %s on the device vs the reference ops, %.2g relative", path,
+                   outs[i].name, d);
+    }
+    check_encoder_golden(ctx, m);
+}
+
 int main(void)
 {
     g_autoptr(VknnContext) ctx = test_context();
     g_autofree float *in = photo();
-    g_auto(GStrv) names = vknn_builtin_models();
+    g_auto(GStrv) names = test_builtin_styles();
     test_check(g_strv_length(names) >= 2, "%u built-in styles", g_strv_length(names));
     int multi = 0;
     for (char **n = names; *n; n++) {
@@ -258,5 +341,6 @@ int main(void)
                "an unknown built-in name lists the others: %s", err ? err->message : "");
     g_clear_error(&err);
     check_multi_style(ctx, in);
+    check_encoder(ctx);
     return test_summary(0);
 }

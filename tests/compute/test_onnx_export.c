@@ -372,7 +372,7 @@ static void test_builtin_in_opencv(void)
     g_autofree char *peers = test_shared_path("bench/peers.py");
     if (!peers || !have_cv2())
         return;
-    g_auto(GStrv) names = vknn_builtin_models();
+    g_auto(GStrv) names = test_builtin_styles();
     GError *err = NULL;
     g_autofree char *dir = g_dir_make_tmp("vknn-export-XXXXXX", &err);
     g_assert_no_error(err);

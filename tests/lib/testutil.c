@@ -125,3 +125,21 @@ void test_top_k(const float *x, int n, int k, int *out)
         out[j] = best;
     }
 }
+
+char **test_builtin_styles(void)
+{
+    g_auto(GStrv) names = vknn_builtin_models();
+    GPtrArray *styles = g_ptr_array_new();
+    for (char **n = names; *n; n++) {
+        g_autofree char *path = g_strconcat("builtin:", *n, NULL);
+        g_autoptr(VknnModel) m = vknn_model_load(path, NULL);
+        const VknnShape in = m ? vknn_model_default_input_shape(m, 0, 32, 32) : (VknnShape){0};
+        if (!m || !vknn_model_infer_shapes(m, &in, NULL))
+            continue;
+        const VknnValue *out = vknn_model_value(m, g_array_index(m->outputs, int, 0));
+        if (out->shape.rank == 4 && out->shape.dims[1] == 3)
+            g_ptr_array_add(styles, g_strdup(*n));
+    }
+    g_ptr_array_add(styles, NULL);
+    return (char **)g_ptr_array_free(styles, FALSE);
+}

@@ -36,6 +36,16 @@ last_progress() { # LOG: the last "render: frame N/M" of the progress line
     tr '\r' '\n' <"$1" | grep -o 'render: frame [0-9]*/[0-9]*' | tail -n 1
 }
 
+check_every_frame() { # IN OUT LOG: OUT holds every frame of IN, the progress says N/N
+    n_in=$(frames "$1")
+    n_out=$(frames "$2")
+    echo "    frames: $n_in in $1, $n_out in $2"
+    check "the input decodes" [ "$n_in" -gt 0 ]
+    check "the output has every frame of the input" [ "$n_out" -eq "$n_in" ]
+    check "the progress line ends at frame $n_in/$n_in" \
+        [ "$(last_progress "$3")" = "render: frame $n_in/$n_in" ]
+}
+
 case $mode in
 clip)
     mkdir "$tmp/vknn"
@@ -46,13 +56,7 @@ clip)
     rc=$?
     tr '\r' '\n' <"$tmp/log" | tail -n 4 | sed 's/^/    /'
     check "./scripts/render.sh exits 0" [ $rc -eq 0 ]
-    n_in=$(frames "$clip")
-    n_out=$(frames "$tmp/vknn/out/stylized.mp4")
-    echo "    frames: $n_in in $clip, $n_out in out/stylized.mp4"
-    check "the committed clip decodes" [ "$n_in" -gt 0 ]
-    check "out/stylized.mp4 has every frame of the clip" [ "$n_out" -eq "$n_in" ]
-    check "the progress line ends at frame $n_in/$n_in" \
-        [ "$(last_progress "$tmp/log")" = "render: frame $n_in/$n_in" ]
+    check_every_frame "$clip" "$tmp/vknn/out/stylized.mp4" "$tmp/log"
     check "it says where the output went" \
         grep -q "^render: the stylised video is $tmp/vknn/out/stylized.mp4\$" "$tmp/log"
     check "it says how to watch it" grep -q "^render: watch it: " "$tmp/log"
@@ -69,13 +73,8 @@ frames)
     rc=$?
     tr '\r' '\n' <"$tmp/log" | tail -n 2 | sed 's/^/    /'
     check "pipelines/render.sh exits 0" [ $rc -eq 0 ]
-    n_in=$(frames "$tmp/in.mkv")
-    n_out=$(frames "$tmp/out.mp4")
-    echo "    frames: $n_in in, $n_out out"
-    check "the input has 30 frames" [ "$n_in" -eq 30 ]
-    check "the output has every frame of the input" [ "$n_out" -eq "$n_in" ]
-    check "the progress line ends at frame $n_in/$n_in" \
-        [ "$(last_progress "$tmp/log")" = "render: frame $n_in/$n_in" ]
+    check "the input has 30 frames" [ "$(frames "$tmp/in.mkv")" -eq 30 ]
+    check_every_frame "$tmp/in.mkv" "$tmp/out.mp4" "$tmp/log"
     ;;
 *)
     echo "usage: $0 clip|frames SOURCE_DIR BUILD_DIR" >&2

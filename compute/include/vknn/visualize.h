@@ -238,4 +238,78 @@ void vknn_image_blur(float *image, int width, int height, float sigma);
 /* Bilinear resize of 3 planes (pixel centres aligned, edges clamped). */
 void vknn_image_resize(const float *in, int w, int h, float *out, int out_w, int out_h);
 
+/* ---- DeepDream on video ---------------------------------------------------------- */
+
+/* Where a video frame's dream starts from. */
+typedef enum {
+    /* The camera frame alone: each frame dreams afresh (flickers). */
+    VKNN_DREAM_FEED_NONE,
+    /* The camera frame blended with the previous frame's dream (weight
+     * `feedback`), so the dream keeps growing where the scene holds still. */
+    VKNN_DREAM_FEED_BLEND,
+    /* The previous dream warped along the optical flow between the last
+     * camera frame and this one (vkstyletransfer's temporal=flow: pyramidal
+     * Lucas-Kanade on the device), blended in where the flow is trusted; at
+     * occlusions, motion boundaries and cuts the camera frame starts alone,
+     * so moving things carry their dream along instead of leaving ghosts. */
+    VKNN_DREAM_FEED_FLOW,
+} VknnDreamFeed;
+
+typedef struct {
+    VknnDreamParams dream; /* per frame; iterations 0: the start image is the output */
+    VknnDreamFeed feed;
+    float feedback; /* 0..1: weight of the previous dream in the start image */
+} VknnLiveDreamParams;
+
+// clang-format off
+#define VKNN_LIVE_DREAM_PARAMS_DEFAULT                                                             \
+    {                                                                                              \
+        .dream = {.octaves = 2, .octave_scale = 1.4f, .iterations = 2, .step = 1.5f / 255,         \
+                  .jitter = 8, .seed = 1},                                                         \
+        .feed = VKNN_DREAM_FEED_FLOW, .feedback = 0.8f                                            \
+    }
+// clang-format on
+
+/* DeepDream on consecutive video frames: one visualizer per octave, each
+ * staying prepared at its octave's size, so a frame of the same size as the
+ * last plans and allocates nothing on the device; the previous dream is
+ * kept for the feedback. The jitter's random sequence continues from frame
+ * to frame. Not thread-safe. */
+typedef struct VknnDreamStream VknnDreamStream;
+
+/* model and ctx outlive the stream; layer as for vknn_visualizer_new (an
+ * unknown name is VKNN_ERROR_NOT_FOUND, naming it). */
+VknnDreamStream *vknn_dream_stream_new(VknnContext *ctx, VknnModel *model,
+                                       const VknnFrameInputParams *input, const char *layer,
+                                       GError **err);
+void vknn_dream_stream_free(VknnDreamStream *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnDreamStream, vknn_dream_stream_free)
+
+/* Forgets the previous dream: the next frame starts from itself alone (a
+ * seek, a cut). A new frame size forgets it too. */
+void vknn_dream_stream_reset(VknnDreamStream *s);
+
+/* Dreams one frame: image (3 x height x width pixels, 0..1) is the camera
+ * frame in and the dream out. */
+gboolean vknn_dream_stream_frame(VknnDreamStream *s, const VknnLiveDreamParams *params, int width,
+                                 int height, float *image, GError **err);
+
+/* The same on 8-bit frames in host memory (row strides in bytes; alpha or X
+ * written 255). */
+gboolean vknn_dream_stream_frame_bytes(VknnDreamStream *s, const VknnLiveDreamParams *params,
+                                       VknnPixelFormat fmt, int width, int height, const guint8 *in,
+                                       int in_stride, guint8 *out, int out_stride, GError **err);
+
+/* The same on Vulkan images of the stream's device (R8G8B8A8_UNORM or
+ * B8G8R8A8_UNORM): `in` (SAMPLED usage) is converted on the device and read
+ * back, the dream (optimised on the host between the passes, as every
+ * DeepDream here) is copied into `out` (TRANSFER_DST usage). Their layouts,
+ * stages and accesses are updated for the next user. */
+gboolean vknn_dream_stream_frame_images(VknnDreamStream *s, const VknnLiveDreamParams *params,
+                                        int width, int height, VknnImage *in, VknnImage *out,
+                                        GError **err);
+
+/* Wall time of the last frame in milliseconds (0 before the first). */
+double vknn_dream_stream_last_frame_ms(const VknnDreamStream *s);
+
 G_END_DECLS

@@ -12,7 +12,9 @@
  *                      transfer, saliency and activation maps, heatmap
  *                      overlays, training style networks;
  *   visualize.h        filter grids, class visualisation, adversarial
- *                      examples and DeepDream by optimising images.
+ *                      examples and DeepDream by optimising images;
+ *   features.h         penultimate features, nearest neighbours, PCA and
+ *                      t-SNE embeddings, receptive fields, top patches.
  * docs/architecture.md draws the tiers behind them. No GStreamer header is
  * included anywhere in libvknn.
  */
@@ -31,3 +33,4 @@
 #include <vknn/overlay.h>
 #include <vknn/visualize.h>
 #include <vknn/synthesis.h>
+#include <vknn/features.h>
