@@ -51,6 +51,24 @@ run visualize dream "$sq" "$photos/skimage_astronaut.png" "$out/vis_dream_fire7.
 run visualize dream "$vgg" "$photos/skimage_astronaut.png" "$out/vis_dream_vgg_relu3_1.png" \
     --layer relu3_1 --size 320x320 --mean 0,0,0 --std 1,1,1
 
+# 5. Feature inversion (Mahendran & Vedaldi 2015) of the astronaut, from
+# noise: the VGG encoder's three ReLU layers, then SqueezeNet's conv1, fire3,
+# fire5 and fire9 outputs (deeper, so more abstract), photo first.
+run visualize invert "$vgg" "$photos/skimage_astronaut.png" "$out/vis_invert_vgg.png" \
+    --layer relu1_1,relu2_1,relu3_1 --size 192x192 --mean 0,0,0 --std 1,1,1
+run visualize invert "$sq" "$photos/skimage_astronaut.png" "$out/vis_invert_squeezenet.png" \
+    --layer /features/features.1/Relu_output_0,/features/features.4/Concat_output_0,/features/features.7/Concat_output_0,/features/features.12/Concat_output_0 \
+    --size 160x160
+
+# 6. Texture synthesis (Gatys et al. 2015) from the public-domain Starry
+# Night thumbnail, and style transfer (Gatys et al. 2016) of the CC0 cat,
+# with the VGG encoder (relu1_1, relu2_1, relu3_1; content at relu3_1).
+paintings=docs/images/paintings
+run visualize texture "$vgg" "$paintings/starry_night.jpg" "$out/vis_texture_starry_night.png" \
+    --size 224x224 --mean 0,0,0 --std 1,1,1 --lr 0.05 --noise 0.2
+run visualize gatys "$vgg" "$photos/skimage_chelsea.png" "$paintings/starry_night.jpg" \
+    "$out/vis_gatys_chelsea_starry_night.png" --size 224x224 --mean 0,0,0 --std 1,1,1
+
 # 5. Last-layer features and maximally activating patches (vknn/features.h)
 # over frames of the four CC BY 4.0 Intel sample clips (one every 2 s, at
 # most 20 a clip: 59 frames) and the four CC0 / public-domain scikit-image

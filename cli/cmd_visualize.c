@@ -5,6 +5,10 @@
  *   class        MODEL.onnx OUT.png --class C  class visualisation, gradient ascent
  *   adversarial  MODEL.onnx IMG OUT.png      FGSM or the iterative attack
  *   dream        MODEL.onnx IMG OUT.png --layer L   DeepDream
+ *   invert       MODEL.onnx IMG OUT.png --layer L[,L...]  feature inversion
+ *   texture      MODEL.onnx TEXTURE OUT.png  texture synthesis (Gram matrices)
+ *   gatys        MODEL.onnx CONTENT STYLE OUT.png   style transfer by optimisation
+ *   neighbours, embed, patches  last-layer features (cmd_features.c)
  *
  * Progress lines go to stderr, results to stdout. A class or layer the
  * model lacks is a usage error (exit 2), like any wrong option value. */
@@ -440,6 +444,305 @@ static int run_dream(const CliCommand *cmd, int argc, char **argv)
     return 0;
 }
 
+/* ---- image synthesis: feature inversion, textures, Gatys style transfer ---------------- */
+
+/* NAN: the method's default (vknn/synthesis.h). */
+static double opt_lr = NAN, opt_synth_tv = NAN, opt_alpha = NAN, opt_alpha_weight = NAN,
+              opt_content_weight = NAN, opt_style_weight = NAN;
+static char *opt_style_layers, *opt_content_layer, *opt_style_size;
+
+#define SYNTH_ENTRIES                                                                              \
+    {"iterations", 'n', 0, G_OPTION_ARG_INT, &opt_iterations, "Adam steps (200)", "N"},            \
+        {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &opt_lr, "Adam's rate in pixel units (0.02)", "R"},      \
+        {"tv", 0, 0, G_OPTION_ARG_DOUBLE, &opt_synth_tv, "Total-variation weight", "W"},           \
+        {"noise", 0, 0, G_OPTION_ARG_DOUBLE, &opt_noise, "Start: noise std in pixel units (0.1)",  \
+         "S"},                                                                                     \
+        INPUT_ENTRIES
+
+static const GOptionEntry invert_entries[] = {
+    {"layer", 'l', 0, G_OPTION_ARG_STRING, &opt_layer,
+     "Layers to invert, comma-separated: one reconstruction each, side by side (required)",
+     "NAME[,NAME...]"},
+    {"alpha", 0, 0, G_OPTION_ARG_DOUBLE, &opt_alpha, "The alpha-norm's exponent (6)", "A"},
+    {"alpha-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_alpha_weight, "Alpha-norm weight (0.001)",
+     "W"},
+    SYNTH_ENTRIES,
+    {NULL},
+};
+
+static const GOptionEntry texture_entries[] = {
+    {"style-layers", 0, 0, G_OPTION_ARG_STRING, &opt_style_layers,
+     "Layers whose Gram matrices are matched (relu1_1,relu2_1,relu3_1)", "NAMES"},
+    {"style-size", 0, 0, G_OPTION_ARG_STRING, &opt_style_size,
+     "Size the texture is cropped to (default --size)", "WxH"},
+    SYNTH_ENTRIES,
+    {NULL},
+};
+
+static const GOptionEntry gatys_entries[] = {
+    {"content-layer", 0, 0, G_OPTION_ARG_STRING, &opt_content_layer,
+     "Layer whose features are matched (relu3_1)", "NAME"},
+    {"style-layers", 0, 0, G_OPTION_ARG_STRING, &opt_style_layers,
+     "Layers whose Gram matrices are matched (relu1_1,relu2_1,relu3_1)", "NAMES"},
+    {"content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_content_weight, "Content weight (1)", "W"},
+    {"style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_style_weight, "Style weight (10)", "W"},
+    {"style-size", 0, 0, G_OPTION_ARG_STRING, &opt_style_size,
+     "Size the style image is cropped to (default --size)", "WxH"},
+    {"init", 0, 0, G_OPTION_ARG_STRING, &opt_init, "content (default) or noise", "FROM"},
+    SYNTH_ENTRIES,
+    {NULL},
+};
+
+static void set_if_given(float *field, double option)
+{
+    if (!isnan(option))
+        *field = (float)option;
+}
+
+/* The options over the method's defaults; the layers are the caller's. */
+static gboolean synth_params(VknnSynthParams *p, int *iterations, float *lr, GError **err)
+{
+    set_if_given(&p->tv_weight, opt_synth_tv);
+    set_if_given(&p->alpha, opt_alpha);
+    set_if_given(&p->alpha_weight, opt_alpha_weight);
+    set_if_given(&p->content_weight, opt_content_weight);
+    set_if_given(&p->style_weight, opt_style_weight);
+    *iterations = opt_iterations >= 0 ? opt_iterations : 200;
+    *lr = isnan(opt_lr) ? 0.02f : (float)opt_lr;
+    if (*iterations > 100000 || !(*lr > 0) || !(opt_noise >= 0) || !(p->tv_weight >= 0) ||
+        !(p->alpha_weight >= 0) || !(p->alpha >= 1) || !(p->content_weight >= 0) ||
+        !(p->style_weight >= 0)) {
+        g_set_error(err, CLI_USAGE_ERROR, 0,
+                    "--iterations must be 0..100000, --lr > 0, --alpha >= 1, weights and "
+                    "--noise >= 0");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void synth_progress(const VknnSynthProgress *p, void *user)
+{
+    const char *method = user;
+    if (!p->done && p->iteration % 10 != 0)
+        return;
+    const VknnSynthLosses *l = &p->losses;
+    fprintf(stderr,
+            "%s: %s %d/%d: loss %.4g (content %.4g, style %.4g, tv %.4g, alpha %.4g), %.2f it/s\n",
+            method, p->done ? "done after" : "iteration", p->iteration, p->iterations, l->total,
+            l->content, l->style, l->tv, l->alpha,
+            p->seconds > 0 ? p->iteration / p->seconds : 0.0);
+}
+
+static void print_synth(const char *what, const VknnSynthResult *r, int iterations)
+{
+    printf("%s: loss %.4g -> %.4g (content %.4g, style %.4g, tv %.4g, alpha %.4g); %d iterations "
+           "in %.1f s (%.2f it/s)\n",
+           what, r->start.total, r->final.total, r->final.content, r->final.style, r->final.tv,
+           r->final.alpha, iterations, r->seconds, r->seconds > 0 ? iterations / r->seconds : 0.0);
+}
+
+/* A model, a context and a synthesizer for params. */
+typedef struct {
+    VknnModel *model;
+    VknnContext *ctx;
+    VknnSynthesizer *syn;
+} Synth;
+
+static void synth_clear(Synth *s)
+{
+    vknn_synthesizer_free(s->syn);
+    vknn_context_free(s->ctx);
+    vknn_model_free(s->model);
+}
+
+static gboolean synth_open(Synth *s, const char *path, const VknnFrameInputParams *fp,
+                           const VknnSynthParams *p, GError **err)
+{
+    return (s->model || (s->model = cli_load_model(path, err))) &&
+           cli_check_size(s->model, path, fp->width, fp->height, err) &&
+           (s->ctx || (s->ctx = cli_open_context(err))) &&
+           as_usage((s->syn = vknn_synthesizer_new(s->ctx, s->model, fp, p, err)) != NULL, err);
+}
+
+/* Pastes the 3 x h x w image into column k of a strip of n (gap pixels
+ * of white between). */
+static void paste(float *strip, int n, int k, const float *img, int w, int h, int gap)
+{
+    const int sw = n * w + (n - 1) * gap;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < h; y++)
+            memcpy(strip + ((gsize)c * h + y) * sw + k * (w + gap), img + ((gsize)c * h + y) * w,
+                   sizeof(float) * w);
+}
+
+/* Inverts layer into x (from noise), printing its summary. */
+static gboolean invert_layer(Synth *s, const char *model, const VknnFrameInputParams *fp,
+                             const char *layer, const float *photo, float *x, GError **err)
+{
+    VknnSynthParams p = VKNN_SYNTH_INVERSION_DEFAULT;
+    int iterations;
+    float lr;
+    VknnSynthResult r;
+    p.content_layer = layer;
+    vknn_synthesizer_free(g_steal_pointer(&s->syn));
+    if (!synth_params(&p, &iterations, &lr, err) || !synth_open(s, model, fp, &p, err) ||
+        !vknn_synthesizer_set_content(s->syn, photo, fp->width, fp->height, err))
+        return FALSE;
+    vknn_synth_noise_image(x, fp->width, fp->height, (float)opt_noise, (guint32)opt_seed);
+    g_autofree char *what = g_strdup_printf("invert %s", layer);
+    if (!vknn_synthesizer_optimize(s->syn, iterations, lr, fp->width, fp->height, x, synth_progress,
+                                   what, &r, err))
+        return FALSE;
+    print_synth(what, &r, iterations);
+    return TRUE;
+}
+
+/* Every layer exists, checked before the first one is inverted. */
+static gboolean check_layers(Synth *s, const char *path, char **layers, GError **err)
+{
+    if (!s->model && !(s->model = cli_load_model(path, err)))
+        return FALSE;
+    for (char **l = layers; *l; l++) {
+        const int v = vknn_model_find_value(s->model, g_strstrip(*l));
+        if (v < 0 || vknn_model_value(s->model, v)->kind == VKNN_VALUE_CONSTANT) {
+            g_set_error(err, CLI_USAGE_ERROR, 0,
+                        "layer '%s' not found in the model (vknn info lists its tensors)", *l);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static int run_invert(const CliCommand *cmd, int argc, char **argv)
+{
+    if (!cli_parse_options(cmd, invert_entries, CLI_OPT_CONTEXT, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    if (argc != 4)
+        return cli_usage_error(
+            cmd, "usage: vknn visualize invert MODEL.onnx IMG OUT.png --layer NAME[,NAME...]");
+    if (!opt_layer || !*opt_layer)
+        return cli_usage_error(cmd, "--layer NAME[,NAME...] is required (vknn info lists them)");
+    GError *err = NULL;
+    VknnFrameInputParams fp;
+    Synth s = {0};
+    g_auto(GStrv) layers = g_strsplit(opt_layer, ",", -1);
+    const int n = (int)g_strv_length(layers) + 1, gap = 4;
+    g_autofree float *photo = NULL, *x = NULL, *strip = NULL;
+    gboolean ok = input_params(&fp, &err) && cli_image_check_output(argv[3], &err) &&
+                  check_layers(&s, argv[1], layers, &err) &&
+                  load_pixels(argv[2], &fp, &photo, &err);
+    if (ok) {
+        x = g_new(float, 3 * (gsize)fp.width * fp.height);
+        strip = g_new(float, 3 * (gsize)(n * fp.width + (n - 1) * gap) * fp.height);
+        for (gsize i = 0; i < 3 * (gsize)(n * fp.width + (n - 1) * gap) * fp.height; i++)
+            strip[i] = 1.0f;
+        paste(strip, n, 0, photo, fp.width, fp.height, gap);
+    }
+    for (int k = 1; ok && k < n; k++) {
+        ok = invert_layer(&s, argv[1], &fp, g_strstrip(layers[k - 1]), photo, x, &err);
+        if (ok)
+            paste(strip, n, k, x, fp.width, fp.height, gap);
+    }
+    ok = ok &&
+         save_pixels(argv[3], strip, n * fp.width + (n - 1) * gap, fp.height, 1.0f, 0.0f, &err);
+    synth_clear(&s);
+    if (!ok)
+        return cli_fail(err);
+    printf("photo and %d reconstruction%s side by side -> %s\n", n - 1, n == 2 ? "" : "s", argv[3]);
+    return 0;
+}
+
+/* The style image at --style-size (default: the output's size). */
+static gboolean load_style(const char *path, const VknnFrameInputParams *fp, float **x,
+                           VknnFrameInputParams *style_fp, GError **err)
+{
+    *style_fp = *fp;
+    return (!opt_style_size ||
+            cli_parse_size(opt_style_size, &style_fp->width, &style_fp->height, err)) &&
+           load_pixels(path, style_fp, x, err);
+}
+
+static int run_texture(const CliCommand *cmd, int argc, char **argv)
+{
+    if (!cli_parse_options(cmd, texture_entries, CLI_OPT_CONTEXT, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    if (argc != 4)
+        return cli_usage_error(cmd, "usage: vknn visualize texture MODEL.onnx TEXTURE OUT.png");
+    GError *err = NULL;
+    VknnFrameInputParams fp, sfp;
+    VknnSynthParams p = VKNN_SYNTH_TEXTURE_DEFAULT;
+    if (opt_style_layers)
+        p.style_layers = opt_style_layers;
+    int iterations;
+    float lr;
+    Synth s = {0};
+    VknnSynthResult r;
+    g_autofree float *style = NULL, *x = NULL;
+    gboolean ok = synth_params(&p, &iterations, &lr, &err) && input_params(&fp, &err) &&
+                  cli_image_check_output(argv[3], &err) &&
+                  load_style(argv[2], &fp, &style, &sfp, &err) &&
+                  synth_open(&s, argv[1], &fp, &p, &err) &&
+                  vknn_synthesizer_set_style(s.syn, style, sfp.width, sfp.height, &err);
+    if (ok) {
+        x = g_new(float, 3 * (gsize)fp.width * fp.height);
+        vknn_synth_noise_image(x, fp.width, fp.height, (float)opt_noise, (guint32)opt_seed);
+        ok = vknn_synthesizer_optimize(s.syn, iterations, lr, fp.width, fp.height, x,
+                                       synth_progress, "texture", &r, &err) &&
+             save_pixels(argv[3], x, fp.width, fp.height, 1.0f, 0.0f, &err);
+    }
+    synth_clear(&s);
+    if (!ok)
+        return cli_fail(err);
+    print_synth("texture", &r, iterations);
+    return 0;
+}
+
+static int run_gatys(const CliCommand *cmd, int argc, char **argv)
+{
+    if (!cli_parse_options(cmd, gatys_entries, CLI_OPT_CONTEXT, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    if (argc != 5)
+        return cli_usage_error(cmd, "usage: vknn visualize gatys MODEL.onnx CONTENT STYLE OUT.png");
+    const gboolean noise = opt_init && g_str_equal(opt_init, "noise");
+    if (opt_init && !noise && !g_str_equal(opt_init, "content"))
+        return cli_usage_error(cmd, "unknown --init (content, noise)");
+    GError *err = NULL;
+    VknnFrameInputParams fp, sfp;
+    VknnSynthParams p = VKNN_SYNTH_STYLE_TRANSFER_DEFAULT;
+    if (opt_style_layers)
+        p.style_layers = opt_style_layers;
+    if (opt_content_layer)
+        p.content_layer = opt_content_layer;
+    int iterations;
+    float lr;
+    Synth s = {0};
+    VknnSynthResult r;
+    g_autofree float *content = NULL, *style = NULL, *x = NULL;
+    gboolean ok =
+        synth_params(&p, &iterations, &lr, &err) && input_params(&fp, &err) &&
+        cli_image_check_output(argv[4], &err) && load_pixels(argv[2], &fp, &content, &err) &&
+        load_style(argv[3], &fp, &style, &sfp, &err) && synth_open(&s, argv[1], &fp, &p, &err) &&
+        vknn_synthesizer_set_content(s.syn, content, fp.width, fp.height, &err) &&
+        vknn_synthesizer_set_style(s.syn, style, sfp.width, sfp.height, &err);
+    if (ok) {
+        const gsize n = 3 * (gsize)fp.width * fp.height;
+        x = g_memdup2(content, sizeof(float) * n);
+        if (noise)
+            vknn_synth_noise_image(x, fp.width, fp.height, (float)opt_noise, (guint32)opt_seed);
+        ok = vknn_synthesizer_optimize(s.syn, iterations, lr, fp.width, fp.height, x,
+                                       synth_progress, "gatys", &r, &err) &&
+             save_pixels(argv[4], x, fp.width, fp.height, 1.0f, 0.0f, &err);
+    }
+    synth_clear(&s);
+    if (!ok)
+        return cli_fail(err);
+    print_synth("gatys", &r, iterations);
+    return 0;
+}
+
+#define METHOD_NAMES                                                                               \
+    "filters, class, adversarial, dream, invert, texture, gatys, neighbours, embed, patches"
+
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 static const CliCommand methods[] = {
@@ -453,6 +756,12 @@ static const CliCommand methods[] = {
      run_adversarial},
     {"visualize dream", "MODEL.onnx IMG OUT.png --layer NAME", "DeepDream on a still image",
      run_dream},
+    {"visualize invert", "MODEL.onnx IMG OUT.png --layer L,...",
+     "feature inversion (Mahendran & Vedaldi 2015), layers side by side", run_invert},
+    {"visualize texture", "MODEL.onnx TEXTURE OUT.png",
+     "texture synthesis by Gram matrices (Gatys et al. 2015)", run_texture},
+    {"visualize gatys", "MODEL.onnx CONTENT STYLE OUT.png",
+     "style transfer by optimisation (Gatys et al. 2016)", run_gatys},
     {"visualize neighbours", "MODEL.onnx SET... OUT.png -q IMG",
      "nearest neighbours in a SET (folders, images, videos) by penultimate features",
      cli_visualize_neighbours},
@@ -483,9 +792,8 @@ int cli_cmd_visualize(const CliCommand *cmd, int argc, char **argv)
             g_strfreev(labels);
             return status;
         }
-    g_autofree char *msg =
-        argc < 2
-            ? g_strdup("a method is required: filters, class, adversarial, dream")
-            : g_strdup_printf("unknown method '%s' (filters, class, adversarial, dream)", argv[1]);
+    g_autofree char *msg = argc < 2
+                               ? g_strdup("a method is required: " METHOD_NAMES)
+                               : g_strdup_printf("unknown method '%s' (" METHOD_NAMES ")", argv[1]);
     return cli_usage_error(cmd, msg);
 }

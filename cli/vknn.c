@@ -6,7 +6,7 @@
  *   vknn bench MODEL.onnx --size WxH [--runs N]
  *   vknn explain MODEL.onnx IMG OUT.png|jpg [--method M|all] [--class C] [--layer L]
  *   vknn train --style IMG --content DIR --out STYLE.onnx [--loss-net ONNX] [--steps N]
- *   vknn visualize filters|class|adversarial|dream MODEL.onnx [IMG] OUT.png [options]
+ *   vknn visualize METHOD MODEL.onnx [IMG...] OUT.png  filters, class, adversarial, dream, ...
  *   vknn split MULTI.onnx OUT.onnx...         each style of a multi-style network alone
  *
  * Each command is cli/cmd_NAME.c and takes only its own options (vknn
@@ -29,7 +29,8 @@ static const CliCommand commands[] = {
      cli_cmd_explain},
     {"train", "--style IMG --content DIR", "train a style network (--out)", cli_cmd_train},
     {"visualize", "METHOD MODEL.onnx ...",
-     "filters, class visualisation, adversarial examples, DeepDream", cli_cmd_visualize},
+     "filters, class visualisation, adversarial, DeepDream, inversion, textures, Gatys",
+     cli_cmd_visualize},
     {"split", "MULTI.onnx OUT.onnx...", "each style of a multi-style network as its own network",
      cli_cmd_split},
 };

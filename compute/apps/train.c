@@ -2,6 +2,7 @@
  * the loss network joined in one graph, so one forward and one backward pass
  * on the device give every weight's gradient; Gram matrices, loss gradients
  * at the loss layers and Adam run on the host. */
+#include "apps/losses.h"
 #include "apps/optim.h"
 #include "graph/schema.h"
 
@@ -260,85 +261,11 @@ static VknnModel *joined_model(const VknnModel *style_net, const VknnModel *loss
     return g_steal_pointer(&m);
 }
 
-/* ---- losses on the host ------------------------------------------------------------- */
-
-/* A feature map of the loss network: batch x c x hw. */
-typedef struct {
-    int batch, c, hw;
-    float *data;
-} Features;
-
-/* Dot product of two float rows, in 8 independent float lanes (which the
- * compiler vectorises; the rows are at most a few 10^4 long). */
-static double dot(const float *a, const float *b, int n)
-{
-    float acc[8] = {0};
-    int k = 0;
-    for (; k + 8 <= n; k += 8)
-        for (int l = 0; l < 8; l++)
-            acc[l] += a[k + l] * b[k + l];
-    double s = 0;
-    for (; k < n; k++)
-        s += (double)a[k] * b[k];
-    for (int l = 0; l < 8; l++)
-        s += acc[l];
-    return s;
-}
-
-/* Gram matrix of image b: G = F F^T / (c hw), c x c. */
-static void gram(const Features *f, int b, double *g)
-{
-    const float *x = f->data + (gsize)b * f->c * f->hw;
-    const double norm = 1.0 / ((double)f->c * f->hw);
-    for (int i = 0; i < f->c; i++)
-        for (int j = i; j < f->c; j++)
-            g[i * f->c + j] = g[j * f->c + i] =
-                dot(x + (gsize)i * f->hw, x + (gsize)j * f->hw, f->hw) * norm;
-}
-
-/* Style loss at one layer, weight * mean((G - target)^2) over the batch,
- * and its gradient added to grad (same layout as f). */
-static double style_loss(const Features *f, const double *target, float weight, float *grad)
-{
-    const int c = f->c, hw = f->hw;
-    g_autofree double *g = g_new(double, c *c);
-    double loss = 0;
-    const double scale = (double)weight / ((double)f->batch * c * c);
-    for (int b = 0; b < f->batch; b++) {
-        gram(f, b, g);
-        /* d loss / d F = 2 D F / (c hw), D = d loss / d G (symmetric) */
-        const float *x = f->data + (gsize)b * c * hw;
-        float *gx = grad + (gsize)b * c * hw;
-        for (int i = 0; i < c; i++)
-            for (int j = 0; j < c; j++) {
-                const double e = g[i * c + j] - target[i * c + j];
-                loss += scale * e * e;
-                const float d = (float)(2 * scale * e * 2.0 / ((double)c * hw));
-                const float *xj = x + (gsize)j * hw;
-                float *gi = gx + (gsize)i * hw;
-                for (int k = 0; k < hw; k++)
-                    gi[k] += d * xj[k];
-            }
-    }
-    return loss;
-}
-
-/* Content loss weight * mean((F - target)^2), gradient added to grad. */
-static double content_loss(const Features *f, const float *target, float weight, float *grad)
-{
-    const gsize n = (gsize)f->batch * f->c * f->hw;
-    double loss = 0;
-    for (gsize i = 0; i < n; i++) {
-        const double e = (double)f->data[i] - target[i];
-        loss += e * e;
-        grad[i] += (float)(2.0 * weight * e / n);
-    }
-    return weight * loss / n;
-}
+/* ---- the stability loss on the host ---------------------------------------------- */
 
 /* Stability loss weight * mean(((a - b) / 255)^2) between the two halves of
  * y (the clean images, then the same with noise), gradient added to grad. */
-static double stability_loss(const Features *y, float weight, float *grad)
+static double stability_loss(const VknnFeatures *y, float weight, float *grad)
 {
     const gsize n = (gsize)(y->batch / 2) * y->c * y->hw;
     const float *a = y->data, *b = y->data + n;
@@ -495,17 +422,6 @@ static void load_style(VknnTrainer *t, int s)
     }
 }
 
-/* Reads tensor `name` of net as features. */
-static gboolean read_features(VknnNet *net, const char *name, Features *f, GError **err)
-{
-    const VknnShape *s = vknn_net_shape(net, name);
-    f->batch = (int)s->dims[0];
-    f->c = (int)s->dims[1];
-    f->hw = (int)(s->dims[2] * s->dims[3]);
-    f->data = g_new(float, (gsize)f->batch * f->c * f->hw);
-    return vknn_net_read(net, name, f->data, err);
-}
-
 /* Runs the loss network alone on images (batch x 3 x h x w, 0..255). */
 static gboolean run_loss_net(VknnTrainer *t, const float *images, int batch, int w, int h,
                              GError **err)
@@ -527,13 +443,13 @@ static gboolean compute_style_targets(VknnTrainer *t, int s, const float *style,
         return FALSE;
     const int n = (int)g_strv_length(t->style_layers);
     for (int i = 0; i < n; i++) {
-        Features f = {0};
-        if (!read_features(t->loss_only, t->style_layers[i], &f, err)) {
+        VknnFeatures f = {0};
+        if (!vknn_features_read(t->loss_only, t->style_layers[i], &f, err)) {
             g_free(f.data);
             return FALSE;
         }
         t->style_targets[s * n + i] = g_new(double, f.c *f.c);
-        gram(&f, 0, t->style_targets[s * n + i]);
+        vknn_gram(&f, 0, t->style_targets[s * n + i]);
         g_free(f.data);
     }
     return TRUE;
@@ -693,14 +609,14 @@ static float *step_images(const VknnTrainer *t, const float *content, int *image
  * run twice (clean, noisy): content_target is the clean images' features,
  * the target of both halves, and the total variation is halved to keep its
  * weight per content image. */
-static gboolean losses_and_seeds(VknnTrainer *t, int style, const Features *content_target,
+static gboolean losses_and_seeds(VknnTrainer *t, int style, const VknnFeatures *content_target,
                                  float **seeds, VknnTrainLosses *l, GError **err)
 {
     const int n = t->n_seeded, size = t->params.size, batch = t->params.batch;
-    g_autofree Features *f = g_new0(Features, n);
+    g_autofree VknnFeatures *f = g_new0(VknnFeatures, n);
     gboolean ok = TRUE;
     for (int i = 0; ok && i < n; i++) {
-        ok = read_features(t->net, t->seeded[i], &f[i], err);
+        ok = vknn_features_read(t->net, t->seeded[i], &f[i], err);
         seeds[i] = g_new0(float, (gsize)f[i].batch *f[i].c *f[i].hw);
     }
     if (ok) {
@@ -713,7 +629,7 @@ static gboolean losses_and_seeds(VknnTrainer *t, int style, const Features *cont
         for (int i = 0; t->style_layers[i]; i++) {
             const int k = seed_index(t, t->style_layers[i]);
             const double *target = t->style_targets[style * g_strv_length(t->style_layers) + i];
-            l->style += style_loss(&f[k], target, t->params.style_weight, seeds[k]);
+            l->style += vknn_style_loss(&f[k], target, t->params.style_weight, seeds[k]);
         }
         const int k = seed_index(t, t->content_layer);
         const gsize per_half =
@@ -722,7 +638,7 @@ static gboolean losses_and_seeds(VknnTrainer *t, int style, const Features *cont
         g_autofree float *target = g_new(float, per_half *copies);
         for (int h = 0; h < copies; h++)
             memcpy(target + h * per_half, content_target->data, sizeof(float) * per_half);
-        l->content = content_loss(&f[k], target, t->params.content_weight, seeds[k]);
+        l->content = vknn_content_loss(&f[k], target, t->params.content_weight, seeds[k]);
         l->total = l->content + l->style + l->tv + l->stability;
     }
     for (int i = 0; i < n; i++)
@@ -734,7 +650,7 @@ gboolean vknn_trainer_step(VknnTrainer *t, const float *content, VknnTrainLosses
                            GError **err)
 {
     const int batch = t->params.batch, size = t->params.size;
-    Features target = {0};
+    VknnFeatures target = {0};
     float **seeds = g_new0(float *, t->n_seeded);
     int images = 0;
     g_autofree float *x = step_images(t, content, &images);
@@ -744,7 +660,7 @@ gboolean vknn_trainer_step(VknnTrainer *t, const float *content, VknnTrainLosses
     VknnTrainLosses l = {.step = t->step + 1, .style_index = style};
     load_style(t, style);
     const gboolean ok = run_loss_net(t, content, batch, size, size, err) &&
-                        read_features(t->loss_only, t->content_layer, &target, err) &&
+                        vknn_features_read(t->loss_only, t->content_layer, &target, err) &&
                         vknn_net_prepare(t->net, &s, err) && vknn_net_run(t->net, in, err) &&
                         losses_and_seeds(t, style, &target, seeds, &l, err) &&
                         vknn_net_backward_multi(t->net, (const float *const *)seeds, err) &&

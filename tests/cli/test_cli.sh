@@ -212,8 +212,8 @@ fi
 # mistake on the command line (exit 2), named in the one error line.
 check "visualize: no method is a usage error" usage_error visualize
 check "visualize: unknown method is a usage error" usage_error visualize frobnicate
-check "visualize --help lists the four methods" sh -c \
-    "'$vknn' visualize --help | grep -cE '^  (filters|class|adversarial|dream) ' | grep -qx 4"
+check "visualize --help lists the ten methods" sh -c \
+    "'$vknn' visualize --help | grep -cE '^  (filters|class|adversarial|dream|invert|texture|gatys|neighbours|embed|patches) ' | grep -qx 10"
 check "visualize class: --class is required" usage_error visualize class "$tmp/junk.onnx" \
     "$tmp/o.png"
 check "visualize class: --class -1 is a usage error" usage_error visualize class \
@@ -222,6 +222,12 @@ check "visualize adversarial: --epsilon x is a usage error" usage_error visualiz
     "$tmp/junk.onnx" "$cat" "$tmp/o.png" --epsilon x
 check "visualize dream: --layer is required" usage_error visualize dream "$tmp/junk.onnx" \
     "$cat" "$tmp/o.png"
+check "visualize invert: --layer is required" usage_error visualize invert "$tmp/junk.onnx" \
+    "$cat" "$tmp/o.png"
+check "visualize gatys: --init x is a usage error" usage_error visualize gatys "$tmp/junk.onnx" \
+    "$cat" "$cat" "$tmp/o.png" --init x
+check "visualize texture: --lr 0 is a usage error" usage_error visualize texture "$tmp/junk.onnx" \
+    "$cat" "$tmp/o.png" --lr 0
 check "visualize class rejects dream's --octaves, naming the method" sh -c \
     "'$vknn' visualize class --octaves 3 2>&1 | grep -q 'visualize class: unknown option --octaves'"
 if [ -f "$sq" ] && [ -f "$cat" ]; then
@@ -232,6 +238,17 @@ if [ -f "$sq" ] && [ -f "$cat" ]; then
         --layer no-such-layer
     check "visualize filters: a layer SqueezeNet lacks is a usage error naming it" \
         usage_error_naming "'nope'" visualize filters "$sq" "$tmp/o.png" --layer nope
+    check "visualize invert: a layer SqueezeNet lacks is a usage error naming it" \
+        usage_error_naming "'nope'" visualize invert "$sq" "$cat" "$tmp/o.png" \
+        --layer /features/features.1/Relu_output_0,nope --size 32x32 -n 1
+    check "visualize texture: a style layer SqueezeNet lacks is a usage error naming it" \
+        usage_error_naming "'nope'" visualize texture "$sq" "$cat" "$tmp/o.png" \
+        --style-layers nope --size 32x32 -n 1
+    check "visualize invert: photo and 2 layers side by side, 2 x 32 + 4 wide" sh -c \
+        "'$vknn' visualize invert '$sq' '$cat' '$tmp/inv.png' --size 32x32 -n 3 \
+            --layer /features/features.1/Relu_output_0,/features/features.4/Concat_output_0 \
+            2>/dev/null | grep -q '2 reconstructions' &&
+         [ \"\$(od -An -tu1 -j16 -N8 '$tmp/inv.png' | tr -s ' ')\" = ' 0 0 0 104 0 0 0 32' ]"
     check "visualize class: a style model is not a classifier" one_line_error visualize class \
         "$shared/models/style/small/candy_nc8.onnx" "$tmp/o.png" --class 1
     check "visualize filters: SqueezeNet's 64 3x3 kernels as a 210x210 PNG" sh -c \

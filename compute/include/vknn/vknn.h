@@ -34,5 +34,6 @@
 #include <vknn/train.h>
 #include <vknn/overlay.h>
 #include <vknn/visualize.h>
+#include <vknn/synthesis.h>
 #include <vknn/features.h>
 #include <vknn/wct.h>
