@@ -2,7 +2,7 @@
 # Makes docs/images/vis_deepdream_live.png: what vkdeepdream made of frames
 # 5, 30 and 59 of the committed clip at 160x120 with temporal=blend (top) and
 # its default temporal=flow (bottom); otherwise its defaults: SqueezeNet
-# fire7, 2 octaves of 2 iterations a frame, feedback 0.8.
+# fire5, 2 octaves of 2 iterations a frame, feedback 0.8.
 #   bench/deepdream_figure.sh [MODEL.onnx] [OUT.png]     (a build in ./build)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -44,9 +44,9 @@ run visualize adversarial "$sq" "$photos/skimage_chelsea.png" "$out/vis_adv_gold
     --method iterative --target 1 --epsilon 2/255 \
     --perturbation "$out/vis_adv_goldfish_x10.png" --labels "$labels"
 
-# 4. DeepDream on the public-domain astronaut: SqueezeNet's fire7 (mid-level
+# 4. DeepDream on the public-domain astronaut: SqueezeNet's fire5 (mid-level
 # textures) and the VGG encoder's relu3_1 (its input is RGB 0..1).
-run visualize dream "$sq" "$photos/skimage_astronaut.png" "$out/vis_dream_fire7.png" \
+run visualize dream "$sq" "$photos/skimage_astronaut.png" "$out/vis_dream_fire5.png" \
     --layer /features/features.7/Concat_output_0 --size 320x320
 run visualize dream "$vgg" "$photos/skimage_astronaut.png" "$out/vis_dream_vgg_relu3_1.png" \
     --layer relu3_1 --size 320x320 --mean 0,0,0 --std 1,1,1

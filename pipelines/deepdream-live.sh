@@ -4,7 +4,7 @@
 # SOURCE is a camera (default /dev/video0, through v4l2src) or a video file;
 # without a camera and without a file it plays ../shared's intel_book.mkv.
 # The default size is 160x120 (about 10 frames a second on lavapipe, see
-# docs/performance.md). The layer is SqueezeNet's fire7; extra arguments are
+# docs/performance.md). The layer is SqueezeNet's fire5; extra arguments are
 # vkdeepdream properties, which override it, e.g.
 #   layer=/features/features.10/Concat_output_0   a deeper layer (`build/cli/vknn info MODEL`)
 #   iterations=4 octaves=3 step=0.01              dream harder (slower)
