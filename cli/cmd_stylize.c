@@ -1,5 +1,7 @@
 /* vknn stylize: a style model (RGB 0..255 in and out, docs/model-contract.md)
- * on one image, written in the format its extension names. */
+ * on one image, written in the format its extension names; or, with
+ * --style-image, any image as the style through an encoder, a feature
+ * transform (WCT or AdaIN, vknn/wct.h) and a decoder. */
 #include "cmd.h"
 #include "image.h"
 
@@ -10,6 +12,13 @@ static char *opt_size;
 static char *opt_save_input;
 static char *opt_save_output;
 static gboolean opt_network_size;
+static char *opt_style_image;
+static char *opt_encoder;
+static char *opt_decoder;
+static char *opt_layer;
+static char *opt_transform;
+static double opt_alpha = 1.0;
+static int opt_style_size = 256;
 
 static const GOptionEntry entries[] = {
     {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size,
@@ -22,6 +31,20 @@ static const GOptionEntry entries[] = {
      "Write the network's output at its own size (the input's rounded up by the stride-2 "
      "layers) instead of cropping it to the input's size",
      NULL},
+    {"style-image", 0, 0, G_OPTION_ARG_FILENAME, &opt_style_image,
+     "Any image as the style: encoder, feature transform, decoder (no MODEL argument)", "IMG"},
+    {"decoder", 0, 0, G_OPTION_ARG_FILENAME, &opt_decoder,
+     "With --style-image: the decoder from the layer's features to RGB 0..1", "ONNX"},
+    {"encoder", 0, 0, G_OPTION_ARG_FILENAME, &opt_encoder,
+     "With --style-image: the encoder (default builtin:vgg19_relu3_1)", "ONNX"},
+    {"layer", 0, 0, G_OPTION_ARG_STRING, &opt_layer,
+     "With --style-image: the encoder's tensor to transform (default relu3_1)", "NAME"},
+    {"transform", 0, 0, G_OPTION_ARG_STRING, &opt_transform,
+     "With --style-image: wct (whitening-colouring, default) or adain", "T"},
+    {"alpha", 0, 0, G_OPTION_ARG_DOUBLE, &opt_alpha,
+     "With --style-image: 0 the content's reconstruction .. 1 the style's statistics (1)", "A"},
+    {"style-size", 0, 0, G_OPTION_ARG_INT, &opt_style_size,
+     "With --style-image: its shorter side in pixels (256)", "N"},
     {NULL},
 };
 
@@ -113,14 +136,82 @@ static gboolean open_for(const char *model, const char *image, int size_w, int s
     return cli_image_load(image, size_w, size_h, img, err) && fit_net(n, model, img, w, h, err);
 }
 
+/* Planes of 0..255 into 0..1 and back, the encoder's and decoder's range. */
+static void scale_planes(float *x, gsize n, float k)
+{
+    for (gsize i = 0; i < n; i++)
+        x[i] *= k;
+}
+
+static gboolean parse_transform(VknnFeatureTransform *t, GError **err)
+{
+    if (!opt_transform || !strcmp(opt_transform, "wct"))
+        *t = VKNN_TRANSFORM_WCT;
+    else if (!strcmp(opt_transform, "adain"))
+        *t = VKNN_TRANSFORM_ADAIN;
+    else {
+        g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--transform must be wct or adain, not '%s'", opt_transform);
+        return FALSE;
+    }
+    if (!(opt_alpha >= 0 && opt_alpha <= 1) || opt_style_size < 16 || !opt_decoder) {
+        g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--style-image needs --decoder, --alpha in 0..1 and --style-size >= 16");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* vknn stylize --style-image STYLE IN OUT: universal style transfer. */
+static int stylize_with_image(const CliCommand *cmd, const char *in, const char *out_path)
+{
+    GError *err = NULL;
+    VknnFeatureTransform transform;
+    int w = 0, h = 0;
+    if (!parse_transform(&transform, &err) || (opt_size && !cli_parse_size(opt_size, &w, &h, &err)))
+        return cli_usage_error(cmd, err->message);
+    g_auto(CliImage) style = {0};
+    g_auto(CliImage) img = {0};
+    g_autoptr(VknnModel) enc = NULL, dec = NULL;
+    g_autoptr(VknnContext) ctx = NULL;
+    g_autoptr(VknnUniversalStyler) u = NULL;
+    if (!cli_image_check_output(out_path, &err) ||
+        !cli_image_load_cover(opt_style_image, opt_style_size, &style, &err) ||
+        !cli_image_load(in, w, h, &img, &err) ||
+        !(enc = vknn_model_load(opt_encoder ? opt_encoder : "builtin:vgg19_relu3_1", &err)) ||
+        !(dec = vknn_model_load(opt_decoder, &err)) || !(ctx = cli_open_context(&err)) ||
+        !(u = vknn_universal_styler_new(ctx, enc, dec, opt_layer ? opt_layer : "relu3_1", &err)))
+        return cli_fail(err);
+    const gsize n_style = (gsize)3 * style.width * style.height;
+    const gsize n = (gsize)3 * img.width * img.height;
+    scale_planes(style.data, n_style, 1 / 255.0f);
+    scale_planes(img.data, n, 1 / 255.0f);
+    g_autofree float *result = g_new(float, n);
+    const gint64 t0 = g_get_monotonic_time();
+    if (!vknn_universal_styler_set_style(u, style.data, style.width, style.height, &err) ||
+        !vknn_universal_styler_run(u, transform, (float)opt_alpha, img.data, img.width, img.height,
+                                   result, &err))
+        return cli_fail(err);
+    const double secs = (g_get_monotonic_time() - t0) / 1e6;
+    scale_planes(result, n, 255.0f);
+    if (!cli_image_save(out_path, result, img.width, img.height, &err))
+        return cli_fail(err);
+    printf("%s in the style of %s (%s, alpha %g): %dx%d -> %s in %.2f s on %s\n", in,
+           opt_style_image, transform == VKNN_TRANSFORM_WCT ? "wct" : "adain", opt_alpha, img.width,
+           img.height, out_path, secs, vknn_context_device_name(ctx));
+    return 0;
+}
+
 int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
 {
     if (!cli_parse_options(cmd, entries, CLI_OPT_PRECISION | CLI_OPT_CONTEXT, &argc, &argv))
         return CLI_EXIT_USAGE;
-    if (argc != 4)
+    if (opt_style_image && argc == 3)
+        return stylize_with_image(cmd, argv[1], argv[2]);
+    if (argc != 4 || opt_style_image)
         return cli_usage_error(
             cmd, "usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.{png,jpg} [--size WxH] "
-                 "[--network-size]");
+                 "[--network-size], or vknn stylize --style-image IMG --decoder ONNX IN OUT");
     GError *err = NULL;
     int w = 0, h = 0;
     g_auto(CliImage) img = {0};

@@ -1,7 +1,9 @@
-/* AdaIN and the whitening-colouring transform (vknn/wct.h). */
+/* AdaIN, the whitening-colouring transform and the encoder-transform-decoder
+ * chain (vknn/wct.h). */
 #include "apps/linalg.h"
 
 #include <vknn/error.h>
+#include <vknn/net.h>
 #include <vknn/wct.h>
 
 #include <math.h>
@@ -239,4 +241,138 @@ gboolean vknn_feature_transform(const VknnStyleStats *style, VknnFeatureTransfor
     }
     affine(t, mean, shift, content, c, hw, out);
     return TRUE;
+}
+
+/* ---- encoder, transform, decoder ------------------------------------------------ */
+
+struct VknnUniversalStyler {
+    VknnModel *encoder, *decoder;
+    char *layer;
+    VknnNet *enc, *dec;
+    VknnStyleStats *style;
+};
+
+void vknn_universal_styler_free(VknnUniversalStyler *u)
+{
+    if (!u)
+        return;
+    vknn_net_free(u->enc);
+    vknn_net_free(u->dec);
+    vknn_style_stats_free(u->style);
+    g_free(u->layer);
+    g_free(u);
+}
+
+static gboolean one_image_input(const VknnModel *m, const char *what, GError **err)
+{
+    if (m->inputs->len == 1 && m->outputs->len >= 1)
+        return TRUE;
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                "the %s has %u inputs and %u outputs (expected 1 input)", what, m->inputs->len,
+                m->outputs->len);
+    return FALSE;
+}
+
+VknnUniversalStyler *vknn_universal_styler_new(VknnContext *ctx, VknnModel *encoder,
+                                               VknnModel *decoder, const char *layer, GError **err)
+{
+    if (!one_image_input(encoder, "encoder", err) || !one_image_input(decoder, "decoder", err))
+        return NULL;
+    if (vknn_model_find_value(encoder, layer) < 0) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND, "the encoder has no tensor '%s'", layer);
+        return NULL;
+    }
+    VknnUniversalStyler *u = g_new0(VknnUniversalStyler, 1);
+    u->encoder = encoder;
+    u->decoder = decoder;
+    u->layer = g_strdup(layer);
+    u->enc = vknn_net_new(ctx, encoder, err);
+    u->dec = u->enc ? vknn_net_new(ctx, decoder, err) : NULL;
+    if (!u->dec || !vknn_net_keep(u->enc, layer, err)) {
+        vknn_universal_styler_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+/* The encoder's features of an image (g_free), their shape in *shape. */
+static float *encode(VknnUniversalStyler *u, const float *rgb, int width, int height,
+                     VknnShape *shape, GError **err)
+{
+    const VknnShape in = {4, {1, 3, height, width}};
+    const float *inputs[] = {rgb};
+    if (!vknn_net_prepare(u->enc, &in, err) || !vknn_net_run(u->enc, inputs, err))
+        return NULL;
+    *shape = *vknn_net_shape(u->enc, u->layer);
+    if (shape->rank != 4 || shape->dims[0] != 1) {
+        char s[64];
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE, "the encoder's '%s' is %s, not [1,C,H,W]",
+                    u->layer, vknn_shape_str(shape, s, sizeof s));
+        return NULL;
+    }
+    float *f = g_new(float, vknn_shape_numel(shape));
+    if (!vknn_net_read(u->enc, u->layer, f, err))
+        g_clear_pointer(&f, g_free);
+    return f;
+}
+
+gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rgb, int width,
+                                         int height, GError **err)
+{
+    VknnShape s;
+    g_autofree float *f = encode(u, rgb, width, height, &s, err);
+    VknnStyleStats *stats =
+        f ? vknn_style_stats_new(f, (int)s.dims[1], (int)(s.dims[2] * s.dims[3]),
+                                 VKNN_WCT_DEFAULT_EPS, err)
+          : NULL;
+    if (!stats)
+        return FALSE;
+    vknn_style_stats_free(u->style);
+    u->style = stats;
+    return TRUE;
+}
+
+/* Runs the decoder on features f of shape s; the output's top-left width x
+ * height region of each plane goes to out. */
+static gboolean decode(VknnUniversalStyler *u, const float *f, const VknnShape *s, int width,
+                       int height, float *out, GError **err)
+{
+    const float *inputs[] = {f};
+    if (!vknn_net_prepare(u->dec, s, err) || !vknn_net_run(u->dec, inputs, err))
+        return FALSE;
+    const char *name =
+        vknn_model_value(u->decoder, g_array_index(u->decoder->outputs, int, 0))->name;
+    const VknnShape *os = vknn_net_shape(u->dec, name);
+    if (os->rank != 4 || os->dims[1] != 3 || os->dims[2] < height || os->dims[3] < width) {
+        char str[64];
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                    "the decoder's output is %s, not RGB of at least %dx%d",
+                    vknn_shape_str(os, str, sizeof str), width, height);
+        return FALSE;
+    }
+    const int ow = (int)os->dims[3], oh = (int)os->dims[2];
+    g_autofree float *y = g_new(float, vknn_shape_numel(os));
+    if (!vknn_net_read(u->dec, name, y, err))
+        return FALSE;
+    for (int c = 0; c < 3; c++)
+        for (int r = 0; r < height; r++)
+            memcpy(out + ((gsize)c * height + r) * width, y + ((gsize)c * oh + r) * ow,
+                   sizeof(float) * width);
+    return TRUE;
+}
+
+gboolean vknn_universal_styler_run(VknnUniversalStyler *u, VknnFeatureTransform transform,
+                                   float alpha, const float *rgb, int width, int height, float *out,
+                                   GError **err)
+{
+    if (!u->style) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "no style image set");
+        return FALSE;
+    }
+    VknnShape s;
+    g_autofree float *f = encode(u, rgb, width, height, &s, err);
+    return f &&
+           vknn_feature_transform(u->style, transform, f, (int)s.dims[1],
+                                  (int)(s.dims[2] * s.dims[3]), alpha, f, err) &&
+           decode(u, f, &s, width, height, out, err);
 }

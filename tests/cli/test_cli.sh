@@ -122,7 +122,8 @@ check "info takes no --device (it opens none)" rejects_option info --device 0
 check "devices --help: only --device" help_lists devices --device
 check "info --help: only --size" help_lists info --size
 check "stylize --help: only its options" help_lists stylize --size --save-input --save-output --network-size \
-    --precision --device --validate
+    --style-image --decoder --encoder --layer --transform --alpha --style-size --precision --device \
+    --validate
 check "bench --help: only its options" help_lists bench --size --runs --backward --precision \
     --profile --device --validate
 check "explain --help: only its options" help_lists explain --method --class --layer --labels \
@@ -396,6 +397,31 @@ check "stylize --network-size: a 99x75 input gives the network's 100x76" \
     stylized_size 100x76 builtin:wave "$tmp/odd.png" "$tmp/st.png" --network-size
 check "stylize --size 50x30 gives 50x30 (the network's output is 52x32)" \
     stylized_size 50x30 builtin:wave "$tmp/odd.png" "$tmp/st.png" --size 50x30
+# stylize --style-image: any image as the style (encoder, WCT or AdaIN,
+# decoder); the decoder of ../shared stands in for one vknn trained.
+check "stylize --style-image without --decoder is a usage error" usage_error_naming \
+    "--style-image needs --decoder" stylize --style-image "$tmp/odd.png" "$tmp/odd.png" "$tmp/st.png"
+check "stylize --transform other than wct or adain is a usage error" usage_error_naming \
+    "--transform must be wct or adain" stylize --style-image "$tmp/odd.png" --decoder x \
+    --transform nst "$tmp/odd.png" "$tmp/st.png"
+check "stylize --style-image with a MODEL too is a usage error" usage_error stylize \
+    --style-image "$tmp/odd.png" --decoder x builtin:wave "$tmp/odd.png" "$tmp/st.png"
+decoder=$shared/models/vgg/decoder_relu3_1.onnx
+if [ -f "$decoder" ]; then
+    check "stylize --style-image: a missing style image is named" one_line_error stylize \
+        --style-image "$tmp/none.jpg" --decoder "$decoder" "$tmp/odd.png" "$tmp/st.png"
+    check "stylize --style-image --layer that the encoder lacks is named" sh -c \
+        "'$vknn' stylize --style-image '$tmp/odd.png' --decoder '$decoder' --layer relu9_9 \
+            '$tmp/odd.png' '$tmp/st.png' 2>&1 | grep -q \"no tensor 'relu9_9'\""
+    for t in wct adain; do
+        check "stylize --style-image --transform $t: a 99x75 input gives 99x75" sh -c \
+            "'$vknn' stylize --style-image '$tmp/odd.png' --decoder '$decoder' --transform $t \
+                '$tmp/odd.png' '$tmp/st.png' --style-size 64 | grep -q '($t, alpha 1): 99x75' &&
+             [ \"\$('$py' -c 'import struct,sys;print(\"%dx%d\" % struct.unpack(\">II\", open(sys.argv[1],\"rb\").read(24)[16:24]))' '$tmp/st.png')\" = 99x75 ]"
+    done
+else
+    echo "SKIP: $decoder is absent"
+fi
 # split: the built-in five-style network into single-style files, which
 # load as networks of one style each.
 check "split: one output per style is required, the error says how many" \

@@ -5,9 +5,14 @@
  * alpha 0 gives the content back; also for a rank-deficient style, an
  * ill-conditioned content, and one past the eigenvalue cut-off.
  *
- *   test_wct (no device, no ../shared)
+ * And VknnUniversalStyler, the chain on the device (a tiny encoder and
+ * decoder built here), against the reference executor's encode, the
+ * transform and its decode.
+ *
+ *   test_wct (no ../shared)
  */
 #include "apps/linalg.h"
+#include "model_build.h"
 #include "testutil.h"
 
 #include <vknn/wct.h>
@@ -230,6 +235,120 @@ static void test_errors(void)
     g_clear_error(&err);
 }
 
+/* ---- the chain on the device ------------------------------------------------- */
+
+/* A decoder from the tiny classifier's "feat" (8 channels, stride 2) to RGB
+ * at twice its size: a 2x2 stride-2 ConvTranspose. */
+static VknnModel *tiny_decoder(void)
+{
+    TestModel b = tm_new(0, 41);
+    tm_input(&b, "f", SHAPE(1, 8, -1, -1));
+    tm_weight(&b, "w", SHAPE(8, 3, 2, 2), -0.3f, 0.3f);
+    tm_node(&b, "ConvTranspose", NAMES("f", "w"), "y");
+    tm_attr_ints(&b, "strides", INTS(2, 2));
+    tm_output(&b, "y");
+    return tm_take(&b);
+}
+
+/* The reference executor's value `name` of model m on one input. */
+static float *ref_value(VknnModel *m, const VknnShape *s, const float *x, const char *name,
+                        VknnShape *out_shape)
+{
+    GError *err = NULL;
+    const VknnRefTensor in = {*s, (float *)x};
+    g_autoptr(GHashTable) values = vknn_ref_run(m, &in, &err);
+    g_assert_no_error(err);
+    const VknnRefTensor *t = g_hash_table_lookup(values, name);
+    *out_shape = t->shape;
+    return g_memdup2(t->data, sizeof(float) * vknn_shape_numel(&t->shape));
+}
+
+/* encode (reference), transform, decode (reference), crop to w x h. */
+static float *ref_chain(VknnModel *enc, VknnModel *dec, const VknnStyleStats *style,
+                        VknnFeatureTransform tr, float alpha, const float *x, int w, int h)
+{
+    const VknnShape xs = {4, {1, 3, h, w}};
+    VknnShape fs, ys;
+    g_autofree float *f = ref_value(enc, &xs, x, "feat", &fs);
+    GError *err = NULL;
+    vknn_feature_transform(style, tr, f, (int)fs.dims[1], (int)(fs.dims[2] * fs.dims[3]), alpha, f,
+                           &err);
+    g_assert_no_error(err);
+    g_autofree float *y = ref_value(dec, &fs, f, "y", &ys);
+    float *out = g_new(float, (gsize)3 * w * h);
+    for (int c = 0; c < 3; c++)
+        for (int r = 0; r < h; r++)
+            memcpy(out + ((gsize)c * h + r) * w, y + ((gsize)c * ys.dims[2] + r) * ys.dims[3],
+                   sizeof(float) * w);
+    return out;
+}
+
+static void test_universal(void)
+{
+    enum { W = 37, H = 29, SW = 24, SH = 20 };
+    g_autoptr(VknnContext) ctx = test_context();
+    g_autoptr(VknnModel) enc = tm_classifier(4, 40);
+    g_autoptr(VknnModel) dec = tiny_decoder();
+    GError *err = NULL;
+    g_autoptr(VknnUniversalStyler) u = vknn_universal_styler_new(ctx, enc, dec, "feat", &err);
+    g_assert_no_error(err);
+    static float x[3 * W * H], style[3 * SW * SH], got[3 * W * H];
+    test_fill_random(x, G_N_ELEMENTS(x), 51, 0, 1);
+    test_fill_random(style, G_N_ELEMENTS(style), 52, 0, 1);
+    gboolean ok = vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, 1, x, W, H, got, &err);
+    test_check(!ok && err, "stylising before a style is set is an error: %s",
+               err ? err->message : "");
+    g_clear_error(&err);
+    test_check(vknn_universal_styler_set_style(u, style, SW, SH, &err), "the style is set");
+    g_assert_no_error(err);
+    /* The style's statistics, from the reference encoder. */
+    const VknnShape ss = {4, {1, 3, SH, SW}};
+    VknnShape fs;
+    g_autofree float *sf = ref_value(enc, &ss, style, "feat", &fs);
+    g_autoptr(VknnStyleStats) stats = vknn_style_stats_new(
+        sf, (int)fs.dims[1], (int)(fs.dims[2] * fs.dims[3]), VKNN_WCT_DEFAULT_EPS, &err);
+    const struct {
+        VknnFeatureTransform tr;
+        float alpha;
+        const char *what;
+    } cases[] = {{VKNN_TRANSFORM_WCT, 1, "WCT"},
+                 {VKNN_TRANSFORM_ADAIN, 0.6f, "AdaIN, alpha 0.6"},
+                 {VKNN_TRANSFORM_WCT, 0, "alpha 0 (the content's reconstruction)"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        ok = vknn_universal_styler_run(u, cases[i].tr, cases[i].alpha, x, W, H, got, &err);
+        g_autofree float *want =
+            ok ? ref_chain(enc, dec, stats, cases[i].tr, cases[i].alpha, x, W, H) : NULL;
+        const double d = want ? test_max_abs_diff(got, want, 3 * W * H) /
+                                    fmax(test_max_abs(want, 3 * W * H), 1e-12)
+                              : INFINITY;
+        test_check(d <= 1e-4, "%s at %dx%d on the device = reference chain (%.2g relative)%s%s",
+                   cases[i].what, W, H, d, err ? ": " : "", err ? err->message : "");
+        g_clear_error(&err);
+    }
+    /* alpha 0 is the plain reconstruction, without the transform. */
+    const VknnShape xs = {4, {1, 3, H, W}};
+    VknnShape ys;
+    g_autofree float *f = ref_value(enc, &xs, x, "feat", &fs);
+    g_autofree float *y = ref_value(dec, &fs, f, "y", &ys);
+    double d = 0;
+    for (int c = 0; c < 3; c++)
+        for (int r = 0; r < H; r++)
+            for (int k = 0; k < W; k++)
+                d = fmax(d, fabs(got[((gsize)c * H + r) * W + k] -
+                                 y[((gsize)c * ys.dims[2] + r) * ys.dims[3] + k]));
+    test_check(d <= 1e-5, "alpha 0 = decode(encode(content)), max diff %.2g", d);
+    /* ... and the style moves it: WCT's output is another image. */
+    static float styled[3 * W * H];
+    vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, 1, x, W, H, styled, &err);
+    g_assert_no_error(err);
+    const double moved = test_max_abs_diff(styled, got, 3 * W * H) / test_max_abs(got, 3 * W * H);
+    test_check(moved > 0.05, "WCT moves the output by %.2g relative to the reconstruction", moved);
+    VknnUniversalStyler *none = vknn_universal_styler_new(ctx, enc, dec, "no-such", &err);
+    test_check(!none && g_error_matches(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND),
+               "an unknown layer is named: %s", err ? err->message : "");
+    g_clear_error(&err);
+}
+
 int main(void)
 {
     g_autofree float *content = features(31, C, 1.0);
@@ -245,5 +364,6 @@ int main(void)
     test_adain();
     test_alpha();
     test_errors();
+    test_universal();
     return test_summary(0);
 }

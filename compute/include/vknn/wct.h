@@ -11,12 +11,16 @@
  *
  * Features are planar: c channels of hw values each (a [1, c, h, w] tensor).
  * The style side is computed once per style image (VknnStyleStats) and
- * reused for every frame. Host code in double precision; the
+ * reused for every frame. VknnUniversalStyler runs the whole chain, the
+ * networks on the Vulkan device. Host code in double precision; the
  * eigen-decompositions are cyclic Jacobi (O(c^3) a sweep, about a second at
  * c = 256 on one core), so WCT suits stills and a style's statistics, AdaIN
  * live video.
  */
 #pragma once
+
+#include <vknn/context.h>
+#include <vknn/model.h>
 
 #include <glib.h>
 
@@ -68,5 +72,31 @@ gboolean vknn_feature_whiten(const float *features, int c, int hw, double eps, f
 /* Channel means (c) and covariance (c x c, 1/hw) of planar features, the
  * statistics every transform above matches. */
 void vknn_feature_moments(const float *features, int c, int hw, double *mean, double *cov);
+
+/* ---- encoder, transform, decoder: any image as the style ------------------- */
+
+typedef struct VknnUniversalStyler VknnUniversalStyler;
+
+/* An encoder (RGB 0..1 [1, 3, H, W] in, e.g. builtin:vgg19_relu3_1) whose
+ * tensor `layer` is transformed, and a decoder from that layer's features
+ * back to RGB 0..1 at the encoder's input size or larger (the pooling's
+ * rounding; cropped back). The models are borrowed and must outlive the
+ * styler; a layer the encoder lacks is VKNN_ERROR_NOT_FOUND. */
+VknnUniversalStyler *vknn_universal_styler_new(VknnContext *ctx, VknnModel *encoder,
+                                               VknnModel *decoder, const char *layer, GError **err);
+void vknn_universal_styler_free(VknnUniversalStyler *u);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnUniversalStyler, vknn_universal_styler_free)
+
+/* Encodes the style image (3 planes of width x height, 0..1) and keeps its
+ * statistics for the next stylize calls. */
+gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rgb, int width,
+                                         int height, GError **err);
+
+/* Stylises a content image (3 planes, 0..1) into out (the same size):
+ * encode, transform towards the style set last (alpha 0: the decoder's
+ * reconstruction of the content), decode. Not clamped. */
+gboolean vknn_universal_styler_run(VknnUniversalStyler *u, VknnFeatureTransform transform,
+                                   float alpha, const float *rgb, int width, int height, float *out,
+                                   GError **err);
 
 G_END_DECLS
