@@ -24,6 +24,7 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_bench(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_explain(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_train(const CliCommand *cmd, int argc, char **argv);
+int cli_cmd_train_decoder(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_visualize(const CliCommand *cmd, int argc, char **argv);
 int cli_cmd_split(const CliCommand *cmd, int argc, char **argv);
 /* vknn visualize's feature methods (cli/cmd_features.c). */

@@ -70,29 +70,57 @@ static void content_batch(GPtrArray *images, guint32 seed, int step, int batch, 
 
 /* ---- outputs ------------------------------------------------------------------ */
 
-static gboolean write_preview(VknnContext *ctx, VknnTrainer *t, const CliImage *img,
-                              const char *path, GError **err)
+/* Runs m on its one input x of shape s; *out gets `name` (g_free), *os its
+ * shape (owned by net, which the caller frees). */
+static gboolean run_model(VknnContext *ctx, VknnModel *m, const VknnShape *s, const float *x,
+                          const char *name, VknnNet **net, float **out, const VknnShape **os,
+                          GError **err)
 {
-    VknnModel *m = vknn_trainer_model(t);
-    g_autoptr(VknnNet) net = vknn_net_new(ctx, m, err);
-    const VknnShape s = {4, {1, 3, img->height, img->width}};
-    const float *in[] = {img->data};
-    if (!net || !vknn_net_prepare(net, &s, err) || !vknn_net_run(net, in, err))
+    const float *in[] = {x};
+    if (!(*net = vknn_net_new(ctx, m, err)) || !vknn_net_keep(*net, name, err) ||
+        !vknn_net_prepare(*net, s, err) || !vknn_net_run(*net, in, err))
         return FALSE;
-    const VknnShape *os = vknn_net_shape(net, "output");
-    g_autofree float *out = g_new(float, vknn_shape_numel(os));
-    return vknn_net_read(net, "output", out, err) &&
-           cli_image_save(path, out, (int)os->dims[3], (int)os->dims[2], err);
+    *os = vknn_net_shape(*net, name);
+    *out = g_new(float, vknn_shape_numel(*os));
+    return vknn_net_read(*net, name, *out, err);
+}
+
+/* The style network on img, or for a decoder, the encoder then the
+ * decoder: the content image as the network sees it. */
+static gboolean write_preview(VknnContext *ctx, VknnTrainer *t, VknnModel *encoder,
+                              const CliTrainOptions *o, const CliImage *img, const char *path,
+                              GError **err)
+{
+    const VknnShape s = {4, {1, 3, img->height, img->width}};
+    g_autoptr(VknnNet) enc = NULL, net = NULL;
+    g_autofree float *unit = NULL, *features = NULL, *out = NULL;
+    const VknnShape *fs = NULL, *os = NULL;
+    const float *x = img->data;
+    if (o->decoder_layer) {
+        const gsize n = vknn_shape_numel(&s);
+        unit = g_new(float, n);
+        for (gsize i = 0; i < n; i++)
+            unit[i] = img->data[i] / 255.0f;
+        if (!run_model(ctx, encoder, &s, unit, o->decoder_layer, &enc, &features, &fs, err))
+            return FALSE;
+        x = features;
+    }
+    if (!run_model(ctx, vknn_trainer_model(t), fs ? fs : &s, x, "output", &net, &out, &os, err))
+        return FALSE;
+    if (o->decoder_layer)
+        for (int64_t i = 0; i < vknn_shape_numel(os); i++)
+            out[i] *= 255.0f;
+    return cli_image_save(path, out, (int)os->dims[3], (int)os->dims[2], err);
 }
 
 /* The loss curve as SVG: log-scale total, style and content against steps. */
-static gboolean write_plot(GArray *losses, const char *path, GError **err)
+static gboolean write_plot(GArray *losses, gboolean decoder, const char *path, GError **err)
 {
     const int w = 640, h = 360, pad = 48;
     double lo = INFINITY, hi = -INFINITY;
     for (guint i = 0; i < losses->len; i++) {
         const VknnTrainLosses *l = &g_array_index(losses, VknnTrainLosses, i);
-        const double v[] = {l->total, l->style, l->content};
+        const double v[] = {l->total, decoder ? l->pixel : l->style, l->content};
         for (int k = 0; k < 3; k++)
             if (v[k] > 0) {
                 lo = MIN(lo, log10(v[k]));
@@ -108,16 +136,19 @@ static gboolean write_plot(GArray *losses, const char *path, GError **err)
                            "height='100%%' fill='white'/>\n",
                            w, h);
     g_string_append_printf(svg,
-                           "<text x='%d' y='16'>vknn train: loss (log10 %.2f..%.2f) over %u "
+                           "<text x='%d' y='16'>vknn train%s: loss (log10 %.2f..%.2f) over %u "
                            "steps</text>\n",
-                           pad, lo, hi, losses->len);
+                           pad, decoder ? "-decoder" : "", lo, hi, losses->len);
     static const char *const colours[] = {"black", "crimson", "steelblue"};
-    static const char *const names[] = {"total", "style", "content"};
+    const char *const names[] = {"total", decoder ? "pixel" : "style",
+                                 decoder ? "feature" : "content"};
     for (int k = 0; k < 3; k++) {
         g_string_append_printf(svg, "<polyline fill='none' stroke='%s' points='", colours[k]);
         for (guint i = 0; i < losses->len; i++) {
             const VknnTrainLosses *l = &g_array_index(losses, VknnTrainLosses, i);
-            const double v = k == 0 ? l->total : k == 1 ? l->style : l->content;
+            const double v = k == 0   ? l->total
+                             : k == 1 ? (decoder ? l->pixel : l->style)
+                                      : l->content;
             if (v <= 0)
                 continue;
             const double x = pad + (w - 2 * pad) * (double)i / MAX(losses->len - 1, 1);
@@ -133,65 +164,91 @@ static gboolean write_plot(GArray *losses, const char *path, GError **err)
 
 /* ---- the loop ------------------------------------------------------------------- */
 
-static void print_progress(const VknnTrainLosses *l, int steps, double seconds_per_step)
+static void print_progress(const VknnTrainLosses *l, gboolean decoder, int steps,
+                           double seconds_per_step)
 {
     const int eta = (int)((steps - l->step) * seconds_per_step);
+    g_autofree char *terms =
+        decoder ? g_strdup_printf("pixel %.4g  feature %.4g", l->pixel, l->content)
+                : g_strdup_printf("content %.4g  style %.4g  tv %.4g", l->content, l->style, l->tv);
     g_autofree char *stability =
         l->stability > 0 ? g_strdup_printf("  stability %.4g", l->stability) : g_strdup("");
-    printf("%sstep %d/%d  content %.4g  style %.4g  tv %.4g%s  total %.4g  %.2f s/step  ETA "
-           "%dh%02dm%02ds%s",
-           isatty(STDOUT_FILENO) ? "\r" : "", l->step, steps, l->content, l->style, l->tv,
-           stability, l->total, seconds_per_step, eta / 3600, eta / 60 % 60, eta % 60,
+    printf("%sstep %d/%d  %s%s  total %.4g  %.2f s/step  ETA %dh%02dm%02ds%s",
+           isatty(STDOUT_FILENO) ? "\r" : "", l->step, steps, terms, stability, l->total,
+           seconds_per_step, eta / 3600, eta / 60 % 60, eta % 60,
            isatty(STDOUT_FILENO) ? "  " : "\n");
     fflush(stdout);
+}
+
+/* The content images, from a folder or a video, scaled so their shorter
+ * side leaves room for random crops. */
+static GPtrArray *load_content_set(const CliTrainOptions *o, GError **err)
+{
+    const int side = o->params.size + o->params.size / 8;
+    if (g_file_test(o->content, G_FILE_TEST_IS_DIR))
+        return load_content(o->content, side, err);
+#ifdef VKNN_CLI_VIDEO
+    return cli_video_frames(o->content, side, 0.5, 2000, err);
+#else
+    g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "%s is not a folder, and this vknn was built without GStreamer for videos",
+                o->content);
+    return NULL;
+#endif
+}
+
+/* A style network's trainer, for the comma-separated style images. */
+static VknnTrainer *style_trainer(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions *o,
+                                  GError **err)
+{
+    g_auto(GStrv) style_paths = g_strsplit(o->style, ",", -1);
+    const int n_styles = (int)g_strv_length(style_paths);
+    g_autoptr(GPtrArray) styles = g_ptr_array_new_with_free_func((GDestroyNotify)cli_image_free);
+    const float *data[VKNN_MAX_STYLES];
+    int widths[VKNN_MAX_STYLES], heights[VKNN_MAX_STYLES];
+    for (int i = 0; i < n_styles; i++) {
+        CliImage *img = g_new0(CliImage, 1);
+        g_ptr_array_add(styles, img);
+        if (!cli_image_load_cover(style_paths[i], o->style_size, img, err))
+            return NULL;
+        if (i < VKNN_MAX_STYLES) {
+            data[i] = img->data;
+            widths[i] = img->width;
+            heights[i] = img->height;
+        }
+    }
+    return vknn_trainer_new_multi(ctx, loss_net, n_styles, data, widths, heights, &o->params, err);
+}
+
+static void print_start(const VknnTrainer *t, const CliTrainOptions *o, guint images)
+{
+    const VknnTrainParams *p = &o->params;
+    g_auto(GStrv) styles = o->style ? g_strsplit(o->style, ",", -1) : NULL;
+    const guint n = styles ? g_strv_length(styles) : 0;
+    if (o->decoder_layer)
+        printf("training a decoder of %s, width %d, ", o->decoder_layer, p->channels);
+    else
+        printf("training a %d-channel TransformerNet for %u style%s ", p->channels, n,
+               n == 1 ? "" : "s");
+    printf("on %u content images at %dx%d, batch %d, from step %d\n", images, p->size, p->size,
+           p->batch, vknn_trainer_steps_done(t));
 }
 
 gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions *o, GError **err)
 {
     const VknnTrainParams *p = &o->params;
-    g_auto(GStrv) style_paths = g_strsplit(o->style, ",", -1);
-    const int n_styles = (int)g_strv_length(style_paths);
-    g_autoptr(GPtrArray) styles = g_ptr_array_new_with_free_func((GDestroyNotify)cli_image_free);
-    g_autoptr(GPtrArray) content = NULL;
-    const int side = p->size + p->size / 8; /* room for random crops */
-    for (int i = 0; i < n_styles; i++) {
-        CliImage *img = g_new0(CliImage, 1);
-        g_ptr_array_add(styles, img);
-        if (!cli_image_load_cover(style_paths[i], o->style_size, img, err))
-            return FALSE;
-    }
-    if (g_file_test(o->content, G_FILE_TEST_IS_DIR)) {
-        content = load_content(o->content, side, err);
-    } else {
-#ifdef VKNN_CLI_VIDEO
-        content = cli_video_frames(o->content, side, 0.5, 2000, err);
-#else
-        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                    "%s is not a folder, and this vknn was built without GStreamer for videos",
-                    o->content);
-#endif
-    }
+    g_autoptr(GPtrArray) content = load_content_set(o, err);
     if (!content)
         return FALSE;
-    const float *data[VKNN_MAX_STYLES];
-    int widths[VKNN_MAX_STYLES], heights[VKNN_MAX_STYLES];
-    for (int i = 0; i < n_styles && i < VKNN_MAX_STYLES; i++) {
-        const CliImage *img = g_ptr_array_index(styles, i);
-        data[i] = img->data;
-        widths[i] = img->width;
-        heights[i] = img->height;
-    }
     g_autoptr(VknnTrainer) t =
-        vknn_trainer_new_multi(ctx, loss_net, n_styles, data, widths, heights, p, err);
+        o->decoder_layer ? vknn_decoder_trainer_new(ctx, loss_net, o->decoder_layer, p, err)
+                         : style_trainer(ctx, loss_net, o, err);
     g_autoptr(VknnModel) init = t && o->init ? vknn_model_load(o->init, err) : NULL;
     if (!t || (o->init && (!init || !vknn_trainer_init_weights(t, init, err))) ||
         (o->resume && !vknn_trainer_load_checkpoint(t, o->resume, err)))
         return FALSE;
     vknn_trainer_set_profiling(t, o->profile);
-    printf("training a %d-channel TransformerNet for %d style%s on %u content images at %dx%d, "
-           "batch %d, from step %d\n",
-           p->channels, n_styles, n_styles == 1 ? "" : "s", content->len, p->size, p->size,
-           p->batch, vknn_trainer_steps_done(t));
+    print_start(t, o, content->len);
     g_autoptr(GArray) losses = g_array_new(FALSE, FALSE, sizeof(VknnTrainLosses));
     g_autofree float *batch = g_new(float, (gsize)p->batch * 3 * p->size * p->size);
     g_autofree char *plot = g_strconcat(o->out, ".losses.svg", NULL);
@@ -210,20 +267,20 @@ gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions 
             return FALSE;
         const double per_step =
             (g_get_monotonic_time() - start) / 1e6 / (vknn_trainer_steps_done(t) - first);
-        print_progress(&l, o->steps, per_step);
+        print_progress(&l, o->decoder_layer != NULL, o->steps, per_step);
         const gboolean last = l.step == o->steps;
         if ((o->checkpoint_every > 0 && l.step % o->checkpoint_every == 0) || last) {
             if (!vknn_trainer_save_checkpoint(t, o->checkpoint, err) ||
-                !write_plot(losses, plot, err))
+                !write_plot(losses, o->decoder_layer != NULL, plot, err))
                 return FALSE;
         }
         if ((o->preview_every > 0 && l.step % o->preview_every == 0) || last)
-            if (!write_preview(ctx, t, g_ptr_array_index(content, 0), preview, err))
+            if (!write_preview(ctx, t, loss_net, o, g_ptr_array_index(content, 0), preview, err))
                 return FALSE;
     }
     if (!vknn_model_save(vknn_trainer_model(t), o->out, err))
         return FALSE;
-    printf("\nwrote %s (style network), %s (loss curve), %s (preview), %s (checkpoint)\n", o->out,
-           plot, preview, o->checkpoint);
+    printf("\nwrote %s (%s), %s (loss curve), %s (preview), %s (checkpoint)\n", o->out,
+           o->decoder_layer ? "decoder" : "style network", plot, preview, o->checkpoint);
     return TRUE;
 }

@@ -6,6 +6,7 @@
  *   vknn bench MODEL.onnx --size WxH [--runs N]
  *   vknn explain MODEL.onnx IMG OUT.png|jpg [--method M|all] [--class C] [--layer L]
  *   vknn train --style IMG --content DIR --out STYLE.onnx [--loss-net ONNX] [--steps N]
+ *   vknn train-decoder --content DIR --out DECODER.onnx [--layer relu3_1]
  *   vknn visualize METHOD MODEL.onnx [IMG...] OUT.png  filters, class, adversarial, dream, ...
  *   vknn split MULTI.onnx OUT.onnx...         each style of a multi-style network alone
  *
@@ -28,6 +29,8 @@ static const CliCommand commands[] = {
     {"explain", "MODEL.onnx IMG OUT.png", "saliency map of a classifier (--method, --class)",
      cli_cmd_explain},
     {"train", "--style IMG --content DIR", "train a style network (--out)", cli_cmd_train},
+    {"train-decoder", "--content DIR", "train a decoder for --style-image (--out)",
+     cli_cmd_train_decoder},
     {"visualize", "METHOD MODEL.onnx ...",
      "filters, class visualisation, adversarial, DeepDream, inversion, textures, Gatys",
      cli_cmd_visualize},
@@ -39,7 +42,7 @@ static void print_help(void)
 {
     printf("Usage: vknn COMMAND [ARGS] [OPTIONS]\n\nCommands:\n");
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
-        printf("  %-8s %-24s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+        printf("  %-13s %-24s %s\n", commands[i].name, commands[i].args, commands[i].summary);
     printf("\nvknn COMMAND --help lists the options of a command; --device SEL picks the Vulkan "
            "device.\n");
 }

@@ -160,6 +160,51 @@ VknnModel *vknn_transformer_net_new(int channels, guint32 seed, GError **err)
     return b.m;
 }
 
+static void relu(Builder *b, const char *name)
+{
+    g_autofree char *out = g_strdup_printf("%s.relu", name);
+    VknnNode *n = NULL;
+    add_node(b, "Relu", out, (const char *[]){b->x}, 1, &n);
+    set_current(b, out);
+}
+
+VknnModel *vknn_decoder_net_new(int in_channels, int width, guint32 seed, GError **err)
+{
+    if (in_channels < 1 || width < 1 || width > 256) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "a decoder needs >= 1 input channels and a width of 1..256, not %d and %d",
+                    in_channels, width);
+        return NULL;
+    }
+    const int64_t w = width;
+    Builder b = {.m = vknn_model_new(), .rand = g_rand_new_with_seed(seed), .err = err, .ok = TRUE};
+    b.m->opset = 13;
+    b.m->producer = g_strdup("vknn");
+    vknn_model_add_input(b.m, "input", &(VknnShape){4, {1, in_channels, -1, -1}});
+    vknn_model_add_constant(b.m, "up.scales", &(VknnShape){1, {4}}, (float[]){1, 1, 2, 2});
+    set_current(&b, "input");
+    conv(&b, "dec1", in_channels, 2 * w, 3, 1);
+    relu(&b, "dec1");
+    upsample(&b, "dec2");
+    conv(&b, "dec2", 2 * w, 2 * w, 3, 1);
+    relu(&b, "dec2");
+    conv(&b, "dec3", 2 * w, w, 3, 1);
+    relu(&b, "dec3");
+    upsample(&b, "dec4");
+    conv(&b, "dec4", w, w, 3, 1);
+    relu(&b, "dec4");
+    conv(&b, "dec5", w, 3, 3, 1);
+    VknnNode *n = NULL;
+    add_node(&b, "Identity", "output", (const char *[]){b.x}, 1, &n);
+    if (b.ok)
+        b.ok = vknn_model_mark_output(b.m, "output", err);
+    g_rand_free(b.rand);
+    g_free(b.x);
+    if (!b.ok)
+        g_clear_pointer(&b.m, vknn_model_free);
+    return b.m;
+}
+
 /* ---- the joined graph ----------------------------------------------------------- */
 
 #define LOSS_PREFIX "loss/"
@@ -233,14 +278,15 @@ static gboolean copy_graph(VknnModel *dst, const VknnModel *src, const char *pre
     return TRUE;
 }
 
-/* The style network, then output / 255 into the loss network, whose loss
- * layers and the style network's output are graph outputs. */
+/* The style network, then output * to_unit (1/255 for a style network's
+ * 0..255, 1 for a decoder's 0..1) into the loss network, whose loss layers
+ * and the style network's output are graph outputs. */
 static VknnModel *joined_model(const VknnModel *style_net, const VknnModel *loss_net, char **layers,
-                               GError **err)
+                               float to_unit, GError **err)
 {
     g_autoptr(VknnModel) m = vknn_model_new();
     m->opset = MAX(style_net->opset, loss_net->opset);
-    vknn_model_add_constant(m, "to_unit", &(VknnShape){1, {1}}, (float[]){1.0f / 255.0f});
+    vknn_model_add_constant(m, "to_unit", &(VknnShape){1, {1}}, (float[]){to_unit});
     if (!copy_graph(m, style_net, "", NULL, err) ||
         !vknn_model_add_node(m, "Mul", "to_unit", (const char *[]){"output", "to_unit"}, 2,
                              (const char *[]){"output_unit"}, 1, err) ||
@@ -298,7 +344,8 @@ typedef struct {
 struct VknnTrainer {
     VknnContext *ctx;
     VknnTrainParams params;
-    VknnModel *style_net; /* weights synchronised on demand */
+    VknnModel *style_net; /* weights synchronised on demand; or the decoder */
+    gboolean decoder;     /* training a decoder of the loss network's content layer */
     VknnModel *joined;
     VknnNet *net; /* joined: forward and backward */
     VknnModel *loss_net;
@@ -512,7 +559,7 @@ VknnTrainer *vknn_trainer_new_multi(VknnContext *ctx, VknnModel *loss_net, int n
     memcpy(layers, t->style_layers, sizeof(char *) * g_strv_length(t->style_layers));
     layers[g_strv_length(t->style_layers)] = t->content_layer;
     if (!(t->style_net = vknn_transformer_net_new(params->channels, params->seed, err)) ||
-        !(t->joined = joined_model(t->style_net, loss_net, layers, err)) ||
+        !(t->joined = joined_model(t->style_net, loss_net, layers, 1.0f / 255.0f, err)) ||
         !(t->net = vknn_net_new(ctx, t->joined, err)) ||
         !(t->loss_only = vknn_net_new(ctx, loss_net, err)))
         return NULL;
@@ -525,6 +572,60 @@ VknnTrainer *vknn_trainer_new_multi(VknnContext *ctx, VknnModel *loss_net, int n
     for (int s = 0; s < n_styles; s++)
         if (!compute_style_targets(t, s, styles[s], widths[s], heights[s], err))
             return NULL;
+    return g_steal_pointer(&t);
+}
+
+/* The channels of the encoder's layer at the training size, which must be
+ * a quarter of it (the decoder upsamples twice). */
+static gboolean decoder_layer_channels(VknnTrainer *t, int *channels, GError **err)
+{
+    const int size = t->params.size;
+    const VknnShape in = {4, {1, 3, size, size}};
+    if (!vknn_net_prepare(t->loss_only, &in, err))
+        return FALSE;
+    const VknnShape *s = vknn_net_shape(t->loss_only, t->content_layer);
+    if (!s || s->rank != 4 || s->dims[2] * 4 != size || s->dims[3] * 4 != size) {
+        char str[64];
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                    "the decoder upsamples 4x, but the encoder's '%s' is %s at %dx%d",
+                    t->content_layer, s ? vknn_shape_str(s, str, sizeof str) : "unknown", size,
+                    size);
+        return FALSE;
+    }
+    *channels = (int)s->dims[1];
+    return TRUE;
+}
+
+VknnTrainer *vknn_decoder_trainer_new(VknnContext *ctx, VknnModel *encoder, const char *layer,
+                                      const VknnTrainParams *params, GError **err)
+{
+    if (params->size < 16 || params->size % 4 || params->batch < 1 || params->lr <= 0 ||
+        !(params->pixel_weight >= 0) || !(params->content_weight >= 0)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "training a decoder needs a size >= 16 and a multiple of 4, batch >= 1, a "
+                    "positive learning rate and weights >= 0");
+        return NULL;
+    }
+    g_autoptr(VknnTrainer) t = g_new0(VknnTrainer, 1);
+    t->ctx = ctx;
+    t->n_styles = 1;
+    t->decoder = TRUE;
+    t->params = *params;
+    t->params.stability_weight = 0;
+    t->params.style_layers = t->params.content_layer = NULL; /* not owned */
+    t->loss_net = encoder;
+    t->style_layers = g_new0(char *, 1);
+    t->content_layer = g_strdup(layer);
+    t->style_targets = g_new0(double *, 1);
+    char *layers[] = {t->content_layer, NULL};
+    int channels = 0;
+    if (!(t->loss_only = vknn_net_new(ctx, encoder, err)) ||
+        !vknn_net_keep(t->loss_only, layer, err) || !decoder_layer_channels(t, &channels, err) ||
+        !(t->style_net = vknn_decoder_net_new(channels, params->channels, params->seed, err)) ||
+        !(t->joined = joined_model(t->style_net, encoder, layers, 1.0f, err)) ||
+        !(t->net = vknn_net_new(ctx, t->joined, err)) || !find_params(t, err) ||
+        !choose_seeds(t, err))
+        return NULL;
     return g_steal_pointer(&t);
 }
 
@@ -604,13 +705,26 @@ static float *step_images(const VknnTrainer *t, const float *content, int *image
     return x;
 }
 
+/* A decoder's pixel loss: its output y (0..1) against the content images
+ * (0..255), gradient added to grad. */
+static double pixel_loss(const VknnTrainer *t, const VknnFeatures *y, const float *content,
+                         float *grad)
+{
+    const gsize n = (gsize)y->batch * y->c * y->hw;
+    g_autofree float *unit = g_new(float, n);
+    for (gsize i = 0; i < n; i++)
+        unit[i] = content[i] / 255.0f;
+    return vknn_content_loss(y, unit, t->params.pixel_weight, grad);
+}
+
 /* Reads the seeded outputs of the joined forward run and fills their seeds
  * (d loss / d output) and the losses. With the stability loss the batch is
  * run twice (clean, noisy): content_target is the clean images' features,
  * the target of both halves, and the total variation is halved to keep its
  * weight per content image. */
 static gboolean losses_and_seeds(VknnTrainer *t, int style, const VknnFeatures *content_target,
-                                 float **seeds, VknnTrainLosses *l, GError **err)
+                                 const float *content, float **seeds, VknnTrainLosses *l,
+                                 GError **err)
 {
     const int n = t->n_seeded, size = t->params.size, batch = t->params.batch;
     g_autofree VknnFeatures *f = g_new0(VknnFeatures, n);
@@ -639,11 +753,24 @@ static gboolean losses_and_seeds(VknnTrainer *t, int style, const VknnFeatures *
         for (int h = 0; h < copies; h++)
             memcpy(target + h * per_half, content_target->data, sizeof(float) * per_half);
         l->content = vknn_content_loss(&f[k], target, t->params.content_weight, seeds[k]);
-        l->total = l->content + l->style + l->tv + l->stability;
+        l->pixel = t->decoder ? pixel_loss(t, &f[0], content, seeds[0]) : 0;
+        l->total = l->content + l->style + l->tv + l->stability + l->pixel;
     }
     for (int i = 0; i < n; i++)
         g_free(f[i].data);
     return ok;
+}
+
+/* The joined network's forward pass on the step's images; a decoder's on
+ * the encoder's features of them (those of the last run_loss_net). */
+static gboolean run_joined(VknnTrainer *t, const float *images, int n_images, const float *features,
+                           GError **err)
+{
+    const int size = t->params.size;
+    const VknnShape image_shape = {4, {n_images, 3, size, size}};
+    const VknnShape *s = t->decoder ? vknn_net_shape(t->loss_only, t->content_layer) : &image_shape;
+    const float *in[] = {t->decoder ? features : images};
+    return vknn_net_prepare(t->net, s, err) && vknn_net_run(t->net, in, err);
 }
 
 gboolean vknn_trainer_step(VknnTrainer *t, const float *content, VknnTrainLosses *losses,
@@ -654,15 +781,13 @@ gboolean vknn_trainer_step(VknnTrainer *t, const float *content, VknnTrainLosses
     float **seeds = g_new0(float *, t->n_seeded);
     int images = 0;
     g_autofree float *x = step_images(t, content, &images);
-    const VknnShape s = {4, {images, 3, size, size}};
-    const float *in[] = {x};
     const int style = t->step % t->n_styles;
     VknnTrainLosses l = {.step = t->step + 1, .style_index = style};
     load_style(t, style);
     const gboolean ok = run_loss_net(t, content, batch, size, size, err) &&
                         vknn_features_read(t->loss_only, t->content_layer, &target, err) &&
-                        vknn_net_prepare(t->net, &s, err) && vknn_net_run(t->net, in, err) &&
-                        losses_and_seeds(t, style, &target, seeds, &l, err) &&
+                        run_joined(t, x, images, target.data, err) &&
+                        losses_and_seeds(t, style, &target, content, seeds, &l, err) &&
                         vknn_net_backward_multi(t->net, (const float *const *)seeds, err) &&
                         adam_step(t, style, err);
     for (int i = 0; i < t->n_seeded; i++)

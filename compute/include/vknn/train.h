@@ -49,6 +49,7 @@ typedef struct {
     int batch;    /* images per step */
     float lr;     /* Adam learning rate */
     float content_weight, style_weight, tv_weight;
+    float pixel_weight;        /* decoders: weight of the pixel loss */
     float stability_weight;    /* 0: no stability loss */
     float stability_noise;     /* its noise's standard deviation, in levels of 0..255 */
     const char *style_layers;  /* comma-separated tensor names of the loss net */
@@ -59,7 +60,7 @@ typedef struct {
 #define VKNN_TRAIN_PARAMS_DEFAULT                                                                  \
     {                                                                                              \
         .channels = 16, .size = 128, .batch = 1, .lr = 1e-3f, .content_weight = 1.0f,              \
-        .style_weight = 1e4f, .tv_weight = 1e-6f, .stability_noise = 8.0f,                         \
+        .style_weight = 1e4f, .tv_weight = 1e-6f, .pixel_weight = 1.0f, .stability_noise = 8.0f,   \
         .style_layers = "relu1_1,relu2_1,relu3_1", .content_layer = "relu2_1", .seed = 1           \
     }
 
@@ -67,6 +68,7 @@ typedef struct {
     int step;        /* steps done, this one included */
     int style_index; /* the style this step trained */
     double content, style, tv, stability, total;
+    double pixel; /* decoders */
 } VknnTrainLosses;
 
 typedef struct VknnTrainer VknnTrainer;
@@ -76,6 +78,25 @@ typedef struct VknnTrainer VknnTrainer;
  * matrices are computed here once. */
 VknnTrainer *vknn_trainer_new(VknnContext *ctx, VknnModel *loss_net, const float *style, int width,
                               int height, const VknnTrainParams *params, GError **err);
+/* A decoder for universal style transfer (vknn/wct.h): from the features of
+ * `layer` of an encoder (RGB 0..1 in, e.g. builtin:vgg19_relu3_1; borrowed,
+ * outlives the trainer) back to the image, trained to reconstruct content
+ * images (Li et al. 2017): pixel_weight * mean((y - x)^2) in 0..1 units
+ * plus content_weight * mean((E(y) - E(x))^2) at the layer, E the encoder
+ * (and tv_weight's total variation of y in 0..1 units). The decoder is
+ * vknn_decoder_net_new(channels of the layer, params->channels); steps
+ * take content images as for style networks, size a multiple of 4. */
+VknnTrainer *vknn_decoder_trainer_new(VknnContext *ctx, VknnModel *encoder, const char *layer,
+                                      const VknnTrainParams *params, GError **err);
+
+/* The decoder of universal style transfer at relu3_1 (the mirror of VGG-19
+ * to relu3_1, as in Li et al. 2017): reflection-padded 3x3 convolutions
+ * in_channels -> 2w, nearest x2, 2w -> 2w, 2w -> w, nearest x2, w -> w,
+ * w -> 3, ReLUs between; input "input" [1, in_channels, h, w], output
+ * "output" [1, 3, 4h, 4w] RGB 0..1 (not clamped). width 64 is the
+ * original's (128, 128, 64, 64 channels). */
+VknnModel *vknn_decoder_net_new(int in_channels, int width, guint32 seed, GError **err);
+
 /* Several styles in one network (conditional instance normalisation,
  * Dumoulin et al. 2017): shared convolutions, one set of instance-norm
  * scales and shifts per style, trained in turn (step k trains style
