@@ -158,6 +158,7 @@ rc=$?
 child=""
 if [ $rc -ne 0 ] || [ ! -s "$partial" ]; then
     rm -f "$partial"
+    echo >&2 # end vknn-render's progress line (\r, no newline) before the error
     # A retry helps unless the input itself does not decode: ask GStreamer
     # alone, without vknn (gst-launch-1.0 from gstreamer1.0-tools).
     if command -v gst-launch-1.0 >/dev/null 2>&1 &&
