@@ -39,14 +39,15 @@ for name in ball snow smpte; do
         ! videoconvert ! video/x-raw,format=I420 ! x264enc ! matroskamux \
         ! filesink location="$tmp/in/$name.mkv" || exit 1
 done
-# A Matroska header followed by garbage: typefinding accepts it, the
-# demuxer does not.
-{ head -c 300 "$tmp/in/ball.mkv" && head -c 5000 /dev/urandom; } >"$tmp/in/corrupt.mkv"
+# A Matroska header followed by garbage (the same every run): typefinding
+# accepts it, the demuxer does not.
+python3 -c 'import random, sys; random.seed(18); sys.stdout.buffer.write(open(sys.argv[1], "rb").read(300) + bytes(random.randrange(256) for _ in range(5000)))' \
+    "$tmp/in/ball.mkv" >"$tmp/in/corrupt.mkv" || exit 1
 # The corrupt one among the good ones, a comment and a blank line (not entries).
 printf '# index: file\nball.mkv\ncorrupt.mkv\n\nsnow.mkv\n%s\n' "$tmp/in/smpte.mkv" >"$VKNN_LIST"
 
 # ---- the batch, two at a time ------------------------------------------------
-sh "$entry" --local -j 2 >"$tmp/log" 2>&1
+timeout 100 sh "$entry" --local -j 2 >"$tmp/log" 2>&1
 rc=$?
 sed 's/^/    /' "$tmp/log"
 check "--local exits 1: one index failed" [ $rc -eq 1 ]
@@ -62,14 +63,14 @@ check "no output for the corrupt input" [ ! -e "$tmp/out/corrupt.mp4" ]
 check "no .partial file left" no_partials
 
 # ---- one index as a pod runs it --------------------------------------------------
-JOB_COMPLETION_INDEX=1 sh "$entry" >/dev/null 2>&1
+JOB_COMPLETION_INDEX=1 timeout 60 sh "$entry" >/dev/null 2>&1
 check "the corrupt index alone exits 3" [ $? -eq 3 ]
-JOB_COMPLETION_INDEX=4 sh "$entry" >/dev/null 2>&1
+JOB_COMPLETION_INDEX=4 timeout 60 sh "$entry" >/dev/null 2>&1
 check "an index past the list exits 2 (configuration)" [ $? -eq 2 ]
 
 # ---- a rerun (a retried Job, or the same batch again) skips what exists -----------
 before=$(ls -l --time-style=+%s.%N "$tmp/out")
-sh "$entry" --local 3 >"$tmp/log2" 2>&1
+timeout 60 sh "$entry" --local 3 >"$tmp/log2" 2>&1
 rc=$?
 check "a rerun of indices 0..2 exits 1 (index 1 still corrupt)" [ $rc -eq 1 ]
 check "the rerun skips the outputs that exist" \
@@ -86,7 +87,7 @@ exec sleep 30
 EOF
 chmod +x "$tmp/fake-render"
 rm -f "$tmp/out/ball.mp4"
-FAKE_RENDER=fail VKNN_RENDER=$tmp/fake-render JOB_COMPLETION_INDEX=0 sh "$entry" >/dev/null 2>&1
+FAKE_RENDER=fail VKNN_RENDER=$tmp/fake-render JOB_COMPLETION_INDEX=0 timeout 60 sh "$entry" >/dev/null 2>&1
 rc=$?
 check "a render that fails on a good input exits 1 (worth a retry)" [ $rc -eq 1 ]
 check "and leaves no output" [ ! -e "$tmp/out/ball.mp4" ]
