@@ -3,6 +3,7 @@
 # each element on lavapipe, per core, at 320x240 and 640x480.
 #
 #   bench/live_capacity.sh [SECONDS] [CORES...]    defaults: 8 s, cores "1 2"
+#   LIVE_CAPACITY_ROWS=chain bench/live_capacity.sh    only the rows whose label has "chain"
 #
 # Each figure is the element alone on RGBA frames from videotestsrc into
 # fakesink sync=false (decoding and encoding a real stream cost extra: the
@@ -21,6 +22,7 @@ seconds=${1:-8}
 [ $# -eq 0 ] || shift
 cores=${*:-1 2}
 warm=3
+only=${LIVE_CAPACITY_ROWS:-} # only the rows whose label contains this, e.g. "chain"
 shared=${VKNN_SHARED:-../shared}
 classifier=$shared/models/classify/squeezenet1_1.onnx
 export GST_PLUGIN_PATH="$PWD/build/gst-plugins"
@@ -41,11 +43,13 @@ fps() { # CORES ELEMENT...: steady-state frames per second
     shift
     # Enough frames for about $seconds s of steady state: a fast element
     # needs many for its time to stand out of start-up's jitter.
+    # A probe 10 frames longer than the short run; start-up jitter can make
+    # the difference tiny or negative, hence the bounds.
     t_short=$(wall "$c" "$warm" "$@")
-    t_probe=$(wall "$c" $((warm + 5)) "$@")
-    n=$(echo "n = $seconds * 5 / ($t_probe - $t_short); if (n < 0) n = 1000; n" | bc)
+    t_probe=$(wall "$c" $((warm + 10)) "$@")
+    n=$(echo "d = $t_probe - $t_short; if (d < 0.05) d = 0.05; $seconds * 10 / d" | bc)
     [ "$n" -ge 10 ] || n=10
-    [ "$n" -le 1000 ] || n=1000
+    [ "$n" -le 400 ] || n=400
     # The least disturbed time of each length, then their difference (taking
     # the best fps of two differences instead would favour a run whose short
     # half was slowed down).
@@ -63,6 +67,7 @@ fps() { # CORES ELEMENT...: steady-state frames per second
 row() { # LABEL SIZE ELEMENT...: one table row, one column per core count
     label=$1 size=$2
     shift 2
+    case $label in *$only*) ;; *) return 0 ;; esac
     caps="video/x-raw,format=RGBA,width=${size%x*},height=${size#*x},framerate=30/1"
     line="| $label | ${size%x*}×${size#*x} |"
     for c in $cores; do
