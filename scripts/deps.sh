@@ -34,7 +34,7 @@ install_missing() {
 if [ "${1:-}" != --sanitizers ]; then
     install_missing "gcc pkg-config meson ninja-build glslang-tools libvulkan-dev mesa-vulkan-drivers
       libonnx-dev protobuf-c-compiler libprotobuf-c-dev libglib2.0-dev libgdk-pixbuf-2.0-dev
-      shared-mime-info valgrind
+      shared-mime-info valgrind python3-yaml
       libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
       gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools"
