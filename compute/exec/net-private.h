@@ -59,6 +59,7 @@ struct VknnNet {
     GHashTable *packed; /* key -> OwnedTensor*: weights and constants */
     uint64_t weight_bytes;
     VknnShape *shapes; /* input shapes of the current plan, NULL when unplanned */
+    guint shape_generation; /* the model's when the plan's shapes were inferred */
     Plan *plan;
     gboolean profiling;
     VknnPrecision precision;

@@ -779,7 +779,9 @@ gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
 {
     vknn_net_follow_model(net);
     const guint n_in = net->model->inputs->len;
-    gboolean same = net->shapes != NULL;
+    /* The model's shapes are this net's unless they were inferred since for
+     * another input (two nets on one model, the reference executor). */
+    gboolean same = net->shapes != NULL && net->shape_generation == net->model->shape_generation;
     for (guint i = 0; same && i < n_in; i++)
         same = vknn_shape_equal(&net->shapes[i], &shapes[i]);
     if (same)
@@ -787,6 +789,7 @@ gboolean vknn_net_prepare(VknnNet *net, const VknnShape *shapes, GError **err)
     vknn_net_invalidate_plan(net);
     if (!vknn_model_infer_shapes(net->model, shapes, err))
         return FALSE;
+    net->shape_generation = net->model->shape_generation;
     const guint nv = net->model->values->len;
     Plan *p = g_new0(Plan, 1);
     p->tensors = g_new0(VknnTensor, nv);

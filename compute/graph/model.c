@@ -294,6 +294,7 @@ static gboolean check_input_shape(const VknnValue *v, const VknnShape *s, gboole
 
 gboolean vknn_model_infer_shapes(VknnModel *m, const VknnShape *input_shapes, GError **err)
 {
+    m->shape_generation++; /* also on failure: shapes may be half inferred */
     const gboolean batch_free = batch_is_free(m);
     for (guint i = 0; i < m->inputs->len; i++) {
         VknnValue *v = vknn_model_value(m, g_array_index(m->inputs, int, i));

@@ -226,11 +226,54 @@ static void test_backward_budget(void)
     g_clear_error(&err);
 }
 
+/* Two nets on one model at different input sizes, and the reference
+ * executor on it too: each inference rewrites the model's shapes, so a net
+ * prepared again at its old size must notice and plan again (its shapes
+ * and results stay its own). A decoder trainer whose preview ran its
+ * encoder at another size crashed on the stale shapes. */
+static void test_shared_model(void)
+{
+    g_autoptr(VknnContext) ctx = test_context();
+    g_autoptr(VknnModel) m = tm_classifier(4, 9);
+    GError *err = NULL;
+    g_autoptr(VknnNet) a = vknn_net_new(ctx, m, &err);
+    g_autoptr(VknnNet) b = vknn_net_new(ctx, m, &err);
+    g_assert_no_error(err);
+    static float x[3 * 32 * 32], y[3 * 40 * 48];
+    test_fill_random(x, G_N_ELEMENTS(x), 3, -1, 1);
+    test_fill_random(y, G_N_ELEMENTS(y), 4, -1, 1);
+    const VknnShape sa = {4, {1, 3, 32, 32}}, sb = {4, {1, 3, 40, 48}};
+    const float *ia[] = {x}, *ib[] = {y};
+    float got[4];
+    gboolean ok = vknn_net_keep(a, "feat", &err) && vknn_net_prepare(a, &sa, &err) &&
+                  vknn_net_run(a, ia, &err) && vknn_net_prepare(b, &sb, &err) &&
+                  vknn_net_run(b, ib, &err);
+    const VknnRefTensor in_b = {sb, y};
+    GHashTable *ref_b = ok ? vknn_ref_run(m, &in_b, &err) : NULL;
+    ok = ok && ref_b && vknn_net_prepare(a, &sa, &err) && vknn_net_run(a, ia, &err) &&
+         vknn_net_read(a, "scores", got, &err);
+    const VknnShape *feat = ok ? vknn_net_shape(a, "feat") : NULL;
+    test_check(ok && feat && feat->dims[2] == 16 && feat->dims[3] == 16,
+               "net A prepared again at 32x32 after B and the reference ran at 48x40: its "
+               "'feat' is 16x16%s%s",
+               err ? ": " : "", err ? err->message : "");
+    g_clear_error(&err);
+    const VknnRefTensor in_a = {sa, x};
+    g_autoptr(GHashTable) ref_a = vknn_ref_run(m, &in_a, &err);
+    g_assert_no_error(err);
+    const VknnRefTensor *want = g_hash_table_lookup(ref_a, "scores");
+    const double d = test_max_abs_diff(got, want->data, 4);
+    test_check(d <= 1e-4, "and its scores match the reference (max diff %.2g)", d);
+    if (ref_b)
+        g_hash_table_unref(ref_b);
+}
+
 int main(void)
 {
     test_selection();
     test_adoption();
     test_memory_limits();
     test_backward_budget();
+    test_shared_model();
     return test_summary(0);
 }

@@ -7,7 +7,10 @@
  * random convolutional features are enough for the perceptual losses to
  * fall.
  *
- *   test_train loss_drops | resume | export | multi_style | stability | init
+ * The decoder case trains a decoder of the loss network's relu3_1 instead
+ * (universal style transfer).
+ *
+ *   test_train loss_drops | resume | export | multi_style | stability | init | decoder
  */
 #include "model_build.h"
 #include "testutil.h"
@@ -26,8 +29,9 @@
 typedef struct {
     VknnContext *ctx;
     VknnModel *loss_net;
-    float *photo; /* 3 x 96 x 128, 0..255 */
-    float *style; /* 3 x 96 x 128, 0..255 */
+    float *photo;     /* 3 x 96 x 128, 0..255 */
+    float *style;     /* 3 x 96 x 128, 0..255 */
+    gboolean decoder; /* train decoders of loss_net's relu3_1 instead */
 } Fixture;
 
 /* A VGG-shaped loss network of random weights: 3x3 convolutions (He
@@ -152,7 +156,9 @@ static VknnTrainParams params(void)
 static VknnTrainer *trainer_with(Fixture *f, const VknnTrainParams *p)
 {
     GError *err = NULL;
-    VknnTrainer *t = vknn_trainer_new(f->ctx, f->loss_net, f->style, PHOTO_W, PHOTO_H, p, &err);
+    VknnTrainer *t =
+        f->decoder ? vknn_decoder_trainer_new(f->ctx, f->loss_net, "relu3_1", p, &err)
+                   : vknn_trainer_new(f->ctx, f->loss_net, f->style, PHOTO_W, PHOTO_H, p, &err);
     g_assert_no_error(err);
     return t;
 }
@@ -174,8 +180,9 @@ static gboolean train(VknnTrainer *t, const Fixture *f, int steps, VknnTrainLoss
             g_error_free(err);
             return FALSE;
         }
-        printf("step %3d: content %.4g style %.4g tv %.4g stability %.4g total %.4g\n", last->step,
-               last->content, last->style, last->tv, last->stability, last->total);
+        printf("step %3d: content %.4g style %.4g tv %.4g stability %.4g pixel %.4g total %.4g\n",
+               last->step, last->content, last->style, last->tv, last->stability, last->pixel,
+               last->total);
     }
     return TRUE;
 }
@@ -491,6 +498,81 @@ static int multi_style(void)
     return 0;
 }
 
+/* Mean squared error in 0..1 of the decoder's reconstruction of the photo
+ * (encoder, then the trained decoder, run as saved). */
+static double reconstruction_mse(const Fixture *f, VknnModel *decoder)
+{
+    GError *err = NULL;
+    g_autofree float *unit = g_new(float, 3 * PHOTO_W * PHOTO_H);
+    for (int i = 0; i < 3 * PHOTO_W * PHOTO_H; i++)
+        unit[i] = f->photo[i] / 255.0f;
+    const VknnRefTensor in = {{4, {1, 3, PHOTO_H, PHOTO_W}}, unit};
+    g_autoptr(GHashTable) enc = vknn_ref_run(f->loss_net, &in, &err);
+    g_assert_no_error(err);
+    const VknnRefTensor *feat = g_hash_table_lookup(enc, "relu3_1");
+    g_autoptr(GHashTable) dec = vknn_ref_run(decoder, feat, &err);
+    g_assert_no_error(err);
+    const VknnRefTensor *y = g_hash_table_lookup(dec, "output");
+    double se = 0;
+    for (int c = 0; c < 3; c++)
+        for (int r = 0; r < PHOTO_H; r++)
+            for (int x = 0; x < PHOTO_W; x++) {
+                const double d = y->data[((gsize)c * y->shape.dims[2] + r) * y->shape.dims[3] + x] -
+                                 unit[((gsize)c * PHOTO_H + r) * PHOTO_W + x];
+                se += d * d;
+            }
+    return se / (3.0 * PHOTO_W * PHOTO_H);
+}
+
+/* Decoders (vknn_decoder_trainer_new): the loss falls, the whole photo's
+ * reconstruction (by the reference executor) improves, a resumed run
+ * continues exactly, and sizes or layers the decoder cannot invert are
+ * refused. */
+static int decoder(void)
+{
+    Fixture f = {.decoder = TRUE};
+    fixture_open(&f);
+    f.decoder = TRUE;
+    VknnTrainParams p = params();
+    p.lr = 3e-3f;
+    p.content_weight = 1e-2f; /* vknn train-decoder's default */
+    VknnTrainer *t = trainer_with(&f, &p);
+    const double mse0 = reconstruction_mse(&f, vknn_trainer_model(t));
+    VknnTrainLosses first, last;
+    if (train(t, &f, 1, &first) && train(t, &f, 59, &last)) {
+        const double mse = reconstruction_mse(&f, vknn_trainer_model(t));
+        test_check(last.total < first.total / 3,
+                   "decoder: total loss %.4g -> %.4g after 60 steps (/%.1f, want >= 3)",
+                   first.total, last.total, first.total / last.total);
+        test_check(mse < mse0 / 3,
+                   "decoder: the photo's reconstruction error %.4g -> %.4g (PSNR %.1f -> %.1f dB)",
+                   mse0, mse, -10 * log10(mse0), -10 * log10(mse));
+    }
+    vknn_trainer_free(t);
+    g_autofree char *dir = g_dir_make_tmp("vknn-train-XXXXXX", NULL);
+    g_autofree char *ckpt = g_build_filename(dir, "d.ckpt", NULL);
+    resumes_exactly(&f, &p, ckpt);
+    g_unlink(ckpt);
+    g_rmdir(dir);
+    GError *err = NULL;
+    VknnTrainParams odd = p;
+    odd.size = 62;
+    VknnTrainer *rounded = vknn_decoder_trainer_new(f.ctx, f.loss_net, "relu3_1", &odd, &err);
+    test_check(!rounded && err, "a size that is not a multiple of 4 is refused: %s",
+               err ? err->message : "");
+    g_clear_error(&err);
+    VknnTrainer *half = vknn_decoder_trainer_new(f.ctx, f.loss_net, "relu2_1", &p, &err);
+    test_check(!half && g_error_matches(err, VKNN_ERROR, VKNN_ERROR_SHAPE),
+               "relu2_1 (half the size, the decoder upsamples 4x) is refused: %s",
+               err ? err->message : "");
+    g_clear_error(&err);
+    VknnTrainer *none = vknn_decoder_trainer_new(f.ctx, f.loss_net, "relu9_9", &p, &err);
+    test_check(!none && err, "an unknown layer is refused: %s", err ? err->message : "");
+    g_clear_error(&err);
+    fixture_close(&f);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "";
@@ -507,8 +589,11 @@ int main(int argc, char **argv)
         rc = stability();
     else if (!strcmp(which, "init"))
         rc = init();
+    else if (!strcmp(which, "decoder"))
+        rc = decoder();
     else {
-        fprintf(stderr, "usage: test_train loss_drops|resume|export|multi_style|stability|init\n");
+        fprintf(stderr,
+                "usage: test_train loss_drops|resume|export|multi_style|stability|init|decoder\n");
         return 2;
     }
     return test_summary(rc);

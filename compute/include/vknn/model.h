@@ -78,6 +78,10 @@ typedef struct {
     GArray *inputs;      /* int value indices of graph inputs (non-constant) */
     GArray *outputs;     /* int value indices of graph outputs */
     GHashTable *by_name; /* name -> value index + 1 (GINT_TO_POINTER) */
+    /* Counts vknn_model_infer_shapes calls: a VknnNet planned on the model
+     * plans again when another user (a second net, the reference executor)
+     * has inferred its shapes for another input since. */
+    guint shape_generation;
 } VknnModel;
 
 /* ---- loading ---------------------------------------------------------- */
