@@ -115,54 +115,6 @@ GST_ELEMENT_REGISTER_DEFINE(vkdeepdream, "vkdeepdream", GST_RANK_NONE, GST_TYPE_
 
 /* ---- properties ---------------------------------------------------------- */
 
-/* mean, std: a GstValueArray of 3 finite numbers (R, G, B); std > 0. */
-static gboolean gst_vk_deep_dream_get_triple(const GValue *array, gboolean positive, float out[3])
-{
-    if (gst_value_array_get_size(array) != 3)
-        return FALSE;
-    for (guint i = 0; i < 3; i++) {
-        GValue d = G_VALUE_INIT;
-        g_value_init(&d, G_TYPE_DOUBLE);
-        if (!g_value_transform(gst_value_array_get_value(array, i), &d))
-            return FALSE;
-        out[i] = (float)g_value_get_double(&d);
-        if (!isfinite(out[i]) || (positive && !(out[i] > 0.0f)))
-            return FALSE;
-    }
-    return TRUE;
-}
-
-/* Sets dest from value, or refuses it (a warning; the old value stays).
- * The engine normalises with them: a new one is built in the background. */
-static void gst_vk_deep_dream_set_triple(GstVkDeepDream *self, GParamSpec *pspec,
-                                         const GValue *value, float *dest, gboolean positive)
-{
-    float v[3];
-    if (!gst_vk_deep_dream_get_triple(value, positive, v)) {
-        g_autofree gchar *str = gst_value_serialize(value);
-        gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self),
-                                       "%s: need 3 finite numbers%s (R, G, B), got %s; keeping "
-                                       "the current value",
-                                       g_param_spec_get_name(pspec), positive ? " > 0" : "", str);
-        return;
-    }
-    GST_OBJECT_LOCK(self);
-    memcpy(dest, v, sizeof v);
-    GST_OBJECT_UNLOCK(self);
-    gst_vknn_filter_reload(GST_VKNN_FILTER(self));
-}
-
-static void gst_vk_deep_dream_take_triple(GValue *value, const float *v)
-{
-    for (guint i = 0; i < 3; i++) {
-        GValue d = G_VALUE_INIT;
-        g_value_init(&d, G_TYPE_DOUBLE);
-        /* The float, shown as the number it was set from (0.485, not 0.48500001). */
-        g_value_set_double(&d, round(v[i] * 1e6) / 1e6);
-        gst_value_array_append_and_take_value(value, &d);
-    }
-}
-
 static void gst_vk_deep_dream_set_property(GObject *object, guint prop_id, const GValue *value,
                                            GParamSpec *pspec)
 {
@@ -174,10 +126,12 @@ static void gst_vk_deep_dream_set_property(GObject *object, guint prop_id, const
         gst_vknn_filter_set_model(GST_VKNN_FILTER(self), g_value_get_string(value));
         return;
     case PROP_MEAN:
-        gst_vk_deep_dream_set_triple(self, pspec, value, self->mean, FALSE);
+        if (gst_vknn_filter_set_rgb(GST_VKNN_FILTER(self), pspec, value, self->mean, FALSE))
+            gst_vknn_filter_reload(GST_VKNN_FILTER(self));
         return;
     case PROP_STD:
-        gst_vk_deep_dream_set_triple(self, pspec, value, self->std, TRUE);
+        if (gst_vknn_filter_set_rgb(GST_VKNN_FILTER(self), pspec, value, self->std, TRUE))
+            gst_vknn_filter_reload(GST_VKNN_FILTER(self));
         return;
     default:
         break;
@@ -255,10 +209,10 @@ static void gst_vk_deep_dream_get_property(GObject *object, guint prop_id, GValu
         g_value_set_double(value, p->feedback);
         break;
     case PROP_MEAN:
-        gst_vk_deep_dream_take_triple(value, self->mean);
+        gst_vknn_filter_get_rgb(value, self->mean);
         break;
     case PROP_STD:
-        gst_vk_deep_dream_take_triple(value, self->std);
+        gst_vknn_filter_get_rgb(value, self->std);
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);

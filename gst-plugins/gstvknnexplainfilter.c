@@ -162,53 +162,6 @@ static void gst_vknn_explain_filter_get_settings(GstVknnExplainFilter *self,
     GST_OBJECT_UNLOCK(self);
 }
 
-/* mean, std: a GstValueArray of 3 numbers (R, G, B); std > 0. */
-static gboolean gst_vknn_explain_filter_get_triple(const GValue *array, gboolean positive,
-                                                   float out[3])
-{
-    if (gst_value_array_get_size(array) != 3)
-        return FALSE;
-    for (guint i = 0; i < 3; i++) {
-        GValue d = G_VALUE_INIT;
-        g_value_init(&d, G_TYPE_DOUBLE);
-        if (!g_value_transform(gst_value_array_get_value(array, i), &d))
-            return FALSE;
-        out[i] = (float)g_value_get_double(&d);
-        if (!isfinite(out[i]) || (positive && !(out[i] > 0.0f)))
-            return FALSE;
-    }
-    return TRUE;
-}
-
-static void gst_vknn_explain_filter_set_triple(GstVknnExplainFilter *self, GParamSpec *pspec,
-                                               const GValue *value, float *dest, gboolean positive)
-{
-    float v[3];
-
-    if (!gst_vknn_explain_filter_get_triple(value, positive, v)) {
-        g_autofree gchar *str = gst_value_serialize(value);
-        gst_vknn_filter_refuse_setting(GST_VKNN_FILTER(self),
-                                       "%s: need 3 finite numbers%s (R, G, B), got %s; keeping "
-                                       "the current value",
-                                       g_param_spec_get_name(pspec), positive ? " > 0" : "", str);
-        return;
-    }
-    GST_OBJECT_LOCK(self);
-    memcpy(dest, v, sizeof v);
-    GST_OBJECT_UNLOCK(self);
-}
-
-static void gst_vknn_explain_filter_take_triple(GValue *value, const float *v)
-{
-    for (guint i = 0; i < 3; i++) {
-        GValue d = G_VALUE_INIT;
-        g_value_init(&d, G_TYPE_DOUBLE);
-        /* The float, shown as the number it was set from (0.485, not 0.48500001). */
-        g_value_set_double(&d, round(v[i] * 1e6) / 1e6);
-        gst_value_array_append_and_take_value(value, &d);
-    }
-}
-
 static void gst_vknn_explain_filter_set_property(GObject *object, guint prop_id,
                                                  const GValue *value, GParamSpec *pspec)
 {
@@ -229,10 +182,10 @@ static void gst_vknn_explain_filter_set_property(GObject *object, guint prop_id,
         return;
     }
     case PROP_MEAN:
-        gst_vknn_explain_filter_set_triple(self, pspec, value, priv->input.mean, FALSE);
+        gst_vknn_filter_set_rgb(GST_VKNN_FILTER(self), pspec, value, priv->input.mean, FALSE);
         return;
     case PROP_STD:
-        gst_vknn_explain_filter_set_triple(self, pspec, value, priv->input.std, TRUE);
+        gst_vknn_filter_set_rgb(GST_VKNN_FILTER(self), pspec, value, priv->input.std, TRUE);
         return;
     default:
         break;
@@ -288,10 +241,10 @@ static void gst_vknn_explain_filter_get_property(GObject *object, guint prop_id,
         g_value_set_double(value, priv->alpha);
         break;
     case PROP_MEAN:
-        gst_vknn_explain_filter_take_triple(value, priv->input.mean);
+        gst_vknn_filter_get_rgb(value, priv->input.mean);
         break;
     case PROP_STD:
-        gst_vknn_explain_filter_take_triple(value, priv->input.std);
+        gst_vknn_filter_get_rgb(value, priv->input.std);
         break;
     case PROP_INPUT_WIDTH:
         g_value_set_int(value, priv->input.width);

@@ -795,3 +795,49 @@ static void gst_vknn_filter_class_init(GstVknnFilterClass *klass)
     klass->model_kind = "model";
     klass->model_hint = "Set the 'model' property to an ONNX file";
 }
+
+/* ---- RGB triples ------------------------------------------------------------ */
+
+static gboolean rgb_from_array(const GValue *array, gboolean positive, float out[3])
+{
+    if (gst_value_array_get_size(array) != 3)
+        return FALSE;
+    for (guint i = 0; i < 3; i++) {
+        GValue d = G_VALUE_INIT;
+        g_value_init(&d, G_TYPE_DOUBLE);
+        if (!g_value_transform(gst_value_array_get_value(array, i), &d))
+            return FALSE;
+        out[i] = (float)g_value_get_double(&d);
+        if (!isfinite(out[i]) || (positive && !(out[i] > 0.0f)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean gst_vknn_filter_set_rgb(GstVknnFilter *self, GParamSpec *pspec, const GValue *value,
+                                 float dest[3], gboolean positive)
+{
+    float v[3];
+    if (!rgb_from_array(value, positive, v)) {
+        g_autofree gchar *str = gst_value_serialize(value);
+        gst_vknn_filter_refuse_setting(self,
+                                       "%s: need 3 finite numbers%s (R, G, B), got %s; keeping "
+                                       "the current value",
+                                       g_param_spec_get_name(pspec), positive ? " > 0" : "", str);
+        return FALSE;
+    }
+    GST_OBJECT_LOCK(self);
+    memcpy(dest, v, sizeof v);
+    GST_OBJECT_UNLOCK(self);
+    return TRUE;
+}
+
+void gst_vknn_filter_get_rgb(GValue *value, const float v[3])
+{
+    for (guint i = 0; i < 3; i++) {
+        GValue d = G_VALUE_INIT;
+        g_value_init(&d, G_TYPE_DOUBLE);
+        g_value_set_double(&d, round(v[i] * 1e6) / 1e6);
+        gst_value_array_append_and_take_value(value, &d);
+    }
+}

@@ -77,6 +77,14 @@ gchar *gst_vknn_filter_dup_model(GstVknnFilter *self);
  * NULL -> READY change) and in the log. */
 void gst_vknn_filter_refuse_setting(GstVknnFilter *self, const gchar *format, ...)
     G_GNUC_PRINTF(2, 3);
+/* The mean and std properties of the classifier elements: a GstValueArray
+ * of 3 finite numbers (R, G, B), > 0 when `positive`. set copies value into
+ * dest under the object lock, or refuses it (gst_vknn_filter_refuse_setting,
+ * the old value stays) and returns FALSE; get fills value from v, each
+ * float shown as the number it was set from (0.485, not 0.48500001). */
+gboolean gst_vknn_filter_set_rgb(GstVknnFilter *self, GParamSpec *pspec, const GValue *value,
+                                 float dest[3], gboolean positive);
+void gst_vknn_filter_get_rgb(GValue *value, const float v[3]);
 /* Queues a load of the current model, for properties that build_engine
  * reads (the running engine keeps going until the new one is ready). */
 void gst_vknn_filter_reload(GstVknnFilter *self);
