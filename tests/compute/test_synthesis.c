@@ -26,45 +26,6 @@
 static const VknnFrameInputParams unit_input = {
     .width = SIDE, .height = SIDE, .mean = {0, 0, 0}, .std = {1, 1, 1}};
 
-/* A VGG-shaped network of random weights (He uniform): 3x3 convolutions to
- * 8, 16 and 16 channels with biases, each with a Relu (relu1_1, relu2_1,
- * relu3_1), 2x2 max pooling between them. */
-static VknnModel *small_vgg(void)
-{
-    TestModel b = tm_new(0, 77);
-    tm_input(&b, "x", SHAPE(1, 3, -1, -1));
-    static const struct {
-        const char *w, *b, *conv, *relu, *pool;
-        int in, out;
-    } layers[] = {
-        {"w1", "b1", "conv1_1", "relu1_1", "pool1", 3, 8},
-        {"w2", "b2", "conv2_1", "relu2_1", "pool2", 8, 16},
-        {"w3", "b3", "conv3_1", "relu3_1", NULL, 16, 16},
-    };
-    const char *in = "x";
-    for (guint i = 0; i < G_N_ELEMENTS(layers); i++) {
-        const float r = sqrtf(6.0f / (9.0f * layers[i].in));
-        tm_weight(&b, layers[i].w, SHAPE(layers[i].out, layers[i].in, 3, 3), -r, r);
-        tm_weight(&b, layers[i].b, SHAPE(layers[i].out), 0.0f, 0.1f);
-        tm_node(&b, "Conv", NAMES(in, layers[i].w, layers[i].b), layers[i].conv);
-        tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
-        tm_node(&b, "Relu", NAMES(layers[i].conv), layers[i].relu);
-        in = layers[i].relu;
-        if (layers[i].pool) {
-            tm_node(&b, "MaxPool", NAMES(in), layers[i].pool);
-            tm_attr_ints(&b, "kernel_shape", INTS(2, 2));
-            tm_attr_ints(&b, "strides", INTS(2, 2));
-            in = layers[i].pool;
-        }
-    }
-    tm_output(&b, "relu3_1");
-    VknnModel *m = tm_take(&b);
-    tm_clear(&b);
-    if (!m)
-        test_fatal("small VGG: not built");
-    return m;
-}
-
 /* A texture (stripes of two colours with a finer checker) or a photo-like
  * image (colour ramps, a bright disc, a dark bar), 3 x h x w pixels 0..1. */
 static float *synthetic_image(gboolean texture, int w, int h)
@@ -211,7 +172,9 @@ typedef struct {
 static void fixture_open(Fixture *f)
 {
     f->ctx = test_context();
-    f->model = small_vgg();
+    f->model = tm_small_vgg(TRUE);
+    if (!f->model)
+        test_fatal("small VGG: not built");
 }
 
 static void fixture_close(Fixture *f)

@@ -34,44 +34,6 @@ typedef struct {
     gboolean decoder; /* train decoders of loss_net's relu3_1 instead */
 } Fixture;
 
-/* A VGG-shaped loss network of random weights: 3x3 convolutions (He
- * uniform) to 8, 16 and 16 channels, each with a Relu (relu1_1, relu2_1,
- * relu3_1), 2x2 max pooling between them. */
-static VknnModel *random_loss_net(void)
-{
-    TestModel b = tm_new(0, 77);
-    tm_input(&b, "x", SHAPE(1, 3, -1, -1));
-    static const struct {
-        const char *w, *conv, *relu, *pool;
-        int in, out;
-    } layers[] = {
-        {"w1", "conv1_1", "relu1_1", "pool1", 3, 8},
-        {"w2", "conv2_1", "relu2_1", "pool2", 8, 16},
-        {"w3", "conv3_1", "relu3_1", NULL, 16, 16},
-    };
-    const char *in = "x";
-    for (guint i = 0; i < G_N_ELEMENTS(layers); i++) {
-        const float r = sqrtf(6.0f / (9.0f * layers[i].in));
-        tm_weight(&b, layers[i].w, SHAPE(layers[i].out, layers[i].in, 3, 3), -r, r);
-        tm_node(&b, "Conv", NAMES(in, layers[i].w), layers[i].conv);
-        tm_attr_ints(&b, "pads", INTS(1, 1, 1, 1));
-        tm_node(&b, "Relu", NAMES(layers[i].conv), layers[i].relu);
-        in = layers[i].relu;
-        if (layers[i].pool) {
-            tm_node(&b, "MaxPool", NAMES(in), layers[i].pool);
-            tm_attr_ints(&b, "kernel_shape", INTS(2, 2));
-            tm_attr_ints(&b, "strides", INTS(2, 2));
-            in = layers[i].pool;
-        }
-    }
-    tm_output(&b, "relu3_1");
-    VknnModel *m = tm_take(&b);
-    tm_clear(&b);
-    if (!m)
-        test_fatal("random loss network: not built");
-    return m;
-}
-
 /* A synthetic photo (3 x 96 x 128, 0..255): smooth colour ramps, a bright
  * disc and a dark bar, so that crops differ; or the style (`style`):
  * saturated diagonal stripes of two colours with a finer checker on top. */
@@ -110,7 +72,8 @@ static void fixture_open(Fixture *f)
     if (!style) {
         printf("without ../shared: a random VGG-shaped loss network, synthetic photo and style\n");
         f->ctx = test_context();
-        f->loss_net = random_loss_net();
+        if (!(f->loss_net = tm_small_vgg(FALSE)))
+            test_fatal("random loss network: not built");
         f->photo = synthetic_image(FALSE);
         f->style = synthetic_image(TRUE);
         return;

@@ -76,6 +76,12 @@ void tm_attr_floats(TestModel *b, const char *name, const float *v, int count);
  * flatten to "scores" [1, classes]. NULL (after printing why) on failure. */
 VknnModel *tm_classifier(int classes, guint32 seed);
 
+/* A VGG-shaped network of random weights (He uniform, from seed 77), a
+ * stand-in for the normalised VGG-19 encoder: 3x3 convolutions (with
+ * biases when asked) to 8, 16 and 16 channels, each with a Relu (relu1_1,
+ * relu2_1, relu3_1, the output), 2x2 max pooling between them. x [1, 3, H,
+ * W], any H and W. NULL (after printing why) on failure. */
+VknnModel *tm_small_vgg(gboolean biases);
 /* A classifier small enough to run thousands of times (fault sweeps):
  * [1,3,32,32] in, conv, relu, conv (stride 2), relu, global pooling, a
  * linear layer of 5 classes out; the second relu ("r2", 8x16x16) is the

@@ -137,7 +137,7 @@ char **test_builtin_styles(void)
         if (!m || !vknn_model_infer_shapes(m, &in, NULL))
             continue;
         const VknnValue *out = vknn_model_value(m, g_array_index(m->outputs, int, 0));
-        if (out->shape.rank == 4 && out->shape.dims[1] == 3)
+        if (in.dims[1] == 3 && out->shape.rank == 4 && out->shape.dims[1] == 3)
             g_ptr_array_add(styles, g_strdup(*n));
     }
     g_ptr_array_add(styles, NULL);

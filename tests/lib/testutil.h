@@ -53,7 +53,7 @@ float *test_read_f32(const char *path, int64_t count);
 /* A context on the default device; test_fatal when none opens (CI has
  * lavapipe: a missing device is a broken setup, not a skip). */
 VknnContext *test_context(void);
-/* The built-in style networks: vknn_builtin_models() without the encoder,
- * those whose first output is RGB (at a 32x32 input). NULL-terminated;
+/* The built-in style networks: vknn_builtin_models() without the encoder
+ * and the decoder, those that map RGB to RGB (at a 32x32 input). NULL-terminated;
  * g_strfreev. */
 char **test_builtin_styles(void);
