@@ -34,7 +34,9 @@ static const GOptionEntry entries[] = {
     {"style-image", 0, 0, G_OPTION_ARG_FILENAME, &opt_style_image,
      "Any image as the style: encoder, feature transform, decoder (no MODEL argument)", "IMG"},
     {"decoder", 0, 0, G_OPTION_ARG_FILENAME, &opt_decoder,
-     "With --style-image: the decoder from the layer's features to RGB 0..1", "ONNX"},
+     "With --style-image: the decoder from the layer's features to RGB 0..1 (default "
+     "builtin:decoder_relu3_1)",
+     "ONNX"},
     {"encoder", 0, 0, G_OPTION_ARG_FILENAME, &opt_encoder,
      "With --style-image: the encoder (default builtin:vgg19_relu3_1)", "ONNX"},
     {"layer", 0, 0, G_OPTION_ARG_STRING, &opt_layer,
@@ -154,9 +156,9 @@ static gboolean parse_transform(VknnFeatureTransform *t, GError **err)
                     "--transform must be wct or adain, not '%s'", opt_transform);
         return FALSE;
     }
-    if (!(opt_alpha >= 0 && opt_alpha <= 1) || opt_style_size < 16 || !opt_decoder) {
+    if (!(opt_alpha >= 0 && opt_alpha <= 1) || opt_style_size < 16) {
         g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--style-image needs --decoder, --alpha in 0..1 and --style-size >= 16");
+                    "--style-image needs --alpha in 0..1 and --style-size >= 16");
         return FALSE;
     }
     return TRUE;
@@ -179,7 +181,8 @@ static int stylize_with_image(const CliCommand *cmd, const char *in, const char 
         !cli_image_load_cover(opt_style_image, opt_style_size, &style, &err) ||
         !cli_image_load(in, w, h, &img, &err) ||
         !(enc = vknn_model_load(opt_encoder ? opt_encoder : "builtin:vgg19_relu3_1", &err)) ||
-        !(dec = vknn_model_load(opt_decoder, &err)) || !(ctx = cli_open_context(&err)) ||
+        !(dec = vknn_model_load(opt_decoder ? opt_decoder : "builtin:decoder_relu3_1", &err)) ||
+        !(ctx = cli_open_context(&err)) ||
         !(u = vknn_universal_styler_new(ctx, enc, dec, opt_layer ? opt_layer : "relu3_1", &err)))
         return cli_fail(err);
     const gsize n_style = (gsize)3 * style.width * style.height;
@@ -211,7 +214,7 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
     if (argc != 4 || opt_style_image)
         return cli_usage_error(
             cmd, "usage: vknn stylize MODEL.onnx IN.{png,jpg} OUT.{png,jpg} [--size WxH] "
-                 "[--network-size], or vknn stylize --style-image IMG --decoder ONNX IN OUT");
+                 "[--network-size], or vknn stylize --style-image IMG IN OUT");
     GError *err = NULL;
     int w = 0, h = 0;
     g_auto(CliImage) img = {0};

@@ -397,31 +397,28 @@ check "stylize --network-size: a 99x75 input gives the network's 100x76" \
     stylized_size 100x76 builtin:wave "$tmp/odd.png" "$tmp/st.png" --network-size
 check "stylize --size 50x30 gives 50x30 (the network's output is 52x32)" \
     stylized_size 50x30 builtin:wave "$tmp/odd.png" "$tmp/st.png" --size 50x30
-# stylize --style-image: any image as the style (encoder, WCT or AdaIN,
-# decoder); the decoder of ../shared stands in for one vknn trained.
-check "stylize --style-image without --decoder is a usage error" usage_error_naming \
-    "--style-image needs --decoder" stylize --style-image "$tmp/odd.png" "$tmp/odd.png" "$tmp/st.png"
+# stylize --style-image: any image as the style (the built-in encoder, WCT
+# or AdaIN, the built-in decoder vknn trained); nothing from ../shared.
+check "stylize --style-image --alpha 2 is a usage error" usage_error_naming \
+    "--style-image needs --alpha in 0..1" stylize --style-image "$tmp/odd.png" --alpha 2 \
+    "$tmp/odd.png" "$tmp/st.png"
 check "stylize --transform other than wct or adain is a usage error" usage_error_naming \
-    "--transform must be wct or adain" stylize --style-image "$tmp/odd.png" --decoder x \
+    "--transform must be wct or adain" stylize --style-image "$tmp/odd.png" \
     --transform nst "$tmp/odd.png" "$tmp/st.png"
 check "stylize --style-image with a MODEL too is a usage error" usage_error stylize \
-    --style-image "$tmp/odd.png" --decoder x builtin:wave "$tmp/odd.png" "$tmp/st.png"
-decoder=$shared/models/vgg/decoder_relu3_1.onnx
-if [ -f "$decoder" ]; then
-    check "stylize --style-image: a missing style image is named" one_line_error stylize \
-        --style-image "$tmp/none.jpg" --decoder "$decoder" "$tmp/odd.png" "$tmp/st.png"
-    check "stylize --style-image --layer that the encoder lacks is named" sh -c \
-        "'$vknn' stylize --style-image '$tmp/odd.png' --decoder '$decoder' --layer relu9_9 \
-            '$tmp/odd.png' '$tmp/st.png' 2>&1 | grep -q \"no tensor 'relu9_9'\""
-    for t in wct adain; do
-        check "stylize --style-image --transform $t: a 99x75 input gives 99x75" sh -c \
-            "'$vknn' stylize --style-image '$tmp/odd.png' --decoder '$decoder' --transform $t \
-                '$tmp/odd.png' '$tmp/st.png' --style-size 64 | grep -q '($t, alpha 1): 99x75' &&
-             [ \"\$('$py' -c 'import struct,sys;print(\"%dx%d\" % struct.unpack(\">II\", open(sys.argv[1],\"rb\").read(24)[16:24]))' '$tmp/st.png')\" = 99x75 ]"
-    done
-else
-    echo "SKIP: $decoder is absent"
-fi
+    --style-image "$tmp/odd.png" builtin:wave "$tmp/odd.png" "$tmp/st.png"
+check "stylize --style-image: a missing style image is named" sh -c \
+    "'$vknn' stylize --style-image '$tmp/none.jpg' '$tmp/odd.png' '$tmp/st.png' 2>'$tmp/e';
+     [ \$? -eq 1 ] && grep -q 'none.jpg' '$tmp/e'"
+check "stylize --style-image --layer that the encoder lacks is named" sh -c \
+    "'$vknn' stylize --style-image '$tmp/odd.png' --layer relu9_9 \
+        '$tmp/odd.png' '$tmp/st.png' 2>&1 | grep -q \"no tensor 'relu9_9'\""
+for t in wct adain; do
+    check "stylize --style-image --transform $t: a 99x75 input gives 99x75" sh -c \
+        "'$vknn' stylize --style-image '$tmp/odd.png' --transform $t \
+            '$tmp/odd.png' '$tmp/st.png' --style-size 64 | grep -q '($t, alpha 1): 99x75' &&
+         [ \"\$('$py' -c 'import struct,sys;print(\"%dx%d\" % struct.unpack(\">II\", open(sys.argv[1],\"rb\").read(24)[16:24]))' '$tmp/st.png')\" = 99x75 ]"
+done
 # split: the built-in five-style network into single-style files, which
 # load as networks of one style each.
 check "split: one output per style is required, the error says how many" \

@@ -20,11 +20,19 @@
  * differ slightly). Skips (77) without the encoder or the photos.
  *
  *   test_styles [MULTI NAME...]
+ *   test_styles decoder
  *
  * Without arguments the built-ins of issue 15: the five single styles below
  * and `paintings`, their multi-style network in that order. With arguments,
  * another set (e.g. `starry_wave starry_night wave`): MULTI's styles in
  * order, each NAME with its painting docs/images/paintings/NAME.jpg.
+ *
+ * `decoder`: the built-in decoder of universal style transfer
+ * (builtin:decoder_relu3_1, trained by vknn on photos and video frames)
+ * through the built-in encoder reconstructs the five painting thumbnails,
+ * which it never saw, 128 px high, at DECODER_MIN_PSNR or better; and WCT
+ * with one painting as the style of another keeps the values finite and in
+ * range. Needs nothing from ../shared.
  */
 #include "testutil.h"
 
@@ -46,6 +54,7 @@ static const char *const photo_names[] = {"skimage_astronaut.png", "sklearn_chin
 #define GOAL 0.40      /* the style distance a built-in should reach */
 #define ODD_W 75       /* (a): 1x3x99x75 */
 #define ODD_H 99
+#define DECODER_MIN_PSNR 16.0 /* dB: 17.7-21.9 measured, less a margin */
 #define N_LAYERS 3
 static const char *const layers[N_LAYERS] = {"relu1_1", "relu2_1", "relu3_1"};
 
@@ -258,8 +267,79 @@ static void check_odd_size(VknnContext *ctx, VknnModel *m, const char *path, con
     test_check(sd > 15, "%s at 99x75: not flat, standard deviation %.1f levels (> 15)", path, sd);
 }
 
+/* ---- the built-in decoder ----------------------------------------------------- */
+
+static double psnr(const float *a, const float *b, gsize n)
+{
+    double se = 0;
+    for (gsize i = 0; i < n; i++) {
+        const double d = CLAMP(a[i], 0.0f, 1.0f) - b[i];
+        se += d * d;
+    }
+    return -10 * log10(fmax(se / n, 1e-12));
+}
+
+static int check_decoder(void)
+{
+    g_autoptr(VknnContext) ctx = test_context();
+    GError *err = NULL;
+    g_autoptr(VknnModel) enc = vknn_model_load("builtin:vgg19_relu3_1", &err);
+    g_autoptr(VknnModel) dec = enc ? vknn_model_load("builtin:decoder_relu3_1", &err) : NULL;
+    g_autoptr(VknnUniversalStyler) u =
+        dec ? vknn_universal_styler_new(ctx, enc, dec, "relu3_1", &err) : NULL;
+    if (!u)
+        test_fatal("the built-in encoder and decoder: %s", err->message);
+    float *planes[G_N_ELEMENTS(default_styles)] = {0};
+    int w[G_N_ELEMENTS(default_styles)], h = PHOTO_H;
+    for (guint k = 0; k < G_N_ELEMENTS(default_styles); k++) {
+        g_autofree char *path = painting_path(default_styles[k]);
+        Image img = {0};
+        if (!image_load(path, 0, h, &img))
+            continue;
+        w[k] = img.w;
+        planes[k] = image_planes(&img, 1 / 255.0f);
+        image_clear(&img);
+        const gsize n = (gsize)3 * w[k] * h;
+        g_autofree float *out = g_new(float, n);
+        const gboolean ok =
+            vknn_universal_styler_set_style(u, planes[k], w[k], h, &err) &&
+            vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, 0, planes[k], w[k], h, out, &err);
+        const double db = ok ? psnr(out, planes[k], n) : 0;
+        test_check(ok && db >= DECODER_MIN_PSNR,
+                   "%s (%dx%d) reconstructed at %.2f dB (>= %.1f)%s%s", default_styles[k], w[k], h,
+                   db, DECODER_MIN_PSNR, err ? ": " : "", err ? err->message : "");
+        g_clear_error(&err);
+    }
+    /* The wave in the style of the Starry Night. */
+    if (planes[0] && planes[1]) {
+        const gsize n = (gsize)3 * w[1] * h;
+        g_autofree float *out = g_new(float, n);
+        const gboolean ok =
+            vknn_universal_styler_set_style(u, planes[0], w[0], h, &err) &&
+            vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, 1, planes[1], w[1], h, out, &err);
+        gsize outside = 0, finite = 0;
+        double moved = 0;
+        for (gsize i = 0; ok && i < n; i++) {
+            finite += isfinite(out[i]);
+            outside += out[i] < -0.1f || out[i] > 1.1f;
+            moved += fabs(CLAMP(out[i], 0.0f, 1.0f) - planes[1][i]);
+        }
+        test_check(ok && finite == n && outside <= n / 100 && moved / n > 0.05,
+                   "WCT, the wave in the Starry Night's style: finite, %.2f%% outside -0.1..1.1, "
+                   "moved by %.3f on average%s%s",
+                   ok ? 100.0 * outside / n : 0, ok ? moved / n : 0, err ? ": " : "",
+                   err ? err->message : "");
+        g_clear_error(&err);
+    }
+    for (guint k = 0; k < G_N_ELEMENTS(default_styles); k++)
+        g_free(planes[k]);
+    return test_summary(0);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "decoder"))
+        return check_decoder();
     g_autofree char *vgg_path = test_shared_path("models/vgg/vgg19_normalised_relu3_1.onnx");
     if (!vgg_path)
         return test_summary(TEST_SKIP);

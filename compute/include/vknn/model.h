@@ -90,14 +90,15 @@ typedef struct {
  * node and the op otherwise); malformed, truncated or oversized data is an
  * error, never a crash. Returns NULL and sets err on failure.
  * "builtin:NAME" loads a network built into libvknn instead: the style
- * networks vknn trained and the VGG-19 encoder "vgg19_relu3_1" (see
- * models/README.md); vknn_builtin_models() lists them. */
+ * networks vknn trained, the VGG-19 encoder "vgg19_relu3_1" and the
+ * decoder vknn trained for it, "decoder_relu3_1" (see models/README.md);
+ * vknn_builtin_models() lists them. */
 VknnModel *vknn_model_load(const char *path, GError **err);
 /* The ONNX op types vknn runs (the default domain), NULL-terminated, in the
  * order of compute/ops.def; static. */
 const char *const *vknn_supported_ops(void);
-/* Names of the built-in models, style networks and encoder (NULL-terminated;
- * g_strfreev). */
+/* Names of the built-in models: style networks, encoder, decoder
+ * (NULL-terminated; g_strfreev). */
 char **vknn_builtin_models(void);
 VknnModel *vknn_model_load_from_memory(const guint8 *data, gsize len, GError **err);
 void vknn_model_free(VknnModel *m);

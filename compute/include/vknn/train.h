@@ -25,6 +25,10 @@
  * and takes the Adam step (Kingma & Ba 2015) on the weights, which are then
  * uploaded again.
  *
+ * The same trainer trains decoders for universal style transfer
+ * (vknn_decoder_trainer_new, vknn/wct.h), with a pixel loss instead of the
+ * style loss.
+ *
  * Images are float RGB planes in 0..255, [batch, 3, size, size]; the style
  * network's contract is that of docs/model-contract.md (RGB 0..255 in and
  * out), the loss network's input is RGB 0..1 (the trainer divides by 255).
