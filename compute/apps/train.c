@@ -120,6 +120,34 @@ static void upsample(Builder *b, const char *name)
     set_current(b, out);
 }
 
+/* A network under construction: input "input" [1, in_channels, H, W], the
+ * x2 upsampling scales, weights drawn from seed. */
+static Builder builder_start(int64_t in_channels, guint32 seed, GError **err)
+{
+    Builder b = {.m = vknn_model_new(), .rand = g_rand_new_with_seed(seed), .err = err, .ok = TRUE};
+    b.m->opset = 13;
+    b.m->producer = g_strdup("vknn");
+    vknn_model_add_input(b.m, "input", &(VknnShape){4, {1, in_channels, -1, -1}});
+    vknn_model_add_constant(b.m, "up.scales", &(VknnShape){1, {4}}, (float[]){1, 1, 2, 2});
+    set_current(&b, "input");
+    return b;
+}
+
+/* The current activation as the graph output "output"; the model, or NULL
+ * when a step failed (err set). */
+static VknnModel *builder_finish(Builder *b, GError **err)
+{
+    VknnNode *n = NULL;
+    add_node(b, "Identity", "output", (const char *[]){b->x}, 1, &n);
+    if (b->ok)
+        b->ok = vknn_model_mark_output(b->m, "output", err);
+    g_rand_free(b->rand);
+    g_free(b->x);
+    if (!b->ok)
+        g_clear_pointer(&b->m, vknn_model_free);
+    return b->m;
+}
+
 VknnModel *vknn_transformer_net_new(int channels, guint32 seed, GError **err)
 {
     if (channels < 1 || channels > 256) {
@@ -128,12 +156,7 @@ VknnModel *vknn_transformer_net_new(int channels, guint32 seed, GError **err)
         return NULL;
     }
     const int64_t c = channels;
-    Builder b = {.m = vknn_model_new(), .rand = g_rand_new_with_seed(seed), .err = err, .ok = TRUE};
-    b.m->opset = 13;
-    b.m->producer = g_strdup("vknn");
-    vknn_model_add_input(b.m, "input", &(VknnShape){4, {1, 3, -1, -1}});
-    vknn_model_add_constant(b.m, "up.scales", &(VknnShape){1, {4}}, (float[]){1, 1, 2, 2});
-    set_current(&b, "input");
+    Builder b = builder_start(3, seed, err);
     conv(&b, "conv1", 3, c, 9, 1);
     instance_norm(&b, "in1", c, TRUE);
     conv(&b, "conv2", c, 2 * c, 3, 2);
@@ -149,15 +172,7 @@ VknnModel *vknn_transformer_net_new(int channels, guint32 seed, GError **err)
     conv(&b, "deconv2", 2 * c, c, 3, 1);
     instance_norm(&b, "in5", c, TRUE);
     conv(&b, "deconv3", c, 3, 9, 1);
-    VknnNode *n = NULL;
-    add_node(&b, "Identity", "output", (const char *[]){b.x}, 1, &n);
-    if (b.ok)
-        b.ok = vknn_model_mark_output(b.m, "output", err);
-    g_rand_free(b.rand);
-    g_free(b.x);
-    if (!b.ok)
-        g_clear_pointer(&b.m, vknn_model_free);
-    return b.m;
+    return builder_finish(&b, err);
 }
 
 static void relu(Builder *b, const char *name)
@@ -177,12 +192,7 @@ VknnModel *vknn_decoder_net_new(int in_channels, int width, guint32 seed, GError
         return NULL;
     }
     const int64_t w = width;
-    Builder b = {.m = vknn_model_new(), .rand = g_rand_new_with_seed(seed), .err = err, .ok = TRUE};
-    b.m->opset = 13;
-    b.m->producer = g_strdup("vknn");
-    vknn_model_add_input(b.m, "input", &(VknnShape){4, {1, in_channels, -1, -1}});
-    vknn_model_add_constant(b.m, "up.scales", &(VknnShape){1, {4}}, (float[]){1, 1, 2, 2});
-    set_current(&b, "input");
+    Builder b = builder_start(in_channels, seed, err);
     conv(&b, "dec1", in_channels, 2 * w, 3, 1);
     relu(&b, "dec1");
     upsample(&b, "dec2");
@@ -194,15 +204,7 @@ VknnModel *vknn_decoder_net_new(int in_channels, int width, guint32 seed, GError
     conv(&b, "dec4", w, w, 3, 1);
     relu(&b, "dec4");
     conv(&b, "dec5", w, 3, 3, 1);
-    VknnNode *n = NULL;
-    add_node(&b, "Identity", "output", (const char *[]){b.x}, 1, &n);
-    if (b.ok)
-        b.ok = vknn_model_mark_output(b.m, "output", err);
-    g_rand_free(b.rand);
-    g_free(b.x);
-    if (!b.ok)
-        g_clear_pointer(&b.m, vknn_model_free);
-    return b.m;
+    return builder_finish(&b, err);
 }
 
 /* ---- the joined graph ----------------------------------------------------------- */
