@@ -693,10 +693,7 @@ static int canvas(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(void);
-    } cases[] = {
+    static const TestCase cases[] = {
         {"eigen", eigen},
         {"pca", pca},
         {"tsne", tsne},
@@ -705,10 +702,5 @@ int main(int argc, char **argv)
         {"patches", patches},
         {"canvas", canvas},
     };
-    for (gsize i = 0; argc > 1 && i < G_N_ELEMENTS(cases); i++)
-        if (!strcmp(argv[1], cases[i].name))
-            return test_summary(cases[i].run());
-    fprintf(stderr,
-            "usage: test_features eigen|pca|tsne|receptive_field|neighbours|patches|canvas\n");
-    return 2;
+    return test_run_case(argc, argv, cases, G_N_ELEMENTS(cases));
 }

@@ -560,10 +560,7 @@ static int texture_vgg(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(void);
-    } cases[] = {
+    static const TestCase cases[] = {
         {"loss_grads", loss_grads},
         {"objective_grad", objective_grad},
         {"objective_ref", objective_ref},
@@ -573,12 +570,5 @@ int main(int argc, char **argv)
         {"errors", errors},
         {"texture_vgg", texture_vgg},
     };
-    for (gsize i = 0; argc > 1 && i < G_N_ELEMENTS(cases); i++)
-        if (!strcmp(argv[1], cases[i].name))
-            return test_summary(cases[i].run());
-    fprintf(
-        stderr,
-        "usage: test_synthesis loss_grads|objective_grad|objective_ref|texture_tiny|invert_tiny|"
-        "gatys_tiny|errors|texture_vgg\n");
-    return 2;
+    return test_run_case(argc, argv, cases, G_N_ELEMENTS(cases));
 }

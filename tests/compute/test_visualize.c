@@ -451,10 +451,7 @@ static int errors(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(void);
-    } cases[] = {
+    static const TestCase cases[] = {
         {"filters", filters},
         {"class_tiny", class_tiny},
         {"attack_tiny", attack_tiny},
@@ -463,10 +460,5 @@ int main(int argc, char **argv)
         {"class_squeezenet", class_squeezenet},
         {"fgsm_squeezenet", fgsm_squeezenet},
     };
-    for (gsize i = 0; argc > 1 && i < G_N_ELEMENTS(cases); i++)
-        if (!strcmp(argv[1], cases[i].name))
-            return test_summary(cases[i].run());
-    fprintf(stderr, "usage: test_visualize filters|class_tiny|attack_tiny|dream_tiny|errors|"
-                    "class_squeezenet|fgsm_squeezenet\n");
-    return 2;
+    return test_run_case(argc, argv, cases, G_N_ELEMENTS(cases));
 }

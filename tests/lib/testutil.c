@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 int test_passed, test_failed;
@@ -142,4 +143,17 @@ char **test_builtin_styles(void)
     }
     g_ptr_array_add(styles, NULL);
     return (char **)g_ptr_array_free(styles, FALSE);
+}
+
+int test_run_case(int argc, char **argv, const TestCase *cases, gsize n_cases)
+{
+    for (gsize i = 0; argc > 1 && i < n_cases; i++)
+        if (!strcmp(argv[1], cases[i].name))
+            return test_summary(cases[i].run());
+    g_autofree char *program = g_path_get_basename(argv[0]);
+    fprintf(stderr, "usage: %s ", program);
+    for (gsize i = 0; i < n_cases; i++)
+        fprintf(stderr, "%s%s", i ? "|" : "", cases[i].name);
+    fprintf(stderr, "\n");
+    return 2;
 }

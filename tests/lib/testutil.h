@@ -42,6 +42,17 @@ double test_max_abs(const float *a, int64_t n);
 /* Indices of the k largest values, descending. */
 void test_top_k(const float *x, int n, int k, int *out);
 
+/* One case of a test program that runs the case its argument names. */
+typedef struct {
+    const char *name;
+    int (*run)(void); /* its status for test_summary */
+} TestCase;
+
+/* Runs the case argv[1] names and returns test_summary of its status; with
+ * no argument or an unknown one, prints the usage (the program and the
+ * case names) and returns 2. */
+int test_run_case(int argc, char **argv, const TestCase *cases, gsize n_cases);
+
 /* ---- assets and devices ------------------------------------------------------ */
 
 /* Path of a file under ../shared (VKNN_SHARED overrides), or NULL after
