@@ -376,3 +376,86 @@ gboolean vknn_universal_styler_run(VknnUniversalStyler *u, VknnFeatureTransform 
                                   (int)(s.dims[2] * s.dims[3]), alpha, f, err) &&
            decode(u, f, &s, width, height, out, err);
 }
+
+/* ---- one network for frames: encoder, AdaIN, decoder ------------------------- */
+
+/* Adds a constant of n floats named name, shaped [n]. */
+static void add_vector(VknnModel *m, const char *name, const float *v, int n)
+{
+    const VknnShape s = {1, {n}};
+    vknn_model_add_constant(m, name, &s, v);
+}
+
+/* Adds out = Mul(in, factor). */
+static gboolean add_scaling(VknnModel *m, const char *in, float factor, const char *out,
+                            GError **err)
+{
+    g_autofree char *name = g_strconcat(out, "_factor", NULL);
+    add_vector(m, name, &factor, 1);
+    const char *inputs[] = {in, name};
+    return vknn_model_add_node(m, "Mul", out, inputs, 2, &out, 1, err) != NULL;
+}
+
+/* Adds "transformed": AdaIN of `features` towards the style, blended by
+ * alpha, as InstanceNormalization(x; alpha std_s, alpha mean_s) + (1 -
+ * alpha) x. */
+static gboolean add_adain(VknnModel *m, const VknnStyleStats *style, const char *features,
+                          float alpha, GError **err)
+{
+    g_autofree float *scale = g_new(float, style->c);
+    g_autofree float *bias = g_new(float, style->c);
+    for (int i = 0; i < style->c; i++) {
+        scale[i] = (float)(alpha * style->std[i]);
+        bias[i] = (float)(alpha * style->mean[i]);
+    }
+    add_vector(m, "adain_scale", scale, style->c);
+    add_vector(m, "adain_bias", bias, style->c);
+    const char *in[] = {features, "adain_scale", "adain_bias"};
+    const char *adain = alpha < 1.0f ? "adain" : "transformed";
+    VknnNode *n = vknn_model_add_node(m, "InstanceNormalization", "adain", in, 3, &adain, 1, err);
+    if (!n)
+        return FALSE;
+    vknn_node_set_float(n, "epsilon", (float)ADAIN_VARIANCE_EPS);
+    if (alpha == 1.0f)
+        return TRUE;
+    const char *sum[] = {"adain", "content_part"};
+    const char *out = "transformed";
+    return add_scaling(m, features, 1.0f - alpha, "content_part", err) &&
+           vknn_model_add_node(m, "Add", "blend", sum, 2, &out, 1, err);
+}
+
+VknnModel *vknn_universal_styler_style_model(VknnUniversalStyler *u, float alpha, GError **err)
+{
+    if (!u->style) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "no style image set");
+        return NULL;
+    }
+    if (!(alpha >= 0.0f && alpha <= 1.0f)) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "alpha %g is outside 0..1", alpha);
+        return NULL;
+    }
+    if (u->encoder->opset != u->decoder->opset) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "the encoder (opset %d) and the decoder (opset %d) cannot form one network",
+                    u->encoder->opset, u->decoder->opset);
+        return NULL;
+    }
+    g_autoptr(VknnModel) m = vknn_model_new();
+    m->opset = u->encoder->opset;
+    const VknnShape rgb = {4, {1, 3, -1, -1}};
+    vknn_model_add_input(m, "input", &rgb);
+    const char *encoder_in[] = {"rgb"};
+    g_autofree char *features = g_strconcat("encoder/", u->layer, NULL);
+    const char *decoder_in[] = {"transformed"};
+    const char *decoded =
+        vknn_model_value(u->decoder, g_array_index(u->decoder->outputs, int, 0))->name;
+    g_autofree char *decoder_out = g_strconcat("decoder/", decoded, NULL);
+    if (!add_scaling(m, "input", 1.0f / 255.0f, "rgb", err) ||
+        !vknn_model_append(m, u->encoder, "encoder/", encoder_in, u->layer, err) ||
+        !add_adain(m, u->style, features, alpha, err) ||
+        !vknn_model_append(m, u->decoder, "decoder/", decoder_in, NULL, err) ||
+        !add_scaling(m, decoder_out, 255.0f, "output", err) ||
+        !vknn_model_mark_output(m, "output", err))
+        return NULL;
+    return g_steal_pointer(&m);
+}

@@ -352,3 +352,117 @@ void vknn_model_stats(const VknnModel *m, VknnModelStats *st)
             st->flops += (double)vknn_shape_numel(&vknn_model_value(m, n->outputs[0])->shape);
     }
 }
+
+/* ---- composing ---------------------------------------------------------- */
+
+/* Marks the nodes of src that value v depends on: one pass backwards over
+ * the topological order (no recursion, whatever the depth). */
+static void mark_ancestors(const VknnModel *src, int v, gboolean *needed)
+{
+    g_autofree gboolean *wanted = g_new0(gboolean, src->values->len);
+    wanted[v] = TRUE;
+    for (int i = (int)src->nodes->len - 1; i >= 0; i--) {
+        const VknnNode *n = vknn_model_node(src, i);
+        for (int o = 0; o < n->n_outputs && !needed[i]; o++)
+            needed[i] = n->outputs[o] >= 0 && wanted[n->outputs[o]];
+        for (int k = 0; needed[i] && k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0)
+                wanted[n->inputs[k]] = TRUE;
+    }
+}
+
+/* The name in dst of src's value v (g_free): the renamed graph input, or
+ * the prefixed copy, made now for a constant read the first time. */
+static char *appended_name(VknnModel *dst, const VknnModel *src, int v, const char *prefix,
+                           const char *const *inputs)
+{
+    const VknnValue *value = vknn_model_value(src, v);
+    if (value->kind == VKNN_VALUE_INPUT) {
+        for (guint k = 0; k < src->inputs->len; k++)
+            if (g_array_index(src->inputs, int, k) == v)
+                return g_strdup(inputs[k]);
+    }
+    char *name = g_strconcat(prefix, value->name, NULL);
+    if (value->kind == VKNN_VALUE_CONSTANT && vknn_model_find_value(dst, name) < 0) {
+        if (value->int_data)
+            vknn_model_add_constant_int(dst, name, &value->shape, value->int_data);
+        else
+            vknn_model_add_constant(dst, name, &value->shape, value->data);
+    }
+    return name;
+}
+
+static void copy_attrs(VknnNode *to, const VknnNode *from)
+{
+    for (int i = 0; i < from->n_attrs; i++) {
+        const VknnAttr *a = &from->attrs[i];
+        switch (a->type) {
+        case VKNN_ATTR_INT:
+            vknn_node_set_int(to, a->name, a->i);
+            break;
+        case VKNN_ATTR_FLOAT:
+            vknn_node_set_float(to, a->name, a->f);
+            break;
+        case VKNN_ATTR_STRING:
+            vknn_node_set_string(to, a->name, a->s);
+            break;
+        case VKNN_ATTR_INTS:
+            vknn_node_set_ints(to, a->name, a->ints, a->n);
+            break;
+        case VKNN_ATTR_FLOATS:
+            vknn_node_set_floats(to, a->name, a->floats, a->n);
+            break;
+        }
+    }
+}
+
+static gboolean append_node(VknnModel *dst, const VknnModel *src, const VknnNode *n,
+                            const char *prefix, const char *const *inputs, GError **err)
+{
+    g_autoptr(GPtrArray) in = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < n->n_inputs; i++)
+        g_ptr_array_add(
+            in, n->inputs[i] < 0 ? NULL : appended_name(dst, src, n->inputs[i], prefix, inputs));
+    for (int i = 0; i < n->n_outputs; i++)
+        g_ptr_array_add(out, n->outputs[i] < 0
+                                 ? NULL
+                                 : g_strconcat(prefix, vknn_node_output(src, n, i)->name, NULL));
+    g_autofree char *name = g_strconcat(prefix, n->name, NULL);
+    VknnNode *copy =
+        vknn_model_add_node(dst, n->op_type, name, (const char *const *)in->pdata, n->n_inputs,
+                            (const char *const *)out->pdata, n->n_outputs, err);
+    if (!copy)
+        return FALSE;
+    copy_attrs(copy, n);
+    return TRUE;
+}
+
+gboolean vknn_model_append(VknnModel *dst, const VknnModel *src, const char *prefix,
+                           const char *const *inputs, const char *until, GError **err)
+{
+    const guint n_nodes = src->nodes->len;
+    g_autofree gboolean *needed = g_new0(gboolean, MAX(n_nodes, 1));
+    if (until) {
+        const int v = vknn_model_find_value(src, until);
+        if (v < 0) {
+            g_set_error(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND, "the network has no tensor '%s'",
+                        until);
+            return FALSE;
+        }
+        mark_ancestors(src, v, needed);
+    } else {
+        for (guint i = 0; i < n_nodes; i++)
+            needed[i] = TRUE;
+    }
+    for (guint i = 0; i < src->inputs->len; i++)
+        if (vknn_model_find_value(dst, inputs[i]) < 0) {
+            g_set_error(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND,
+                        "input %u of the appended network, '%s', is not defined", i, inputs[i]);
+            return FALSE;
+        }
+    for (guint i = 0; i < n_nodes; i++)
+        if (needed[i] && !append_node(dst, src, vknn_model_node(src, i), prefix, inputs, err))
+            return FALSE;
+    return TRUE;
+}

@@ -349,6 +349,64 @@ static void test_universal(void)
     g_clear_error(&err);
 }
 
+/* The style network of the universal styler (encoder, InstanceNormalization
+ * as AdaIN, decoder in one graph, RGB 0..255) against the host chain: the
+ * reference executor's encoder and decoder around vknn_feature_transform's
+ * AdaIN, itself checked above. Once by the reference executor (the graph's
+ * composition) and once on the device. */
+static void test_style_model(void)
+{
+    enum { W = 36, H = 28, SW = 24, SH = 20 };
+    g_autoptr(VknnContext) ctx = test_context();
+    g_autoptr(VknnModel) enc = tm_classifier(4, 40);
+    g_autoptr(VknnModel) dec = tiny_decoder();
+    GError *err = NULL;
+    g_autoptr(VknnUniversalStyler) u = vknn_universal_styler_new(ctx, enc, dec, "feat", &err);
+    g_assert_no_error(err);
+    VknnModel *none = vknn_universal_styler_style_model(u, 1, &err);
+    test_check(!none && err, "no network before a style is set: %s", err ? err->message : "");
+    g_clear_error(&err);
+    static float x[3 * W * H], x255[3 * W * H], style[3 * SW * SH], got[3 * W * H];
+    test_fill_random(x, G_N_ELEMENTS(x), 61, 0, 1);
+    test_fill_random(style, G_N_ELEMENTS(style), 62, 0, 1);
+    for (size_t i = 0; i < G_N_ELEMENTS(x); i++)
+        x255[i] = 255 * x[i];
+    vknn_universal_styler_set_style(u, style, SW, SH, &err);
+    g_assert_no_error(err);
+    const VknnShape ss = {4, {1, 3, SH, SW}}, xs = {4, {1, 3, H, W}};
+    VknnShape fs, ys;
+    g_autofree float *sf = ref_value(enc, &ss, style, "feat", &fs);
+    g_autoptr(VknnStyleStats) stats = vknn_style_stats_new(
+        sf, (int)fs.dims[1], (int)(fs.dims[2] * fs.dims[3]), VKNN_WCT_DEFAULT_EPS, &err);
+    const float alphas[] = {1.0f, 0.6f, 0.0f};
+    for (size_t i = 0; i < G_N_ELEMENTS(alphas); i++) {
+        g_autoptr(VknnModel) m = vknn_universal_styler_style_model(u, alphas[i], &err);
+        g_assert_no_error(err);
+        g_autofree float *want =
+            ref_chain(enc, dec, stats, VKNN_TRANSFORM_ADAIN, alphas[i], x, W, H);
+        for (int k = 0; k < 3 * W * H; k++)
+            want[k] *= 255;
+        g_autofree float *ref = ref_value(m, &xs, x255, "output", &ys);
+        const double scale = fmax(test_max_abs(want, 3 * W * H), 1e-12);
+        const double d_ref = test_max_abs_diff(ref, want, 3 * W * H) / scale;
+        test_check(d_ref <= 1e-4 && ys.dims[2] == H && ys.dims[3] == W,
+                   "alpha %.1f: the style network (reference executor) = encoder, AdaIN, decoder "
+                   "(%.2g relative)",
+                   alphas[i], d_ref);
+        g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &err);
+        const float *in[] = {x255};
+        gboolean ok = net && vknn_net_prepare(net, &xs, &err) && vknn_net_run(net, in, &err) &&
+                      vknn_net_read(net, "output", got, &err);
+        const double d_dev = ok ? test_max_abs_diff(got, want, 3 * W * H) / scale : INFINITY;
+        test_check(d_dev <= 1e-4, "alpha %.1f: on the device (%.2g relative)%s%s", alphas[i], d_dev,
+                   err ? ": " : "", err ? err->message : "");
+        g_clear_error(&err);
+    }
+    VknnModel *bad = vknn_universal_styler_style_model(u, 1.5f, &err);
+    test_check(!bad && err, "alpha 1.5 is refused: %s", err ? err->message : "");
+    g_clear_error(&err);
+}
+
 int main(void)
 {
     g_autofree float *content = features(31, C, 1.0);
@@ -365,5 +423,6 @@ int main(void)
     test_alpha();
     test_errors();
     test_universal();
+    test_style_model();
     return test_summary(0);
 }

@@ -210,5 +210,15 @@ void vknn_node_set_floats(VknnNode *n, const char *name, const float *v, int cou
 int vknn_model_drop_unused_constants(VknnModel *m);
 /* Marks a value as a graph output. */
 gboolean vknn_model_mark_output(VknnModel *m, const char *name, GError **err);
+/* Appends src's nodes to dst, to compose networks (an encoder, a transform
+ * and a decoder into one): the nodes `until` depends on (every node when
+ * NULL), in src's order, with their attributes and a copy of each constant
+ * they read. Every copied value and node name gets `prefix`; src's graph
+ * input k reads dst's value inputs[k] instead (one name per src input,
+ * defined in dst before). The copy of `until` (or of any src value) is
+ * named prefix + its name. Errors: `until` absent from src, a name that
+ * clashes with one in dst. */
+gboolean vknn_model_append(VknnModel *dst, const VknnModel *src, const char *prefix,
+                           const char *const *inputs, const char *until, GError **err);
 
 G_END_DECLS

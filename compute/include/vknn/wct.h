@@ -99,4 +99,18 @@ gboolean vknn_universal_styler_run(VknnUniversalStyler *u, VknnFeatureTransform 
                                    float alpha, const float *rgb, int width, int height, float *out,
                                    GError **err);
 
+/* A feed-forward style network for the style set last, with the contract of
+ * the trained style networks (docs/model-contract.md: input "input"
+ * [1,3,H,W] RGB 0..255, output "output" the same, any H and W the encoder
+ * and decoder take), so that VknnStyler runs it on video frames like any
+ * other style: the input scaled to 0..1, the encoder to the layer, AdaIN
+ * as one InstanceNormalization whose scale and bias are the style's
+ * channel deviations and means (each frame's own channel statistics,
+ * computed on the device), blended with the content's features by alpha
+ * (0: the decoder's reconstruction of the input), the decoder, scaled to
+ * 0..255. The model holds its own copy of the weights and the style; free
+ * it with vknn_model_free. Errors: no style set, alpha outside 0..1,
+ * encoder and decoder of different opsets. */
+VknnModel *vknn_universal_styler_style_model(VknnUniversalStyler *u, float alpha, GError **err);
+
 G_END_DECLS
