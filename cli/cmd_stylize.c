@@ -19,6 +19,7 @@ static char *opt_layer;
 static char *opt_transform;
 static double opt_alpha = 1.0;
 static int opt_style_size = 256;
+static char *opt_save_network;
 
 static const GOptionEntry entries[] = {
     {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size,
@@ -47,6 +48,11 @@ static const GOptionEntry entries[] = {
      "With --style-image: 0 the content's reconstruction .. 1 the style's statistics (1)", "A"},
     {"style-size", 0, 0, G_OPTION_ARG_INT, &opt_style_size,
      "With --style-image: its shorter side in pixels (256)", "N"},
+    {"save-network", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_network,
+     "With --style-image: also write the style's network as ONNX (encoder, AdaIN, decoder; "
+     "RGB 0..255 in and out): a style model like any other, for vkstyletransfer model=, vknn "
+     "bench, other runtimes",
+     "FILE.onnx"},
     {NULL},
 };
 
@@ -164,6 +170,13 @@ static gboolean parse_transform(VknnFeatureTransform *t, GError **err)
     return TRUE;
 }
 
+/* The style set in u as one network (AdaIN), written as ONNX. */
+static gboolean save_network(VknnUniversalStyler *u, const char *path, GError **err)
+{
+    g_autoptr(VknnModel) m = vknn_universal_styler_style_model(u, (float)opt_alpha, err);
+    return m && vknn_model_save(m, path, err);
+}
+
 /* vknn stylize --style-image STYLE IN OUT: universal style transfer. */
 static int stylize_with_image(const CliCommand *cmd, const char *in, const char *out_path)
 {
@@ -192,6 +205,7 @@ static int stylize_with_image(const CliCommand *cmd, const char *in, const char 
     g_autofree float *result = g_new(float, n);
     const gint64 t0 = g_get_monotonic_time();
     if (!vknn_universal_styler_set_style(u, style.data, style.width, style.height, &err) ||
+        (opt_save_network && !save_network(u, opt_save_network, &err)) ||
         !vknn_universal_styler_run(u, transform, (float)opt_alpha, img.data, img.width, img.height,
                                    result, &err))
         return cli_fail(err);

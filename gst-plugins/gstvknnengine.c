@@ -16,6 +16,7 @@ static void gst_vknn_engine_queue_lock(gboolean lock, void *user_data)
 }
 
 GstVknnEngine *gst_vknn_engine_new(GstVulkanQueue *queue, const gchar *path, guint generation,
+                                   GstVknnModelLoadFunc load, gpointer load_data,
                                    GstVknnLoadResult *result, GError **err)
 {
     GstVulkanDevice *device = queue->device;
@@ -24,9 +25,6 @@ GstVknnEngine *gst_vknn_engine_new(GstVulkanQueue *queue, const gchar *path, gui
     e->queue = gst_object_ref(queue);
     e->path = g_strdup(path);
     e->generation = generation;
-    *result = GST_VKNN_LOAD_MODEL_FAILED;
-    if (!(e->model = vknn_model_load(path, err)))
-        goto fail;
     *result = GST_VKNN_LOAD_DEVICE_FAILED;
     e->ctx =
         vknn_context_new_from_handles(device->instance->instance, device->physical_device->device,
@@ -34,6 +32,10 @@ GstVknnEngine *gst_vknn_engine_new(GstVulkanQueue *queue, const gchar *path, gui
     if (!e->ctx)
         goto fail;
     vknn_context_set_queue_lock(e->ctx, gst_vknn_engine_queue_lock, queue);
+    *result = GST_VKNN_LOAD_MODEL_FAILED;
+    e->model = load ? load(path, e->ctx, load_data, err) : vknn_model_load(path, err);
+    if (!e->model)
+        goto fail;
     *result = GST_VKNN_LOAD_OK;
     return e;
 fail:

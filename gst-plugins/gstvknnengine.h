@@ -27,10 +27,16 @@ typedef struct {
     GDestroyNotify free_data; /* frees data, before ctx and model */
 } GstVknnEngine;
 
-/* Loads the model at path and opens its context on queue; the caller adds
- * data. NULL with *result (MODEL_FAILED, DEVICE_FAILED) and err set on
- * failure. */
+/* Makes the model a path names, on the engine's context ctx (for models
+ * made by running networks); NULL with err set on failure. */
+typedef VknnModel *(*GstVknnModelLoadFunc)(const gchar *path, VknnContext *ctx, gpointer user_data,
+                                           GError **err);
+
+/* Opens a context on queue and loads the model at path into it, by `load`
+ * (vknn_model_load when NULL); the caller adds data. NULL with *result
+ * (MODEL_FAILED, DEVICE_FAILED) and err set on failure. */
 GstVknnEngine *gst_vknn_engine_new(GstVulkanQueue *queue, const gchar *path, guint generation,
+                                   GstVknnModelLoadFunc load, gpointer load_data,
                                    GstVknnLoadResult *result, GError **err);
 void gst_vknn_engine_free(GstVknnEngine *engine);
 

@@ -80,6 +80,13 @@ static GstBaseTransformClass *base_transform_class;
 
 /* ---- model loading --------------------------------------------------------- */
 
+static VknnModel *gst_vknn_filter_load_model(const gchar *path, VknnContext *ctx,
+                                             gpointer user_data, GError **err)
+{
+    GstVknnFilter *self = user_data;
+    return GST_VKNN_FILTER_GET_CLASS(self)->load_model(self, path, ctx, err);
+}
+
 /* The loader's build, on the loader thread: an engine for the model at
  * req->path on req->target (the element's GstVulkanQueue), with the
  * subclass's objects. */
@@ -90,8 +97,10 @@ static gpointer gst_vknn_filter_build_engine(const GstVknnLoadRequest *req,
     GstVknnFilter *self = user_data;
 
     GST_INFO_OBJECT(self, "loading %s (%dx%d)", req->path, req->width, req->height);
-    GstVknnEngine *e =
-        gst_vknn_engine_new(GST_VULKAN_QUEUE(req->target), req->path, req->generation, result, err);
+    GstVknnEngine *e = gst_vknn_engine_new(
+        GST_VULKAN_QUEUE(req->target), req->path, req->generation,
+        GST_VKNN_FILTER_GET_CLASS(self)->load_model ? gst_vknn_filter_load_model : NULL, self,
+        result, err);
     if (!e)
         return NULL;
     /* Before the subclass plans anything: libvknn checks every plan against
@@ -185,8 +194,12 @@ static void gst_vknn_filter_post_load_error(const GstVknnLoadRequest *req, GstVk
                                             const GError *err, gboolean fatal, gpointer user_data)
 {
     GstVknnFilter *self = user_data;
-    const gchar *kind = GST_VKNN_FILTER_GET_CLASS(self)->model_kind;
+    GstVknnFilterClass *klass = GST_VKNN_FILTER_GET_CLASS(self);
     const gchar *path = req->path;
+    /* What the path names, for the messages: "style model candy.onnx". */
+    const gchar *kind = klass->model_kind, *file = path;
+    if (klass->describe_source)
+        kind = klass->describe_source(self, path, &file);
 
     if (!fatal) {
         GST_OBJECT_LOCK(self);
@@ -207,40 +220,40 @@ static void gst_vknn_filter_post_load_error(const GstVknnLoadRequest *req, GstVk
     if (g_error_matches(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT) && fatal)
         GST_ELEMENT_ERROR(
             self, RESOURCE, NO_SPACE_LEFT,
-            ("Could not run %s %s within the device's limits: %s", kind, path, err->message),
+            ("Could not run %s %s within the device's limits: %s", kind, file, err->message),
             ("max-memory, when set, lowers the budget below the device's"));
     else if (g_error_matches(err, VKNN_ERROR, VKNN_ERROR_DEVICE_LIMIT))
         GST_ELEMENT_WARNING(self, RESOURCE, NO_SPACE_LEFT,
                             ("Could not run %s %s within the device's limits: %s; keeping the "
                              "current engine",
-                             kind, path, err->message),
+                             kind, file, err->message),
                             (NULL));
     else if (result == GST_VKNN_LOAD_SETTINGS_FAILED && fatal)
         GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-                          ("Could not use %s %s with these settings", kind, path),
+                          ("Could not use %s %s with these settings", kind, file),
                           ("%s", err->message));
     else if (result == GST_VKNN_LOAD_SETTINGS_FAILED)
         GST_ELEMENT_WARNING(
             self, LIBRARY, SETTINGS,
-            ("Could not use %s %s with these settings; keeping the current engine", kind, path),
+            ("Could not use %s %s with these settings; keeping the current engine", kind, file),
             ("%s", err->message));
     else if (result == GST_VKNN_LOAD_DEVICE_FAILED && fatal)
-        GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Could not run %s %s on the device", kind, path),
+        GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Could not run %s %s on the device", kind, file),
                           ("%s", err->message));
     else if (result == GST_VKNN_LOAD_DEVICE_FAILED)
         GST_ELEMENT_WARNING(
             self, LIBRARY, INIT,
-            ("Could not run %s %s on the device; keeping the current one", kind, path),
+            ("Could not run %s %s on the device; keeping the current one", kind, file),
             ("%s", err->message));
-    else if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) && fatal)
-        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Could not load %s %s", kind, path),
+    else if (!g_file_test(file, G_FILE_TEST_IS_REGULAR) && fatal)
+        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Could not load %s %s", kind, file),
                           ("%s", err->message));
     else if (fatal)
-        GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not load %s %s", kind, path),
+        GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not load %s %s", kind, file),
                           ("%s", err->message));
     else
         GST_ELEMENT_WARNING(self, RESOURCE, READ,
-                            ("Could not load %s %s; keeping the current one", kind, path),
+                            ("Could not load %s %s; keeping the current one", kind, file),
                             ("%s", err->message));
 }
 

@@ -54,6 +54,14 @@ struct _GstVknnFilterClass {
     /* Debug detail of the error when `model` is not set at start. */
     const gchar *model_hint;
 
+    /* Loader thread, optional: the model for a `model` path on the engine's
+     * context (NULL: vknn_model_load). */
+    VknnModel *(*load_model)(GstVknnFilter *self, const gchar *path, VknnContext *ctx,
+                             GError **err);
+    /* Optional: what a model path names, for messages: returns its kind
+     * ("style image") and points *file at the file (default: model_kind
+     * and the path itself). */
+    const gchar *(*describe_source)(GstVknnFilter *self, const gchar *path, const gchar **file);
     /* Loader thread: puts the subclass's objects for engine->model on
      * engine->ctx into engine->data / free_data, ready for width x height
      * frames when known (> 0). Reads the properties it needs itself. */

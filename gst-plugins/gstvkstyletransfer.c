@@ -48,6 +48,9 @@
 #include <math.h>
 #include <string.h>
 #include <vknn/style.h>
+#include <vknn/wct.h>
+
+#include "image.h" /* cli/image_read.c: style images through gdk-pixbuf */
 
 GST_DEBUG_CATEGORY_STATIC(gst_vk_style_transfer_debug);
 #define GST_CAT_DEFAULT gst_vk_style_transfer_debug
@@ -60,6 +63,15 @@ GST_DEBUG_CATEGORY_STATIC(gst_vk_style_transfer_debug);
 #define DEFAULT_PROP_TEMPORAL VKNN_TEMPORAL_OFF
 #define DEFAULT_PROP_TEMPORAL_STRENGTH 0.8
 #define MIN_SCALE 0.1
+#define DEFAULT_PROP_STYLE_SIZE 256
+#define DEFAULT_PROP_ALPHA 1.0
+/* The network of a style image, as the loader's path: the `model` and
+ * `style-image` properties share one loader, so that either swaps in at a
+ * later frame while the other runs. */
+#define STYLE_IMAGE_PREFIX "style-image:"
+#define STYLE_ENCODER "builtin:vgg19_relu3_1"
+#define STYLE_DECODER "builtin:decoder_relu3_1"
+#define STYLE_LAYER "relu3_1"
 
 enum {
     PROP_0,
@@ -72,6 +84,9 @@ enum {
     PROP_PRECISION,
     PROP_TEMPORAL,
     PROP_TEMPORAL_STRENGTH,
+    PROP_STYLE_IMAGE,
+    PROP_STYLE_SIZE,
+    PROP_ALPHA,
 };
 
 #define GST_TYPE_VKNN_PRECISION (gst_vknn_precision_get_type())
@@ -117,6 +132,9 @@ struct _GstVkStyleTransfer {
     VknnPrecision precision;
     VknnTemporalMode temporal;
     gdouble temporal_strength;
+    gchar *model;    /* the `model` property, in effect while no style image is */
+    gint style_size; /* shorter side of the style image, pixels */
+    gdouble alpha;   /* style image: 0 content .. 1 the style's statistics */
     /* The style choice the running model last accepted, which a choice it
      * cannot take falls back to. */
     gint applied_index;
@@ -197,6 +215,56 @@ static void gst_vk_style_transfer_get_params(GstVkStyleTransfer *self, VknnStyle
     GST_OBJECT_UNLOCK(self);
 }
 
+/* The style image in effect or on its way (g_free), or NULL: the loader's
+ * path names it. */
+static gchar *gst_vk_style_transfer_dup_style_image(GstVkStyleTransfer *self)
+{
+    g_autofree gchar *path = gst_vknn_filter_dup_model(GST_VKNN_FILTER(self));
+    return path && g_str_has_prefix(path, STYLE_IMAGE_PREFIX)
+               ? g_strdup(path + strlen(STYLE_IMAGE_PREFIX))
+               : NULL;
+}
+
+/* A style image takes the place of the model while it is set: the model is
+ * remembered for when it is unset. */
+static void gst_vk_style_transfer_set_model(GstVkStyleTransfer *self, const gchar *model)
+{
+    if (model && *model) {
+        GST_OBJECT_LOCK(self);
+        g_free(self->model);
+        self->model = g_strdup(model);
+        GST_OBJECT_UNLOCK(self);
+    }
+    g_autofree gchar *image = gst_vk_style_transfer_dup_style_image(self);
+    if (!image)
+        gst_vknn_filter_set_model(GST_VKNN_FILTER(self), model);
+}
+
+static void gst_vk_style_transfer_set_style_image(GstVkStyleTransfer *self, const gchar *image)
+{
+    if (image && *image) {
+        g_autofree gchar *path = g_strconcat(STYLE_IMAGE_PREFIX, image, NULL);
+        gst_vknn_filter_set_model(GST_VKNN_FILTER(self), path);
+        return;
+    }
+    g_autofree gchar *running = gst_vk_style_transfer_dup_style_image(self);
+    if (!running)
+        return;
+    GST_OBJECT_LOCK(self);
+    g_autofree gchar *model = g_strdup(self->model);
+    GST_OBJECT_UNLOCK(self);
+    gst_vknn_filter_set_model(GST_VKNN_FILTER(self), model);
+}
+
+/* style-size and alpha shape the style image's network: a new one loads
+ * in the background. */
+static void gst_vk_style_transfer_restyle(GstVkStyleTransfer *self)
+{
+    g_autofree gchar *image = gst_vk_style_transfer_dup_style_image(self);
+    if (image)
+        gst_vknn_filter_reload(GST_VKNN_FILTER(self));
+}
+
 static void gst_vk_style_transfer_set_property(GObject *object, guint prop_id, const GValue *value,
                                                GParamSpec *pspec)
 {
@@ -204,7 +272,22 @@ static void gst_vk_style_transfer_set_property(GObject *object, guint prop_id, c
 
     switch (prop_id) {
     case PROP_MODEL:
-        gst_vknn_filter_set_model(GST_VKNN_FILTER(self), g_value_get_string(value));
+        gst_vk_style_transfer_set_model(self, g_value_get_string(value));
+        return;
+    case PROP_STYLE_IMAGE:
+        gst_vk_style_transfer_set_style_image(self, g_value_get_string(value));
+        return;
+    case PROP_STYLE_SIZE:
+        GST_OBJECT_LOCK(self);
+        self->style_size = g_value_get_int(value);
+        GST_OBJECT_UNLOCK(self);
+        gst_vk_style_transfer_restyle(self);
+        return;
+    case PROP_ALPHA:
+        GST_OBJECT_LOCK(self);
+        self->alpha = g_value_get_double(value);
+        GST_OBJECT_UNLOCK(self);
+        gst_vk_style_transfer_restyle(self);
         return;
     case PROP_STRENGTH:
         GST_OBJECT_LOCK(self);
@@ -268,8 +351,29 @@ static void gst_vk_style_transfer_get_property(GObject *object, guint prop_id, G
     GstVkStyleTransfer *self = GST_VK_STYLE_TRANSFER(object);
 
     switch (prop_id) {
-    case PROP_MODEL:
-        g_value_take_string(value, gst_vknn_filter_dup_model(GST_VKNN_FILTER(self)));
+    case PROP_MODEL: {
+        gchar *path = gst_vknn_filter_dup_model(GST_VKNN_FILTER(self));
+        if (path && g_str_has_prefix(path, STYLE_IMAGE_PREFIX)) {
+            g_free(path);
+            GST_OBJECT_LOCK(self);
+            path = g_strdup(self->model);
+            GST_OBJECT_UNLOCK(self);
+        }
+        g_value_take_string(value, path);
+        return;
+    }
+    case PROP_STYLE_IMAGE:
+        g_value_take_string(value, gst_vk_style_transfer_dup_style_image(self));
+        return;
+    case PROP_STYLE_SIZE:
+        GST_OBJECT_LOCK(self);
+        g_value_set_int(value, self->style_size);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    case PROP_ALPHA:
+        GST_OBJECT_LOCK(self);
+        g_value_set_double(value, self->alpha);
+        GST_OBJECT_UNLOCK(self);
         return;
     case PROP_STRENGTH:
         GST_OBJECT_LOCK(self);
@@ -339,6 +443,50 @@ static gboolean prepare_fitting(VknnStyler *styler, gint width, gint height,
         g_error_free(e);
         params->scale = MAX((float)MIN_SCALE, params->scale * 0.85f);
     }
+}
+
+/* The style network of the image at path (vknn/wct.h): the built-in VGG
+ * encoder to relu3_1, AdaIN towards the image's channel statistics, the
+ * built-in decoder. */
+static VknnModel *style_image_network(VknnContext *ctx, const gchar *path, gint size, gfloat alpha,
+                                      GError **err)
+{
+    g_auto(CliImage) style = {0};
+    if (!cli_image_load_cover(path, size, &style, err))
+        return NULL;
+    for (gsize i = 0; i < (gsize)3 * style.width * style.height; i++)
+        style.data[i] /= 255.0f;
+    g_autoptr(VknnModel) encoder = vknn_model_load(STYLE_ENCODER, err);
+    g_autoptr(VknnModel) decoder = encoder ? vknn_model_load(STYLE_DECODER, err) : NULL;
+    g_autoptr(VknnUniversalStyler) styler =
+        decoder ? vknn_universal_styler_new(ctx, encoder, decoder, STYLE_LAYER, err) : NULL;
+    if (!styler ||
+        !vknn_universal_styler_set_style(styler, style.data, style.width, style.height, err))
+        return NULL;
+    return vknn_universal_styler_style_model(styler, alpha, err);
+}
+
+static const gchar *gst_vk_style_transfer_describe_source(GstVknnFilter *filter, const gchar *path,
+                                                          const gchar **file)
+{
+    if (!g_str_has_prefix(path, STYLE_IMAGE_PREFIX))
+        return GST_VKNN_FILTER_GET_CLASS(filter)->model_kind;
+    *file = path + strlen(STYLE_IMAGE_PREFIX);
+    return "style image";
+}
+
+/* Loader thread: the network of a model path or a style image. */
+static VknnModel *gst_vk_style_transfer_load_model(GstVknnFilter *filter, const gchar *path,
+                                                   VknnContext *ctx, GError **err)
+{
+    GstVkStyleTransfer *self = GST_VK_STYLE_TRANSFER(filter);
+    if (!g_str_has_prefix(path, STYLE_IMAGE_PREFIX))
+        return vknn_model_load(path, err);
+    GST_OBJECT_LOCK(self);
+    const gint size = self->style_size;
+    const gfloat alpha = (gfloat)self->alpha;
+    GST_OBJECT_UNLOCK(self);
+    return style_image_network(ctx, path + strlen(STYLE_IMAGE_PREFIX), size, alpha, err);
 }
 
 /* Loader thread: a styler for the engine's model, prepared for the frame
@@ -504,7 +652,9 @@ static void gst_vk_style_transfer_init(GstVkStyleTransfer *self)
     self->precision = DEFAULT_PROP_PRECISION;
     self->temporal = DEFAULT_PROP_TEMPORAL;
     self->temporal_strength = DEFAULT_PROP_TEMPORAL_STRENGTH;
-    gst_vknn_filter_set_model(GST_VKNN_FILTER(self), DEFAULT_PROP_MODEL);
+    self->style_size = DEFAULT_PROP_STYLE_SIZE;
+    self->alpha = DEFAULT_PROP_ALPHA;
+    gst_vk_style_transfer_set_model(self, DEFAULT_PROP_MODEL);
 }
 
 static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class)
@@ -520,8 +670,32 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
             "builtin:scream, builtin:composition_vii, builtin:shipwreck, builtin:paintings "
             "(the five in one network, see style-weights). Changing it "
             "while playing loads the new model in the background; the current one runs until "
-            "it is ready",
+            "it is ready. A style-image, while set, takes its place",
             DEFAULT_PROP_MODEL, flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_STYLE_IMAGE,
+        g_param_spec_string(
+            "style-image", "Style image",
+            "Any image file (JPEG, PNG, ...) as the style, no training: the built-in VGG-19 "
+            "encoder, AdaIN towards the image's feature statistics and the built-in decoder "
+            "(docs/styles.md). Takes the place of model while set; unset it to go back to "
+            "model. Changing it while playing loads the new style in the background; the "
+            "current one runs until it is ready",
+            NULL, flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_STYLE_SIZE,
+        g_param_spec_int("style-size", "Style size",
+                         "style-image: its shorter side, in pixels, when its statistics are "
+                         "taken (larger: finer strokes of the painting; default 256)",
+                         16, 4096, DEFAULT_PROP_STYLE_SIZE, flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_ALPHA,
+        g_param_spec_double("alpha", "Alpha",
+                            "style-image: how far the content's features move towards the "
+                            "style's statistics (0: the decoder's reconstruction of the frame, "
+                            "1: the style's; default 1). Unlike strength, it blends features, "
+                            "not pixels",
+                            0.0, 1.0, DEFAULT_PROP_ALPHA, flags | GST_PARAM_MUTABLE_PLAYING));
     g_object_class_install_property(
         gobject_class, PROP_STRENGTH,
         g_param_spec_double("strength", "Strength",
@@ -583,6 +757,7 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
 
 static void gst_vk_style_transfer_finalize(GObject *object)
 {
+    g_free(GST_VK_STYLE_TRANSFER(object)->model);
     g_free(GST_VK_STYLE_TRANSFER(object)->style_weights);
     g_free(GST_VK_STYLE_TRANSFER(object)->applied_weights);
     G_OBJECT_CLASS(parent_class)->finalize(object);
@@ -610,6 +785,8 @@ static void gst_vk_style_transfer_class_init(GstVkStyleTransferClass *klass)
 
     filter_class->model_kind = "style model";
     filter_class->model_hint = "Set the 'model' property to a style network (ONNX file)";
+    filter_class->load_model = gst_vk_style_transfer_load_model;
+    filter_class->describe_source = gst_vk_style_transfer_describe_source;
     filter_class->build_engine = gst_vk_style_transfer_build_engine;
     filter_class->supports_output_format = gst_vk_style_transfer_supports_output_format;
     filter_class->process = gst_vk_style_transfer_process;

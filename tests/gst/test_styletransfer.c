@@ -20,6 +20,9 @@
 #include <gst/video/video.h>
 #include <gst/vulkan/vulkan.h>
 #include <vknn/style.h>
+#include <vknn/wct.h>
+
+#include "image.h" /* cli/image_read.c, as the element reads style images */
 
 #define MODEL "models/style/small/candy_nc8.onnx"
 #define MODEL2 "models/style/small/mosaic_nc8.onnx"
@@ -29,6 +32,11 @@
 #define BUILTIN_MODEL2 "builtin:starry_night"
 #define GOLDEN_IN "golden/style_in_1x3x96x128.f32"
 #define GOLDEN_OUT "golden/candy_nc8_out_1x3x96x128.f32"
+/* Style images: thumbnails of public-domain paintings committed with vknn.
+ * A small style-size keeps the tests quick. */
+#define PAINTING_A VKNN_TEST_SOURCE_DIR "/docs/images/paintings/wave.jpg"
+#define PAINTING_B VKNN_TEST_SOURCE_DIR "/docs/images/paintings/scream.jpg"
+#define TEST_STYLE_SIZE 64
 
 /* ---- libvknn reference --------------------------------------------------- */
 
@@ -63,6 +71,30 @@ static VknnStyleParams element_defaults(void)
     VknnStyleParams p = VKNN_STYLE_PARAMS_DEFAULT;
     p.precision = VKNN_PRECISION_FP16_TILES;
     return p;
+}
+
+/* The style network of a style image built by libvknn's API directly (the
+ * C API's way: encoder, statistics, one network), on a separate context. */
+static Reference style_image_reference(const char *image, float alpha)
+{
+    GError *err = NULL;
+    Reference r = {test_context()};
+    g_auto(CliImage) style = {0};
+    g_assert(cli_image_load_cover(image, TEST_STYLE_SIZE, &style, &err));
+    for (int i = 0; i < 3 * style.width * style.height; i++)
+        style.data[i] /= 255.0f;
+    g_autoptr(VknnModel) enc = vknn_model_load("builtin:vgg19_relu3_1", &err);
+    g_autoptr(VknnModel) dec = vknn_model_load("builtin:decoder_relu3_1", &err);
+    g_assert_no_error(err);
+    g_autoptr(VknnUniversalStyler) u = vknn_universal_styler_new(r.ctx, enc, dec, "relu3_1", &err);
+    g_assert_no_error(err);
+    vknn_universal_styler_set_style(u, style.data, style.width, style.height, &err);
+    g_assert_no_error(err);
+    r.model = vknn_universal_styler_style_model(u, alpha, &err);
+    g_assert_no_error(err);
+    r.styler = vknn_styler_new(r.ctx, r.model, &err);
+    g_assert_no_error(err);
+    return r;
 }
 
 /* libvknn's own result for an RGBA frame, on a separate context; params
@@ -910,6 +942,172 @@ static int case_temporal(const char *unused)
     return ok ? 0 : 1;
 }
 
+/* Pushes `in` until the output matches want (the new style swapped in), at
+ * most ~5 s; every frame in between must match `old` (when not NULL): the
+ * stream never stalls or shows anything else. */
+static gboolean wait_for_output(GstHarness *h, const Frame *in, const Frame *want, const Frame *old,
+                                const char *what)
+{
+    gboolean steady = TRUE, swapped = FALSE;
+    for (int i = 0; i < 500 && !swapped; i++) {
+        Frame got = harness_frame(h, in);
+        swapped = frame_max_diff(&got, want, 4) <= 1;
+        steady &= swapped || !old || frame_max_diff(&got, old, 4) <= 1;
+        frame_clear(&got);
+        if (!swapped)
+            g_usleep(10000);
+    }
+    return test_check(swapped && steady, "%s (the old style until then: %s)", what,
+                      steady ? "yes" : "no");
+}
+
+/* style-image in both memory paths and with alpha, against the network
+ * libvknn's API builds for the same image. */
+static int case_style_image(const char *unused)
+{
+    printf("style-image: %s at style-size %d, 64x48 frames\n", PAINTING_A, TEST_STYLE_SIZE);
+    Frame in = frame_synthetic(64, 48, 5);
+    Reference ref = style_image_reference(PAINTING_A, 1.0f);
+    Frame want = reference_run(&ref, &in, NULL);
+    gboolean ok = TRUE;
+    const char *const paths[] = {"videoconvert ! video/x-raw,format=RGBA ! ", ""};
+    for (int vulkan = 0; vulkan < 2; vulkan++) {
+        GstHarness *h = harness_new("%svkstyletransfer style-image=\"%s\" style-size=%d",
+                                    paths[vulkan], PAINTING_A, TEST_STYLE_SIZE);
+        harness_set_size(h, "RGBA", 64, 48);
+        if (vulkan) {
+            gst_harness_add_src_parse(h, "vulkanupload", TRUE);
+            gst_harness_add_sink_parse(h, "vulkandownload");
+        }
+        Frame got = harness_frame(h, &in);
+        ok &= check_diff(&got, &want, 4, 1,
+                         vulkan ? "Vulkan images: output = libvknn's network of the image"
+                                : "system memory: output = libvknn's network of the image");
+        ok &= test_check(frame_max_diff(&got, &in, 3) > 20, "the frame is restyled (max diff %d)",
+                         frame_max_diff(&got, &in, 3));
+        frame_clear(&got);
+        harness_free(h);
+    }
+    /* alpha 0: the decoder's reconstruction of the frame, not the style. */
+    Reference ref0 = style_image_reference(PAINTING_A, 0.0f);
+    Frame want0 = reference_run(&ref0, &in, NULL);
+    GstHarness *h = harness_new("vkstyletransfer style-image=\"%s\" style-size=%d", PAINTING_A,
+                                TEST_STYLE_SIZE);
+    GstElement *e = harness_styler(h);
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame got = harness_frame(h, &in);
+    frame_clear(&got);
+    g_object_set(e, "alpha", 0.0, NULL);
+    ok &= wait_for_output(h, &in, &want0, &want, "alpha=0 while playing: the reconstruction");
+    ok &= test_check(frame_max_diff(&want0, &want, 3) > 10, "alpha 0 and 1 differ (max diff %d)",
+                     frame_max_diff(&want0, &want, 3));
+    gst_object_unref(e);
+    harness_free(h);
+    frame_clear(&in);
+    frame_clear(&want);
+    frame_clear(&want0);
+    reference_clear(&ref);
+    reference_clear(&ref0);
+    (void)unused;
+    return ok ? 0 : 1;
+}
+
+/* Changing style-image while playing: the old style runs until the new one
+ * is ready; a bad image is a warning naming it and changes nothing;
+ * unsetting it goes back to `model`. */
+static int case_style_image_swap(const char *unused)
+{
+    printf("style-image swap while playing: %s -> missing -> %s -> unset (model)\n", PAINTING_A,
+           PAINTING_B);
+    Frame in = frame_synthetic(64, 48, 6);
+    Reference ra = style_image_reference(PAINTING_A, 1.0f);
+    Reference rb = style_image_reference(PAINTING_B, 1.0f);
+    Reference rm = reference_new(BUILTIN_MODEL);
+    Frame want_a = reference_run(&ra, &in, NULL), want_b = reference_run(&rb, &in, NULL);
+    Frame want_m = reference_run(&rm, &in, NULL);
+    GstHarness *h = harness_new("vkstyletransfer model=%s style-image=\"%s\" style-size=%d",
+                                BUILTIN_MODEL, PAINTING_A, TEST_STYLE_SIZE);
+    GstElement *e = harness_styler(h);
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame got = harness_frame(h, &in);
+    gboolean ok = check_diff(&got, &want_a, 4, 1, "first style image runs");
+    frame_clear(&got);
+
+    g_object_set(e, "style-image", "/nonexistent/painting.jpg", NULL);
+    GstMessage *warning = NULL;
+    for (int i = 0; i < 300 && !warning; i++) {
+        got = harness_frame(h, &in);
+        ok &= frame_max_diff(&got, &want_a, 4) <= 1;
+        frame_clear(&got);
+        if (!(warning = harness_message(h, GST_MESSAGE_WARNING)))
+            g_usleep(10000);
+    }
+    GError *err = NULL;
+    g_autofree char *debug = NULL;
+    if (warning)
+        gst_message_parse_warning(warning, &err, &debug);
+    ok &= test_check(err && (strstr(err->message, "/nonexistent/painting.jpg") ||
+                             (debug && strstr(debug, "/nonexistent/painting.jpg"))),
+                     "missing image while playing: a warning naming it: %s",
+                     err ? err->message : "none");
+    ok &= test_check(harness_message(h, GST_MESSAGE_ERROR) == NULL, "no error");
+    ok &= test_check(ok, "frames kept the first style meanwhile");
+    g_clear_error(&err);
+    gst_clear_message(&warning);
+    g_autofree char *shown = NULL;
+    g_object_get(e, "style-image", &shown, NULL);
+    ok &= test_check(!g_strcmp0(shown, PAINTING_A), "style-image reads back the one running: %s",
+                     shown);
+
+    g_object_set(e, "style-image", PAINTING_B, NULL);
+    ok &= wait_for_output(h, &in, &want_b, &want_a, "second style image swapped in");
+    g_object_set(e, "style-image", NULL, NULL);
+    ok &= wait_for_output(h, &in, &want_m, &want_b, "style-image unset: model runs again");
+    g_autofree char *model = NULL;
+    g_object_get(e, "model", &model, NULL);
+    ok &= test_check(!g_strcmp0(model, BUILTIN_MODEL), "model reads back %s", model);
+
+    gst_object_unref(e);
+    harness_free(h);
+    frame_clear(&in);
+    frame_clear(&want_a);
+    frame_clear(&want_b);
+    frame_clear(&want_m);
+    reference_clear(&ra);
+    reference_clear(&rb);
+    reference_clear(&rm);
+    (void)unused;
+    return ok ? 0 : 1;
+}
+
+/* A missing file or one that is no image, at start: an element error
+ * naming the path. */
+static int case_style_image_errors(const char *unused)
+{
+    g_autofree char *junk = g_build_filename(g_get_tmp_dir(), "vknn-test-not-an-image.jpg", NULL);
+    g_assert(g_file_set_contents(junk, "not a JPEG", -1, NULL));
+    const char *const bad[] = {"/nonexistent/painting.jpg", junk};
+    gboolean ok = TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *launch = g_strdup_printf(
+            "videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! videoconvert ! "
+            "vkstyletransfer style-image=\"%s\" ! fakesink",
+            bad[i]);
+        GError *err = pipeline_error(launch);
+        if (err)
+            printf("  error: %s\n", err->message);
+        const int code = i ? GST_RESOURCE_ERROR_READ : GST_RESOURCE_ERROR_NOT_FOUND;
+        ok &= test_check(err && g_error_matches(err, GST_RESOURCE_ERROR, code) &&
+                             strstr(err->message, bad[i]) && strstr(err->message, "style image"),
+                         "%s: a RESOURCE/%s error naming the style image",
+                         i ? "not an image" : "missing image", i ? "READ" : "NOT_FOUND");
+        g_clear_error(&err);
+    }
+    g_unlink(junk);
+    (void)unused;
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -930,6 +1128,9 @@ int main(int argc, char **argv)
         {"launch_warning", case_launch_warning, FALSE},
         {"device_limit", case_device_limit, FALSE},
         {"temporal", case_temporal, FALSE},
+        {"style_image", case_style_image, FALSE},
+        {"style_image_swap", case_style_image_swap, FALSE},
+        {"style_image_errors", case_style_image_errors, FALSE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
     gst_init(&argc, &argv);
