@@ -3,13 +3,14 @@
 #   pipelines/render.sh IN OUT.mp4 [MODEL.onnx|builtin:NAME] [extra vknn-render options]
 # Decoding goes through decodebin (libav decoders), encoding through x264enc
 # (gstreamer1.0-plugins-ugly) or libav's avenc_mpeg4; audio is kept (AAC).
-# Options: --strength S, --scale X (run the network smaller: faster),
+# Options: --style-image IMG (any image as the style, no training; --alpha A),
+# --strength S, --scale X (run the network smaller: faster),
 # --seconds N (only the start), --preserve-colors, --temporal (stabilised
 # along the optical flow: no flicker; --temporal-strength T, default 0.8).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -lt 2 ]; then
-    echo "usage: $0 IN OUT.mp4 [MODEL.onnx|builtin:NAME] [--strength S] [--scale X] [--seconds N]" >&2
+    echo "usage: $0 IN OUT.mp4 [MODEL.onnx|builtin:NAME | --style-image IMG] [--strength S] [--scale X] [--seconds N]" >&2
     exit 2
 fi
 in=$1 out=$2
@@ -21,4 +22,4 @@ case "${1:-}" in
 esac
 build=${VKNN_BUILD_DIR:-$root/build} # VKNN_BUILD_DIR: another build (the tests' own)
 export GST_PLUGIN_PATH="$build/gst-plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-exec "$build/pipelines/vknn-render" "$in" "$out" --model "$model" "$@"
+exec "$build/pipelines/vknn-render" "$in" "$out" --model "$model" "$@" # --style-image wins

@@ -1,6 +1,7 @@
 /* vknn-render: stylise a video file into an MP4, with a progress line.
  *
- *   vknn-render IN OUT.mp4 [--model STYLE.onnx|builtin:NAME] [--strength S] [--scale X]
+ *   vknn-render IN OUT.mp4 [--model STYLE.onnx|builtin:NAME | --style-image IMG [--alpha A]]
+ *               [--strength S] [--scale X]
  *               [--seconds N] [--preserve-colors] [--temporal [--temporal-strength T]]
  *
  * Decodes through decodebin (libav decoders via gst-libav), runs
@@ -29,7 +30,9 @@ typedef struct {
     gboolean failed;
 } Render;
 
-static gchar *opt_model; /* NULL: the element's default, a built-in style */
+static gchar *opt_model;       /* NULL: the element's default, a built-in style */
+static gchar *opt_style_image; /* any image as the style, instead of a model */
+static gdouble opt_alpha = 1.0;
 static gdouble opt_strength = 1.0, opt_scale = 1.0;
 static gint opt_seconds = 0;
 static gboolean opt_preserve, opt_temporal;
@@ -232,6 +235,8 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
         if (g_str_equal(video[i], "vkstyletransfer")) {
             if (opt_model)
                 g_object_set(e, "model", opt_model, NULL);
+            if (opt_style_image)
+                g_object_set(e, "style-image", opt_style_image, "alpha", opt_alpha, NULL);
             g_object_set(e, "strength", opt_strength, "scale", opt_scale, "preserve-colors",
                          opt_preserve, "temporal-strength", opt_temporal_strength, NULL);
             gst_util_set_object_arg(G_OBJECT(e), "temporal", opt_temporal ? "flow" : "off");
@@ -255,6 +260,11 @@ int main(int argc, char **argv)
     const GOptionEntry entries[] = {
         {"model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model,
          "Style model: an ONNX file or builtin:NAME (default: builtin:starry_night)", "FILE"},
+        {"style-image", 0, 0, G_OPTION_ARG_FILENAME, &opt_style_image,
+         "Any image as the style instead of a model (no training: vkstyletransfer style-image=)",
+         "IMG"},
+        {"alpha", 0, 0, G_OPTION_ARG_DOUBLE, &opt_alpha,
+         "With --style-image: 0 the content .. 1 the style's statistics (default 1)", "A"},
         {"strength", 's', 0, G_OPTION_ARG_DOUBLE, &opt_strength, "Blend 0..1 (default 1)", "S"},
         {"scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Inference scale 0.1..1 (default 1)", "X"},
         {"seconds", 't', 0, G_OPTION_ARG_INT, &opt_seconds, "Render only the first N seconds", "N"},
@@ -277,10 +287,13 @@ int main(int argc, char **argv)
     }
     g_option_context_free(oc);
     const gboolean builtin = opt_model && g_str_has_prefix(opt_model, "builtin:");
-    if (!g_file_test(argv[1], G_FILE_TEST_IS_REGULAR) ||
-        (opt_model && !builtin && !g_file_test(opt_model, G_FILE_TEST_IS_REGULAR))) {
-        fprintf(stderr, "vknn-render: error: cannot read %s\n",
-                g_file_test(argv[1], G_FILE_TEST_IS_REGULAR) ? opt_model : argv[1]);
+    const char *unreadable =
+        !g_file_test(argv[1], G_FILE_TEST_IS_REGULAR)                              ? argv[1]
+        : opt_model && !builtin && !g_file_test(opt_model, G_FILE_TEST_IS_REGULAR) ? opt_model
+        : opt_style_image && !g_file_test(opt_style_image, G_FILE_TEST_IS_REGULAR) ? opt_style_image
+                                                                                   : NULL;
+    if (unreadable) {
+        fprintf(stderr, "vknn-render: error: cannot read %s\n", unreadable);
         return 1;
     }
     Render r = {.limit_ns = opt_seconds > 0 ? opt_seconds * GST_SECOND : -1,

@@ -183,16 +183,31 @@ static void relu(Builder *b, const char *name)
     set_current(b, out);
 }
 
-VknnModel *vknn_decoder_net_new(int in_channels, int width, guint32 seed, GError **err)
+VknnModel *vknn_decoder_net_new(int in_channels, int width, int upsamplings, guint32 seed,
+                                GError **err)
 {
-    if (in_channels < 1 || width < 1 || width > 256) {
+    if (in_channels < 1 || width < 1 || width > 256 || upsamplings < 0 || upsamplings > 2) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                    "a decoder needs >= 1 input channels and a width of 1..256, not %d and %d",
-                    in_channels, width);
+                    "a decoder needs >= 1 input channels, a width of 1..256 and 0 to 2 "
+                    "upsamplings, not %d, %d and %d",
+                    in_channels, width, upsamplings);
         return NULL;
     }
     const int64_t w = width;
     Builder b = builder_start(in_channels, seed, err);
+    if (upsamplings == 0) { /* relu1_1: one convolution back to RGB */
+        conv(&b, "dec5", in_channels, 3, 3, 1);
+        return builder_finish(&b, err);
+    }
+    if (upsamplings == 1) { /* relu2_1: the last half of the relu3_1 decoder */
+        conv(&b, "dec3", in_channels, w, 3, 1);
+        relu(&b, "dec3");
+        upsample(&b, "dec4");
+        conv(&b, "dec4", w, w, 3, 1);
+        relu(&b, "dec4");
+        conv(&b, "dec5", w, 3, 3, 1);
+        return builder_finish(&b, err);
+    }
     conv(&b, "dec1", in_channels, 2 * w, 3, 1);
     relu(&b, "dec1");
     upsample(&b, "dec2");
@@ -211,75 +226,6 @@ VknnModel *vknn_decoder_net_new(int in_channels, int width, guint32 seed, GError
 
 #define LOSS_PREFIX "loss/"
 
-static void copy_attrs(VknnNode *copy, const VknnNode *n)
-{
-    for (int a = 0; a < n->n_attrs; a++) {
-        const VknnAttr *at = &n->attrs[a];
-        switch (at->type) {
-        case VKNN_ATTR_INT:
-            vknn_node_set_int(copy, at->name, at->i);
-            break;
-        case VKNN_ATTR_FLOAT:
-            vknn_node_set_float(copy, at->name, at->f);
-            break;
-        case VKNN_ATTR_STRING:
-            vknn_node_set_string(copy, at->name, at->s);
-            break;
-        case VKNN_ATTR_INTS:
-            vknn_node_set_ints(copy, at->name, at->ints, at->n);
-            break;
-        case VKNN_ATTR_FLOATS:
-            vknn_node_set_floats(copy, at->name, at->floats, at->n);
-            break;
-        }
-    }
-}
-
-/* dst's name for src's value v: prefixed, or `input` for src's graph input
- * when given. */
-static char *copied_name(const VknnModel *src, int v, const char *prefix, const char *input)
-{
-    const VknnValue *val = vknn_model_value(src, v);
-    if (input && val->kind == VKNN_VALUE_INPUT)
-        return g_strdup(input);
-    return g_strconcat(prefix, val->name, NULL);
-}
-
-/* Copies src's graph into dst with names prefixed. Its graph input becomes
- * dst's value `input` when given, else a graph input of dst. */
-static gboolean copy_graph(VknnModel *dst, const VknnModel *src, const char *prefix,
-                           const char *input, GError **err)
-{
-    for (guint v = 0; v < src->values->len; v++) {
-        const VknnValue *val = vknn_model_value(src, v);
-        g_autofree char *name = g_strconcat(prefix, val->name, NULL);
-        if (val->kind == VKNN_VALUE_INPUT && !input)
-            vknn_model_add_input(dst, name, &val->declared);
-        else if (val->kind == VKNN_VALUE_CONSTANT && val->int_data)
-            vknn_model_add_constant_int(dst, name, &val->shape, val->int_data);
-        else if (val->kind == VKNN_VALUE_CONSTANT)
-            vknn_model_add_constant(dst, name, &val->shape, val->data);
-    }
-    for (guint i = 0; i < src->nodes->len; i++) {
-        const VknnNode *n = vknn_model_node(src, i);
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        for (int k = 0; k < n->n_inputs; k++)
-            g_ptr_array_add(names, n->inputs[k] < 0
-                                       ? g_strdup("")
-                                       : copied_name(src, n->inputs[k], prefix, input));
-        for (int k = 0; k < n->n_outputs; k++)
-            g_ptr_array_add(names, copied_name(src, n->outputs[k], prefix, NULL));
-        g_autofree char *name = g_strconcat(prefix, n->name ? n->name : "", NULL);
-        const char *const *io = (const char *const *)names->pdata;
-        VknnNode *copy = vknn_model_add_node(dst, n->op_type, name, io, n->n_inputs,
-                                             io + n->n_inputs, n->n_outputs, err);
-        if (!copy)
-            return FALSE;
-        copy_attrs(copy, n);
-    }
-    return TRUE;
-}
-
 /* The style network, then output * to_unit (1/255 for a style network's
  * 0..255, 1 for a decoder's 0..1) into the loss network, whose loss layers
  * and the style network's output are graph outputs. */
@@ -289,10 +235,12 @@ static VknnModel *joined_model(const VknnModel *style_net, const VknnModel *loss
     g_autoptr(VknnModel) m = vknn_model_new();
     m->opset = MAX(style_net->opset, loss_net->opset);
     vknn_model_add_constant(m, "to_unit", &(VknnShape){1, {1}}, (float[]){to_unit});
-    if (!copy_graph(m, style_net, "", NULL, err) ||
+    const VknnValue *input = vknn_model_value(style_net, g_array_index(style_net->inputs, int, 0));
+    vknn_model_add_input(m, input->name, &input->declared);
+    if (!vknn_model_append(m, style_net, "", (const char *[]){input->name}, NULL, err) ||
         !vknn_model_add_node(m, "Mul", "to_unit", (const char *[]){"output", "to_unit"}, 2,
                              (const char *[]){"output_unit"}, 1, err) ||
-        !copy_graph(m, loss_net, LOSS_PREFIX, "output_unit", err) ||
+        !vknn_model_append(m, loss_net, LOSS_PREFIX, (const char *[]){"output_unit"}, NULL, err) ||
         !vknn_model_mark_output(m, "output", err))
         return NULL;
     for (char **l = layers; *l; l++) {
@@ -577,25 +525,27 @@ VknnTrainer *vknn_trainer_new_multi(VknnContext *ctx, VknnModel *loss_net, int n
     return g_steal_pointer(&t);
 }
 
-/* The channels of the encoder's layer at the training size, which must be
- * a quarter of it (the decoder upsamples twice). */
-static gboolean decoder_layer_channels(VknnTrainer *t, int *channels, GError **err)
+/* The channels of the encoder's layer at the training size and the
+ * decoder's upsamplings: the layer must be the size, half or a quarter of
+ * it. */
+static gboolean decoder_layer_shape(VknnTrainer *t, int *channels, int *upsamplings, GError **err)
 {
     const int size = t->params.size;
     const VknnShape in = {4, {1, 3, size, size}};
     if (!vknn_net_prepare(t->loss_only, &in, err))
         return FALSE;
     const VknnShape *s = vknn_net_shape(t->loss_only, t->content_layer);
-    if (!s || s->rank != 4 || s->dims[2] * 4 != size || s->dims[3] * 4 != size) {
-        char str[64];
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
-                    "the decoder upsamples 4x, but the encoder's '%s' is %s at %dx%d",
-                    t->content_layer, s ? vknn_shape_str(s, str, sizeof str) : "unknown", size,
-                    size);
-        return FALSE;
-    }
-    *channels = (int)s->dims[1];
-    return TRUE;
+    for (int ups = 0; s && s->rank == 4 && ups <= 2; ups++)
+        if (s->dims[2] << ups == size && s->dims[3] << ups == size) {
+            *channels = (int)s->dims[1];
+            *upsamplings = ups;
+            return TRUE;
+        }
+    char str[64];
+    g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                "a decoder upsamples 1x, 2x or 4x, but the encoder's '%s' is %s at %dx%d",
+                t->content_layer, s ? vknn_shape_str(s, str, sizeof str) : "unknown", size, size);
+    return FALSE;
 }
 
 VknnTrainer *vknn_decoder_trainer_new(VknnContext *ctx, VknnModel *encoder, const char *layer,
@@ -620,10 +570,12 @@ VknnTrainer *vknn_decoder_trainer_new(VknnContext *ctx, VknnModel *encoder, cons
     t->content_layer = g_strdup(layer);
     t->style_targets = g_new0(double *, 1);
     char *layers[] = {t->content_layer, NULL};
-    int channels = 0;
+    int channels = 0, upsamplings = 0;
     if (!(t->loss_only = vknn_net_new(ctx, encoder, err)) ||
-        !vknn_net_keep(t->loss_only, layer, err) || !decoder_layer_channels(t, &channels, err) ||
-        !(t->style_net = vknn_decoder_net_new(channels, params->channels, params->seed, err)) ||
+        !vknn_net_keep(t->loss_only, layer, err) ||
+        !decoder_layer_shape(t, &channels, &upsamplings, err) ||
+        !(t->style_net =
+              vknn_decoder_net_new(channels, params->channels, upsamplings, params->seed, err)) ||
         !(t->joined = joined_model(t->style_net, encoder, layers, 1.0f, err)) ||
         !(t->net = vknn_net_new(ctx, t->joined, err)) || !find_params(t, err) ||
         !choose_seeds(t, err))

@@ -372,8 +372,8 @@ static void mark_ancestors(const VknnModel *src, int v, gboolean *needed)
 }
 
 /* The name in dst of src's value v (g_free): the renamed graph input, or
- * the prefixed copy, made now for a constant read the first time. */
-static char *appended_name(VknnModel *dst, const VknnModel *src, int v, const char *prefix,
+ * the prefixed copy. */
+static char *appended_name(const VknnModel *src, int v, const char *prefix,
                            const char *const *inputs)
 {
     const VknnValue *value = vknn_model_value(src, v);
@@ -382,14 +382,36 @@ static char *appended_name(VknnModel *dst, const VknnModel *src, int v, const ch
             if (g_array_index(src->inputs, int, k) == v)
                 return g_strdup(inputs[k]);
     }
-    char *name = g_strconcat(prefix, value->name, NULL);
-    if (value->kind == VKNN_VALUE_CONSTANT && vknn_model_find_value(dst, name) < 0) {
-        if (value->int_data)
-            vknn_model_add_constant_int(dst, name, &value->shape, value->int_data);
-        else
-            vknn_model_add_constant(dst, name, &value->shape, value->data);
+    return g_strconcat(prefix, value->name, NULL);
+}
+
+/* Copies the constants the needed nodes read, in src's order of values (so
+ * that the parameters of a copied network keep their order: training
+ * finds them in it). */
+static gboolean append_constants(VknnModel *dst, const VknnModel *src, const gboolean *needed,
+                                 const char *prefix, GError **err)
+{
+    g_autofree gboolean *read = g_new0(gboolean, MAX(src->values->len, 1));
+    for (guint i = 0; i < src->nodes->len; i++) {
+        const VknnNode *n = vknn_model_node(src, i);
+        for (int k = 0; needed[i] && k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0)
+                read[n->inputs[k]] = TRUE;
     }
-    return name;
+    for (guint v = 0; v < src->values->len; v++) {
+        const VknnValue *value = vknn_model_value(src, v);
+        if (!read[v] || value->kind != VKNN_VALUE_CONSTANT)
+            continue;
+        g_autofree char *name = g_strconcat(prefix, value->name, NULL);
+        const int added =
+            value->int_data ? vknn_model_add_constant_int(dst, name, &value->shape, value->int_data)
+                            : vknn_model_add_constant(dst, name, &value->shape, value->data);
+        if (added < 0) {
+            g_set_error(err, VKNN_ERROR, VKNN_ERROR_PARSE, "constant '%s' is defined twice", name);
+            return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 static void copy_attrs(VknnNode *to, const VknnNode *from)
@@ -422,8 +444,8 @@ static gboolean append_node(VknnModel *dst, const VknnModel *src, const VknnNode
     g_autoptr(GPtrArray) in = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
     for (int i = 0; i < n->n_inputs; i++)
-        g_ptr_array_add(
-            in, n->inputs[i] < 0 ? NULL : appended_name(dst, src, n->inputs[i], prefix, inputs));
+        g_ptr_array_add(in,
+                        n->inputs[i] < 0 ? NULL : appended_name(src, n->inputs[i], prefix, inputs));
     for (int i = 0; i < n->n_outputs; i++)
         g_ptr_array_add(out, n->outputs[i] < 0
                                  ? NULL
@@ -461,6 +483,8 @@ gboolean vknn_model_append(VknnModel *dst, const VknnModel *src, const char *pre
                         "input %u of the appended network, '%s', is not defined", i, inputs[i]);
             return FALSE;
         }
+    if (!append_constants(dst, src, needed, prefix, err))
+        return FALSE;
     for (guint i = 0; i < n_nodes; i++)
         if (needed[i] && !append_node(dst, src, vknn_model_node(src, i), prefix, inputs, err))
             return FALSE;
