@@ -2,6 +2,7 @@
 # The main job: stylise a video clip on the Vulkan device (a GPU when there is
 # one, else Mesa's lavapipe on the CPU) into an MP4, with a progress line.
 #   scripts/render.sh [IN] [OUT.mp4] [MODEL.onnx] [vknn-render options]
+#   scripts/render.sh IN OUT.mp4 --style-image PAINTING.jpg [options]   (any image as the style)
 # Defaults: a style network trained by vknn and built into it (builtin:
 # starry_night, see models/README.md) on the 6 s CC BY 4.0 clip committed in
 # media/ (a cut of an Intel sample video, see media/README.md), at half
@@ -16,8 +17,11 @@ cd "$(dirname "$0")/.."
 
 in=${1:-media/intel_one-by-one-person.mp4}
 out=${2:-out/stylized.mp4}
-model=${3:-builtin:starry_night}
-[ $# -ge 3 ] && shift 3 || shift $#
+model=builtin:starry_night
+case ${3:-} in
+    "" | -*) [ $# -ge 2 ] && shift 2 || shift $# ;; # options only
+    *) model=$3 && shift 3 ;;
+esac
 mkdir -p "$(dirname "$out")"
 case $model in builtin:*) ;; *) if [ ! -f "$model" ]; then
     echo "vknn: no style model at $model: pass an ONNX style model (RGB 0..255 in and out, see docs/model-contract.md), e.g. one exported from pytorch/examples fast_neural_style" >&2

@@ -12,6 +12,10 @@
 #     promise more frames than it holds: every frame is rendered and the
 #     progress line ends at N/N (it ended at 30/60 when its total stayed the
 #     duration x the frame rate; intel_book.mkv's 109/110).
+#   test_render.sh style_image SOURCE_DIR BUILD_DIR
+#     ./scripts/render.sh IN OUT --style-image PAINTING: every frame, with a
+#     committed painting thumbnail as the style; a missing painting stops it
+#     with an error naming the file.
 set -u
 mode=$1 src=$2 build=$3
 tmp=$(mktemp -d)
@@ -46,6 +50,13 @@ check_every_frame() { # IN OUT LOG: OUT holds every frame of IN, the progress sa
         [ "$(last_progress "$3")" = "render: frame $n_in/$n_in" ]
 }
 
+make_clip() { # FRAMES OUT: a ball clip of FRAMES frames, 128x96, H.264 in Matroska
+    gst-launch-1.0 -q videotestsrc pattern=ball num-buffers="$1" \
+        ! video/x-raw,width=128,height=96,framerate=15/1 ! capssetter caps=video/x-raw,framerate=30/1 \
+        ! videoconvert ! video/x-raw,format=I420 ! x264enc ! matroskamux \
+        ! filesink location="$2"
+}
+
 case $mode in
 clip)
     mkdir "$tmp/vknn"
@@ -65,10 +76,7 @@ frames)
     # 30 frames 66 ms apart in a clip that states 30 fps: 2 s at 30 fps, 60
     # frame times (as a phone's variable-rate clip, or intel_book.mkv, whose
     # 3.666 s at 30 fps hold 109 frames, not 110).
-    gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=30 \
-        ! video/x-raw,width=128,height=96,framerate=15/1 ! capssetter caps=video/x-raw,framerate=30/1 \
-        ! videoconvert ! video/x-raw,format=I420 ! x264enc ! matroskamux \
-        ! filesink location="$tmp/in.mkv" || exit 1
+    make_clip 30 "$tmp/in.mkv" || exit 1
     "$src/pipelines/render.sh" "$tmp/in.mkv" "$tmp/out.mp4" --scale 0.5 >"$tmp/log" 2>&1
     rc=$?
     tr '\r' '\n' <"$tmp/log" | tail -n 2 | sed 's/^/    /'
@@ -76,8 +84,23 @@ frames)
     check "the input has 30 frames" [ "$(frames "$tmp/in.mkv")" -eq 30 ]
     check_every_frame "$tmp/in.mkv" "$tmp/out.mp4" "$tmp/log"
     ;;
+style_image)
+    make_clip 8 "$tmp/in.mkv" || exit 1
+    "$src/scripts/render.sh" "$tmp/in.mkv" "$tmp/out.mp4" \
+        --style-image "$src/docs/images/paintings/wave.jpg" >"$tmp/log" 2>&1
+    rc=$?
+    tr '\r' '\n' <"$tmp/log" | tail -n 3 | sed 's/^/    /'
+    check "scripts/render.sh --style-image exits 0" [ $rc -eq 0 ]
+    check_every_frame "$tmp/in.mkv" "$tmp/out.mp4" "$tmp/log"
+    "$src/scripts/render.sh" "$tmp/in.mkv" "$tmp/out2.mp4" --style-image "$tmp/none.jpg" \
+        >"$tmp/log" 2>&1
+    rc=$?
+    sed 's/^/    /' "$tmp/log" | tail -n 2
+    check "a missing style image: exit $rc, not 0" [ $rc -ne 0 ]
+    check "the error names it" grep -q "$tmp/none.jpg" "$tmp/log"
+    ;;
 *)
-    echo "usage: $0 clip|frames SOURCE_DIR BUILD_DIR" >&2
+    echo "usage: $0 clip|frames|style_image SOURCE_DIR BUILD_DIR" >&2
     exit 2
     ;;
 esac
