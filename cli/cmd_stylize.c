@@ -8,10 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Levels of the built-in cascade by default (docs/styles.md: the measured
- * choice). */
-#define VKNN_CLI_STYLE_LEVELS 1
-
 static char *opt_size;
 static char *opt_save_input;
 static char *opt_save_output;
@@ -24,7 +20,6 @@ static char *opt_transform;
 static double opt_alpha = 1.0;
 static int opt_style_size = 256;
 static char *opt_save_network;
-static int opt_levels = VKNN_CLI_STYLE_LEVELS;
 
 static const GOptionEntry entries[] = {
     {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size,
@@ -53,10 +48,6 @@ static const GOptionEntry entries[] = {
      "With --style-image: 0 the content's reconstruction .. 1 the style's statistics (1)", "A"},
     {"style-size", 0, 0, G_OPTION_ARG_INT, &opt_style_size,
      "With --style-image: its shorter side in pixels (256)", "N"},
-    {"levels", 0, 0, G_OPTION_ARG_INT, &opt_levels,
-     "With --style-image: levels of the built-in cascade, coarse to fine: 1 relu3_1, 2 and "
-     "relu2_1, 3 and relu1_1 (" G_STRINGIFY(VKNN_CLI_STYLE_LEVELS) ")",
-     "N"},
     {"save-network", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_network,
      "With --style-image: also write the style's network as ONNX (encoder, AdaIN, decoder; "
      "RGB 0..255 in and out): a style model like any other, for vkstyletransfer model=, vknn "
@@ -186,9 +177,7 @@ static gboolean save_network(VknnUniversalStyler *u, const char *path, GError **
     return m && vknn_model_save(m, path, err);
 }
 
-/* vknn stylize --style-image STYLE IN OUT: universal style transfer,
- * --levels of the built-in cascade, or one level of --encoder/--decoder/
- * --layer. */
+/* vknn stylize --style-image STYLE IN OUT: universal style transfer. */
 static int stylize_with_image(const CliCommand *cmd, const char *in, const char *out_path)
 {
     GError *err = NULL;
@@ -201,18 +190,13 @@ static int stylize_with_image(const CliCommand *cmd, const char *in, const char 
     g_autoptr(VknnModel) enc = NULL, dec = NULL;
     g_autoptr(VknnContext) ctx = NULL;
     g_autoptr(VknnUniversalStyler) u = NULL;
-    /* Networks of one's own make one level; the built-in ones a cascade. */
-    const gboolean own = opt_encoder || opt_decoder || opt_layer;
     if (!cli_image_check_output(out_path, &err) ||
         !cli_image_load_cover(opt_style_image, opt_style_size, &style, &err) ||
-        !cli_image_load(in, w, h, &img, &err) || !(ctx = cli_open_context(&err)))
-        return cli_fail(err);
-    if (own &&
-        (!(enc = vknn_model_load(opt_encoder ? opt_encoder : "builtin:vgg19_relu3_1", &err)) ||
-         !(dec = vknn_model_load(opt_decoder ? opt_decoder : "builtin:decoder_relu3_1", &err)) ||
-         !(u = vknn_universal_styler_new(ctx, enc, dec, opt_layer ? opt_layer : "relu3_1", &err))))
-        return cli_fail(err);
-    if (!own && !(u = vknn_universal_styler_new_builtin(ctx, opt_levels, &err)))
+        !cli_image_load(in, w, h, &img, &err) ||
+        !(enc = vknn_model_load(opt_encoder ? opt_encoder : "builtin:vgg19_relu3_1", &err)) ||
+        !(dec = vknn_model_load(opt_decoder ? opt_decoder : "builtin:decoder_relu3_1", &err)) ||
+        !(ctx = cli_open_context(&err)) ||
+        !(u = vknn_universal_styler_new(ctx, enc, dec, opt_layer ? opt_layer : "relu3_1", &err)))
         return cli_fail(err);
     const gsize n_style = (gsize)3 * style.width * style.height;
     const gsize n = (gsize)3 * img.width * img.height;
@@ -229,10 +213,9 @@ static int stylize_with_image(const CliCommand *cmd, const char *in, const char 
     scale_planes(result, n, 255.0f);
     if (!cli_image_save(out_path, result, img.width, img.height, &err))
         return cli_fail(err);
-    printf("%s in the style of %s (%s, alpha %g, %d level%s): %dx%d -> %s in %.2f s on %s\n", in,
-           opt_style_image, transform == VKNN_TRANSFORM_WCT ? "wct" : "adain", opt_alpha,
-           own ? 1 : opt_levels, own || opt_levels == 1 ? "" : "s", img.width, img.height, out_path,
-           secs, vknn_context_device_name(ctx));
+    printf("%s in the style of %s (%s, alpha %g): %dx%d -> %s in %.2f s on %s\n", in,
+           opt_style_image, transform == VKNN_TRANSFORM_WCT ? "wct" : "adain", opt_alpha, img.width,
+           img.height, out_path, secs, vknn_context_device_name(ctx));
     return 0;
 }
 

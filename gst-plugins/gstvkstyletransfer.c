@@ -69,7 +69,9 @@ GST_DEBUG_CATEGORY_STATIC(gst_vk_style_transfer_debug);
  * `style-image` properties share one loader, so that either swaps in at a
  * later frame while the other runs. */
 #define STYLE_IMAGE_PREFIX "style-image:"
-#define DEFAULT_PROP_STYLE_LEVELS 1
+#define STYLE_ENCODER "builtin:vgg19_relu3_1"
+#define STYLE_DECODER "builtin:decoder_relu3_1"
+#define STYLE_LAYER "relu3_1"
 
 enum {
     PROP_0,
@@ -85,7 +87,6 @@ enum {
     PROP_STYLE_IMAGE,
     PROP_STYLE_SIZE,
     PROP_ALPHA,
-    PROP_STYLE_LEVELS,
 };
 
 #define GST_TYPE_VKNN_PRECISION (gst_vknn_precision_get_type())
@@ -131,10 +132,9 @@ struct _GstVkStyleTransfer {
     VknnPrecision precision;
     VknnTemporalMode temporal;
     gdouble temporal_strength;
-    gchar *model;      /* the `model` property, in effect while no style image is */
-    gint style_size;   /* shorter side of the style image, pixels */
-    gdouble alpha;     /* style image: 0 content .. 1 the style's statistics */
-    gint style_levels; /* style image: levels of the built-in cascade */
+    gchar *model;    /* the `model` property, in effect while no style image is */
+    gint style_size; /* shorter side of the style image, pixels */
+    gdouble alpha;   /* style image: 0 content .. 1 the style's statistics */
     /* The style choice the running model last accepted, which a choice it
      * cannot take falls back to. */
     gint applied_index;
@@ -289,12 +289,6 @@ static void gst_vk_style_transfer_set_property(GObject *object, guint prop_id, c
         GST_OBJECT_UNLOCK(self);
         gst_vk_style_transfer_restyle(self);
         return;
-    case PROP_STYLE_LEVELS:
-        GST_OBJECT_LOCK(self);
-        self->style_levels = g_value_get_int(value);
-        GST_OBJECT_UNLOCK(self);
-        gst_vk_style_transfer_restyle(self);
-        return;
     case PROP_STRENGTH:
         GST_OBJECT_LOCK(self);
         self->strength = g_value_get_double(value);
@@ -381,11 +375,6 @@ static void gst_vk_style_transfer_get_property(GObject *object, guint prop_id, G
         g_value_set_double(value, self->alpha);
         GST_OBJECT_UNLOCK(self);
         return;
-    case PROP_STYLE_LEVELS:
-        GST_OBJECT_LOCK(self);
-        g_value_set_int(value, self->style_levels);
-        GST_OBJECT_UNLOCK(self);
-        return;
     case PROP_STRENGTH:
         GST_OBJECT_LOCK(self);
         g_value_set_double(value, self->strength);
@@ -457,17 +446,20 @@ static gboolean prepare_fitting(VknnStyler *styler, gint width, gint height,
 }
 
 /* The style network of the image at path (vknn/wct.h): the built-in VGG
- * encoder and decoders, AdaIN towards the image's channel statistics at
- * each level. */
-static VknnModel *style_image_network(VknnContext *ctx, const gchar *path, gint size, gint levels,
-                                      gfloat alpha, GError **err)
+ * encoder to relu3_1, AdaIN towards the image's channel statistics, the
+ * built-in decoder. */
+static VknnModel *style_image_network(VknnContext *ctx, const gchar *path, gint size, gfloat alpha,
+                                      GError **err)
 {
     g_auto(CliImage) style = {0};
     if (!cli_image_load_cover(path, size, &style, err))
         return NULL;
     for (gsize i = 0; i < (gsize)3 * style.width * style.height; i++)
         style.data[i] /= 255.0f;
-    g_autoptr(VknnUniversalStyler) styler = vknn_universal_styler_new_builtin(ctx, levels, err);
+    g_autoptr(VknnModel) encoder = vknn_model_load(STYLE_ENCODER, err);
+    g_autoptr(VknnModel) decoder = encoder ? vknn_model_load(STYLE_DECODER, err) : NULL;
+    g_autoptr(VknnUniversalStyler) styler =
+        decoder ? vknn_universal_styler_new(ctx, encoder, decoder, STYLE_LAYER, err) : NULL;
     if (!styler ||
         !vknn_universal_styler_set_style(styler, style.data, style.width, style.height, err))
         return NULL;
@@ -491,10 +483,10 @@ static VknnModel *gst_vk_style_transfer_load_model(GstVknnFilter *filter, const 
     if (!g_str_has_prefix(path, STYLE_IMAGE_PREFIX))
         return vknn_model_load(path, err);
     GST_OBJECT_LOCK(self);
-    const gint size = self->style_size, levels = self->style_levels;
+    const gint size = self->style_size;
     const gfloat alpha = (gfloat)self->alpha;
     GST_OBJECT_UNLOCK(self);
-    return style_image_network(ctx, path + strlen(STYLE_IMAGE_PREFIX), size, levels, alpha, err);
+    return style_image_network(ctx, path + strlen(STYLE_IMAGE_PREFIX), size, alpha, err);
 }
 
 /* Loader thread: a styler for the engine's model, prepared for the frame
@@ -662,7 +654,6 @@ static void gst_vk_style_transfer_init(GstVkStyleTransfer *self)
     self->temporal_strength = DEFAULT_PROP_TEMPORAL_STRENGTH;
     self->style_size = DEFAULT_PROP_STYLE_SIZE;
     self->alpha = DEFAULT_PROP_ALPHA;
-    self->style_levels = DEFAULT_PROP_STYLE_LEVELS;
     gst_vk_style_transfer_set_model(self, DEFAULT_PROP_MODEL);
 }
 
@@ -697,13 +688,6 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
                          "style-image: its shorter side, in pixels, when its statistics are "
                          "taken (larger: finer strokes of the painting; default 256)",
                          16, 4096, DEFAULT_PROP_STYLE_SIZE, flags | GST_PARAM_MUTABLE_PLAYING));
-    g_object_class_install_property(
-        gobject_class, PROP_STYLE_LEVELS,
-        g_param_spec_int("style-levels", "Style levels",
-                         "style-image: levels of the cascade, coarse to fine: 1 relu3_1 (colours "
-                         "and strokes), 2 also relu2_1, 3 also relu1_1 (finer textures, about "
-                         "twice the time)",
-                         1, 3, DEFAULT_PROP_STYLE_LEVELS, flags | GST_PARAM_MUTABLE_PLAYING));
     g_object_class_install_property(
         gobject_class, PROP_ALPHA,
         g_param_spec_double("alpha", "Alpha",

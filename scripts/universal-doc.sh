@@ -4,18 +4,14 @@
 # five painting thumbnails as the style, on four images the decoder never
 # saw, 256 px high:
 #   docs/images/universal_grid.jpg   a row per content image: it, then its
-#                                    result for each painting with the first
-#                                    variant (a header row shows the paintings)
+#                                    WCT result for each painting (a header
+#                                    row shows the paintings)
 #   docs/styles.md's table           style and content distances
 #                                    (bench/style_distance.py --size 256) of
-#                                    each variant, mean over the four images,
+#                                    WCT and AdaIN, mean over the four images,
 #                                    between its universal-doc markers
 #
-#   scripts/universal-doc.sh [TRANSFORM:LEVELS ...]
-#
-# Variants: a transform (wct, adain) and levels of the built-in cascade
-# (vknn stylize --transform T --levels L); default: the CLI's default first,
-# then the others measured in docs/styles.md.
+#   scripts/universal-doc.sh
 #
 # Content: skimage_astronaut.png, sklearn_china.jpg, coral_grace_hopper.png
 # (held out of every training set of models/README.md) from
@@ -28,7 +24,6 @@ vknn=build/cli/vknn
 py=/usr/bin/python3
 photos=../shared/media/photos
 paintings="starry_night wave scream composition_vii shipwreck"
-variants=${*:-wct:3 adain:3 wct:1 adain:1}
 [ -x "$vknn" ] || { echo "universal-doc: $vknn is not built (ninja -C build)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -52,20 +47,19 @@ save(f, "frame")
 EOF
 contents="skimage_astronaut sklearn_china coral_grace_hopper frame"
 for p in $paintings; do
-    for v in $variants; do
+    for t in wct adain; do
         start=$(date +%s)
         for c in $contents; do
-            "$vknn" stylize --style-image "docs/images/paintings/$p.jpg" --transform "${v%:*}" \
-                --levels "${v#*:}" "$tmp/$c.png" "$tmp/${v}_${p}_$c.png" >/dev/null
+            "$vknn" stylize --style-image "docs/images/paintings/$p.jpg" --transform $t \
+                "$tmp/$c.png" "$tmp/${t}_${p}_$c.png" >/dev/null
         done
-        echo "universal-doc: $p, $v: 4 images in $(($(date +%s) - start)) s"
+        echo "universal-doc: $p, $t: 4 images in $(($(date +%s) - start)) s"
     done
 done
-first=${variants%% *}
 
-"$py" - "$tmp" "$contents" "$paintings" "$first" <<'EOF'
+"$py" - "$tmp" "$contents" "$paintings" <<'EOF'
 import sys, cv2, numpy as np
-tmp, contents, paintings, first = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4]
+tmp, contents, paintings = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 def fit(img, w, h):
     s = min(w / img.shape[1], h / img.shape[0])
     img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)),
@@ -79,7 +73,7 @@ rows = [[np.full((H, W, 3), 255, np.uint8)] +
         [fit(cv2.imread("docs/images/paintings/%s.jpg" % p), W, H) for p in paintings]]
 for c in contents:
     rows.append([fit(cv2.imread("%s/%s.png" % (tmp, c)), W, H)] +
-                [fit(cv2.imread("%s/%s_%s_%s.png" % (tmp, first, p, c)), W, H) for p in paintings])
+                [fit(cv2.imread("%s/wct_%s_%s.png" % (tmp, p, c)), W, H) for p in paintings])
 def join(imgs, axis):
     gap = np.full((H, GAP, 3) if axis == 1 else (GAP, imgs[0].shape[1], 3), 255, np.uint8)
     out = [imgs[0]]
@@ -93,36 +87,31 @@ echo "universal-doc: wrote docs/images/universal_grid.jpg" \
     "($(du -k docs/images/universal_grid.jpg | cut -f1) KB)"
 
 echo "universal-doc: distances (bench/style_distance.py --size 256)"
-"$py" - "$tmp" "$photos" "$contents" "$paintings" "$variants" <<'EOF' >"$tmp/table.md"
+"$py" - "$tmp" "$photos" "$contents" "$paintings" <<'EOF' >"$tmp/table.md"
 import sys
 sys.path.insert(0, "bench")
 import style_distance as sd
-tmp, photos = sys.argv[1], sys.argv[2]
-contents, paintings, variants = (a.split() for a in sys.argv[3:6])
+tmp, photos, contents, paintings = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
 vgg = sd.Vgg()
-def name(v):
-    t, levels = v.split(":")
-    return "%s, %s level%s" % ("WCT" if t == "wct" else "AdaIN", levels, "" if levels == "1" else "s")
 print("<!-- made by scripts/universal-doc.sh: do not edit -->")
-print("| style image | %s | the photos' own style |" % " | ".join(
-    "%s: style | content" % name(v) for v in variants))
-print("|---|%s---|" % ("---|---|" * len(variants)))
+print("| style image | WCT style | WCT content | AdaIN style | AdaIN content | the photos' own style |")
+print("|---|---|---|---|---|---|")
 for p in paintings:
     target = sd.StyleTarget(vgg, sd.load_rgb("docs/images/paintings/%s.jpg" % p), 256)
     cells, own = [], []
-    for v in variants:
+    for t in ("wct", "adain"):
         st, co = [], []
         for c in contents:
             photo = sd.load_rgb("%s/%s.png" % (tmp, c))
-            s = sd.resize_short(sd.load_rgb("%s/%s_%s_%s.png" % (tmp, v, p, c)), 256)
+            s = sd.resize_short(sd.load_rgb("%s/%s_%s_%s.png" % (tmp, t, p, c)), 256)
             style, _, content = sd.distances(vgg, s, target, photo)
             st.append(style)
             co.append(content)
-            if v == variants[0]:
+            if t == "wct":
                 own.append(sd.distances(vgg, sd.resize_short(photo, 256), target, None)[0])
         cells += ["%.2f" % (sum(st) / len(st)), "%.2f" % (sum(co) / len(co))]
         print("universal-doc: %s %s: style %s, content %s" % (
-            p, v, " ".join("%.2f" % x for x in st), " ".join("%.2f" % x for x in co)),
+            p, t, " ".join("%.2f" % v for v in st), " ".join("%.2f" % v for v in co)),
             file=sys.stderr)
     print("| %s | %s | %.2f |" % (p, " | ".join(cells), sum(own) / len(own)))
 EOF

@@ -183,31 +183,16 @@ static void relu(Builder *b, const char *name)
     set_current(b, out);
 }
 
-VknnModel *vknn_decoder_net_new(int in_channels, int width, int upsamplings, guint32 seed,
-                                GError **err)
+VknnModel *vknn_decoder_net_new(int in_channels, int width, guint32 seed, GError **err)
 {
-    if (in_channels < 1 || width < 1 || width > 256 || upsamplings < 0 || upsamplings > 2) {
+    if (in_channels < 1 || width < 1 || width > 256) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                    "a decoder needs >= 1 input channels, a width of 1..256 and 0 to 2 "
-                    "upsamplings, not %d, %d and %d",
-                    in_channels, width, upsamplings);
+                    "a decoder needs >= 1 input channels and a width of 1..256, not %d and %d",
+                    in_channels, width);
         return NULL;
     }
     const int64_t w = width;
     Builder b = builder_start(in_channels, seed, err);
-    if (upsamplings == 0) { /* relu1_1: one convolution back to RGB */
-        conv(&b, "dec5", in_channels, 3, 3, 1);
-        return builder_finish(&b, err);
-    }
-    if (upsamplings == 1) { /* relu2_1: the last half of the relu3_1 decoder */
-        conv(&b, "dec3", in_channels, w, 3, 1);
-        relu(&b, "dec3");
-        upsample(&b, "dec4");
-        conv(&b, "dec4", w, w, 3, 1);
-        relu(&b, "dec4");
-        conv(&b, "dec5", w, 3, 3, 1);
-        return builder_finish(&b, err);
-    }
     conv(&b, "dec1", in_channels, 2 * w, 3, 1);
     relu(&b, "dec1");
     upsample(&b, "dec2");
@@ -525,27 +510,25 @@ VknnTrainer *vknn_trainer_new_multi(VknnContext *ctx, VknnModel *loss_net, int n
     return g_steal_pointer(&t);
 }
 
-/* The channels of the encoder's layer at the training size and the
- * decoder's upsamplings: the layer must be the size, half or a quarter of
- * it. */
-static gboolean decoder_layer_shape(VknnTrainer *t, int *channels, int *upsamplings, GError **err)
+/* The channels of the encoder's layer at the training size, which must be
+ * a quarter of it (the decoder upsamples twice). */
+static gboolean decoder_layer_channels(VknnTrainer *t, int *channels, GError **err)
 {
     const int size = t->params.size;
     const VknnShape in = {4, {1, 3, size, size}};
     if (!vknn_net_prepare(t->loss_only, &in, err))
         return FALSE;
     const VknnShape *s = vknn_net_shape(t->loss_only, t->content_layer);
-    for (int ups = 0; s && s->rank == 4 && ups <= 2; ups++)
-        if (s->dims[2] << ups == size && s->dims[3] << ups == size) {
-            *channels = (int)s->dims[1];
-            *upsamplings = ups;
-            return TRUE;
-        }
-    char str[64];
-    g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
-                "a decoder upsamples 1x, 2x or 4x, but the encoder's '%s' is %s at %dx%d",
-                t->content_layer, s ? vknn_shape_str(s, str, sizeof str) : "unknown", size, size);
-    return FALSE;
+    if (!s || s->rank != 4 || s->dims[2] * 4 != size || s->dims[3] * 4 != size) {
+        char str[64];
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
+                    "the decoder upsamples 4x, but the encoder's '%s' is %s at %dx%d",
+                    t->content_layer, s ? vknn_shape_str(s, str, sizeof str) : "unknown", size,
+                    size);
+        return FALSE;
+    }
+    *channels = (int)s->dims[1];
+    return TRUE;
 }
 
 VknnTrainer *vknn_decoder_trainer_new(VknnContext *ctx, VknnModel *encoder, const char *layer,
@@ -570,12 +553,10 @@ VknnTrainer *vknn_decoder_trainer_new(VknnContext *ctx, VknnModel *encoder, cons
     t->content_layer = g_strdup(layer);
     t->style_targets = g_new0(double *, 1);
     char *layers[] = {t->content_layer, NULL};
-    int channels = 0, upsamplings = 0;
+    int channels = 0;
     if (!(t->loss_only = vknn_net_new(ctx, encoder, err)) ||
-        !vknn_net_keep(t->loss_only, layer, err) ||
-        !decoder_layer_shape(t, &channels, &upsamplings, err) ||
-        !(t->style_net =
-              vknn_decoder_net_new(channels, params->channels, upsamplings, params->seed, err)) ||
+        !vknn_net_keep(t->loss_only, layer, err) || !decoder_layer_channels(t, &channels, err) ||
+        !(t->style_net = vknn_decoder_net_new(channels, params->channels, params->seed, err)) ||
         !(t->joined = joined_model(t->style_net, encoder, layers, 1.0f, err)) ||
         !(t->net = vknn_net_new(ctx, t->joined, err)) || !find_params(t, err) ||
         !choose_seeds(t, err))

@@ -245,22 +245,11 @@ gboolean vknn_feature_transform(const VknnStyleStats *style, VknnFeatureTransfor
 
 /* ---- encoder, transform, decoder ------------------------------------------------ */
 
-/* One level of the cascade: the encoder's layer, the decoder that inverts
- * it, the style's statistics there. */
-typedef struct {
-    char *layer;
-    VknnModel *decoder; /* borrowed */
-    VknnNet *dec;
-    VknnStyleStats *style;
-} Level;
-
 struct VknnUniversalStyler {
-    VknnModel *encoder; /* borrowed */
-    VknnNet *enc;
-    int n_levels;
-    Level levels[VKNN_UNIVERSAL_MAX_LEVELS];
-    /* The built-in cascade's models, which it owns (else none). */
-    VknnModel *owned[1 + VKNN_UNIVERSAL_MAX_LEVELS];
+    VknnModel *encoder, *decoder;
+    char *layer;
+    VknnNet *enc, *dec;
+    VknnStyleStats *style;
 };
 
 void vknn_universal_styler_free(VknnUniversalStyler *u)
@@ -268,13 +257,9 @@ void vknn_universal_styler_free(VknnUniversalStyler *u)
     if (!u)
         return;
     vknn_net_free(u->enc);
-    for (int i = 0; i < u->n_levels; i++) {
-        vknn_net_free(u->levels[i].dec);
-        vknn_style_stats_free(u->levels[i].style);
-        g_free(u->levels[i].layer);
-    }
-    for (guint i = 0; i < G_N_ELEMENTS(u->owned); i++)
-        vknn_model_free(u->owned[i]);
+    vknn_net_free(u->dec);
+    vknn_style_stats_free(u->style);
+    g_free(u->layer);
     g_free(u);
 }
 
@@ -288,97 +273,45 @@ static gboolean one_image_input(const VknnModel *m, const char *what, GError **e
     return FALSE;
 }
 
-VknnUniversalStyler *vknn_universal_styler_new_levels(VknnContext *ctx, VknnModel *encoder,
-                                                      int n_levels, VknnModel *const *decoders,
-                                                      const char *const *layers, GError **err)
-{
-    if (n_levels < 1 || n_levels > VKNN_UNIVERSAL_MAX_LEVELS) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "%d levels (1 to %d)", n_levels,
-                    VKNN_UNIVERSAL_MAX_LEVELS);
-        return NULL;
-    }
-    if (!one_image_input(encoder, "encoder", err))
-        return NULL;
-    for (int i = 0; i < n_levels; i++) {
-        if (!one_image_input(decoders[i], "decoder", err))
-            return NULL;
-        if (vknn_model_find_value(encoder, layers[i]) < 0) {
-            g_set_error(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND, "the encoder has no tensor '%s'",
-                        layers[i]);
-            return NULL;
-        }
-    }
-    g_autoptr(VknnUniversalStyler) u = g_new0(VknnUniversalStyler, 1);
-    u->encoder = encoder;
-    if (!(u->enc = vknn_net_new(ctx, encoder, err)))
-        return NULL;
-    for (int i = 0; i < n_levels; i++, u->n_levels++) {
-        Level *l = &u->levels[i];
-        l->layer = g_strdup(layers[i]);
-        l->decoder = decoders[i];
-        if (!(l->dec = vknn_net_new(ctx, decoders[i], err)) ||
-            !vknn_net_keep(u->enc, layers[i], err))
-            return NULL;
-    }
-    return g_steal_pointer(&u);
-}
-
 VknnUniversalStyler *vknn_universal_styler_new(VknnContext *ctx, VknnModel *encoder,
                                                VknnModel *decoder, const char *layer, GError **err)
 {
-    return vknn_universal_styler_new_levels(ctx, encoder, 1, &decoder, &layer, err);
-}
-
-VknnUniversalStyler *vknn_universal_styler_new_builtin(VknnContext *ctx, int n_levels, GError **err)
-{
-    static const char *const layers[] = {"relu3_1", "relu2_1", "relu1_1"};
-    static const char *const decoders[] = {"builtin:decoder_relu3_1", "builtin:decoder_relu2_1",
-                                           "builtin:decoder_relu1_1"};
-    if (n_levels < 1 || n_levels > (int)G_N_ELEMENTS(layers)) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                    "the built-in cascade has 1 to %d levels, not %d", (int)G_N_ELEMENTS(layers),
-                    n_levels);
+    if (!one_image_input(encoder, "encoder", err) || !one_image_input(decoder, "decoder", err))
+        return NULL;
+    if (vknn_model_find_value(encoder, layer) < 0) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND, "the encoder has no tensor '%s'", layer);
         return NULL;
     }
-    VknnModel *models[1 + G_N_ELEMENTS(layers)] = {NULL};
-    gboolean ok = (models[0] = vknn_model_load("builtin:vgg19_relu3_1", err)) != NULL;
-    for (int i = 0; ok && i < n_levels; i++)
-        ok = (models[1 + i] = vknn_model_load(decoders[i], err)) != NULL;
-    VknnUniversalStyler *u =
-        ok ? vknn_universal_styler_new_levels(ctx, models[0], n_levels, models + 1, layers, err)
-           : NULL;
-    for (guint i = 0; i < G_N_ELEMENTS(models); i++) {
-        if (u)
-            u->owned[i] = models[i];
-        else
-            vknn_model_free(models[i]);
+    VknnUniversalStyler *u = g_new0(VknnUniversalStyler, 1);
+    u->encoder = encoder;
+    u->decoder = decoder;
+    u->layer = g_strdup(layer);
+    u->enc = vknn_net_new(ctx, encoder, err);
+    u->dec = u->enc ? vknn_net_new(ctx, decoder, err) : NULL;
+    if (!u->dec || !vknn_net_keep(u->enc, layer, err)) {
+        vknn_universal_styler_free(u);
+        return NULL;
     }
     return u;
 }
 
-/* Runs the encoder on an image (3 planes of 0..1). */
-static gboolean run_encoder(VknnUniversalStyler *u, const float *rgb, int width, int height,
-                            GError **err)
+/* The encoder's features of an image (g_free), their shape in *shape. */
+static float *encode(VknnUniversalStyler *u, const float *rgb, int width, int height,
+                     VknnShape *shape, GError **err)
 {
     const VknnShape in = {4, {1, 3, height, width}};
     const float *inputs[] = {rgb};
-    return vknn_net_prepare(u->enc, &in, err) && vknn_net_run(u->enc, inputs, err);
-}
-
-/* The features of the last encoder run at `layer` (g_free), their shape in
- * *shape. */
-static float *read_features(VknnUniversalStyler *u, const char *layer, VknnShape *shape,
-                            GError **err)
-{
-    *shape = *vknn_net_shape(u->enc, layer);
+    if (!vknn_net_prepare(u->enc, &in, err) || !vknn_net_run(u->enc, inputs, err))
+        return NULL;
+    *shape = *vknn_net_shape(u->enc, u->layer);
     if (shape->rank != 4 || shape->dims[0] != 1) {
         char s[64];
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE, "the encoder's '%s' is %s, not [1,C,H,W]",
-                    layer, vknn_shape_str(shape, s, sizeof s));
+                    u->layer, vknn_shape_str(shape, s, sizeof s));
         return NULL;
     }
     float *f = g_new(float, vknn_shape_numel(shape));
-    if (!vknn_net_read(u->enc, layer, f, err))
+    if (!vknn_net_read(u->enc, u->layer, f, err))
         g_clear_pointer(&f, g_free);
     return f;
 }
@@ -386,40 +319,30 @@ static float *read_features(VknnUniversalStyler *u, const char *layer, VknnShape
 gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rgb, int width,
                                          int height, GError **err)
 {
-    if (!run_encoder(u, rgb, width, height, err))
+    VknnShape s;
+    g_autofree float *f = encode(u, rgb, width, height, &s, err);
+    VknnStyleStats *stats =
+        f ? vknn_style_stats_new(f, (int)s.dims[1], (int)(s.dims[2] * s.dims[3]),
+                                 VKNN_WCT_DEFAULT_EPS, err)
+          : NULL;
+    if (!stats)
         return FALSE;
-    VknnStyleStats *stats[VKNN_UNIVERSAL_MAX_LEVELS] = {NULL};
-    gboolean ok = TRUE;
-    for (int i = 0; ok && i < u->n_levels; i++) {
-        VknnShape s;
-        g_autofree float *f = read_features(u, u->levels[i].layer, &s, err);
-        stats[i] = f ? vknn_style_stats_new(f, (int)s.dims[1], (int)(s.dims[2] * s.dims[3]),
-                                            VKNN_WCT_DEFAULT_EPS, err)
-                     : NULL;
-        ok = stats[i] != NULL;
-    }
-    for (int i = 0; i < u->n_levels; i++) {
-        if (ok)
-            vknn_style_stats_free(u->levels[i].style);
-        else
-            vknn_style_stats_free(stats[i]);
-        if (ok)
-            u->levels[i].style = stats[i];
-    }
-    return ok;
+    vknn_style_stats_free(u->style);
+    u->style = stats;
+    return TRUE;
 }
 
-/* Runs a level's decoder on features f of shape s; the output's top-left
- * width x height region of each plane goes to out. */
-static gboolean decode(const Level *l, const float *f, const VknnShape *s, int width, int height,
-                       float *out, GError **err)
+/* Runs the decoder on features f of shape s; the output's top-left width x
+ * height region of each plane goes to out. */
+static gboolean decode(VknnUniversalStyler *u, const float *f, const VknnShape *s, int width,
+                       int height, float *out, GError **err)
 {
     const float *inputs[] = {f};
-    if (!vknn_net_prepare(l->dec, s, err) || !vknn_net_run(l->dec, inputs, err))
+    if (!vknn_net_prepare(u->dec, s, err) || !vknn_net_run(u->dec, inputs, err))
         return FALSE;
     const char *name =
-        vknn_model_value(l->decoder, g_array_index(l->decoder->outputs, int, 0))->name;
-    const VknnShape *os = vknn_net_shape(l->dec, name);
+        vknn_model_value(u->decoder, g_array_index(u->decoder->outputs, int, 0))->name;
+    const VknnShape *os = vknn_net_shape(u->dec, name);
     if (os->rank != 4 || os->dims[1] != 3 || os->dims[2] < height || os->dims[3] < width) {
         char str[64];
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_SHAPE,
@@ -429,7 +352,7 @@ static gboolean decode(const Level *l, const float *f, const VknnShape *s, int w
     }
     const int ow = (int)os->dims[3], oh = (int)os->dims[2];
     g_autofree float *y = g_new(float, vknn_shape_numel(os));
-    if (!vknn_net_read(l->dec, name, y, err))
+    if (!vknn_net_read(u->dec, name, y, err))
         return FALSE;
     for (int c = 0; c < 3; c++)
         for (int r = 0; r < height; r++)
@@ -438,34 +361,20 @@ static gboolean decode(const Level *l, const float *f, const VknnShape *s, int w
     return TRUE;
 }
 
-/* One level: encode x, transform at the level's layer, decode into out. */
-static gboolean run_level(VknnUniversalStyler *u, const Level *l, VknnFeatureTransform transform,
-                          float alpha, const float *x, int width, int height, float *out,
-                          GError **err)
-{
-    VknnShape s;
-    if (!run_encoder(u, x, width, height, err))
-        return FALSE;
-    g_autofree float *f = read_features(u, l->layer, &s, err);
-    return f &&
-           vknn_feature_transform(l->style, transform, f, (int)s.dims[1],
-                                  (int)(s.dims[2] * s.dims[3]), alpha, f, err) &&
-           decode(l, f, &s, width, height, out, err);
-}
-
 gboolean vknn_universal_styler_run(VknnUniversalStyler *u, VknnFeatureTransform transform,
                                    float alpha, const float *rgb, int width, int height, float *out,
                                    GError **err)
 {
-    if (!u->levels[0].style) {
+    if (!u->style) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "no style image set");
         return FALSE;
     }
-    /* Coarse to fine, each level on the last one's image (Li et al. 2017). */
-    for (int i = 0; i < u->n_levels; i++)
-        if (!run_level(u, &u->levels[i], transform, alpha, i ? out : rgb, width, height, out, err))
-            return FALSE;
-    return TRUE;
+    VknnShape s;
+    g_autofree float *f = encode(u, rgb, width, height, &s, err);
+    return f &&
+           vknn_feature_transform(u->style, transform, f, (int)s.dims[1],
+                                  (int)(s.dims[2] * s.dims[3]), alpha, f, err) &&
+           decode(u, f, &s, width, height, out, err);
 }
 
 /* ---- one network for frames: encoder, AdaIN, decoder ------------------------- */
@@ -487,11 +396,11 @@ static gboolean add_scaling(VknnModel *m, const char *in, float factor, const ch
     return vknn_model_add_node(m, "Mul", out, inputs, 2, &out, 1, err) != NULL;
 }
 
-/* Adds `out`: AdaIN of `features` towards the style, blended by alpha, as
- * InstanceNormalization(x; alpha std_s, alpha mean_s) + (1 - alpha) x;
- * its values are named after out. */
+/* Adds "transformed": AdaIN of `features` towards the style, blended by
+ * alpha, as InstanceNormalization(x; alpha std_s, alpha mean_s) + (1 -
+ * alpha) x. */
 static gboolean add_adain(VknnModel *m, const VknnStyleStats *style, const char *features,
-                          float alpha, const char *out, GError **err)
+                          float alpha, GError **err)
 {
     g_autofree float *scale = g_new(float, style->c);
     g_autofree float *bias = g_new(float, style->c);
@@ -499,55 +408,25 @@ static gboolean add_adain(VknnModel *m, const VknnStyleStats *style, const char 
         scale[i] = (float)(alpha * style->std[i]);
         bias[i] = (float)(alpha * style->mean[i]);
     }
-    g_autofree char *scale_name = g_strconcat(out, "_scale", NULL);
-    g_autofree char *bias_name = g_strconcat(out, "_bias", NULL);
-    g_autofree char *adain = g_strconcat(out, "_adain", NULL);
-    g_autofree char *content = g_strconcat(out, "_content", NULL);
-    add_vector(m, scale_name, scale, style->c);
-    add_vector(m, bias_name, bias, style->c);
-    const char *in[] = {features, scale_name, bias_name};
-    const char *normalised = alpha < 1.0f ? adain : out;
-    VknnNode *n =
-        vknn_model_add_node(m, "InstanceNormalization", adain, in, 3, &normalised, 1, err);
+    add_vector(m, "adain_scale", scale, style->c);
+    add_vector(m, "adain_bias", bias, style->c);
+    const char *in[] = {features, "adain_scale", "adain_bias"};
+    const char *adain = alpha < 1.0f ? "adain" : "transformed";
+    VknnNode *n = vknn_model_add_node(m, "InstanceNormalization", "adain", in, 3, &adain, 1, err);
     if (!n)
         return FALSE;
     vknn_node_set_float(n, "epsilon", (float)ADAIN_VARIANCE_EPS);
     if (alpha == 1.0f)
         return TRUE;
-    const char *sum[] = {adain, content};
-    return add_scaling(m, features, 1.0f - alpha, content, err) &&
-           vknn_model_add_node(m, "Add", out, sum, 2, &out, 1, err);
-}
-
-/* Appends level k to m: the encoder on `image` to the level's layer, AdaIN,
- * the decoder; the decoded image's name in *decoded (g_free). */
-static gboolean append_level(VknnModel *m, const VknnUniversalStyler *u, int k, const char *image,
-                             float alpha, char **decoded, GError **err)
-{
-    const Level *l = &u->levels[k];
-    g_autofree char *enc_prefix = g_strdup_printf("level%d/encoder/", k + 1);
-    g_autofree char *dec_prefix = g_strdup_printf("level%d/decoder/", k + 1);
-    g_autofree char *features = g_strconcat(enc_prefix, l->layer, NULL);
-    g_autofree char *transformed = g_strdup_printf("level%d/transformed", k + 1);
-    const char *encoder_in[] = {image}, *decoder_in[] = {transformed};
-    if (l->decoder->opset != u->encoder->opset) {
-        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
-                    "the encoder (opset %d) and the decoder of %s (opset %d) cannot form one "
-                    "network",
-                    u->encoder->opset, l->layer, l->decoder->opset);
-        return FALSE;
-    }
-    const char *out =
-        vknn_model_value(l->decoder, g_array_index(l->decoder->outputs, int, 0))->name;
-    *decoded = g_strconcat(dec_prefix, out, NULL);
-    return vknn_model_append(m, u->encoder, enc_prefix, encoder_in, l->layer, err) &&
-           add_adain(m, l->style, features, alpha, transformed, err) &&
-           vknn_model_append(m, l->decoder, dec_prefix, decoder_in, NULL, err);
+    const char *sum[] = {"adain", "content_part"};
+    const char *out = "transformed";
+    return add_scaling(m, features, 1.0f - alpha, "content_part", err) &&
+           vknn_model_add_node(m, "Add", "blend", sum, 2, &out, 1, err);
 }
 
 VknnModel *vknn_universal_styler_style_model(VknnUniversalStyler *u, float alpha, GError **err)
 {
-    if (!u->levels[0].style) {
+    if (!u->style) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "no style image set");
         return NULL;
     }
@@ -555,22 +434,28 @@ VknnModel *vknn_universal_styler_style_model(VknnUniversalStyler *u, float alpha
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "alpha %g is outside 0..1", alpha);
         return NULL;
     }
+    if (u->encoder->opset != u->decoder->opset) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_UNSUPPORTED,
+                    "the encoder (opset %d) and the decoder (opset %d) cannot form one network",
+                    u->encoder->opset, u->decoder->opset);
+        return NULL;
+    }
     g_autoptr(VknnModel) m = vknn_model_new();
     m->opset = u->encoder->opset;
     const VknnShape rgb = {4, {1, 3, -1, -1}};
     vknn_model_add_input(m, "input", &rgb);
-    if (!add_scaling(m, "input", 1.0f / 255.0f, "rgb", err))
-        return NULL;
-    g_autofree char *image = g_strdup("rgb");
-    for (int k = 0; k < u->n_levels; k++) {
-        char *decoded = NULL;
-        const gboolean ok = append_level(m, u, k, image, alpha, &decoded, err);
-        g_free(image);
-        image = decoded;
-        if (!ok)
-            return NULL;
-    }
-    if (!add_scaling(m, image, 255.0f, "output", err) || !vknn_model_mark_output(m, "output", err))
+    const char *encoder_in[] = {"rgb"};
+    g_autofree char *features = g_strconcat("encoder/", u->layer, NULL);
+    const char *decoder_in[] = {"transformed"};
+    const char *decoded =
+        vknn_model_value(u->decoder, g_array_index(u->decoder->outputs, int, 0))->name;
+    g_autofree char *decoder_out = g_strconcat("decoder/", decoded, NULL);
+    if (!add_scaling(m, "input", 1.0f / 255.0f, "rgb", err) ||
+        !vknn_model_append(m, u->encoder, "encoder/", encoder_in, u->layer, err) ||
+        !add_adain(m, u->style, features, alpha, err) ||
+        !vknn_model_append(m, u->decoder, "decoder/", decoder_in, NULL, err) ||
+        !add_scaling(m, decoder_out, 255.0f, "output", err) ||
+        !vknn_model_mark_output(m, "output", err))
         return NULL;
     return g_steal_pointer(&m);
 }

@@ -88,22 +88,18 @@ VknnTrainer *vknn_trainer_new(VknnContext *ctx, VknnModel *loss_net, const float
  * images (Li et al. 2017): pixel_weight * mean((y - x)^2) in 0..1 units
  * plus content_weight * mean((E(y) - E(x))^2) at the layer, E the encoder
  * (and tv_weight's total variation of y in 0..1 units). The decoder is
- * vknn_decoder_net_new(channels of the layer, params->channels, the
- * layer's downsamplings: 0 to 2); steps
+ * vknn_decoder_net_new(channels of the layer, params->channels); steps
  * take content images as for style networks, size a multiple of 4. */
 VknnTrainer *vknn_decoder_trainer_new(VknnContext *ctx, VknnModel *encoder, const char *layer,
                                       const VknnTrainParams *params, GError **err);
 
-/* A decoder of universal style transfer, the mirror of VGG-19 to the layer
- * (as in Li et al. 2017): reflection-padded 3x3 convolutions with ReLUs
- * between; input "input" [1, in_channels, h, w], output "output" RGB 0..1
- * (not clamped) 2^upsamplings times the size. upsamplings 2 (relu3_1):
+/* The decoder of universal style transfer at relu3_1 (the mirror of VGG-19
+ * to relu3_1, as in Li et al. 2017): reflection-padded 3x3 convolutions
  * in_channels -> 2w, nearest x2, 2w -> 2w, 2w -> w, nearest x2, w -> w,
- * w -> 3; 1 (relu2_1): in_channels -> w, nearest x2, w -> w, w -> 3; 0
- * (relu1_1): in_channels -> 3. width 64 is the original's (128, 128, 64,
- * 64 channels). */
-VknnModel *vknn_decoder_net_new(int in_channels, int width, int upsamplings, guint32 seed,
-                                GError **err);
+ * w -> 3, ReLUs between; input "input" [1, in_channels, h, w], output
+ * "output" [1, 3, 4h, 4w] RGB 0..1 (not clamped). width 64 is the
+ * original's (128, 128, 64, 64 channels). */
+VknnModel *vknn_decoder_net_new(int in_channels, int width, guint32 seed, GError **err);
 
 /* Several styles in one network (conditional instance normalisation,
  * Dumoulin et al. 2017): shared convolutions, one set of instance-norm

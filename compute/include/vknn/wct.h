@@ -87,26 +87,8 @@ VknnUniversalStyler *vknn_universal_styler_new(VknnContext *ctx, VknnModel *enco
 void vknn_universal_styler_free(VknnUniversalStyler *u);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnUniversalStyler, vknn_universal_styler_free)
 
-/* The most levels of a cascade. */
-#define VKNN_UNIVERSAL_MAX_LEVELS 4
-
-/* A cascade of levels, coarse to fine (Li et al. 2017's multi-level
- * stylisation): decoders[i] inverts the encoder's tensor layers[i]; each
- * level encodes the last level's image, transforms at its layer and decodes
- * (e.g. relu3_1, relu2_1, relu1_1: the larger patterns first, then the
- * finer textures). One level is vknn_universal_styler_new. */
-VknnUniversalStyler *vknn_universal_styler_new_levels(VknnContext *ctx, VknnModel *encoder,
-                                                      int n_levels, VknnModel *const *decoders,
-                                                      const char *const *layers, GError **err);
-
-/* The built-in cascade: builtin:vgg19_relu3_1 and the first n_levels (1 to
- * 3) of the decoders vknn trained for relu3_1, relu2_1 and relu1_1
- * (builtin:decoder_relu3_1, ...), coarse to fine; the styler owns them. */
-VknnUniversalStyler *vknn_universal_styler_new_builtin(VknnContext *ctx, int n_levels,
-                                                       GError **err);
-
 /* Encodes the style image (3 planes of width x height, 0..1) and keeps its
- * statistics at every level for the next stylize calls. */
+ * statistics for the next stylize calls. */
 gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rgb, int width,
                                          int height, GError **err);
 
@@ -120,15 +102,15 @@ gboolean vknn_universal_styler_run(VknnUniversalStyler *u, VknnFeatureTransform 
 /* A feed-forward style network for the style set last, with the contract of
  * the trained style networks (docs/model-contract.md: input "input"
  * [1,3,H,W] RGB 0..255, output "output" the same, any H and W the encoder
- * and decoders take), so that VknnStyler runs it on video frames like any
- * other style: the input scaled to 0..1, then at each level the encoder to
- * the level's layer, AdaIN as one InstanceNormalization whose scale and
- * bias are the style's channel deviations and means (each frame's own
- * channel statistics, computed on the device), blended with the content's
- * features by alpha (0: the decoders' reconstruction of the input), the
- * level's decoder; the last image scaled to 0..255. The model holds its own copy of the weights and
- * the style; free it with vknn_model_free. Errors: no style set, alpha outside 0..1, encoder and
- * decoder of different opsets. */
+ * and decoder take), so that VknnStyler runs it on video frames like any
+ * other style: the input scaled to 0..1, the encoder to the layer, AdaIN
+ * as one InstanceNormalization whose scale and bias are the style's
+ * channel deviations and means (each frame's own channel statistics,
+ * computed on the device), blended with the content's features by alpha
+ * (0: the decoder's reconstruction of the input), the decoder, scaled to
+ * 0..255. The model holds its own copy of the weights and the style; free
+ * it with vknn_model_free. Errors: no style set, alpha outside 0..1,
+ * encoder and decoder of different opsets. */
 VknnModel *vknn_universal_styler_style_model(VknnUniversalStyler *u, float alpha, GError **err);
 
 G_END_DECLS
