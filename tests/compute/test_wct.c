@@ -407,6 +407,35 @@ static void test_style_model(void)
     g_clear_error(&err);
 }
 
+/* vknn_model_append, which composes the style network: only what `until`
+ * needs is copied, prefixed; bad names are errors. */
+static void test_append(void)
+{
+    g_autoptr(VknnModel) enc = tm_classifier(4, 40);
+    g_autoptr(VknnModel) m = vknn_model_new();
+    const VknnShape rgb = {4, {1, 3, -1, -1}};
+    vknn_model_add_input(m, "image", &rgb);
+    const char *in[] = {"image"}, *missing[] = {"nothing"};
+    GError *err = NULL;
+    gboolean ok = vknn_model_append(m, enc, "a/", in, "feat", &err);
+    test_check(ok && m->nodes->len == 2 && vknn_model_find_value(m, "a/w1") >= 0 &&
+                   vknn_model_find_value(m, "a/w2") < 0 && vknn_model_find_value(m, "a/feat") >= 0,
+               "appending to 'feat': its 2 nodes and their weight only (%u nodes)%s%s",
+               m->nodes->len, err ? ": " : "", err ? err->message : "");
+    g_clear_error(&err);
+    ok = vknn_model_append(m, enc, "a/", in, NULL, &err);
+    test_check(!ok && err, "the same prefix again clashes: %s", err ? err->message : "");
+    g_clear_error(&err);
+    ok = vknn_model_append(m, enc, "b/", in, "no-such", &err);
+    test_check(!ok && g_error_matches(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND),
+               "an unknown tensor to stop at is named: %s", err ? err->message : "");
+    g_clear_error(&err);
+    ok = vknn_model_append(m, enc, "c/", missing, NULL, &err);
+    test_check(!ok && g_error_matches(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND),
+               "an input that is not defined is named: %s", err ? err->message : "");
+    g_clear_error(&err);
+}
+
 int main(void)
 {
     g_autofree float *content = features(31, C, 1.0);
@@ -424,5 +453,6 @@ int main(void)
     test_errors();
     test_universal();
     test_style_model();
+    test_append();
     return test_summary(0);
 }

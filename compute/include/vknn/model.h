@@ -216,8 +216,9 @@ gboolean vknn_model_mark_output(VknnModel *m, const char *name, GError **err);
  * they read. Every copied value and node name gets `prefix`; src's graph
  * input k reads dst's value inputs[k] instead (one name per src input,
  * defined in dst before). The copy of `until` (or of any src value) is
- * named prefix + its name. Errors: `until` absent from src, a name that
- * clashes with one in dst. */
+ * named prefix + its name. Errors: `until` absent from src, an input name
+ * dst lacks, a name that clashes with one in dst (dst then holds part of
+ * the copy: discard it). */
 gboolean vknn_model_append(VknnModel *dst, const VknnModel *src, const char *prefix,
                            const char *const *inputs, const char *until, GError **err);
 
