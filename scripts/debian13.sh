@@ -148,6 +148,8 @@ ensure_root
 # The packages (the first run installs them into the cached root) and the
 # build in ./build-debian13; then the suite. deps.sh's failure is the run's.
 in_root env VKNN_BUILDDIR=build-debian13 scripts/deps.sh
+# The downloaded .deb files (about 500 MB) are not needed once installed.
+in_root apt-get clean
 unlock_root
 echo "vknn: Debian 13: root, packages and build took $(($(date +%s) - start)) s"
 status=0
