@@ -23,6 +23,16 @@
  * stream-time, running-time and duration; an application can draw the label
  * with a textoverlay (pipelines/examples/saliency_labels.py).
  *
+ * Built with GStreamer 1.24 or newer (its analytics library), each output
+ * buffer whose map was computed also carries a #GstAnalyticsRelationMeta
+ * holding one #GstAnalyticsClsMtd: the same top 5 classes (their labels as
+ * quarks) and probabilities as the message, for downstream analytics
+ * elements. With GStreamer 1.26 or newer, #GstVkSaliency:tensor-meta adds a
+ * #GstTensorMeta with the classifier's raw logits (tensor id
+ * "classification-generic-out", float32, 1 x classes). Built with an older
+ * GStreamer (Debian 12's 1.22), the element attaches neither and has no
+ * tensor-meta property.
+ *
  * Frames in system memory (RGBA, BGRA, RGBx, BGRx) and in Vulkan images
  * (RGBA, BGRA) are supported; Vulkan images never leave the GPU.
  *
@@ -37,6 +47,13 @@
  * ]| Vulkan memory, a map every 5 frames, messages printed.
  */
 #include "gstvksaliency.h"
+#include "gstvknnconfig.h"
+
+#include <string.h>
+
+#if VKNN_HAVE_GST_ANALYTICS
+#include <gst/analytics/analytics.h>
+#endif
 
 GST_DEBUG_CATEGORY_STATIC(gst_vk_saliency_debug);
 #define GST_CAT_DEFAULT gst_vk_saliency_debug
@@ -46,13 +63,29 @@ GST_DEBUG_CATEGORY_STATIC(gst_vk_saliency_debug);
 /* Gradient maps are sparse: one hot pixel must not set the scale. */
 #define DISPLAY_QUANTILE 0.99f
 #define TOP_K 5
+#define DEFAULT_PROP_TENSOR_META FALSE
+/* The id GStreamer's tensor conventions give a classifier's output vector. */
+#define LOGITS_TENSOR_ID "classification-generic-out"
 
 enum {
     PROP_0,
     PROP_LABELS,
     PROP_METHOD,
     PROP_TARGET_CLASS,
+    PROP_TENSOR_META,
 };
+
+/* The classes of the frame being transformed, kept from the explanation
+ * until the output buffer is released by libvknn (a mapped buffer is not
+ * writable) and they become its metadata. Streaming thread only. */
+typedef struct {
+    gboolean valid;
+    gint k;
+    GQuark labels[TOP_K];
+    gfloat scores[TOP_K];
+    gfloat *logits; /* with tensor-meta */
+    gint n_logits;
+} GstVkSaliencyResult;
 
 struct _GstVkSaliency {
     GstVknnExplainFilter parent;
@@ -64,6 +97,9 @@ struct _GstVkSaliency {
     /* The last target-class a model took, which one it cannot take falls
      * back to. */
     gint applied_class;
+    gboolean tensor_meta;
+
+    GstVkSaliencyResult result;
 };
 
 #define gst_vk_saliency_parent_class parent_class
@@ -133,13 +169,18 @@ static void gst_vk_saliency_set_property(GObject *object, guint prop_id, const G
     case PROP_TARGET_CLASS:
         self->target_class = g_value_get_int(value);
         break;
+    case PROP_TENSOR_META:
+        /* Read per frame: no engine to reload. */
+        self->tensor_meta = g_value_get_boolean(value);
+        GST_OBJECT_UNLOCK(self);
+        return;
     default:
         GST_OBJECT_UNLOCK(self);
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         return;
     }
     GST_OBJECT_UNLOCK(self);
-    /* All three are the engine's. */
+    /* These three are the engine's. */
     gst_vknn_filter_reload(GST_VKNN_FILTER(self));
 }
 
@@ -158,6 +199,9 @@ static void gst_vk_saliency_get_property(GObject *object, guint prop_id, GValue 
         break;
     case PROP_TARGET_CLASS:
         g_value_set_int(value, self->target_class);
+        break;
+    case PROP_TENSOR_META:
+        g_value_set_boolean(value, self->tensor_meta);
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -279,6 +323,10 @@ static GstStructure *gst_vk_saliency_class_structure(const GstVknnExplainEngine 
                              score, NULL);
 }
 
+static void gst_vk_saliency_keep_result(GstVkSaliency *self, const GstVknnExplainEngine *xe,
+                                        const VknnExplanation *e, const VknnClassScore *top,
+                                        gint k);
+
 static void gst_vk_saliency_explained(GstVknnExplainFilter *filter, GstVknnExplainEngine *xe,
                                       GstBuffer *inbuf, const VknnExplanation *e)
 {
@@ -311,6 +359,99 @@ static void gst_vk_saliency_explained(GstVknnExplainFilter *filter, GstVknnExpla
     gst_structure_take_value(s, "top5", &top5);
     GST_LOG_OBJECT(filter, "%" GST_PTR_FORMAT, s);
     gst_element_post_message(GST_ELEMENT(filter), gst_message_new_element(GST_OBJECT(filter), s));
+    gst_vk_saliency_keep_result(GST_VK_SALIENCY(filter), xe, e, top, k);
+}
+
+/* ---- buffer metadata (GStreamer >= 1.24) ------------------------------------ */
+
+static void gst_vk_saliency_result_clear(GstVkSaliencyResult *r)
+{
+    g_free(r->logits);
+    memset(r, 0, sizeof *r);
+}
+
+#if VKNN_HAVE_GST_ANALYTICS
+/* One GstAnalyticsClsMtd: the top classes by label, best first, with their
+ * probabilities (an upstream element's relation meta, copied onto outbuf,
+ * is added to rather than shadowed). */
+static gboolean gst_vk_saliency_add_cls_meta(const GstVkSaliencyResult *r, GstBuffer *outbuf)
+{
+    GstAnalyticsRelationMeta *rmeta = gst_buffer_get_analytics_relation_meta(outbuf);
+    if (!rmeta)
+        rmeta = gst_buffer_add_analytics_relation_meta(outbuf);
+    GstAnalyticsClsMtd mtd;
+    /* Copies: the call takes non-const arrays. */
+    gfloat scores[TOP_K];
+    GQuark labels[TOP_K];
+    memcpy(scores, r->scores, sizeof scores);
+    memcpy(labels, r->labels, sizeof labels);
+    return rmeta && gst_analytics_relation_meta_add_cls_mtd(rmeta, r->k, scores, labels, &mtd);
+}
+#endif
+
+#if VKNN_HAVE_GST_TENSOR_META
+/* A GstTensorMeta with one float32 tensor, 1 x classes, of raw logits. */
+static void gst_vk_saliency_add_tensor_meta(const GstVkSaliencyResult *r, GstBuffer *outbuf)
+{
+    gsize dims[2] = {1, (gsize)r->n_logits};
+    GstBuffer *data = gst_buffer_new_memdup(r->logits, sizeof(gfloat) * r->n_logits);
+    GstTensor **tensors = g_new(GstTensor *, 1);
+    tensors[0] = gst_tensor_new_simple(g_quark_from_static_string(LOGITS_TENSOR_ID),
+                                       GST_TENSOR_DATA_TYPE_FLOAT32, data,
+                                       GST_TENSOR_DIM_ORDER_ROW_MAJOR, G_N_ELEMENTS(dims), dims);
+    gst_tensor_meta_set(gst_buffer_add_tensor_meta(outbuf), 1, tensors);
+}
+#endif
+
+/* Keeps what the explanation's buffer will carry (nothing where this
+ * GStreamer has no analytics metadata). */
+static void gst_vk_saliency_keep_result(GstVkSaliency *self, const GstVknnExplainEngine *xe,
+                                        const VknnExplanation *e, const VknnClassScore *top, gint k)
+{
+#if VKNN_HAVE_GST_ANALYTICS
+    GstVkSaliencyResult *r = &self->result;
+    gchar buf[32];
+
+    gst_vk_saliency_result_clear(r);
+    r->valid = TRUE;
+    r->k = k;
+    for (gint i = 0; i < k; i++) {
+        r->labels[i] = g_quark_from_string(gst_vk_saliency_label(xe, top[i].id, buf, sizeof buf));
+        r->scores[i] = top[i].prob;
+    }
+    GST_OBJECT_LOCK(self);
+    const gboolean tensor_meta = self->tensor_meta;
+    GST_OBJECT_UNLOCK(self);
+    if (tensor_meta) {
+        r->logits = g_memdup2(e->logits, sizeof(gfloat) * e->n_classes);
+        r->n_logits = e->n_classes;
+    }
+#endif
+}
+
+/* The frame's classes become its output buffer's metadata once the base
+ * class has unmapped it. */
+static GstFlowReturn gst_vk_saliency_transform(GstBaseTransform *bt, GstBuffer *inbuf,
+                                               GstBuffer *outbuf)
+{
+    GstVkSaliency *self = GST_VK_SALIENCY(bt);
+    const GstFlowReturn ret = GST_BASE_TRANSFORM_CLASS(parent_class)->transform(bt, inbuf, outbuf);
+
+#if VKNN_HAVE_GST_ANALYTICS
+    GstVkSaliencyResult *r = &self->result;
+    if (ret == GST_FLOW_OK && r->valid) {
+        if (!gst_buffer_is_writable(outbuf))
+            GST_WARNING_OBJECT(self, "output buffer not writable: no classification meta");
+        else if (!gst_vk_saliency_add_cls_meta(r, outbuf))
+            GST_WARNING_OBJECT(self, "could not add the classification meta");
+#if VKNN_HAVE_GST_TENSOR_META
+        else if (r->logits)
+            gst_vk_saliency_add_tensor_meta(r, outbuf);
+#endif
+    }
+#endif
+    gst_vk_saliency_result_clear(&self->result);
+    return ret;
 }
 
 /* ---- GObject ------------------------------------------------------------- */
@@ -318,6 +459,7 @@ static void gst_vk_saliency_explained(GstVknnExplainFilter *filter, GstVknnExpla
 static void gst_vk_saliency_finalize(GObject *object)
 {
     g_free(GST_VK_SALIENCY(object)->labels);
+    gst_vk_saliency_result_clear(&GST_VK_SALIENCY(object)->result);
     G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -326,12 +468,14 @@ static void gst_vk_saliency_init(GstVkSaliency *self)
     self->method = DEFAULT_PROP_METHOD;
     self->target_class = DEFAULT_PROP_TARGET_CLASS;
     self->applied_class = DEFAULT_PROP_TARGET_CLASS;
+    self->tensor_meta = DEFAULT_PROP_TENSOR_META;
 }
 
 static void gst_vk_saliency_class_init(GstVkSaliencyClass *klass)
 {
     GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
     GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+    GstBaseTransformClass *bt_class = GST_BASE_TRANSFORM_CLASS(klass);
     GstVknnExplainFilterClass *explain_class = GST_VKNN_EXPLAIN_FILTER_CLASS(klass);
     const GParamFlags flags =
         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING;
@@ -355,6 +499,21 @@ static void gst_vk_saliency_class_init(GstVkSaliencyClass *klass)
                          "Class whose evidence is shown; -1: the most probable class of each "
                          "frame",
                          -1, G_MAXINT, DEFAULT_PROP_TARGET_CLASS, flags));
+#if VKNN_HAVE_GST_TENSOR_META
+    /**
+     * GstVkSaliency:tensor-meta:
+     *
+     * Attach a #GstTensorMeta with the raw logits to each buffer whose map
+     * was computed. Only in builds with GStreamer 1.26 or newer.
+     */
+    g_object_class_install_property(
+        gobject_class, PROP_TENSOR_META,
+        g_param_spec_boolean("tensor-meta", "Tensor meta",
+                             "Attach a GstTensorMeta with the classifier's raw logits "
+                             "(\"" LOGITS_TENSOR_ID "\", float32, 1 x classes) to each buffer "
+                             "whose map was computed",
+                             DEFAULT_PROP_TENSOR_META, flags));
+#endif
 
     gst_element_class_set_static_metadata(
         element_class, "Vulkan classifier saliency", "Filter/Effect/Video/Analyzer/Hardware",
@@ -363,6 +522,7 @@ static void gst_vk_saliency_class_init(GstVkSaliencyClass *klass)
         "top classes",
         "vknn developers");
 
+    bt_class->transform = gst_vk_saliency_transform;
     explain_class->explain_params = gst_vk_saliency_explain_params;
     explain_class->fit_params = gst_vk_saliency_fit_params;
     explain_class->check_engine = gst_vk_saliency_check_engine;

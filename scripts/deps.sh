@@ -1,7 +1,8 @@
 #!/bin/sh
-# Installs (once) the Debian 12 packages vknn builds, tests and runs with, then
-# configures and builds it in ./build. Idempotent: a second run only rebuilds.
-# Used by scripts/render.sh and scripts/test.sh.
+# Installs (once) the Debian packages vknn builds, tests and runs with (the
+# same names on Debian 12 and 13), then configures and builds it in ./build,
+# or in $VKNN_BUILDDIR (scripts/debian13.sh: ./build-debian13). Idempotent: a
+# second run only rebuilds. Used by scripts/render.sh and scripts/test.sh.
 #
 # scripts/deps.sh --sanitizers (scripts/test.sh, after the above): the
 # sanitizer build in ./build-san instead: AddressSanitizer and
@@ -38,10 +39,11 @@ if [ "${1:-}" != --sanitizers ]; then
       libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
       gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools"
-    if [ ! -f build/build.ninja ]; then
-        meson setup build --buildtype=debugoptimized
+    builddir=${VKNN_BUILDDIR:-build}
+    if [ ! -f "$builddir/build.ninja" ]; then
+        meson setup "$builddir" --buildtype=debugoptimized
     fi
-    meson compile -C build
+    meson compile -C "$builddir"
     exit 0
 fi
 

@@ -7,6 +7,12 @@
 # seed replay and a time-boxed run of each, -Dfuzz_seconds, 60 s by default);
 # see docs/reliability.md, "Fuzzing and sanitisers". The valgrind variants,
 # the GStreamer elements and the layout checks run in ./build only.
+#
+# Last, the plain build and the whole suite again in a Debian 13 root
+# (GStreamer 1.26, Mesa 25, LLVM 19) in ./build-debian13: scripts/debian13.sh
+# (debootstrap once, the root cached in /var/cache/vknn/debian13). CI runs
+# it; VKNN_SKIP_DEBIAN13=1 leaves it out (a developer's quick run, a machine
+# without root or Debian's mirror), saying so in the summary.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -30,21 +36,42 @@ else
     status=1
 fi
 
-# One closing line any CI log reader understands, over both builds.
-SAN_BUILD_FAILED=$san_build_failed python3 - <<'PY'
+# A setup that fails (debootstrap, packages, build) leaves no test log: one
+# failure, as for build-san.
+debian13_failed=0
+rm -f build-debian13/meson-logs/testlog.json
+if [ "${VKNN_SKIP_DEBIAN13:-0}" = 1 ]; then
+    echo "vknn: VKNN_SKIP_DEBIAN13=1: the Debian 13 build and suite are skipped" >&2
+else
+    scripts/debian13.sh || status=1
+    [ -f build-debian13/meson-logs/testlog.json ] || { debian13_failed=1; status=1; }
+fi
+
+# One closing line any CI log reader understands, over all builds.
+SAN_BUILD_FAILED=$san_build_failed DEBIAN13_FAILED=$debian13_failed \
+    VKNN_SKIP_DEBIAN13=${VKNN_SKIP_DEBIAN13:-0} python3 - <<'PY'
 import json, os
 def line(c):
     return f"{c['OK']} passed, {c['FAIL']} failed, {c['SKIP']} skipped"
-total = {"OK": 0, "FAIL": int(os.environ["SAN_BUILD_FAILED"]), "SKIP": 0}
-for build in ("build", "build-san"):
+setup_failures = {"build-san": int(os.environ["SAN_BUILD_FAILED"]),
+                  "build-debian13": int(os.environ["DEBIAN13_FAILED"])}
+names = {"build": "build (Debian 12)", "build-san": "build-san (Debian 12, sanitizers)",
+         "build-debian13": "build-debian13 (Debian 13 root)"}
+total = {"OK": 0, "FAIL": sum(setup_failures.values()), "SKIP": 0}
+for build in ("build", "build-san", "build-debian13"):
     log = build + "/meson-logs/testlog.json"
+    if setup_failures.get(build):
+        print(f"{names[build]}: its setup or build failed (1 failure)")
+    if build == "build-debian13" and os.environ["VKNN_SKIP_DEBIAN13"] == "1":
+        print(f"{names[build]}: not run (VKNN_SKIP_DEBIAN13=1)")
+        continue
     if not os.path.exists(log):
         continue
     counts = {"OK": 0, "FAIL": 0, "SKIP": 0}
     for l in open(log):
         r = json.loads(l)["result"]
         counts["OK" if r in ("OK", "EXPECTEDFAIL") else "SKIP" if r == "SKIP" else "FAIL"] += 1
-    print(f"{build}: {line(counts)}")
+    print(f"{names[build]}: {line(counts)}")
     for k in total:
         total[k] += counts[k]
 print(line(total))

@@ -10,13 +10,19 @@
  * model given input shapes it cannot take, in shape inference and in
  * vknn_net_prepare on a device; (f) the fuzzing seeds below are valid and
  * cover every op of compute/ops.def.
- * --quick runs fewer iterations of (b) and (c) (for valgrind).
+ * --quick (for valgrind) runs fewer iterations of (b) and (c), and the
+ * device part of (e) on a one-layer network of the style network's first
+ * kind (reflection Pad 4, Conv 9x9) rather than the whole style network:
+ * the same checks with a few shaders to compile, not a dozen (under
+ * valgrind, LLVM 19's shader compiler of Debian 13's lavapipe takes minutes
+ * over the style network's).
  * --write-seeds DIR writes a fuzzing seed corpus and exits: one small valid
  * model per op of compute/ops.def or variant (op_NN_<op>.onnx, in the order
  * of the list), and the (d) models (docs/fuzzing.md).
  * The real model is candy_nc8 from ../shared, or without it the built-in
  * wave network saved as ONNX. Exit status: 0 pass, 1 fail.
  */
+#include "model_build.h"
 #include "testutil.h"
 #include "onnx.pb-c.h"
 
@@ -1502,7 +1508,30 @@ static void test_bad_shapes(const char *path)
     test_report(!ok && e && *e->message, "e: infer_shapes at 1x3x0x64 fails",
                 e ? e->message : "accepted");
     g_clear_error(&e);
+}
 
+/* The style network's first layer alone: reflection Pad 4, Conv 9x9 to 3
+ * channels, any input size; output "output" as the style network's. */
+static VknnModel *first_layer_network(void)
+{
+    TestModel b = tm_new(0, 20);
+    tm_input(&b, "input", SHAPE(1, 3, -1, -1));
+    tm_const_int(&b, "pads", SHAPE(8), I64(0, 0, 4, 4, 0, 0, 4, 4));
+    tm_weight(&b, "w", SHAPE(3, 3, 9, 9), -0.1f, 0.1f);
+    tm_node(&b, "Pad", NAMES("input", "pads"), "padded");
+    tm_attr_str(&b, "mode", "reflect");
+    tm_node(&b, "Conv", NAMES("padded", "w"), "output");
+    tm_output(&b, "output");
+    return tm_take(&b);
+}
+
+/* (e) on the device: plans for shapes the network cannot take fail, and the
+ * net runs a valid one afterwards. */
+static void test_bad_plans(VknnModel *m)
+{
+    GError *e = NULL;
+    gboolean ok;
+    const VknnShape rank3 = {3, {3, 64, 64}};
     g_autoptr(VknnContext) ctx = context_without_driver_leaks();
     g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &e);
     if (!net) {
@@ -1596,6 +1625,12 @@ int main(int argc, char **argv)
     test_byte_flips((const guint8 *)data, len, TRUE);
     g_free(data);
     test_bad_shapes(path);
+    g_autoptr(VknnModel) plans_model = quick ? first_layer_network() : vknn_model_load(path, &e);
+    if (plans_model)
+        test_bad_plans(plans_model);
+    else
+        test_report(FALSE, "e: the network for the device cases", e ? e->message : NULL);
+    g_clear_error(&e);
     if (saved)
         g_unlink(saved);
 

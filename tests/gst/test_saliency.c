@@ -4,7 +4,7 @@
  *
  *   test_saliency CASE   (sysmem, vulkan, interval, live, errors, activations, pipeline,
  *                         settings_live, refused_model, fixed_input,
- *                         max_memory)
+ *                         max_memory, analytics_meta, tensor_meta)
  *
  * Needs GST_PLUGIN_PATH pointing at build/gst-plugins (tests/meson.build sets
  * it). With ../shared the cases run SqueezeNet 1.1 on the cat photo (its
@@ -13,8 +13,11 @@
  * and a synthetic scene, whose expected class comes from the CPU reference
  * executor (vknn_ref_run). pipeline runs a 320x240 clip from ../shared, or
  * videotestsrc. settings_live, refused_model, fixed_input and max_memory use
- * tiny generated classifiers either way.
+ * tiny generated classifiers either way. analytics_meta (GStreamer >= 1.24)
+ * and tensor_meta (>= 1.26) read the buffers' metadata with a pad probe; built
+ * with an older GStreamer (Debian 12) they skip.
  */
+#include "gstvknnconfig.h"
 #include "gsttest.h"
 #include "model_build.h"
 
@@ -25,6 +28,9 @@
 
 #include <glib/gstdio.h>
 #include <gst/video/video.h>
+#if VKNN_HAVE_GST_ANALYTICS
+#include <gst/analytics/analytics.h>
+#endif
 
 #define MODEL "models/classify/squeezenet1_1.onnx"
 #define LABELS "models/classify/imagenet_classes.txt"
@@ -943,9 +949,9 @@ static int case_max_memory(void)
     return ok ? 0 : 1;
 }
 
-/* The top-1 class of the photo by the CPU reference executor on the host
- * preprocessing: what the explainer and the element must find. */
-static int reference_top1(void)
+/* The photo's logits (assets.classes of them) by the CPU reference executor
+ * on the host preprocessing: what the element's classifier must give. */
+static float *reference_logits(void)
 {
     GError *err = NULL;
     g_autoptr(VknnModel) model = vknn_model_load(assets.model, &err);
@@ -958,15 +964,287 @@ static int reference_top1(void)
     g_assert_no_error(err);
     const VknnRefTensor *y = g_hash_table_lookup(values, assets.logits);
     g_assert(y && y->shape.dims[1] == assets.classes);
-    int order[2];
-    test_top_k(y->data, assets.classes, 2, order);
-    printf("CPU reference: top-1 class %d (logit %.4f), then %d (%.4f)\n", order[0],
-           y->data[order[0]], order[1], y->data[order[1]]);
-    const int top1 = order[0];
+    float *logits = g_memdup2(y->data, sizeof(float) * assets.classes);
     g_hash_table_unref(values);
     g_free(x.data);
     frame_clear(&photo);
-    return top1;
+    return logits;
+}
+
+/* The top-1 class of the photo by the CPU reference executor: what the
+ * explainer and the element must find. */
+static int reference_top1(void)
+{
+    g_autofree float *logits = reference_logits();
+    int order[2];
+    test_top_k(logits, assets.classes, 2, order);
+    printf("CPU reference: top-1 class %d (logit %.4f), then %d (%.4f)\n", order[0],
+           logits[order[0]], order[1], logits[order[1]]);
+    return order[0];
+}
+
+/* ---- buffer metadata (GStreamer >= 1.24) ----------------------------------- */
+
+#if VKNN_HAVE_GST_ANALYTICS
+#define META_TOP_K 5
+#define MAX_PROBED 8
+
+/* What the pad probe read from one output buffer. */
+typedef struct {
+    GstClockTime pts;
+    int n_cls; /* GstAnalyticsClsMtd in its relation meta */
+    int k;     /* classes in the first one */
+    char *labels[META_TOP_K];
+    float levels[META_TOP_K];
+    int n_tensors; /* in its GstTensorMeta (1.26); -1: no such meta */
+    char *tensor_id;
+    gboolean tensor_float32;
+    int n_dims;
+    gsize dims[2];
+    float *tensor; /* the first tensor's data, when float32 1 x n */
+} BufferMeta;
+
+typedef struct {
+    BufferMeta b[MAX_PROBED];
+    int n;
+} ProbedMeta;
+
+static void probed_meta_clear(ProbedMeta *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        for (int j = 0; j < p->b[i].k; j++)
+            g_free(p->b[i].labels[j]);
+        g_free(p->b[i].tensor_id);
+        g_free(p->b[i].tensor);
+    }
+    memset(p, 0, sizeof *p);
+}
+
+#if VKNN_HAVE_GST_TENSOR_META
+static void read_tensor_meta(GstBuffer *buf, BufferMeta *m)
+{
+    GstTensorMeta *tm = gst_buffer_get_tensor_meta(buf);
+    m->n_tensors = tm ? (int)tm->num_tensors : -1;
+    if (!tm || tm->num_tensors < 1)
+        return;
+    const GstTensor *t = gst_tensor_meta_get(tm, 0);
+    m->tensor_id = g_strdup(g_quark_to_string(t->id));
+    m->tensor_float32 = t->data_type == GST_TENSOR_DATA_TYPE_FLOAT32;
+    m->n_dims = (int)t->num_dims;
+    for (gsize i = 0; i < MIN(t->num_dims, 2); i++)
+        m->dims[i] = t->dims[i];
+    GstMapInfo map;
+    if (m->tensor_float32 && m->n_dims == 2 && gst_buffer_map(t->data, &map, GST_MAP_READ)) {
+        if (map.size == sizeof(float) * m->dims[0] * m->dims[1])
+            m->tensor = g_memdup2(map.data, map.size);
+        gst_buffer_unmap(t->data, &map);
+    }
+}
+#endif
+
+/* The metadata of each buffer leaving vksaliency, as a downstream element
+ * reads it. */
+static GstPadProbeReturn read_meta_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    ProbedMeta *p = data;
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (p->n >= MAX_PROBED)
+        return GST_PAD_PROBE_OK;
+    BufferMeta *m = &p->b[p->n++];
+    m->pts = GST_BUFFER_PTS(buf);
+    m->n_tensors = -1;
+    GstAnalyticsRelationMeta *rmeta = gst_buffer_get_analytics_relation_meta(buf);
+    gpointer state = NULL;
+    GstAnalyticsClsMtd mtd;
+    while (rmeta && gst_analytics_relation_meta_iterate(
+                        rmeta, &state, gst_analytics_cls_mtd_get_mtd_type(), &mtd)) {
+        if (m->n_cls++ > 0)
+            continue;
+        m->k = (int)MIN(gst_analytics_cls_mtd_get_length(&mtd), META_TOP_K);
+        for (int i = 0; i < m->k; i++) {
+            m->labels[i] = g_strdup(g_quark_to_string(gst_analytics_cls_mtd_get_quark(&mtd, i)));
+            m->levels[i] = gst_analytics_cls_mtd_get_level(&mtd, i);
+        }
+    }
+#if VKNN_HAVE_GST_TENSOR_META
+    read_tensor_meta(buf, m);
+#endif
+    return GST_PAD_PROBE_OK;
+}
+
+static void probe_outputs(GstHarness *h, ProbedMeta *p)
+{
+    GstElement *e = harness_element(h, "vksaliency");
+    GstPad *src = gst_element_get_static_pad(e, "src");
+    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, read_meta_probe, p, NULL);
+    gst_object_unref(src);
+    gst_object_unref(e);
+}
+
+/* Softmax of the reference logits, in double. */
+static double *reference_probabilities(const float *logits, int n)
+{
+    double *p = g_new(double, n), max = -INFINITY, sum = 0;
+    for (int i = 0; i < n; i++)
+        max = MAX(max, logits[i]);
+    for (int i = 0; i < n; i++)
+        sum += p[i] = exp(logits[i] - max);
+    for (int i = 0; i < n; i++)
+        p[i] /= sum;
+    return p;
+}
+
+/* The meta's classes against the CPU reference: each label is a class
+ * whose reference probability is its level (+- tol), best first, the best
+ * being the photo's class. Labels may repeat (ImageNet's "crane"): the
+ * closest class of that label counts. */
+static gboolean check_cls_against_reference(const BufferMeta *m, char **labels, int n_labels,
+                                            const double *prob, const char *what)
+{
+    const double tol = 5e-4;
+    gboolean ok = test_check(m->k == MIN(META_TOP_K, assets.classes) &&
+                                 !g_strcmp0(m->labels[0], assets.top1_label),
+                             "%s: %d classes, the first \"%s\" (%s)", what, m->k,
+                             m->k ? m->labels[0] : "", assets.top1_label);
+    for (int i = 0; i < m->k; i++) {
+        double closest = INFINITY;
+        for (int c = 0; c < MIN(n_labels, assets.classes); c++)
+            if (!g_strcmp0(labels[c], m->labels[i]))
+                closest = MIN(closest, fabs(prob[c] - m->levels[i]));
+        ok &= test_check(closest <= tol && (i == 0 || m->levels[i] <= m->levels[i - 1]),
+                         "%s: \"%s\" level %.5f = CPU reference probability (diff %.1e <= %.0e), "
+                         "not above the previous",
+                         what, m->labels[i], m->levels[i], closest, tol);
+    }
+    return ok;
+}
+
+/* The meta's classes against the message the element posted for the same
+ * frame: the same top 5, labels and scores. */
+static gboolean check_cls_against_message(GstHarness *h, const BufferMeta *m, const char *what)
+{
+    gboolean ok = FALSE;
+    for (;;) {
+        GstMessage *msg = harness_message(h, GST_MESSAGE_ELEMENT);
+        if (!msg)
+            return test_check(FALSE, "%s: a vknn-saliency message", what);
+        const GstStructure *s = gst_message_get_structure(msg);
+        if (!gst_structure_has_name(s, "vknn-saliency")) {
+            gst_message_unref(msg);
+            continue;
+        }
+        guint64 ts = GST_CLOCK_TIME_NONE;
+        gst_structure_get_uint64(s, "timestamp", &ts);
+        const GValue *top = gst_structure_get_value(s, "top5");
+        ok = ts == m->pts && top && (int)gst_value_array_get_size(top) == m->k;
+        for (int i = 0; ok && i < m->k; i++) {
+            const GstStructure *c = gst_value_get_structure(gst_value_array_get_value(top, i));
+            double score = -1;
+            gst_structure_get_double(c, "score", &score);
+            ok = !g_strcmp0(gst_structure_get_string(c, "label"), m->labels[i]) &&
+                 fabs(score - m->levels[i]) < 1e-6;
+        }
+        gst_message_unref(msg);
+        return test_check(ok, "%s: the meta = the message's top5 (labels, scores, timestamp)",
+                          what);
+    }
+}
+#endif
+
+static int case_analytics_meta(void)
+{
+#if !VKNN_HAVE_GST_ANALYTICS
+    printf("analytics_meta: skipped: built with GStreamer %d.%d, without its analytics library "
+           "(1.24)\n",
+           GST_VERSION_MAJOR, GST_VERSION_MINOR);
+    return TEST_SKIP;
+#else
+    printf("analytics_meta: a GstAnalyticsClsMtd on each buffer with a computed map "
+           "(interval=2, 3 frames)\n");
+    Frame photo = load_photo(PHOTO_W, PHOTO_H);
+    g_autofree float *logits = reference_logits();
+    g_autofree double *prob = reference_probabilities(logits, assets.classes);
+    GError *err = NULL;
+    int n_labels = 0;
+    g_auto(GStrv) labels = vknn_labels_load(assets.labels, &n_labels, &err);
+    g_assert_no_error(err);
+
+    GstHarness *h = harness_new("vksaliency model=\"%s\" labels=\"%s\" interval=2", assets.model,
+                                assets.labels);
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    ProbedMeta p = {0};
+    probe_outputs(h, &p);
+    for (int i = 0; i < 3; i++) {
+        Frame out = {0};
+        g_assert(harness_run_at(h, &photo, i * FRAME_NS, &out, NULL));
+        frame_clear(&out);
+    }
+    gboolean ok = test_check(p.n == 3, "the probe saw 3 buffers (%d)", p.n);
+    ok &= test_check(p.n == 3 && p.b[0].n_cls == 1 && p.b[1].n_cls == 0 && p.b[2].n_cls == 1,
+                     "one GstAnalyticsClsMtd on frames 0 and 2 (maps computed), none on frame 1");
+    for (int i = 0; ok && i < 3; i += 2) {
+        g_autofree char *what = g_strdup_printf("frame %d", i);
+        ok &= check_cls_against_message(h, &p.b[i], what);
+        ok &= check_cls_against_reference(&p.b[i], labels, n_labels, prob, what);
+    }
+    ok &= test_check(p.n < 1 || p.b[0].n_tensors == -1,
+                     "tensor-meta off (default): no GstTensorMeta");
+    probed_meta_clear(&p);
+    harness_free(h);
+    frame_clear(&photo);
+    return ok ? 0 : 1;
+#endif
+}
+
+static int case_tensor_meta(void)
+{
+#if !VKNN_HAVE_GST_TENSOR_META
+    GstElementFactory *f = gst_element_factory_find("vksaliency");
+    GstElement *e = gst_element_factory_create(f, NULL);
+    const gboolean absent = !g_object_class_find_property(G_OBJECT_GET_CLASS(e), "tensor-meta");
+    gst_object_unref(e);
+    gst_object_unref(f);
+    test_check(absent, "built with GStreamer %d.%d: vksaliency has no tensor-meta property",
+               GST_VERSION_MAJOR, GST_VERSION_MINOR);
+    printf("tensor_meta: skipped: GstTensorMeta needs GStreamer 1.26\n");
+    return absent ? TEST_SKIP : 1;
+#else
+    printf("tensor_meta: tensor-meta=true adds a GstTensorMeta with the raw logits\n");
+    Frame photo = load_photo(PHOTO_W, PHOTO_H);
+    g_autofree float *want = reference_logits();
+    GstHarness *h = harness_new("vksaliency model=\"%s\" tensor-meta=true", assets.model);
+    harness_set_size(h, "RGBA", PHOTO_W, PHOTO_H);
+    ProbedMeta p = {0};
+    probe_outputs(h, &p);
+    Frame out = {0};
+    g_assert(harness_run_at(h, &photo, 0, &out, NULL));
+    frame_clear(&out);
+    const BufferMeta *m = &p.b[0];
+    gboolean ok = test_check(p.n == 1 && m->n_tensors == 1 && m->n_cls == 1,
+                             "one GstTensorMeta with one tensor, beside the classification meta");
+    ok &= test_check(!g_strcmp0(m->tensor_id, "classification-generic-out") && m->tensor_float32 &&
+                         m->n_dims == 2 && m->dims[0] == 1 && m->dims[1] == (gsize)assets.classes,
+                     "tensor \"%s\": float32, %d dims, 1 x %d", m->tensor_id, m->n_dims,
+                     assets.classes);
+    if (m->tensor) {
+        float max_diff = 0, max_abs = 0;
+        for (int i = 0; i < assets.classes; i++) {
+            max_diff = MAX(max_diff, fabsf(m->tensor[i] - want[i]));
+            max_abs = MAX(max_abs, fabsf(want[i]));
+        }
+        int top[1];
+        test_top_k(m->tensor, assets.classes, 1, top);
+        ok &= test_check(max_diff <= 1e-3f * MAX(max_abs, 1.0f),
+                         "logits = CPU reference (max diff %.2e, largest |logit| %.2f)", max_diff,
+                         max_abs);
+        ok &=
+            test_check(top[0] == assets.top1, "largest logit: class %d (%d)", top[0], assets.top1);
+    }
+    probed_meta_clear(&p);
+    harness_free(h);
+    frame_clear(&photo);
+    return ok ? 0 : 1;
+#endif
 }
 
 /* SqueezeNet, its labels and the cat photo from ../shared, or else a tiny
@@ -1035,13 +1313,16 @@ int main(int argc, char **argv)
         {"refused_model", case_refused_model, FALSE},
         {"fixed_input", case_fixed_input, FALSE},
         {"max_memory", case_max_memory, FALSE},
+        /* Without the metadata (an older GStreamer) they skip at once. */
+        {"analytics_meta", case_analytics_meta, VKNN_HAVE_GST_ANALYTICS},
+        {"tensor_meta", case_tensor_meta, VKNN_HAVE_GST_TENSOR_META},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */
     gst_init(&argc, &argv);
     if (argc != 2) {
         fprintf(stderr,
                 "usage: %s sysmem|vulkan|interval|live|errors|activations|pipeline|"
-                "settings_live|refused_model|fixed_input|max_memory\n",
+                "settings_live|refused_model|fixed_input|max_memory|analytics_meta|tensor_meta\n",
                 argv[0]);
         return 2;
     }
