@@ -28,6 +28,7 @@ typedef struct {
     gboolean eos_sent;
     GstClockTime first_pts;
     gboolean failed;
+    gint decoded_any; /* atomic: a frame was decoded (the start-up watchdog) */
 } Render;
 
 static gchar *opt_model;       /* NULL: the element's default, a built-in style */
@@ -70,6 +71,7 @@ static GstPadProbeReturn decoded_frame(GstPad *pad, GstPadProbeInfo *info, gpoin
 {
     Render *r = data;
     const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+    g_atomic_int_set(&r->decoded_any, TRUE);
     /* Clips need not start at 0 (edit lists, B-frame delay): count from the first frame. */
     if (!GST_CLOCK_TIME_IS_VALID(r->first_pts) && GST_CLOCK_TIME_IS_VALID(pts))
         r->first_pts = pts;
@@ -83,6 +85,29 @@ static GstPadProbeReturn decoded_frame(GstPad *pad, GstPadProbeInfo *info, gpoin
         g_idle_add(send_eos, r);
     }
     return GST_PAD_PROBE_DROP;
+}
+
+/* Seconds from PLAYING to the first decoded frame after which the input is
+ * taken as undecodable. A corrupt file normally fails with an error from
+ * the demuxer, but GStreamer 1.26's decodebin sometimes loses it ("got eos
+ * but no streams", then nothing: 1 run in 4 on Debian 13 with a Vulkan
+ * element downstream) and the pipeline would wait in PREROLLING forever. The
+ * first frame needs no network (it is counted before vkstyletransfer), so
+ * any real input is far below this. */
+#define STARTUP_TIMEOUT_S 30
+
+static gboolean startup_watchdog(gpointer data)
+{
+    Render *r = data;
+    if (!g_atomic_int_get(&r->decoded_any) && !r->done && !r->failed) {
+        fprintf(stderr,
+                "vknn-render: error: no video frame decoded in %d s: the input is not a video "
+                "GStreamer can decode, or its decoder stalled\n",
+                STARTUP_TIMEOUT_S);
+        r->failed = TRUE;
+        g_main_loop_quit(r->loop);
+    }
+    return G_SOURCE_REMOVE;
 }
 
 /* Counts stylised frames as they leave the filter. */
@@ -316,8 +341,11 @@ int main(int argc, char **argv)
         return 1;
     }
     const guint timer = g_timeout_add(500, print_progress, &r);
+    const guint watchdog = g_timeout_add_seconds(STARTUP_TIMEOUT_S, startup_watchdog, &r);
     g_main_loop_run(r.loop);
     g_source_remove(timer);
+    if (g_main_context_find_source_by_id(NULL, watchdog))
+        g_source_remove(watchdog);
     print_progress(&r);
     gst_element_set_state(r.pipeline, GST_STATE_NULL);
     const double secs = (g_get_monotonic_time() - r.start_us) / 1e6;
