@@ -29,6 +29,7 @@ typedef struct {
     GstClockTime first_pts;
     gboolean failed;
     gint decoded_any; /* atomic: a frame was decoded (the start-up watchdog) */
+    const char *input;
 } Render;
 
 static gchar *opt_model;       /* NULL: the element's default, a built-in style */
@@ -197,6 +198,29 @@ static void on_pad_added(GstElement *decodebin, GstPad *pad, gpointer data)
     gst_caps_unref(caps);
 }
 
+static gboolean report_no_video(gpointer data)
+{
+    Render *r = data;
+    if (!r->failed) {
+        fprintf(stderr, "\nvknn-render: error: %s has no video stream\n", r->input);
+        r->failed = TRUE;
+        g_main_loop_quit(r->loop);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* decodebin has exposed every stream: without a video one there is
+ * nothing to stylise, and the muxer would wait for it forever. */
+static void on_no_more_pads(GstElement *decodebin, gpointer data)
+{
+    Render *r = data;
+    GstPad *sink = gst_element_get_static_pad(r->video_in, "sink");
+    const gboolean linked = gst_pad_is_linked(sink);
+    gst_object_unref(sink);
+    if (!linked)
+        g_idle_add(report_no_video, r);
+}
+
 static gboolean on_message(GstBus *bus, GstMessage *msg, gpointer data)
 {
     Render *r = data;
@@ -277,6 +301,8 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
         return FALSE;
     }
     g_signal_connect(dec, "pad-added", G_CALLBACK(on_pad_added), r);
+    g_signal_connect(dec, "no-more-pads", G_CALLBACK(on_no_more_pads), r);
+    r->input = in;
     return TRUE;
 }
 

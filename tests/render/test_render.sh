@@ -11,7 +11,8 @@
 #     pipelines/render.sh on a clip whose stated duration and frame rate
 #     promise more frames than it holds: every frame is rendered and the
 #     progress line ends at N/N (it ended at 30/60 when its total stayed the
-#     duration x the frame rate; intel_book.mkv's 109/110).
+#     duration x the frame rate; intel_book.mkv's 109/110); a file with no
+#     video is an error that says so.
 #   test_render.sh style_image SOURCE_DIR BUILD_DIR
 #     ./scripts/render.sh IN OUT --style-image PAINTING: every frame, with a
 #     committed painting thumbnail as the style; a missing painting stops it
@@ -83,6 +84,15 @@ frames)
     check "pipelines/render.sh exits 0" [ $rc -eq 0 ]
     check "the input has 30 frames" [ "$(frames "$tmp/in.mkv")" -eq 30 ]
     check_every_frame "$tmp/in.mkv" "$tmp/out.mp4" "$tmp/log"
+    # A file without video: an error that says so, at once (it waited forever).
+    gst-launch-1.0 -q audiotestsrc num-buffers=20 ! audioconvert ! vorbisenc ! matroskamux \
+        ! filesink location="$tmp/audio.mkv" || exit 1
+    start=$(date +%s)
+    timeout 25 "$src/pipelines/render.sh" "$tmp/audio.mkv" "$tmp/audio.mp4" >"$tmp/log" 2>&1
+    rc=$?
+    tr '\r' '\n' <"$tmp/log" | tail -n 1 | sed 's/^/    /'
+    check "audio only: exit 1 after $(($(date +%s) - start)) s (timeout: 124)" [ $rc -eq 1 ]
+    check "the error says there is no video" grep -q "has no video stream" "$tmp/log"
     ;;
 style_image)
     make_clip 8 "$tmp/in.mkv" || exit 1
