@@ -40,13 +40,29 @@ typedef enum {
     CLI_OPT_PRECISION = 1 << 2, /* --precision P */
     CLI_OPT_PROFILE = 1 << 3,   /* --profile */
     CLI_OPT_CONTEXT = CLI_OPT_DEVICE | CLI_OPT_VALIDATE,
+    /* A training run's: --content --out --steps --batch --lr --seed
+     * --checkpoint --checkpoint-every --preview-every --resume --init */
+    CLI_OPT_TRAIN_RUN = 1 << 4,
 } CliSharedOptionSet;
+
+/* What a training run does, whatever network it trains (vknn train,
+ * vknn train-decoder): its data, length, optimiser and files. */
+typedef struct {
+    char *content;    /* folder of content images, or a video */
+    char *out;        /* the trained network, ONNX */
+    char *checkpoint; /* written every checkpoint_every steps; NULL: OUT.ckpt */
+    char *resume;     /* checkpoint to continue from, or NULL */
+    char *init;       /* network to start from (fine-tuning), or NULL */
+    int steps, batch, seed, checkpoint_every, preview_every;
+    double lr;
+} CliTrainRun;
 
 typedef struct {
     char *device;
     gboolean validate;
     char *precision;
     gboolean profile;
+    CliTrainRun train;
 } CliSharedOptions;
 
 /* Set by cli_parse_options(); one command runs per process. */

@@ -7,42 +7,25 @@
 
 static char *opt_size;
 static char *opt_style;
-static char *opt_content;
 static char *opt_loss_net;
-static char *opt_out;
-static char *opt_resume;
-static char *opt_init;
-static char *opt_checkpoint;
-static int opt_steps = 2000;
-static int opt_batch = 1;
 static int opt_channels = 16;
 static int opt_style_size = 256;
-static double opt_lr = 1e-3;
 /* Negative: the library's default (VKNN_TRAIN_PARAMS_DEFAULT). */
 static double opt_style_weight = -1, opt_content_weight = -1, opt_tv_weight = -1;
 static double opt_stability_weight = 0, opt_stability_noise = -1;
-static int opt_seed = 1;
-static int opt_checkpoint_every = 100;
-static int opt_preview_every = 100;
 static char *opt_style_layers;
 static char *opt_content_layer;
 
 static const GOptionEntry entries[] = {
     {"style", 0, 0, G_OPTION_ARG_FILENAME, &opt_style,
      "The style image; several, comma-separated: one multi-style network", "IMG[,IMG]"},
-    {"content", 0, 0, G_OPTION_ARG_FILENAME, &opt_content,
-     "Folder of content images, or a video file", "DIR"},
     {"loss-net", 0, 0, G_OPTION_ARG_FILENAME, &opt_loss_net,
      "Loss network (default builtin:vgg19_relu3_1, the normalised VGG-19)", "ONNX"},
-    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out, "The trained network", "STYLE.onnx"},
-    {"steps", 0, 0, G_OPTION_ARG_INT, &opt_steps, "Total steps (2000)", "N"},
     {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, "Crop size (128)", "S"},
-    {"batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Images per step (1)", "B"},
     {"channels", 0, 0, G_OPTION_ARG_INT, &opt_channels,
      "Base channels of the network (16; 32 is the original)", "C"},
     {"style-size", 0, 0, G_OPTION_ARG_INT, &opt_style_size, "Shorter side of the style image (256)",
      "S"},
-    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &opt_lr, "Adam learning rate (1e-3)", "LR"},
     {"style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_style_weight, "Style loss weight (1e4)", "W"},
     {"content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_content_weight, "Content loss weight (1)",
      "W"},
@@ -55,16 +38,6 @@ static const GOptionEntry entries[] = {
      "Loss-net tensors for style (relu1_1,relu2_1,relu3_1)", "A,B"},
     {"content-layer", 0, 0, G_OPTION_ARG_STRING, &opt_content_layer,
      "Loss-net tensor for content (relu2_1)", "NAME"},
-    {"seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Initialisation and data order (1)", "N"},
-    {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &opt_checkpoint, "Checkpoint file (OUT.ckpt)",
-     "FILE"},
-    {"checkpoint-every", 0, 0, G_OPTION_ARG_INT, &opt_checkpoint_every,
-     "Steps between checkpoints and plots (100)", "N"},
-    {"preview-every", 0, 0, G_OPTION_ARG_INT, &opt_preview_every,
-     "Steps between previews, OUT.preview.png (100)", "N"},
-    {"resume", 0, 0, G_OPTION_ARG_FILENAME, &opt_resume, "Continue from a checkpoint", "FILE"},
-    {"init", 0, 0, G_OPTION_ARG_FILENAME, &opt_init,
-     "Start from this style network's weights (fine-tuning; same width)", "STYLE.onnx"},
     {NULL},
 };
 
@@ -82,12 +55,9 @@ static gboolean parse_crop_size(int *size, int *size_h, GError **err)
 /* The training parameters: the library's defaults where no option is given. */
 static VknnTrainParams train_params(int size)
 {
-    VknnTrainParams p = VKNN_TRAIN_PARAMS_DEFAULT;
+    VknnTrainParams p = cli_train_run_params(&cli_shared.train);
     p.channels = opt_channels;
     p.size = size;
-    p.batch = opt_batch;
-    p.lr = (float)opt_lr;
-    p.seed = (guint32)opt_seed;
     if (opt_style_weight >= 0)
         p.style_weight = (float)opt_style_weight;
     if (opt_content_weight >= 0)
@@ -106,20 +76,11 @@ static VknnTrainParams train_params(int size)
 
 static int train(int size)
 {
-    g_autofree char *checkpoint =
-        opt_checkpoint ? g_strdup(opt_checkpoint) : g_strconcat(opt_out, ".ckpt", NULL);
     const CliTrainOptions o = {
         .params = train_params(size),
+        .run = &cli_shared.train,
         .style = opt_style,
         .style_size = opt_style_size,
-        .content = opt_content,
-        .out = opt_out,
-        .checkpoint = checkpoint,
-        .resume = opt_resume,
-        .init = opt_init,
-        .steps = opt_steps,
-        .checkpoint_every = opt_checkpoint_every,
-        .preview_every = opt_preview_every,
         .profile = cli_shared.profile,
     };
     GError *err = NULL;
@@ -133,9 +94,10 @@ static int train(int size)
 
 int cli_cmd_train(const CliCommand *cmd, int argc, char **argv)
 {
-    if (!cli_parse_options(cmd, entries, CLI_OPT_PROFILE | CLI_OPT_CONTEXT, &argc, &argv))
+    if (!cli_parse_options(cmd, entries, CLI_OPT_PROFILE | CLI_OPT_CONTEXT | CLI_OPT_TRAIN_RUN,
+                           &argc, &argv))
         return CLI_EXIT_USAGE;
-    if (argc != 1 || !opt_style || !opt_content || !opt_out)
+    if (argc != 1 || !opt_style || !cli_shared.train.content || !cli_shared.train.out)
         return cli_usage_error(cmd, "usage: vknn train --style IMG --content DIR "
                                     "--out STYLE.onnx [--steps N] [--size S] [--channels C]");
     int size = 128, size_h = 128;
@@ -144,13 +106,8 @@ int cli_cmd_train(const CliCommand *cmd, int argc, char **argv)
         return cli_fail(err);
     if (size != size_h)
         return cli_usage_error(cmd, "training crops are square: --size S");
-    if (opt_steps < 1 || opt_batch < 1 || opt_batch > 64 || size < 16 || opt_style_size < 16 ||
-        opt_lr <= 0)
-        return cli_usage_error(cmd, "--steps, --batch (<= 64) and --lr must be positive, --size "
-                                    "and --style-size at least 16");
-    if (opt_init && opt_resume)
-        return cli_usage_error(cmd, "--init and --resume exclude each other: a checkpoint holds "
-                                    "its own weights");
+    if (size < 16 || opt_style_size < 16)
+        return cli_usage_error(cmd, "--size and --style-size must be at least 16");
     if (!(opt_stability_weight >= 0 && opt_stability_weight < INFINITY) ||
         (opt_stability_noise != -1 && !(opt_stability_noise >= 0 && opt_stability_noise <= 255)))
         return cli_usage_error(cmd, "--stability-weight must be finite and >= 0, "

@@ -7,7 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-CliSharedOptions cli_shared;
+CliSharedOptions cli_shared = {
+    .train = {.steps = 2000,
+              .batch = 1,
+              .seed = 1,
+              .checkpoint_every = 100,
+              .preview_every = 100,
+              .lr = 1e-3},
+};
 
 GQuark cli_usage_error_quark(void)
 {
@@ -31,6 +38,36 @@ static const struct {
     {CLI_OPT_VALIDATE,
      {"validate", 0, 0, G_OPTION_ARG_NONE, &cli_shared.validate,
       "Enable the Vulkan validation layer when installed", NULL}},
+    {CLI_OPT_TRAIN_RUN,
+     {"content", 0, 0, G_OPTION_ARG_FILENAME, &cli_shared.train.content,
+      "Folder of content images, or a video file", "DIR"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"out", 'o', 0, G_OPTION_ARG_FILENAME, &cli_shared.train.out, "The trained network",
+      "NET.onnx"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"steps", 0, 0, G_OPTION_ARG_INT, &cli_shared.train.steps, "Total steps (2000)", "N"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"batch", 0, 0, G_OPTION_ARG_INT, &cli_shared.train.batch, "Images per step (1)", "B"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &cli_shared.train.lr, "Adam learning rate (1e-3)", "LR"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"seed", 0, 0, G_OPTION_ARG_INT, &cli_shared.train.seed, "Initialisation and data order (1)",
+      "N"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &cli_shared.train.checkpoint,
+      "Checkpoint file (OUT.ckpt)", "FILE"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"checkpoint-every", 0, 0, G_OPTION_ARG_INT, &cli_shared.train.checkpoint_every,
+      "Steps between checkpoints and plots (100)", "N"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"preview-every", 0, 0, G_OPTION_ARG_INT, &cli_shared.train.preview_every,
+      "Steps between previews, OUT.preview.png (100)", "N"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"resume", 0, 0, G_OPTION_ARG_FILENAME, &cli_shared.train.resume, "Continue from a checkpoint",
+      "FILE"}},
+    {CLI_OPT_TRAIN_RUN,
+     {"init", 0, 0, G_OPTION_ARG_FILENAME, &cli_shared.train.init,
+      "Start from this network's weights (fine-tuning; same architecture)", "NET.onnx"}},
 };
 
 /* The shared entries named by set, NULL-terminated as GOption wants them. */
@@ -43,15 +80,29 @@ static GArray *shared_option_entries(CliSharedOptionSet set)
     return entries;
 }
 
+static gboolean check_train_run(const CliTrainRun *r, GError **err)
+{
+    if (r->steps < 1 || r->batch < 1 || r->batch > 64 || !(r->lr > 0)) {
+        g_set_error(err, CLI_USAGE_ERROR, 0, "--steps, --batch (<= 64) and --lr must be positive");
+        return FALSE;
+    }
+    if (r->init && r->resume) {
+        g_set_error(err, CLI_USAGE_ERROR, 0,
+                    "--init and --resume exclude each other: a checkpoint holds its own weights");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* The shared options' values, checked before a command loads anything. */
-static gboolean check_shared_options(GError **err)
+static gboolean check_shared_options(CliSharedOptionSet set, GError **err)
 {
     const char *p = cli_shared.precision;
     if (p && !g_str_equal(p, "fp32") && !g_str_equal(p, "fp16-tiles")) {
         g_set_error(err, CLI_USAGE_ERROR, 0, "--precision: '%s' is not fp32 or fp16-tiles", p);
         return FALSE;
     }
-    return TRUE;
+    return !(set & CLI_OPT_TRAIN_RUN) || check_train_run(&cli_shared.train, err);
 }
 
 gboolean cli_parse_options(const CliCommand *cmd, const GOptionEntry *entries,
@@ -68,7 +119,7 @@ gboolean cli_parse_options(const CliCommand *cmd, const GOptionEntry *entries,
     g_autoptr(GArray) common = shared_option_entries(shared);
     g_option_context_add_main_entries(oc, (const GOptionEntry *)common->data, NULL);
     GError *err = NULL;
-    if (g_option_context_parse(oc, argc, argv, &err) && check_shared_options(&err))
+    if (g_option_context_parse(oc, argc, argv, &err) && check_shared_options(shared, &err))
         return TRUE;
     /* GLib says "Unknown option --x": lower case reads on after "CMD: ". */
     err->message[0] = g_ascii_tolower(err->message[0]);

@@ -185,14 +185,14 @@ static void print_progress(const VknnTrainLosses *l, gboolean decoder, int steps
 static GPtrArray *load_content_set(const CliTrainOptions *o, GError **err)
 {
     const int side = o->params.size + o->params.size / 8;
-    if (g_file_test(o->content, G_FILE_TEST_IS_DIR))
-        return load_content(o->content, side, err);
+    if (g_file_test(o->run->content, G_FILE_TEST_IS_DIR))
+        return load_content(o->run->content, side, err);
 #ifdef VKNN_CLI_VIDEO
-    return cli_video_frames(o->content, side, 0.5, 2000, err);
+    return cli_video_frames(o->run->content, side, 0.5, 2000, err);
 #else
     g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "%s is not a folder, and this vknn was built without GStreamer for videos",
-                o->content);
+                o->run->content);
     return NULL;
 #endif
 }
@@ -234,6 +234,15 @@ static void print_start(const VknnTrainer *t, const CliTrainOptions *o, guint im
            p->batch, vknn_trainer_steps_done(t));
 }
 
+VknnTrainParams cli_train_run_params(const CliTrainRun *r)
+{
+    VknnTrainParams p = VKNN_TRAIN_PARAMS_DEFAULT;
+    p.batch = r->batch;
+    p.lr = (float)r->lr;
+    p.seed = (guint32)r->seed;
+    return p;
+}
+
 gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions *o, GError **err)
 {
     const VknnTrainParams *p = &o->params;
@@ -243,19 +252,21 @@ gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions 
     g_autoptr(VknnTrainer) t =
         o->decoder_layer ? vknn_decoder_trainer_new(ctx, loss_net, o->decoder_layer, p, err)
                          : style_trainer(ctx, loss_net, o, err);
-    g_autoptr(VknnModel) init = t && o->init ? vknn_model_load(o->init, err) : NULL;
-    if (!t || (o->init && (!init || !vknn_trainer_init_weights(t, init, err))) ||
-        (o->resume && !vknn_trainer_load_checkpoint(t, o->resume, err)))
+    g_autoptr(VknnModel) init = t && o->run->init ? vknn_model_load(o->run->init, err) : NULL;
+    if (!t || (o->run->init && (!init || !vknn_trainer_init_weights(t, init, err))) ||
+        (o->run->resume && !vknn_trainer_load_checkpoint(t, o->run->resume, err)))
         return FALSE;
     vknn_trainer_set_profiling(t, o->profile);
     print_start(t, o, content->len);
     g_autoptr(GArray) losses = g_array_new(FALSE, FALSE, sizeof(VknnTrainLosses));
     g_autofree float *batch = g_new(float, (gsize)p->batch * 3 * p->size * p->size);
-    g_autofree char *plot = g_strconcat(o->out, ".losses.svg", NULL);
-    g_autofree char *preview = g_strconcat(o->out, ".preview.png", NULL);
+    g_autofree char *checkpoint =
+        o->run->checkpoint ? g_strdup(o->run->checkpoint) : g_strconcat(o->run->out, ".ckpt", NULL);
+    g_autofree char *plot = g_strconcat(o->run->out, ".losses.svg", NULL);
+    g_autofree char *preview = g_strconcat(o->run->out, ".preview.png", NULL);
     const gint64 start = g_get_monotonic_time();
     const int first = vknn_trainer_steps_done(t);
-    while (vknn_trainer_steps_done(t) < o->steps) {
+    while (vknn_trainer_steps_done(t) < o->run->steps) {
         VknnTrainLosses l;
         content_batch(content, p->seed, vknn_trainer_steps_done(t), p->batch, p->size, batch);
         if (!vknn_trainer_step(t, batch, &l, err))
@@ -267,20 +278,20 @@ gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions 
             return FALSE;
         const double per_step =
             (g_get_monotonic_time() - start) / 1e6 / (vknn_trainer_steps_done(t) - first);
-        print_progress(&l, o->decoder_layer != NULL, o->steps, per_step);
-        const gboolean last = l.step == o->steps;
-        if ((o->checkpoint_every > 0 && l.step % o->checkpoint_every == 0) || last) {
-            if (!vknn_trainer_save_checkpoint(t, o->checkpoint, err) ||
+        print_progress(&l, o->decoder_layer != NULL, o->run->steps, per_step);
+        const gboolean last = l.step == o->run->steps;
+        if ((o->run->checkpoint_every > 0 && l.step % o->run->checkpoint_every == 0) || last) {
+            if (!vknn_trainer_save_checkpoint(t, checkpoint, err) ||
                 !write_plot(losses, o->decoder_layer != NULL, plot, err))
                 return FALSE;
         }
-        if ((o->preview_every > 0 && l.step % o->preview_every == 0) || last)
+        if ((o->run->preview_every > 0 && l.step % o->run->preview_every == 0) || last)
             if (!write_preview(ctx, t, loss_net, o, g_ptr_array_index(content, 0), preview, err))
                 return FALSE;
     }
-    if (!vknn_model_save(vknn_trainer_model(t), o->out, err))
+    if (!vknn_model_save(vknn_trainer_model(t), o->run->out, err))
         return FALSE;
-    printf("\nwrote %s (%s), %s (loss curve), %s (preview), %s (checkpoint)\n", o->out,
-           o->decoder_layer ? "decoder" : "style network", plot, preview, o->checkpoint);
+    printf("\nwrote %s (%s), %s (loss curve), %s (preview), %s (checkpoint)\n", o->run->out,
+           o->decoder_layer ? "decoder" : "style network", plot, preview, checkpoint);
     return TRUE;
 }

@@ -846,11 +846,14 @@ static gboolean checkpoint_fits(const VknnTrainer *t, const guint8 *data, gsize 
 gboolean vknn_trainer_init_weights(VknnTrainer *t, const VknnModel *from, GError **err)
 {
     g_autoptr(GArray) src = trainable_tensors(from);
+    g_autofree char *network =
+        t->decoder ? g_strdup_printf("this decoder of width %d", t->params.channels)
+                   : g_strdup_printf("this %d-channel TransformerNet", t->params.channels);
     if (src->len != t->params_->len) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
                     "the network to start from has %u trainable tensors (Conv and "
-                    "InstanceNormalization inputs), this %d-channel TransformerNet %u",
-                    src->len, t->params.channels, t->params_->len);
+                    "InstanceNormalization inputs), %s %u",
+                    src->len, network, t->params_->len);
         return FALSE;
     }
     for (guint i = 0; i < src->len; i++) {
@@ -862,9 +865,9 @@ gboolean vknn_trainer_init_weights(VknnTrainer *t, const VknnModel *from, GError
             vknn_shape_str(&v->shape, a, sizeof a);
             vknn_shape_str(&mine->shape, b, sizeof b);
             g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
-                        "trainable tensor %u of the network to start from, '%s', is %s%s; this "
-                        "%d-channel TransformerNet's is %s",
-                        i + 1, v->name, a, v->data ? "" : " without data", t->params.channels, b);
+                        "trainable tensor %u of the network to start from, '%s', is %s%s; %s's "
+                        "is %s",
+                        i + 1, v->name, a, v->data ? "" : " without data", network, b);
             return FALSE;
         }
     }
