@@ -7,6 +7,7 @@ static char *opt_encoder;
 static char *opt_layer;
 static int opt_size = 128;
 static int opt_width = 64;
+static double opt_color_jitter = 0;
 static double opt_pixel_weight = 1, opt_feature_weight = 1e-2, opt_tv_weight = 0;
 
 static const GOptionEntry entries[] = {
@@ -17,6 +18,10 @@ static const GOptionEntry entries[] = {
     {"size", 's', 0, G_OPTION_ARG_INT, &opt_size, "Crop size, a multiple of 4 (128)", "S"},
     {"width", 0, 0, G_OPTION_ARG_INT, &opt_width,
      "Channels of the decoder's last layers (64, the original; 2x that before)", "W"},
+    {"color-jitter", 0, 0, G_OPTION_ARG_DOUBLE, &opt_color_jitter,
+     "Turn each crop's hues by up to J x 180 degrees and scale its saturation by 2^(+-J), "
+     "for colours the content lacks (0)",
+     "J"},
     {"pixel-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_pixel_weight,
      "Weight of the pixel loss, mean squared error in 0..1 (1)", "W"},
     {"feature-weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_feature_weight,
@@ -31,6 +36,7 @@ static int train_decoder(void)
         .params = cli_train_run_params(&cli_shared.train),
         .run = &cli_shared.train,
         .decoder_layer = opt_layer ? opt_layer : "relu3_1",
+        .color_jitter = opt_color_jitter,
         .profile = cli_shared.profile,
     };
     o.params.channels = opt_width;
@@ -58,6 +64,8 @@ int cli_cmd_train_decoder(const CliCommand *cmd, int argc, char **argv)
     if (opt_size < 16 || opt_size % 4 || opt_width < 1 || opt_width > 256)
         return cli_usage_error(cmd, "--size must be a multiple of 4 of at least 16, --width "
                                     "1..256");
+    if (!(opt_color_jitter >= 0 && opt_color_jitter <= 1))
+        return cli_usage_error(cmd, "--color-jitter must be in 0..1");
     if (!(opt_pixel_weight >= 0) || !(opt_feature_weight >= 0) || !(opt_tv_weight >= 0))
         return cli_usage_error(cmd, "the loss weights must be >= 0");
     return train_decoder();

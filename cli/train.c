@@ -45,11 +45,29 @@ static GPtrArray *load_content(const char *dir, int side, GError **err)
     return images;
 }
 
+/* Turns the colours of one 3 x n image around the grey axis by `angle`
+ * (radians) and scales their distance from grey by `saturation`, so that
+ * a dull content set shows a decoder the hues and saturations of
+ * paintings; clamped to 0..255 like a real image. */
+static void jitter_colours(float *x, gsize n, double angle, double saturation)
+{
+    /* Rodrigues about k = (1,1,1)/sqrt(3), for d = x - grey (d . k = 0). */
+    const double c = cos(angle) * saturation, s = sin(angle) * saturation / sqrt(3.0);
+    for (gsize i = 0; i < n; i++) {
+        const double r = x[i], g = x[n + i], b = x[2 * n + i], grey = (r + g + b) / 3;
+        const double d[3] = {r - grey, g - grey, b - grey};
+        const double kxd[3] = {d[2] - d[1], d[0] - d[2], d[1] - d[0]}; /* sqrt(3) k x d */
+        for (int ch = 0; ch < 3; ch++)
+            x[ch * n + i] = (float)CLAMP(grey + c * d[ch] + s * kxd[ch], 0.0, 255.0);
+    }
+}
+
 /* The content batch of step `step`: random crops (and mirror flips) of
- * random images, drawn from (seed, step) alone so a resumed run sees what
- * the uninterrupted one would have. */
+ * random images, with colours jittered by up to `jitter` (0: none; 1:
+ * any hue, saturation x0.5..x2), drawn from (seed, step) alone so a
+ * resumed run sees what the uninterrupted one would have. */
 static void content_batch(GPtrArray *images, guint32 seed, int step, int batch, int size,
-                          float *out)
+                          double jitter, float *out)
 {
     g_autoptr(GRand) r = g_rand_new_with_seed(seed * 2654435761u + (guint32)step);
     for (int b = 0; b < batch; b++) {
@@ -65,6 +83,11 @@ static void content_batch(GPtrArray *images, guint32 seed, int step, int batch, 
                     dst[(c * size + y) * size + x] =
                         img->data[((gsize)c * img->height + y0 + y) * img->width + sx];
                 }
+        if (jitter > 0) {
+            const double angle = g_rand_double_range(r, -G_PI, G_PI) * jitter;
+            const double saturation = exp2(g_rand_double_range(r, -1, 1) * jitter);
+            jitter_colours(dst, (gsize)size * size, angle, saturation);
+        }
     }
 }
 
@@ -268,7 +291,8 @@ gboolean cli_train(VknnContext *ctx, VknnModel *loss_net, const CliTrainOptions 
     const int first = vknn_trainer_steps_done(t);
     while (vknn_trainer_steps_done(t) < o->run->steps) {
         VknnTrainLosses l;
-        content_batch(content, p->seed, vknn_trainer_steps_done(t), p->batch, p->size, batch);
+        content_batch(content, p->seed, vknn_trainer_steps_done(t), p->batch, p->size,
+                      o->color_jitter, batch);
         if (!vknn_trainer_step(t, batch, &l, err))
             return FALSE;
         g_array_append_val(losses, l);

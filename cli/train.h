@@ -13,6 +13,7 @@ typedef struct {
     const char *style;         /* style images, comma-separated (style networks) */
     const char *decoder_layer; /* train a decoder of loss_net's layer instead */
     int style_size;            /* its shorter side for the Gram matrices */
+    double color_jitter;       /* content colours: 0 as they are, 1 any hue */
     gboolean profile;          /* print per-op device times after the first step */
 } CliTrainOptions;
 

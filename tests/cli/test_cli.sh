@@ -379,9 +379,12 @@ check "train: the trained network stylizes a photo" \
 # from a trained decoder: its first step's pixel loss is far below that of
 # random weights (the built-in decoder reconstructs photos at ~20 dB).
 check "train-decoder --help: only its options" help_lists train-decoder --encoder --layer \
-    --size --width --pixel-weight --feature-weight --tv-weight --content --out --steps --batch \
-    --lr --seed --checkpoint --checkpoint-every --preview-every --resume --init --profile \
-    --device --validate
+    --size --width --color-jitter --pixel-weight --feature-weight --tv-weight --content --out \
+    --steps --batch --lr --seed --checkpoint --checkpoint-every --preview-every --resume --init \
+    --profile --device --validate
+check "train-decoder: --color-jitter over 1 is a usage error" usage_error_naming \
+    "--color-jitter must be in 0..1" train-decoder --content "$tmp/content" --out "$tmp/d.onnx" \
+    --color-jitter 1.5
 check "train-decoder: --init and --resume together are a usage error" usage_error_naming \
     "--init and --resume exclude each other" train-decoder --content "$tmp/content" \
     --out "$tmp/d.onnx" --init builtin:decoder_relu3_1 --resume "$tmp/d.onnx.ckpt"
@@ -390,7 +393,8 @@ check "train-decoder: --init with another width names the tensor" sh -c \
         --width 8 --init builtin:decoder_relu3_1 2>&1 | grep -q 'this decoder of width 8.s is'"
 first_pixel_loss() { # ARGS...: train-decoder's pixel loss at step 1
     "$vknn" train-decoder --content "$tmp/content" --out "$tmp/d.onnx" --steps 1 --size 64 \
-        --lr 1e-6 --preview-every 0 "$@" | tr '\r' '\n' | sed -n 's/^step 1\/1  pixel \([0-9.e+-]*\) .*/\1/p'
+        --lr 1e-6 --preview-every 0 "$@" | tr '\r' '\n' |
+        sed -n 's/^step 1\/1  pixel \([0-9.e+-]*\) .*/\1/p'
 }
 starts_from_decoder() {
     scratch=$(first_pixel_loss) && tuned=$(first_pixel_loss --init builtin:decoder_relu3_1) &&
@@ -398,6 +402,9 @@ starts_from_decoder() {
         "$py" -c "import sys; sys.exit(not float('$tuned') * 4 < float('$scratch'))"
 }
 check "train-decoder --init builtin:decoder_relu3_1 starts from its weights" starts_from_decoder
+check "train-decoder --color-jitter 1: a step on recoloured crops" sh -c \
+    "'$vknn' train-decoder --content '$tmp/content' --out '$tmp/d.onnx' --steps 1 --size 32 \
+        --width 8 --color-jitter 1 --preview-every 0 | grep -q 'step 1/1  pixel'"
 # The output keeps the input's size, as vkstyletransfer does: the stride-2
 # layers round 99x75 up to 100x76 (docs/model-contract.md), cropped back;
 # --network-size writes the network's own output.
