@@ -20,6 +20,7 @@ static char *opt_transform;
 static double opt_alpha = 1.0;
 static int opt_style_size = 256;
 static char *opt_save_network;
+static gboolean opt_palette = TRUE;
 
 static const GOptionEntry entries[] = {
     {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size,
@@ -48,6 +49,10 @@ static const GOptionEntry entries[] = {
      "With --style-image: 0 the content's reconstruction .. 1 the style's statistics (1)", "A"},
     {"style-size", 0, 0, G_OPTION_ARG_INT, &opt_style_size,
      "With --style-image: its shorter side in pixels (256)", "N"},
+    {"no-palette", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &opt_palette,
+     "With --style-image: keep the decoder's colours instead of moving each RGB channel's mean "
+     "and deviation to the style image's",
+     NULL},
     {"save-network", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_network,
      "With --style-image: also write the style's network as ONNX (encoder, AdaIN, decoder; "
      "RGB 0..255 in and out): a style model like any other, for vkstyletransfer model=, vknn "
@@ -198,6 +203,7 @@ static int stylize_with_image(const CliCommand *cmd, const char *in, const char 
         !(ctx = cli_open_context(&err)) ||
         !(u = vknn_universal_styler_new(ctx, enc, dec, opt_layer ? opt_layer : "relu3_1", &err)))
         return cli_fail(err);
+    vknn_universal_styler_set_palette(u, opt_palette);
     const gsize n_style = (gsize)3 * style.width * style.height;
     const gsize n = (gsize)3 * img.width * img.height;
     scale_planes(style.data, n_style, 1 / 255.0f);
@@ -213,9 +219,10 @@ static int stylize_with_image(const CliCommand *cmd, const char *in, const char 
     scale_planes(result, n, 255.0f);
     if (!cli_image_save(out_path, result, img.width, img.height, &err))
         return cli_fail(err);
-    printf("%s in the style of %s (%s, alpha %g): %dx%d -> %s in %.2f s on %s\n", in,
-           opt_style_image, transform == VKNN_TRANSFORM_WCT ? "wct" : "adain", opt_alpha, img.width,
-           img.height, out_path, secs, vknn_context_device_name(ctx));
+    printf("%s in the style of %s (%s, alpha %g%s): %dx%d -> %s in %.2f s on %s\n", in,
+           opt_style_image, transform == VKNN_TRANSFORM_WCT ? "wct" : "adain", opt_alpha,
+           opt_palette ? "" : ", no palette", img.width, img.height, out_path, secs,
+           vknn_context_device_name(ctx));
     return 0;
 }
 

@@ -64,6 +64,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vk_style_transfer_debug);
 #define DEFAULT_PROP_TEMPORAL_STRENGTH 0.8
 #define MIN_SCALE 0.1
 #define DEFAULT_PROP_STYLE_SIZE 256
+#define DEFAULT_PROP_PALETTE TRUE
 #define DEFAULT_PROP_ALPHA 1.0
 /* The network of a style image, as the loader's path: the `model` and
  * `style-image` properties share one loader, so that either swaps in at a
@@ -86,6 +87,7 @@ enum {
     PROP_TEMPORAL_STRENGTH,
     PROP_STYLE_IMAGE,
     PROP_STYLE_SIZE,
+    PROP_PALETTE,
     PROP_ALPHA,
 };
 
@@ -132,9 +134,10 @@ struct _GstVkStyleTransfer {
     VknnPrecision precision;
     VknnTemporalMode temporal;
     gdouble temporal_strength;
-    gchar *model;    /* the `model` property, in effect while no style image is */
-    gint style_size; /* shorter side of the style image, pixels */
-    gdouble alpha;   /* style image: 0 content .. 1 the style's statistics */
+    gchar *model;     /* the `model` property, in effect while no style image is */
+    gint style_size;  /* shorter side of the style image, pixels */
+    gdouble alpha;    /* style image: 0 content .. 1 the style's statistics */
+    gboolean palette; /* style image: its colours' channel moments */
     /* The style choice the running model last accepted, which a choice it
      * cannot take falls back to. */
     gint applied_index;
@@ -256,7 +259,7 @@ static void gst_vk_style_transfer_set_style_image(GstVkStyleTransfer *self, cons
     gst_vknn_filter_set_model(GST_VKNN_FILTER(self), model);
 }
 
-/* style-size and alpha shape the style image's network: a new one loads
+/* style-size, alpha and palette shape the style image's network: a new one loads
  * in the background. */
 static void gst_vk_style_transfer_restyle(GstVkStyleTransfer *self)
 {
@@ -286,6 +289,12 @@ static void gst_vk_style_transfer_set_property(GObject *object, guint prop_id, c
     case PROP_ALPHA:
         GST_OBJECT_LOCK(self);
         self->alpha = g_value_get_double(value);
+        GST_OBJECT_UNLOCK(self);
+        gst_vk_style_transfer_restyle(self);
+        return;
+    case PROP_PALETTE:
+        GST_OBJECT_LOCK(self);
+        self->palette = g_value_get_boolean(value);
         GST_OBJECT_UNLOCK(self);
         gst_vk_style_transfer_restyle(self);
         return;
@@ -375,6 +384,11 @@ static void gst_vk_style_transfer_get_property(GObject *object, guint prop_id, G
         g_value_set_double(value, self->alpha);
         GST_OBJECT_UNLOCK(self);
         return;
+    case PROP_PALETTE:
+        GST_OBJECT_LOCK(self);
+        g_value_set_boolean(value, self->palette);
+        GST_OBJECT_UNLOCK(self);
+        return;
     case PROP_STRENGTH:
         GST_OBJECT_LOCK(self);
         g_value_set_double(value, self->strength);
@@ -447,9 +461,9 @@ static gboolean prepare_fitting(VknnStyler *styler, gint width, gint height,
 
 /* The style network of the image at path (vknn/wct.h): the built-in VGG
  * encoder to relu3_1, AdaIN towards the image's channel statistics, the
- * built-in decoder. */
+ * built-in decoder, the palette step if asked. */
 static VknnModel *style_image_network(VknnContext *ctx, const gchar *path, gint size, gfloat alpha,
-                                      GError **err)
+                                      gboolean palette, GError **err)
 {
     g_auto(CliImage) style = {0};
     if (!cli_image_load_cover(path, size, &style, err))
@@ -463,6 +477,7 @@ static VknnModel *style_image_network(VknnContext *ctx, const gchar *path, gint 
     if (!styler ||
         !vknn_universal_styler_set_style(styler, style.data, style.width, style.height, err))
         return NULL;
+    vknn_universal_styler_set_palette(styler, palette);
     return vknn_universal_styler_style_model(styler, alpha, err);
 }
 
@@ -485,8 +500,9 @@ static VknnModel *gst_vk_style_transfer_load_model(GstVknnFilter *filter, const 
     GST_OBJECT_LOCK(self);
     const gint size = self->style_size;
     const gfloat alpha = (gfloat)self->alpha;
+    const gboolean palette = self->palette;
     GST_OBJECT_UNLOCK(self);
-    return style_image_network(ctx, path + strlen(STYLE_IMAGE_PREFIX), size, alpha, err);
+    return style_image_network(ctx, path + strlen(STYLE_IMAGE_PREFIX), size, alpha, palette, err);
 }
 
 /* Loader thread: a styler for the engine's model, prepared for the frame
@@ -654,6 +670,7 @@ static void gst_vk_style_transfer_init(GstVkStyleTransfer *self)
     self->temporal_strength = DEFAULT_PROP_TEMPORAL_STRENGTH;
     self->style_size = DEFAULT_PROP_STYLE_SIZE;
     self->alpha = DEFAULT_PROP_ALPHA;
+    self->palette = DEFAULT_PROP_PALETTE;
     gst_vk_style_transfer_set_model(self, DEFAULT_PROP_MODEL);
 }
 
@@ -696,6 +713,15 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
                             "1: the style's; default 1). Unlike strength, it blends features, "
                             "not pixels",
                             0.0, 1.0, DEFAULT_PROP_ALPHA, flags | GST_PARAM_MUTABLE_PLAYING));
+    g_object_class_install_property(
+        gobject_class, PROP_PALETTE,
+        g_param_spec_boolean("palette", "Palette",
+                             "style-image: move each RGB channel's mean and deviation to the "
+                             "style image's after decoding, so that the frame takes the "
+                             "painting's colours (blended by alpha; default true). Off: the "
+                             "decoder's colours. preserve-colors, when on, keeps the frame's "
+                             "own colours either way",
+                             DEFAULT_PROP_PALETTE, flags | GST_PARAM_MUTABLE_PLAYING));
     g_object_class_install_property(
         gobject_class, PROP_STRENGTH,
         g_param_spec_double("strength", "Strength",

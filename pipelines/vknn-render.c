@@ -1,6 +1,7 @@
 /* vknn-render: stylise a video file into an MP4, with a progress line.
  *
- *   vknn-render IN OUT.mp4 [--model STYLE.onnx|builtin:NAME | --style-image IMG [--alpha A]]
+ *   vknn-render IN OUT.mp4 [--model STYLE.onnx|builtin:NAME |
+ *                           --style-image IMG [--alpha A] [--no-palette]]
  *               [--strength S] [--scale X]
  *               [--seconds N] [--preserve-colors] [--temporal [--temporal-strength T]]
  *
@@ -35,6 +36,7 @@ typedef struct {
 static gchar *opt_model;       /* NULL: the element's default, a built-in style */
 static gchar *opt_style_image; /* any image as the style, instead of a model */
 static gdouble opt_alpha = 1.0;
+static gboolean opt_palette = TRUE;
 static gdouble opt_strength = 1.0, opt_scale = 1.0;
 static gint opt_seconds = 0;
 static gboolean opt_preserve, opt_temporal;
@@ -285,7 +287,8 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
             if (opt_model)
                 g_object_set(e, "model", opt_model, NULL);
             if (opt_style_image)
-                g_object_set(e, "style-image", opt_style_image, "alpha", opt_alpha, NULL);
+                g_object_set(e, "style-image", opt_style_image, "alpha", opt_alpha, "palette",
+                             opt_palette, NULL);
             g_object_set(e, "strength", opt_strength, "scale", opt_scale, "preserve-colors",
                          opt_preserve, "temporal-strength", opt_temporal_strength, NULL);
             gst_util_set_object_arg(G_OBJECT(e), "temporal", opt_temporal ? "flow" : "off");
@@ -316,6 +319,9 @@ int main(int argc, char **argv)
          "IMG"},
         {"alpha", 0, 0, G_OPTION_ARG_DOUBLE, &opt_alpha,
          "With --style-image: 0 the content .. 1 the style's statistics (default 1)", "A"},
+        {"no-palette", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &opt_palette,
+         "With --style-image: keep the decoder's colours, not the painting's (palette=false)",
+         NULL},
         {"strength", 's', 0, G_OPTION_ARG_DOUBLE, &opt_strength, "Blend 0..1 (default 1)", "S"},
         {"scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Inference scale 0.1..1 (default 1)", "X"},
         {"seconds", 't', 0, G_OPTION_ARG_INT, &opt_seconds, "Render only the first N seconds", "N"},

@@ -122,7 +122,8 @@ check "info takes no --device (it opens none)" rejects_option info --device 0
 check "devices --help: only --device" help_lists devices --device
 check "info --help: only --size" help_lists info --size
 check "stylize --help: only its options" help_lists stylize --size --save-input --save-output --network-size \
-    --style-image --decoder --encoder --layer --transform --alpha --style-size --save-network \
+    --style-image --decoder --encoder --layer --transform --alpha --style-size --no-palette \
+    --save-network \
     --precision --device \
     --validate
 check "bench --help: only its options" help_lists bench --size --runs --backward --precision \
@@ -450,6 +451,13 @@ for t in wct adain; do
             '$tmp/odd.png' '$tmp/st.png' --style-size 64 | grep -q '($t, alpha 1): 99x75' &&
          [ \"\$('$py' -c 'import struct,sys;print(\"%dx%d\" % struct.unpack(\">II\", open(sys.argv[1],\"rb\").read(24)[16:24]))' '$tmp/st.png')\" = 99x75 ]"
 done
+# The palette step (on by default) moves the output's channel moments to
+# the style image's: --no-palette gives another image.
+check "stylize --style-image --no-palette: the decoder's colours, another image" sh -c \
+    "'$vknn' stylize --style-image '$tmp/odd.png' --style-size 64 '$tmp/odd.png' '$tmp/p1.png' &&
+     '$vknn' stylize --style-image '$tmp/odd.png' --style-size 64 --no-palette \
+         '$tmp/odd.png' '$tmp/p0.png' | grep -q 'alpha 1, no palette' &&
+     ! cmp -s '$tmp/p0.png' '$tmp/p1.png'"
 # --save-network: the style image's network as an ONNX file, a style model
 # like any other (vknn stylize MODEL runs it).
 check "stylize --style-image --save-network writes a style model that stylize runs" sh -c \

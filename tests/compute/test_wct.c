@@ -283,6 +283,47 @@ static float *ref_chain(VknnModel *enc, VknnModel *dec, const VknnStyleStats *st
     return out;
 }
 
+/* Mean and variance of n values, in double. */
+static void plane_moments(const float *x, gsize n, double *mean, double *var)
+{
+    *mean = *var = 0;
+    for (gsize i = 0; i < n; i++)
+        *mean += x[i] / (double)n;
+    for (gsize i = 0; i < n; i++)
+        *var += (x[i] - *mean) * (x[i] - *mean) / (double)n;
+}
+
+/* Moves each of the three planes of n values to the channel means and
+ * deviations of the style image's (sn values a plane), blended by alpha:
+ * the palette step, written from its definition. */
+static void ref_palette(float *rgb, gsize n, const float *style, gsize sn, float alpha)
+{
+    for (int c = 0; c < 3; c++) {
+        double m, v, sm, sv;
+        plane_moments(rgb + c * n, n, &m, &v);
+        plane_moments(style + c * sn, sn, &sm, &sv);
+        for (gsize i = 0; i < n; i++) {
+            float *x = rgb + c * n + i;
+            const double moved = (*x - m) / sqrt(v + 1e-5) * sqrt(sv) + sm;
+            *x = (float)(alpha * moved + (1 - alpha) * *x);
+        }
+    }
+}
+
+/* With the palette step at alpha 1, each output channel's mean and
+ * deviation are the style image's; returns the largest relative gap. */
+static double palette_gap(const float *rgb, gsize n, const float *style, gsize sn)
+{
+    double gap = 0;
+    for (int c = 0; c < 3; c++) {
+        double m, v, sm, sv;
+        plane_moments(rgb + c * n, n, &m, &v);
+        plane_moments(style + c * sn, sn, &sm, &sv);
+        gap = fmax(gap, fmax(fabs(m - sm) / sm, fabs(sqrt(v) - sqrt(sv)) / sqrt(sv)));
+    }
+    return gap;
+}
+
 static void test_universal(void)
 {
     enum { W = 37, H = 29, SW = 24, SH = 20 };
@@ -301,6 +342,8 @@ static void test_universal(void)
     g_clear_error(&err);
     test_check(vknn_universal_styler_set_style(u, style, SW, SH, &err), "the style is set");
     g_assert_no_error(err);
+    /* The chain first without the palette step, then with it. */
+    vknn_universal_styler_set_palette(u, FALSE);
     /* The style's statistics, from the reference encoder. */
     const VknnShape ss = {4, {1, 3, SH, SW}};
     VknnShape fs;
@@ -343,6 +386,25 @@ static void test_universal(void)
     g_assert_no_error(err);
     const double moved = test_max_abs_diff(styled, got, 3 * W * H) / test_max_abs(got, 3 * W * H);
     test_check(moved > 0.05, "WCT moves the output by %.2g relative to the reconstruction", moved);
+    /* The palette step: the chain's output moved to the style image's
+     * channel moments, blended by alpha. */
+    vknn_universal_styler_set_palette(u, TRUE);
+    const float palette_alphas[] = {1.0f, 0.6f};
+    for (size_t i = 0; i < G_N_ELEMENTS(palette_alphas); i++) {
+        const float a = palette_alphas[i];
+        ok = vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, a, x, W, H, got, &err);
+        g_assert_no_error(err);
+        g_autofree float *want = ref_chain(enc, dec, stats, VKNN_TRANSFORM_WCT, a, x, W, H);
+        ref_palette(want, W * H, style, SW * SH, a);
+        d = test_max_abs_diff(got, want, 3 * W * H) / fmax(test_max_abs(want, 3 * W * H), 1e-12);
+        test_check(ok && d <= 1e-4, "palette, alpha %.1f: = reference chain and palette (%.2g)", a,
+                   d);
+        if (a == 1.0f) {
+            const double gap = palette_gap(got, W * H, style, SW * SH);
+            test_check(gap <= 1e-3, "palette: the channel moments are the style image's (%.2g)",
+                       gap);
+        }
+    }
     VknnUniversalStyler *none = vknn_universal_styler_new(ctx, enc, dec, "no-such", &err);
     test_check(!none && g_error_matches(err, VKNN_ERROR, VKNN_ERROR_NOT_FOUND),
                "an unknown layer is named: %s", err ? err->message : "");
@@ -378,28 +440,32 @@ static void test_style_model(void)
     g_autofree float *sf = ref_value(enc, &ss, style, "feat", &fs);
     g_autoptr(VknnStyleStats) stats = vknn_style_stats_new(
         sf, (int)fs.dims[1], (int)(fs.dims[2] * fs.dims[3]), VKNN_WCT_DEFAULT_EPS, &err);
-    const float alphas[] = {1.0f, 0.6f, 0.0f};
+    const float alphas[] = {1.0f, 0.6f, 0.0f, 1.0f, 0.6f};
     for (size_t i = 0; i < G_N_ELEMENTS(alphas); i++) {
+        const gboolean palette = i >= 3;
+        vknn_universal_styler_set_palette(u, palette);
         g_autoptr(VknnModel) m = vknn_universal_styler_style_model(u, alphas[i], &err);
         g_assert_no_error(err);
         g_autofree float *want =
             ref_chain(enc, dec, stats, VKNN_TRANSFORM_ADAIN, alphas[i], x, W, H);
+        if (palette)
+            ref_palette(want, W * H, style, SW * SH, alphas[i]);
         for (int k = 0; k < 3 * W * H; k++)
             want[k] *= 255;
         g_autofree float *ref = ref_value(m, &xs, x255, "output", &ys);
         const double scale = fmax(test_max_abs(want, 3 * W * H), 1e-12);
         const double d_ref = test_max_abs_diff(ref, want, 3 * W * H) / scale;
         test_check(d_ref <= 1e-4 && ys.dims[2] == H && ys.dims[3] == W,
-                   "alpha %.1f: the style network (reference executor) = encoder, AdaIN, decoder "
-                   "(%.2g relative)",
-                   alphas[i], d_ref);
+                   "alpha %.1f%s: the style network (reference executor) = encoder, AdaIN, "
+                   "decoder (%.2g relative)",
+                   alphas[i], palette ? ", palette" : "", d_ref);
         g_autoptr(VknnNet) net = vknn_net_new(ctx, m, &err);
         const float *in[] = {x255};
         gboolean ok = net && vknn_net_prepare(net, &xs, &err) && vknn_net_run(net, in, &err) &&
                       vknn_net_read(net, "output", got, &err);
         const double d_dev = ok ? test_max_abs_diff(got, want, 3 * W * H) / scale : INFINITY;
-        test_check(d_dev <= 1e-4, "alpha %.1f: on the device (%.2g relative)%s%s", alphas[i], d_dev,
-                   err ? ": " : "", err ? err->message : "");
+        test_check(d_dev <= 1e-4, "alpha %.1f%s: on the device (%.2g relative)%s%s", alphas[i],
+                   palette ? ", palette" : "", d_dev, err ? ": " : "", err ? err->message : "");
         g_clear_error(&err);
     }
     VknnModel *bad = vknn_universal_styler_style_model(u, 1.5f, &err);

@@ -75,7 +75,7 @@ static VknnStyleParams element_defaults(void)
 
 /* The style network of a style image built by libvknn's API directly (the
  * C API's way: encoder, statistics, one network), on a separate context. */
-static Reference style_image_reference(const char *image, float alpha)
+static Reference style_image_reference(const char *image, float alpha, gboolean palette)
 {
     GError *err = NULL;
     Reference r = {test_context()};
@@ -90,6 +90,7 @@ static Reference style_image_reference(const char *image, float alpha)
     g_assert_no_error(err);
     vknn_universal_styler_set_style(u, style.data, style.width, style.height, &err);
     g_assert_no_error(err);
+    vknn_universal_styler_set_palette(u, palette);
     r.model = vknn_universal_styler_style_model(u, alpha, &err);
     g_assert_no_error(err);
     r.styler = vknn_styler_new(r.ctx, r.model, &err);
@@ -961,13 +962,13 @@ static gboolean wait_for_output(GstHarness *h, const Frame *in, const Frame *wan
                       steady ? "yes" : "no");
 }
 
-/* style-image in both memory paths and with alpha, against the network
- * libvknn's API builds for the same image. */
+/* style-image in both memory paths, with alpha and palette, against the
+ * network libvknn's API builds for the same image. */
 static int case_style_image(const char *unused)
 {
     printf("style-image: %s at style-size %d, 64x48 frames\n", PAINTING_A, TEST_STYLE_SIZE);
     Frame in = frame_synthetic(64, 48, 5);
-    Reference ref = style_image_reference(PAINTING_A, 1.0f);
+    Reference ref = style_image_reference(PAINTING_A, 1.0f, TRUE);
     Frame want = reference_run(&ref, &in, NULL);
     gboolean ok = TRUE;
     const char *const paths[] = {"videoconvert ! video/x-raw,format=RGBA ! ", ""};
@@ -989,7 +990,7 @@ static int case_style_image(const char *unused)
         harness_free(h);
     }
     /* alpha 0: the decoder's reconstruction of the frame, not the style. */
-    Reference ref0 = style_image_reference(PAINTING_A, 0.0f);
+    Reference ref0 = style_image_reference(PAINTING_A, 0.0f, TRUE);
     Frame want0 = reference_run(&ref0, &in, NULL);
     GstHarness *h = harness_new("vkstyletransfer style-image=\"%s\" style-size=%d", PAINTING_A,
                                 TEST_STYLE_SIZE);
@@ -1001,6 +1002,17 @@ static int case_style_image(const char *unused)
     ok &= wait_for_output(h, &in, &want0, &want, "alpha=0 while playing: the reconstruction");
     ok &= test_check(frame_max_diff(&want0, &want, 3) > 10, "alpha 0 and 1 differ (max diff %d)",
                      frame_max_diff(&want0, &want, 3));
+    /* palette=false: the decoder's own colours. */
+    Reference ref_np = style_image_reference(PAINTING_A, 1.0f, FALSE);
+    Frame want_np = reference_run(&ref_np, &in, NULL);
+    /* palette first: at alpha 0 it changes nothing, so no frame shows a third style. */
+    g_object_set(e, "palette", FALSE, "alpha", 1.0, NULL);
+    ok &= wait_for_output(h, &in, &want_np, &want0, "palette=false while playing: no palette");
+    ok &= test_check(frame_max_diff(&want_np, &want, 3) > 10,
+                     "with and without the palette differ (max diff %d)",
+                     frame_max_diff(&want_np, &want, 3));
+    frame_clear(&want_np);
+    reference_clear(&ref_np);
     gst_object_unref(e);
     harness_free(h);
     frame_clear(&in);
@@ -1020,8 +1032,8 @@ static int case_style_image_swap(const char *unused)
     printf("style-image swap while playing: %s -> missing -> %s -> unset (model)\n", PAINTING_A,
            PAINTING_B);
     Frame in = frame_synthetic(64, 48, 6);
-    Reference ra = style_image_reference(PAINTING_A, 1.0f);
-    Reference rb = style_image_reference(PAINTING_B, 1.0f);
+    Reference ra = style_image_reference(PAINTING_A, 1.0f, TRUE);
+    Reference rb = style_image_reference(PAINTING_B, 1.0f, TRUE);
     Reference rm = reference_new(BUILTIN_MODEL);
     Frame want_a = reference_run(&ra, &in, NULL), want_b = reference_run(&rb, &in, NULL);
     Frame want_m = reference_run(&rm, &in, NULL);
