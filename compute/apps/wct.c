@@ -251,7 +251,7 @@ struct VknnUniversalStyler {
     VknnNet *enc, *dec;
     VknnStyleStats *style;
     gboolean palette;
-    float palette_mean[3], palette_std[3]; /* the style image's RGB, 0..1 */
+    VknnStyleStats *colours; /* the style image's RGB (0..1) as 3 channels */
 };
 
 void vknn_universal_styler_free(VknnUniversalStyler *u)
@@ -261,6 +261,7 @@ void vknn_universal_styler_free(VknnUniversalStyler *u)
     vknn_net_free(u->enc);
     vknn_net_free(u->dec);
     vknn_style_stats_free(u->style);
+    vknn_style_stats_free(u->colours);
     g_free(u->layer);
     g_free(u);
 }
@@ -319,23 +320,6 @@ static float *encode(VknnUniversalStyler *u, const float *rgb, int width, int he
     return f;
 }
 
-/* Mean and deviation (sqrt(variance + eps), as InstanceNormalization
- * divides by) of each of the three planes of n values. */
-static void rgb_moments(const float *rgb, gsize n, double eps, float *mean, float *std)
-{
-    for (int c = 0; c < 3; c++) {
-        const float *x = rgb + c * n;
-        double sum = 0, sq = 0;
-        for (gsize i = 0; i < n; i++)
-            sum += x[i];
-        const double mu = sum / n;
-        for (gsize i = 0; i < n; i++)
-            sq += (x[i] - mu) * (x[i] - mu);
-        mean[c] = (float)mu;
-        std[c] = (float)sqrt(sq / n + eps);
-    }
-}
-
 void vknn_universal_styler_set_palette(VknnUniversalStyler *u, gboolean palette)
 {
     u->palette = palette;
@@ -350,28 +334,17 @@ gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rg
         f ? vknn_style_stats_new(f, (int)s.dims[1], (int)(s.dims[2] * s.dims[3]),
                                  VKNN_WCT_DEFAULT_EPS, err)
           : NULL;
-    if (!stats)
+    VknnStyleStats *colours =
+        stats ? vknn_style_stats_new(rgb, 3, width * height, VKNN_WCT_DEFAULT_EPS, err) : NULL;
+    if (!colours) {
+        vknn_style_stats_free(stats);
         return FALSE;
-    vknn_style_stats_free(u->style);
-    u->style = stats;
-    rgb_moments(rgb, (gsize)width * height, 0, u->palette_mean, u->palette_std);
-    return TRUE;
-}
-
-/* The palette step on the decoded image (3 planes of n): each channel's
- * mean and deviation become the style image's, blended by alpha, as the
- * style network's InstanceNormalization does it. */
-static void apply_palette(const VknnUniversalStyler *u, float alpha, float *rgb, gsize n)
-{
-    float mean[3], std[3];
-    rgb_moments(rgb, n, ADAIN_VARIANCE_EPS, mean, std); /* as the network's */
-    for (int c = 0; c < 3; c++) {
-        const float gain = alpha * u->palette_std[c] / std[c];
-        for (gsize i = 0; i < n; i++) {
-            float *x = rgb + c * n + i;
-            *x = (*x - mean[c]) * gain + alpha * u->palette_mean[c] + (1.0f - alpha) * *x;
-        }
     }
+    vknn_style_stats_free(u->style);
+    vknn_style_stats_free(u->colours);
+    u->style = stats;
+    u->colours = colours;
+    return TRUE;
 }
 
 /* Runs the decoder on features f of shape s; the output's top-left width x
@@ -418,9 +391,10 @@ gboolean vknn_universal_styler_run(VknnUniversalStyler *u, VknnFeatureTransform 
                                 (int)(s.dims[2] * s.dims[3]), alpha, f, err) ||
         !decode(u, f, &s, width, height, out, err))
         return FALSE;
-    if (u->palette)
-        apply_palette(u, alpha, out, (gsize)width * height);
-    return TRUE;
+    /* The palette step: the same transform on the decoded RGB, towards the
+     * style image's colours. */
+    return !u->palette ||
+           vknn_feature_transform(u->colours, transform, out, 3, width * height, alpha, out, err);
 }
 
 /* ---- one network for frames: encoder, AdaIN, decoder ------------------------- */
@@ -442,26 +416,25 @@ static gboolean add_scaling(VknnModel *m, const char *in, float factor, const ch
     return vknn_model_add_node(m, "Mul", out, inputs, 2, &out, 1, err) != NULL;
 }
 
-/* Adds `out` = InstanceNormalization(in; alpha scale, alpha bias) + (1 -
- * alpha) in, over c channels: each channel's mean and deviation moved to
- * bias and scale, blended with the input by alpha. Names start with
- * `name`. */
-static gboolean add_blended_norm(VknnModel *m, const char *name, const char *in,
-                                 const double *scale, const double *bias, int c, float alpha,
-                                 const char *out, GError **err)
+/* Adds `out`: AdaIN of `in` towards the statistics' channel means and
+ * deviations, InstanceNormalization(in; alpha std, alpha mean), blended
+ * with the input, + (1 - alpha) in. Names start with `name`. */
+static gboolean add_adain(VknnModel *m, const char *name, const char *in,
+                          const VknnStyleStats *style, float alpha, const char *out, GError **err)
 {
-    g_autofree float *s = g_new(float, c);
-    g_autofree float *b = g_new(float, c);
+    const int c = style->c;
+    g_autofree float *scale = g_new(float, c);
+    g_autofree float *bias = g_new(float, c);
     for (int i = 0; i < c; i++) {
-        s[i] = (float)(alpha * scale[i]);
-        b[i] = (float)(alpha * bias[i]);
+        scale[i] = (float)(alpha * style->std[i]);
+        bias[i] = (float)(alpha * style->mean[i]);
     }
     g_autofree char *scale_name = g_strconcat(name, "_scale", NULL);
     g_autofree char *bias_name = g_strconcat(name, "_bias", NULL);
     g_autofree char *kept = g_strconcat(name, "_kept", NULL);
     g_autofree char *blend = g_strconcat(name, "_blend", NULL);
-    add_vector(m, scale_name, s, c);
-    add_vector(m, bias_name, b, c);
+    add_vector(m, scale_name, scale, c);
+    add_vector(m, bias_name, bias, c);
     const char *inputs[] = {in, scale_name, bias_name};
     const char *normed = alpha < 1.0f ? name : out;
     VknnNode *n = vknn_model_add_node(m, "InstanceNormalization", name, inputs, 3, &normed, 1, err);
@@ -473,28 +446,6 @@ static gboolean add_blended_norm(VknnModel *m, const char *name, const char *in,
     const char *sum[] = {name, kept};
     return add_scaling(m, in, 1.0f - alpha, kept, err) &&
            vknn_model_add_node(m, "Add", blend, sum, 2, &out, 1, err);
-}
-
-/* Adds "transformed": AdaIN of `features` towards the style, blended by
- * alpha. */
-static gboolean add_adain(VknnModel *m, const VknnStyleStats *style, const char *features,
-                          float alpha, GError **err)
-{
-    return add_blended_norm(m, "adain", features, style->std, style->mean, style->c, alpha,
-                            "transformed", err);
-}
-
-/* Adds `out`: the decoded image's channel means and deviations moved to
- * the style image's, blended by alpha (the host path's apply_palette). */
-static gboolean add_palette(VknnModel *m, const VknnUniversalStyler *u, const char *decoded,
-                            float alpha, const char *out, GError **err)
-{
-    double mean[3], std[3];
-    for (int c = 0; c < 3; c++) {
-        mean[c] = u->palette_mean[c];
-        std[c] = u->palette_std[c];
-    }
-    return add_blended_norm(m, "palette", decoded, std, mean, 3, alpha, out, err);
 }
 
 VknnModel *vknn_universal_styler_style_model(VknnUniversalStyler *u, float alpha, GError **err)
@@ -525,9 +476,9 @@ VknnModel *vknn_universal_styler_style_model(VknnUniversalStyler *u, float alpha
     g_autofree char *decoder_out = g_strconcat("decoder/", decoded, NULL);
     if (!add_scaling(m, "input", 1.0f / 255.0f, "rgb", err) ||
         !vknn_model_append(m, u->encoder, "encoder/", encoder_in, u->layer, err) ||
-        !add_adain(m, u->style, features, alpha, err) ||
+        !add_adain(m, "adain", features, u->style, alpha, "transformed", err) ||
         !vknn_model_append(m, u->decoder, "decoder/", decoder_in, NULL, err) ||
-        (u->palette && !add_palette(m, u, decoder_out, alpha, "paletted", err)) ||
+        (u->palette && !add_adain(m, "palette", decoder_out, u->colours, alpha, "paletted", err)) ||
         !add_scaling(m, u->palette ? "paletted" : decoder_out, 255.0f, "output", err) ||
         !vknn_model_mark_output(m, "output", err))
         return NULL;

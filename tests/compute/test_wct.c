@@ -283,45 +283,54 @@ static float *ref_chain(VknnModel *enc, VknnModel *dec, const VknnStyleStats *st
     return out;
 }
 
-/* Mean and variance of n values, in double. */
-static void plane_moments(const float *x, gsize n, double *mean, double *var)
+/* Means and covariance (3 x 3) of three planes of n values, in double. */
+static void colour_moments(const float *x, gsize n, double *mean, double *cov)
 {
-    *mean = *var = 0;
-    for (gsize i = 0; i < n; i++)
-        *mean += x[i] / (double)n;
-    for (gsize i = 0; i < n; i++)
-        *var += (x[i] - *mean) * (x[i] - *mean) / (double)n;
+    for (int i = 0; i < 3; i++) {
+        mean[i] = 0;
+        for (gsize k = 0; k < n; k++)
+            mean[i] += x[i * n + k] / (double)n;
+    }
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            cov[i * 3 + j] = 0;
+            for (gsize k = 0; k < n; k++)
+                cov[i * 3 + j] += (x[i * n + k] - mean[i]) * (x[j * n + k] - mean[j]) / (double)n;
+        }
 }
 
-/* Moves each of the three planes of n values to the channel means and
- * deviations of the style image's (sn values a plane), blended by alpha:
- * the palette step, written from its definition. */
+/* The palette step as AdaIN, written from its definition: each of the
+ * three planes of n values moved to the channel mean and deviation (sqrt
+ * of variance + 1e-5, as InstanceNormalization) of the style image's (sn
+ * values a plane), blended by alpha. */
 static void ref_palette(float *rgb, gsize n, const float *style, gsize sn, float alpha)
 {
-    for (int c = 0; c < 3; c++) {
-        double m, v, sm, sv;
-        plane_moments(rgb + c * n, n, &m, &v);
-        plane_moments(style + c * sn, sn, &sm, &sv);
+    double m[3], cov[9], sm[3], scov[9];
+    colour_moments(rgb, n, m, cov);
+    colour_moments(style, sn, sm, scov);
+    for (int c = 0; c < 3; c++)
         for (gsize i = 0; i < n; i++) {
             float *x = rgb + c * n + i;
-            const double moved = (*x - m) / sqrt(v + 1e-5) * sqrt(sv) + sm;
+            const double moved =
+                (*x - m[c]) / sqrt(cov[c * 4] + 1e-5) * sqrt(scov[c * 4] + 1e-5) + sm[c];
             *x = (float)(alpha * moved + (1 - alpha) * *x);
         }
-    }
 }
 
-/* With the palette step at alpha 1, each output channel's mean and
- * deviation are the style image's; returns the largest relative gap. */
-static double palette_gap(const float *rgb, gsize n, const float *style, gsize sn)
+/* After the palette step at alpha 1 the output's colour means and
+ * covariance (WCT) or variances (AdaIN) are the style image's: the largest
+ * relative gap. */
+static double palette_gap(const float *rgb, gsize n, const float *style, gsize sn,
+                          gboolean whole_covariance)
 {
-    double gap = 0;
-    for (int c = 0; c < 3; c++) {
-        double m, v, sm, sv;
-        plane_moments(rgb + c * n, n, &m, &v);
-        plane_moments(style + c * sn, sn, &sm, &sv);
-        gap = fmax(gap, fmax(fabs(m - sm) / sm, fabs(sqrt(v) - sqrt(sv)) / sqrt(sv)));
-    }
-    return gap;
+    double m[3], cov[9], sm[3], scov[9];
+    colour_moments(rgb, n, m, cov);
+    colour_moments(style, sn, sm, scov);
+    if (!whole_covariance)
+        for (int i = 0; i < 9; i++)
+            if (i % 4)
+                cov[i] = scov[i] = 0;
+    return fmax(rel(m, sm, 3), rel(cov, scov, 9));
 }
 
 static void test_universal(void)
@@ -386,22 +395,38 @@ static void test_universal(void)
     g_assert_no_error(err);
     const double moved = test_max_abs_diff(styled, got, 3 * W * H) / test_max_abs(got, 3 * W * H);
     test_check(moved > 0.05, "WCT moves the output by %.2g relative to the reconstruction", moved);
-    /* The palette step: the chain's output moved to the style image's
-     * channel moments, blended by alpha. */
+    /* The palette step: the chain's output given the style image's colour
+     * statistics by the same transform (WCT, checked above, or AdaIN as
+     * written here), blended by alpha. */
     vknn_universal_styler_set_palette(u, TRUE);
-    const float palette_alphas[] = {1.0f, 0.6f};
-    for (size_t i = 0; i < G_N_ELEMENTS(palette_alphas); i++) {
-        const float a = palette_alphas[i];
-        ok = vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, a, x, W, H, got, &err);
+    g_autoptr(VknnStyleStats) colours =
+        vknn_style_stats_new(style, 3, SW * SH, VKNN_WCT_DEFAULT_EPS, &err);
+    g_assert_no_error(err);
+    const struct {
+        VknnFeatureTransform tr;
+        float alpha;
+        const char *what;
+    } palette_cases[] = {{VKNN_TRANSFORM_WCT, 1, "WCT"},
+                         {VKNN_TRANSFORM_WCT, 0.6f, "WCT, alpha 0.6"},
+                         {VKNN_TRANSFORM_ADAIN, 1, "AdaIN"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(palette_cases); i++) {
+        const VknnFeatureTransform tr = palette_cases[i].tr;
+        const float a = palette_cases[i].alpha;
+        ok = vknn_universal_styler_run(u, tr, a, x, W, H, got, &err);
         g_assert_no_error(err);
-        g_autofree float *want = ref_chain(enc, dec, stats, VKNN_TRANSFORM_WCT, a, x, W, H);
-        ref_palette(want, W * H, style, SW * SH, a);
+        g_autofree float *want = ref_chain(enc, dec, stats, tr, a, x, W, H);
+        if (tr == VKNN_TRANSFORM_WCT)
+            vknn_feature_transform(colours, tr, want, 3, W * H, a, want, &err);
+        else
+            ref_palette(want, W * H, style, SW * SH, a);
         d = test_max_abs_diff(got, want, 3 * W * H) / fmax(test_max_abs(want, 3 * W * H), 1e-12);
-        test_check(ok && d <= 1e-4, "palette, alpha %.1f: = reference chain and palette (%.2g)", a,
-                   d);
+        test_check(ok && d <= 1e-4, "palette, %s: = reference chain and palette (%.2g)",
+                   palette_cases[i].what, d);
         if (a == 1.0f) {
-            const double gap = palette_gap(got, W * H, style, SW * SH);
-            test_check(gap <= 1e-3, "palette: the channel moments are the style image's (%.2g)",
+            const double gap = palette_gap(got, W * H, style, SW * SH, tr == VKNN_TRANSFORM_WCT);
+            test_check(gap <= 1e-3, "palette, %s: the colour %s are the style image's (%.2g)",
+                       palette_cases[i].what,
+                       tr == VKNN_TRANSFORM_WCT ? "means and covariance" : "means and variances",
                        gap);
         }
     }

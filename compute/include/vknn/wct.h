@@ -92,13 +92,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnUniversalStyler, vknn_universal_styler_free)
 gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rgb, int width,
                                          int height, GError **err);
 
-/* The palette step, on by default: after decoding, each RGB channel's mean
- * and standard deviation become the style image's (blended by alpha like
- * the features), so that the result takes the painting's colours and not
- * only its textures. On the five public-domain paintings it lowers the
- * style distance (docs/styles.md) from about 0.5 to about 0.38; off, the
- * decoder alone chooses the colours. Applies to the next run and
- * style_model calls. */
+/* The palette step, on by default: after decoding, the same transform
+ * gives the RGB image the style image's colour statistics (WCT: the colour
+ * means and covariance; AdaIN, and the style_model network: each channel's
+ * mean and deviation), blended by alpha like the features, so that the
+ * result takes the painting's colours and not only its textures: the
+ * decoder alone brings much of the photo's own colours back. On the five
+ * public-domain paintings it takes the style distance (docs/styles.md)
+ * down by about 0.1. Off, the decoder alone chooses the colours. Applies
+ * to the next run and style_model calls. */
 void vknn_universal_styler_set_palette(VknnUniversalStyler *u, gboolean palette);
 
 /* Stylises a content image (3 planes, 0..1) into out (the same size):
