@@ -4,6 +4,7 @@
  * transform (WCT or AdaIN, vknn/wct.h) and a decoder. */
 #include "cmd.h"
 #include "image.h"
+#include "style_images.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static double opt_alpha = 1.0;
 static int opt_style_size = 256;
 static char *opt_save_network;
 static gboolean opt_palette = TRUE;
+static char *opt_style_weights;
 
 static const GOptionEntry entries[] = {
     {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size,
@@ -34,7 +36,11 @@ static const GOptionEntry entries[] = {
      "layers) instead of cropping it to the input's size",
      NULL},
     {"style-image", 0, 0, G_OPTION_ARG_FILENAME, &opt_style_image,
-     "Any image as the style: encoder, feature transform, decoder (no MODEL argument)", "IMG"},
+     "Any image as the style: encoder, feature transform, decoder (no MODEL argument); "
+     "several, comma-separated, to interpolate between them",
+     "IMG[,IMG]"},
+    {"style-weights", 0, 0, G_OPTION_ARG_STRING, &opt_style_weights,
+     "With several style images: their weights, comma-separated (default: equal)", "W[,W]"},
     {"decoder", 0, 0, G_OPTION_ARG_FILENAME, &opt_decoder,
      "With --style-image: the decoder from the layer's features to RGB 0..1 (default "
      "builtin:decoder_relu3_1)",
@@ -175,6 +181,28 @@ static gboolean parse_transform(VknnFeatureTransform *t, GError **err)
     return TRUE;
 }
 
+/* --style-weights into u: one number >= 0 per style image. */
+static gboolean set_style_weights(VknnUniversalStyler *u, GError **err)
+{
+    g_auto(GStrv) items = g_strsplit(opt_style_weights, ",", -1);
+    const int n = (int)g_strv_length(items);
+    g_autofree double *w = g_new0(double, n + 1);
+    for (int k = 0; k < n; k++) {
+        char *end = NULL;
+        w[k] = g_ascii_strtod(items[k], &end);
+        if (end == items[k] || *end) {
+            g_set_error(err, CLI_USAGE_ERROR, 0, "--style-weights: '%s' is not a number", items[k]);
+            return FALSE;
+        }
+    }
+    GError *refused = NULL;
+    if (vknn_universal_styler_set_weights(u, w, n, &refused))
+        return TRUE;
+    g_set_error(err, CLI_USAGE_ERROR, 0, "--style-weights: %s", refused->message);
+    g_error_free(refused);
+    return FALSE;
+}
+
 /* The style set in u as one network (AdaIN), written as ONNX. */
 static gboolean save_network(VknnUniversalStyler *u, const char *path, GError **err)
 {
@@ -190,27 +218,23 @@ static int stylize_with_image(const CliCommand *cmd, const char *in, const char 
     int w = 0, h = 0;
     if (!parse_transform(&transform, &err) || (opt_size && !cli_parse_size(opt_size, &w, &h, &err)))
         return cli_usage_error(cmd, err->message);
-    g_auto(CliImage) style = {0};
     g_auto(CliImage) img = {0};
     g_autoptr(VknnModel) enc = NULL, dec = NULL;
     g_autoptr(VknnContext) ctx = NULL;
     g_autoptr(VknnUniversalStyler) u = NULL;
-    if (!cli_image_check_output(out_path, &err) ||
-        !cli_image_load_cover(opt_style_image, opt_style_size, &style, &err) ||
-        !cli_image_load(in, w, h, &img, &err) ||
+    if (!cli_image_check_output(out_path, &err) || !cli_image_load(in, w, h, &img, &err) ||
         !(enc = vknn_model_load(opt_encoder ? opt_encoder : "builtin:vgg19_relu3_1", &err)) ||
         !(dec = vknn_model_load(opt_decoder ? opt_decoder : "builtin:decoder_relu3_1", &err)) ||
         !(ctx = cli_open_context(&err)) ||
         !(u = vknn_universal_styler_new(ctx, enc, dec, opt_layer ? opt_layer : "relu3_1", &err)))
         return cli_fail(err);
     vknn_universal_styler_set_palette(u, opt_palette);
-    const gsize n_style = (gsize)3 * style.width * style.height;
     const gsize n = (gsize)3 * img.width * img.height;
-    scale_planes(style.data, n_style, 1 / 255.0f);
     scale_planes(img.data, n, 1 / 255.0f);
     g_autofree float *result = g_new(float, n);
     const gint64 t0 = g_get_monotonic_time();
-    if (!vknn_universal_styler_set_style(u, style.data, style.width, style.height, &err) ||
+    if (!cli_style_images_set(u, opt_style_image, opt_style_size, &err) ||
+        (opt_style_weights && !set_style_weights(u, &err)) ||
         (opt_save_network && !save_network(u, opt_save_network, &err)) ||
         !vknn_universal_styler_run(u, transform, (float)opt_alpha, img.data, img.width, img.height,
                                    result, &err))

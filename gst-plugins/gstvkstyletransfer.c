@@ -50,7 +50,7 @@
 #include <vknn/style.h>
 #include <vknn/wct.h>
 
-#include "image.h" /* cli/image_read.c: style images through gdk-pixbuf */
+#include "style_images.h" /* cli/: style images through gdk-pixbuf */
 
 GST_DEBUG_CATEGORY_STATIC(gst_vk_style_transfer_debug);
 #define GST_CAT_DEFAULT gst_vk_style_transfer_debug
@@ -459,23 +459,18 @@ static gboolean prepare_fitting(VknnStyler *styler, gint width, gint height,
     }
 }
 
-/* The style network of the image at path (vknn/wct.h): the built-in VGG
- * encoder to relu3_1, AdaIN towards the image's channel statistics, the
- * built-in decoder, the palette step if asked. */
+/* The style network of the image(s) at path (vknn/wct.h): the built-in
+ * VGG encoder to relu3_1, AdaIN towards the image's channel statistics,
+ * the built-in decoder, the palette step if asked. Several images,
+ * comma-separated, give a multi-style network: style-weights blends them. */
 static VknnModel *style_image_network(VknnContext *ctx, const gchar *path, gint size, gfloat alpha,
                                       gboolean palette, GError **err)
 {
-    g_auto(CliImage) style = {0};
-    if (!cli_image_load_cover(path, size, &style, err))
-        return NULL;
-    for (gsize i = 0; i < (gsize)3 * style.width * style.height; i++)
-        style.data[i] /= 255.0f;
     g_autoptr(VknnModel) encoder = vknn_model_load(STYLE_ENCODER, err);
     g_autoptr(VknnModel) decoder = encoder ? vknn_model_load(STYLE_DECODER, err) : NULL;
     g_autoptr(VknnUniversalStyler) styler =
         decoder ? vknn_universal_styler_new(ctx, encoder, decoder, STYLE_LAYER, err) : NULL;
-    if (!styler ||
-        !vknn_universal_styler_set_style(styler, style.data, style.width, style.height, err))
+    if (!styler || !cli_style_images_set(styler, path, size, err))
         return NULL;
     vknn_universal_styler_set_palette(styler, palette);
     return vknn_universal_styler_style_model(styler, alpha, err);
@@ -695,7 +690,9 @@ static void gst_vk_style_transfer_install_properties(GObjectClass *gobject_class
             "style-image", "Style image",
             "Any image file (JPEG, PNG, ...) as the style, no training: the built-in VGG-19 "
             "encoder, AdaIN towards the image's feature statistics and the built-in decoder "
-            "(docs/styles.md). Takes the place of model while set; unset it to go back to "
+            "(docs/styles.md). Several images, comma-separated, give one network of "
+            "several styles that style-weights blends (style-index picks one; by default "
+            "the first). Takes the place of model while set; unset it to go back to "
             "model. Changing it while playing loads the new style in the background; the "
             "current one runs until it is ready",
             NULL, flags | GST_PARAM_MUTABLE_PLAYING));

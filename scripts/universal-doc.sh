@@ -6,6 +6,8 @@
 #   docs/images/universal_grid.jpg   a row per content image: it, then its
 #                                    WCT result for each painting (a header
 #                                    row shows the paintings)
+#   docs/images/universal_blend.jpg  the astronaut between two paintings
+#                                    (--style-weights)
 #   docs/styles.md's table           style and content distances
 #                                    (bench/style_distance.py --size 256) of
 #                                    WCT and AdaIN, mean over the four images,
@@ -85,6 +87,27 @@ cv2.imwrite("docs/images/universal_grid.jpg", grid, [cv2.IMWRITE_JPEG_QUALITY, 8
 EOF
 echo "universal-doc: wrote docs/images/universal_grid.jpg" \
     "($(du -k docs/images/universal_grid.jpg | cut -f1) KB)"
+
+# Interpolation between two style images (--style-weights): the astronaut
+# from the Wave to the Starry Night in five steps.
+steps="1,0 0.75,0.25 0.5,0.5 0.25,0.75 0,1"
+for w in $steps; do
+    "$vknn" stylize --style-image docs/images/paintings/wave.jpg,docs/images/paintings/starry_night.jpg \
+        --style-weights "$w" "$tmp/skimage_astronaut.png" "$tmp/blend_$w.png" >/dev/null
+done
+"$py" - "$tmp" $steps <<'EOF'
+import sys, cv2, numpy as np
+tmp, steps = sys.argv[1], sys.argv[2:]
+imgs = [cv2.resize(cv2.imread("%s/blend_%s.png" % (tmp, w)), (192, 192),
+                   interpolation=cv2.INTER_AREA) for w in steps]
+gap = np.full((192, 4, 3), 255, np.uint8)
+strip = [imgs[0]]
+for i in imgs[1:]:
+    strip += [gap, i]
+cv2.imwrite("docs/images/universal_blend.jpg", np.concatenate(strip, 1),
+            [cv2.IMWRITE_JPEG_QUALITY, 85])
+EOF
+echo "universal-doc: wrote docs/images/universal_blend.jpg"
 
 echo "universal-doc: distances (bench/style_distance.py --size 256)"
 "$py" - "$tmp" "$photos" "$contents" "$paintings" <<'EOF' >"$tmp/table.md"

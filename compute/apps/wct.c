@@ -4,6 +4,7 @@
 
 #include <vknn/error.h>
 #include <vknn/net.h>
+#include <vknn/style.h>
 #include <vknn/wct.h>
 
 #include <math.h>
@@ -249,10 +250,22 @@ struct VknnUniversalStyler {
     VknnModel *encoder, *decoder;
     char *layer;
     VknnNet *enc, *dec;
-    VknnStyleStats *style;
+    /* Per style image: its features' and its RGB's (0..1, 3 channels)
+     * statistics, and its weight in run's blend (summing to 1). */
+    int n_styles;
+    VknnStyleStats *style[VKNN_MAX_STYLES], *colours[VKNN_MAX_STYLES];
+    double weight[VKNN_MAX_STYLES];
     gboolean palette;
-    VknnStyleStats *colours; /* the style image's RGB (0..1) as 3 channels */
 };
+
+static void clear_styles(VknnUniversalStyler *u)
+{
+    for (int k = 0; k < u->n_styles; k++) {
+        vknn_style_stats_free(u->style[k]);
+        vknn_style_stats_free(u->colours[k]);
+    }
+    u->n_styles = 0;
+}
 
 void vknn_universal_styler_free(VknnUniversalStyler *u)
 {
@@ -260,8 +273,7 @@ void vknn_universal_styler_free(VknnUniversalStyler *u)
         return;
     vknn_net_free(u->enc);
     vknn_net_free(u->dec);
-    vknn_style_stats_free(u->style);
-    vknn_style_stats_free(u->colours);
+    clear_styles(u);
     g_free(u->layer);
     g_free(u);
 }
@@ -328,6 +340,17 @@ void vknn_universal_styler_set_palette(VknnUniversalStyler *u, gboolean palette)
 gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rgb, int width,
                                          int height, GError **err)
 {
+    clear_styles(u);
+    return vknn_universal_styler_add_style(u, rgb, width, height, err);
+}
+
+gboolean vknn_universal_styler_add_style(VknnUniversalStyler *u, const float *rgb, int width,
+                                         int height, GError **err)
+{
+    if (u->n_styles == VKNN_MAX_STYLES) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "at most %d style images", VKNN_MAX_STYLES);
+        return FALSE;
+    }
     VknnShape s;
     g_autofree float *f = encode(u, rgb, width, height, &s, err);
     VknnStyleStats *stats =
@@ -340,10 +363,57 @@ gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rg
         vknn_style_stats_free(stats);
         return FALSE;
     }
-    vknn_style_stats_free(u->style);
-    vknn_style_stats_free(u->colours);
-    u->style = stats;
-    u->colours = colours;
+    u->style[u->n_styles] = stats;
+    u->colours[u->n_styles] = colours;
+    u->n_styles++;
+    for (int k = 0; k < u->n_styles; k++)
+        u->weight[k] = 1.0 / u->n_styles;
+    return TRUE;
+}
+
+int vknn_universal_styler_style_count(const VknnUniversalStyler *u)
+{
+    return u->n_styles;
+}
+
+gboolean vknn_universal_styler_set_weights(VknnUniversalStyler *u, const double *weights, int n,
+                                           GError **err)
+{
+    double sum = 0;
+    for (int k = 0; k < n; k++)
+        sum += weights[k] >= 0 && isfinite(weights[k]) ? weights[k] : NAN;
+    if (n != u->n_styles || !(sum > 0 && isfinite(sum))) {
+        g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED,
+                    "%d style weights for %d style images: they must be as many, >= 0 and not "
+                    "all 0",
+                    n, u->n_styles);
+        return FALSE;
+    }
+    for (int k = 0; k < n; k++)
+        u->weight[k] = weights[k] / sum;
+    return TRUE;
+}
+
+/* x (c planes of hw) becomes the weighted sum of its transforms towards
+ * each style's statistics: interpolation between styles (Li et al. 2017),
+ * for AdaIN the same as one AdaIN to the blended means and deviations. */
+static gboolean blend_transforms(VknnUniversalStyler *u, VknnStyleStats *const *stats,
+                                 VknnFeatureTransform transform, float *x, int c, int hw,
+                                 float alpha, GError **err)
+{
+    const gsize n = (gsize)c * hw;
+    if (u->n_styles == 1)
+        return vknn_feature_transform(stats[0], transform, x, c, hw, alpha, x, err);
+    g_autofree float *one = g_new(float, n);
+    g_autofree double *sum = g_new0(double, n);
+    for (int k = 0; k < u->n_styles; k++) {
+        if (!vknn_feature_transform(stats[k], transform, x, c, hw, alpha, one, err))
+            return FALSE;
+        for (gsize i = 0; i < n; i++)
+            sum[i] += u->weight[k] * one[i];
+    }
+    for (gsize i = 0; i < n; i++)
+        x[i] = (float)sum[i];
     return TRUE;
 }
 
@@ -380,21 +450,21 @@ gboolean vknn_universal_styler_run(VknnUniversalStyler *u, VknnFeatureTransform 
                                    float alpha, const float *rgb, int width, int height, float *out,
                                    GError **err)
 {
-    if (!u->style) {
+    if (!u->n_styles) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "no style image set");
         return FALSE;
     }
     VknnShape s;
     g_autofree float *f = encode(u, rgb, width, height, &s, err);
     if (!f ||
-        !vknn_feature_transform(u->style, transform, f, (int)s.dims[1],
-                                (int)(s.dims[2] * s.dims[3]), alpha, f, err) ||
+        !blend_transforms(u, u->style, transform, f, (int)s.dims[1], (int)(s.dims[2] * s.dims[3]),
+                          alpha, err) ||
         !decode(u, f, &s, width, height, out, err))
         return FALSE;
     /* The palette step: the same transform on the decoded RGB, towards the
-     * style image's colours. */
+     * style images' colours. */
     return !u->palette ||
-           vknn_feature_transform(u->colours, transform, out, 3, width * height, alpha, out, err);
+           blend_transforms(u, u->colours, transform, out, 3, width * height, alpha, err);
 }
 
 /* ---- one network for frames: encoder, AdaIN, decoder ------------------------- */
@@ -420,21 +490,29 @@ static gboolean add_scaling(VknnModel *m, const char *in, float factor, const ch
  * deviations, InstanceNormalization(in; alpha std, alpha mean), blended
  * with the input, + (1 - alpha) in. Names start with `name`. */
 static gboolean add_adain(VknnModel *m, const char *name, const char *in,
-                          const VknnStyleStats *style, float alpha, const char *out, GError **err)
+                          VknnStyleStats *const *styles, int n_styles, float alpha, const char *out,
+                          GError **err)
 {
-    const int c = style->c;
-    g_autofree float *scale = g_new(float, c);
-    g_autofree float *bias = g_new(float, c);
-    for (int i = 0; i < c; i++) {
-        scale[i] = (float)(alpha * style->std[i]);
-        bias[i] = (float)(alpha * style->mean[i]);
-    }
     g_autofree char *scale_name = g_strconcat(name, "_scale", NULL);
     g_autofree char *bias_name = g_strconcat(name, "_bias", NULL);
     g_autofree char *kept = g_strconcat(name, "_kept", NULL);
     g_autofree char *blend = g_strconcat(name, "_blend", NULL);
-    add_vector(m, scale_name, scale, c);
-    add_vector(m, bias_name, bias, c);
+    /* Several styles: NAME@k holds style k's, as in a multi-style network
+     * (vknn/style.h), and NAME style 0's. */
+    for (int k = 0; k < n_styles; k++) {
+        const int c = styles[k]->c;
+        g_autofree float *scale = g_new(float, c);
+        g_autofree float *bias = g_new(float, c);
+        for (int i = 0; i < c; i++) {
+            scale[i] = (float)(alpha * styles[k]->std[i]);
+            bias[i] = (float)(alpha * styles[k]->mean[i]);
+        }
+        g_autofree char *suffix = k ? g_strdup_printf("@%d", k) : g_strdup("");
+        g_autofree char *scale_k = g_strconcat(scale_name, suffix, NULL);
+        g_autofree char *bias_k = g_strconcat(bias_name, suffix, NULL);
+        add_vector(m, scale_k, scale, c);
+        add_vector(m, bias_k, bias, c);
+    }
     const char *inputs[] = {in, scale_name, bias_name};
     const char *normed = alpha < 1.0f ? name : out;
     VknnNode *n = vknn_model_add_node(m, "InstanceNormalization", name, inputs, 3, &normed, 1, err);
@@ -450,7 +528,7 @@ static gboolean add_adain(VknnModel *m, const char *name, const char *in,
 
 VknnModel *vknn_universal_styler_style_model(VknnUniversalStyler *u, float alpha, GError **err)
 {
-    if (!u->style) {
+    if (!u->n_styles) {
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "no style image set");
         return NULL;
     }
@@ -476,9 +554,10 @@ VknnModel *vknn_universal_styler_style_model(VknnUniversalStyler *u, float alpha
     g_autofree char *decoder_out = g_strconcat("decoder/", decoded, NULL);
     if (!add_scaling(m, "input", 1.0f / 255.0f, "rgb", err) ||
         !vknn_model_append(m, u->encoder, "encoder/", encoder_in, u->layer, err) ||
-        !add_adain(m, "adain", features, u->style, alpha, "transformed", err) ||
+        !add_adain(m, "adain", features, u->style, u->n_styles, alpha, "transformed", err) ||
         !vknn_model_append(m, u->decoder, "decoder/", decoder_in, NULL, err) ||
-        (u->palette && !add_adain(m, "palette", decoder_out, u->colours, alpha, "paletted", err)) ||
+        (u->palette &&
+         !add_adain(m, "palette", decoder_out, u->colours, u->n_styles, alpha, "paletted", err)) ||
         !add_scaling(m, u->palette ? "paletted" : decoder_out, 255.0f, "output", err) ||
         !vknn_model_mark_output(m, "output", err))
         return NULL;

@@ -122,8 +122,8 @@ check "info takes no --device (it opens none)" rejects_option info --device 0
 check "devices --help: only --device" help_lists devices --device
 check "info --help: only --size" help_lists info --size
 check "stylize --help: only its options" help_lists stylize --size --save-input --save-output --network-size \
-    --style-image --decoder --encoder --layer --transform --alpha --style-size --no-palette \
-    --save-network \
+    --style-image --style-weights --decoder --encoder --layer --transform --alpha --style-size \
+    --no-palette --save-network \
     --precision --device \
     --validate
 check "bench --help: only its options" help_lists bench --size --runs --backward --precision \
@@ -458,6 +458,21 @@ check "stylize --style-image --no-palette: the decoder's colours, another image"
      '$vknn' stylize --style-image '$tmp/odd.png' --style-size 64 --no-palette \
          '$tmp/odd.png' '$tmp/p0.png' | grep -q 'alpha 1, no palette' &&
      ! cmp -s '$tmp/p0.png' '$tmp/p1.png'"
+# Two style images, comma-separated: interpolated by --style-weights; their
+# count must match, and --save-network writes a network of two styles. The
+# second is a committed painting thumbnail.
+wave=$(cd "$(dirname "$0")/../.." && pwd)/docs/images/paintings/wave.jpg
+check "stylize --style-weights that do not match the images is a usage error" \
+    usage_error_naming "1 style weights for 2 style images" stylize \
+    --style-image "$tmp/odd.png,$wave" --style-weights 1 "$tmp/odd.png" "$tmp/st.png"
+check "stylize --style-image A,B --style-weights 1,0 is A alone; 0.5,0.5 another image" sh -c \
+    "'$vknn' stylize --style-image '$tmp/odd.png' --style-size 32 '$tmp/odd.png' '$tmp/a.png' &&
+     '$vknn' stylize --style-image '$tmp/odd.png,$wave' --style-size 32 \
+         --style-weights 1,0 --save-network '$tmp/two.onnx' '$tmp/odd.png' '$tmp/a1.png' &&
+     '$vknn' stylize --style-image '$tmp/odd.png,$wave' --style-size 32 \
+         '$tmp/odd.png' '$tmp/ab.png' &&
+     cmp -s '$tmp/a.png' '$tmp/a1.png' && ! cmp -s '$tmp/a.png' '$tmp/ab.png' &&
+     '$vknn' split '$tmp/two.onnx' '$tmp/two_a.onnx' '$tmp/two_b.onnx'"
 # --save-network: the style image's network as an ONNX file, a style model
 # like any other (vknn stylize MODEL runs it).
 check "stylize --style-image --save-network writes a style model that stylize runs" sh -c \

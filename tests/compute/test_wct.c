@@ -15,6 +15,7 @@
 #include "model_build.h"
 #include "testutil.h"
 
+#include <vknn/style.h>
 #include <vknn/wct.h>
 
 #include <math.h>
@@ -498,6 +499,101 @@ static void test_style_model(void)
     g_clear_error(&err);
 }
 
+/* Two style images: run blends the transforms towards each (features and
+ * palette) by the weights, against the reference executor's encode and
+ * decode around vknn_feature_transform; weights (1, 0) are the first image
+ * alone; style_model's multi-style network holds each image's own network
+ * as its style k (vknn_style_extract). */
+static void test_interpolation(void)
+{
+    enum { W = 36, H = 28, SW = 24, SH = 20 };
+    g_autoptr(VknnContext) ctx = test_context();
+    g_autoptr(VknnModel) enc = tm_classifier(4, 40);
+    g_autoptr(VknnModel) dec = tiny_decoder();
+    GError *err = NULL;
+    g_autoptr(VknnUniversalStyler) u = vknn_universal_styler_new(ctx, enc, dec, "feat", &err);
+    static float x[3 * W * H], styles[2][3 * SW * SH], got[3 * W * H], alone[3 * W * H];
+    test_fill_random(x, G_N_ELEMENTS(x), 71, 0, 1);
+    VknnStyleStats *feats[2], *colours[2];
+    const VknnShape ss = {4, {1, 3, SH, SW}}, xs = {4, {1, 3, H, W}};
+    VknnShape fs, ys;
+    for (int k = 0; k < 2; k++) {
+        test_fill_random(styles[k], G_N_ELEMENTS(styles[k]), 72 + k, k * 0.3f, 0.7f + k * 0.3f);
+        g_autofree float *sf = ref_value(enc, &ss, styles[k], "feat", &fs);
+        feats[k] = vknn_style_stats_new(sf, (int)fs.dims[1], (int)(fs.dims[2] * fs.dims[3]),
+                                        VKNN_WCT_DEFAULT_EPS, &err);
+        colours[k] = vknn_style_stats_new(styles[k], 3, SW * SH, VKNN_WCT_DEFAULT_EPS, &err);
+    }
+    g_assert_no_error(err);
+    /* The first image alone, then both. */
+    vknn_universal_styler_set_style(u, styles[0], SW, SH, &err);
+    vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, 1, x, W, H, alone, &err);
+    g_autoptr(VknnModel) single = vknn_universal_styler_style_model(u, 1, &err);
+    vknn_universal_styler_add_style(u, styles[1], SW, SH, &err);
+    g_assert_no_error(err);
+    test_check(vknn_universal_styler_style_count(u) == 2, "two style images");
+    const double w[2] = {0.25, 0.75};
+    vknn_universal_styler_set_weights(u, w, 2, &err);
+    g_assert_no_error(err);
+    gboolean ok = vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, 1, x, W, H, got, &err);
+    /* The reference: f = sum w_k WCT_k(encode(x)), decode, then the palette
+     * as the same blend of WCTs on RGB. */
+    g_autofree float *f = ref_value(enc, &xs, x, "feat", &fs);
+    const int c = (int)fs.dims[1], hw = (int)(fs.dims[2] * fs.dims[3]);
+    g_autofree float *blend = g_new0(float, (gsize)c *hw);
+    g_autofree float *one = g_new(float, (gsize)c *hw);
+    for (int k = 0; k < 2; k++) {
+        vknn_feature_transform(feats[k], VKNN_TRANSFORM_WCT, f, c, hw, 1, one, &err);
+        for (int i = 0; i < c * hw; i++)
+            blend[i] += (float)w[k] * one[i];
+    }
+    g_autofree float *y = ref_value(dec, &fs, blend, "y", &ys);
+    static float want[3 * W * H], rgb[3 * W * H], paletted[3 * W * H];
+    for (int ch = 0; ch < 3; ch++)
+        for (int r = 0; r < H; r++)
+            memcpy(rgb + ((gsize)ch * H + r) * W, y + ((gsize)ch * ys.dims[2] + r) * ys.dims[3],
+                   sizeof(float) * W);
+    for (int k = 0; k < 2; k++) {
+        vknn_feature_transform(colours[k], VKNN_TRANSFORM_WCT, rgb, 3, W * H, 1, paletted, &err);
+        for (int i = 0; i < 3 * W * H; i++)
+            want[i] += (float)w[k] * paletted[i];
+    }
+    g_assert_no_error(err);
+    double d = test_max_abs_diff(got, want, 3 * W * H) / test_max_abs(want, 3 * W * H);
+    test_check(ok && d <= 1e-4, "WCT between two images, weights 0.25 / 0.75 = reference (%.2g)",
+               d);
+    const double first[2] = {1, 0};
+    vknn_universal_styler_set_weights(u, first, 2, &err);
+    vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, 1, x, W, H, got, &err);
+    d = test_max_abs_diff(got, alone, 3 * W * H) / test_max_abs(alone, 3 * W * H);
+    test_check(d <= 1e-6, "weights 1 / 0: the first image alone (%.2g)", d);
+    /* The network: two styles, style 0 that of the first image alone. */
+    g_autoptr(VknnModel) both = vknn_universal_styler_style_model(u, 1, &err);
+    g_assert_no_error(err);
+    g_autoptr(VknnModel) style0 = vknn_style_extract(both, 0, &err);
+    static float x255[3 * W * H];
+    for (int i = 0; i < 3 * W * H; i++)
+        x255[i] = 255 * x[i];
+    g_autofree float *a = ref_value(style0, &xs, x255, "output", &ys);
+    g_autofree float *b = ref_value(single, &xs, x255, "output", &ys);
+    d = test_max_abs_diff(a, b, 3 * W * H) / test_max_abs(b, 3 * W * H);
+    test_check(vknn_style_count(both) == 2 && d <= 1e-6,
+               "style_model: %d styles, style 0 = the first image's network (%.2g)",
+               vknn_style_count(both), d);
+    /* Errors. */
+    const double zero[2] = {0, 0}, three[3] = {1, 1, 1};
+    ok = vknn_universal_styler_set_weights(u, zero, 2, &err);
+    test_check(!ok && err, "all-zero weights are refused: %s", err ? err->message : "");
+    g_clear_error(&err);
+    ok = vknn_universal_styler_set_weights(u, three, 3, &err);
+    test_check(!ok && err, "three weights for two images are refused: %s", err ? err->message : "");
+    g_clear_error(&err);
+    for (int k = 0; k < 2; k++) {
+        vknn_style_stats_free(feats[k]);
+        vknn_style_stats_free(colours[k]);
+    }
+}
+
 /* vknn_model_append, which composes the style network: only what `until`
  * needs is copied, prefixed; bad names are errors. */
 static void test_append(void)
@@ -544,6 +640,7 @@ int main(void)
     test_errors();
     test_universal();
     test_style_model();
+    test_interpolation();
     test_append();
     return test_summary(0);
 }

@@ -1092,6 +1092,38 @@ static int case_style_image_swap(const char *unused)
     return ok ? 0 : 1;
 }
 
+/* Two style images, comma-separated: one multi-style network whose images
+ * style-weights blends; weights 0,1 give the second image's own network,
+ * and 1,0 set while playing the first's. */
+static int case_style_image_blend(const char *unused)
+{
+    Frame in = frame_synthetic(64, 48, 9);
+    Reference ra = style_image_reference(PAINTING_A, 1.0f, TRUE);
+    Reference rb = style_image_reference(PAINTING_B, 1.0f, TRUE);
+    Frame want_a = reference_run(&ra, &in, NULL), want_b = reference_run(&rb, &in, NULL);
+    GstHarness *h = harness_new("vkstyletransfer style-image=\"%s,%s\" style-size=%d "
+                                "style-weights=0,1",
+                                PAINTING_A, PAINTING_B, TEST_STYLE_SIZE);
+    GstElement *e = harness_styler(h);
+    harness_set_size(h, "RGBA", 64, 48);
+    Frame got = harness_frame(h, &in);
+    gboolean ok = check_diff(&got, &want_b, 4, 1, "style-weights=0,1: the second image's style");
+    g_object_set(e, "style-weights", "1,0", NULL);
+    ok &= wait_for_output(h, &in, &want_a, &want_b, "style-weights=1,0 while playing: the first");
+    ok &= test_check(frame_max_diff(&want_a, &want_b, 3) > 10, "the two styles differ (%d)",
+                     frame_max_diff(&want_a, &want_b, 3));
+    frame_clear(&got);
+    gst_object_unref(e);
+    harness_free(h);
+    frame_clear(&in);
+    frame_clear(&want_a);
+    frame_clear(&want_b);
+    reference_clear(&ra);
+    reference_clear(&rb);
+    (void)unused;
+    return ok ? 0 : 1;
+}
+
 /* A missing file or one that is no image, at start: an element error
  * naming the path. */
 static int case_style_image_errors(const char *unused)
@@ -1142,6 +1174,7 @@ int main(int argc, char **argv)
         {"temporal", case_temporal, FALSE},
         {"style_image", case_style_image, FALSE},
         {"style_image_swap", case_style_image_swap, FALSE},
+        {"style_image_blend", case_style_image_blend, FALSE},
         {"style_image_errors", case_style_image_errors, FALSE},
     };
     setvbuf(stdout, NULL, _IONBF, 0); /* keep the checks printed so far if it crashes */

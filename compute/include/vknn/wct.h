@@ -88,9 +88,24 @@ void vknn_universal_styler_free(VknnUniversalStyler *u);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnUniversalStyler, vknn_universal_styler_free)
 
 /* Encodes the style image (3 planes of width x height, 0..1) and keeps its
- * statistics for the next stylize calls. */
+ * statistics for the next stylize calls, in place of any style set before. */
 gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rgb, int width,
                                          int height, GError **err);
+/* Adds another style image, to interpolate between them (Li et al. 2017):
+ * run gives the weighted sum of the transforms towards each image (AdaIN:
+ * one AdaIN to the blended means and deviations), equal weights until
+ * set_weights; style_model builds a multi-style network (vknn/style.h: one
+ * AdaIN and palette scale and shift per image) whose images VknnStyler
+ * blends by its style weights, as it blends builtin:paintings. At most
+ * VKNN_MAX_STYLES images. */
+gboolean vknn_universal_styler_add_style(VknnUniversalStyler *u, const float *rgb, int width,
+                                         int height, GError **err);
+/* The number of style images set. */
+int vknn_universal_styler_style_count(const VknnUniversalStyler *u);
+/* run's weights of the style images, one per image in the order they were
+ * set, >= 0 and not all 0 (normalised to sum 1). */
+gboolean vknn_universal_styler_set_weights(VknnUniversalStyler *u, const double *weights, int n,
+                                           GError **err);
 
 /* The palette step, on by default: after decoding, the same transform
  * gives the RGB image the style image's colour statistics (WCT: the colour
