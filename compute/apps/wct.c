@@ -337,11 +337,41 @@ void vknn_universal_styler_set_palette(VknnUniversalStyler *u, gboolean palette)
     u->palette = palette;
 }
 
+/* The statistics of a style image's features and of its RGB. */
+static gboolean style_image_stats(VknnUniversalStyler *u, const float *rgb, int width, int height,
+                                  VknnStyleStats **features, VknnStyleStats **colours, GError **err)
+{
+    VknnShape s;
+    g_autofree float *f = encode(u, rgb, width, height, &s, err);
+    *features = f ? vknn_style_stats_new(f, (int)s.dims[1], (int)(s.dims[2] * s.dims[3]),
+                                         VKNN_WCT_DEFAULT_EPS, err)
+                  : NULL;
+    *colours =
+        *features ? vknn_style_stats_new(rgb, 3, width * height, VKNN_WCT_DEFAULT_EPS, err) : NULL;
+    if (!*colours)
+        g_clear_pointer(features, vknn_style_stats_free);
+    return *colours != NULL;
+}
+
+/* Adds an image's statistics as the next style; the weights become equal. */
+static void append_style(VknnUniversalStyler *u, VknnStyleStats *features, VknnStyleStats *colours)
+{
+    u->style[u->n_styles] = features;
+    u->colours[u->n_styles] = colours;
+    u->n_styles++;
+    for (int k = 0; k < u->n_styles; k++)
+        u->weight[k] = 1.0 / u->n_styles;
+}
+
 gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rgb, int width,
                                          int height, GError **err)
 {
+    VknnStyleStats *features, *colours;
+    if (!style_image_stats(u, rgb, width, height, &features, &colours, err))
+        return FALSE; /* the styles set before stay */
     clear_styles(u);
-    return vknn_universal_styler_add_style(u, rgb, width, height, err);
+    append_style(u, features, colours);
+    return TRUE;
 }
 
 gboolean vknn_universal_styler_add_style(VknnUniversalStyler *u, const float *rgb, int width,
@@ -351,23 +381,10 @@ gboolean vknn_universal_styler_add_style(VknnUniversalStyler *u, const float *rg
         g_set_error(err, VKNN_ERROR, VKNN_ERROR_FAILED, "at most %d style images", VKNN_MAX_STYLES);
         return FALSE;
     }
-    VknnShape s;
-    g_autofree float *f = encode(u, rgb, width, height, &s, err);
-    VknnStyleStats *stats =
-        f ? vknn_style_stats_new(f, (int)s.dims[1], (int)(s.dims[2] * s.dims[3]),
-                                 VKNN_WCT_DEFAULT_EPS, err)
-          : NULL;
-    VknnStyleStats *colours =
-        stats ? vknn_style_stats_new(rgb, 3, width * height, VKNN_WCT_DEFAULT_EPS, err) : NULL;
-    if (!colours) {
-        vknn_style_stats_free(stats);
+    VknnStyleStats *features, *colours;
+    if (!style_image_stats(u, rgb, width, height, &features, &colours, err))
         return FALSE;
-    }
-    u->style[u->n_styles] = stats;
-    u->colours[u->n_styles] = colours;
-    u->n_styles++;
-    for (int k = 0; k < u->n_styles; k++)
-        u->weight[k] = 1.0 / u->n_styles;
+    append_style(u, features, colours);
     return TRUE;
 }
 

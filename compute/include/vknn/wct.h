@@ -88,7 +88,8 @@ void vknn_universal_styler_free(VknnUniversalStyler *u);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VknnUniversalStyler, vknn_universal_styler_free)
 
 /* Encodes the style image (3 planes of width x height, 0..1) and keeps its
- * statistics for the next stylize calls, in place of any style set before. */
+ * statistics for the next stylize calls, in place of any style set before
+ * (which stay when this one fails). */
 gboolean vknn_universal_styler_set_style(VknnUniversalStyler *u, const float *rgb, int width,
                                          int height, GError **err);
 /* Adds another style image, to interpolate between them (Li et al. 2017):
