@@ -56,11 +56,12 @@ static const GOptionEntry entries[] = {
     {"style-size", 0, 0, G_OPTION_ARG_INT, &opt_style_size,
      "With --style-image: its shorter side in pixels (256)", "N"},
     {"no-palette", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &opt_palette,
-     "With --style-image: keep the decoder's colours instead of moving each RGB channel's mean "
-     "and deviation to the style image's",
+     "With --style-image: keep the decoder's colours instead of giving the image the style "
+     "image's colour statistics (the palette step)",
      NULL},
     {"save-network", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_network,
-     "With --style-image: also write the style's network as ONNX (encoder, AdaIN, decoder; "
+     "With --style-image: also write the style's network as ONNX (encoder, AdaIN, decoder, "
+     "palette; "
      "RGB 0..255 in and out): a style model like any other, for vkstyletransfer model=, vknn "
      "bench, other runtimes",
      "FILE.onnx"},
