@@ -3,8 +3,9 @@
 #   pipelines/render.sh IN OUT.mp4 [MODEL.onnx|builtin:NAME] [extra vknn-render options]
 # Decoding goes through decodebin (libav decoders), encoding through x264enc
 # (gstreamer1.0-plugins-ugly) or libav's avenc_mpeg4; audio is kept (AAC).
-# Options: --style-image IMG (any image as the style, no training; --alpha A,
-# --no-palette), --strength S, --scale X (run the network smaller: faster),
+# Options: --style-image IMG[,IMG] (any image as the style, no training;
+# several blended by --style-weights W,W; --alpha A, --no-palette),
+# --strength S, --scale X (run the network smaller: faster),
 # --seconds N (only the start), --preserve-colors, --temporal (stabilised
 # along the optical flow: no flicker; --temporal-strength T, default 0.8).
 set -eu

@@ -1,7 +1,8 @@
 /* vknn-render: stylise a video file into an MP4, with a progress line.
  *
  *   vknn-render IN OUT.mp4 [--model STYLE.onnx|builtin:NAME |
- *                           --style-image IMG [--alpha A] [--no-palette]]
+ *                           --style-image IMG[,IMG --style-weights W,W] [--alpha A]
+ *                           [--no-palette]]
  *               [--strength S] [--scale X]
  *               [--seconds N] [--preserve-colors] [--temporal [--temporal-strength T]]
  *
@@ -37,6 +38,7 @@ static gchar *opt_model;       /* NULL: the element's default, a built-in style 
 static gchar *opt_style_image; /* any image as the style, instead of a model */
 static gdouble opt_alpha = 1.0;
 static gboolean opt_palette = TRUE;
+static gchar *opt_style_weights; /* several style images: their blend */
 static gdouble opt_strength = 1.0, opt_scale = 1.0;
 static gint opt_seconds = 0;
 static gboolean opt_preserve, opt_temporal;
@@ -289,6 +291,8 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
             if (opt_style_image)
                 g_object_set(e, "style-image", opt_style_image, "alpha", opt_alpha, "palette",
                              opt_palette, NULL);
+            if (opt_style_weights)
+                g_object_set(e, "style-weights", opt_style_weights, NULL);
             g_object_set(e, "strength", opt_strength, "scale", opt_scale, "preserve-colors",
                          opt_preserve, "temporal-strength", opt_temporal_strength, NULL);
             gst_util_set_object_arg(G_OBJECT(e), "temporal", opt_temporal ? "flow" : "off");
@@ -309,6 +313,21 @@ static gboolean build(Render *r, const char *in, const char *out, GError **err)
     return TRUE;
 }
 
+/* The first path of a style-image list that is no file, or NULL: the
+ * element's rule (cli/style_images.c), comma-separated unless the whole
+ * list names a file. */
+static const char *unreadable_style(const char *list)
+{
+    static gchar **paths; /* lives with the process: the caller prints one */
+    if (g_file_test(list, G_FILE_TEST_IS_REGULAR))
+        return NULL;
+    paths = g_strsplit(list, ",", -1);
+    for (int k = 0; paths[k]; k++)
+        if (!g_file_test(paths[k], G_FILE_TEST_IS_REGULAR))
+            return paths[k];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     const GOptionEntry entries[] = {
@@ -319,6 +338,9 @@ int main(int argc, char **argv)
          "IMG"},
         {"alpha", 0, 0, G_OPTION_ARG_DOUBLE, &opt_alpha,
          "With --style-image: 0 the content .. 1 the style's statistics (default 1)", "A"},
+        {"style-weights", 0, 0, G_OPTION_ARG_STRING, &opt_style_weights,
+         "Several style images (comma-separated) or builtin:paintings: their blend, e.g. 0.3,0.7",
+         "W,W"},
         {"no-palette", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &opt_palette,
          "With --style-image: keep the decoder's colours, not the painting's (palette=false)",
          NULL},
@@ -347,8 +369,8 @@ int main(int argc, char **argv)
     const char *unreadable =
         !g_file_test(argv[1], G_FILE_TEST_IS_REGULAR)                              ? argv[1]
         : opt_model && !builtin && !g_file_test(opt_model, G_FILE_TEST_IS_REGULAR) ? opt_model
-        : opt_style_image && !g_file_test(opt_style_image, G_FILE_TEST_IS_REGULAR) ? opt_style_image
-                                                                                   : NULL;
+        : opt_style_image ? unreadable_style(opt_style_image)
+                          : NULL;
     if (unreadable) {
         fprintf(stderr, "vknn-render: error: cannot read %s\n", unreadable);
         return 1;

@@ -14,9 +14,9 @@
 #     duration x the frame rate; intel_book.mkv's 109/110); a file with no
 #     video is an error that says so.
 #   test_render.sh style_image SOURCE_DIR BUILD_DIR
-#     ./scripts/render.sh IN OUT --style-image PAINTING: every frame, with a
-#     committed painting thumbnail as the style; a missing painting stops it
-#     with an error naming the file.
+#     ./scripts/render.sh IN OUT --style-image A,B --style-weights: every
+#     frame, with two committed painting thumbnails blended as the style; a
+#     missing painting in the list stops it with an error naming the file.
 set -u
 mode=$1 src=$2 build=$3
 tmp=$(mktemp -d)
@@ -96,17 +96,19 @@ frames)
     ;;
 style_image)
     make_clip 8 "$tmp/in.mkv" || exit 1
+    paintings=$src/docs/images/paintings
     "$src/scripts/render.sh" "$tmp/in.mkv" "$tmp/out.mp4" \
-        --style-image "$src/docs/images/paintings/wave.jpg" >"$tmp/log" 2>&1
-    rc=$?
-    tr '\r' '\n' <"$tmp/log" | tail -n 3 | sed 's/^/    /'
-    check "scripts/render.sh --style-image exits 0" [ $rc -eq 0 ]
-    check_every_frame "$tmp/in.mkv" "$tmp/out.mp4" "$tmp/log"
-    "$src/scripts/render.sh" "$tmp/in.mkv" "$tmp/out2.mp4" --style-image "$tmp/none.jpg" \
+        --style-image "$paintings/wave.jpg,$paintings/scream.jpg" --style-weights 0.3,0.7 \
         >"$tmp/log" 2>&1
     rc=$?
+    tr '\r' '\n' <"$tmp/log" | tail -n 3 | sed 's/^/    /'
+    check "scripts/render.sh --style-image A,B --style-weights 0.3,0.7 exits 0" [ $rc -eq 0 ]
+    check_every_frame "$tmp/in.mkv" "$tmp/out.mp4" "$tmp/log"
+    "$src/scripts/render.sh" "$tmp/in.mkv" "$tmp/out2.mp4" \
+        --style-image "$paintings/wave.jpg,$tmp/none.jpg" >"$tmp/log" 2>&1
+    rc=$?
     sed 's/^/    /' "$tmp/log" | tail -n 2
-    check "a missing style image: exit $rc, not 0" [ $rc -ne 0 ]
+    check "a missing style image in the list: exit $rc, not 0" [ $rc -ne 0 ]
     check "the error names it" grep -q "$tmp/none.jpg" "$tmp/log"
     ;;
 *)
