@@ -23,6 +23,7 @@ static int opt_style_size = 256;
 static char *opt_save_network;
 static gboolean opt_palette = TRUE;
 static char *opt_style_weights;
+static gboolean opt_preserve_colors;
 
 static const GOptionEntry entries[] = {
     {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size,
@@ -34,6 +35,10 @@ static const GOptionEntry entries[] = {
     {"network-size", 0, 0, G_OPTION_ARG_NONE, &opt_network_size,
      "Write the network's output at its own size (the input's rounded up by the stride-2 "
      "layers) instead of cropping it to the input's size",
+     NULL},
+    {"preserve-colors", 0, 0, G_OPTION_ARG_NONE, &opt_preserve_colors,
+     "Keep the input's colours: the stylised luminance with the input's chroma (as "
+     "vkstyletransfer preserve-colors=true)",
      NULL},
     {"style-image", 0, 0, G_OPTION_ARG_FILENAME, &opt_style_image,
      "Any image as the style: encoder, feature transform, decoder (no MODEL argument); "
@@ -182,6 +187,24 @@ static gboolean parse_transform(VknnFeatureTransform *t, GError **err)
     return TRUE;
 }
 
+/* Keeps the content's colours (planes of n values, 0..255): the styled
+ * image's luminance with the content's chroma, BT.601 YCbCr, clamped, as
+ * vkstyletransfer's preserve-colors (shaders/common/frame.glsl). */
+static void preserve_colours(float *styled, const float *content, gsize n)
+{
+    for (gsize i = 0; i < n; i++) {
+        const float r = CLAMP(styled[i], 0, 255), g = CLAMP(styled[n + i], 0, 255),
+                    b = CLAMP(styled[2 * n + i], 0, 255);
+        const float y = 0.299f * r + 0.587f * g + 0.114f * b;
+        const float *c = content + i;
+        const float cb = -0.168736f * c[0] - 0.331264f * c[n] + 0.5f * c[2 * n];
+        const float cr = 0.5f * c[0] - 0.418688f * c[n] - 0.081312f * c[2 * n];
+        styled[i] = CLAMP(y + 1.402f * cr, 0, 255);
+        styled[n + i] = CLAMP(y - 0.344136f * cb - 0.714136f * cr, 0, 255);
+        styled[2 * n + i] = CLAMP(y + 1.772f * cb, 0, 255);
+    }
+}
+
 /* --style-weights into u: one number >= 0 per style image. */
 static gboolean set_style_weights(VknnUniversalStyler *u, GError **err)
 {
@@ -242,6 +265,10 @@ static int stylize_with_image(const CliCommand *cmd, const char *in, const char 
         return cli_fail(err);
     const double secs = (g_get_monotonic_time() - t0) / 1e6;
     scale_planes(result, n, 255.0f);
+    if (opt_preserve_colors) {
+        scale_planes(img.data, n, 255.0f);
+        preserve_colours(result, img.data, n / 3);
+    }
     if (!cli_image_save(out_path, result, img.width, img.height, &err))
         return cli_fail(err);
     printf("%s in the style of %s (%s, alpha %g%s): %dx%d -> %s in %.2f s on %s\n", in,
@@ -255,6 +282,9 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
 {
     if (!cli_parse_options(cmd, entries, CLI_OPT_PRECISION | CLI_OPT_CONTEXT, &argc, &argv))
         return CLI_EXIT_USAGE;
+    if (opt_preserve_colors && opt_network_size)
+        return cli_usage_error(cmd, "--preserve-colors needs the input's size: not with "
+                                    "--network-size");
     if (opt_style_image && argc == 3)
         return stylize_with_image(cmd, argv[1], argv[2]);
     if (argc != 4 || opt_style_image)
@@ -277,6 +307,17 @@ int cli_cmd_stylize(const CliCommand *cmd, int argc, char **argv)
         return cli_fail(err);
     int out_w = (int)os->dims[3], out_h = (int)os->dims[2];
     const float *written = crop_to_input(result, &img, &out_w, &out_h, &cropped);
+    if (opt_preserve_colors) {
+        if (out_w != img.width || out_h != img.height) {
+            fprintf(stderr,
+                    "vknn: error: --preserve-colors: the network's output is %dx%d, not "
+                    "the input's %dx%d\n",
+                    out_w, out_h, img.width, img.height);
+            return CLI_EXIT_FAILURE;
+        }
+        preserve_colours(written == result ? result : cropped, img.data,
+                         (gsize)img.width * img.height);
+    }
     if (!cli_image_save(argv[3], written, out_w, out_h, &err))
         return cli_fail(err);
     printf("%s: %dx%d -> %s %dx%d on %s\n", argv[2], img.width, img.height, argv[3], out_w, out_h,

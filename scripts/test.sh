@@ -24,7 +24,7 @@ san_build_failed=0
 rm -f build-san/meson-logs/testlog.json
 if scripts/deps.sh --sanitizers; then
     # Sanitizer builds run slower: three times the usual timeouts (the
-    # slowest test, the CLI's, takes 80-90 s of its 3 x 120 s here). Every
+    # slowest test, the CLI's, takes 80-130 s of its 3 x 240 s here). Every
     # report fails its test: ASan and LeakSanitizer stop the process by
     # default, UBSan through -fno-sanitize-recover (scripts/deps.sh).
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \

@@ -121,11 +121,9 @@ check "stylize rejects bench's --runs" rejects_option stylize --runs 3 "$tmp/jun
 check "info takes no --device (it opens none)" rejects_option info --device 0
 check "devices --help: only --device" help_lists devices --device
 check "info --help: only --size" help_lists info --size
-check "stylize --help: only its options" help_lists stylize --size --save-input --save-output --network-size \
-    --style-image --style-weights --decoder --encoder --layer --transform --alpha --style-size \
-    --no-palette --save-network \
-    --precision --device \
-    --validate
+check "stylize --help: only its options" help_lists stylize --size --save-input --save-output \
+    --network-size --preserve-colors --style-image --style-weights --decoder --encoder --layer \
+    --transform --alpha --style-size --no-palette --save-network --precision --device --validate
 check "bench --help: only its options" help_lists bench --size --runs --backward --precision \
     --profile --device --validate
 check "explain --help: only its options" help_lists explain --method --class --layer --labels \
@@ -458,6 +456,42 @@ check "stylize --style-image --no-palette: the decoder's colours, another image"
      '$vknn' stylize --style-image '$tmp/odd.png' --style-size 64 --no-palette \
          '$tmp/odd.png' '$tmp/p0.png' | grep -q 'alpha 1, no palette' &&
      ! cmp -s '$tmp/p0.png' '$tmp/p1.png'"
+# --preserve-colors keeps the input's chroma (BT.601 Cb, Cr) and takes the
+# luminance of the style: read back from BMP (uncompressed) by a few lines
+# of Python, against the input's colour.
+chroma_gap() { # BMP R G B: the median over pixels of |Cb - Cb(RGB)| + |Cr - Cr(RGB)|
+    # (the median: where the style is very dark or bright, the input's
+    # strong chroma clamps)
+    "$py" - "$@" <<'EOF'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+off, = struct.unpack_from("<I", data, 10)
+w, h = struct.unpack_from("<ii", data, 18)
+bpp, = struct.unpack_from("<H", data, 28)
+r0, g0, b0 = (float(v) for v in sys.argv[2:5])
+cb = lambda r, g, b: -0.168736 * r - 0.331264 * g + 0.5 * b
+cr = lambda r, g, b: 0.5 * r - 0.418688 * g - 0.081312 * b
+stride = (w * bpp // 8 + 3) // 4 * 4
+gaps = []
+for y in range(abs(h)):
+    for x in range(w):
+        b, g, r = data[off + y * stride + x * bpp // 8: off + y * stride + x * bpp // 8 + 3]
+        gaps.append(abs(cb(r, g, b) - cb(r0, g0, b0)) + abs(cr(r, g, b) - cr(r0, g0, b0)))
+print("%.2f" % sorted(gaps)[len(gaps) // 2])
+EOF
+}
+keeps_colours() { # ARGS...: stylize ARGS into $tmp/pc.bmp, with and without --preserve-colors
+    "$vknn" stylize "$@" "$tmp/odd.png" "$tmp/pc0.bmp" >/dev/null &&
+        "$vknn" stylize "$@" --preserve-colors "$tmp/odd.png" "$tmp/pc1.bmp" >/dev/null &&
+        off=$(chroma_gap "$tmp/pc0.bmp" 128 64 32) && on=$(chroma_gap "$tmp/pc1.bmp" 128 64 32) &&
+        echo "    chroma gap to the input: $off without, $on with --preserve-colors" &&
+        "$py" -c "import sys; sys.exit(not (float('$on') <= 1.5 and float('$off') > 4))"
+}
+check "stylize MODEL --preserve-colors: the input's chroma" keeps_colours builtin:wave
+check "stylize --style-image --preserve-colors: the input's chroma" keeps_colours \
+    --style-image "$(cd "$(dirname "$0")/../.." && pwd)/docs/images/paintings/wave.jpg"
+check "stylize --preserve-colors with --network-size is a usage error" usage_error stylize \
+    builtin:wave "$tmp/odd.png" "$tmp/st.png" --preserve-colors --network-size
 # Two style images, comma-separated: interpolated by --style-weights; their
 # count must match, and --save-network writes a network of two styles. The
 # second is a committed painting thumbnail.
