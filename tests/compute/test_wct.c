@@ -334,6 +334,13 @@ static double palette_gap(const float *rgb, gsize n, const float *style, gsize s
     return fmax(rel(m, sm, 3), rel(cov, scov, 9));
 }
 
+/* A run of the chain: its transform and alpha, and what it is called. */
+typedef struct {
+    VknnFeatureTransform tr;
+    float alpha;
+    const char *what;
+} ChainCase;
+
 static void test_universal(void)
 {
     enum { W = 37, H = 29, SW = 24, SH = 20 };
@@ -360,13 +367,9 @@ static void test_universal(void)
     g_autofree float *sf = ref_value(enc, &ss, style, "feat", &fs);
     g_autoptr(VknnStyleStats) stats = vknn_style_stats_new(
         sf, (int)fs.dims[1], (int)(fs.dims[2] * fs.dims[3]), VKNN_WCT_DEFAULT_EPS, &err);
-    const struct {
-        VknnFeatureTransform tr;
-        float alpha;
-        const char *what;
-    } cases[] = {{VKNN_TRANSFORM_WCT, 1, "WCT"},
-                 {VKNN_TRANSFORM_ADAIN, 0.6f, "AdaIN, alpha 0.6"},
-                 {VKNN_TRANSFORM_WCT, 0, "alpha 0 (the content's reconstruction)"}};
+    const ChainCase cases[] = {{VKNN_TRANSFORM_WCT, 1, "WCT"},
+                               {VKNN_TRANSFORM_ADAIN, 0.6f, "AdaIN, alpha 0.6"},
+                               {VKNN_TRANSFORM_WCT, 0, "alpha 0 (the content's reconstruction)"}};
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         ok = vknn_universal_styler_run(u, cases[i].tr, cases[i].alpha, x, W, H, got, &err);
         g_autofree float *want =
@@ -403,13 +406,9 @@ static void test_universal(void)
     g_autoptr(VknnStyleStats) colours =
         vknn_style_stats_new(style, 3, SW * SH, VKNN_WCT_DEFAULT_EPS, &err);
     g_assert_no_error(err);
-    const struct {
-        VknnFeatureTransform tr;
-        float alpha;
-        const char *what;
-    } palette_cases[] = {{VKNN_TRANSFORM_WCT, 1, "WCT"},
-                         {VKNN_TRANSFORM_WCT, 0.6f, "WCT, alpha 0.6"},
-                         {VKNN_TRANSFORM_ADAIN, 1, "AdaIN"}};
+    const ChainCase palette_cases[] = {{VKNN_TRANSFORM_WCT, 1, "WCT"},
+                                       {VKNN_TRANSFORM_WCT, 0.6f, "WCT, alpha 0.6"},
+                                       {VKNN_TRANSFORM_ADAIN, 1, "AdaIN"}};
     for (size_t i = 0; i < G_N_ELEMENTS(palette_cases); i++) {
         const VknnFeatureTransform tr = palette_cases[i].tr;
         const float a = palette_cases[i].alpha;
