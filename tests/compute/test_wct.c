@@ -264,17 +264,34 @@ static float *ref_value(VknnModel *m, const VknnShape *s, const float *x, const 
     return g_memdup2(t->data, sizeof(float) * vknn_shape_numel(&t->shape));
 }
 
-/* encode (reference), transform, decode (reference), crop to w x h. */
-static float *ref_chain(VknnModel *enc, VknnModel *dec, const VknnStyleStats *style,
-                        VknnFeatureTransform tr, float alpha, const float *x, int w, int h)
+/* x (c planes of hw) becomes sum_k weights[k] * transform_k(x), each
+ * towards styles[k]: interpolation between n styles, as written in the
+ * paper (n = 1 is the transform itself). */
+static void ref_blend(VknnStyleStats *const *styles, const double *weights, int n,
+                      VknnFeatureTransform tr, float alpha, float *x, int c, int hw)
+{
+    g_autofree float *one = g_new(float, (gsize)c *hw);
+    g_autofree float *sum = g_new0(float, (gsize)c *hw);
+    GError *err = NULL;
+    for (int k = 0; k < n; k++) {
+        vknn_feature_transform(styles[k], tr, x, c, hw, alpha, one, &err);
+        g_assert_no_error(err);
+        for (int i = 0; i < c * hw; i++)
+            sum[i] += (float)weights[k] * one[i];
+    }
+    memcpy(x, sum, sizeof(float) * c * hw);
+}
+
+/* encode (reference), the transforms' blend, decode (reference), crop to
+ * w x h. */
+static float *ref_chain_blend(VknnModel *enc, VknnModel *dec, VknnStyleStats *const *styles,
+                              const double *weights, int n, VknnFeatureTransform tr, float alpha,
+                              const float *x, int w, int h)
 {
     const VknnShape xs = {4, {1, 3, h, w}};
     VknnShape fs, ys;
     g_autofree float *f = ref_value(enc, &xs, x, "feat", &fs);
-    GError *err = NULL;
-    vknn_feature_transform(style, tr, f, (int)fs.dims[1], (int)(fs.dims[2] * fs.dims[3]), alpha, f,
-                           &err);
-    g_assert_no_error(err);
+    ref_blend(styles, weights, n, tr, alpha, f, (int)fs.dims[1], (int)(fs.dims[2] * fs.dims[3]));
     g_autofree float *y = ref_value(dec, &fs, f, "y", &ys);
     float *out = g_new(float, (gsize)3 * w * h);
     for (int c = 0; c < 3; c++)
@@ -282,6 +299,14 @@ static float *ref_chain(VknnModel *enc, VknnModel *dec, const VknnStyleStats *st
             memcpy(out + ((gsize)c * h + r) * w, y + ((gsize)c * ys.dims[2] + r) * ys.dims[3],
                    sizeof(float) * w);
     return out;
+}
+
+/* The chain towards one style. */
+static float *ref_chain(VknnModel *enc, VknnModel *dec, VknnStyleStats *style,
+                        VknnFeatureTransform tr, float alpha, const float *x, int w, int h)
+{
+    const double one = 1;
+    return ref_chain_blend(enc, dec, &style, &one, 1, tr, alpha, x, w, h);
 }
 
 /* Means and covariance (3 x 3) of three planes of n values, in double. */
@@ -537,27 +562,8 @@ static void test_interpolation(void)
     gboolean ok = vknn_universal_styler_run(u, VKNN_TRANSFORM_WCT, 1, x, W, H, got, &err);
     /* The reference: f = sum w_k WCT_k(encode(x)), decode, then the palette
      * as the same blend of WCTs on RGB. */
-    g_autofree float *f = ref_value(enc, &xs, x, "feat", &fs);
-    const int c = (int)fs.dims[1], hw = (int)(fs.dims[2] * fs.dims[3]);
-    g_autofree float *blend = g_new0(float, (gsize)c *hw);
-    g_autofree float *one = g_new(float, (gsize)c *hw);
-    for (int k = 0; k < 2; k++) {
-        vknn_feature_transform(feats[k], VKNN_TRANSFORM_WCT, f, c, hw, 1, one, &err);
-        for (int i = 0; i < c * hw; i++)
-            blend[i] += (float)w[k] * one[i];
-    }
-    g_autofree float *y = ref_value(dec, &fs, blend, "y", &ys);
-    static float want[3 * W * H], rgb[3 * W * H], paletted[3 * W * H];
-    for (int ch = 0; ch < 3; ch++)
-        for (int r = 0; r < H; r++)
-            memcpy(rgb + ((gsize)ch * H + r) * W, y + ((gsize)ch * ys.dims[2] + r) * ys.dims[3],
-                   sizeof(float) * W);
-    for (int k = 0; k < 2; k++) {
-        vknn_feature_transform(colours[k], VKNN_TRANSFORM_WCT, rgb, 3, W * H, 1, paletted, &err);
-        for (int i = 0; i < 3 * W * H; i++)
-            want[i] += (float)w[k] * paletted[i];
-    }
-    g_assert_no_error(err);
+    g_autofree float *want = ref_chain_blend(enc, dec, feats, w, 2, VKNN_TRANSFORM_WCT, 1, x, W, H);
+    ref_blend(colours, w, 2, VKNN_TRANSFORM_WCT, 1, want, 3, W * H);
     double d = test_max_abs_diff(got, want, 3 * W * H) / test_max_abs(want, 3 * W * H);
     test_check(ok && d <= 1e-4, "WCT between two images, weights 0.25 / 0.75 = reference (%.2g)",
                d);
